@@ -1,0 +1,41 @@
+# Two commands for a new user: `make run` (the demo) and `make test` (the whole suite).
+# Both build .venv on first use and need nothing else: PostgreSQL and Redis are private
+# servers started from their Python wheels under var/ (see trial/embedded.py).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format migrations-check bench stop clean
+
+$(STAMP): requirements.lock requirements-dev.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m trial.devserver
+
+test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest; status=$$?; $(PY) -m trial.embedded stop; exit $$status
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+stop: $(STAMP)
+	$(PY) -m trial.embedded stop
+
+clean: stop
+	rm -rf $(VENV) var

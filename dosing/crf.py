@@ -1,0 +1,1 @@
+"""The dosing forms registered with the CRF registry (trial/crf.py)."""

@@ -1,0 +1,1 @@
+"""The followup forms registered with the CRF registry (trial/crf.py)."""

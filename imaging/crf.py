@@ -1,0 +1,1 @@
+"""The imaging forms registered with the CRF registry (trial/crf.py)."""

@@ -1,0 +1,10 @@
+from trial import roles
+
+
+def user_roles(request) -> dict:
+    user = getattr(request, "user", None)
+    names = roles.role_names(user) if user is not None else set()
+    return {
+        "user_roles": sorted(names),
+        "can_enter_data": bool(names & roles.ENTER_DATA),
+    }

@@ -1,0 +1,120 @@
+"""Invented demo journeys for seed_demo: every stage of the trial, with realistic dates.
+
+No real patient data: codes, dates and values are generated from a seeded random generator.
+Apps add their forms' demo data through a `demo.fill(participant, journey, rng, user)` hook.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from trial import schedule
+
+STAGES = (
+    "screening",  # consented, cycles still running
+    "awaiting_eligibility",  # C4 given, eligibility not signed
+    "screen_failure",
+    "enrolled",  # PET-IAH due or done
+    "gate_proceed",  # IAH dose given, dosimetry done, early follow-up
+    "follow_up",  # months into follow-up, no IAH dose
+    "follow_up_iah",  # months into follow-up after an IAH dose
+    "completed",
+    "withdrawn",
+)
+
+
+@dataclass
+class Journey:
+    stage: str
+    status: str
+    screening_date: date
+    dates: dict[str, date] = field(default_factory=dict)
+    enrolment_date: date | None = None
+    gate_decision: str = ""
+    done_events: set[str] = field(default_factory=set)
+
+
+def plan_journey(stage: str, today: date, rng: random.Random) -> Journey:
+    """Dates of a participant at `stage` today, working back from where they stand."""
+    jitter = lambda days: timedelta(days=rng.randint(-days, days))  # noqa: E731
+    if stage == "screening":
+        c1 = today - timedelta(weeks=rng.choice([9, 17, 25])) + jitter(3)
+    elif stage in ("awaiting_eligibility", "screen_failure"):
+        c1 = today - timedelta(weeks=26) + jitter(3)
+    elif stage == "enrolled":
+        c1 = today - timedelta(weeks=28) + jitter(2)
+    elif stage == "gate_proceed":
+        c1 = today - timedelta(weeks=36) + jitter(2)
+    elif stage in ("follow_up", "follow_up_iah"):
+        c1 = today - timedelta(weeks=rng.choice([45, 60, 80, 100])) + jitter(5)
+    elif stage == "withdrawn":
+        c1 = today - timedelta(weeks=55) + jitter(5)
+    else:  # completed
+        c1 = today - timedelta(weeks=24 + 8 + 80) + jitter(5)
+    cycles = {
+        f"C{n}": c1 + timedelta(weeks=8 * (n - 1)) + jitter(3) * (n > 1) for n in (1, 2, 3, 4)
+    }
+    c4 = cycles["C4"]
+    screening_date = min(c4 - timedelta(days=14), today)
+    journey = Journey(stage, schedule.SCREENING, screening_date)
+    journey.dates["SCR"] = screening_date
+    for code, day in cycles.items():
+        if day <= today:
+            journey.dates[code] = day
+    if stage == "screening":
+        journey.screening_date = journey.dates["SCR"] = min(screening_date, today)
+        return _done(journey, today)
+    elig = c4 + timedelta(days=rng.randint(10, 20))
+    if stage == "awaiting_eligibility":
+        return _done(journey, today)
+    if stage == "screen_failure":
+        journey.status = schedule.SCREEN_FAILURE
+        journey.dates["ELIG"] = elig
+        return _done(journey, today)
+    journey.dates["ELIG"] = elig
+    journey.enrolment_date = elig
+    journey.status = schedule.ENROLLED
+    pet_iah = elig + timedelta(days=rng.randint(5, 15))
+    if pet_iah <= today:
+        journey.dates["PET-IAH"] = pet_iah
+        journey.dates["PET-IV"] = pet_iah + timedelta(days=rng.randint(1, 7))
+    if stage == "enrolled":
+        return _done(journey, today)
+    gate = journey.dates["PET-IV"] + timedelta(days=2)
+    journey.dates["GATE"] = gate
+    proceed = stage in ("gate_proceed", "follow_up_iah") or (
+        stage == "completed" and rng.random() < 0.4
+    )
+    journey.gate_decision = schedule.PROCEED if proceed else "not_eligible"
+    if proceed:
+        iah = max(c4 + timedelta(weeks=8), gate + timedelta(days=3))
+        journey.dates["IAH"] = iah
+        journey.dates["DOSI"] = iah + timedelta(days=7)
+        anchor = iah
+    else:
+        anchor = journey.dates["PET-IV"]
+    journey.status = schedule.FOLLOW_UP
+    for month in schedule.FOLLOW_UP_MONTHS:
+        visit = schedule.add_months(anchor, month) + jitter(3)
+        if visit <= today and not (stage == "withdrawn" and month > 6):
+            journey.dates[f"M{month}"] = visit
+    if stage == "withdrawn":
+        journey.status = schedule.WITHDRAWN
+        journey.dates["EOS"] = max(journey.dates.values()) + timedelta(days=10)
+    if stage == "completed":
+        journey.status = schedule.COMPLETED
+        journey.dates["EOS"] = journey.dates.get("M18", today)
+    return _done(journey, today)
+
+
+def _done(journey: Journey, today: date) -> Journey:
+    journey.dates = {k: v for k, v in journey.dates.items() if v <= today}
+    journey.done_events = set(journey.dates)
+    return journey
+
+
+def stage_for(index: int, count: int) -> str:
+    """Spread participants over every stage, so even a small demo shows them all."""
+    return STAGES[index % len(STAGES)]

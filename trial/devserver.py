@@ -1,0 +1,79 @@
+"""`make run`: the whole demo with one command.
+
+Starts the private PostgreSQL and Redis (unless DATABASE_URL / REDIS_URL are set), migrates,
+loads the demo data when the database has no participant, then runs the web server and a
+Celery worker with beat, until Ctrl-C stops them all.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from trial import embedded
+
+HOST, PORT = "127.0.0.1", "8000"
+
+
+def main() -> int:
+    env = dict(os.environ)
+    started_servers = "DATABASE_URL" not in env or "REDIS_URL" not in env
+    env.setdefault("DATABASE_URL", embedded.postgres_url())
+    env.setdefault("REDIS_URL", embedded.redis_url())
+    python = sys.executable
+    manage = [python, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input"], env=env, check=True)
+    subprocess.run([*manage, "seed_demo", "--if-empty"], env=env, check=True)
+    children = [
+        subprocess.Popen([*manage, "runserver", f"{HOST}:{PORT}", "--noreload"], env=env),
+        subprocess.Popen(
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "trial",
+                "worker",
+                "--beat",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                "1",
+                "--schedule",
+                str(embedded.VAR / "celerybeat-schedule"),
+            ],
+            env=env,
+        ),
+    ]
+    password = env.get("DEMO_PASSWORD", "trial-demo-2026")
+    print(
+        f"\n  The EDC runs at http://{HOST}:{PORT}\n"
+        f"  Logins (password {password}): nurse, investigator, monitor, datamanager, admin "
+        f"(site BDX), nurse2 (site TLS)\n  Ctrl-C stops everything.\n",
+        flush=True,
+    )
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if started_servers:
+            embedded.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,54 @@
+"""Typed readers of environment variables for settings.py.
+
+Every name read is recorded in READ, so a test can check that docker-compose.yml sets only
+variables the settings actually read (and every one production requires).
+"""
+
+import os
+
+READ: set[str] = set()
+
+
+class MissingVariable(RuntimeError):
+    pass
+
+
+def string(name: str, default: str | None = None, *, required: bool = False) -> str | None:
+    READ.add(name)
+    value = os.environ.get(name, "").strip()
+    if value:
+        return value
+    if required:
+        raise MissingVariable(
+            f"The environment variable {name} must be set in production (EDC_ENV=production). "
+            f"See README.md, section Production."
+        )
+    return default
+
+
+def boolean(name: str, default: bool = False) -> bool:
+    raw = string(name)
+    if raw is None:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise MissingVariable(f"{name}={raw!r} is not a boolean: use true or false.")
+
+
+def integer(name: str, default: int) -> int:
+    raw = string(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise MissingVariable(f"{name}={raw!r} is not a whole number.") from None
+
+
+def csv(name: str, default: list[str]) -> list[str]:
+    raw = string(name)
+    if raw is None:
+        return default
+    return [part.strip() for part in raw.split(",") if part.strip()]

@@ -1,0 +1,125 @@
+"""Base form of every CRF, and the small forms of the trial app."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from trial.models import Site
+
+REASONS = [
+    ("", _("— choose a reason —")),
+    ("transcription error", _("Transcription error")),
+    ("data clarified by query", _("Data clarified by query")),
+    ("source document updated", _("Source document updated")),
+    ("other", _("Other (explain)")),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "%Y-%m-%d")
+        super().__init__(**kwargs)
+
+
+class CrfForm(forms.ModelForm):
+    """A CRF's form: required items checked only when the nurse marks the form complete,
+    unusual-but-possible values confirmed explicitly, units shown beside every field.
+
+    Subclasses list `complete_required` items and call `self.warn(field, message)` from their
+    clean methods for values to confirm.
+    """
+
+    complete_required: tuple[str, ...] = ()
+    units: dict[str, str] = {}
+
+    confirm_unusual = forms.BooleanField(
+        required=False, label=_("I have checked the values flagged as unusual; save them.")
+    )
+
+    def __init__(self, *args, complete: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.complete = complete
+        self.warnings: list[tuple[str | None, str]] = []
+        self.needs_confirmation = False
+        for name, field in self.fields.items():
+            if name in self.complete_required:
+                field.required = complete
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+            unit = self.units.get(name)
+            if unit:
+                field.widget.attrs["data-unit"] = unit
+                field.help_text = field.help_text or unit
+
+    def warn(self, field: str | None, message: str) -> None:
+        self.warnings.append((field, message))
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        confirmed = self.is_bound and self.cleaned_data.get("confirm_unusual")
+        if self.is_bound and not self._errors and self.warnings and not confirmed:
+            self.needs_confirmation = True
+            for field, message in self.warnings:
+                self.add_error(
+                    field,
+                    _("%(message)s Tick the confirmation box to save it.") % {"message": message},
+                )
+
+    @staticmethod
+    def not_in_future(value: date | None) -> date | None:
+        if value and value > timezone.localdate():
+            raise forms.ValidationError(
+                _("This date is in the future; enter the date it happened.")
+            )
+        return value
+
+
+class ReasonForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason for change"), choices=REASONS, required=True)
+    reason_other = forms.CharField(
+        label=_("Explain"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("Required when the reason is Other")}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("reason") == "other" and not data.get("reason_other", "").strip():
+            self.add_error("reason_other", _("Explain the reason for this change."))
+        return data
+
+    @property
+    def text(self) -> str:
+        data = self.cleaned_data
+        if data["reason"] == "other":
+            return f"other: {data['reason_other'].strip()}"
+        return data["reason"]
+
+
+class RegisterParticipantForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Site"))
+    screening_date = forms.DateField(
+        label=_("Screening date (date of consent)"), widget=DateInput()
+    )
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        if sites is not None and len(sites) == 1:
+            self.fields["site"].initial = sites[0]
+        self.fields["screening_date"].initial = timezone.localdate()
+
+    def clean_screening_date(self):
+        value = self.cleaned_data["screening_date"]
+        if value > timezone.localdate():
+            raise forms.ValidationError(_("The screening date cannot be in the future."))
+        if value.year < 2021:
+            raise forms.ValidationError(_("The trial opened in 2021; check the year."))
+        return value

@@ -1,0 +1,39 @@
+"""The five roles of PROTOCOL.md section 6, as Django groups created in code (migration 0002)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NURSE = "Research nurse"
+INVESTIGATOR = "Investigator"
+MONITOR = "Monitor"
+DATA_MANAGER = "Data manager"
+ADMINISTRATOR = "Administrator"
+
+ALL = (NURSE, INVESTIGATOR, MONITOR, DATA_MANAGER, ADMINISTRATOR)
+
+# Who may do what (checked by trial/permissions-style helpers below, never in templates alone).
+ENTER_DATA = {NURSE, INVESTIGATOR}
+SIGN = {INVESTIGATOR}
+READ_CLINICAL = {NURSE, INVESTIGATOR, MONITOR, DATA_MANAGER}
+ALL_SITES = {DATA_MANAGER}
+LOCK = {DATA_MANAGER}
+
+
+def role_names(user: Any) -> set[str]:
+    """The user's role names, cached on the user object for the request."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cached = getattr(user, "_edc_roles", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._edc_roles = cached
+    return cached
+
+
+def has_any(user: Any, roles: set[str]) -> bool:
+    return bool(role_names(user) & roles)
+
+
+def can_enter_data(user: Any) -> bool:
+    return has_any(user, ENTER_DATA)
