@@ -112,8 +112,9 @@ class RegisterParticipantForm(forms.Form):
     def __init__(self, *args, sites=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
-        if sites is not None and len(sites) == 1:
-            self.fields["site"].initial = sites[0]
+        only = list(sites[:2]) if sites is not None else []
+        if len(only) == 1:
+            self.fields["site"].initial = only[0]
         self.fields["screening_date"].initial = timezone.localdate()
 
     def clean_screening_date(self):

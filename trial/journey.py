@@ -107,6 +107,6 @@ def summarise(participant: Participant, open_events: set[str], today: date) -> L
         if not current:
             current = planned.event.label
             next_due = planned.window.target or planned.window.opens
-        if planned.window.closes is not None and today > planned.window.closes:
+        if planned.is_overdue(today):
             overdue = True
     return ListSummary(current or "—", next_due, overdue)

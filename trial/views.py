@@ -21,13 +21,17 @@ PAGE_SIZE = 50
 
 def participant_list(request) -> HttpResponse:
     done = [s.value for s in journey.DONE_STATES]
-    participants = selectors.participants_for(request.user).annotate(
-        open_events=ArrayAgg(
-            "forms__event",
-            filter=~Q(forms__status__in=done) & ~Q(forms__event=schedule.LOG_EVENT),
-            distinct=True,
-            default=[],
+    participants = (
+        selectors.participants_for(request.user)
+        .annotate(
+            open_events=ArrayAgg(
+                "forms__event",
+                filter=~Q(forms__status__in=done) & ~Q(forms__event=schedule.LOG_EVENT),
+                distinct=True,
+                default=[],
+            )
         )
+        .order_by("code")
     )
     query = request.GET.get("q", "").strip()
     if query:
@@ -51,7 +55,7 @@ def participant_list(request) -> HttpResponse:
 def participant_register(request) -> HttpResponse:
     if not roles.can_enter_data(request.user):
         raise Http404
-    sites = list(selectors.visible_sites(request.user))
+    sites = selectors.visible_sites(request.user)
     form = RegisterParticipantForm(request.POST or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
