@@ -138,6 +138,8 @@ def save_crf(
             )
             if spec.event_date_field:
                 _record_event_date(participant, row.event, getattr(instance, spec.event_date_field))
+            if spec.after_save is not None:
+                spec.after_save(user, row, instance)
     return instance
 
 

@@ -42,8 +42,12 @@ class CrfForm(forms.ModelForm):
         required=False, label=_("I have checked the values flagged as unusual; save them.")
     )
 
-    def __init__(self, *args, complete: bool = True, **kwargs):
+    def __init__(self, *args, complete: bool = True, participant=None, row=None, **kwargs):
         super().__init__(*args, **kwargs)
+        # The participant and form-status row let clean methods check against other data
+        # (a lab dated after C4, consent before any procedure, the previous cycle's date).
+        self.participant = participant
+        self.row = row
         self.complete = complete
         self.warnings: list[tuple[str | None, str]] = []
         self.needs_confirmation = False

@@ -103,7 +103,12 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
     editable = roles.can_enter_data(request.user) and not (row.is_locked or participant.locked_at)
     complete = "save_draft" not in request.POST
     data_form = spec.form_class(
-        request.POST or None, instance=instance, complete=complete, prefix="crf"
+        request.POST or None,
+        instance=instance,
+        complete=complete,
+        prefix="crf",
+        participant=participant,
+        row=row,
     )
     needs_reason = row.version > 0
     reason_form = ReasonForm(request.POST or None, prefix="change") if needs_reason else None
@@ -133,10 +138,12 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
     if not editable:
         for field in data_form.fields.values():
             field.disabled = True
+    extra = spec.context(participant, row, data_form) if spec.context else {}
     return render(
         request,
         spec.template,
         {
+            **extra,
             "participant": participant,
             "row": row,
             "event": schedule.EVENTS_BY_CODE.get(event),
