@@ -66,15 +66,18 @@ def register_participant(user: Any, site: Site, screening_date: date) -> Partici
 
 def ensure_expected_forms(participant: Participant) -> int:
     """Create the missing form-status rows of every event that now applies (idempotent)."""
+    have = set(participant.forms.filter(repeat=1).values_list("event", "form"))
     wanted = [
         FormStatus(participant=participant, event=event.code, form=form, repeat=1)
         for event in schedule.applicable_events(
             participant.status, participant.gate_decision, participant.dates
         )
         for form in event.forms
+        if (event.code, form) not in have
     ]
-    created = FormStatus.objects.bulk_create(wanted, ignore_conflicts=True)
-    return len(created)
+    # ignore_conflicts: a concurrent save may have created the same slot meanwhile.
+    FormStatus.objects.bulk_create(wanted, ignore_conflicts=True)
+    return len(wanted)
 
 
 def _check_writable(row: FormStatus, participant: Participant) -> None:

@@ -43,3 +43,21 @@ def form_status_or_404(participant: Participant, event: str, form: str, repeat: 
 
 def participant_count() -> int:
     return Participant.objects.count()
+
+
+def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]]:
+    """Events with at least one form not done, per participant, in one query."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+
+    from trial.journey import DONE_STATES
+    from trial.schedule import LOG_EVENT
+
+    rows = (
+        FormStatus.objects.filter(participant_id__in=participant_ids)
+        .exclude(status__in=[s.value for s in DONE_STATES])
+        .exclude(event=LOG_EVENT)
+        .values("participant_id")
+        .annotate(events=ArrayAgg("event", distinct=True))
+        .values_list("participant_id", "events")
+    )
+    return {pid: set(events) for pid, events in rows}

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from trial import roles, selectors
+from trial.models import Participant
+
+
+def test_seed_demo_creates_sites_staff_and_every_stage(db):
+    call_command("seed_demo", "--participants", "18", "--seed", "7")
+    assert set(Participant.objects.values_list("site__code", flat=True)) == {"BDX", "TLS"}
+    statuses = set(Participant.objects.values_list("status", flat=True))
+    assert statuses == {
+        "screening",
+        "screen_failure",
+        "enrolled",
+        "follow_up",
+        "completed",
+        "withdrawn",
+    }
+    expected_roles = {
+        "nurse": roles.NURSE,
+        "investigator": roles.INVESTIGATOR,
+        "monitor": roles.MONITOR,
+        "datamanager": roles.DATA_MANAGER,
+        "admin": roles.ADMINISTRATOR,
+        "nurse2": roles.NURSE,
+    }
+    for username, role in expected_roles.items():
+        user = User.objects.get(username=username)
+        assert user.check_password("trial-demo-2026")
+        assert roles.role_names(user) == {role}
+    nurse = User.objects.get(username="nurse")
+    assert set(selectors.participants_for(nurse).values_list("site__code", flat=True)) == {"BDX"}
+    # Demographics holds data for everyone (its app's demo hook).
+    assert (
+        not Participant.objects.filter(forms__form="DEMOG")
+        .exclude(forms__status="complete", forms__form="DEMOG")
+        .exists()
+    )
+
+
+def test_seed_demo_if_empty_does_nothing_the_second_time(db):
+    call_command("seed_demo", "--participants", "3")
+    call_command("seed_demo", "--participants", "3", "--if-empty")
+    assert Participant.objects.count() == 3
+
+
+def test_seed_demo_refuses_a_bad_count(db):
+    with pytest.raises(CommandError, match="between 0 and 5000"):
+        call_command("seed_demo", "--participants", "-1")
+
+
+def test_nurse_logs_in_and_sees_bdx_participants_only(client, db):
+    call_command("seed_demo", "--participants", "6")
+    assert client.login(username="nurse", password="trial-demo-2026")
+    page = client.get(reverse("participant_list")).content.decode()
+    assert "BDX-001" in page and "TLS-001" not in page
+
+
+def test_roles_created_in_code_match_the_protocol(db):
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ALL)

@@ -1,0 +1,106 @@
+"""Settings read the environment, fail loudly in production, and match docker-compose.yml."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_VARS = {
+    "EDC_ENV": "production",
+    "SECRET_KEY": "a-long-production-secret-" + "k" * 40,
+    "DATABASE_URL": "postgres://edc_app:pw@db.example.org:5432/edc",
+    "REDIS_URL": "redis://redis.example.org:6379/0",
+    "ALLOWED_HOSTS": "edc.example.org",
+}
+
+
+def run_python(code: str, env_overrides: dict[str, str], drop: tuple[str, ...] = ()):
+    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env.update(env_overrides)
+    env["DJANGO_SETTINGS_MODULE"] = "trial.settings"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_without_secret_key_fails_naming_the_variable():
+    env = dict(PRODUCTION_VARS)
+    del env["SECRET_KEY"]
+    result = run_python("import django; django.setup()", env, drop=("SECRET_KEY",))
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "must be set" in result.stderr
+
+
+def test_production_without_database_url_fails_naming_the_variable():
+    env = dict(PRODUCTION_VARS)
+    del env["DATABASE_URL"]
+    result = run_python("import django; django.setup()", env, drop=("DATABASE_URL",))
+    assert result.returncode != 0
+    assert "DATABASE_URL" in result.stderr
+
+
+def test_debug_is_off_unless_set_and_time_zone_defaults_to_paris():
+    code = "from django.conf import settings as s; print(s.DEBUG, s.TIME_ZONE)"
+    result = run_python(code, PRODUCTION_VARS, drop=("DEBUG", "TIME_ZONE"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "Europe/Paris"]
+    result = run_python(code, {**PRODUCTION_VARS, "DEBUG": "true"}, drop=("TIME_ZONE",))
+    assert result.stdout.split()[0] == "True"
+
+
+def test_settings_use_the_given_servers_and_start_nothing():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['HOST'], s.CELERY_BROKER_URL)"
+    )
+    result = run_python(code, PRODUCTION_VARS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["db.example.org", "redis://redis.example.org:6379/0"]
+
+
+def test_check_deploy_reports_only_what_the_readme_explains():
+    env = {k: v for k, v in os.environ.items()}
+    env.update(PRODUCTION_VARS)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    reported = set(re.findall(r"\(([a-z_]+\.[WE]\d+)\)", result.stdout + result.stderr))
+    readme = (ROOT / "README.md").read_text()
+    explained = set(re.findall(r"`([a-z_]+\.[WE]\d+)`", readme))
+    assert reported <= explained, f"check --deploy reports {reported - explained} not in README"
+
+
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_production_services():
+    services = compose()["services"]
+    assert set(services) == {"postgres", "redis", "web", "worker", "beat"}
+    assert "gunicorn" in " ".join(services["web"]["command"])
+    assert services["worker"]["command"][:4] == ["celery", "-A", "trial", "worker"]
+    assert services["beat"]["command"][:4] == ["celery", "-A", "trial", "beat"]
+    assert "CMD" in (ROOT / "Dockerfile").read_text()
+
+
+def test_compose_sets_only_variables_the_settings_read_and_all_production_needs():
+    import trial.settings  # noqa: F401 - populates env.READ
+    from trial import env
+
+    for name in ("web", "worker", "beat"):
+        variables = set(compose()["services"][name]["environment"])
+        unknown = variables - env.READ
+        assert not unknown, f"{name} sets variables the settings never read: {unknown}"
+        assert {"EDC_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"} <= variables
