@@ -6,18 +6,26 @@ check, status updates, then side effects on commit.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trial import crf as crf_registry
-from trial import roles, schedule
+from trial import roles, schedule, selectors, signatures
 from trial.audit import audit_context
-from trial.models import FormState, FormStatus, Participant, Site
+from trial.models import (
+    AuthEvent,
+    AuthEventKind,
+    FormState,
+    FormStatus,
+    Participant,
+    Signature,
+    Site,
+)
 
 
 class ActionRefused(Exception):
@@ -33,6 +41,15 @@ class ReasonRequired(ActionRefused):
 
 
 class Locked(ActionRefused):
+    pass
+
+
+class WrongPassword(ActionRefused):
+    """The password re-entered to sign is wrong; the attempt is logged and counts towards
+    the account lockout shared with logins."""
+
+
+class AccountLocked(ActionRefused):
     pass
 
 
@@ -85,6 +102,8 @@ def _check_writable(row: FormStatus, participant: Participant) -> None:
         raise Locked(_("This casebook is locked; a data manager must unlock it first."))
     if row.locked_at is not None:
         raise Locked(_("This form is locked; a data manager must unlock it first."))
+    if row.status == FormState.DELETED:
+        raise ActionRefused(_("This entry was deleted; it can no longer be changed."))
 
 
 def save_crf(
@@ -143,6 +162,9 @@ def save_crf(
                 _record_event_date(participant, row.event, getattr(instance, spec.event_date_field))
             if spec.after_save is not None:
                 spec.after_save(user, row, instance)
+            # Within the same transaction and context: a broken signature carries the
+            # user and reason of the change that broke it.
+            refresh_signatures(participant)
     return instance
 
 
@@ -174,6 +196,275 @@ def add_repeating_form(user: Any, participant: Participant, form: str) -> FormSt
         return FormStatus.objects.create(
             participant=locked, event=schedule.LOG_EVENT, form=form, repeat=last + 1
         )
+
+
+def _require_reason(reason: str) -> None:
+    if not reason or not reason.strip():
+        raise ReasonRequired(_("Give a reason."))
+
+
+def _require_reach(user: Any, participant: Participant) -> None:
+    # Same scoping as the pages: a participant of another site is out of reach.
+    if not selectors.participants_for(user).filter(pk=participant.pk).exists():
+        raise ActionRefused(_("This participant is not in your sites."))
+
+
+def delete_crf(
+    user: Any, row: FormStatus, *, reason: str, expected_version: int | None = None
+) -> FormStatus:
+    """Delete an entry of a repeating log (adverse event, medication) with a reason.
+
+    A status change, never a physical delete: the data and its history stay, marked deleted.
+    """
+    _require(user, roles.ENTER_DATA, _("enter data"))
+    _require_reason(reason)
+    if row.form not in schedule.LOG_FORMS:
+        raise ActionRefused(_("Only an entry of a repeating log can be deleted."))
+    with transaction.atomic():
+        row = FormStatus.objects.select_for_update().select_related("participant").get(pk=row.pk)
+        participant = row.participant
+        _check_writable(row, participant)
+        if expected_version is not None and row.version != expected_version:
+            raise StaleVersion(
+                _("Someone else saved this entry meanwhile; review it before deleting it.")
+            )
+        with audit_context(user, reason=reason, command="delete_crf"):
+            row.status = FormState.DELETED
+            row.version += 1
+            row.updated_at, row.updated_by = timezone.now(), user
+            row.save(update_fields=["status", "version", "updated_at", "updated_by"])
+            refresh_signatures(participant)
+    return row
+
+
+# --- Locks: what a data manager does before a database freeze ----------------------------
+
+
+def lock_form(user: Any, row: FormStatus, *, reason: str) -> FormStatus:
+    return _set_form_lock(user, row, reason=reason, lock=True)
+
+
+def unlock_form(user: Any, row: FormStatus, *, reason: str) -> FormStatus:
+    return _set_form_lock(user, row, reason=reason, lock=False)
+
+
+def _set_form_lock(user: Any, row: FormStatus, *, reason: str, lock: bool) -> FormStatus:
+    _require(user, roles.LOCK, _("lock or unlock data"))
+    _require_reason(reason)
+    _require_reach(user, row.participant)
+    command = "lock_form" if lock else "unlock_form"
+    with transaction.atomic(), audit_context(user, reason=reason, command=command):
+        row = FormStatus.objects.select_for_update().get(pk=row.pk)
+        if row.is_locked == lock:
+            return row
+        row.locked_at, row.locked_by = (timezone.now(), user) if lock else (None, None)
+        row.save(update_fields=["locked_at", "locked_by"])
+    return row
+
+
+def lock_event(user: Any, participant: Participant, event: str, *, reason: str) -> int:
+    """Lock every form of one event of the participant; returns how many were locked."""
+    return _set_event_lock(user, participant, event, reason=reason, lock=True)
+
+
+def unlock_event(user: Any, participant: Participant, event: str, *, reason: str) -> int:
+    return _set_event_lock(user, participant, event, reason=reason, lock=False)
+
+
+def _set_event_lock(
+    user: Any, participant: Participant, event: str, *, reason: str, lock: bool
+) -> int:
+    _require(user, roles.LOCK, _("lock or unlock data"))
+    _require_reason(reason)
+    _require_reach(user, participant)
+    command = "lock_event" if lock else "unlock_event"
+    with transaction.atomic(), audit_context(user, reason=reason, command=command):
+        rows = participant.forms.filter(event=event, locked_at__isnull=lock)
+        if not participant.forms.filter(event=event).exists():
+            raise ActionRefused(_("This participant has no such event."))
+        # A bulk update: the triggers still record one event per row, with this context.
+        if lock:
+            return rows.update(locked_at=timezone.now(), locked_by=user)
+        return rows.update(locked_at=None, locked_by=None)
+
+
+def lock_casebook(user: Any, participant: Participant, *, reason: str) -> Participant:
+    return _set_casebook_lock(user, participant, reason=reason, lock=True)
+
+
+def unlock_casebook(user: Any, participant: Participant, *, reason: str) -> Participant:
+    return _set_casebook_lock(user, participant, reason=reason, lock=False)
+
+
+def _set_casebook_lock(
+    user: Any, participant: Participant, *, reason: str, lock: bool
+) -> Participant:
+    _require(user, roles.LOCK, _("lock or unlock data"))
+    _require_reason(reason)
+    _require_reach(user, participant)
+    command = "lock_casebook" if lock else "unlock_casebook"
+    with transaction.atomic(), audit_context(user, reason=reason, command=command):
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        if (participant.locked_at is not None) == lock:
+            return participant
+        participant.locked_at, participant.locked_by = (
+            (timezone.now(), user) if lock else (None, None)
+        )
+        participant.save(update_fields=["locked_at", "locked_by"])
+    return participant
+
+
+# --- Electronic signatures (21 CFR 11.50, 11.70, 11.200) ---------------------------------
+
+
+def sign(
+    user: Any,
+    password: str,
+    participant: Participant,
+    *,
+    kind: str,
+    meaning: str,
+    row: FormStatus | None = None,
+) -> Signature:
+    """Sign what the registered `kind` computes for the participant, after re-checking the
+    signer's password.
+
+    A wrong password raises WrongPassword, is logged and counts towards the lockout shared
+    with logins (5 consecutive failures lock the account for 15 minutes). Call it outside
+    any enclosing transaction, as views do: a rollback of an enclosing transaction would
+    also erase the record of the failed attempt.
+    """
+    signable = signatures.get(kind)
+    if signable is None:
+        raise ActionRefused(_("Nothing of this kind can be signed."))
+    if not roles.has_any(user, set(signable.roles)):
+        raise ActionRefused(_("Your role does not allow you to sign this."))
+    _require_reach(user, participant)
+    if row is not None and row.participant_id != participant.pk:
+        raise ActionRefused(_("This form belongs to another participant."))
+    username = user.get_username()
+    until = selectors.locked_until(username)
+    if until is not None:
+        raise AccountLocked(locked_message(until))
+    if not password or not user.check_password(password):
+        until = record_failure(AuthEventKind.SIGNATURE_FAILED, username, user=user)
+        if until is not None:
+            raise WrongPassword(_("Wrong password. %(locked)s") % {"locked": locked_message(until)})
+        raise WrongPassword(_("Wrong password: the signature was not recorded."))
+    meaning = str(meaning).strip()
+    if not meaning:
+        raise ActionRefused(_("A signature needs its meaning."))
+    with transaction.atomic(), audit_context(user, command="sign", kind=kind):
+        # The participant's row lock orders this signature with concurrent saves: a save
+        # either happens before (and is signed) or after (and breaks the signature).
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        content = signatures.normalise(signable.payload(participant))
+        now = timezone.now()
+        signature = Signature.objects.create(
+            participant=participant,
+            row=row,
+            kind=kind,
+            meaning=meaning,
+            signer=user,
+            signer_name=user.get_full_name() or username,
+            signed_at=now,
+            content=content,
+            content_hash=signatures.digest(content),
+        )
+        for previous in Signature.objects.filter(
+            participant=participant, kind=kind, broken_at__isnull=True
+        ).exclude(pk=signature.pk):
+            previous.broken_at = now
+            previous.broken_changes = _as_lists(signatures.diff(previous.content, content))
+            previous.superseded_by = signature
+            previous.save(update_fields=["broken_at", "broken_changes", "superseded_by"])
+        log_auth_event(AuthEventKind.SIGNED, username, user=user, detail=kind)
+    return signature
+
+
+def refresh_signatures(participant: Participant) -> list[Signature]:
+    """Recompute what each valid signature of the participant signed; mark broken those
+    whose data changed since, with the changes. Returns the signatures broken now.
+
+    Runs inside the caller's transaction (save_crf, delete_crf), so the break is recorded
+    with the change that caused it, or not at all.
+    """
+    broken = []
+    valid = list(Signature.objects.filter(participant=participant, broken_at__isnull=True))
+    if not valid:
+        return broken
+    now = timezone.now()
+    payloads: dict[str, dict] = {}
+    for signature in valid:
+        signable = signatures.get(signature.kind)
+        if signable is None:
+            continue
+        if signature.kind not in payloads:
+            payloads[signature.kind] = signatures.normalise(signable.payload(participant))
+        content = payloads[signature.kind]
+        if signatures.digest(content) == signature.content_hash:
+            continue
+        signature.broken_at = now
+        signature.broken_changes = _as_lists(signatures.diff(signature.content, content))
+        signature.save(update_fields=["broken_at", "broken_changes"])
+        broken.append(signature)
+    return broken
+
+
+def _as_lists(changes: dict[str, tuple]) -> dict[str, list]:
+    return {key: [old, new] for key, (old, new) in changes.items()}
+
+
+# --- Logins, failures and the account lockout ---------------------------------------------
+
+
+def log_auth_event(
+    kind: str,
+    username: str,
+    *,
+    user: Any = None,
+    request: Any = None,
+    detail: str = "",
+) -> AuthEvent:
+    """Append a login, logout, failed attempt or lock to the authentication log."""
+    from trial.middleware import client_address
+
+    return AuthEvent.objects.create(
+        kind=kind,
+        username=(username or "")[:150],
+        user=user if getattr(user, "pk", None) else None,
+        client_address=client_address(request)[:45] if request is not None else "",
+        url=(request.path if request is not None else "")[:200],
+        detail=detail[:200],
+    )
+
+
+def record_failure(
+    kind: str, username: str, *, user: Any = None, request: Any = None
+) -> datetime | None:
+    """Log a failed login or signature; lock the account at the fifth consecutive failure.
+
+    Returns the end of the lock when the account is (now) locked, else None.
+    """
+    from django.contrib.auth import get_user_model
+
+    with transaction.atomic():
+        # One lockout decision at a time per username, even under parallel attempts.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"edc-auth:{username}"])
+        if user is None:
+            user = get_user_model().objects.filter(username=username).first()
+        log_auth_event(kind, username, user=user, request=request)
+        if selectors.consecutive_failures(username) >= selectors.MAX_FAILURES:
+            log_auth_event(AuthEventKind.LOCKED, username, user=user, request=request)
+    return selectors.locked_until(username)
+
+
+def locked_message(until: datetime) -> str:
+    return _(
+        "This account is locked after %(count)s failed attempts. Try again after %(time)s, "
+        "or ask an administrator."
+    ) % {"count": selectors.MAX_FAILURES, "time": timezone.localtime(until).strftime("%H:%M")}
 
 
 # --- Demo data (seed_demo): the same rules, in bulk --------------------------------------

@@ -1,6 +1,17 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class TrialConfig(AppConfig):
     name = "trial"
     verbose_name = "Trial NCT04837885"
+
+    def ready(self) -> None:
+        from trial import accounts, roles, signatures
+        from trial.audit import install_guards_after_migrate
+
+        # After every migrate, every app's event tables exist: guard them all at once.
+        post_migrate.connect(install_guards_after_migrate, sender=self)
+        post_migrate.connect(roles.ensure_groups, sender=self)
+        accounts.connect_signals()
+        signatures.register_builtin()

@@ -7,4 +7,5 @@ def user_roles(request) -> dict:
     return {
         "user_roles": sorted(names),
         "can_enter_data": bool(names & roles.ENTER_DATA),
+        "can_review_system_audit": bool(names & roles.SYSTEM_AUDIT),
     }

@@ -57,9 +57,10 @@ class CrfForm(forms.ModelForm):
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
             unit = self.units.get(name)
-            if unit:
+            if unit and isinstance(field.widget, forms.widgets.Input):
+                # The unit sits beside the box (input group), where the eye expects it.
                 field.widget.attrs["data-unit"] = unit
-                field.help_text = field.help_text or unit
+                field.widget.template_name = "trial/widgets/unit_input.html"
 
     def warn(self, field: str | None, message: str) -> None:
         self.warnings.append((field, message))
@@ -84,6 +85,28 @@ class CrfForm(forms.ModelForm):
         return value
 
 
+# Deleting a log entry, and locking or unlocking data, have reasons of their own.
+DELETE_REASONS = [
+    ("", _("— choose a reason —")),
+    ("entered in error", _("Entered in error")),
+    ("duplicate entry", _("Duplicate entry")),
+    ("other", _("Other (explain)")),
+]
+LOCK_REASONS = [
+    ("", _("— choose a reason —")),
+    ("database freeze", _("Database freeze")),
+    ("interim analysis", _("Interim analysis")),
+    ("data verified", _("Data verified and queries closed")),
+    ("other", _("Other (explain)")),
+]
+UNLOCK_REASONS = [
+    ("", _("— choose a reason —")),
+    ("correction after query", _("Correction needed after a query")),
+    ("lock in error", _("Locked in error")),
+    ("other", _("Other (explain)")),
+]
+
+
 class ReasonForm(forms.Form):
     reason = forms.ChoiceField(label=_("Reason for change"), choices=REASONS, required=True)
     reason_other = forms.CharField(
@@ -92,6 +115,13 @@ class ReasonForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"placeholder": _("Required when the reason is Other")}),
     )
+
+    def __init__(self, *args, choices=None, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if choices is not None:
+            self.fields["reason"].choices = choices
+        if label is not None:
+            self.fields["reason"].label = label
 
     def clean(self):
         data = super().clean()
@@ -128,3 +158,14 @@ class RegisterParticipantForm(forms.Form):
         if value.year < 2021:
             raise forms.ValidationError(_("The trial opened in 2021; check the year."))
         return value
+
+
+class SignForm(forms.Form):
+    """Re-entering the password at the moment of signing (21 CFR 11.200)."""
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Signing is the legally binding equivalent of your handwritten signature."),
+    )

@@ -34,6 +34,14 @@ class EventView:
         return bool(self.slots) and all(s.row.status in DONE_STATES for s in self.slots)
 
     @property
+    def any_locked(self) -> bool:
+        return any(s.row.is_locked for s in self.slots)
+
+    @property
+    def all_locked(self) -> bool:
+        return bool(self.slots) and all(s.row.is_locked for s in self.slots)
+
+    @property
     def started(self) -> bool:
         return any(s.row.status != FormState.NOT_STARTED for s in self.slots)
 

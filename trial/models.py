@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pghistory
+import pgtrigger
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from trial import schedule
@@ -174,3 +178,115 @@ class CrfModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+@audited
+class Signature(models.Model):
+    """An electronic signature (21 CFR 11.50, 11.70, 11.200): who signed what, when, meaning what.
+
+    `content` is exactly what was signed (the canonical JSON of trial/signatures.py) and
+    `content_hash` its SHA-256. When the signed data changes afterwards, `broken_at` and
+    `broken_changes` (key -> [old, new]) say so; the record itself is never deleted.
+    """
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="signatures"
+    )
+    # The form-status row that represents the signed thing (e.g. the ELIGSIGN row), if any.
+    row = models.ForeignKey(
+        FormStatus, null=True, blank=True, on_delete=models.PROTECT, related_name="signatures"
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    meaning = models.CharField(_("meaning"), max_length=300)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # The name as it was at signing time: a later change of the account does not rewrite it.
+    signer_name = models.CharField(_("signer"), max_length=300)
+    signed_at = models.DateTimeField(_("signed at"), default=timezone.now)
+    content = models.JSONField()
+    content_hash = models.CharField(max_length=64)
+    broken_at = models.DateTimeField(null=True, blank=True)
+    broken_changes = models.JSONField(default=dict, blank=True)
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "kind", "-signed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.participant_id} {self.signer_name}"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.broken_at is None
+
+
+class AuthEventKind(models.TextChoices):
+    LOGIN = "login", _("Logged in")
+    LOGIN_FAILED = "login_failed", _("Failed login")
+    LOGIN_REFUSED = "login_refused", _("Login refused: account locked")
+    LOGOUT = "logout", _("Logged out")
+    SIGNED = "signed", _("Signed")
+    SIGNATURE_FAILED = "signature_failed", _("Failed signature (wrong password)")
+    LOCKED = "locked", _("Account locked after repeated failures")
+
+
+class AuthEvent(models.Model):
+    """Logins, failed logins, logouts, signature attempts and account locks: append-only.
+
+    The account lockout is computed from this log (no mutable counter to tamper with).
+    """
+
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=AuthEventKind.choices)
+    # As typed at the login page: failed attempts may name no existing account.
+    username = models.CharField(max_length=150)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    client_address = models.CharField(max_length=45, blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    detail = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["username", "-at"]), models.Index(fields=["-at"])]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
+
+
+# --- Accounts and roles in the audit trail -------------------------------------------------
+# Triggers on a third-party model would need a migration in django.contrib.auth; on a proxy
+# model they live in this app's migrations and still fire on the auth tables.
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    # A password change is recorded without the hash; logins (last_login) are in AuthEvent.
+    pghistory.UpdateEvent("password_change", condition=pgtrigger.AnyChange("password")),
+    exclude=["password", "last_login"],
+    model_name="UserEvent",
+)
+class AuditedUser(User):
+    class Meta:
+        proxy = True
+
+
+@pghistory.track(
+    pghistory.InsertEvent("role.add"),
+    pghistory.DeleteEvent("role.remove"),
+    obj_field=None,
+    model_name="UserGroupsEvent",
+)
+class AuditedUserGroups(User.groups.through):
+    class Meta:
+        proxy = True

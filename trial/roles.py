@@ -18,6 +18,8 @@ SIGN = {INVESTIGATOR}
 READ_CLINICAL = {NURSE, INVESTIGATOR, MONITOR, DATA_MANAGER}
 ALL_SITES = {DATA_MANAGER}
 LOCK = {DATA_MANAGER}
+# The system audit view: logins, failures, account and role changes.
+SYSTEM_AUDIT = {DATA_MANAGER}
 
 
 def role_names(user: Any) -> set[str]:
@@ -37,3 +39,15 @@ def has_any(user: Any, roles: set[str]) -> bool:
 
 def can_enter_data(user: Any) -> bool:
     return has_any(user, ENTER_DATA)
+
+
+def ensure_groups(sender: Any = None, **kwargs: Any) -> None:
+    """Create the role groups if missing (post_migrate).
+
+    Migration 0002 creates them once; this brings them back after a flush, which empties every
+    table (Django's transactional tests flush between tests, then send post_migrate).
+    """
+    from django.contrib.auth.models import Group
+
+    for name in ALL:
+        Group.objects.get_or_create(name=name)

@@ -7,11 +7,14 @@ administrators enter and read no clinical data. A participant out of reach is a 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from trial import roles
-from trial.models import FormStatus, Participant, Site
+from trial.models import AuthEvent, AuthEventKind, FormStatus, Participant, Signature, Site
 
 
 def visible_sites(user) -> QuerySet[Site]:
@@ -61,3 +64,64 @@ def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]
         .values_list("participant_id", "events")
     )
     return {pid: set(events) for pid, events in rows}
+
+
+# --- Signatures -------------------------------------------------------------------------
+
+
+def current_signature(participant: Participant, kind: str) -> Signature | None:
+    """The latest signature of that kind for the participant, valid or broken."""
+    return (
+        Signature.objects.filter(participant=participant, kind=kind)
+        .select_related("signer")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+
+
+def row_signature(row: FormStatus) -> Signature | None:
+    """The latest signature attached to this form-status row, valid or broken."""
+    return Signature.objects.filter(row=row).order_by("-signed_at", "-pk").first()
+
+
+def current_signatures(participant: Participant) -> dict[str, Signature]:
+    """The latest signature of each kind for the participant, in one query."""
+    latest = (
+        Signature.objects.filter(participant=participant)
+        .order_by("kind", "-signed_at", "-pk")
+        .distinct("kind")
+    )
+    return {signature.kind: signature for signature in latest}
+
+
+# --- Account lockout (logins and signatures share it) -------------------------------------
+
+MAX_FAILURES = 5
+LOCK_DURATION = timedelta(minutes=15)
+_FAILURES = (AuthEventKind.LOGIN_FAILED, AuthEventKind.SIGNATURE_FAILED)
+# A success or a lock starts the count again: failures are counted since the last of these.
+_RESETS = (AuthEventKind.LOGIN, AuthEventKind.SIGNED, AuthEventKind.LOCKED)
+
+
+def consecutive_failures(username: str) -> int:
+    events = AuthEvent.objects.filter(username=username)
+    last_reset = events.filter(kind__in=_RESETS).order_by("-pk").values_list("pk", flat=True)
+    failures = events.filter(kind__in=_FAILURES)
+    reset_pk = last_reset.first()
+    if reset_pk is not None:
+        failures = failures.filter(pk__gt=reset_pk)
+    return failures.count()
+
+
+def locked_until(username: str) -> datetime | None:
+    """When the account's current lock ends, or None if it is not locked."""
+    locked_at = (
+        AuthEvent.objects.filter(username=username, kind=AuthEventKind.LOCKED)
+        .order_by("-pk")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if locked_at is None:
+        return None
+    until = locked_at + LOCK_DURATION
+    return until if until > timezone.now() else None

@@ -101,6 +101,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The model backend, refusing accounts locked after repeated failed logins or signatures.
+AUTHENTICATION_BACKENDS = ["trial.accounts.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "participant_list"
 LOGOUT_REDIRECT_URL = "login"

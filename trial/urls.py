@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from trial import views
+from trial.accounts import LoginForm
 
 
 class CodeConverter:
@@ -19,7 +20,9 @@ register_converter(CodeConverter, "code")
 urlpatterns = [
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", authentication_form=LoginForm
+        ),
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -29,6 +32,44 @@ urlpatterns = [
     path("p/<code:code>/", views.participant_detail, name="participant_detail"),
     path("p/<code:code>/log/<code:form>/new/", views.crf_add_repeat, name="crf_add_repeat"),
     path("p/<code:code>/<code:event>/<code:form>/<int:repeat>/", views.crf_edit, name="crf_edit"),
+    path(
+        "p/<code:code>/<code:event>/<code:form>/<int:repeat>/history/",
+        views.crf_history,
+        name="crf_history",
+    ),
+    path(
+        "p/<code:code>/<code:event>/<code:form>/<int:repeat>/delete/",
+        views.crf_delete,
+        name="crf_delete",
+    ),
+    path(
+        "p/<code:code>/<code:event>/<code:form>/<int:repeat>/lock/",
+        views.form_lock,
+        {"lock": True},
+        name="form_lock",
+    ),
+    path(
+        "p/<code:code>/<code:event>/<code:form>/<int:repeat>/unlock/",
+        views.form_lock,
+        {"lock": False},
+        name="form_unlock",
+    ),
+    path(
+        "p/<code:code>/event/<code:event>/lock/",
+        views.event_lock,
+        {"lock": True},
+        name="event_lock",
+    ),
+    path(
+        "p/<code:code>/event/<code:event>/unlock/",
+        views.event_lock,
+        {"lock": False},
+        name="event_unlock",
+    ),
+    path("p/<code:code>/lock/", views.casebook_lock, {"lock": True}, name="casebook_lock"),
+    path("p/<code:code>/unlock/", views.casebook_lock, {"lock": False}, name="casebook_unlock"),
+    path("p/<code:code>/sign/<slug:kind>/", views.signature_sign, name="signature_sign"),
+    path("audit/", views.system_audit, name="system_audit"),
     path("eligibility/", include("eligibility.urls")),
     path("dosing/", include("dosing.urls")),
     path("imaging/", include("imaging.urls")),

@@ -1,4 +1,5 @@
-"""Pages of the trial app: participant list, registration, the journey page and CRF editing."""
+"""Pages of the trial app: participant list, registration, the journey page, CRF editing, and
+the audit pages: history, locks, deletion with a reason, signatures and the system log."""
 
 from __future__ import annotations
 
@@ -6,13 +7,22 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trial import actions, journey, roles, schedule, selectors
+from trial import actions, history, journey, roles, schedule, selectors, signatures
 from trial import crf as crf_registry
-from trial.forms import ReasonForm, RegisterParticipantForm
+from trial.forms import (
+    DELETE_REASONS,
+    LOCK_REASONS,
+    UNLOCK_REASONS,
+    ReasonForm,
+    RegisterParticipantForm,
+    SignForm,
+)
+from trial.models import AuthEvent, FormState
 
 PAGE_SIZE = 50
 
@@ -76,8 +86,26 @@ def participant_detail(request, code: str) -> HttpResponse:
             "log_labels": {code: schedule.FORMS[code] for code in schedule.LOG_FORMS},
             "today": today,
             "can_enter_data": roles.can_enter_data(request.user),
+            "can_lock": roles.has_any(request.user, roles.LOCK),
+            "signature_panels": _signature_panels(request.user, participant),
         },
     )
+
+
+def _signature_panels(user, participant) -> list[dict]:
+    """Each kind signable from the participant page: its current signature (one query)."""
+    kinds = [s for s in signatures.REGISTRY.values() if s.meaning]
+    if not kinds:
+        return []
+    current = selectors.current_signatures(participant)
+    return [
+        {
+            "signable": signable,
+            "signature": current.get(signable.kind),
+            "can_sign": roles.has_any(user, set(signable.roles)),
+        }
+        for signable in kinds
+    ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -89,7 +117,9 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
     if spec is None:
         raise Http404("This form is not available yet")
     instance = spec.model.objects.filter(form_status=row).first()
-    editable = roles.can_enter_data(request.user) and not (row.is_locked or participant.locked_at)
+    can_enter = roles.can_enter_data(request.user)
+    deleted = row.status == FormState.DELETED
+    editable = can_enter and not (row.is_locked or participant.locked_at or deleted)
     complete = "save_draft" not in request.POST
     data_form = spec.form_class(
         request.POST or None,
@@ -102,18 +132,20 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
     needs_reason = row.version > 0
     reason_form = ReasonForm(request.POST or None, prefix="change") if needs_reason else None
     if request.method == "POST":
-        if not editable:
+        if not can_enter:
             raise Http404
         expected = _int(request.POST.get("version"))
         reason_ok = reason_form is None or reason_form.is_valid()
-        if data_form.is_valid() and reason_ok:
+        # A locked or deleted form goes to the action anyway, which refuses it with a message
+        # on the page (whatever the reason says).
+        if data_form.is_valid() and (reason_ok or not editable):
             try:
                 actions.save_crf(
                     request.user,
                     row,
                     data_form,
                     expected_version=expected,
-                    reason=reason_form.text if reason_form else "",
+                    reason=reason_form.text if reason_form and reason_ok else "",
                     complete=complete,
                 )
             except actions.ActionRefused as refusal:
@@ -140,6 +172,9 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
             "reason_form": reason_form,
             "version": version,
             "editable": editable,
+            "can_lock": roles.has_any(request.user, roles.LOCK),
+            "can_delete": editable and row.form in schedule.LOG_FORMS,
+            "row_signature": selectors.row_signature(row),
         },
         status=200,
     )
@@ -154,6 +189,217 @@ def crf_add_repeat(request, code: str, form: str) -> HttpResponse:
         messages.error(request, str(refusal))
         return redirect("participant_detail", code=participant.code)
     return redirect("crf_edit", code=code, event=row.event, form=row.form, repeat=row.repeat)
+
+
+# --- Audit pages ----------------------------------------------------------------------------
+
+
+def crf_history(request, code: str, event: str, form: str, repeat: int = 1) -> HttpResponse:
+    """Every value each field of the form ever had: who, when (site time, UTC on hover), why."""
+    participant = selectors.participant_or_404(request.user, code)
+    timezone.activate(participant.site.time_zone)
+    row = selectors.form_status_or_404(participant, event, form, repeat)
+    spec = crf_registry.get(form)
+    if spec is None:
+        raise Http404("This form is not available yet")
+    return render(
+        request,
+        "trial/crf_history.html",
+        {
+            "participant": participant,
+            "row": row,
+            "event": schedule.EVENTS_BY_CODE.get(event),
+            "fields": history.form_history(row, spec.model),
+            "status_entries": history.status_history(row),
+        },
+    )
+
+
+def _reason_page(
+    request,
+    participant,
+    *,
+    title: str,
+    intro: str,
+    button: str,
+    choices: list,
+    do,
+    back: str,
+    done: str,
+    danger: bool = False,
+) -> HttpResponse:
+    """A confirmation page asking for a reason, then calling `do(reason)` (an action)."""
+    form = ReasonForm(request.POST or None, choices=choices, label=_("Reason"), prefix="change")
+    if request.method == "POST" and form.is_valid():
+        try:
+            do(form.text)
+        except actions.ActionRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, done)
+            return redirect(back)
+    return render(
+        request,
+        "trial/reason_action.html",
+        {
+            "participant": participant,
+            "title": title,
+            "intro": intro,
+            "button": button,
+            "form": form,
+            "back": back,
+            "danger": danger,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def crf_delete(request, code: str, event: str, form: str, repeat: int) -> HttpResponse:
+    participant = selectors.participant_or_404(request.user, code)
+    row = selectors.form_status_or_404(participant, event, form, repeat)
+    if not roles.can_enter_data(request.user) or row.form not in schedule.LOG_FORMS:
+        raise Http404
+    label = f"{row.label} #{row.repeat}"
+    return _reason_page(
+        request,
+        participant,
+        title=_("Delete %(entry)s") % {"entry": label},
+        intro=_(
+            "The entry is marked deleted, not erased: its data and history stay in the audit trail."
+        ),
+        button=_("Delete this entry"),
+        choices=DELETE_REASONS,
+        do=lambda reason: actions.delete_crf(request.user, row, reason=reason),
+        back=reverse("participant_detail", args=[participant.code]),
+        done=_("%(entry)s deleted.") % {"entry": label},
+        danger=True,
+    )
+
+
+def _lock_page(request, participant, *, lock: bool, what: str, do, back: str) -> HttpResponse:
+    if not roles.has_any(request.user, roles.LOCK):
+        raise Http404
+    return _reason_page(
+        request,
+        participant,
+        title=(_("Lock %(what)s") if lock else _("Unlock %(what)s")) % {"what": what},
+        intro=_("Locked data cannot be changed by anyone until a data manager unlocks it.")
+        if lock
+        else _("Once unlocked, the data can be changed again, each change with its reason."),
+        button=_("Lock") if lock else _("Unlock"),
+        choices=LOCK_REASONS if lock else UNLOCK_REASONS,
+        do=do,
+        back=back,
+        done=(_("%(what)s locked.") if lock else _("%(what)s unlocked.")) % {"what": what},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def form_lock(request, code: str, event: str, form: str, repeat: int, lock: bool) -> HttpResponse:
+    participant = selectors.participant_or_404(request.user, code)
+    row = selectors.form_status_or_404(participant, event, form, repeat)
+    action = actions.lock_form if lock else actions.unlock_form
+    return _lock_page(
+        request,
+        participant,
+        lock=lock,
+        what=_("the form %(form)s") % {"form": row.label},
+        do=lambda reason: action(request.user, row, reason=reason),
+        back=reverse("crf_edit", args=[code, event, form, repeat]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def event_lock(request, code: str, event: str, lock: bool) -> HttpResponse:
+    participant = selectors.participant_or_404(request.user, code)
+    planned = schedule.EVENTS_BY_CODE.get(event)
+    if planned is None:
+        raise Http404
+    action = actions.lock_event if lock else actions.unlock_event
+    return _lock_page(
+        request,
+        participant,
+        lock=lock,
+        what=_("the event %(event)s") % {"event": planned.label},
+        do=lambda reason: action(request.user, participant, event, reason=reason),
+        back=reverse("participant_detail", args=[code]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def casebook_lock(request, code: str, lock: bool) -> HttpResponse:
+    participant = selectors.participant_or_404(request.user, code)
+    action = actions.lock_casebook if lock else actions.unlock_casebook
+    return _lock_page(
+        request,
+        participant,
+        lock=lock,
+        what=_("the casebook of %(code)s") % {"code": participant.code},
+        do=lambda reason: action(request.user, participant, reason=reason),
+        back=reverse("participant_detail", args=[code]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def signature_sign(request, code: str, kind: str) -> HttpResponse:
+    """Sign a kind registered with its meaning (the casebook): what is signed, then the
+    password."""
+    participant = selectors.participant_or_404(request.user, code)
+    timezone.activate(participant.site.time_zone)
+    signable = signatures.get(kind)
+    if signable is None or not signable.meaning:
+        raise Http404
+    if not roles.has_any(request.user, set(signable.roles)):
+        raise Http404
+    form = SignForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.sign(
+                request.user,
+                form.cleaned_data["password"],
+                participant,
+                kind=kind,
+                meaning=str(signable.meaning),
+            )
+        except actions.WrongPassword as refusal:
+            form.add_error("password", str(refusal))
+        except actions.ActionRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Signed."))
+            return redirect("participant_detail", code=participant.code)
+    content = signatures.normalise(signable.payload(participant))
+    return render(
+        request,
+        "trial/sign.html",
+        {
+            "participant": participant,
+            "signable": signable,
+            "signature": selectors.current_signature(participant, kind),
+            "items": sorted(signatures.diff({}, content).items()),
+            "form": form,
+        },
+    )
+
+
+AUDIT_PAGE_SIZE = 100
+
+
+def system_audit(request) -> HttpResponse:
+    """Logins, failed logins, logouts, signature attempts, locks, and account and role
+    changes: for data managers."""
+    if not roles.has_any(request.user, roles.SYSTEM_AUDIT):
+        raise Http404
+    query = request.GET.get("q", "").strip()
+    auth_events = AuthEvent.objects.order_by("-at", "-pk")
+    if query:
+        auth_events = auth_events.filter(username__icontains=query)
+    page = Paginator(auth_events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "trial/system_audit.html",
+        {"page": page, "query": query, "changes": history.account_changes()},
+    )
 
 
 def _int(value: str | None) -> int:

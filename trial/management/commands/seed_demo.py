@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from trial import actions, selectors
 from trial import demo as trial_demo
+from trial.audit import audit_context
 
 DEMO_APPS = ("eligibility", "dosing", "imaging", "followup")
 
@@ -26,7 +27,12 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing when participants already exist."
         )
 
-    def handle(self, *args, participants: int, seed: int, if_empty: bool, **options) -> None:
+    def handle(self, *args, **options) -> None:
+        # Every row event of the run names the command that caused it.
+        with audit_context(command="seed_demo"):
+            self._handle(*args, **options)
+
+    def _handle(self, *args, participants: int, seed: int, if_empty: bool, **options) -> None:
         if participants < 0 or participants > 5000:
             raise CommandError("--participants must be between 0 and 5000.")
         started = time.monotonic()

@@ -1,0 +1,159 @@
+"""The audit trail is append-only in the database itself: raw SQL cannot rewrite it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from pghistory.core import event_models
+from pghistory.models import Context
+
+from eligibility.models import Demographics
+from trial import actions
+from trial.audit import audit_context, guarded_tables
+from trial.models import AuthEvent, AuthEventKind, FormStatus
+
+# Event tables of every kind: a CRF's, the status row's, the accounts' and the roles'.
+EVENT_TABLES = [
+    event_models(tracks_model=Demographics)[0]._meta.db_table,
+    event_models(tracks_model=FormStatus)[0]._meta.db_table,
+    "trial_userevent",
+    "trial_usergroupsevent",
+]
+
+
+def refused(sql: str, params=()) -> str:
+    """Run `sql` in a savepoint; return the database's refusal (the test fails if none)."""
+    with pytest.raises(DatabaseError) as error, transaction.atomic(), connection.cursor() as c:
+        c.execute(sql, params)
+    return str(error.value)
+
+
+def count(table: str) -> int:
+    with connection.cursor() as c:
+        c.execute(f'SELECT count(*) FROM "{table}"')
+        return c.fetchone()[0]
+
+
+@pytest.fixture
+def history(demog, nurse, data_manager):
+    """Rows in every table above, and in the authentication log."""
+    actions.log_auth_event(AuthEventKind.LOGIN, "alice", user=nurse)
+    with audit_context(data_manager, reason="role review"):
+        nurse.first_name = "Alicia"
+        nurse.save()
+    return demog
+
+
+@pytest.mark.parametrize("table", EVENT_TABLES)
+def test_raw_update_and_delete_of_an_event_table_are_refused(history, table):
+    before = count(table)
+    assert before > 0
+    assert "Cannot update or delete" in refused(f"UPDATE \"{table}\" SET pgh_label = 'x'")
+    assert "Cannot update or delete" in refused(f'DELETE FROM "{table}"')
+    assert count(table) == before
+
+
+def test_raw_update_and_delete_of_the_auth_log_are_refused(history):
+    assert "Cannot update or delete" in refused("UPDATE trial_authevent SET username = 'eve'")
+    assert "Cannot update or delete" in refused("DELETE FROM trial_authevent")
+    assert list(AuthEvent.objects.values_list("username", flat=True)) == ["alice"]
+
+
+def test_every_event_table_has_the_update_and_delete_guard(db):
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname LIKE 'pgtrigger_append_only_%%'"
+        )
+        guarded = {row[0] for row in c.fetchall()}
+    assert {m._meta.db_table for m in event_models()} | {"trial_authevent"} <= guarded
+
+
+def _without_the_test_databases_allowance():
+    # The test database lets Django's test runner TRUNCATE between transactional tests
+    # (ALTER DATABASE ... SET edc.allow_truncate). Production has no such setting: lift it
+    # inside this savepoint to test the guard as it stands there.
+    name = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as c:
+        c.execute(f"ALTER DATABASE {name} RESET edc.allow_truncate")
+        # Check the deferred foreign keys now: PostgreSQL refuses to TRUNCATE a table with
+        # pending checks, which would hide the guard's own refusal.
+        c.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.parametrize(
+    "table", [*EVENT_TABLES, "trial_signatureevent", "trial_authevent", "pghistory_context"]
+)
+def test_raw_truncate_of_an_append_only_table_is_refused(history, table):
+    with transaction.atomic():
+        _without_the_test_databases_allowance()
+        assert "TRUNCATE refused" in refused(f'TRUNCATE "{table}"')
+        # A session-level setting does not lift the guard: only the database owner's does.
+        with connection.cursor() as c:
+            c.execute("SET LOCAL edc.allow_truncate = 'on'")
+        assert "TRUNCATE refused" in refused(f'TRUNCATE "{table}"')
+        transaction.set_rollback(True)
+
+
+def test_every_event_table_of_every_app_is_guarded_against_truncate(db):
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'edc_no_truncate'"
+        )
+        guarded = {row[0] for row in c.fetchall()}
+    expected = {m._meta.db_table for m in event_models()}
+    assert expected <= guarded
+    assert {"pghistory_context", "trial_authevent"} <= guarded
+    assert set(guarded_tables()) <= guarded
+
+
+def test_the_who_and_why_of_a_past_change_cannot_be_rewritten(history):
+    context = Context.objects.filter(metadata__reason="role review").get()
+    # Another transaction than the one that wrote it: pretend it is from yesterday.
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("ALTER TABLE pghistory_context DISABLE TRIGGER edc_guard_context")
+        c.execute(
+            "UPDATE pghistory_context SET created_at = created_at - interval '1 day' WHERE id = %s",
+            [context.pk],
+        )
+        c.execute("ALTER TABLE pghistory_context ENABLE TRIGGER edc_guard_context")
+    assert "UPDATE refused" in refused(
+        "UPDATE pghistory_context SET metadata = jsonb_set(metadata, '{reason}', '\"typo\"') "
+        "WHERE id = %s",
+        [context.pk],
+    )
+    assert "DELETE refused" in refused("DELETE FROM pghistory_context WHERE id = %s", [context.pk])
+    context.refresh_from_db()
+    assert context.metadata["reason"] == "role review"
+
+
+def test_a_bulk_queryset_update_is_audited_row_by_row_with_its_context(participant, data_manager):
+    event_model = event_models(tracks_model=FormStatus)[0]
+    rows = participant.forms.filter(event="SCR")
+    count = rows.count()
+    assert count > 1
+    with audit_context(data_manager, reason="bulk check", command="test"):
+        updated = rows.update(status="missed")
+    assert updated == count
+    events = event_model.objects.filter(pgh_label="update", status="missed").select_related(
+        "pgh_context"
+    )
+    assert events.count() == count
+    assert {e.pgh_context.metadata["reason"] for e in events} == {"bulk check"}
+    assert {e.pgh_context.metadata["username"] for e in events} == {"dana"}
+
+
+def test_raw_sql_changes_to_clinical_data_are_audited_too(demog):
+    event_model = event_models(tracks_model=Demographics)[0]
+    with connection.cursor() as c:
+        c.execute(
+            "UPDATE eligibility_demographics SET weight_kg = 99 WHERE form_status_id = %s",
+            [demog.pk],
+        )
+    weights = list(
+        event_model.objects.filter(form_status_id=demog.pk)
+        .order_by("pgh_id")
+        .values_list("weight_kg", flat=True)
+    )
+    assert [str(w) for w in weights] == ["61.5", "99.0"]

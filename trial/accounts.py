@@ -1,0 +1,75 @@
+"""Logins for the audit trail and the account lockout (21 CFR 11.300(d)).
+
+Every login, failed login and logout is appended to AuthEvent through Django's auth signals.
+Five consecutive failures (at the login page or when re-entering a password to sign) lock the
+account for 15 minutes: the login form says so plainly, and the authentication backend refuses
+a locked account on any other path too (the admin's login page, for instance).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+
+from trial import actions, selectors
+from trial.models import AuthEventKind
+
+
+class LockoutBackend(ModelBackend):
+    """The model backend, refusing accounts locked after repeated failures."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        if username and selectors.locked_until(username) is not None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class LoginForm(AuthenticationForm):
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        if username:
+            until = selectors.locked_until(username)
+            if until is not None:
+                actions.log_auth_event(AuthEventKind.LOGIN_REFUSED, username, request=self.request)
+                raise forms.ValidationError(actions.locked_message(until), code="locked")
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            # The failure was just logged (user_login_failed); it may have been the fifth.
+            until = selectors.locked_until(username) if username else None
+            if until is not None:
+                raise forms.ValidationError(actions.locked_message(until), code="locked") from None
+            raise
+
+
+def _logged_in(sender, request, user, **kwargs) -> None:
+    actions.log_auth_event(AuthEventKind.LOGIN, user.get_username(), user=user, request=request)
+
+
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    username = str(credentials.get("username") or credentials.get("email") or "")
+    if selectors.locked_until(username) is not None:
+        # Attempts on a locked account are logged but do not extend the count.
+        actions.log_auth_event(AuthEventKind.LOGIN_REFUSED, username, request=request)
+    else:
+        actions.record_failure(AuthEventKind.LOGIN_FAILED, username, request=request)
+
+
+def _logged_out(sender, request, user, **kwargs) -> None:
+    if user is not None:
+        actions.log_auth_event(
+            AuthEventKind.LOGOUT, user.get_username(), user=user, request=request
+        )
+
+
+def connect_signals() -> None:
+    user_logged_in.connect(_logged_in, dispatch_uid="edc-auth-login")
+    user_login_failed.connect(_login_failed, dispatch_uid="edc-auth-login-failed")
+    user_logged_out.connect(_logged_out, dispatch_uid="edc-auth-logout")

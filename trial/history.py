@@ -1,0 +1,260 @@
+"""The audit trail as people read it: a form's history field by field, and the system log.
+
+Read-only views over the pghistory event tables and AuthEvent. Nothing here filters values
+out: every value a field ever had is listed, the current one marked as such.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import models
+from django.utils.translation import gettext as _
+from pghistory.core import event_models
+from pghistory.models import Events
+
+from trial.models import FormStatus, Site
+
+HIDDEN_FIELDS = {"id", "form_status"}
+
+
+@dataclass
+class Entry:
+    """One recorded value (or status change), with who, when, why and through what."""
+
+    at: datetime
+    value: str
+    who: str
+    reason: str
+    how: str
+    label: str
+    empty: bool = False
+    current: bool = False
+
+
+@dataclass
+class FieldHistory:
+    name: str
+    label: str
+    entries: list[Entry] = field(default_factory=list)
+
+
+def event_model_for(model: type[models.Model]) -> type[models.Model] | None:
+    """The pghistory event model recording every insert, update and delete of `model`."""
+    candidates = event_models(tracks_model=model)
+    return candidates[0] if candidates else None
+
+
+def _names(user_ids: Iterable[Any]) -> dict[str, str]:
+    ids = {int(pk) for pk in user_ids if str(pk).isdigit()}
+    users = get_user_model().objects.filter(pk__in=ids) if ids else []
+    return {
+        str(u.pk): f"{u.get_full_name() or u.get_username()} ({u.get_username()})" for u in users
+    }
+
+
+def _context(event: Any) -> dict[str, Any]:
+    context = getattr(event, "pgh_context", None)
+    if context is None:
+        return {}
+    return context if isinstance(context, dict) else (context.metadata or {})
+
+
+def _who(meta: dict[str, Any], names: dict[str, str]) -> str:
+    user = meta.get("user")
+    if user is not None and str(user) in names:
+        return names[str(user)]
+    if meta.get("username"):
+        return str(meta["username"])
+    return _("system")
+
+
+def _how(meta: dict[str, Any]) -> str:
+    return str(meta.get("command") or meta.get("url") or "")
+
+
+def display(model_field: models.Field, value: Any) -> tuple[str, bool]:
+    """A stored value as a reader sees it, and whether it is empty."""
+    if value is None or value == "":
+        return _("(empty)"), True
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value)), False
+    if isinstance(value, bool):
+        return (_("Yes") if value else _("No")), False
+    if isinstance(value, datetime):
+        return value.isoformat(), False
+    return str(value), False
+
+
+def form_history(row: FormStatus, model: type[models.Model]) -> list[FieldHistory]:
+    """For each data field of the form, every value it had, oldest first."""
+    event_model = event_model_for(model)
+    if event_model is None:
+        return []
+    fields = [f for f in model._meta.concrete_fields if f.name not in HIDDEN_FIELDS]
+    events = list(
+        event_model.objects.filter(form_status_id=row.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    names = _names(_context(e).get("user") for e in events)
+    histories = [FieldHistory(f.name, str(f.verbose_name).capitalize()) for f in fields]
+    previous: dict[str, Any] = {}
+    for event in events:
+        meta = _context(event)
+        who, reason, how = _who(meta, names), str(meta.get("reason", "")), _how(meta)
+        for history, model_field in zip(histories, fields, strict=True):
+            value = getattr(event, model_field.attname)
+            if (
+                event.pgh_label != "delete"
+                and history.name in previous
+                and (previous[history.name] == value)
+            ):
+                continue
+            previous[history.name] = value
+            text, empty = display(model_field, value)
+            if event.pgh_label == "delete":
+                text, empty = _("(row deleted) %(value)s") % {"value": text}, False
+            history.entries.append(
+                Entry(event.pgh_created_at, text, who, reason, how, event.pgh_label, empty)
+            )
+    for history in histories:
+        if history.entries:
+            history.entries[-1].current = True
+    return histories
+
+
+# The status row's changes that a reader cares about, in words.
+def _status_changes(old: Any, new: Any) -> list[str]:
+    changes = []
+    if old is None:
+        return [_("Form expected")]
+    if old.status != new.status:
+        changes.append(
+            _("Status: %(old)s → %(new)s")
+            % {"old": old.get_status_display(), "new": new.get_status_display()}
+        )
+    if old.locked_at is None and new.locked_at is not None:
+        changes.append(_("Locked"))
+    if old.locked_at is not None and new.locked_at is None:
+        changes.append(_("Unlocked"))
+    if old.sdv_at is None and new.sdv_at is not None:
+        changes.append(_("Source-verified"))
+    if old.sdv_at is not None and new.sdv_at is None:
+        changes.append(_("Source verification withdrawn"))
+    if old.version != new.version and not changes:
+        changes.append(_("Data saved (version %(v)s)") % {"v": new.version})
+    return changes
+
+
+def status_history(row: FormStatus) -> list[Entry]:
+    """Saves, status changes, locks and source verification of the form, oldest first."""
+    event_model = event_model_for(FormStatus)
+    events = list(
+        event_model.objects.filter(pgh_obj_id=row.pk)
+        .select_related("pgh_context")
+        .order_by("pgh_id")
+    )
+    names = _names(_context(e).get("user") for e in events)
+    entries, previous = [], None
+    for event in events:
+        meta = _context(event)
+        for text in _status_changes(previous, event):
+            entries.append(
+                Entry(
+                    event.pgh_created_at,
+                    text,
+                    _who(meta, names),
+                    str(meta.get("reason", "")),
+                    _how(meta),
+                    event.pgh_label,
+                )
+            )
+        previous = event
+    return entries
+
+
+# --- The system audit view: accounts, roles and site access ------------------------------
+
+
+@dataclass
+class SystemEntry:
+    at: datetime
+    what: str
+    subject: str
+    details: str
+    who: str
+    reason: str
+    how: str
+    address: str
+
+
+def account_changes(limit: int = 200) -> list[SystemEntry]:
+    """The latest changes to accounts, roles, site memberships and sites, newest first."""
+    from trial.models import MembershipEvent, SiteEvent, UserEvent, UserGroupsEvent
+
+    events = list(
+        Events.objects.across(UserEvent, UserGroupsEvent, MembershipEvent, SiteEvent).order_by(
+            "-pgh_created_at", "-pgh_id"
+        )[:limit]
+    )
+    user_ids = set()
+    for e in events:
+        data = e.pgh_data or {}
+        user_ids.update(str(v) for v in (data.get("user_id"), data.get("id")) if v is not None)
+        user_ids.add(str((e.pgh_context or {}).get("user", "")))
+    names = _names(user_ids)
+    groups = dict(Group.objects.values_list("pk", "name"))
+    sites = dict(Site.objects.values_list("pk", "code"))
+    return [_describe(e, names, groups, sites) for e in events]
+
+
+def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
+    data, meta = e.pgh_data or {}, e.pgh_context or {}
+    model, label = e.pgh_model.split(".")[-1], e.pgh_label
+    user = names.get(str(data.get("user_id")), str(data.get("user_id", "")))
+    if model == "UserEvent":
+        subject = names.get(str(data.get("id")), str(data.get("username", "")))
+        what = {
+            "insert": _("Account created"),
+            "update": _("Account changed"),
+            "delete": _("Account deleted"),
+            "password_change": _("Password changed"),
+        }.get(label, label)
+        details = ", ".join(
+            f"{key}: {old} → {new}" for key, (old, new) in sorted((e.pgh_diff or {}).items())
+        )
+    elif model == "UserGroupsEvent":
+        subject = user
+        what = _("Role granted") if label == "role.add" else _("Role removed")
+        details = groups.get(data.get("group_id"), str(data.get("group_id")))
+    elif model == "MembershipEvent":
+        subject = user
+        what = {
+            "insert": _("Site access granted"),
+            "delete": _("Site access removed"),
+        }.get(label, _("Site access changed"))
+        details = sites.get(data.get("site_id"), str(data.get("site_id")))
+    else:
+        subject = str(data.get("code", ""))
+        what = {"insert": _("Site created"), "delete": _("Site deleted")}.get(
+            label, _("Site changed")
+        )
+        details = ", ".join(
+            f"{key}: {old} → {new}" for key, (old, new) in sorted((e.pgh_diff or {}).items())
+        )
+    return SystemEntry(
+        at=e.pgh_created_at,
+        what=what,
+        subject=subject,
+        details=details,
+        who=_who(meta, names),
+        reason=str(meta.get("reason", "")),
+        how=_how(meta),
+        address=str(meta.get("client_address", "")),
+    )

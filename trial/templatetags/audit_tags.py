@@ -1,0 +1,29 @@
+"""Times in the audit trail: shown in the active (site's) time zone, UTC on hover."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+
+register = template.Library()
+
+
+@register.filter
+def when(value: datetime | None) -> str:
+    """<time> with the local date and time, and the UTC time in its title attribute."""
+    if not value:
+        return ""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    utc = value.astimezone(UTC)
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        utc.isoformat().replace("+00:00", "Z"),
+        utc.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        date_format(local, "d M Y H:i T"),
+    )
