@@ -534,3 +534,15 @@ def activity_check(gbq: float) -> Check:
         f"{_fmt(gbq)} GBq is outside the plausible range "
         f"{ACTIVITY_MIN_GBQ}-{ACTIVITY_MAX_GBQ} GBq.",
     )
+
+
+def mbq_suggestion(gbq: float) -> float | None:
+    """The GBq value meant when a MBq value was typed into a GBq field (7400 -> 7.4), else None.
+
+    The same rule activity_check applies, exposed so that forms can word their own message.
+    """
+    if gbq is None or not math.isfinite(gbq):
+        return None
+    if ACTIVITY_MIN_GBQ * 1000 <= gbq <= ACTIVITY_MAX_GBQ * 1000:
+        return float(f"{gbq / 1000:.4g}")
+    return None

@@ -1,1 +1,46 @@
-"""The dosing forms registered with the CRF registry (trial/crf.py)."""
+"""The dosing forms registered with the CRF registry (trial/crf.py), with their side panels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from dosing.advice import ADVISED_EVENTS, advice_for
+from dosing.forms import AeForm, CmForm, CycleForm, LabForm
+from dosing.models import AdverseEvent, ConcomitantMedication, CycleAdministration, LabPanel
+from trial.crf import Crf, register
+
+
+def cycle_context(participant: Any, row: Any, form: CycleForm) -> dict[str, Any]:
+    planned = next((p for p in participant.plan() if p.code == row.event), None)
+    advice = advice_for(participant, row.event) if row.event in ADVISED_EVENTS else None
+    return {"planned": planned, "advice": advice}
+
+
+def lab_context(participant: Any, row: Any, form: LabForm) -> dict[str, Any]:
+    rows = form.lab_rows()
+    return {
+        "lab_rows": rows,
+        "graded_rows": [r for r in rows if r["grade"] and r["grade"].grade],
+        "findings": form.findings(),
+    }
+
+
+def ae_context(participant: Any, row: Any, form: AeForm) -> dict[str, Any]:
+    return {"deadline": form.instance.reporting_deadline, "now": timezone.now()}
+
+
+register(
+    Crf(
+        "CYCLE",
+        CycleAdministration,
+        CycleForm,
+        event_date_field="administration_date",
+        template="dosing/cycle_form.html",
+        context=cycle_context,
+    )
+)
+register(Crf("LAB", LabPanel, LabForm, template="dosing/lab_form.html", context=lab_context))
+register(Crf("AE", AdverseEvent, AeForm, template="dosing/ae_form.html", context=ae_context))
+register(Crf("CM", ConcomitantMedication, CmForm))

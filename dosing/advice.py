@@ -1,0 +1,209 @@
+"""The label's dose advice for the next LUTATHERA dose (C2-C4, and the IAH dose), from the data.
+
+dosing.calculations.dose_advice does the science; this module gathers its inputs: the latest lab
+panel (this event's, or the latest one entered before it), the earliest panel as the renal
+baseline, the Cockcroft-Gault clearance from Demographics, and the cycle history. Three queries.
+It is advice: the nurse records what was actually given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from dosing import calculations as calc
+from dosing import labs
+from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
+from trial import schedule
+from trial.models import FormState, Participant
+
+CYCLE_NUMBERS = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
+# Events whose dose gets advice: the cycles after the first, and the IAH dose.
+ADVISED_EVENTS = ("C2", "C3", "C4", "IAH")
+
+HEADLINES: dict[str, Promise] = {
+    "give": _("Give %(gbq)s GBq"),
+    "reduce": _("Give the reduced %(gbq)s GBq dose"),
+    "withhold": _("Withhold the dose, then give %(gbq)s GBq"),
+    "stop": _("Stop LUTATHERA for good"),
+}
+
+
+@dataclass
+class AdviceView:
+    event: str
+    advice: calc.DoseAdvice | None
+    lab: LabPanel | None
+    history: calc.CycleHistory
+    clearance_ml_min: float | None = None
+    # Grade 3 or more in the panel used: offered as adverse events.
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def lab_event(self) -> str:
+        return self.lab.form_status.event if self.lab else ""
+
+    @property
+    def style(self) -> str:
+        """Bootstrap colour of the advice."""
+        action = self.advice.action if self.advice else ""
+        return {"give": "success", "reduce": "warning", "withhold": "danger", "stop": "dark"}.get(
+            action, "secondary"
+        )
+
+    @property
+    def headline(self) -> str:
+        if self.advice is None:
+            return str(_("No advice: no lab panel has been entered yet."))
+        gbq = labs.number(self.advice.activity_gbq) if self.advice.activity_gbq else ""
+        return str(HEADLINES[self.advice.action] % {"gbq": gbq})
+
+
+def _panels(participant: Participant) -> list[LabPanel]:
+    return list(
+        LabPanel.objects.filter(form_status__participant=participant, sample_date__isnull=False)
+        .exclude(form_status__status=FormState.DELETED)
+        .select_related("form_status")
+        .order_by("sample_date", "pk")
+    )
+
+
+def latest_panel(panels: list[LabPanel], event: str) -> LabPanel | None:
+    """This event's panel when it has been entered, else the latest one of an earlier event."""
+    own = [p for p in panels if p.form_status.event == event]
+    if own:
+        return own[-1]
+    order = schedule.EVENT_ORDER.get(event, len(schedule.EVENT_ORDER))
+    earlier = [p for p in panels if schedule.EVENT_ORDER.get(p.form_status.event, 99) < order]
+    return earlier[-1] if earlier else None
+
+
+def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, float]:
+    """Cockcroft-Gault clearance of each panel (by pk), from Demographics (one query)."""
+    # Imported here: eligibility imports this app's selectors, keep module imports one-way.
+    from eligibility.calculations import age_in_years, cockcroft_gault
+    from eligibility.models import Demographics
+
+    demographics = Demographics.objects.filter(form_status__participant=participant).first()
+    if demographics is None or None in (
+        demographics.birth_date,
+        demographics.weight_kg,
+        demographics.sex or None,
+    ):
+        return {}
+    clearances = {}
+    for panel in panels:
+        if panel.creatinine_umol_l:
+            try:
+                clearances[panel.pk] = cockcroft_gault(
+                    age_in_years(demographics.birth_date, panel.sample_date),
+                    float(demographics.weight_kg),
+                    float(panel.creatinine_umol_l),
+                    demographics.sex,
+                )
+            except ValueError:  # an age past 140 or similar nonsense: no clearance, no advice
+                continue
+    return clearances
+
+
+def _snapshot(panel: LabPanel, clearance: float | None) -> calc.LabSnapshot:
+    def value(name: str) -> float | None:
+        raw = getattr(panel, name)
+        return None if raw is None else float(raw)
+
+    return calc.LabSnapshot(
+        haemoglobin_g_dl=value("haemoglobin_g_dl"),
+        neutrophils_mm3=value("neutrophils_mm3"),
+        platelets_mm3=value("platelets_mm3"),
+        lymphocytes_mm3=value("lymphocytes_mm3"),
+        creatinine_umol_l=value("creatinine_umol_l"),
+        creatinine_clearance_ml_min=clearance,
+        bilirubin_umol_l=value("bilirubin_umol_l"),
+        bilirubin_uln=value("bilirubin_uln"),
+        albumin_g_l=value("albumin_g_l"),
+        inr=value("inr"),
+        haemoglobin_lln=value("haemoglobin_lln"),
+        neutrophils_lln=value("neutrophils_lln"),
+        platelets_lln=value("platelets_lln"),
+        lymphocytes_lln=value("lymphocytes_lln"),
+    )
+
+
+def cycle_history(
+    cycles: list[CycleAdministration], event: str, dose_date: date
+) -> calc.CycleHistory:
+    """What the advice needs from the cycles before `event` (all four for the IAH dose)."""
+    number = CYCLE_NUMBERS.get(event, 5)
+    before = [c for c in cycles if CYCLE_NUMBERS.get(c.form_status.event, 9) < number]
+    previous_reduced = any(
+        c.dose_modification == DoseModification.REDUCED
+        and c.modification_reason == ModificationReason.TOXICITY
+        for c in before
+    )
+    given = [
+        c.administration_date
+        for c in before
+        if c.administration_date and c.dose_modification != DoseModification.CANCELLED
+    ]
+    weeks = (dose_date - max(given)).days / 7 if given else None
+    this = next((c for c in cycles if c.form_status.event == event), None)
+    withheld = bool(
+        this
+        and this.dose_modification == DoseModification.DELAYED
+        and this.modification_reason == ModificationReason.TOXICITY
+    )
+    return calc.CycleHistory(
+        previous_reduced=previous_reduced,
+        weeks_since_last_dose=weeks,
+        withheld_for_toxicity=withheld,
+    )
+
+
+def advice_for(
+    participant: Participant, event: str, *, dose_date: date | None = None
+) -> AdviceView:
+    """The label's advice for the dose of `event` (C2-C4 or IAH), with what it was based on.
+
+    dose_date: the day of the dose, for the time since the last one; by default this cycle's
+    recorded administration date, else today.
+    """
+    panels = _panels(participant)
+    cycles = list(
+        CycleAdministration.objects.filter(
+            form_status__participant=participant, form_status__form="CYCLE"
+        ).select_related("form_status")
+    )
+    this = next((c for c in cycles if c.form_status.event == event), None)
+    on = dose_date or (this.administration_date if this else None) or timezone.localdate()
+    history = cycle_history(cycles, event, on)
+    latest = latest_panel(panels, event)
+    if latest is None:
+        return AdviceView(event, None, None, history)
+    clearances = _clearance(participant, panels)
+    baseline_panel = panels[0]
+    baseline = calc.LabSnapshot(
+        creatinine_umol_l=(
+            float(baseline_panel.creatinine_umol_l)
+            if baseline_panel.creatinine_umol_l is not None
+            else None
+        ),
+        creatinine_clearance_ml_min=clearances.get(baseline_panel.pk),
+    )
+    advice = calc.dose_advice(
+        _snapshot(latest, clearances.get(latest.pk)), baseline=baseline, history=history
+    )
+    earlier = [p for p in panels if p.sample_date < latest.sample_date]
+    grades = labs.grades(
+        labs.panel_values(latest), labs.panel_values(earlier[0]) if earlier else None
+    )
+    findings = [
+        {"term": g.term, "grade": g.grade, "onset": latest.sample_date, "key": g.item.key}
+        for g in grades.values()
+        if g.severe
+    ]
+    return AdviceView(event, advice, latest, history, clearances.get(latest.pk), findings)

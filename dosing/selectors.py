@@ -1,0 +1,114 @@
+"""Read-only queries of the dosing data that other apps and pages use.
+
+Each runs a fixed number of queries whatever the number of forms (a test pins it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dosing import labs
+from dosing.models import AdverseEvent, CycleAdministration, DoseModification, LabPanel
+from trial import schedule
+from trial.models import FormState, Participant
+
+CYCLE_EVENTS = ("C1", "C2", "C3", "C4")
+
+
+def lab_items(participant: Participant, event: str = "ELIG") -> dict[str, object]:
+    """{"LAB.<field>": value} of the participant's lab panel at `event` (one query).
+
+    Canonical units (see dosing.labs.CANONICAL_FIELDS); every key is present, None when the value
+    (or the whole panel) has not been entered. Drafts count: the eligibility page shows what is
+    entered so far, the sign-off requires complete forms on its own.
+    """
+    panel = (
+        LabPanel.objects.filter(
+            form_status__participant=participant,
+            form_status__event=event,
+            form_status__form="LAB",
+        )
+        .exclude(form_status__status=FormState.DELETED)
+        .order_by("form_status__repeat")
+        .first()
+    )
+    values = labs.panel_values(panel) if panel else dict.fromkeys(labs.CANONICAL_FIELDS)
+    return {f"LAB.{name}": value for name, value in values.items()}
+
+
+def cycle_facts(participant: Participant) -> list[dict[str, Any]]:
+    """One dict per IV cycle C1-C4, in order (one query).
+
+    Keys: number, administered (the form is complete and the cycle was not cancelled),
+    administration_date, dose_modification ("none" when not entered), modification_reason
+    (None when not entered), residual_uptake (None when not entered). A cycle whose form is not
+    complete yet is reported with administered False.
+    """
+    recorded = {
+        cycle.form_status.event: cycle
+        for cycle in CycleAdministration.objects.filter(
+            form_status__participant=participant,
+            form_status__event__in=CYCLE_EVENTS,
+            form_status__form="CYCLE",
+        ).select_related("form_status")
+    }
+    facts = []
+    for number, event in enumerate(CYCLE_EVENTS, start=1):
+        cycle = recorded.get(event)
+        if cycle is None:
+            facts.append(
+                {
+                    "number": number,
+                    "administered": False,
+                    "administration_date": None,
+                    "dose_modification": DoseModification.NONE.value,
+                    "modification_reason": None,
+                    "residual_uptake": None,
+                }
+            )
+            continue
+        complete = cycle.form_status.status == FormState.COMPLETE
+        facts.append(
+            {
+                "number": number,
+                "administered": complete and cycle.dose_modification != DoseModification.CANCELLED,
+                "administration_date": cycle.administration_date,
+                "dose_modification": cycle.dose_modification or DoseModification.NONE.value,
+                "modification_reason": cycle.modification_reason or None,
+                "residual_uptake": cycle.residual_uptake,
+            }
+        )
+    return facts
+
+
+def ae_summary(participant: Participant) -> list[dict[str, Any]]:
+    """The participant's adverse events for the participant page (one query).
+
+    Keys: row (the form-status row, for the link), term, specify, highest_grade (the grade
+    form records the worst grade reached), serious, ongoing, onset_date, end_date, deadline
+    (when a serious AE must reach the sponsor, None once reported), status.
+    """
+    rows = (
+        participant.forms.filter(event=schedule.LOG_EVENT, form="AE")
+        .exclude(status=FormState.DELETED)
+        .select_related("dosing_adverseevent")
+        .order_by("repeat")
+    )
+    summary = []
+    for row in rows:
+        event: AdverseEvent | None = getattr(row, "dosing_adverseevent", None)
+        summary.append(
+            {
+                "row": row,
+                "term": event.term if event else "",
+                "specify": event.term_specify if event else "",
+                "highest_grade": event.grade if event else None,
+                "serious": event.serious if event else None,
+                "ongoing": event.ongoing if event else False,
+                "onset_date": event.onset_date if event else None,
+                "end_date": event.end_date if event else None,
+                "deadline": event.reporting_deadline if event else None,
+                "status": row.status,
+            }
+        )
+    return summary

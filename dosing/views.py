@@ -1,0 +1,107 @@
+"""Pages and htmx fragments of the dosing app: live lab grades, the CTCAE term picker, and
+opening an adverse event pre-filled from a lab finding. Thin: access, a form, an action."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dosing import ctcae
+from dosing.crf import lab_context
+from dosing.forms import AE_PREFILL, AeForm, AePrefillForm, LabForm, find_term
+from trial import actions, roles, schedule, selectors
+from trial import views as trial_views
+
+SEARCH_LIMIT = 15
+
+
+@require_POST
+def lab_grades(request, code: str, event: str) -> HttpResponse:
+    """The CTCAE grades of the values typed so far (htmx, while the nurse types)."""
+    participant = selectors.participant_or_404(request.user, code)
+    timezone.activate(participant.site.time_zone)
+    row = selectors.form_status_or_404(participant, event, "LAB", 1)
+    form = LabForm(request.POST, prefix="crf", complete=False, participant=participant, row=row)
+    form.is_valid()  # grades come from the values that are valid; errors show on save
+    context = {
+        "participant": participant,
+        "row": row,
+        "form": form,
+        "editable": roles.can_enter_data(request.user),
+        **lab_context(participant, row, form),
+    }
+    return render(request, "dosing/_lab_live.html", context)
+
+
+@require_GET
+def ctcae_search(request) -> HttpResponse:
+    """CTCAE v5 terms matching what is typed in the term field (htmx)."""
+    query = request.GET.get("crf-term") or request.GET.get("q") or ""
+    terms = ctcae.search(query, limit=SEARCH_LIMIT)
+    # Typed in full: show that term's SOC and grades at once, without a click on the list.
+    exact = find_term(query.strip())
+    form = AeForm(prefix="crf", initial=_term_initial(request)) if exact else None
+    return render(
+        request,
+        "dosing/_ctcae_results.html",
+        {"terms": terms, "query": query.strip(), "form": form, "editable": True},
+    )
+
+
+def _term_initial(request) -> dict:
+    initial = {"term": (request.GET.get("crf-term") or request.GET.get("q") or "").strip()}
+    grade = request.GET.get("crf-grade", "")
+    if grade.isdigit():
+        initial["grade"] = int(grade)
+    return initial
+
+
+@require_GET
+def ctcae_term(request) -> HttpResponse:
+    """The term block of the AE form for the chosen term: its SOC and its grades (htmx)."""
+    form = AeForm(prefix="crf", initial=_term_initial(request))
+    return render(request, "dosing/_ae_term_block.html", {"form": form, "editable": True})
+
+
+@require_POST
+def ae_from_finding(request, code: str) -> HttpResponse:
+    """Open a new adverse event for a lab finding, then show it pre-filled with term and grade."""
+    participant = selectors.participant_or_404(request.user, code)
+    finding = AePrefillForm(request.POST)
+    if not finding.is_valid():
+        messages.error(request, finding.errors.as_text())
+        return redirect("participant_detail", code=participant.code)
+    try:
+        row = actions.add_repeating_form(request.user, participant, "AE")
+    except actions.ActionRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("participant_detail", code=participant.code)
+    query = {"term": finding.cleaned_data["term"], "grade": finding.cleaned_data["grade"]}
+    if finding.cleaned_data.get("onset"):
+        query["onset"] = finding.cleaned_data["onset"].isoformat()
+    url = reverse("dosing:ae_prefilled", kwargs={"code": participant.code, "repeat": row.repeat})
+    return redirect(f"{url}?{urlencode(query)}")
+
+
+@require_http_methods(["GET", "POST"])
+def ae_prefilled(request, code: str, repeat: int) -> HttpResponse:
+    """The generic CRF page of a new adverse event, with the finding's values as initial ones.
+
+    Workaround: trial.views.crf_edit passes no initial values to the form, so they travel in a
+    context variable the AE form reads (only for an AE never saved).
+    """
+    finding = AePrefillForm(request.GET)
+    values = finding.initial_values() if finding.is_valid() else None
+    token = AE_PREFILL.set(values)
+    try:
+        return trial_views.crf_edit(
+            request, code=code, event=schedule.LOG_EVENT, form="AE", repeat=repeat
+        )
+    finally:
+        AE_PREFILL.reset(token)

@@ -1,0 +1,128 @@
+"""The dose-advice panel of the cycle pages (C2-C4), and advice_for for the IAH dose."""
+
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from dosing.advice import advice_for
+from eligibility.models import Demographics
+from tests.dosing.conftest import cycle, lab, save
+
+TODAY = timezone.localdate()
+C1_DATE = TODAY - timedelta(weeks=12)
+C2_DATE = C1_DATE + timedelta(weeks=8)
+
+
+def record_c1_c2(nurse, participant, *, c2_lab=None, c2_cycle=None):
+    save(nurse, participant, "C1", "LAB", lab(sample_date=C1_DATE - timedelta(days=3)))
+    save(nurse, participant, "C1", "CYCLE", cycle(C1_DATE))
+    save(nurse, participant, "C2", "LAB", c2_lab or lab(sample_date=C2_DATE - timedelta(days=2)))
+    save(nurse, participant, "C2", "CYCLE", c2_cycle or cycle(C2_DATE))
+
+
+def test_normal_labs_advise_the_full_dose_on_the_next_cycle_page(nurse, nurse_client, participant):
+    record_c1_c2(nurse, participant)
+    page = nurse_client.get(f"/p/{participant.code}/C3/CYCLE/1/").content.decode()
+    assert 'data-testid="dose-advice" data-action="give"' in page
+    assert "Give 7.4 GBq" in page
+    assert "C2 · " in page  # the C2 panel is the latest before C3
+
+
+def test_grade_3_neutropenia_before_c3_advises_withholding(nurse, nurse_client, participant):
+    record_c1_c2(
+        nurse,
+        participant,
+        c2_lab=lab(
+            sample_date=C2_DATE - timedelta(days=2),
+            neutrophils_entered="800",
+            neutrophils_unit="/mm3",
+            neutrophils_lln_entered="1800",
+        ),
+    )
+    page = nurse_client.get(f"/p/{participant.code}/C3/CYCLE/1/").content.decode()
+    assert 'data-action="withhold"' in page
+    assert "Withhold the dose, then give 3.7 GBq" in page
+    assert "neutrophil count decreased grade 3 (800/mm3)" in page
+    assert 'data-testid="open-ae-neutrophils"' in page
+
+
+def test_the_cycles_own_panel_is_used_when_entered(nurse, participant):
+    record_c1_c2(nurse, participant)
+    save(
+        nurse,
+        participant,
+        "C3",
+        "LAB",
+        lab(sample_date=TODAY - timedelta(days=1), platelets_entered="60"),
+    )
+    view = advice_for(participant, "C3")
+    assert view.lab_event == "C3"
+    assert view.advice.action == "withhold"  # platelets grade 2
+    assert "platelet count decreased grade 2" in view.advice.rule
+
+
+def test_a_previous_reduction_for_toxicity_keeps_the_reduced_dose(nurse, participant):
+    record_c1_c2(
+        nurse,
+        participant,
+        c2_cycle=cycle(
+            C2_DATE,
+            prescribed_gbq="3.7",
+            administered_gbq="3.7",
+            dose_modification="reduced",
+            modification_reason="toxicity",
+        ),
+    )
+    view = advice_for(participant, "C3")
+    assert (view.advice.action, view.advice.activity_gbq) == ("reduce", 3.7)
+    assert view.history.previous_reduced
+
+
+def test_no_panel_no_advice(nurse_client, participant):
+    page = nurse_client.get(f"/p/{participant.code}/C2/CYCLE/1/").content.decode()
+    assert "No advice: no lab panel has been entered yet." in page
+
+
+def test_c1_has_no_advice_panel(nurse_client, participant):
+    page = nurse_client.get(f"/p/{participant.code}/C1/CYCLE/1/").content.decode()
+    assert 'data-testid="dose-advice"' not in page
+
+
+def test_iah_advice_reads_the_latest_panel_before_it_and_the_clearance(
+    nurse, participant, django_assert_num_queries
+):
+    record_c1_c2(nurse, participant)
+    Demographics.objects.create(
+        form_status=participant.forms.get(event="SCR", form="DEMOG"),
+        birth_date=date(1950, 1, 1),
+        sex="F",
+        weight_kg=45,
+    )
+    elig = lab(
+        sample_date=TODAY - timedelta(days=5),
+        creatinine_entered="160",
+        creatinine_uln_entered="104",
+    )
+    save(nurse, participant, "ELIG", "LAB", {**elig, "confirm_unusual": True})
+    with django_assert_num_queries(3):
+        view = advice_for(participant, "IAH", dose_date=TODAY)
+    assert view.lab_event == "ELIG"
+    assert view.clearance_ml_min < 40
+    assert view.advice.action == "withhold"
+    assert "renal toxicity" in view.advice.rule
+
+
+def test_a_long_delay_with_toxicity_advises_stopping(nurse, participant):
+    old_c1 = TODAY - timedelta(weeks=30)
+    save(nurse, participant, "C1", "LAB", lab(sample_date=old_c1 - timedelta(days=2)))
+    save(nurse, participant, "C1", "CYCLE", cycle(old_c1))
+    save(
+        nurse,
+        participant,
+        "C2",
+        "LAB",
+        lab(sample_date=TODAY - timedelta(days=1), haemoglobin_g_dl="7.5"),
+    )
+    view = advice_for(participant, "C2")
+    assert view.advice.action == "stop"
+    assert "16 weeks" in view.advice.rule
