@@ -7,7 +7,6 @@ intervals, activity ranges) comes from dosing.calculations; the wording is ours,
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -594,11 +593,6 @@ class LabForm(CrfForm):
 
 # --- Adverse event ------------------------------------------------------------------------------
 
-# Set by dosing.views.ae_prefilled around the generic CRF view: the term, grade and onset of a
-# lab finding, shown as initial values of a new adverse event. (The generic view passes no
-# initial values; see the report of issue 5.)
-AE_PREFILL: ContextVar[dict[str, Any] | None] = ContextVar("ae_prefill", default=None)
-
 RELATIONSHIP_FIELDS = (
     "relationship_iv_lutathera",
     "relationship_iah_procedure",
@@ -674,11 +668,13 @@ class AeForm(CrfForm):
             "reported_to_sponsor_at": _("Leave empty until the report has been sent."),
         }
 
+    @classmethod
+    def initial_from_query(cls, query: Any) -> dict[str, Any]:
+        """A new AE opened from a lab finding: the term, grade and onset, if they check out."""
+        finding = AePrefillForm(query)
+        return finding.initial_values() if finding.is_valid() else {}
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        prefill = AE_PREFILL.get()
-        instance = kwargs.get("instance")
-        if prefill and (instance is None or instance.pk is None):
-            kwargs["initial"] = {**prefill, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         # The term is picked by typing: htmx asks for matching terms as the nurse types.
         self.fields["term"].widget.attrs.update(

@@ -6,7 +6,6 @@ app_name = "dosing"
 urlpatterns = [
     path("p/<code:code>/<code:event>/lab-grades/", views.lab_grades, name="lab_grades"),
     path("p/<code:code>/ae/from-finding/", views.ae_from_finding, name="ae_from_finding"),
-    path("p/<code:code>/ae/<int:repeat>/prefilled/", views.ae_prefilled, name="ae_prefilled"),
     path("ctcae/search/", views.ctcae_search, name="ctcae_search"),
     path("ctcae/term/", views.ctcae_term, name="ctcae_term"),
 ]

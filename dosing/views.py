@@ -10,13 +10,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dosing import ctcae
 from dosing.crf import lab_context
-from dosing.forms import AE_PREFILL, AeForm, AePrefillForm, LabForm, find_term
-from trial import actions, roles, schedule, selectors
-from trial import views as trial_views
+from dosing.forms import AeForm, AePrefillForm, LabForm, find_term
+from trial import actions, roles, selectors
 
 SEARCH_LIMIT = 15
 
@@ -85,23 +84,5 @@ def ae_from_finding(request, code: str) -> HttpResponse:
     query = {"term": finding.cleaned_data["term"], "grade": finding.cleaned_data["grade"]}
     if finding.cleaned_data.get("onset"):
         query["onset"] = finding.cleaned_data["onset"].isoformat()
-    url = reverse("dosing:ae_prefilled", kwargs={"code": participant.code, "repeat": row.repeat})
+    url = reverse("crf_edit", args=[participant.code, row.event, row.form, row.repeat])
     return redirect(f"{url}?{urlencode(query)}")
-
-
-@require_http_methods(["GET", "POST"])
-def ae_prefilled(request, code: str, repeat: int) -> HttpResponse:
-    """The generic CRF page of a new adverse event, with the finding's values as initial ones.
-
-    Workaround: trial.views.crf_edit passes no initial values to the form, so they travel in a
-    context variable the AE form reads (only for an AE never saved).
-    """
-    finding = AePrefillForm(request.GET)
-    values = finding.initial_values() if finding.is_valid() else None
-    token = AE_PREFILL.set(values)
-    try:
-        return trial_views.crf_edit(
-            request, code=code, event=schedule.LOG_EVENT, form="AE", repeat=repeat
-        )
-    finally:
-        AE_PREFILL.reset(token)

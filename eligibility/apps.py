@@ -5,4 +5,4 @@ class EligibilityConfig(AppConfig):
     name = "eligibility"
 
     def ready(self) -> None:
-        from eligibility import crf  # noqa: F401 - registers this app's forms
+        from eligibility import crf  # noqa: F401 - registers this app's forms and signature

@@ -1,7 +1,40 @@
-"""The screening forms registered with the CRF registry (trial/crf.py)."""
+"""The screening forms registered with the CRF registry (trial/crf.py), and the signature kind."""
 
-from eligibility.forms import DemographicsForm
-from eligibility.models import Demographics
+from django.utils.translation import gettext_lazy as _
+
+from eligibility import forms, pages
+from eligibility import models as m
+from eligibility.actions import SIGNERS
+from eligibility.selectors import SIGNATURE_KIND, signature_payload
 from trial.crf import Crf, register
+from trial.signatures import register_signable
 
-register(Crf("DEMOG", Demographics, DemographicsForm))
+CRF_TEMPLATE = "eligibility/crf_form.html"
+
+for code, model, form_class in (
+    ("CONSENT", m.Consent, forms.ConsentForm),
+    ("DEMOG", m.Demographics, forms.DemographicsForm),
+    ("DISEASE", m.DiseaseHistory, forms.DiseaseHistoryForm),
+    ("CARDIO", m.CardiovascularHistory, forms.CardiovascularHistoryForm),
+    ("IAHCI", m.IahContraindications, forms.IahContraindicationsForm),
+    ("REPRO", m.ReproductionAdministrative, forms.ReproductionForm),
+    ("IMAGING", m.InclusionImaging, forms.InclusionImagingForm),
+    ("VITALS", m.VitalSigns, forms.VitalSignsForm),
+):
+    register(Crf(code, model, form_class, template=CRF_TEMPLATE, context=pages.crf_context))
+
+# The ELIGSIGN slot opens the sign-off page itself (criteria, result, signature); the signing
+# is posted to eligibility:signoff, never saved through the generic form view.
+register(
+    Crf(
+        "ELIGSIGN",
+        m.EligibilitySignoff,
+        forms.EligibilitySignoffForm,
+        template="eligibility/signoff.html",
+        context=pages.signoff_slot_context,
+    )
+)
+
+
+# Only investigators sign; what they sign is every criterion's status and every value used.
+register_signable(SIGNATURE_KIND, signature_payload, roles=SIGNERS, label=_("Eligibility sign-off"))

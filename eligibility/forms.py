@@ -1,26 +1,179 @@
-"""Forms of the screening CRFs."""
+"""Forms of the screening CRFs.
+
+Out-of-range values are errors beside the field saying what is expected; possible but unusual
+values are warnings the nurse confirms (CrfForm.warn). Checks against other forms (consent before
+any study procedure, birth before diagnosis) read the few items of other forms they need, with
+one small query each.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
-from eligibility.calculations import age_in_years
-from eligibility.models import Demographics
-from trial.forms import CrfForm
+from eligibility import facts
+from eligibility.calculations import age_in_years, child_pugh
+from eligibility.models import (
+    BilirubinUnit,
+    CardiovascularHistory,
+    Consent,
+    Decision,
+    Demographics,
+    DiseaseHistory,
+    EligibilitySignoff,
+    IahContraindications,
+    InclusionImaging,
+    LesionOrgan,
+    NonTargetLesion,
+    ReproductionAdministrative,
+    TargetLesion,
+    VitalSigns,
+)
+from trial.forms import CrfForm, SignForm
 
-# Plausible ranges: outside is an error, inside but unusual is a warning to confirm.
+# Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
 HEIGHT_CM = (100, 230)
 HEIGHT_USUAL_CM = (140, 200)
 WEIGHT_KG = (25, 250)
 WEIGHT_USUAL_KG = (40, 150)
 OLDEST_AGE = 110
+PERCENT = (0, 100)
+KI67_BY_GRADE = {"G1": (0, 3), "G2": (3, 20), "G3": (20, 100)}  # WHO 2019, Ki-67 %
+LVEF_PERCENT = (10, 90)
+LVEF_USUAL_PERCENT = (30, 80)
+BILIRUBIN_UMOL_L = (1, 850)
+BILIRUBIN_USUAL_UMOL_L = (2, 100)
+BILIRUBIN_UMOL_PER_MG_DL = Decimal("17.1")  # PROTOCOL.md section 3
+ALBUMIN_G_L = (5, 70)
+ALBUMIN_USUAL_G_L = (20, 55)
+INR = (Decimal("0.5"), 10)
+INR_USUAL = (Decimal("0.8"), Decimal("3.5"))
+SYSTOLIC_MMHG = (60, 260)
+SYSTOLIC_USUAL_MMHG = (90, 180)
+DIASTOLIC_MMHG = (30, 150)
+DIASTOLIC_USUAL_MMHG = (50, 110)
+HEART_RATE = (25, 220)
+HEART_RATE_USUAL = (45, 120)
+LESION_DIAMETER_MM = (1, 300)
+# RECIST 1.1: measurable lesion at least 10 mm longest diameter, lymph node at least 15 mm short
+# axis; at most 5 target lesions, at most 2 per organ (lymph nodes count as one organ).
+MIN_TARGET_DIAMETER_MM = 10
+MIN_TARGET_NODE_SHORT_AXIS_MM = 15
+MAX_TARGET_LESIONS = 5
+MAX_TARGETS_PER_ORGAN = 2
+MAX_NON_TARGET_LESIONS = 10
+
+REQUIRED_TO_COMPLETE = _("Required to mark the form complete.")
 
 
-class DemographicsForm(CrfForm):
+def _day(value: date | None) -> str:
+    return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
+
+
+class YesNoField(forms.TypedChoiceField):
+    """A yes/no item with an explicit "not answered": a blank is not a "no"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("", "—"), ("True", _("Yes")), ("False", _("No"))])
+        super().__init__(coerce=lambda value: value == "True", empty_value=None, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return str(value) if isinstance(value, bool) else value
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(**kwargs)
+
+
+class ScreeningForm(CrfForm):
+    """Shared helpers of the screening forms: yes/no items, ranges, the participant's items."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Nullable booleans come as Django's "Unknown/Yes/No" select, whose "required" does
+        # nothing; a yes/no choice makes "not answered" a blank the complete check can refuse.
+        for name, field in list(self.fields.items()):
+            if isinstance(field, forms.NullBooleanField):
+                self.fields[name] = YesNoField(
+                    label=field.label, required=field.required, help_text=field.help_text
+                )
+
+    @cached_property
+    def demographics(self) -> dict[str, object]:
+        """Date of birth and sex from Demographics ({} before it is entered); one small query,
+        since most forms need only these."""
+        if self.participant is None:
+            return {}
+        found = Demographics.objects.filter(
+            form_status__participant=self.participant, form_status__event=facts.SCREENING_EVENT
+        ).values("birth_date", "sex")
+        return next(iter(found), {})
+
+    @cached_property
+    def consent_day(self) -> date | None:
+        """The consent's calendar day in the site's time zone, or None before it is entered."""
+        if self.participant is None:
+            return None
+        value = (
+            Consent.objects.filter(
+                form_status__participant=self.participant,
+                form_status__event=facts.SCREENING_EVENT,
+            )
+            .values_list("consent_datetime", flat=True)
+            .first()
+        )
+        return facts.local_day(value, self.participant) if value else None
+
+    def require(self, name: str) -> None:
+        """A conditionally required item, checked only when the form is marked complete."""
+        if self.complete and self.cleaned_data.get(name) in (None, ""):
+            self.add_error(name, REQUIRED_TO_COMPLETE)
+
+    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return value
+        low, high = limits
+        if not low <= value <= high:
+            raise forms.ValidationError(
+                _("Enter a value between %(low)s and %(high)s %(unit)s.")
+                % {"low": low, "high": high, "unit": unit}
+            )
+        if usual and not usual[0] <= value <= usual[1]:
+            self.warn(
+                name,
+                _("%(value)s %(unit)s is unusual (usually %(low)s-%(high)s).")
+                % {"value": value, "unit": unit, "low": usual[0], "high": usual[1]},
+            )
+        return value
+
+    def after_consent(self, name: str) -> date | None:
+        """A study procedure's date: not in the future, and not before the consent."""
+        value = self.not_in_future(self.cleaned_data.get(name))
+        consent = self.consent_day
+        if value and consent and value < consent:
+            raise forms.ValidationError(
+                _(
+                    "This is before the consent (%(consent)s): a study procedure must follow "
+                    "consent. Enter the procedure's date, or correct the consent form."
+                )
+                % {"consent": _day(consent)}
+            )
+        return value
+
+
+class DemographicsForm(ScreeningForm):
     complete_required = ("birth_date", "sex", "height_cm", "weight_kg")
     units = {"height_cm": "cm", "weight_kg": "kg"}
 
@@ -34,24 +187,650 @@ class DemographicsForm(CrfForm):
             raise forms.ValidationError(
                 _("That gives an age over %(age)s years; check the year.") % {"age": OLDEST_AGE}
             )
+        consent = self.consent_day
+        if value and consent and value > consent:
+            raise forms.ValidationError(
+                _("This is after the consent date (%(consent)s); check the year.")
+                % {"consent": _day(consent)}
+            )
         return value
 
-    def clean_height_cm(self):
-        return self._ranged("height_cm", HEIGHT_CM, HEIGHT_USUAL_CM, "cm")
+    def clean_height_cm(self) -> Decimal | None:
+        return self.ranged("height_cm", HEIGHT_CM, HEIGHT_USUAL_CM, "cm")
 
-    def clean_weight_kg(self):
-        return self._ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+    def clean_weight_kg(self) -> Decimal | None:
+        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
 
-    def _ranged(self, name: str, limits: tuple, usual: tuple, unit: str):
-        value = self.cleaned_data.get(name)
+
+class ConsentForm(ScreeningForm):
+    complete_required = ("consent_datetime", "form_version", "copy_given")
+
+    class Meta:
+        model = Consent
+        fields = ["consent_datetime", "form_version", "copy_given"]
+        widgets = {"consent_datetime": DateTimeLocalInput()}
+        help_texts = {"form_version": _("as printed on the form, e.g. 2.1")}
+
+    def clean_consent_datetime(self) -> datetime | None:
+        value = self.cleaned_data.get("consent_datetime")
         if value is None:
             return value
-        low, high = limits
-        if not low <= value <= high:
+        if value > timezone.now():
             raise forms.ValidationError(
-                _("Enter a value between %(low)s and %(high)s %(unit)s.")
-                % {"low": low, "high": high, "unit": unit}
+                _("This is in the future; enter the date and time the consent was signed.")
             )
-        if not usual[0] <= value <= usual[1]:
-            self.warn(name, _("%(value)s %(unit)s is unusual.") % {"value": value, "unit": unit})
+        day = timezone.localtime(value).date()
+        birth = self.demographics.get("birth_date")
+        if isinstance(birth, date) and day < birth:
+            raise forms.ValidationError(_("This is before the date of birth; check the year."))
+        earliest = self._earliest_procedure()
+        if earliest and day > earliest[1]:
+            raise forms.ValidationError(
+                _(
+                    "Consent must come before every study procedure, and %(what)s is dated "
+                    "%(when)s. Enter the consent's real date, or correct that procedure's date."
+                )
+                % {"what": earliest[0], "when": _day(earliest[1])}
+            )
+        if self.participant is not None and day != self.participant.screening_date:
+            self.warn(
+                "consent_datetime",
+                _("The participant was registered with screening date %(day)s.")
+                % {"day": _day(self.participant.screening_date)},
+            )
         return value
+
+    def clean_copy_given(self) -> bool | None:
+        value = self.cleaned_data.get("copy_given")
+        if value is False:
+            self.warn("copy_given", _("The participant should keep a copy of the signed form."))
+        return value
+
+    def _earliest_procedure(self) -> tuple[str, date] | None:
+        """The earliest dated study procedure already entered: (what, day), or None."""
+        if self.participant is None:
+            return None
+        mine = {"form_status__participant": self.participant}
+        imaging = InclusionImaging.objects.filter(**mine).values("ct_date", "mri_date").first()
+        vitals = VitalSigns.objects.filter(**mine).values_list("assessment_date", flat=True)
+        days = [
+            (_("the inclusion CT"), (imaging or {}).get("ct_date")),
+            (_("the inclusion liver MRI"), (imaging or {}).get("mri_date")),
+            (_("the eligibility vital signs"), vitals.first()),
+            (
+                _("the eligibility lab panel"),
+                facts.lab_items(self.participant).get("LAB.sample_date"),
+            ),
+        ]
+        dated = [(what, day) for what, day in days if isinstance(day, date)]
+        return min(dated, key=lambda pair: pair[1]) if dated else None
+
+
+class DiseaseHistoryForm(ScreeningForm):
+    complete_required = (
+        "diagnosis_date",
+        "well_differentiated",
+        "primary_site",
+        "who_grade",
+        "ki67_percent",
+        "functioning_syndrome",
+        "liver_involvement_percent",
+        "extrahepatic_dominant_or_threatening",
+        "hepatic_invasion_over_50",
+    )
+    units = {"ki67_percent": "%", "liver_involvement_percent": "%"}
+
+    class Meta:
+        model = DiseaseHistory
+        fields = [
+            "diagnosis_date",
+            "well_differentiated",
+            "primary_site",
+            "who_grade",
+            "ki67_percent",
+            "functioning_syndrome",
+            "liver_involvement_percent",
+            "extrahepatic_sites",
+            "extrahepatic_dominant_or_threatening",
+            "cold_ssa_drug",
+            "cold_ssa_start_date",
+            "ssa_progression_date",
+            "hepatic_invasion_over_50",
+        ]
+
+    def clean_diagnosis_date(self) -> date | None:
+        value = self.not_in_future(self.cleaned_data.get("diagnosis_date"))
+        birth = self.demographics.get("birth_date")
+        if value and isinstance(birth, date) and value < birth:
+            raise forms.ValidationError(_("This is before the date of birth; check the year."))
+        return value
+
+    def clean_ki67_percent(self) -> Decimal | None:
+        return self.ranged("ki67_percent", PERCENT, None, "%")
+
+    def clean_liver_involvement_percent(self) -> int | None:
+        return self.ranged("liver_involvement_percent", PERCENT, None, "%")
+
+    def clean_cold_ssa_start_date(self) -> date | None:
+        return self.not_in_future(self.cleaned_data.get("cold_ssa_start_date"))
+
+    def clean_ssa_progression_date(self) -> date | None:
+        return self.not_in_future(self.cleaned_data.get("ssa_progression_date"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        diagnosis, start = data.get("diagnosis_date"), data.get("cold_ssa_start_date")
+        progression = data.get("ssa_progression_date")
+        if start and diagnosis and start < diagnosis:
+            self.add_error(
+                "cold_ssa_start_date",
+                _("This is before the diagnosis (%(day)s); check both dates.")
+                % {"day": _day(diagnosis)},
+            )
+        if progression and start and progression < start:
+            self.add_error(
+                "ssa_progression_date",
+                _("Progression under SSA cannot precede the SSA start (%(day)s).")
+                % {"day": _day(start)},
+            )
+        if data.get("cold_ssa_drug"):
+            self.require("cold_ssa_start_date")
+        if progression and not data.get("cold_ssa_drug"):
+            self.add_error("cold_ssa_drug", _("Which SSA was the disease progressing under?"))
+        grade, ki67 = data.get("who_grade"), data.get("ki67_percent")
+        if grade and ki67 is not None:
+            low, high = KI67_BY_GRADE[grade]
+            if not low <= ki67 <= high:
+                self.warn(
+                    "ki67_percent",
+                    _("Ki-67 %(ki67)s %% is unusual for grade %(grade)s.")
+                    % {"ki67": ki67, "grade": grade},
+                )
+        return data
+
+
+class CardiovascularHistoryForm(ScreeningForm):
+    complete_required = (
+        "carcinoid_heart_disease",
+        "heart_failure",
+        "myocardial_infarction",
+        "stroke",
+        "uncontrolled_hypertension",
+        "pulmonary_embolism",
+        "revascularisation",
+        "unstable_angina",
+        "uncontrolled_arrhythmia",
+        "significant_bradycardia",
+    )
+    units = {"lvef_percent": "%"}
+
+    class Meta:
+        model = CardiovascularHistory
+        fields = [
+            "carcinoid_heart_disease",
+            "lvef_percent",
+            "heart_failure",
+            "myocardial_infarction",
+            "stroke",
+            "uncontrolled_hypertension",
+            "pulmonary_embolism",
+            "revascularisation",
+            "unstable_angina",
+            "uncontrolled_arrhythmia",
+            "significant_bradycardia",
+        ]
+        help_texts = {"carcinoid_heart_disease": _("events below: in the last 12 months")}
+
+    def clean_lvef_percent(self) -> int | None:
+        return self.ranged("lvef_percent", LVEF_PERCENT, LVEF_USUAL_PERCENT, "%")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # Exclusion 3 needs the LVEF only when there is carcinoid heart disease.
+        if data.get("carcinoid_heart_disease"):
+            self.require("lvef_percent")
+        return data
+
+
+class IahContraindicationsForm(ScreeningForm):
+    complete_required = (
+        "coagulation_disorder",
+        "portal_thrombosis",
+        "biliary_dilatation",
+        "anastomosis_or_fistula",
+        "cirrhosis",
+        "bilirubin_entered",
+        "bilirubin_unit",
+        "albumin_g_l",
+        "inr",
+        "ascites",
+        "encephalopathy",
+    )
+    units = {"bilirubin_entered": _("µmol/L or mg/dL"), "albumin_g_l": "g/L", "inr": _("ratio")}
+
+    class Meta:
+        model = IahContraindications
+        fields = [
+            "coagulation_disorder",
+            "portal_thrombosis",
+            "biliary_dilatation",
+            "anastomosis_or_fistula",
+            "cirrhosis",
+            "bilirubin_entered",
+            "bilirubin_unit",
+            "albumin_g_l",
+            "inr",
+            "ascites",
+            "encephalopathy",
+        ]
+        labels = {"bilirubin_entered": _("Total bilirubin")}
+
+    def clean_albumin_g_l(self) -> Decimal | None:
+        return self.ranged("albumin_g_l", ALBUMIN_G_L, ALBUMIN_USUAL_G_L, "g/L")
+
+    def clean_inr(self) -> Decimal | None:
+        return self.ranged("inr", INR, INR_USUAL, "")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        umol = bilirubin_umol_l(data.get("bilirubin_entered"), data.get("bilirubin_unit"))
+        if umol is not None:
+            unit = data.get("bilirubin_unit") or BilirubinUnit.UMOL_L
+            factor = 1 if unit == BilirubinUnit.UMOL_L else BILIRUBIN_UMOL_PER_MG_DL
+            low, high = (round(Decimal(v) / factor, 2) for v in BILIRUBIN_UMOL_L)
+            usual = [round(Decimal(v) / factor, 2) for v in BILIRUBIN_USUAL_UMOL_L]
+            if not BILIRUBIN_UMOL_L[0] <= umol <= BILIRUBIN_UMOL_L[1]:
+                self.add_error(
+                    "bilirubin_entered",
+                    _("Enter a value between %(low)s and %(high)s %(unit)s.")
+                    % {"low": low, "high": high, "unit": unit},
+                )
+                umol = None
+            elif not BILIRUBIN_USUAL_UMOL_L[0] <= umol <= BILIRUBIN_USUAL_UMOL_L[1]:
+                self.warn(
+                    "bilirubin_entered",
+                    _("%(value)s %(unit)s is unusual (usually %(low)s-%(high)s).")
+                    % {
+                        "value": data["bilirubin_entered"],
+                        "unit": unit,
+                        "low": usual[0],
+                        "high": usual[1],
+                    },
+                )
+        # Stored in the unit the rules read, with the score computed from the same values.
+        self.instance.bilirubin_umol_l = umol
+        score = child_pugh_of(
+            umol, data.get("albumin_g_l"), data.get("inr"), data.get("ascites"),
+            data.get("encephalopathy"),
+        )  # fmt: skip
+        self.instance.child_pugh_score, self.instance.child_pugh_class = score or (None, "")
+        return data
+
+
+def bilirubin_umol_l(value: Decimal | None, unit: str | None) -> Decimal | None:
+    """Bilirubin in µmol/L from the value and unit typed (1 mg/dL = 17.1 µmol/L)."""
+    if value is None:
+        return None
+    if unit == BilirubinUnit.MG_DL:
+        return (value * BILIRUBIN_UMOL_PER_MG_DL).quantize(Decimal("0.1"))
+    return value
+
+
+def child_pugh_of(
+    bilirubin: Decimal | None,
+    albumin: Decimal | None,
+    inr: Decimal | None,
+    ascites: str | None,
+    encephalopathy: str | None,
+) -> tuple[int, str] | None:
+    """Child-Pugh (score, class) when all five items are usable, else None."""
+    if None in (bilirubin, albumin, inr) or not ascites or not encephalopathy:
+        return None
+    try:
+        return child_pugh(float(bilirubin), float(albumin), float(inr), ascites, encephalopathy)
+    except ValueError:  # a zero typed: the field reports it
+        return None
+
+
+class ReproductionForm(ScreeningForm):
+    complete_required = (
+        "social_security",
+        "legal_protection",
+        "able_to_consent",
+        "other_interventional_trial",
+        "mri_contraindication",
+        "lutathera_contraindication",
+    )
+
+    class Meta:
+        model = ReproductionAdministrative
+        fields = [
+            "childbearing_potential",
+            "contraception_method",
+            "pregnancy_test_result",
+            "breast_feeding",
+            "social_security",
+            "legal_protection",
+            "able_to_consent",
+            "other_interventional_trial",
+            "mri_contraindication",
+            "lutathera_contraindication",
+        ]
+        help_texts = {
+            "childbearing_potential": _("women only"),
+            "contraception_method": _("choose None when no method is used"),
+            "pregnancy_test_result": _("women of childbearing potential"),
+        }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        sex = self.demographics.get("sex") or None
+        potential = data.get("childbearing_potential")
+        if sex == "M" and potential:
+            self.add_error(
+                "childbearing_potential", _("Demographics say male; this applies to women only.")
+            )
+        if sex != "M":
+            self.require("childbearing_potential")
+            if sex == "F":
+                self.require("breast_feeding")
+        # Inclusion 9: a method (or an explicit None) for men and women who could conceive.
+        if sex == "M" or potential:
+            self.require("contraception_method")
+        if sex == "F" and potential:
+            self.require("pregnancy_test_result")
+            if data.get("pregnancy_test_result") == "not_done":
+                self.warn(
+                    "pregnancy_test_result",
+                    _("A pregnancy test is expected for a woman of childbearing potential."),
+                )
+        return data
+
+
+class LesionForm(forms.ModelForm):
+    """One lesion row: an untouched row is no lesion, a row begun must be finished."""
+
+    needed: tuple[str, ...] = ("organ",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+            css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+            if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
+                field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.has_changed() or self.instance.pk:
+            for name in self.needed:
+                if data.get(name) in (None, ""):
+                    self.add_error(name, _("Required for each lesion listed."))
+        return data
+
+
+class TargetLesionForm(LesionForm):
+    needed = ("organ", "diameter_mm")
+
+    class Meta:
+        model = TargetLesion
+        fields = ["organ", "location", "diameter_mm"]
+        labels = {"diameter_mm": _("Diameter")}
+        help_texts = {"diameter_mm": _("mm; longest, short axis for a lymph node")}
+        widgets = {"location": forms.TextInput(attrs={"placeholder": _("e.g. segment VII")})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        organ, diameter = data.get("organ"), data.get("diameter_mm")
+        if diameter is None:
+            return data
+        low, high = LESION_DIAMETER_MM
+        if not low <= diameter <= high:
+            self.add_error(
+                "diameter_mm",
+                _("Enter a value between %(low)s and %(high)s mm.") % {"low": low, "high": high},
+            )
+        elif organ == LesionOrgan.LYMPH_NODE and diameter < MIN_TARGET_NODE_SHORT_AXIS_MM:
+            self.add_error(
+                "diameter_mm",
+                _(
+                    "A lymph node is a target lesion from %(min)s mm short axis; list a "
+                    "smaller node as non-target."
+                )
+                % {"min": MIN_TARGET_NODE_SHORT_AXIS_MM},
+            )
+        elif organ != LesionOrgan.LYMPH_NODE and diameter < MIN_TARGET_DIAMETER_MM:
+            self.add_error(
+                "diameter_mm",
+                _(
+                    "A target lesion measures at least %(min)s mm (longest diameter); list a "
+                    "smaller lesion as non-target."
+                )
+                % {"min": MIN_TARGET_DIAMETER_MM},
+            )
+        return data
+
+
+class NonTargetLesionForm(LesionForm):
+    class Meta:
+        model = NonTargetLesion
+        fields = ["organ", "location"]
+        widgets = {"location": forms.TextInput(attrs={"placeholder": _("e.g. peritoneal nodules")})}
+
+
+class LesionFormSet(BaseInlineFormSet):
+    too_many = _("At most %(max)s non-target lesions can be listed.")
+
+    @property
+    def kept(self) -> list[forms.ModelForm]:
+        """The rows that are lesions after this save: saved or typed, and not deleted."""
+        return [
+            f
+            for f in self.forms
+            if (f.instance.pk or f.has_changed()) and not self._should_delete_form(f)
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        # Counted here rather than with validate_max, which also counts the blank rows.
+        if not any(self.errors) and len(self.kept) > self.max_num:
+            raise forms.ValidationError(self.too_many % {"max": self.max_num})
+
+
+class TargetLesionFormSet(LesionFormSet):
+    too_many = _("RECIST 1.1 allows at most %(max)s target lesions.")
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        per_organ: dict[str, int] = {}
+        for form in self.kept:
+            organ = form.cleaned_data["organ"]
+            per_organ[organ] = per_organ.get(organ, 0) + 1
+        crowded = [LesionOrgan(o).label for o, n in per_organ.items() if n > MAX_TARGETS_PER_ORGAN]
+        if crowded:
+            raise forms.ValidationError(
+                _(
+                    "RECIST 1.1 allows at most %(max)s target lesions per organ (lymph nodes "
+                    "count as one organ): %(organs)s. List the others as non-target."
+                )
+                % {"max": MAX_TARGETS_PER_ORGAN, "organs": ", ".join(map(str, crowded))}
+            )
+
+    def save(self, commit: bool = True) -> list[TargetLesion]:
+        # Numbered T1-T5 in the order listed; follow-up visits measure them by these numbers.
+        # Unchanged rows are not saved by the formset, so their renumbering is saved here.
+        renumbered = []
+        for number, form in enumerate(self.kept, start=1):
+            if form.instance.number != number:
+                form.instance.number = number
+                if form.instance.pk and not form.has_changed():
+                    renumbered.append(form.instance)
+        saved = super().save(commit)
+        for lesion in renumbered:
+            lesion.save(update_fields=["number"])
+        return saved
+
+
+TargetLesions = inlineformset_factory(
+    InclusionImaging,
+    TargetLesion,
+    form=TargetLesionForm,
+    formset=TargetLesionFormSet,
+    extra=MAX_TARGET_LESIONS,
+    max_num=MAX_TARGET_LESIONS,
+    can_delete=True,
+)
+NonTargetLesions = inlineformset_factory(
+    InclusionImaging,
+    NonTargetLesion,
+    form=NonTargetLesionForm,
+    formset=LesionFormSet,
+    extra=3,
+    max_num=MAX_NON_TARGET_LESIONS,
+    can_delete=True,
+)
+
+
+class InclusionImagingForm(ScreeningForm):
+    """Inclusion imaging with the RECIST 1.1 baseline lesions as inline formsets.
+
+    The number of measurable target lesions the rules read is counted from the target lesions
+    on each save, never typed.
+    """
+
+    complete_required = (
+        "ct_date",
+        "mri_date",
+        "liver_dominant_or_exclusive",
+        "resectable",
+        "complete_response",
+    )
+
+    class Meta:
+        model = InclusionImaging
+        fields = ["ct_date", "mri_date", "liver_dominant_or_exclusive", "resectable"]
+        fields += ["complete_response"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = self.data if self.is_bound else None
+        prefix = self.prefix or "crf"
+        self.target_lesions = TargetLesions(data, instance=self.instance, prefix=f"{prefix}-target")
+        self.non_target_lesions = NonTargetLesions(
+            data, instance=self.instance, prefix=f"{prefix}-nontarget"
+        )
+
+    @property
+    def formsets(self) -> tuple[BaseInlineFormSet, BaseInlineFormSet]:
+        return (self.target_lesions, self.non_target_lesions)
+
+    def clean_ct_date(self) -> date | None:
+        return self.after_consent("ct_date")
+
+    def clean_mri_date(self) -> date | None:
+        return self.after_consent("mri_date")
+
+    def is_valid(self) -> bool:
+        # Every part is validated, so that all the errors show at once.
+        results = [super().is_valid(), *(formset.is_valid() for formset in self.formsets)]
+        return all(results)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.target_lesions.is_valid():
+            count = len(self.target_lesions.kept)
+            # A draft without lesions has not been measured yet; a complete form with none
+            # says there is no measurable lesion (inclusion 4 not met).
+            self.instance.measurable_target_lesions = count if (count or self.complete) else None
+        return data
+
+    def _save_m2m(self) -> None:
+        super()._save_m2m()
+        for formset in self.formsets:
+            formset.instance = self.instance
+            formset.save()
+
+
+class VitalSignsForm(ScreeningForm):
+    complete_required = (
+        "assessment_date",
+        "systolic_bp",
+        "diastolic_bp",
+        "on_antihypertensive",
+        "heart_rate",
+        "weight_kg",
+        "ecog",
+    )
+    units = {
+        "systolic_bp": "mmHg",
+        "diastolic_bp": "mmHg",
+        "heart_rate": _("beats/min"),
+        "weight_kg": "kg",
+        "ecog": _("0-5"),
+    }
+
+    class Meta:
+        model = VitalSigns
+        fields = [
+            "assessment_date",
+            "systolic_bp",
+            "diastolic_bp",
+            "on_antihypertensive",
+            "heart_rate",
+            "weight_kg",
+            "ecog",
+        ]
+
+    def clean_assessment_date(self) -> date | None:
+        value = self.after_consent("assessment_date")
+        c4 = self.participant.dates.get("C4") if self.participant else None
+        if value and c4 and value <= c4:
+            self.warn(
+                "assessment_date",
+                _("This is not after cycle 4 (%(day)s); eligibility follows cycle 4.")
+                % {"day": _day(c4)},
+            )
+        return value
+
+    def clean_systolic_bp(self) -> int | None:
+        return self.ranged("systolic_bp", SYSTOLIC_MMHG, SYSTOLIC_USUAL_MMHG, "mmHg")
+
+    def clean_diastolic_bp(self) -> int | None:
+        return self.ranged("diastolic_bp", DIASTOLIC_MMHG, DIASTOLIC_USUAL_MMHG, "mmHg")
+
+    def clean_heart_rate(self) -> int | None:
+        return self.ranged("heart_rate", HEART_RATE, HEART_RATE_USUAL, _("beats/min"))
+
+    def clean_weight_kg(self) -> Decimal | None:
+        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        systolic, diastolic = data.get("systolic_bp"), data.get("diastolic_bp")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error(
+                "diastolic_bp", _("The diastolic pressure must be below the systolic one.")
+            )
+        return data
+
+
+class EligibilitySignoffForm(CrfForm):
+    """The ELIGSIGN slot's form. The sign-off is made by a signature on the sign-off page, never
+    by saving this form, so a submission here is always refused."""
+
+    class Meta:
+        model = EligibilitySignoff
+        fields: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        raise forms.ValidationError(
+            _("Eligibility is signed off by the investigator's signature on this page.")
+        )
+
+
+class SignoffDecisionForm(SignForm):
+    """The password re-entered to sign, and which decision (the button pressed)."""
+
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.HiddenInput)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -61,6 +62,13 @@ class CrfForm(forms.ModelForm):
                 # The unit sits beside the box (input group), where the eye expects it.
                 field.widget.attrs["data-unit"] = unit
                 field.widget.template_name = "trial/widgets/unit_input.html"
+
+    @classmethod
+    def initial_from_query(cls, query: Any) -> dict[str, Any]:
+        """Initial values a link may pass to a never-saved form (e.g. an adverse event opened
+        from a lab finding). None by default: a form opts in by overriding this and validating
+        what it accepts."""
+        return {}
 
     def warn(self, field: str | None, message: str) -> None:
         self.warnings.append((field, message))

@@ -121,8 +121,10 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
     deleted = row.status == FormState.DELETED
     editable = can_enter and not (row.is_locked or participant.locked_at or deleted)
     complete = "save_draft" not in request.POST
+    initial = spec.form_class.initial_from_query(request.GET) if row.version == 0 else {}
     data_form = spec.form_class(
         request.POST or None,
+        initial=initial,
         instance=instance,
         complete=complete,
         prefix="crf",

@@ -1,0 +1,183 @@
+"""Writes of the eligibility app: the investigator's sign-off.
+
+One transaction: the decision recorded on the ELIGSIGN slot, the participant enrolled or closed,
+the next events' forms created, then the signature (trial.actions.sign), whose refusal (wrong
+password, role) rolls everything back.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from eligibility import facts, rules, selectors
+from eligibility.models import Decision, EligibilitySignoff
+from trial import actions as trial_actions
+from trial import roles, schedule
+from trial.audit import audit_context
+from trial.models import AuthEventKind, FormState, FormStatus, Participant
+
+SIGNERS = {roles.INVESTIGATOR}
+# Statuses in which the eligibility decision may be (re)signed. Beyond enrolment a broken
+# signature may be re-signed "eligible" after a correction; a screen failure can no longer be.
+ELIGIBLE_FROM = {
+    schedule.SCREENING,
+    schedule.SCREEN_FAILURE,
+    schedule.ENROLLED,
+    schedule.FOLLOW_UP,
+    schedule.COMPLETED,
+    schedule.WITHDRAWN,
+}
+SCREEN_FAILURE_FROM = {schedule.SCREENING, schedule.SCREEN_FAILURE}
+
+
+def meaning_for(decision: str, evaluation: rules.Evaluation) -> str:
+    if decision == Decision.ELIGIBLE:
+        return _("I confirm this participant is eligible")
+    codes = ", ".join(c.code for c in evaluation.failed)
+    return _("I confirm this participant is a screen failure: %(criteria)s") % {"criteria": codes}
+
+
+def refusal(decision: str, evaluation: rules.Evaluation) -> str | None:
+    """Why this decision cannot be signed on this evaluation, or None when it can."""
+    unassessed = ", ".join(c.code for c in evaluation.unassessed)
+    failed = ", ".join(c.code for c in evaluation.failed)
+    if decision == Decision.ELIGIBLE:
+        if failed:
+            return _("Not eligible: %(codes)s failed. Sign a screen failure instead.") % {
+                "codes": failed
+            }
+        if unassessed:
+            return _(
+                "Eligible can be signed only when every criterion is assessed; "
+                "%(codes)s cannot be assessed yet."
+            ) % {"codes": unassessed}
+        return None
+    if decision == Decision.SCREEN_FAILURE:
+        if not failed:
+            return _(
+                "A screen failure needs a failed criterion, and none has failed "
+                "(cannot be assessed yet: %(codes)s)."
+            ) % {"codes": unassessed or "—"}
+        return None
+    return _("Unknown decision.")
+
+
+def sign_eligibility(
+    user: Any, password: str, participant: Participant, *, decision: str, on: date | None = None
+) -> Any:
+    """Sign the eligibility decision: eligible enrols the participant, screen failure closes.
+
+    `on` is the evaluation date (default: the earlier sign-off's date when re-signing, else
+    today in the site's time zone); the demo data passes its invented dates.
+    Returns the trial.models Signature.
+    """
+    if not roles.has_any(user, SIGNERS):
+        raise trial_actions.ActionRefused(_("Only an investigator may sign eligibility."))
+    try:
+        return _sign(user, password, participant, decision, on)
+    except trial_actions.WrongPassword:
+        # sign() logs a failed attempt towards the account lockout, but inside this
+        # transaction the log was rolled back with the decision: log it again, on its own, so
+        # that guessing passwords through this page locks the account like anywhere else.
+        trial_actions.record_failure(AuthEventKind.SIGNATURE_FAILED, user.get_username(), user=user)
+        raise
+
+
+def _sign(
+    user: Any, password: str, participant: Participant, decision: str, on: date | None
+) -> Any:
+    # One transaction: the decision, the enrolment and the signature are kept together or
+    # not at all (a refused signature leaves the participant as they were).
+    with transaction.atomic(), audit_context(user, command="sign_eligibility"):
+        participant = (
+            Participant.objects.select_for_update().select_related("site").get(pk=participant.pk)
+        )
+        try:
+            row = FormStatus.objects.select_for_update().get(
+                participant=participant,
+                event=facts.ELIGIBILITY_EVENT,
+                form=selectors.SIGNOFF_FORM,
+                repeat=1,
+            )
+        except FormStatus.DoesNotExist:
+            raise trial_actions.ActionRefused(
+                _("This participant has no eligibility form.")
+            ) from None
+        if participant.locked_at is not None or row.locked_at is not None:
+            raise trial_actions.Locked(_("This casebook is locked; a data manager must unlock it."))
+        previous = EligibilitySignoff.objects.filter(form_status=row).first()
+        on = on or selectors.evaluation_date(participant, previous)
+        evaluation = selectors.evaluate(participant, on)
+        reason = refusal(decision, evaluation)
+        if reason:
+            raise trial_actions.ActionRefused(reason)
+        _check_journey(participant, decision)
+
+        EligibilitySignoff.objects.update_or_create(
+            form_status=row,
+            defaults={
+                "decision": decision,
+                "signoff_date": on,
+                "failed_criteria": ", ".join(c.code for c in evaluation.failed),
+            },
+        )
+        now = timezone.now()
+        row.status, row.version = FormState.COMPLETE, row.version + 1
+        row.updated_at, row.updated_by = now, user
+        if row.first_saved_at is None:
+            row.first_saved_at, row.first_saved_by = now, user
+        row.save(
+            update_fields=[
+                "status",
+                "version",
+                "updated_at",
+                "updated_by",
+                "first_saved_at",
+                "first_saved_by",
+            ]
+        )
+        _record_decision(participant, decision, on)
+        # Other signatures covering these forms (the casebook) see the change like any save.
+        trial_actions.refresh_signatures(participant)
+        return trial_actions.sign(
+            user,
+            password,
+            participant,
+            kind=selectors.SIGNATURE_KIND,
+            meaning=meaning_for(decision, evaluation),
+            row=row,
+        )
+
+
+def _check_journey(participant: Participant, decision: str) -> None:
+    current = selectors.current_signature(participant)
+    if current is not None and current.is_valid:
+        raise trial_actions.ActionRefused(
+            _("Eligibility is already signed (%(meaning)s).") % {"meaning": current.meaning}
+        )
+    allowed = ELIGIBLE_FROM if decision == Decision.ELIGIBLE else SCREEN_FAILURE_FROM
+    if participant.status not in allowed:
+        raise trial_actions.ActionRefused(
+            _("The participant is %(status)s; a data manager must review this decision.")
+            % {"status": participant.get_status_display()}
+        )
+
+
+def _record_decision(participant: Participant, decision: str, on: date) -> None:
+    dates = dict(participant.event_dates)
+    dates[facts.ELIGIBILITY_EVENT] = on.isoformat()
+    participant.event_dates = dates
+    if decision == Decision.ELIGIBLE:
+        if participant.status in SCREEN_FAILURE_FROM:
+            participant.status = schedule.ENROLLED
+        participant.enrolment_date = on
+    else:
+        participant.status = schedule.SCREEN_FAILURE
+        participant.enrolment_date = None
+    participant.save(update_fields=["event_dates", "status", "enrolment_date"])
+    trial_actions.ensure_expected_forms(participant)

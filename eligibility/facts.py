@@ -1,0 +1,157 @@
+"""Gather what the eligibility rules read, for one participant, in a fixed number of queries.
+
+The screening items come from one query: the participant's form-status rows of the screening
+forms, each joined to its data row. The eligibility lab panel and the IV cycles are the dosing
+app's (dosing/selectors.py); until that app provides them, those criteria report "cannot be
+assessed".
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import Q
+from django.utils import timezone
+
+from eligibility import rules
+from eligibility.models import (
+    CardiovascularHistory,
+    Consent,
+    Demographics,
+    DiseaseHistory,
+    IahContraindications,
+    InclusionImaging,
+    ReproductionAdministrative,
+    VitalSigns,
+)
+from trial.models import CrfModel, FormState, FormStatus, Participant
+
+CONSENT_KEY = rules.CONSENT_KEY
+SCREENING_EVENT = "SCR"
+ELIGIBILITY_EVENT = "ELIG"
+# Where each item form of the rules lives: (event, form code, data model).
+FORM_MODELS: dict[str, tuple[str, type[CrfModel]]] = {
+    "CONSENT": (SCREENING_EVENT, Consent),
+    "DEMOG": (SCREENING_EVENT, Demographics),
+    "DISEASE": (SCREENING_EVENT, DiseaseHistory),
+    "CARDIO": (SCREENING_EVENT, CardiovascularHistory),
+    "IAHCI": (SCREENING_EVENT, IahContraindications),
+    "REPRO": (SCREENING_EVENT, ReproductionAdministrative),
+    "IMAGING": (SCREENING_EVENT, InclusionImaging),
+    "VITALS": (ELIGIBILITY_EVENT, VitalSigns),
+}
+# Fields kept for the record that the rules must not read (bilirubin as typed, its unit).
+_NOT_ITEMS = {"id", "form_status", "bilirubin_entered", "bilirubin_unit"}
+
+
+def _related_name(model: type[CrfModel]) -> str:
+    return f"{model._meta.app_label}_{model._meta.model_name}"
+
+
+def _item_fields(model: type[CrfModel]) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if f.name not in _NOT_ITEMS]
+
+
+def _site_zone(participant: Participant) -> ZoneInfo:
+    return ZoneInfo(participant.site.time_zone)
+
+
+def screening_items(participant: Participant) -> dict[str, object]:
+    """Every saved item of the screening forms and the eligibility vital signs, in one query.
+
+    Drafts count: a value typed is a value, whatever the form's status. Deleted forms do not.
+    A consent date-time is given in the site's time zone, so its calendar day is the site's.
+    """
+    slots = Q()
+    for form, (event, _model) in FORM_MODELS.items():
+        slots |= Q(event=event, form=form)
+    rows = (
+        FormStatus.objects.filter(slots, participant=participant, repeat=1)
+        .exclude(status=FormState.DELETED)
+        .select_related("participant__site", *(_related_name(m) for _e, m in FORM_MODELS.values()))
+    )
+    items: dict[str, object] = {}
+    for row in rows:
+        _event, model = FORM_MODELS[row.form]
+        try:
+            data = getattr(row, _related_name(model))
+        except ObjectDoesNotExist:
+            continue
+        for name in _item_fields(model):
+            value = getattr(data, name)
+            if isinstance(value, datetime):
+                value = timezone.localtime(value, _site_zone(row.participant))
+            items[f"{row.form}.{name}"] = value
+    return items
+
+
+def _dosing_selector(name: str) -> Callable | None:
+    # The dosing app is built in parallel; its absence leaves the lab and cycle criteria
+    # "cannot be assessed" instead of breaking the page.
+    try:
+        module = importlib.import_module("dosing.selectors")
+    except ModuleNotFoundError as missing:
+        if missing.name != "dosing.selectors":
+            raise
+        return None
+    return getattr(module, name, None)
+
+
+def lab_items(participant: Participant) -> dict[str, object]:
+    """The eligibility lab panel's items ("LAB.<field>"), from the dosing app."""
+    selector = _dosing_selector("lab_items")
+    return dict(selector(participant, event=ELIGIBILITY_EVENT)) if selector else {}
+
+
+def cycles(participant: Participant) -> list[rules.Cycle]:
+    """The IV cycles C1-C4 as the rules read them, from the dosing app.
+
+    dosing reports a cycle whose form is missing or not complete as "administered: False".
+    Only a cancelled dose is a real "not administered"; anything else not complete is read
+    as not entered, so the criterion waits for the cycle form (with a link to it) instead of
+    failing. A cycle with no administration date and no cancellation has not been entered.
+    """
+    selector = _dosing_selector("cycle_facts")
+    if selector is None:
+        return []
+    result = []
+    for cycle in selector(participant):
+        number = cycle.get("number")
+        modification = cycle.get("dose_modification") or "none"
+        cancelled = modification == "cancelled"
+        if number not in rules.IV_CYCLES or (
+            cycle.get("administration_date") is None and not cancelled
+        ):
+            continue
+        administered = True if cycle.get("administered") else (False if cancelled else None)
+        result.append(
+            rules.Cycle(
+                number=number,
+                administered=administered,  # type: ignore[arg-type]
+                administration_date=cycle.get("administration_date"),
+                dose_modification=modification,
+                modification_reason=cycle.get("modification_reason") or None,
+                residual_uptake=cycle.get("residual_uptake"),
+            )
+        )
+    return result
+
+
+def facts_for(participant: Participant, signoff_date: date) -> rules.Facts:
+    """Everything the rules read: one query for the screening forms, plus the dosing app's."""
+    items = screening_items(participant)
+    items.update(lab_items(participant))
+    return rules.Facts(items=items, cycles=cycles(participant), signoff_date=signoff_date)
+
+
+def local_day(value: datetime, participant: Participant) -> date:
+    """The calendar day of a moment at the participant's site."""
+    return timezone.localtime(value, _site_zone(participant)).date()
+
+
+def site_today(participant: Participant) -> date:
+    return timezone.localdate(timezone=_site_zone(participant))

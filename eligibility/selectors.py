@@ -1,0 +1,70 @@
+"""Reads of the eligibility app: the evaluation, the sign-off and its signature payload."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from eligibility import facts, rules
+from eligibility.models import EligibilitySignoff
+from trial import selectors as trial_selectors
+from trial.models import Participant, Signature
+
+SIGNATURE_KIND = "eligibility"
+SIGNOFF_FORM = "ELIGSIGN"
+
+
+def signoff_of(participant: Participant) -> EligibilitySignoff | None:
+    return EligibilitySignoff.objects.filter(
+        form_status__participant=participant,
+        form_status__event=facts.ELIGIBILITY_EVENT,
+        form_status__form=SIGNOFF_FORM,
+    ).first()
+
+
+def evaluation_date(participant: Participant, signoff: EligibilitySignoff | None = None) -> date:
+    """The date the criteria are evaluated for: the sign-off's once signed, else today.
+
+    A signed evaluation keeps its date, so the 28-day lab window does not expire under a
+    signature, and a re-signature after a correction evaluates the same day.
+    """
+    if signoff is None:
+        signoff = signoff_of(participant)
+    if signoff is not None and signoff.signoff_date is not None:
+        return signoff.signoff_date
+    return facts.site_today(participant)
+
+
+def evaluate(participant: Participant, on: date | None = None) -> rules.Evaluation:
+    return rules.evaluate(facts.facts_for(participant, on or evaluation_date(participant)))
+
+
+def _plain(value: object) -> Any:
+    """A source value as JSON can hold it, spelled the same way however it was read."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def signature_payload(participant: Participant) -> dict[str, Any]:
+    """What the eligibility signature covers: each criterion's status and every source value.
+
+    Flat ("I5": "met", "VITALS.ecog": 1, ...), so a broken signature names the item that changed.
+    """
+    on = evaluation_date(participant)
+    evaluation = evaluate(participant, on)
+    payload: dict[str, Any] = {"evaluation_date": on.isoformat(), "result": evaluation.result}
+    for result in evaluation.criteria:
+        payload[result.code] = result.status
+    for result in evaluation.criteria:
+        for key, value in result.sources.items():
+            payload[key] = _plain(value)
+    return payload
+
+
+def current_signature(participant: Participant) -> Signature | None:
+    """The latest eligibility signature (valid or broken), or None."""
+    return trial_selectors.current_signature(participant, SIGNATURE_KIND)

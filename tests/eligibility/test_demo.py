@@ -1,0 +1,48 @@
+"""seed_demo fills the screening forms: a signed eligible participant, a screen failure, and one
+awaiting the sign-off with a missing item."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from eligibility import rules, selectors
+from eligibility.models import Consent, InclusionImaging, VitalSigns
+from trial import schedule
+from trial.models import FormState, Participant, Signature
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_fills_the_screening_forms_and_signs_eligibility(db):
+    call_command("seed_demo", participants=12)
+    participants = {p.code: p for p in Participant.objects.select_related("site")}
+    assert Consent.objects.count() == 12
+    # Every participant past screening has inclusion imaging with RECIST target lesions.
+    assert InclusionImaging.objects.filter(measurable_target_lesions__gte=1).count() >= 8
+    assert VitalSigns.objects.exists()
+
+    signed = Signature.objects.filter(kind="eligibility", broken_at__isnull=True)
+    eligible = [
+        s.participant for s in signed if s.meaning == "I confirm this participant is eligible"
+    ]
+    assert eligible, "no eligible participant signed"
+    for participant in eligible:
+        assert participant.status not in (schedule.SCREENING, schedule.SCREEN_FAILURE)
+        assert selectors.evaluate(participant).result == rules.ELIGIBLE
+        assert participant.forms.get(form="ELIGSIGN").status == FormState.COMPLETE
+
+    failures = [p for p in participants.values() if p.status == schedule.SCREEN_FAILURE]
+    assert failures
+    for participant in failures:
+        assert selectors.evaluate(participant).result == rules.NOT_ELIGIBLE
+
+    # Stage "awaiting_eligibility": C4 given, not signed, the ECOG missing.
+    awaiting = [
+        p for p in participants.values() if p.status == schedule.SCREENING and "C4" in p.event_dates
+    ]
+    assert awaiting
+    for participant in awaiting:
+        evaluation = selectors.evaluate(participant)
+        assert "VITALS.ecog" in evaluation.missing
+        assert participant.forms.get(form="ELIGSIGN").status == FormState.NOT_STARTED
