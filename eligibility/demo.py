@@ -25,7 +25,7 @@ from django.utils import timezone
 from eligibility import actions as eligibility_actions
 from eligibility import forms as f
 from eligibility import rules
-from eligibility.models import Decision, EligibilitySignoff
+from eligibility.models import Decision
 from trial import actions, roles
 from trial import crf as crf_registry
 from trial.audit import audit_context
@@ -40,18 +40,9 @@ SCREENING_ONLY = ("CONSENT", "DEMOG", "DISEASE", "CARDIO", "IAHCI")
 FAILURES = ("ecog", "mri", "child_pugh", "complete_response", "carcinoid_heart")
 
 MAX_FAILED_ATTEMPTS = 5  # per decision: invented data that cannot be signed stop costing time
-# Participants to sign "eligible" once the dosing hook has entered their cycles and labs.
-_pending: list[tuple[int, date]] = []
-_failed_attempts = {Decision.ELIGIBLE: 0, Decision.SCREEN_FAILURE: 0}
-_run: dict[str, object] = {"rng": None}
 
 
 def fill(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:
-    if rng is not _run["rng"]:  # a new seed_demo run (each has its own generator)
-        _run["rng"] = rng
-        _pending.clear()
-        _failed_attempts.update(dict.fromkeys(_failed_attempts, 0))
-    _sign_pending(exclude=participant.pk)
     today = timezone.localdate()
     failure = rng.choice(FAILURES) if journey.stage == "screen_failure" else None
     forms = _screening_data(journey, rng, today, failure)
@@ -74,7 +65,7 @@ def fill(participant: Participant, journey: Journey, rng: random.Random, user: A
             if draft:
                 vitals["ecog"] = ""  # the missing item the sign-off page points to
             _save(user, participant, rows[("ELIG", "VITALS")], vitals, complete=not draft)
-    _decide(participant, journey, rows.get(("ELIG", "ELIGSIGN")))
+    # The decision is signed in finish(), once every app has entered its data (labs, cycles).
 
 
 def _save(
@@ -95,33 +86,34 @@ def _save(
     row.version += 1
 
 
-def _decide(participant: Participant, journey: Journey, row: FormStatus | None) -> None:
-    if row is None or journey.stage in ("screening", "awaiting_eligibility"):
-        return
-    on = journey.dates.get("ELIG")
+def finish(created: list[tuple[Participant, Journey]]) -> None:
+    """Sign a few decisions for real, by an investigator of the site; mark the others decided.
+
+    Each signature re-checks a password, deliberately slow (about 0.3 s), so the demo signs
+    SIGNED_PER_DECISION of each kind and records the rest as decided without a signature.
+    """
+    signed = dict.fromkeys((Decision.ELIGIBLE, Decision.SCREEN_FAILURE), 0)
+    failed = dict.fromkeys(signed, 0)
+    for participant, journey in created:
+        decision = _decision(journey)
+        if decision is None:
+            continue
+        on = journey.dates.get("ELIG")
+        wanted = signed[decision] < SIGNED_PER_DECISION and failed[decision] < MAX_FAILED_ATTEMPTS
+        if wanted and on is not None:
+            if _sign(participant, decision, on):
+                signed[decision] += 1
+                continue
+            failed[decision] += 1
+        _mark_decided(participant.forms.get(event="ELIG", form="ELIGSIGN"))
+
+
+def _decision(journey: Journey) -> str | None:
     if journey.stage == "screen_failure":
-        if not (_wanted(Decision.SCREEN_FAILURE, participant, on)) or not _sign(
-            participant, Decision.SCREEN_FAILURE, on
-        ):
-            _mark_decided(row)
-    elif journey.stage in DECIDED_ELIGIBLE:
-        if _wanted(Decision.ELIGIBLE, participant, on, waiting=len(_pending)):
-            _pending.append((participant.pk, on))
-        else:
-            _mark_decided(row)
-
-
-def _wanted(decision: str, participant: Participant, on: date | None, waiting: int = 0) -> bool:
-    """Whether to sign this decision for real: a few of each, by an investigator of the site."""
-    if on is None or _failed_attempts[decision] >= MAX_FAILED_ATTEMPTS:
-        return False
-    if _signed(decision) + waiting >= SIGNED_PER_DECISION:
-        return False
-    return _signer(participant) is not None
-
-
-def _signed(decision: str) -> int:
-    return EligibilitySignoff.objects.filter(decision=decision).count()
+        return Decision.SCREEN_FAILURE
+    if journey.stage in DECIDED_ELIGIBLE:
+        return Decision.ELIGIBLE
+    return None
 
 
 def _signer(participant: Participant) -> Any:
@@ -147,21 +139,8 @@ def _sign(participant: Participant, decision: str, on: date) -> bool:
     except actions.ActionRefused:
         # Not signable as invented (e.g. the dosing demo gave a dose-limiting toxicity): the
         # slot is marked decided like the unsigned ones, and another participant is signed.
-        _failed_attempts[decision] += 1
         return False
     return True
-
-
-def _sign_pending(exclude: int) -> None:
-    waiting = [(pk, on) for pk, on in _pending if pk != exclude]
-    _pending[:] = [(pk, on) for pk, on in _pending if pk == exclude]
-    for pk, on in waiting:
-        participant = Participant.objects.filter(pk=pk).select_related("site").first()
-        if participant is None:  # from an earlier run whose data are gone
-            continue
-        if not _sign(participant, Decision.ELIGIBLE, on):
-            row = participant.forms.get(event="ELIG", form="ELIGSIGN")
-            _mark_decided(row)
 
 
 def _mark_decided(row: FormStatus) -> None:

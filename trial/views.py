@@ -108,14 +108,21 @@ def _signature_panels(user, participant) -> list[dict]:
     ]
 
 
-@require_http_methods(["GET", "POST"])
-def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> HttpResponse:
+def _crf_slot(request, code: str, event: str, form: str, repeat: int):
+    """The participant (in reach of this user), the form's status row and its registry entry;
+    404 for anything out of reach or not available. Times show in the participant's site zone."""
     participant = selectors.participant_or_404(request.user, code)
     timezone.activate(participant.site.time_zone)
     row = selectors.form_status_or_404(participant, event, form, repeat)
     spec = crf_registry.get(form)
     if spec is None:
         raise Http404("This form is not available yet")
+    return participant, row, spec
+
+
+@require_http_methods(["GET", "POST"])
+def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> HttpResponse:
+    participant, row, spec = _crf_slot(request, code, event, form, repeat)
     instance = spec.model.objects.filter(form_status=row).first()
     can_enter = roles.can_enter_data(request.user)
     deleted = row.status == FormState.DELETED
@@ -198,12 +205,7 @@ def crf_add_repeat(request, code: str, form: str) -> HttpResponse:
 
 def crf_history(request, code: str, event: str, form: str, repeat: int = 1) -> HttpResponse:
     """Every value each field of the form ever had: who, when (site time, UTC on hover), why."""
-    participant = selectors.participant_or_404(request.user, code)
-    timezone.activate(participant.site.time_zone)
-    row = selectors.form_status_or_404(participant, event, form, repeat)
-    spec = crf_registry.get(form)
-    if spec is None:
-        raise Http404("This form is not available yet")
+    participant, row, spec = _crf_slot(request, code, event, form, repeat)
     return render(
         request,
         "trial/crf_history.html",

@@ -42,19 +42,24 @@ class Command(BaseCommand):
             return
         rng = random.Random(seed)
         today = timezone.localdate()
-        hooks = [
-            module.fill
-            for module in (self._hook(app) for app in DEMO_APPS)
-            if module is not None and hasattr(module, "fill")
-        ]
+        modules = [m for m in (self._hook(app) for app in DEMO_APPS) if m is not None]
+        hooks = [m.fill for m in modules if hasattr(m, "fill")]
+        # finish(created) runs once every app has filled every participant: a step that needs
+        # other apps' data (the eligibility sign-off reads labs and cycles) belongs there.
+        finishers = [m.finish for m in modules if hasattr(m, "finish")]
+        created = []
         sites = actions.demo_sites()
         for index in range(participants):
-            site = sites[0] if index % 3 != 2 else sites[1]  # two thirds at BDX
+            # A quarter at TLS: 4 and the 9 stages share no factor, so both sites see every stage.
+            site = sites[1] if index % 4 == 3 else sites[0]
             nurse = users["nurse"] if site.code == "BDX" else users["nurse2"]
             journey = trial_demo.plan_journey(trial_demo.stage_for(index, participants), today, rng)
             participant = actions.import_demo_participant(nurse, site, journey)
             for fill in hooks:
                 fill(participant, journey, rng, nurse)
+            created.append((participant, journey))
+        for finish in finishers:
+            finish(created)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {participants} participants in {time.monotonic() - started:.1f} s. "
