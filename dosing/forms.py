@@ -521,9 +521,10 @@ class LabForm(CrfForm):
                 % {"date": dates[event].isoformat()},
             )
         if event == "ELIG" and "C4" in dates and sample <= dates["C4"]:
-            self.warn(
+            # Refused, not confirmed: inclusion 7 needs labs after C4 (PROTOCOL.md section 4).
+            self.add_error(
                 "sample_date",
-                _("Eligibility labs must be dated after cycle 4 (%(date)s).")
+                _("Eligibility labs must be sampled after cycle 4 (given on %(date)s).")
                 % {"date": dates["C4"].isoformat()},
             )
 

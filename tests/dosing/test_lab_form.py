@@ -119,11 +119,21 @@ def test_the_eligibility_panel_needs_albumin_and_a_coagulation_value(participant
     assert form.errors["inr"] == ["Enter the prothrombin time or the INR."]
 
 
-def test_an_eligibility_panel_dated_before_cycle_4_must_be_confirmed(participant):
+@pytest.mark.parametrize("sampled", [date(2026, 1, 8), date(2026, 1, 10)])
+def test_an_eligibility_panel_sampled_on_or_before_cycle_4_is_refused(participant, sampled):
     participant.event_dates = {**participant.event_dates, "C4": "2026-01-10"}
     participant.save()
-    form = checked(participant, lab(sample_date=date(2026, 1, 8)), "ELIG")
-    assert "dated after cycle 4 (2026-01-10)" in str(form.errors["sample_date"])
+    data = {**lab(sample_date=sampled), "confirm_unusual": "on"}
+    form = checked(participant, data, "ELIG")
+    assert "sampled after cycle 4 (given on 2026-01-10)" in str(form.errors["sample_date"])
+    assert not form.needs_confirmation  # an error, not a warning the nurse can confirm away
+
+
+def test_an_eligibility_panel_sampled_the_day_after_cycle_4_is_accepted(participant):
+    participant.event_dates = {**participant.event_dates, "C4": "2026-01-10"}
+    participant.save()
+    form = checked(participant, lab(sample_date=date(2026, 1, 11)), "ELIG")
+    assert "sample_date" not in form.errors
 
 
 def test_a_future_sample_date_is_refused(participant):
