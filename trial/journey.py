@@ -7,11 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
+
 from trial import crf as crf_registry
 from trial import schedule
 from trial.models import FormState, FormStatus, Participant
 
 DONE_STATES = {FormState.COMPLETE, FormState.MISSED, FormState.DELETED}
+STATE_LABELS = {
+    "done": _("Done"),
+    "overdue": _("Overdue"),
+    "in_progress": _("In progress"),
+    "open": _("Window open"),
+    "upcoming": _("Upcoming"),
+}
 
 
 @dataclass
@@ -52,6 +61,10 @@ class EventView:
             and self.planned.window.closes is not None
             and (self.today is not None and self.today > self.planned.window.closes)
         )
+
+    @property
+    def state_label(self) -> str:
+        return str(STATE_LABELS[self.state])
 
     @property
     def state(self) -> str:

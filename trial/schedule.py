@@ -162,7 +162,8 @@ def applicable_events(status: str, gate_decision: str, dates: dict[str, date]) -
     if status in (SCREEN_FAILURE,):
         return [EVENTS_BY_CODE[c] for c in codes + ["ELIG"]]
     codes.append("ELIG")
-    if status in (ENROLLED, FOLLOW_UP, COMPLETED, WITHDRAWN) or "C4" in dates:
+    # PET-IAH needs an enrolled participant: nothing after ELIG applies before enrolment.
+    if status in (ENROLLED, FOLLOW_UP, COMPLETED, WITHDRAWN):
         codes += ["PET-IAH", "PET-IV", "GATE"]
         if gate_decision == PROCEED:
             codes += ["IAH", "DOSI"]
