@@ -8,7 +8,7 @@ requests and by `audit_context` for actions and management commands.
 The event tables are append-only: pgtrigger's `append_only` triggers (PGHISTORY_APPEND_ONLY)
 refuse UPDATE and DELETE; `install_guards` adds what pghistory does not: TRUNCATE refused on
 every event table, and the context table (who, why, from where) protected from deletion and
-from rewriting once its transaction is over. docs/production-database-role.md explains the
+from rewriting once its transaction is over. README.md, "The database role", explains the
 database role that makes this hold against a determined user too.
 """
 
@@ -160,7 +160,7 @@ def install_guards_after_migrate(sender: Any, using: str = "default", **kwargs: 
 def grant_statements(role: str, database: str) -> list[str]:
     """SQL that lets `role` (the application's login) read and write the application's
     tables but only read and append to the audit trail. Run as the owner after each migrate
-    (manage.py audit_grants --apply); docs/production-database-role.md explains why."""
+    (manage.py audit_grants --apply); README.md (The database role) explains why."""
     from django.db import connection
 
     q = connection.ops.quote_name

@@ -1,5 +1,5 @@
 """The production role: the application reads and appends to the audit trail, nothing more,
-even if the triggers were gone (docs/production-database-role.md)."""
+even if the triggers were gone (README.md (The database role))."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             if cursor.fetchone() is None:
                 raise CommandError(
                     f"No database role {role!r}: create it first (CREATE ROLE {role} LOGIN "
-                    "PASSWORD '...'), see docs/production-database-role.md."
+                    "PASSWORD '...'), see README.md (The database role)."
                 )
         statements = grant_statements(role, database)
         if not apply:
