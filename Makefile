@@ -33,6 +33,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/bench_audit.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop
