@@ -55,7 +55,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
         cycle = person.cycle(day)
         # A few screen failures show no residual uptake after C4 (an exclusion criterion).
         if event == "C4" and journey.stage == "screen_failure" and rng.random() < 0.3:
-            cycle["residual_uptake"] = "no"
+            cycle["residual_uptake"] = "False"
         _save(user, participant, rows[(event, "CYCLE")], CycleForm, cycle)
 
     if journey.stage == "screening":
@@ -196,9 +196,9 @@ class _Person:
             "administration_date": day,
             "prescribed_gbq": "7.4",
             "administered_gbq": f"{rng.uniform(7.1, 7.6):.2f}",
-            "amino_acids": "yes",
+            "amino_acids": "True",
             "last_ssa_date": day - timedelta(days=rng.randint(28, 42)),
-            "residual_uptake": "yes",
+            "residual_uptake": "True",
             "dose_modification": "none",
         }
 
@@ -270,7 +270,7 @@ def _adverse_events(
                 "grade": rng.choice((1, 1, 2)),
                 "onset_date": onset,
                 "end_date": end,
-                "serious": "no",
+                "serious": "False",
                 "relationship_iv_lutathera": "probable",
                 **unrelated_to_iah,
                 "action_taken": "dose_not_changed",
@@ -304,7 +304,7 @@ def _adverse_events(
                 "grade": grade,
                 "onset_date": onset,
                 "ongoing": True,
-                "serious": "no",
+                "serious": "False",
                 "relationship_iv_lutathera": "probable",
                 **unrelated_to_iah,
                 "action_taken": "dose_not_changed",
@@ -323,7 +323,7 @@ def _adverse_events(
                 "grade": rng.choice((1, 2)),
                 "onset_date": min(c1 + timedelta(days=rng.randint(2, 10)), today),
                 "ongoing": True,
-                "serious": "no",
+                "serious": "False",
                 "relationship_iv_lutathera": "possible",
                 **unrelated_to_iah,
                 "action_taken": "dose_not_changed",
@@ -344,7 +344,7 @@ def _adverse_events(
                 "grade": 3,
                 "onset_date": onset,
                 "end_date": min(onset + timedelta(days=4), today),
-                "serious": "yes",
+                "serious": "True",
                 "serious_hospitalisation": True,
                 "awareness_at": aware,
                 "reported_to_sponsor_at": reported,

@@ -39,31 +39,8 @@ REQUIRED = forms.Field.default_error_messages["required"]
 # --- Shared pieces ------------------------------------------------------------------------------
 
 
-class YesNoField(forms.TypedChoiceField):
-    """Yes / No / not answered, stored as True / False / None."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(
-            choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))],
-            coerce=lambda value: value == "yes",
-            empty_value=None,
-            **kwargs,
-        )
-
-    def prepare_value(self, value: Any) -> Any:
-        if value is True:
-            return "yes"
-        if value is False:
-            return "no"
-        return value
-
-
 def _label(model: type, name: str) -> str:
     return capfirst(model._meta.get_field(name).verbose_name)
-
-
-def _yes_no(model: type, name: str) -> YesNoField:
-    return YesNoField(label=_label(model, name), required=False)
 
 
 def _relax_digits(field: forms.Field) -> None:
@@ -132,9 +109,6 @@ class CycleForm(CrfForm):
         "amino_acids",
         "residual_uptake",
     )
-
-    amino_acids = _yes_no(CycleAdministration, "amino_acids")
-    residual_uptake = _yes_no(CycleAdministration, "residual_uptake")
 
     class Meta:
         model = CycleAdministration
@@ -633,7 +607,6 @@ class AeForm(CrfForm):
         "outcome",
     )
 
-    serious = _yes_no(AdverseEvent, "serious")
     grade = forms.TypedChoiceField(
         label=_label(AdverseEvent, "grade"),
         coerce=int,

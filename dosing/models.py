@@ -14,20 +14,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
-from trial.models import CrfModel
+from trial.models import CrfModel, optional_decimal, yes_no
 
 # A serious AE must reach the sponsor within 24 hours of the site becoming aware of it.
 SAE_REPORTING_DELAY = timedelta(hours=24)
-
-
-def _decimal(label: str, digits: int, places: int) -> models.DecimalField:
-    return models.DecimalField(
-        label, max_digits=digits, decimal_places=places, null=True, blank=True
-    )
-
-
-def _yes_no(label: str) -> models.BooleanField:
-    return models.BooleanField(label, null=True, blank=True)
 
 
 class DoseModification(models.TextChoices):
@@ -47,13 +37,13 @@ class CycleAdministration(CrfModel):
     """One IV LUTATHERA cycle (C1-C4); the cycle number is the event code of its form-status row."""
 
     administration_date = models.DateField(_("administration date"), null=True, blank=True)
-    prescribed_gbq = _decimal(_("prescribed activity"), 6, 2)
-    administered_gbq = _decimal(_("administered activity"), 6, 2)
-    amino_acids = _yes_no(_("amino-acid co-infusion"))
+    prescribed_gbq = optional_decimal(_("prescribed activity"), 6, 2)
+    administered_gbq = optional_decimal(_("administered activity"), 6, 2)
+    amino_acids = yes_no(_("amino-acid co-infusion"))
     last_ssa_date = models.DateField(
         _("last long-acting somatostatin analogue injection"), null=True, blank=True
     )
-    residual_uptake = _yes_no(_("residual tumour uptake on the 24-h scintigraphy"))
+    residual_uptake = yes_no(_("residual tumour uptake on the 24-h scintigraphy"))
     dose_modification = models.CharField(
         _("dose modification"), max_length=12, choices=DoseModification.choices, blank=True
     )
@@ -101,42 +91,42 @@ class LabPanel(CrfModel):
 
     sample_date = models.DateField(_("sample date"), null=True, blank=True)
     # Canonical values.
-    haemoglobin_g_dl = _decimal(_("haemoglobin"), 5, 2)
-    neutrophils_mm3 = _decimal(_("neutrophils"), 12, 2)
-    lymphocytes_mm3 = _decimal(_("lymphocytes"), 12, 2)
-    platelets_mm3 = _decimal(_("platelets"), 12, 2)
-    creatinine_umol_l = _decimal(_("creatinine"), 9, 2)
-    alt_u_l = _decimal(_("ALT"), 7, 1)
-    alt_uln = _decimal(_("ALT upper limit of normal"), 7, 1)
-    ast_u_l = _decimal(_("AST"), 7, 1)
-    ast_uln = _decimal(_("AST upper limit of normal"), 7, 1)
-    bilirubin_umol_l = _decimal(_("total bilirubin"), 9, 2)
-    bilirubin_uln = _decimal(_("bilirubin upper limit of normal"), 9, 2)
-    albumin_g_l = _decimal(_("albumin"), 5, 1)
-    prothrombin_percent = _decimal(_("prothrombin time"), 5, 1)
-    inr = _decimal(_("INR"), 5, 2)
+    haemoglobin_g_dl = optional_decimal(_("haemoglobin"), 5, 2)
+    neutrophils_mm3 = optional_decimal(_("neutrophils"), 12, 2)
+    lymphocytes_mm3 = optional_decimal(_("lymphocytes"), 12, 2)
+    platelets_mm3 = optional_decimal(_("platelets"), 12, 2)
+    creatinine_umol_l = optional_decimal(_("creatinine"), 9, 2)
+    alt_u_l = optional_decimal(_("ALT"), 7, 1)
+    alt_uln = optional_decimal(_("ALT upper limit of normal"), 7, 1)
+    ast_u_l = optional_decimal(_("AST"), 7, 1)
+    ast_uln = optional_decimal(_("AST upper limit of normal"), 7, 1)
+    bilirubin_umol_l = optional_decimal(_("total bilirubin"), 9, 2)
+    bilirubin_uln = optional_decimal(_("bilirubin upper limit of normal"), 9, 2)
+    albumin_g_l = optional_decimal(_("albumin"), 5, 1)
+    prothrombin_percent = optional_decimal(_("prothrombin time"), 5, 1)
+    inr = optional_decimal(_("INR"), 5, 2)
     # The lab's normal limits, canonical units.
-    haemoglobin_lln = _decimal(_("haemoglobin lower limit of normal"), 5, 2)
-    neutrophils_lln = _decimal(_("neutrophils lower limit of normal"), 12, 2)
-    lymphocytes_lln = _decimal(_("lymphocytes lower limit of normal"), 12, 2)
-    platelets_lln = _decimal(_("platelets lower limit of normal"), 12, 2)
-    creatinine_uln = _decimal(_("creatinine upper limit of normal"), 9, 2)
+    haemoglobin_lln = optional_decimal(_("haemoglobin lower limit of normal"), 5, 2)
+    neutrophils_lln = optional_decimal(_("neutrophils lower limit of normal"), 12, 2)
+    lymphocytes_lln = optional_decimal(_("lymphocytes lower limit of normal"), 12, 2)
+    platelets_lln = optional_decimal(_("platelets lower limit of normal"), 12, 2)
+    creatinine_uln = optional_decimal(_("creatinine upper limit of normal"), 9, 2)
     # As typed, with the unit typed (the limit is typed in the value's unit).
-    neutrophils_entered = _decimal(_("neutrophils"), 12, 3)
+    neutrophils_entered = optional_decimal(_("neutrophils"), 12, 3)
     neutrophils_unit = _unit(_("neutrophils unit"), CountUnit, CountUnit.G_L)
-    neutrophils_lln_entered = _decimal(_("neutrophils LLN"), 12, 3)
-    lymphocytes_entered = _decimal(_("lymphocytes"), 12, 3)
+    neutrophils_lln_entered = optional_decimal(_("neutrophils LLN"), 12, 3)
+    lymphocytes_entered = optional_decimal(_("lymphocytes"), 12, 3)
     lymphocytes_unit = _unit(_("lymphocytes unit"), CountUnit, CountUnit.G_L)
-    lymphocytes_lln_entered = _decimal(_("lymphocytes LLN"), 12, 3)
-    platelets_entered = _decimal(_("platelets"), 12, 3)
+    lymphocytes_lln_entered = optional_decimal(_("lymphocytes LLN"), 12, 3)
+    platelets_entered = optional_decimal(_("platelets"), 12, 3)
     platelets_unit = _unit(_("platelets unit"), CountUnit, CountUnit.G_L)
-    platelets_lln_entered = _decimal(_("platelets LLN"), 12, 3)
-    creatinine_entered = _decimal(_("creatinine"), 9, 3)
+    platelets_lln_entered = optional_decimal(_("platelets LLN"), 12, 3)
+    creatinine_entered = optional_decimal(_("creatinine"), 9, 3)
     creatinine_unit = _unit(_("creatinine unit"), MicromolarUnit, MicromolarUnit.UMOL_L)
-    creatinine_uln_entered = _decimal(_("creatinine ULN"), 9, 3)
-    bilirubin_entered = _decimal(_("total bilirubin"), 9, 3)
+    creatinine_uln_entered = optional_decimal(_("creatinine ULN"), 9, 3)
+    bilirubin_entered = optional_decimal(_("total bilirubin"), 9, 3)
     bilirubin_unit = _unit(_("bilirubin unit"), MicromolarUnit, MicromolarUnit.UMOL_L)
-    bilirubin_uln_entered = _decimal(_("bilirubin ULN"), 9, 3)
+    bilirubin_uln_entered = optional_decimal(_("bilirubin ULN"), 9, 3)
 
 
 class Relationship(models.TextChoices):
@@ -197,7 +187,7 @@ class AdverseEvent(CrfModel):
     onset_date = models.DateField(_("onset date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
     ongoing = models.BooleanField(_("ongoing"), default=False)
-    serious = _yes_no(_("serious"))
+    serious = yes_no(_("serious"))
     serious_death = _criterion(_("results in death"))
     serious_life_threatening = _criterion(_("life-threatening"))
     serious_hospitalisation = _criterion(_("requires or prolongs hospitalisation"))

@@ -70,22 +70,9 @@ MAX_TARGET_LESIONS = 5
 MAX_TARGETS_PER_ORGAN = 2
 MAX_NON_TARGET_LESIONS = 10
 
-REQUIRED_TO_COMPLETE = _("Required to mark the form complete.")
-
 
 def _day(value: date | None) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
-
-
-class YesNoField(forms.TypedChoiceField):
-    """A yes/no item with an explicit "not answered": a blank is not a "no"."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("choices", [("", "—"), ("True", _("Yes")), ("False", _("No"))])
-        super().__init__(coerce=lambda value: value == "True", empty_value=None, **kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        return str(value) if isinstance(value, bool) else value
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -98,16 +85,6 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
 class ScreeningForm(CrfForm):
     """Shared helpers of the screening forms: yes/no items, ranges, the participant's items."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Nullable booleans come as Django's "Unknown/Yes/No" select, whose "required" does
-        # nothing; a yes/no choice makes "not answered" a blank the complete check can refuse.
-        for name, field in list(self.fields.items()):
-            if isinstance(field, forms.NullBooleanField):
-                self.fields[name] = YesNoField(
-                    label=field.label, required=field.required, help_text=field.help_text
-                )
 
     @cached_property
     def demographics(self) -> dict[str, object]:
@@ -134,29 +111,6 @@ class ScreeningForm(CrfForm):
             .first()
         )
         return facts.local_day(value, self.participant) if value else None
-
-    def require(self, name: str) -> None:
-        """A conditionally required item, checked only when the form is marked complete."""
-        if self.complete and self.cleaned_data.get(name) in (None, ""):
-            self.add_error(name, REQUIRED_TO_COMPLETE)
-
-    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:
-        value = self.cleaned_data.get(name)
-        if value is None:
-            return value
-        low, high = limits
-        if not low <= value <= high:
-            raise forms.ValidationError(
-                _("Enter a value between %(low)s and %(high)s %(unit)s.")
-                % {"low": low, "high": high, "unit": unit}
-            )
-        if usual and not usual[0] <= value <= usual[1]:
-            self.warn(
-                name,
-                _("%(value)s %(unit)s is unusual (usually %(low)s-%(high)s).")
-                % {"value": value, "unit": unit, "low": usual[0], "high": usual[1]},
-            )
-        return value
 
     def after_consent(self, name: str) -> date | None:
         """A study procedure's date: not in the future, and not before the consent."""

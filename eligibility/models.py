@@ -10,12 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eligibility import rules
 from trial.audit import audited
-from trial.models import CrfModel
-
-
-def yes_no(label: str) -> models.BooleanField:
-    """A yes/no item that may still be unanswered (None) in a draft."""
-    return models.BooleanField(label, null=True, blank=True)
+from trial.models import CrfModel, yes_no
 
 
 class Sex(models.TextChoices):

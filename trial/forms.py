@@ -28,6 +28,20 @@ class DateInput(forms.DateInput):
         super().__init__(**kwargs)
 
 
+REQUIRED_TO_COMPLETE = _("Required to mark the form complete.")
+
+
+class YesNoField(forms.TypedChoiceField):
+    """A yes/no item with an explicit "not answered": a blank is not a "no"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("", "—"), ("True", _("Yes")), ("False", _("No"))])
+        super().__init__(coerce=lambda value: value == "True", empty_value=None, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return str(value) if isinstance(value, bool) else value
+
+
 class CrfForm(forms.ModelForm):
     """A CRF's form: required items checked only when the nurse marks the form complete,
     unusual-but-possible values confirmed explicitly, units shown beside every field.
@@ -52,7 +66,13 @@ class CrfForm(forms.ModelForm):
         self.complete = complete
         self.warnings: list[tuple[str | None, str]] = []
         self.needs_confirmation = False
-        for name, field in self.fields.items():
+        for name, field in list(self.fields.items()):
+            # Nullable booleans come as Django's "Unknown/Yes/No" select, whose "required" does
+            # nothing; a yes/no choice makes "not answered" a blank the complete check refuses.
+            if isinstance(field, forms.NullBooleanField):
+                field = self.fields[name] = YesNoField(
+                    label=field.label, required=field.required, help_text=field.help_text
+                )
             if name in self.complete_required:
                 field.required = complete
             if isinstance(field, forms.DateField):
@@ -72,6 +92,31 @@ class CrfForm(forms.ModelForm):
 
     def warn(self, field: str | None, message: str) -> None:
         self.warnings.append((field, message))
+
+    def require(self, name: str) -> None:
+        """A conditionally required item, checked only when the form is marked complete."""
+        if self.complete and self.cleaned_data.get(name) in (None, ""):
+            self.add_error(name, REQUIRED_TO_COMPLETE)
+
+    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:
+        """A number within its plausible range (else an error), and within its usual range
+        (else a warning the nurse confirms). For use in clean_<name>()."""
+        value = self.cleaned_data.get(name)
+        if value is None:
+            return value
+        low, high = limits
+        if not low <= value <= high:
+            raise forms.ValidationError(
+                _("Enter a value between %(low)s and %(high)s %(unit)s.")
+                % {"low": low, "high": high, "unit": unit}
+            )
+        if usual and not usual[0] <= value <= usual[1]:
+            self.warn(
+                name,
+                _("%(value)s %(unit)s is unusual (usually %(low)s-%(high)s).")
+                % {"value": value, "unit": unit, "low": usual[0], "high": usual[1]},
+            )
+        return value
 
     def full_clean(self) -> None:
         super().full_clean()

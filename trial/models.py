@@ -165,6 +165,18 @@ class FormStatus(models.Model):
         return self.locked_at is not None
 
 
+def yes_no(label: str) -> models.BooleanField:
+    """A yes/no item that may still be unanswered (None) in a draft."""
+    return models.BooleanField(label, null=True, blank=True)
+
+
+def optional_decimal(label: str, digits: int, places: int) -> models.DecimalField:
+    """A number that may still be unanswered in a draft."""
+    return models.DecimalField(
+        label, max_digits=digits, decimal_places=places, null=True, blank=True
+    )
+
+
 class CrfModel(models.Model):
     """Base of every form's data model: one row per form-status row.
 

@@ -61,8 +61,8 @@ def test_nurse_records_c2_with_grade_3_neutropenia_and_opens_the_adverse_event(
     page.fill("input[name=crf-administration_date]", c2.isoformat())
     page.fill("input[name=crf-prescribed_gbq]", "7.4")
     page.fill("input[name=crf-administered_gbq]", "7400")
-    page.select_option("select[name=crf-amino_acids]", "yes")
-    page.select_option("select[name=crf-residual_uptake]", "yes")
+    page.select_option("select[name=crf-amino_acids]", "True")
+    page.select_option("select[name=crf-residual_uptake]", "True")
     page.select_option("select[name=crf-dose_modification]", "none")
     page.click("button[name=save_complete]")
     expect(page.locator("#error_1_id_crf-administered_gbq")).to_contain_text(
@@ -108,7 +108,7 @@ def test_nurse_records_c2_with_grade_3_neutropenia_and_opens_the_adverse_event(
     expect(ae.locator("input[name=crf-grade][value='5']")).to_have_count(0)
 
     ae.check("input[name=crf-ongoing]")
-    ae.select_option("select[name=crf-serious]", "no")
+    ae.select_option("select[name=crf-serious]", "False")
     ae.select_option("select[name=crf-relationship_iv_lutathera]", "probable")
     ae.select_option("select[name=crf-action_taken]", "dose_delayed")
     ae.select_option("select[name=crf-outcome]", "recovering")

@@ -16,7 +16,7 @@ def ae(**changes):
         "grade": "2",
         "onset_date": date(2026, 3, 10),
         "end_date": date(2026, 3, 12),
-        "serious": "no",
+        "serious": "False",
         "relationship_iv_lutathera": "probable",
         "action_taken": "dose_not_changed",
         "outcome": "recovered",
@@ -88,7 +88,7 @@ def test_ongoing_and_an_end_date_contradict(nurse, participant):
 
 def test_a_serious_event_needs_a_criterion_and_the_awareness_date(nurse, participant):
     new_ae(nurse, participant)
-    form = checked(participant, ae(serious="yes"))
+    form = checked(participant, ae(serious="True"))
     assert "serious_death" in form.errors and "awareness_at" in form.errors
 
 
@@ -104,7 +104,7 @@ def test_the_report_cannot_precede_awareness(nurse, participant):
     form = checked(
         participant,
         ae(
-            serious="yes",
+            serious="True",
             serious_hospitalisation=True,
             awareness_at=aware.strftime("%Y-%m-%dT%H:%M"),
             reported_to_sponsor_at=(aware - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
@@ -123,7 +123,7 @@ def test_a_serious_event_shows_its_deadline_until_reported(nurse, nurse_client, 
         end_date=None,
         ongoing=True,
         outcome="recovering",
-        serious="yes",
+        serious="True",
         serious_hospitalisation=True,
         awareness_at=aware.strftime("%Y-%m-%dT%H:%M"),
     )

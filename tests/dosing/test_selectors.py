@@ -71,7 +71,7 @@ def test_cycle_facts_report_residual_uptake_after_c4(nurse, c1, django_assert_nu
     day = C1_DATE
     for n in (2, 3, 4):
         day += timedelta(weeks=8)
-        save(nurse, c1, f"C{n}", "CYCLE", cycle(day, residual_uptake="no" if n == 4 else "yes"))
+        save(nurse, c1, f"C{n}", "CYCLE", cycle(day, residual_uptake="False" if n == 4 else "True"))
     with django_assert_num_queries(1):
         facts = selectors.cycle_facts(c1)
     assert all(f["administered"] for f in facts)
@@ -84,7 +84,7 @@ def ae_values(term, grade, **changes):
         "grade": str(grade),
         "onset_date": date(2026, 3, 10),
         "ongoing": True,
-        "serious": "no",
+        "serious": "False",
         "relationship_iv_lutathera": "possible",
         "action_taken": "dose_not_changed",
         "outcome": "not_recovered",
@@ -109,7 +109,7 @@ def test_ae_summary_lists_every_event_with_its_highest_grade(
             ongoing=False,
             end_date=date(2026, 3, 14),
             outcome="recovered",
-            serious="yes",
+            serious="True",
             serious_hospitalisation=True,
             awareness_at="2026-03-10T10:30",
         ),

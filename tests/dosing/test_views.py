@@ -98,7 +98,7 @@ def test_a_finding_opens_a_prefilled_adverse_event(nurse_client, participant):
             "crf-grade": "3",
             "crf-onset_date": "2026-03-20",
             "crf-ongoing": "on",
-            "crf-serious": "no",
+            "crf-serious": "False",
             "crf-relationship_iv_lutathera": "probable",
             "crf-action_taken": "dose_delayed",
             "crf-outcome": "recovering",

@@ -162,8 +162,8 @@ def cycle_data(number: int) -> dict[str, Any]:
         "administration_date": CYCLE_DATES[number],
         "prescribed_gbq": "7.4",
         "administered_gbq": "7.4",
-        "amino_acids": "yes",
-        "residual_uptake": "yes",
+        "amino_acids": "True",
+        "residual_uptake": "True",
         "dose_modification": "none",
     }
 

@@ -119,9 +119,15 @@ def test_a_signed_decision_is_not_signed_twice(investigator, eligible):
 
 def test_a_lab_sampled_before_c4_cannot_serve_for_eligibility(nurse, investigator, bdx):
     participant = h.eligible_participant(nurse, bdx)
-    before_c4 = h.CYCLE_DATES[4] - timedelta(days=1)
+    # The LAB form refuses such a date; it still happens when C4's date is corrected later.
+    corrected_c4 = h.LAB_DAY + timedelta(days=1)
     h.save(
-        nurse, participant, "ELIG", "LAB", {**h.lab_data(), "sample_date": before_c4}, confirm=True
+        nurse,
+        participant,
+        "C4",
+        "CYCLE",
+        {**h.cycle_data(4), "administration_date": corrected_c4},
+        confirm=True,
     )
     evaluation = selectors.evaluate(participant)
     (i7,) = [c for c in evaluation.criteria if c.code == "I7"]
