@@ -36,7 +36,7 @@ from eligibility.models import (
     TargetLesion,
     VitalSigns,
 )
-from trial.forms import CrfForm, SignForm
+from trial.forms import ALL_FIELDS, CrfForm, SignForm
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
 HEIGHT_CM = (100, 230)
@@ -128,7 +128,7 @@ class ScreeningForm(CrfForm):
 
 
 class DemographicsForm(ScreeningForm):
-    complete_required = ("birth_date", "sex", "height_cm", "weight_kg")
+    complete_required = ALL_FIELDS
     units = {"height_cm": "cm", "weight_kg": "kg"}
 
     class Meta:
@@ -157,7 +157,7 @@ class DemographicsForm(ScreeningForm):
 
 
 class ConsentForm(ScreeningForm):
-    complete_required = ("consent_datetime", "form_version", "copy_given")
+    complete_required = ALL_FIELDS
 
     class Meta:
         model = Consent
@@ -347,19 +347,7 @@ class CardiovascularHistoryForm(ScreeningForm):
 
 
 class IahContraindicationsForm(ScreeningForm):
-    complete_required = (
-        "coagulation_disorder",
-        "portal_thrombosis",
-        "biliary_dilatation",
-        "anastomosis_or_fistula",
-        "cirrhosis",
-        "bilirubin_entered",
-        "bilirubin_unit",
-        "albumin_g_l",
-        "inr",
-        "ascites",
-        "encephalopathy",
-    )
+    complete_required = ALL_FIELDS
     units = {"bilirubin_entered": _("µmol/L or mg/dL"), "albumin_g_l": "g/L", "inr": _("ratio")}
 
     class Meta:

@@ -29,6 +29,7 @@ class DateInput(forms.DateInput):
 
 
 REQUIRED_TO_COMPLETE = _("Required to mark the form complete.")
+ALL_FIELDS = "__all__"
 
 
 class YesNoField(forms.TypedChoiceField):
@@ -50,7 +51,8 @@ class CrfForm(forms.ModelForm):
     clean methods for values to confirm.
     """
 
-    complete_required: tuple[str, ...] = ()
+    # The items a complete form needs; ALL_FIELDS means every field of Meta.fields.
+    complete_required: tuple[str, ...] | str = ()
     units: dict[str, str] = {}
 
     confirm_unusual = forms.BooleanField(
@@ -66,6 +68,9 @@ class CrfForm(forms.ModelForm):
         self.complete = complete
         self.warnings: list[tuple[str | None, str]] = []
         self.needs_confirmation = False
+        required = (
+            self._meta.fields if self.complete_required == ALL_FIELDS else self.complete_required
+        )
         for name, field in list(self.fields.items()):
             # Nullable booleans come as Django's "Unknown/Yes/No" select, whose "required" does
             # nothing; a yes/no choice makes "not answered" a blank the complete check refuses.
@@ -73,7 +78,7 @@ class CrfForm(forms.ModelForm):
                 field = self.fields[name] = YesNoField(
                     label=field.label, required=field.required, help_text=field.help_text
                 )
-            if name in self.complete_required:
+            if name in required:
                 field.required = complete
             if isinstance(field, forms.DateField):
                 field.widget = DateInput()
