@@ -1,19 +1,73 @@
-"""The registry of case report forms: which data model and form class serve each form code.
+"""The registry of case report forms: what each form code stores, and how.
 
 The schedule names form codes; each app registers its forms here from its AppConfig.ready(),
-so the generic create/edit view, the participant page and (later) exports and PDFs find every
-form the same way.
+so the generic view, the one write path (trial.actions.save_crf), the participant page, the
+History page, the signatures and the exports find every form the same way.
+
+A form is a spec (`Crf`):
+- `model`: the typed data model, one row per form-status row;
+- `groups`: repeating item groups (lesions, organs, time points), each a child model whose rows
+  are keyed by a repeat key and saved, audited, signed and shown with the form;
+- `derivations`: values the action computes from the values as they will be stored (canonical
+  units, scores, counts) with the pure functions of an app's calculations module.
+
+Every item is addressed as event / form[repeat] / group[key] / item, the path of an ODM
+ItemData (`item_path`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from django.db import models
+
     from trial.forms import CrfForm
-    from trial.models import CrfModel
+    from trial.models import CrfModel, FormStatus, Participant
+
+# Fields of a data model that are plumbing, not items.
+NOT_ITEMS = frozenset({"id", "form_status"})
+
+
+@dataclass(frozen=True)
+class ItemGroup:
+    """A repeating group of items stored as child rows of the form's data row."""
+
+    name: str
+    model: type[models.Model]
+    # The foreign key from the child row to the form's data row.
+    parent_field: str
+    # The field numbering the repeats (1, 2, ...): the ODM ItemGroupRepeatKey.
+    repeat_key: str
+    min_rows: int = 0
+    max_rows: int | None = None
+    label: Any = ""
+
+    @property
+    def item_names(self) -> list[str]:
+        return [f.name for f in self.item_fields]
+
+    @property
+    def item_fields(self) -> list[models.Field]:
+        skip = {"id", self.parent_field, self.repeat_key}
+        return [f for f in self.model._meta.concrete_fields if f.name not in skip]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """Stored values computed from other values: `outputs` = function(*inputs).
+
+    The inputs are the values as stored (decimals rounded to their column), an item group's
+    name giving its list of rows; the function returns one value per output (a tuple when
+    there are several), or None to leave every output empty.
+    """
+
+    outputs: tuple[str, ...]
+    function: Callable[..., Any]
+    inputs: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -24,11 +78,23 @@ class Crf:
     # The field whose value is the event's actual date (e.g. a cycle's administration date).
     event_date_field: str | None = None
     template: str = "trial/crf_form.html"
+    groups: tuple[ItemGroup, ...] = ()
+    derivations: tuple[Derivation, ...] = ()
     # Called inside save_crf's transaction after the data and status are saved:
-    # after_save(user, row, instance). For follow-on writes of the owning app.
+    # after_save(user, row, instance). For follow-on writes through the owning app's actions.
     after_save: Callable[[Any, Any, Any], None] | None = None
     # Extra template context for the edit page: context(participant, row, form) -> dict.
     context: Callable[[Any, Any, Any], dict] | None = None
+
+    @property
+    def item_fields(self) -> list[models.Field]:
+        return [f for f in self.model._meta.concrete_fields if f.name not in NOT_ITEMS]
+
+    def group(self, name: str) -> ItemGroup:
+        for group in self.groups:
+            if group.name == name:
+                return group
+        raise KeyError(name)
 
 
 REGISTRY: dict[str, Crf] = {}
@@ -40,3 +106,166 @@ def register(crf: Crf) -> None:
 
 def get(code: str) -> Crf | None:
     return REGISTRY.get(code)
+
+
+# --- Binding a form to its row: the one way pages, htmx endpoints, demo and tests do it ------
+
+
+def bind(
+    row: FormStatus,
+    participant: Participant | None = None,
+    data: Any = None,
+    *,
+    complete: bool = True,
+    initial: dict[str, Any] | None = None,
+    spec: Crf | None = None,
+) -> CrfForm:
+    """The registered form class of the row, bound to `data` (a POST) or unbound, on the
+    row's saved data. Field names carry the "crf" prefix, as on the page."""
+    spec = spec or REGISTRY[row.form]
+    instance = spec.model.objects.filter(form_status=row).first() if row.pk else None
+    return spec.form_class(
+        data,
+        initial=initial or {},
+        instance=instance,
+        complete=complete,
+        prefix="crf",
+        participant=participant if participant is not None else row.participant,
+        row=row,
+    )
+
+
+def post_data(values: dict[str, Any], groups: dict[str, list[dict]] | None = None) -> dict:
+    """A POST as the page sends it, from plain item values and group rows: for the demo data
+    and tests, which enter data through the real forms."""
+    posted = {f"crf-{k}": "" if v is None else str(v) for k, v in values.items()}
+    for name, rows in (groups or {}).items():
+        prefix = f"crf-{name}"
+        posted[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        posted[f"{prefix}-INITIAL_FORMS"] = "0"
+        for index, row in enumerate(rows):
+            for key, value in row.items():
+                posted[f"{prefix}-{index}-{key}"] = "" if value is None else str(value)
+    return posted
+
+
+# --- Values as stored, and the values derived from them -------------------------------------
+
+
+def as_stored(model_field: models.Field, value: Any) -> Any:
+    """The value the column will hold: a decimal rounded to the column's places (half up)."""
+    places = getattr(model_field, "decimal_places", None)
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    if places is not None and isinstance(value, Decimal) and value.is_finite():
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return value
+
+
+def derive(spec: Crf, values: dict[str, Any]) -> dict[str, Any]:
+    """Run the spec's derivations, in order, on the values as stored; returns every value
+    (typed and derived) as the database will hold it."""
+    fields = {f.name: f for f in spec.item_fields}
+    stored = {
+        name: as_stored(fields[name], value) if name in fields else value
+        for name, value in values.items()
+    }
+    for derivation in spec.derivations:
+        result = derivation.function(*(stored.get(name) for name in derivation.inputs))
+        if len(derivation.outputs) == 1:
+            result = (result,)
+        elif result is None:
+            result = (None,) * len(derivation.outputs)
+        for name, value in zip(derivation.outputs, result, strict=True):
+            stored[name] = as_stored(fields[name], value) if name in fields else value
+    return stored
+
+
+# --- Reading a form's data: items and group rows, for signatures, history and exports --------
+
+
+def group_rows(group: ItemGroup, parent_ids: Iterable[int]) -> dict[int, list[models.Model]]:
+    """The group's rows of each parent, in repeat-key order (one query)."""
+    by_parent: dict[int, list] = {}
+    rows = group.model.objects.filter(**{f"{group.parent_field}_id__in": list(parent_ids)})
+    for child in rows.order_by(group.repeat_key, "pk"):
+        by_parent.setdefault(getattr(child, f"{group.parent_field}_id"), []).append(child)
+    return by_parent
+
+
+def values_of(spec: Crf, instance: Any, children: dict[str, list[Any]]) -> dict[str, Any]:
+    """One form's stored values: items by name, and each group as {repeat key: {item: value}}."""
+    values: dict[str, Any] = {f.name: f.value_from_object(instance) for f in spec.item_fields}
+    for group in spec.groups:
+        values[group.name] = {
+            str(getattr(child, group.repeat_key)): {
+                f.name: f.value_from_object(child) for f in group.item_fields
+            }
+            for child in children.get(group.name, [])
+        }
+    return values
+
+
+def snapshot(rows: Sequence[FormStatus]) -> dict[int, dict[str, Any]]:
+    """The stored values of each row's form (row pk -> values_of), for rows with data.
+
+    One query per form model and per item group involved, however many rows.
+    """
+    by_spec: dict[str, list[FormStatus]] = {}
+    for row in rows:
+        if row.form in REGISTRY:
+            by_spec.setdefault(row.form, []).append(row)
+    result: dict[int, dict[str, Any]] = {}
+    done_models: set[type] = set()
+    for code in by_spec:
+        spec = REGISTRY[code]
+        if spec.model in done_models:
+            continue
+        done_models.add(spec.model)
+        # Every row of any form sharing this model (LAB serves several events).
+        row_ids = [r.pk for c, rs in by_spec.items() if REGISTRY[c].model is spec.model for r in rs]
+        instances = list(spec.model.objects.filter(form_status_id__in=row_ids))
+        children = {
+            group.name: group_rows(group, [i.pk for i in instances]) for group in spec.groups
+        }
+        for instance in instances:
+            result[instance.form_status_id] = values_of(
+                spec,
+                instance,
+                {name: by_parent.get(instance.pk, []) for name, by_parent in children.items()},
+            )
+    return result
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """An item's address, as an ODM ItemData path: event / form[repeat] / group[key] / item."""
+
+    event: str
+    form: str
+    repeat: int
+    item: str
+    group: str = ""
+    key: str = ""
+
+    def __str__(self) -> str:
+        path = f"{self.event}/{self.form}[{self.repeat}]"
+        if self.group:
+            path += f"/{self.group}[{self.key}]"
+        return f"{path}/{self.item}"
+
+
+def item_refs(row: FormStatus, values: dict[str, Any]) -> list[tuple[ItemRef, Any]]:
+    """Every item of one form's values (values_of), with its address."""
+    spec = REGISTRY[row.form]
+    group_names = {g.name for g in spec.groups}
+    refs = []
+    for name, value in values.items():
+        if name in group_names:
+            for key, items in value.items():
+                for item, item_value in items.items():
+                    ref = ItemRef(row.event, row.form, row.repeat, item, name, key)
+                    refs.append((ref, item_value))
+        else:
+            refs.append((ItemRef(row.event, row.form, row.repeat, name), value))
+    return refs
