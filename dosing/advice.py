@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from dosing import calculations as calc
 from dosing import labs
 from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
-from trial import schedule
+from trial import registry, schedule
+from trial.calculations import age_in_years, cockcroft_gault
 from trial.models import FormState, Participant
 
 CYCLE_NUMBERS = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
@@ -85,26 +86,19 @@ def latest_panel(panels: list[LabPanel], event: str) -> LabPanel | None:
 
 def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, float]:
     """Cockcroft-Gault clearance of each panel (by pk), from Demographics (one query)."""
-    # Imported here: eligibility imports this app's selectors, keep module imports one-way.
-    from eligibility.calculations import age_in_years, cockcroft_gault
-    from eligibility.models import Demographics
-
-    demographics = Demographics.objects.filter(form_status__participant=participant).first()
-    if demographics is None or None in (
-        demographics.birth_date,
-        demographics.weight_kg,
-        demographics.sex or None,
-    ):
+    provider = registry.facts("demographics")
+    person = provider(participant) if provider else None
+    if person is None or None in (person["birth_date"], person["weight_kg"], person["sex"] or None):
         return {}
     clearances = {}
     for panel in panels:
         if panel.creatinine_umol_l:
             try:
                 clearances[panel.pk] = cockcroft_gault(
-                    age_in_years(demographics.birth_date, panel.sample_date),
-                    float(demographics.weight_kg),
+                    age_in_years(person["birth_date"], panel.sample_date),
+                    float(person["weight_kg"]),
                     float(panel.creatinine_umol_l),
-                    demographics.sex,
+                    person["sex"],
                 )
             except ValueError:  # an age past 140 or similar nonsense: no clearance, no advice
                 continue

@@ -5,4 +5,14 @@ class DosingConfig(AppConfig):
     name = "dosing"
 
     def ready(self) -> None:
-        from dosing import crf  # noqa: F401 - registers this app's forms
+        # Importing crf registers this app's forms.
+        from dosing import crf, demo, selectors  # noqa: F401
+        from dosing.templatetags.dosing_tags import ae_panel_context
+        from trial import registry
+
+        registry.register_facts("lab_items", selectors.lab_items)
+        registry.register_facts("cycle_facts", selectors.cycle_facts)
+        registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
+        registry.register_panel(
+            registry.Panel("adverse_events", "dosing/_ae_summary.html", ae_panel_context, order=10)
+        )

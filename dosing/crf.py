@@ -6,10 +6,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from dosing import ctcae, labs
 from dosing.advice import ADVISED_EVENTS, advice_for
 from dosing.forms import AeForm, CmForm, CycleForm, LabForm
 from dosing.models import AdverseEvent, ConcomitantMedication, CycleAdministration, LabPanel
-from trial.crf import Crf, register
+from trial.crf import Crf, Derivation, register
 
 
 def cycle_context(participant: Any, row: Any, form: CycleForm) -> dict[str, Any]:
@@ -41,6 +42,29 @@ register(
         context=cycle_context,
     )
 )
-register(Crf("LAB", LabPanel, LabForm, template="dosing/lab_form.html", context=lab_context))
-register(Crf("AE", AdverseEvent, AeForm, template="dosing/ae_form.html", context=ae_context))
+# Values typed in a choice of units are stored in the canonical unit the rules and the
+# advice read; an adverse event's term is stored with its MedDRA code and SOC.
+LAB_DERIVATIONS = tuple(Derivation(*spec) for spec in labs.derivations())
+AE_DERIVATIONS = (Derivation(("meddra_code", "soc"), ctcae.coded, ("term",)),)
+
+register(
+    Crf(
+        "LAB",
+        LabPanel,
+        LabForm,
+        template="dosing/lab_form.html",
+        context=lab_context,
+        derivations=LAB_DERIVATIONS,
+    )
+)
+register(
+    Crf(
+        "AE",
+        AdverseEvent,
+        AeForm,
+        template="dosing/ae_form.html",
+        context=ae_context,
+        derivations=AE_DERIVATIONS,
+    )
+)
 register(Crf("CM", ConcomitantMedication, CmForm))

@@ -94,3 +94,13 @@ def search(query: str, limit: int = 20) -> list[Term]:
             ranked.append((rank, term.term.casefold(), term))
     ranked.sort(key=lambda item: item[:2])
     return [term for _, _, term in ranked[:limit]]
+
+
+def coded(text: str | None) -> tuple[int | None, str]:
+    """The MedDRA code and system organ class of a term as typed (None and "" when the text
+    is no CTCAE v5 term): stored beside the term by the adverse-event form's action."""
+    try:
+        term = get(text) if text else None
+    except KeyError:
+        term = None
+    return (term.code, term.soc) if term else (None, "")

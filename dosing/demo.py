@@ -13,8 +13,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dosing import actions as dosing_actions
 from dosing.forms import AeForm, CmForm, CycleForm, LabForm
-from trial import actions, schedule
+from trial import actions, registry, schedule
+from trial import crf as crf_registry
+from trial.calculations import age_in_years
 from trial.demo import Journey
 from trial.models import FormStatus, Participant
 
@@ -87,15 +90,13 @@ DEMO_MIN_CREATININE_UMOL_L = 45
 
 
 def _creatinine_ceiling(participant: Participant) -> float:
-    from eligibility.calculations import age_in_years
-    from eligibility.models import Demographics
-
-    person = Demographics.objects.filter(form_status__participant=participant).first()
-    if person is None or None in (person.birth_date, person.weight_kg) or not person.sex:
+    provider = registry.facts("demographics")
+    person = provider(participant) if provider else None
+    if person is None or None in (person["birth_date"], person["weight_kg"]) or not person["sex"]:
         return 80.0
-    age = age_in_years(person.birth_date, timezone.localdate())
-    factor = 0.85 if person.sex == "F" else 1.0
-    mg_dl = (140 - age) * float(person.weight_kg) * factor / (72 * DEMO_MIN_CLEARANCE_ML_MIN)
+    age = age_in_years(person["birth_date"], timezone.localdate())
+    factor = 0.85 if person["sex"] == "F" else 1.0
+    mg_dl = (140 - age) * float(person["weight_kg"]) * factor / (72 * DEMO_MIN_CLEARANCE_ML_MIN)
     return max(mg_dl * 88.4, DEMO_MIN_CREATININE_UMOL_L)
 
 
@@ -226,20 +227,22 @@ def _save(
     values: dict[str, Any],
     lymphopenia: list[tuple[date, int]] | None = None,
 ) -> None:
-    form = form_class(_form_data(values), prefix="crf", participant=participant, row=row)
+    form = crf_registry.bind(row, participant, _form_data(values))
     if not form.is_valid():  # a bug in this generator, not in the data: say which
         raise ValueError(
             f"Demo {row.form} at {row.event} invalid for {participant}: {form.errors.as_text()}"
         )
-    actions.save_crf(user, row, form, expected_version=row.version)
+    if row.pk is None:
+        dosing_actions.record_log_entry(user, participant, row.form, form.crf_data())
+    else:
+        actions.save_crf(user, row, form.crf_data(), expected_version=row.version)
     grade = values.get("_lymphopenia", 0)
     if lymphopenia is not None and grade >= 3:
         lymphopenia.append((values["sample_date"], grade))
 
 
 def _log_form(user: Any, participant: Participant, code: str, form_class: type, values: dict):
-    row = actions.add_repeating_form(user, participant, code)
-    _save(user, participant, row, form_class, values)
+    _save(user, participant, actions.next_repeat(participant, code), form_class, values)
 
 
 def _adverse_events(

@@ -502,14 +502,6 @@ class LabForm(CrfForm):
                 % {"date": dates["C4"].isoformat()},
             )
 
-    def save(self, commit: bool = True) -> LabPanel:
-        instance = super().save(commit=False)
-        for name in labs.CANONICAL_FIELDS:
-            setattr(instance, name, self.canonical.get(name))
-        if commit:
-            instance.save()
-        return instance
-
     # --- Display: grades beside each value ---
 
     def baseline(self) -> dict[str, Any] | None:
@@ -775,15 +767,6 @@ class AeForm(CrfForm):
             self.add_error("grade", _("A fatal outcome is grade 5."))
         if grade == 5 and data.get("serious") is not None and not data.get("serious_death"):
             self.add_error("serious_death", _("A grade 5 event results in death: tick this."))
-
-    def save(self, commit: bool = True) -> AdverseEvent:
-        instance = super().save(commit=False)
-        term = find_term(instance.term)
-        instance.meddra_code = term.code if term else None
-        instance.soc = term.soc if term else ""
-        if commit:
-            instance.save()
-        return instance
 
 
 class AePrefillForm(forms.Form):

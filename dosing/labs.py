@@ -361,3 +361,25 @@ def _float(value: Any) -> float | None:
 def panel_values(panel: Any) -> dict[str, Any]:
     """The canonical values of a saved panel, as a dict."""
     return {name: getattr(panel, name) for name in CANONICAL_FIELDS}
+
+
+def _converter(item: LabItem) -> Callable[[Decimal | None, str | None], Decimal | None]:
+    def convert(value: Decimal | None, unit: str | None) -> Decimal | None:
+        return None if value is None else to_canonical(item, value, unit)
+
+    return convert
+
+
+def derivations() -> list[tuple[tuple[str, ...], Callable, tuple[str, ...]]]:
+    """(outputs, function, inputs) of each canonical value typed in a choice of units: the
+    value and its normal limit, from what was typed and its unit."""
+    result = []
+    for item in LAB_ITEMS:
+        if not item.switchable:
+            continue
+        result.append(((item.field,), _converter(item), (item.input_field, item.unit_field)))
+        if item.limit:
+            result.append(
+                ((item.limit,), _converter(item), (item.limit_input_field, item.unit_field))
+            )
+    return result

@@ -10,12 +10,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from dosing import ctcae
 from dosing.crf import lab_context
-from dosing.forms import AeForm, AePrefillForm, LabForm, find_term
-from trial import actions, roles, selectors
+from dosing.forms import AeForm, AePrefillForm, find_term
+from trial import crf as crf_registry
+from trial import roles, selectors
 
 SEARCH_LIMIT = 15
 
@@ -26,7 +28,7 @@ def lab_grades(request, code: str, event: str) -> HttpResponse:
     participant = selectors.participant_or_404(request.user, code)
     timezone.activate(participant.site.time_zone)
     row = selectors.form_status_or_404(participant, event, "LAB", 1)
-    form = LabForm(request.POST, prefix="crf", complete=False, participant=participant, row=row)
+    form = crf_registry.bind(row, participant, request.POST, complete=False)
     form.is_valid()  # grades come from the values that are valid; errors show on save
     context = {
         "participant": participant,
@@ -70,19 +72,18 @@ def ctcae_term(request) -> HttpResponse:
 
 @require_POST
 def ae_from_finding(request, code: str) -> HttpResponse:
-    """Open a new adverse event for a lab finding, then show it pre-filled with term and grade."""
+    """Open a new adverse event for a lab finding, pre-filled with term and grade. Nothing is
+    recorded until the nurse saves it."""
     participant = selectors.participant_or_404(request.user, code)
     finding = AePrefillForm(request.POST)
     if not finding.is_valid():
         messages.error(request, finding.errors.as_text())
         return redirect("participant_detail", code=participant.code)
-    try:
-        row = actions.add_repeating_form(request.user, participant, "AE")
-    except actions.ActionRefused as refusal:
-        messages.error(request, str(refusal))
+    if not roles.can_enter_data(request.user):
+        messages.error(request, _("Your role does not allow you to enter data."))
         return redirect("participant_detail", code=participant.code)
     query = {"term": finding.cleaned_data["term"], "grade": finding.cleaned_data["grade"]}
     if finding.cleaned_data.get("onset"):
         query["onset"] = finding.cleaned_data["onset"].isoformat()
-    url = reverse("crf_edit", args=[participant.code, row.event, row.form, row.repeat])
+    url = reverse("crf_add_repeat", args=[participant.code, "AE"])
     return redirect(f"{url}?{urlencode(query)}")

@@ -141,9 +141,9 @@ def _sign(
                 "first_saved_by",
             ]
         )
-        _record_decision(participant, decision, on)
+        _record_decision(user, participant, decision, on)
         # Other signatures covering these forms (the casebook) see the change like any save.
-        trial_actions.refresh_signatures(participant)
+        trial_actions.refresh_signatures(participant, [row])
         return trial_actions.sign(
             user,
             password,
@@ -168,16 +168,16 @@ def _check_journey(participant: Participant, decision: str) -> None:
         )
 
 
-def _record_decision(participant: Participant, decision: str, on: date) -> None:
-    dates = dict(participant.event_dates)
-    dates[facts.ELIGIBILITY_EVENT] = on.isoformat()
-    participant.event_dates = dates
+def _record_decision(user: Any, participant: Participant, decision: str, on: date) -> None:
     if decision == Decision.ELIGIBLE:
-        if participant.status in SCREEN_FAILURE_FROM:
-            participant.status = schedule.ENROLLED
-        participant.enrolment_date = on
+        status = schedule.ENROLLED if participant.status in SCREEN_FAILURE_FROM else None
+        enrolment = on
     else:
-        participant.status = schedule.SCREEN_FAILURE
-        participant.enrolment_date = None
-    participant.save(update_fields=["event_dates", "status", "enrolment_date"])
-    trial_actions.ensure_expected_forms(participant)
+        status, enrolment = schedule.SCREEN_FAILURE, None
+    trial_actions.change_journey(
+        user,
+        participant,
+        dates={facts.ELIGIBILITY_EVENT: on},
+        status=status,
+        enrolment_date=enrolment,
+    )

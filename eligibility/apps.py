@@ -5,4 +5,11 @@ class EligibilityConfig(AppConfig):
     name = "eligibility"
 
     def ready(self) -> None:
-        from eligibility import crf  # noqa: F401 - registers this app's forms and signature
+        # Importing crf registers this app's forms and signature.
+        from eligibility import crf, demo, facts  # noqa: F401
+        from trial import registry
+
+        registry.register_facts("demographics", facts.demographics)
+        registry.register_demo(
+            registry.DemoHooks("eligibility", fill=demo.fill, finish=demo.finish)
+        )

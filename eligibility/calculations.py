@@ -5,12 +5,18 @@ Pure functions, standard library only, so they can be tested and reused outside 
 
 from __future__ import annotations
 
-from datetime import date
+from decimal import Decimal
 
-CREATININE_UMOL_PER_MG_DL = 88.4
-CG_AGE_CONSTANT = 140
-CG_DIVISOR = 72
-CG_FEMALE_FACTOR = 0.85
+# Shared with the dose advice: defined once in trial/calculations.py, named here too.
+from trial.calculations import (  # noqa: E402, F401
+    CG_AGE_CONSTANT,
+    CG_DIVISOR,
+    CG_FEMALE_FACTOR,
+    CREATININE_UMOL_PER_MG_DL,
+    SEXES,
+    age_in_years,
+    cockcroft_gault,
+)
 
 # Child-Pugh bands: the values named here belong to the 2-point band (PROTOCOL.md section 5).
 CP_BILIRUBIN_2_POINTS_UMOL_L = (34.0, 51.0)
@@ -21,27 +27,11 @@ CP_ENCEPHALOPATHY_POINTS = {"none": 1, "grade 1-2": 2, "grade 3-4": 3}
 CP_CLASS_A_MAX = 6
 CP_CLASS_B_MAX = 9
 
-SEXES = ("F", "M")
-
 
 def _require_positive(**values: float) -> None:
     for name, value in values.items():
         if value <= 0:
             raise ValueError(f"{name} must be positive, got {value!r}")
-
-
-def cockcroft_gault(age_years: int, weight_kg: float, creatinine_umol_l: float, sex: str) -> float:
-    """Creatinine clearance in mL/min (Cockcroft & Gault, Nephron 1976;16:31-41)."""
-    if sex not in SEXES:
-        raise ValueError(f"sex must be 'F' or 'M', got {sex!r}")
-    _require_positive(age_years=age_years, weight_kg=weight_kg, creatinine_umol_l=creatinine_umol_l)
-    # The formula gives a zero or negative clearance from age 140: that is a data error, not a
-    # clearance.
-    if age_years >= CG_AGE_CONSTANT:
-        raise ValueError(f"age_years must be below {CG_AGE_CONSTANT}, got {age_years!r}")
-    creatinine_mg_dl = creatinine_umol_l / CREATININE_UMOL_PER_MG_DL
-    clearance = (CG_AGE_CONSTANT - age_years) * weight_kg / (CG_DIVISOR * creatinine_mg_dl)
-    return clearance * CG_FEMALE_FACTOR if sex == "F" else clearance
 
 
 def _band_points(value: float, two_point_band: tuple[float, float], higher_is_worse: bool) -> int:
@@ -77,16 +67,6 @@ def child_pugh(
     return score, "C"
 
 
-def age_in_years(born: date, on: date) -> int:
-    """Completed years of age on a given date."""
-    if on < born:
-        raise ValueError(f"date {on} is before birth date {born}")
-    # Comparing (month, day) tuples means someone born on 29 February turns a year older on
-    # 1 March in non-leap years, the usual legal reading (no 29 February that year).
-    birthday_not_reached = (on.month, on.day) < (born.month, born.day)
-    return on.year - born.year - int(birthday_not_reached)
-
-
 def uln_multiple(value: float, uln: float) -> float:
     """A lab value as a multiple of the lab's upper limit of normal."""
     if uln <= 0:
@@ -94,3 +74,45 @@ def uln_multiple(value: float, uln: float) -> float:
     if value < 0:
         raise ValueError(f"value must not be negative, got {value!r}")
     return value / uln
+
+
+# --- Stored derived values of the screening forms (run by trial.actions.save_crf) -----------
+
+BILIRUBIN_UMOL_PER_MG_DL = Decimal("17.1")  # PROTOCOL.md section 3
+MG_DL = "mg/dL"
+
+
+def bilirubin_umol_l(value: Decimal | None, unit: str | None) -> Decimal | None:
+    """Bilirubin in µmol/L from the value and unit typed (1 mg/dL = 17.1 µmol/L), before
+    rounding into its column."""
+    if value is None:
+        return None
+    if unit == MG_DL:
+        return value * BILIRUBIN_UMOL_PER_MG_DL
+    return value
+
+
+def child_pugh_of(
+    bilirubin: Decimal | None,
+    albumin: Decimal | None,
+    inr: Decimal | None,
+    ascites: str | None,
+    encephalopathy: str | None,
+) -> tuple[int, str] | None:
+    """Child-Pugh (score, class) when all five items are usable, else None.
+
+    Called on the values as stored (bilirubin rounded to its column), so that the page, the
+    database and the eligibility rules give the same score.
+    """
+    if None in (bilirubin, albumin, inr) or not ascites or not encephalopathy:
+        return None
+    try:
+        return child_pugh(float(bilirubin), float(albumin), float(inr), ascites, encephalopathy)
+    except ValueError:  # a zero typed: the field reports it
+        return None
+
+
+def counted(rows: list | None, complete: bool) -> int | None:
+    """How many rows a group has; a draft with none has not been counted yet."""
+    count = len(rows or [])
+    return count if (count or complete) else None

@@ -71,18 +71,14 @@ def fill(participant: Participant, journey: Journey, rng: random.Random, user: A
 def _save(
     user: Any, participant: Participant, row: FormStatus, data: dict, complete: bool = True
 ) -> None:
-    spec = crf_registry.get(row.form)
-    posted = {f"crf-{k}": "" if v is None else str(v) for k, v in data.items()}
-    form = spec.form_class(
-        posted, prefix="crf", participant=participant, row=row, complete=complete
-    )
+    form = crf_registry.bind(row, participant, crf_registry.post_data(data), complete=complete)
     if not form.is_valid():  # a bug in this generator, not in the data: say which
         errors = [form.errors.as_text()]
         errors += [
             str(fs.errors) + str(fs.non_form_errors()) for fs in getattr(form, "formsets", ())
         ]
         raise ValueError(f"Demo {row.form} invalid for {participant}: {' '.join(errors)}")
-    actions.save_crf(user, row, form, expected_version=row.version, complete=complete)
+    actions.save_crf(user, row, form.crf_data(), expected_version=row.version, complete=complete)
     row.version += 1
 
 

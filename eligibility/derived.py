@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eligibility import facts, rules
-from eligibility.calculations import age_in_years, cockcroft_gault, uln_multiple
-from eligibility.forms import bilirubin_umol_l, child_pugh_of
+from eligibility.calculations import age_in_years, child_pugh_of, cockcroft_gault, uln_multiple
+from trial import crf as crf_registry
 
+IAHCI_CHILD_PUGH = ("bilirubin_umol_l", "albumin_g_l", "inr", "ascites", "encephalopathy")
 # The forms that show derived values, by form code.
 DERIVED_FORMS = ("CONSENT", "DEMOG", "IAHCI", "VITALS")
 
@@ -167,18 +168,14 @@ def for_form(code: str, form: forms.BaseForm) -> list[Derived]:
     if code == "DEMOG":
         return [age_at_consent(typed(form, "birth_date"), items.get(facts.CONSENT_KEY))]
     if code == "IAHCI":
-        bilirubin = bilirubin_umol_l(
-            typed(form, "bilirubin_entered"), typed(form, "bilirubin_unit")
+        # The same derivation as the save, on the values as they would be stored: the panel
+        # shows the score the database and the rules will hold.
+        names = ("bilirubin_entered", "bilirubin_unit", "albumin_g_l", "inr")
+        names += ("ascites", "encephalopathy")
+        stored = crf_registry.derive(
+            crf_registry.REGISTRY[code], {name: typed(form, name) for name in names}
         )
-        return [
-            child_pugh_value(
-                bilirubin,
-                typed(form, "albumin_g_l"),
-                typed(form, "inr"),
-                typed(form, "ascites"),
-                typed(form, "encephalopathy"),
-            )
-        ]
+        return [child_pugh_value(*(stored.get(key) for key in IAHCI_CHILD_PUGH))]
     if code == "VITALS" and participant is not None:
         items.update(facts.lab_items(participant))
         return liver_kidney(items, typed(form, "weight_kg") or items.get("DEMOG.weight_kg"))

@@ -2,14 +2,12 @@
 
 The screening items come from one query: the participant's form-status rows of the screening
 forms, each joined to its data row. The eligibility lab panel and the IV cycles are the dosing
-app's (dosing/selectors.py); until that app provides them, those criteria report "cannot be
-assessed".
+app's, asked for through trial.registry (dosing registers "lab_items" and "cycle_facts");
+without that app, those criteria report "cannot be assessed".
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -28,6 +26,7 @@ from eligibility.models import (
     ReproductionAdministrative,
     VitalSigns,
 )
+from trial import registry
 from trial.models import CrfModel, FormState, FormStatus, Participant
 
 CONSENT_KEY = rules.CONSENT_KEY
@@ -89,22 +88,10 @@ def screening_items(participant: Participant) -> dict[str, object]:
     return items
 
 
-def _dosing_selector(name: str) -> Callable | None:
-    # The dosing app is built in parallel; its absence leaves the lab and cycle criteria
-    # "cannot be assessed" instead of breaking the page.
-    try:
-        module = importlib.import_module("dosing.selectors")
-    except ModuleNotFoundError as missing:
-        if missing.name != "dosing.selectors":
-            raise
-        return None
-    return getattr(module, name, None)
-
-
 def lab_items(participant: Participant) -> dict[str, object]:
     """The eligibility lab panel's items ("LAB.<field>"), from the dosing app."""
-    selector = _dosing_selector("lab_items")
-    return dict(selector(participant, event=ELIGIBILITY_EVENT)) if selector else {}
+    provider = registry.facts("lab_items")
+    return dict(provider(participant, event=ELIGIBILITY_EVENT)) if provider else {}
 
 
 def cycles(participant: Participant) -> list[rules.Cycle]:
@@ -115,11 +102,11 @@ def cycles(participant: Participant) -> list[rules.Cycle]:
     as not entered, so the criterion waits for the cycle form (with a link to it) instead of
     failing. A cycle with no administration date and no cancellation has not been entered.
     """
-    selector = _dosing_selector("cycle_facts")
-    if selector is None:
+    provider = registry.facts("cycle_facts")
+    if provider is None:
         return []
     result = []
-    for cycle in selector(participant):
+    for cycle in provider(participant):
         number = cycle.get("number")
         modification = cycle.get("dose_modification") or "none"
         cancelled = modification == "cancelled"
@@ -155,3 +142,12 @@ def local_day(value: datetime, participant: Participant) -> date:
 
 def site_today(participant: Participant) -> date:
     return timezone.localdate(timezone=_site_zone(participant))
+
+
+def demographics(participant: Participant) -> dict[str, object] | None:
+    """Birth date, sex and weight of the participant (one query), for other apps through
+    trial.registry ("demographics"): the dose advice's clearance reads them."""
+    person = Demographics.objects.filter(form_status__participant=participant).first()
+    if person is None:
+        return None
+    return {"birth_date": person.birth_date, "sex": person.sex, "weight_kg": person.weight_kg}

@@ -19,7 +19,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from eligibility import facts
-from eligibility.calculations import age_in_years, child_pugh
+from eligibility.calculations import BILIRUBIN_UMOL_PER_MG_DL, age_in_years, bilirubin_umol_l
 from eligibility.models import (
     BilirubinUnit,
     CardiovascularHistory,
@@ -50,7 +50,6 @@ LVEF_PERCENT = (10, 90)
 LVEF_USUAL_PERCENT = (30, 80)
 BILIRUBIN_UMOL_L = (1, 850)
 BILIRUBIN_USUAL_UMOL_L = (2, 100)
-BILIRUBIN_UMOL_PER_MG_DL = Decimal("17.1")  # PROTOCOL.md section 3
 ALBUMIN_G_L = (5, 70)
 ALBUMIN_USUAL_G_L = (20, 55)
 INR = (Decimal("0.5"), 10)
@@ -399,39 +398,9 @@ class IahContraindicationsForm(ScreeningForm):
                         "high": usual[1],
                     },
                 )
-        # Stored in the unit the rules read, with the score computed from the same values.
-        self.instance.bilirubin_umol_l = umol
-        score = child_pugh_of(
-            umol, data.get("albumin_g_l"), data.get("inr"), data.get("ascites"),
-            data.get("encephalopathy"),
-        )  # fmt: skip
-        self.instance.child_pugh_score, self.instance.child_pugh_class = score or (None, "")
+        # The µmol/L value and the score are derived by the action from the values as stored
+        # (eligibility/crf.py), so that the page, the database and the rules agree.
         return data
-
-
-def bilirubin_umol_l(value: Decimal | None, unit: str | None) -> Decimal | None:
-    """Bilirubin in µmol/L from the value and unit typed (1 mg/dL = 17.1 µmol/L)."""
-    if value is None:
-        return None
-    if unit == BilirubinUnit.MG_DL:
-        return (value * BILIRUBIN_UMOL_PER_MG_DL).quantize(Decimal("0.1"))
-    return value
-
-
-def child_pugh_of(
-    bilirubin: Decimal | None,
-    albumin: Decimal | None,
-    inr: Decimal | None,
-    ascites: str | None,
-    encephalopathy: str | None,
-) -> tuple[int, str] | None:
-    """Child-Pugh (score, class) when all five items are usable, else None."""
-    if None in (bilirubin, albumin, inr) or not ascites or not encephalopathy:
-        return None
-    try:
-        return child_pugh(float(bilirubin), float(albumin), float(inr), ascites, encephalopathy)
-    except ValueError:  # a zero typed: the field reports it
-        return None
 
 
 class ReproductionForm(ScreeningForm):
@@ -572,6 +541,12 @@ class LesionFormSet(BaseInlineFormSet):
             if (f.instance.pk or f.has_changed()) and not self._should_delete_form(f)
         ]
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The lesions as saved: numbered 1, 2, ... in the order listed (T1-T5 for targets,
+        the numbers follow-up visits measure them by)."""
+        names = [n for n in self.form._meta.fields if n != "number"]
+        return [{n: form.cleaned_data.get(n) for n in names} for form in self.kept]
+
     def clean(self) -> None:
         super().clean()
         # Counted here rather than with validate_max, which also counts the blank rows.
@@ -599,20 +574,6 @@ class TargetLesionFormSet(LesionFormSet):
                 )
                 % {"max": MAX_TARGETS_PER_ORGAN, "organs": ", ".join(map(str, crowded))}
             )
-
-    def save(self, commit: bool = True) -> list[TargetLesion]:
-        # Numbered T1-T5 in the order listed; follow-up visits measure them by these numbers.
-        # Unchanged rows are not saved by the formset, so their renumbering is saved here.
-        renumbered = []
-        for number, form in enumerate(self.kept, start=1):
-            if form.instance.number != number:
-                form.instance.number = number
-                if form.instance.pk and not form.has_changed():
-                    renumbered.append(form.instance)
-        saved = super().save(commit)
-        for lesion in renumbered:
-            lesion.save(update_fields=["number"])
-        return saved
 
 
 TargetLesions = inlineformset_factory(
@@ -665,8 +626,8 @@ class InclusionImagingForm(ScreeningForm):
         )
 
     @property
-    def formsets(self) -> tuple[BaseInlineFormSet, BaseInlineFormSet]:
-        return (self.target_lesions, self.non_target_lesions)
+    def formsets(self) -> tuple[BaseInlineFormSet, ...]:
+        return tuple(self.group_formsets().values())
 
     def clean_ct_date(self) -> date | None:
         return self.after_consent("ct_date")
@@ -674,25 +635,12 @@ class InclusionImagingForm(ScreeningForm):
     def clean_mri_date(self) -> date | None:
         return self.after_consent("mri_date")
 
-    def is_valid(self) -> bool:
-        # Every part is validated, so that all the errors show at once.
-        results = [super().is_valid(), *(formset.is_valid() for formset in self.formsets)]
-        return all(results)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if self.target_lesions.is_valid():
-            count = len(self.target_lesions.kept)
-            # A draft without lesions has not been measured yet; a complete form with none
-            # says there is no measurable lesion (inclusion 4 not met).
-            self.instance.measurable_target_lesions = count if (count or self.complete) else None
-        return data
-
-    def _save_m2m(self) -> None:
-        super()._save_m2m()
-        for formset in self.formsets:
-            formset.instance = self.instance
-            formset.save()
+    def group_formsets(self) -> dict[str, BaseInlineFormSet]:
+        # The number of measurable target lesions is derived from the rows by the action.
+        return {
+            "target_lesions": self.target_lesions,
+            "non_target_lesions": self.non_target_lesions,
+        }
 
 
 class VitalSignsForm(ScreeningForm):

@@ -239,6 +239,11 @@ class TargetLesion(models.Model):
 
     class Meta:
         ordering = ["number", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["imaging", "number"], name="target_lesion_unique_number"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"T{self.number}"
@@ -249,11 +254,18 @@ class NonTargetLesion(models.Model):
     imaging = models.ForeignKey(
         InclusionImaging, on_delete=models.CASCADE, related_name="non_target_lesions"
     )
+    # The repeat key (NT1, NT2, ...), like the target lesions' number.
+    number = models.PositiveSmallIntegerField(_("number"), default=1)
     organ = models.CharField(_("organ"), max_length=16, choices=LesionOrgan.choices)
     location = models.CharField(_("location"), max_length=100, blank=True)
 
     class Meta:
-        ordering = ["pk"]
+        ordering = ["number", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["imaging", "number"], name="non_target_lesion_unique_number"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.organ} {self.location}".strip()

@@ -51,9 +51,7 @@ def derived_values(request, code: str, event: str, form: str) -> HttpResponse:
     if spec is None or form not in derived.DERIVED_FORMS:
         raise Http404
     row = trial_selectors.form_status_or_404(participant, event, form, 1)
-    bound = spec.form_class(
-        request.POST, prefix="crf", participant=participant, row=row, complete=False
-    )
+    bound = crf_registry.bind(row, participant, request.POST, complete=False, spec=spec)
     return render(
         request,
         "eligibility/crf_form.html#derived",

@@ -109,24 +109,26 @@ def _check_writable(row: FormStatus, participant: Participant) -> None:
 def save_crf(
     user: Any,
     row: FormStatus,
-    form: Any,
+    data: dict[str, Any],
     *,
     expected_version: int,
     reason: str = "",
     complete: bool = True,
 ) -> Any:
-    """Save a CRF's validated form against its form-status row.
+    """Save a CRF's cleaned data (`CrfForm.crf_data()`) against its form-status row: the one
+    door through which CRF data is written.
 
     The first save needs no reason; any later change does. A save based on a version other
     than the current one is refused: someone else saved in between, and nothing is overwritten.
+    Item groups are saved with the form, in the same transaction and audit context; derived
+    values are computed from the values as stored.
     """
     _require(user, roles.ENTER_DATA, _("enter data"))
-    spec = crf_registry.get(row.form)
-    if spec is None:
-        raise ActionRefused(_("This form is not available yet."))
+    spec = _spec(row.form)
     with transaction.atomic():
         row = FormStatus.objects.select_for_update().select_related("participant").get(pk=row.pk)
         participant = row.participant
+        require_reach(user, participant)
         _check_writable(row, participant)
         if row.version != expected_version:
             raise StaleVersion(
@@ -138,64 +140,180 @@ def save_crf(
         if row.version > 0 and not reason:
             raise ReasonRequired(_("Give a reason for changing data that was already saved."))
         with audit_context(user, reason=reason, command="save_crf"):
-            instance = form.save(commit=False)
-            instance.form_status = row
-            instance.save()
-            form.save_m2m()
-            now = timezone.now()
-            row.version += 1
-            row.status = FormState.COMPLETE if complete else FormState.IN_PROGRESS
-            row.updated_at, row.updated_by = now, user
-            if row.first_saved_at is None:
-                row.first_saved_at, row.first_saved_by = now, user
-            row.save(
-                update_fields=[
-                    "version",
-                    "status",
-                    "updated_at",
-                    "updated_by",
-                    "first_saved_at",
-                    "first_saved_by",
-                ]
-            )
-            if spec.event_date_field:
-                _record_event_date(participant, row.event, getattr(instance, spec.event_date_field))
-            if spec.after_save is not None:
-                spec.after_save(user, row, instance)
-            # Within the same transaction and context: a broken signature carries the
-            # user and reason of the change that broke it.
-            refresh_signatures(participant)
-    return instance
+            return _write_crf(user, spec, row, participant, data, complete=complete)
 
 
-def _record_event_date(participant: Participant, event: str, value: date | None) -> None:
-    dates = dict(participant.event_dates)
-    if value is None:
-        dates.pop(event, None)
-    else:
-        dates[event] = value.isoformat()
-    if dates != participant.event_dates:
-        participant.event_dates = dates
-        participant.save(update_fields=["event_dates"])
-        ensure_expected_forms(participant)
-
-
-def add_repeating_form(user: Any, participant: Participant, form: str) -> FormStatus:
-    """Open a new instance of a repeating log form (adverse event, concomitant medication)."""
+def add_repeat(
+    user: Any,
+    participant: Participant,
+    form: str,
+    data: dict[str, Any],
+    *,
+    complete: bool = True,
+) -> FormStatus:
+    """Record a new entry of a repeating log form (adverse event, concomitant medication):
+    the slot and its data together, so an abandoned "+ Add" leaves nothing behind."""
     _require(user, roles.ENTER_DATA, _("enter data"))
     if form not in schedule.LOG_FORMS:
         raise ActionRefused(_("This form does not repeat."))
-    with transaction.atomic(), audit_context(user, command="add_repeating_form"):
+    spec = _spec(form)
+    with transaction.atomic():
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
+        require_reach(user, locked)
         if locked.locked_at is not None:
             raise Locked(_("This casebook is locked; a data manager must unlock it first."))
-        last = (
-            locked.forms.filter(event=schedule.LOG_EVENT, form=form).aggregate(m=Max("repeat"))["m"]
-            or 0
+        with audit_context(user, command="add_repeat"):
+            row = FormStatus.objects.create(
+                participant=locked,
+                event=schedule.LOG_EVENT,
+                form=form,
+                repeat=next_repeat(locked, form).repeat,
+            )
+            _write_crf(user, spec, row, locked, data, complete=complete)
+    return row
+
+
+def next_repeat(participant: Participant, form: str) -> FormStatus:
+    """An unsaved slot for the next entry of a log form: what the "new entry" page shows."""
+    entries = participant.forms.filter(event=schedule.LOG_EVENT, form=form)
+    last = entries.aggregate(m=Max("repeat"))["m"] or 0
+    return FormStatus(participant=participant, event=schedule.LOG_EVENT, form=form, repeat=last + 1)
+
+
+def _spec(form: str) -> crf_registry.Crf:
+    spec = crf_registry.get(form)
+    if spec is None:
+        raise ActionRefused(_("This form is not available yet."))
+    return spec
+
+
+def _write_crf(
+    user: Any,
+    spec: crf_registry.Crf,
+    row: FormStatus,
+    participant: Participant,
+    data: dict[str, Any],
+    *,
+    complete: bool,
+) -> Any:
+    """The data, the item groups, the status, the journey, then the signatures: inside the
+    caller's transaction and audit context."""
+    values = crf_registry.derive(spec, {**data, crf_registry.COMPLETE: complete})
+    instance = spec.model.objects.filter(form_status=row).first()
+    names = [f.name for f in spec.item_fields if f.name in values]
+    if instance is None:
+        instance = spec.model(form_status=row, **{name: values[name] for name in names})
+        instance.save()
+    else:
+        changed = [name for name in names if getattr(instance, name) != values[name]]
+        for name in changed:
+            setattr(instance, name, values[name])
+        if changed:
+            instance.save(update_fields=changed)
+    for group in spec.groups:
+        if group.name in data:
+            _write_group(group, instance, data[group.name])
+    now = timezone.now()
+    row.version += 1
+    row.status = FormState.COMPLETE if complete else FormState.IN_PROGRESS
+    row.updated_at, row.updated_by = now, user
+    if row.first_saved_at is None:
+        row.first_saved_at, row.first_saved_by = now, user
+    row.save(
+        update_fields=[
+            "version",
+            "status",
+            "updated_at",
+            "updated_by",
+            "first_saved_at",
+            "first_saved_by",
+        ]
+    )
+    if spec.event_date_field:
+        event_date = getattr(instance, spec.event_date_field)
+        change_journey(user, participant, dates={row.event: event_date})
+    if spec.after_save is not None:
+        spec.after_save(user, row, instance)
+    # Within the same transaction and context: a broken signature carries the user and
+    # reason of the change that broke it.
+    refresh_signatures(participant, [row])
+    return instance
+
+
+def _write_group(group: crf_registry.ItemGroup, parent: Any, rows: list[dict[str, Any]]) -> None:
+    """Make the group's stored rows those given, matched by repeat key (1, 2, ... in order
+    when the rows carry none): added, changed or removed, each recorded by the triggers."""
+    if group.max_rows is not None and len(rows) > group.max_rows:
+        raise ActionRefused(
+            _("At most %(max)s rows can be entered in %(group)s.")
+            % {"max": group.max_rows, "group": group.label or group.name}
         )
-        return FormStatus.objects.create(
-            participant=locked, event=schedule.LOG_EVENT, form=form, repeat=last + 1
-        )
+    fields = {f.name: f for f in group.item_fields}
+    existing = {
+        getattr(child, group.repeat_key): child
+        for child in group.model.objects.filter(**{group.parent_field: parent})
+    }
+    wanted: dict[int, dict[str, Any]] = {}
+    for index, values in enumerate(rows, start=1):
+        key = values.get(group.repeat_key) or index
+        wanted[key] = {
+            name: crf_registry.as_stored(fields[name], values.get(name)) for name in fields
+        }
+    for key in sorted(existing.keys() - wanted.keys()):
+        existing[key].delete()
+    for key, values in wanted.items():
+        child = existing.get(key)
+        if child is None:
+            keys = {group.parent_field: parent, group.repeat_key: key}
+            group.model.objects.create(**keys, **values)
+            continue
+        changed = [name for name, value in values.items() if getattr(child, name) != value]
+        for name in changed:
+            setattr(child, name, values[name])
+        if changed:
+            child.save(update_fields=changed)
+
+
+UNCHANGED: Any = object()
+
+
+def change_journey(
+    user: Any,
+    participant: Participant,
+    *,
+    dates: dict[str, date | None] | None = None,
+    status: str | None = None,
+    enrolment_date: Any = UNCHANGED,
+    gate_decision: str | None = None,
+) -> Participant:
+    """The one writer of a participant's journey: event dates, status, enrolment date and
+    gate decision. Apps' actions call it inside their own transaction; the events that now
+    apply get their form slots."""
+    changed: list[str] = []
+    if dates:
+        merged = dict(participant.event_dates)
+        for event, value in dates.items():
+            if value is None:
+                merged.pop(event, None)
+            else:
+                merged[event] = value.isoformat()
+        if merged != participant.event_dates:
+            participant.event_dates = merged
+            changed.append("event_dates")
+    if status is not None and status != participant.status:
+        participant.status = status
+        changed.append("status")
+    if enrolment_date is not UNCHANGED and enrolment_date != participant.enrolment_date:
+        participant.enrolment_date = enrolment_date
+        changed.append("enrolment_date")
+    if gate_decision is not None and gate_decision != participant.gate_decision:
+        participant.gate_decision = gate_decision
+        changed.append("gate_decision")
+    if changed:
+        with audit_context(user, command="change_journey"):
+            participant.save(update_fields=changed)
+            ensure_expected_forms(participant)
+    return participant
 
 
 def _require_reason(reason: str) -> None:
@@ -203,7 +321,7 @@ def _require_reason(reason: str) -> None:
         raise ReasonRequired(_("Give a reason."))
 
 
-def _require_reach(user: Any, participant: Participant) -> None:
+def require_reach(user: Any, participant: Participant) -> None:
     # Same scoping as the pages: a participant of another site is out of reach.
     if not selectors.participants_for(user).filter(pk=participant.pk).exists():
         raise ActionRefused(_("This participant is not in your sites."))
@@ -233,7 +351,7 @@ def delete_crf(
             row.version += 1
             row.updated_at, row.updated_by = timezone.now(), user
             row.save(update_fields=["status", "version", "updated_at", "updated_by"])
-            refresh_signatures(participant)
+            refresh_signatures(participant, [row])
     return row
 
 
@@ -251,7 +369,7 @@ def unlock_form(user: Any, row: FormStatus, *, reason: str) -> FormStatus:
 def _set_form_lock(user: Any, row: FormStatus, *, reason: str, lock: bool) -> FormStatus:
     _require(user, roles.LOCK, _("lock or unlock data"))
     _require_reason(reason)
-    _require_reach(user, row.participant)
+    require_reach(user, row.participant)
     command = "lock_form" if lock else "unlock_form"
     with transaction.atomic(), audit_context(user, reason=reason, command=command):
         row = FormStatus.objects.select_for_update().get(pk=row.pk)
@@ -276,7 +394,7 @@ def _set_event_lock(
 ) -> int:
     _require(user, roles.LOCK, _("lock or unlock data"))
     _require_reason(reason)
-    _require_reach(user, participant)
+    require_reach(user, participant)
     command = "lock_event" if lock else "unlock_event"
     with transaction.atomic(), audit_context(user, reason=reason, command=command):
         rows = participant.forms.filter(event=event, locked_at__isnull=lock)
@@ -301,7 +419,7 @@ def _set_casebook_lock(
 ) -> Participant:
     _require(user, roles.LOCK, _("lock or unlock data"))
     _require_reason(reason)
-    _require_reach(user, participant)
+    require_reach(user, participant)
     command = "lock_casebook" if lock else "unlock_casebook"
     with transaction.atomic(), audit_context(user, reason=reason, command=command):
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
@@ -339,7 +457,7 @@ def sign(
         raise ActionRefused(_("Nothing of this kind can be signed."))
     if not roles.has_any(user, set(signable.roles)):
         raise ActionRefused(_("Your role does not allow you to sign this."))
-    _require_reach(user, participant)
+    require_reach(user, participant)
     if row is not None and row.participant_id != participant.pk:
         raise ActionRefused(_("This form belongs to another participant."))
     username = user.get_username()
@@ -382,7 +500,9 @@ def sign(
     return signature
 
 
-def refresh_signatures(participant: Participant) -> list[Signature]:
+def refresh_signatures(
+    participant: Participant, rows: list[FormStatus] | None = None
+) -> list[Signature]:
     """Recompute what each valid signature of the participant signed; mark broken those
     whose data changed since, with the changes. Returns the signatures broken now.
 
@@ -521,12 +641,14 @@ def import_demo_participant(user: Any, site: Site, journey: Any) -> Participant:
     """Register a participant and bring their form statuses to where the journey stands."""
     participant = register_participant(user, site, journey.screening_date)
     with transaction.atomic(), audit_context(user, command="seed_demo"):
-        participant.status = journey.status
-        participant.enrolment_date = journey.enrolment_date
-        participant.gate_decision = journey.gate_decision
-        participant.event_dates = {k: v.isoformat() for k, v in journey.dates.items()}
-        participant.save(update_fields=["status", "enrolment_date", "gate_decision", "event_dates"])
-        ensure_expected_forms(participant)
+        change_journey(
+            user,
+            participant,
+            dates=dict(journey.dates),
+            status=journey.status,
+            enrolment_date=journey.enrolment_date,
+            gate_decision=journey.gate_decision,
+        )
         # Forms whose app has no data model yet stand as the journey says; forms with a model
         # are filled (and so marked complete) by that app's demo hook through save_crf.
         unregistered = [code for code in schedule.FORMS if crf_registry.get(code) is None]

@@ -2,8 +2,9 @@
 
 Every clinical model is decorated with `@audited`: PostgreSQL triggers (django-pghistory) then
 record each insert, update and delete, bulk updates and raw SQL included. Who, why, from where
-and through which page or command travel in `pghistory.context`, set by the middleware for
-requests and by `audit_context` for actions and management commands.
+and through which page or command travel in `pghistory.context`: the middleware and the
+management commands name the origin (`audit_origin`), and each action opens its own context
+(`audit_context`) with the acting user and the reason for change.
 
 The event tables are append-only: pgtrigger's `append_only` triggers (PGHISTORY_APPEND_ONLY)
 refuse UPDATE and DELETE; `install_guards` adds what pghistory does not: TRUNCATE refused on
@@ -14,13 +15,12 @@ database role that makes this hold against a determined user too.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import pghistory
-from pghistory import runtime
 
 
 def audited(model_class: type) -> type:
@@ -29,38 +29,66 @@ def audited(model_class: type) -> type:
     )(model_class)
 
 
-@contextmanager
-def audit_context(user: Any = None, reason: str = "", **extra: Any) -> Iterator[None]:
-    """Attach the acting user, the reason for change and the command to every row event in
-    the block.
+# Where the current work comes from (the page and client address of a request, or the
+# management command), set by the middleware and by commands; every action's context starts
+# from it. Kept here rather than in a pghistory context, so that each action can open a
+# context of its own through pghistory's public API.
+_origin: ContextVar[dict[str, Any] | None] = ContextVar("edc_audit_origin", default=None)
+# The metadata of the action running now, if any: a nested action joins it.
+_action: ContextVar[dict[str, Any] | None] = ContextVar("edc_audit_action", default=None)
 
-    Inside a request's (or a command's) context, the block gets a context of its own that
-    starts from the outer values (page, client address) and adds these. pghistory would
-    otherwise merge them into the outer context for the rest of the request, so a reason
-    given for one change would also label every later event of the same request.
-    """
-    values: dict[str, Any] = dict(extra)
-    if user is not None and getattr(user, "pk", None) is not None:
-        values["user"] = user.pk
-        values["username"] = user.get_username()
-    if reason:
-        values["reason"] = reason
-    outer = getattr(runtime._tracker, "value", None)
-    if outer is None:
-        with pghistory.context(**values):
-            yield
-        return
-    # An action run by a management command keeps both names: "seed_demo > save_crf".
-    outer_command = outer.metadata.get("command")
-    if outer_command and values.get("command") and values["command"] != outer_command:
-        values["command"] = f"{outer_command} > {values['command']}"
-    # The outer context already installed pghistory's SQL hook; it reads the current value
-    # at each statement, so swapping the value is enough.
-    runtime._tracker.value = runtime.Context(id=uuid.uuid4(), metadata={**outer.metadata, **values})
+
+@contextmanager
+def audit_origin(**values: Any) -> Iterator[None]:
+    """Name where the work in the block comes from (url and client address, or command),
+    without opening an audit context: each action in the block opens its own."""
+    outer = _origin.get() or {}
+    token = _origin.set({**outer, **{k: v for k, v in values.items() if v not in (None, "")}})
     try:
         yield
     finally:
-        runtime._tracker.value = outer
+        _origin.reset(token)
+
+
+def _user_values(user: Any) -> dict[str, Any]:
+    if user is None or getattr(user, "pk", None) is None:
+        return {}
+    return {"user": user.pk, "username": user.get_username()}
+
+
+@contextmanager
+def audit_context(user: Any = None, reason: str = "", **extra: Any) -> Iterator[None]:
+    """Attach the acting user, the reason for change and the command to every row event in
+    the block: one action, one pghistory context.
+
+    Each top-level action opens a context of its own, starting from the origin (page and
+    client address, or command), so two actions of one request keep their own reasons. An
+    action called by another joins the caller's context and adds only what it lacks: it is
+    part of the same change, and must not relabel it.
+    """
+    values: dict[str, Any] = {**extra, **_user_values(user)}
+    if reason:
+        values["reason"] = reason
+    running = _action.get()
+    if running is not None:
+        missing = {k: v for k, v in values.items() if k not in running}
+        if missing:
+            running.update(missing)
+            pghistory.context(**missing)  # called, not entered: adds to the open context
+        yield
+        return
+    origin = _origin.get() or {}
+    # An action run by a management command keeps both names: "seed_demo > save_crf".
+    outer_command, command = origin.get("command"), values.get("command")
+    if outer_command and command and command != outer_command:
+        values["command"] = f"{outer_command} > {command}"
+    metadata = {**origin, **values}
+    token = _action.set(metadata)
+    try:
+        with pghistory.context(**metadata):
+            yield
+    finally:
+        _action.reset(token)
 
 
 # --- Database guards ------------------------------------------------------------------------

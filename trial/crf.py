@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 # Fields of a data model that are plumbing, not items.
 NOT_ITEMS = frozenset({"id", "form_status"})
+# A derivation input: whether the form is being marked complete (a draft may leave a count
+# unknown where a complete form means zero).
+COMPLETE = "__complete__"
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,28 @@ class CrfForm(forms.ModelForm):
         what it accepts."""
         return {}
 
+    def group_formsets(self) -> dict[str, Any]:
+        """The formsets of the form's repeating item groups, by group name (trial/crf.py).
+        Each has `rows()`: the cleaned rows in repeat order."""
+        return {}
+
+    def is_valid(self) -> bool:
+        # Every part is validated, so that all the errors show at once and no typed row is
+        # lost.
+        results = [super().is_valid()]
+        results += [formset.is_valid() for formset in self.group_formsets().values()]
+        return all(results)
+
+    def crf_data(self) -> dict[str, Any]:
+        """What the action saves (trial.actions.save_crf): the form's items as cleaned, and
+        each item group's rows. Forms validate; they never write."""
+        data = {
+            name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
+        }
+        for name, formset in self.group_formsets().items():
+            data[name] = formset.rows()
+        return data
+
     def warn(self, field: str | None, message: str) -> None:
         self.warnings.append((field, message))
 

@@ -129,6 +129,83 @@ def form_history(row: FormStatus, model: type[models.Model]) -> list[FieldHistor
     return histories
 
 
+@dataclass
+class RowChange:
+    """One change to a row of an item group: added, changed or removed, field by field."""
+
+    at: datetime
+    key: str
+    kind: str  # "added", "changed" or "removed"
+    changes: list[tuple[str, str, str]]  # (item label, old value, new value)
+    who: str
+    reason: str
+    how: str
+
+
+@dataclass
+class GroupHistory:
+    name: str
+    label: str
+    entries: list[RowChange] = field(default_factory=list)
+
+
+def group_history(row: FormStatus, spec: Any) -> list[GroupHistory]:
+    """For each repeating item group of the form, every row added, changed or removed,
+    oldest first: one query for the form's data row, one per group."""
+    parent_ids = list(spec.model.objects.filter(form_status=row).values_list("pk", flat=True))
+    result = []
+    for group in spec.groups:
+        history = GroupHistory(group.name, str(group.label or group.name))
+        result.append(history)
+        event_model = event_model_for(group.model)
+        if event_model is None or not parent_ids:
+            continue
+        events = list(
+            event_model.objects.filter(**{f"{group.parent_field}_id__in": parent_ids})
+            .select_related("pgh_context")
+            .order_by("pgh_id")
+        )
+        names = _names(_context(e).get("user") for e in events)
+        fields = group.item_fields
+        previous: dict[Any, Any] = {}
+        for event in events:
+            meta = _context(event)
+            before = previous.get(event.pgh_obj_id)
+            kind = {"insert": "added", "delete": "removed"}.get(event.pgh_label, "changed")
+            changes = []
+            for model_field in fields:
+                new = getattr(event, model_field.attname)
+                old = getattr(before, model_field.attname) if before is not None else None
+                if kind == "removed":
+                    old, new = new, None
+                if kind == "changed" and old == new:
+                    continue
+                if kind != "changed" and old is None and new in (None, ""):
+                    continue
+                changes.append(
+                    (
+                        str(model_field.verbose_name).capitalize(),
+                        display(model_field, old)[0] if kind != "added" else "",
+                        display(model_field, new)[0] if kind != "removed" else "",
+                    )
+                )
+            previous[event.pgh_obj_id] = event
+            if kind == "changed" and not changes:
+                continue
+            history.entries.append(
+                RowChange(
+                    event.pgh_created_at,
+                    str(getattr(event, group.repeat_key)),
+                    kind,
+                    changes,
+                    _who(meta, names),
+                    str(meta.get("reason", "")),
+                    _how(meta),
+                )
+            )
+    return result
+
+
 # The status row's changes that a reader cares about, in words.
 def _status_changes(old: Any, new: Any) -> list[str]:
     changes = []

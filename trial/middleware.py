@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import pghistory
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
+
+from trial.audit import audit_context, audit_origin
 
 
 def client_address(request) -> str:
@@ -17,21 +17,28 @@ def client_address(request) -> str:
 
 
 class AuditContextMiddleware:
-    """Every row event written while serving a request carries the user, page and address."""
+    """Every row event written while serving a request carries the page and client address.
+
+    The actions a view calls each open their own audit context (user, reason) from this
+    origin. The admin site writes users, sites and roles without actions, so its requests get
+    one context of their own.
+    """
+
+    ADMIN_PREFIX = "/admin/"
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "GET" or request.method == "HEAD":
+        if request.method in ("GET", "HEAD"):
             return self.get_response(request)
-        user = getattr(request, "user", None)
         values = {"url": request.path, "client_address": client_address(request)}
-        if user is not None and user.is_authenticated:
-            values["user"] = user._meta.pk.get_db_prep_value(user.pk, connection)
-            values["username"] = user.get_username()
-        with pghistory.context(**values):
-            return self.get_response(request)
+        with audit_origin(**values):
+            if not request.path.startswith(self.ADMIN_PREFIX):
+                return self.get_response(request)
+            user = getattr(request, "user", None)
+            with audit_context(user if user is not None and user.is_authenticated else None):
+                return self.get_response(request)
 
 
 class LoginRequiredMiddleware:

@@ -7,12 +7,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
-from trial import actions, history, journey, roles, schedule, selectors, signatures
+from trial import actions, history, journey, registry, roles, schedule, selectors, signatures
 from trial import crf as crf_registry
 from trial.forms import (
     DELETE_REASONS,
@@ -88,8 +89,20 @@ def participant_detail(request, code: str) -> HttpResponse:
             "can_enter_data": roles.can_enter_data(request.user),
             "can_lock": roles.has_any(request.user, roles.LOCK),
             "signature_panels": _signature_panels(request.user, participant),
+            "app_panels": _app_panels(request, participant),
         },
     )
+
+
+def _app_panels(request, participant) -> list[str]:
+    """The cards other apps register for the participant page (trial.registry), rendered."""
+    base = {"participant": participant, "can_enter_data": roles.can_enter_data(request.user)}
+    return [
+        render_to_string(
+            panel.template, {**base, **panel.context(participant, request.user)}, request=request
+        )
+        for panel in registry.panels()
+    ]
 
 
 def _signature_panels(user, participant) -> list[dict]:
@@ -123,20 +136,31 @@ def _crf_slot(request, code: str, event: str, form: str, repeat: int):
 @require_http_methods(["GET", "POST"])
 def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> HttpResponse:
     participant, row, spec = _crf_slot(request, code, event, form, repeat)
-    instance = spec.model.objects.filter(form_status=row).first()
+    return _crf_page(request, participant, row, spec)
+
+
+@require_http_methods(["GET", "POST"])
+def crf_add_repeat(request, code: str, form: str) -> HttpResponse:
+    """A new entry of a log form (adverse event, medication): nothing exists until it is
+    saved, so an abandoned "+ Add" leaves no empty entry behind."""
+    participant = selectors.participant_or_404(request.user, code)
+    timezone.activate(participant.site.time_zone)
+    spec = crf_registry.get(form)
+    if spec is None or form not in schedule.LOG_FORMS or not roles.can_enter_data(request.user):
+        raise Http404
+    return _crf_page(request, participant, actions.next_repeat(participant, form), spec)
+
+
+def _crf_page(request, participant, row, spec) -> HttpResponse:
+    """A CRF's page: the form bound to its row, saved through the one door (save_crf, or
+    add_repeat for a new log entry)."""
     can_enter = roles.can_enter_data(request.user)
     deleted = row.status == FormState.DELETED
     editable = can_enter and not (row.is_locked or participant.locked_at or deleted)
     complete = "save_draft" not in request.POST
     initial = spec.form_class.initial_from_query(request.GET) if row.version == 0 else {}
-    data_form = spec.form_class(
-        request.POST or None,
-        initial=initial,
-        instance=instance,
-        complete=complete,
-        prefix="crf",
-        participant=participant,
-        row=row,
+    data_form = crf_registry.bind(
+        row, participant, request.POST or None, complete=complete, initial=initial, spec=spec
     )
     needs_reason = row.version > 0
     reason_form = ReasonForm(request.POST or None, prefix="change") if needs_reason else None
@@ -149,18 +173,26 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
         # on the page (whatever the reason says).
         if data_form.is_valid() and (reason_ok or not editable):
             try:
-                actions.save_crf(
-                    request.user,
-                    row,
-                    data_form,
-                    expected_version=expected,
-                    reason=reason_form.text if reason_form and reason_ok else "",
-                    complete=complete,
-                )
+                if row.pk is None:
+                    row = actions.add_repeat(
+                        request.user, participant, row.form, data_form.crf_data(), complete=complete
+                    )
+                else:
+                    actions.save_crf(
+                        request.user,
+                        row,
+                        data_form.crf_data(),
+                        expected_version=expected,
+                        reason=reason_form.text if reason_form and reason_ok else "",
+                        complete=complete,
+                    )
             except actions.ActionRefused as refusal:
                 data_form.add_error(None, str(refusal))
             else:
-                messages.success(request, _("%(form)s saved.") % {"form": row.label})
+                label = (
+                    row.label if row.event != schedule.LOG_EVENT else f"{row.label} #{row.repeat}"
+                )
+                messages.success(request, _("%(form)s saved.") % {"form": label})
                 return redirect("participant_detail", code=participant.code)
         version = expected
     else:
@@ -176,28 +208,18 @@ def crf_edit(request, code: str, event: str, form: str, repeat: int = 1) -> Http
             **extra,
             "participant": participant,
             "row": row,
-            "event": schedule.EVENTS_BY_CODE.get(event),
+            "event": schedule.EVENTS_BY_CODE.get(row.event),
             "form": data_form,
             "reason_form": reason_form,
             "version": version,
             "editable": editable,
-            "can_lock": roles.has_any(request.user, roles.LOCK),
-            "can_delete": editable and row.form in schedule.LOG_FORMS,
-            "row_signature": selectors.row_signature(row),
+            "saved": row.pk is not None,
+            "can_lock": roles.has_any(request.user, roles.LOCK) and row.pk is not None,
+            "can_delete": editable and row.pk is not None and row.form in schedule.LOG_FORMS,
+            "row_signature": selectors.row_signature(row) if row.pk else None,
         },
         status=200,
     )
-
-
-@require_POST
-def crf_add_repeat(request, code: str, form: str) -> HttpResponse:
-    participant = selectors.participant_or_404(request.user, code)
-    try:
-        row = actions.add_repeating_form(request.user, participant, form)
-    except actions.ActionRefused as refusal:
-        messages.error(request, str(refusal))
-        return redirect("participant_detail", code=participant.code)
-    return redirect("crf_edit", code=code, event=row.event, form=row.form, repeat=row.repeat)
 
 
 # --- Audit pages ----------------------------------------------------------------------------
@@ -214,6 +236,7 @@ def crf_history(request, code: str, event: str, form: str, repeat: int = 1) -> H
             "row": row,
             "event": schedule.EVENTS_BY_CODE.get(event),
             "fields": history.form_history(row, spec.model),
+            "groups": history.group_history(row, spec),
             "status_entries": history.status_history(row),
         },
     )

@@ -25,13 +25,7 @@ def bs_widget(field: forms.BoundField) -> SafeString:
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
 
 
-@register.inclusion_tag("dosing/_ae_summary.html", takes_context=True)
-def ae_summary_card(context: template.Context, participant: Any) -> dict[str, Any]:
-    """{% load dosing_tags %}{% ae_summary_card participant %}: the AE list with highest grades."""
-    return {
-        "participant": participant,
-        "aes": ae_summary(participant),
-        "can_enter_data": context.get("can_enter_data", False),
-        "csrf_token": context.get("csrf_token"),
-        "now": timezone.now(),
-    }
+def ae_panel_context(participant: Any, user: Any) -> dict[str, Any]:
+    """The adverse-event card of the participant page (trial.registry panel): the AE list
+    with highest grades (one query)."""
+    return {"aes": ae_summary(participant), "now": timezone.now()}

@@ -21,7 +21,7 @@ def save_demographics(user, row: FormStatus, *, reason: str = "", **changes) -> 
     form = DemographicsForm({**DEMOG, **changes}, instance=instance, participant=row.participant)
     assert form.is_valid(), form.errors
     row.refresh_from_db()
-    actions.save_crf(user, row, form, expected_version=row.version, reason=reason)
+    actions.save_crf(user, row, form.crf_data(), expected_version=row.version, reason=reason)
     row.refresh_from_db()
     return row
 

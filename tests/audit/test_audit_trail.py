@@ -12,7 +12,7 @@ from pghistory.core import event_models
 from eligibility.models import Demographics
 from tests.audit.conftest import DEMOG, crf_url
 from trial import actions, roles
-from trial.audit import audit_context
+from trial.audit import audit_context, audit_origin
 from trial.models import FormStatus, Membership, UserEvent, UserGroupsEvent
 
 DemographicsEvent = event_models(tracks_model=Demographics)[0]
@@ -52,10 +52,11 @@ def test_a_correction_through_the_page_records_user_reason_page_and_address(nurs
 def test_the_first_entry_has_no_reason_and_the_reason_does_not_leak_to_later_events(
     participant, nurse, demog
 ):
-    # Two actions in one outer context (as in one request): each keeps its own reason.
+    # Two actions in one request (the middleware names the origin): each keeps its own
+    # context and reason.
     from tests.audit.conftest import save_demographics
 
-    with audit_context(nurse, url="/batch"):
+    with audit_origin(url="/batch"):
         save_demographics(nurse, demog, reason="transcription error", weight_kg="64")
         with audit_context(nurse, command="other"):
             participant.gate_decision = "x"
@@ -79,7 +80,7 @@ def test_a_management_command_names_itself(db):
 
 
 def test_an_action_run_by_a_command_keeps_both_names(nurse, bdx):
-    with audit_context(command="import_participants"):
+    with audit_origin(command="import_participants"):
         participant = actions.register_participant(nurse, bdx, date(2026, 3, 2))
     registered = participant.events.get(pgh_label="insert").pgh_context.metadata
     assert registered["command"] == "import_participants > register_participant"
@@ -123,3 +124,36 @@ def test_a_login_does_not_flood_the_account_history(client, nurse):
     before = UserEvent.objects.filter(pgh_obj_id=nurse.pk).count()
     assert client.login(username="alice", password=PASSWORD)
     assert UserEvent.objects.filter(pgh_obj_id=nurse.pk).count() == before
+
+
+def test_two_actions_of_one_request_record_their_own_reasons(
+    nurse, data_manager, demog, nurse_client
+):
+    from tests.audit.conftest import save_demographics
+    from trial.models import FormStatusEvent
+
+    with audit_origin(url="/p/BDX-001/SCR/DEMOG/1/", client_address="192.0.2.7"):
+        save_demographics(nurse, demog, reason="transcription error", weight_kg="64")
+        actions.lock_form(data_manager, demog, reason="database freeze")
+    saved = DemographicsEvent.objects.filter(form_status_id=demog.pk).latest("pgh_id")
+    locked = FormStatusEvent.objects.filter(pgh_obj_id=demog.pk).latest("pgh_id")
+    first, second = saved.pgh_context, locked.pgh_context
+    assert first.pk != second.pk
+    assert (first.metadata["reason"], first.metadata["username"]) == (
+        "transcription error",
+        "alice",
+    )
+    assert (second.metadata["reason"], second.metadata["username"]) == ("database freeze", "dana")
+    for context in (first, second):
+        assert context.metadata["client_address"] == "192.0.2.7"
+
+
+def test_an_action_called_by_another_joins_its_context_without_relabelling_it(nurse, participant):
+    outer = audit_context(nurse, reason="first reason", command="outer")
+    inner = audit_context(nurse, reason="second reason", command="inner", kind="extra")
+    with outer, inner:
+        participant.gate_decision = "y"
+        participant.save(update_fields=["gate_decision"])
+    metadata = participant.events.latest("pgh_id").pgh_context.metadata
+    assert metadata["reason"] == "first reason" and metadata["command"] == "outer"
+    assert metadata["kind"] == "extra"

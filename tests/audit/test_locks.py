@@ -98,7 +98,7 @@ def test_a_locked_casebook_refuses_every_change(participant, demog, nurse, data_
     with pytest.raises(actions.Locked, match="casebook is locked"):
         save_demographics(nurse, demog, reason="transcription error", weight_kg="70")
     with pytest.raises(actions.Locked):
-        actions.add_repeating_form(nurse, participant, "AE")
+        actions.add_repeat(nurse, participant, "AE", {})
     event = participant.events.latest("pgh_id")
     assert event.pgh_context.metadata["reason"] == "database freeze"
     actions.unlock_casebook(data_manager, participant, reason="correction after query")
@@ -153,4 +153,6 @@ def test_the_form_stays_unsaved_when_locked_meanwhile(demog, nurse, data_manager
     assert form.is_valid()
     actions.lock_form(data_manager, demog, reason="database freeze")
     with pytest.raises(actions.Locked):
-        actions.save_crf(nurse, demog, form, expected_version=1, reason="transcription error")
+        actions.save_crf(
+            nurse, demog, form.crf_data(), expected_version=1, reason="transcription error"
+        )

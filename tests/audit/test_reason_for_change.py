@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 from pghistory.core import event_models
@@ -33,7 +35,7 @@ def test_a_correction_without_reason_is_refused_and_nothing_is_saved(demog, nurs
     assert form.is_valid()
     events_before = DemographicsEvent.objects.count()
     with pytest.raises(actions.ReasonRequired):
-        actions.save_crf(nurse, demog, form, expected_version=1, reason="")
+        actions.save_crf(nurse, demog, form.crf_data(), expected_version=1, reason="")
     demog.refresh_from_db()
     assert demog.version == 1
     assert str(Demographics.objects.get(form_status=demog).weight_kg) == "61.5"
@@ -83,7 +85,19 @@ def test_other_needs_an_explanation_beside_the_field(nurse_client, demog):
 
 @pytest.fixture
 def cm(participant, nurse) -> FormStatus:
-    return actions.add_repeating_form(nurse, participant, "CM")
+    return actions.add_repeat(
+        nurse,
+        participant,
+        "CM",
+        {
+            "name": "Ondansetron",
+            "indication": "Nausea",
+            "dose": "8 mg",
+            "route": "oral",
+            "start_date": date(2026, 3, 10),
+            "ongoing": True,
+        },
+    )
 
 
 def test_delete_is_a_status_change_with_a_reason_never_a_physical_delete(cm, nurse):
@@ -91,7 +105,7 @@ def test_delete_is_a_status_change_with_a_reason_never_a_physical_delete(cm, nur
         actions.delete_crf(nurse, cm, reason=" ")
     row = actions.delete_crf(nurse, cm, reason="entered in error")
     assert FormStatus.objects.filter(pk=cm.pk).exists()
-    assert (row.status, row.version) == (FormState.DELETED, 1)
+    assert (row.status, row.version) == (FormState.DELETED, 2)
     event = FormStatusEvent.objects.filter(pgh_obj_id=cm.pk).latest("pgh_id")
     assert (event.pgh_label, event.status) == ("update", FormState.DELETED)
     assert event.pgh_context.metadata["reason"] == "entered in error"
@@ -124,7 +138,7 @@ def test_the_delete_page_needs_a_reason_beside_the_field_then_deletes(nurse_clie
     assert response.status_code == 200
     assert 'id="error_1_id_change-reason"' in response.content.decode()
     cm.refresh_from_db()
-    assert cm.status == FormState.NOT_STARTED
+    assert cm.status == FormState.COMPLETE
     response = nurse_client.post(delete_url(cm), {"change-reason": "duplicate entry"})
     assert response.status_code == 302
     cm.refresh_from_db()
@@ -139,7 +153,7 @@ def test_the_delete_page_is_out_of_reach_of_others(client, cm, monitor, tls_nurs
         assert client.get(delete_url(cm)).status_code == 404
         assert client.post(delete_url(cm), {"change-reason": "duplicate entry"}).status_code == 404
     cm.refresh_from_db()
-    assert cm.status == FormState.NOT_STARTED
+    assert cm.status == FormState.COMPLETE
 
 
 @pytest.fixture
@@ -164,7 +178,7 @@ def test_a_deleted_entry_is_shown_read_only(nurse_client, nurse, cm, cm_spec):
     page = nurse_client.get(crf_url(cm)).content.decode()
     assert 'data-testid="deleted-banner"' in page
     assert "Save and mark complete" not in page
-    response = nurse_client.post(crf_url(cm), {"version": "1", **posted()})
+    response = nurse_client.post(crf_url(cm), {"version": "2", **posted()})
     assert response.status_code == 200
     assert "This entry was deleted" in response.content.decode()
     assert not Demographics.objects.filter(form_status=cm).exists()

@@ -35,17 +35,12 @@ def build_form(
     repeat: int = 1,
     complete: bool = True,
 ):
-    row = participant.forms.get(event=event, form=form, repeat=repeat)
-    spec = crf_registry.get(form)
-    instance = spec.model.objects.filter(form_status=row).first()
-    return spec.form_class(
-        post_data(values),
-        instance=instance,
-        prefix="crf",
-        complete=complete,
-        participant=Participant.objects.get(pk=participant.pk),
-        row=row,
-    )
+    participant = Participant.objects.get(pk=participant.pk)
+    row = participant.forms.filter(event=event, form=form, repeat=repeat).first()
+    if row is None and event == "LOG":  # a new log entry, as its "+ Add" page shows it
+        row = actions.next_repeat(participant, form)
+        assert row.repeat == repeat, (form, repeat)
+    return crf_registry.bind(row, participant, post_data(values), complete=complete)
 
 
 def save(
@@ -62,9 +57,12 @@ def save(
     """Validate and save a CRF; fails the test with the form's errors when it is refused."""
     bound = build_form(participant, event, form, values, repeat=repeat, complete=complete)
     assert bound.is_valid(), bound.errors.as_text()
+    if bound.row.pk is None:
+        row = actions.add_repeat(user, participant, form, bound.crf_data(), complete=complete)
+        return crf_registry.get(form).model.objects.get(form_status=row)
     row = FormStatus.objects.get(pk=bound.row.pk)
     return actions.save_crf(
-        user, row, bound, expected_version=row.version, reason=reason, complete=complete
+        user, row, bound.crf_data(), expected_version=row.version, reason=reason, complete=complete
     )
 
 

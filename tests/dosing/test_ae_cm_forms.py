@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from dosing.models import AdverseEvent
 from tests.dosing.conftest import build_form, save
-from trial import actions
 
 
 def ae(**changes):
@@ -25,10 +24,6 @@ def ae(**changes):
     return values
 
 
-def new_ae(nurse, participant):
-    return actions.add_repeating_form(nurse, participant, "AE")
-
-
 def checked(participant, values, form="AE", repeat=1):
     bound = build_form(participant, "LOG", form, values, repeat=repeat)
     bound.is_valid()
@@ -36,7 +31,6 @@ def checked(participant, values, form="AE", repeat=1):
 
 
 def test_an_adverse_event_is_saved_with_its_soc_and_meddra_code(nurse, participant):
-    new_ae(nurse, participant)
     saved = save(nurse, participant, "LOG", "AE", ae(term="nausea"))
     assert (saved.term, saved.soc, saved.meddra_code) == (
         "Nausea",
@@ -47,31 +41,28 @@ def test_an_adverse_event_is_saved_with_its_soc_and_meddra_code(nurse, participa
 
 
 def test_an_end_date_before_the_onset_is_refused(nurse, participant):
-    new_ae(nurse, participant)
     form = checked(participant, ae(end_date=date(2026, 3, 9)))
     assert form.errors["end_date"] == ["The end date is before the onset date (2026-03-10)."]
 
 
 def test_end_before_onset_on_the_page_keeps_what_was_typed(nurse, nurse_client, participant):
-    new_ae(nurse, participant)
     data = {f"crf-{k}": (v.isoformat() if isinstance(v, date) else v) for k, v in ae().items()}
     data.update({"crf-end_date": "2026-03-01", "version": "0"})
-    response = nurse_client.post(f"/p/{participant.code}/LOG/AE/1/", data)
+    response = nurse_client.post(f"/p/{participant.code}/log/AE/new/", data)
     page = response.content.decode()
     assert response.status_code == 200
     assert 'id="error_1_id_crf-end_date"' in page
     assert 'value="2026-03-01"' in page and 'value="Nausea"' in page
     assert not AdverseEvent.objects.exists()
+    assert not participant.forms.filter(form="AE").exists()  # nothing until the first save
 
 
 def test_a_term_outside_ctcae_is_refused(nurse, participant):
-    new_ae(nurse, participant)
     form = checked(participant, ae(term="Tummy ache"))
     assert "is not a CTCAE v5 term" in str(form.errors["term"])
 
 
 def test_only_the_grades_the_term_defines_are_offered_and_accepted(nurse, participant):
-    new_ae(nurse, participant)
     form = checked(participant, ae(grade="4"))  # Nausea stops at grade 3
     assert "grade" in form.errors
     assert [value for value, _ in form.fields["grade"].choices] == [1, 2, 3]
@@ -79,7 +70,6 @@ def test_only_the_grades_the_term_defines_are_offered_and_accepted(nurse, partic
 
 
 def test_ongoing_and_an_end_date_contradict(nurse, participant):
-    new_ae(nurse, participant)
     form = checked(participant, ae(ongoing=True))
     assert "ongoing" in form.errors
     form = checked(participant, ae(end_date=None))
@@ -87,19 +77,16 @@ def test_ongoing_and_an_end_date_contradict(nurse, participant):
 
 
 def test_a_serious_event_needs_a_criterion_and_the_awareness_date(nurse, participant):
-    new_ae(nurse, participant)
     form = checked(participant, ae(serious="True"))
     assert "serious_death" in form.errors and "awareness_at" in form.errors
 
 
 def test_grade_5_is_fatal(nurse, participant):
-    new_ae(nurse, participant)
     form = checked(participant, ae(term="Sepsis", grade="5", outcome="recovered"))
     assert "outcome" in form.errors and "serious_death" in form.errors
 
 
 def test_the_report_cannot_precede_awareness(nurse, participant):
-    new_ae(nurse, participant)
     aware = datetime(2026, 3, 11, 9, 0)
     form = checked(
         participant,
@@ -114,7 +101,6 @@ def test_the_report_cannot_precede_awareness(nurse, participant):
 
 
 def test_a_serious_event_shows_its_deadline_until_reported(nurse, nurse_client, participant):
-    new_ae(nurse, participant)
     aware = timezone.localtime() - timedelta(hours=2)
     values = ae(
         term="Abdominal pain",
@@ -147,7 +133,6 @@ def test_a_serious_event_shows_its_deadline_until_reported(nurse, nurse_client, 
 
 
 def test_iah_relationships_are_asked_once_the_iah_procedure_happened(nurse, participant):
-    new_ae(nurse, participant)
     assert "relationship_iah_procedure" not in checked(participant, ae()).errors
     participant.event_dates = {**participant.event_dates, "PET-IAH": "2026-03-01"}
     participant.save()
@@ -168,7 +153,6 @@ def cm(**changes):
 
 
 def test_a_medication_stopping_before_it_started_is_refused(nurse, participant):
-    actions.add_repeating_form(nurse, participant, "CM")
     form = checked(participant, cm(stop_date=date(2026, 3, 1)), form="CM")
     assert form.errors["stop_date"] == ["The stop date is before the start date (2026-03-10)."]
     saved = save(nurse, participant, "LOG", "CM", cm(stop_date=None, ongoing=True))

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from dosing import labs, selectors
 from tests.dosing.conftest import cycle, lab, save
-from trial import actions
 
 C1_DATE = date(2025, 11, 3)
 
@@ -95,8 +94,6 @@ def ae_values(term, grade, **changes):
 def test_ae_summary_lists_every_event_with_its_highest_grade(
     nurse, participant, django_assert_num_queries
 ):
-    for _ in range(4):
-        actions.add_repeating_form(nurse, participant, "AE")
     save(nurse, participant, "LOG", "AE", ae_values("Nausea", 2), repeat=1)
     save(
         nurse,
@@ -122,20 +119,20 @@ def test_ae_summary_lists_every_event_with_its_highest_grade(
         ("Nausea", 2, False, True),
         ("Abdominal pain", 3, True, False),
         ("Fatigue", 1, False, True),
-        ("", None, None, False),  # opened, not yet entered
     ]
     assert summary[1]["deadline"] is not None  # serious, not yet reported
     assert summary[0]["row"].repeat == 1
 
 
 def test_the_ae_summary_card_renders_for_the_participant_page(nurse, participant, rf):
-    from django.template import Context, Template
+    from django.template.loader import render_to_string
 
-    actions.add_repeating_form(nurse, participant, "AE")
+    from trial import registry
+
     save(nurse, participant, "LOG", "AE", ae_values("Nausea", 2))
-    html = Template("{% load dosing_tags %}{% ae_summary_card participant %}").render(
-        Context({"participant": participant, "can_enter_data": True})
-    )
+    panel = registry.PANELS["adverse_events"]
+    context = {"participant": participant, "can_enter_data": True}
+    html = render_to_string(panel.template, {**context, **panel.context(participant, nurse)})
     assert 'data-testid="ae-row" data-grade="2"' in html
     assert "Nausea" in html and "G2" in html
     assert f"/p/{participant.code}/LOG/AE/1/" in html

@@ -215,18 +215,8 @@ def bind(
 ):
     """The registered form class bound to `data` (unprefixed names), as the edit page does."""
     row = participant.forms.get(event=event, form=form, repeat=repeat)
-    spec = crf_registry.get(form)
-    assert spec is not None, form
-    instance = spec.model.objects.filter(form_status=row).first()
-    posted = {f"crf-{key}": "" if value is None else str(value) for key, value in data.items()}
-    return spec.form_class(
-        posted,
-        instance=instance,
-        prefix="crf",
-        participant=participant,
-        row=row,
-        complete=complete,
-    )
+    assert crf_registry.get(form) is not None, form
+    return crf_registry.bind(row, participant, crf_registry.post_data(data), complete=complete)
 
 
 def save(
@@ -254,7 +244,7 @@ def save(
     return actions.save_crf(
         user,
         row,
-        bound,
+        bound.crf_data(),
         expected_version=row.version,
         reason="transcription error" if row.version else "",
         complete=complete,

@@ -4,6 +4,7 @@ nothing typed lost."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -214,7 +215,9 @@ def test_lesions_are_edited_renumbered_and_recounted(nurse, screened):
     h.save(nurse, screened, "SCR", "IMAGING", data)
     imaging.refresh_from_db()
     assert imaging.measurable_target_lesions == 2
-    assert [(t.pk, t.number) for t in imaging.target_lesions.all()] == [(t2.pk, 1), (t3.pk, 2)]
+    # Rows are item-group repeats keyed by number (T1, T2, ...): what was T2 is now T1.
+    lesions = [(t.number, t.organ, t.diameter_mm) for t in imaging.target_lesions.all()]
+    assert lesions == [(1, "liver", Decimal("25.0")), (2, "lymph_node", Decimal("18.0"))]
 
 
 def test_a_complete_imaging_form_without_target_lesions_counts_zero(nurse, screened):

@@ -74,7 +74,7 @@ def test_stale_save_is_refused_with_message_and_nothing_overwritten(
     row = participant.forms.get(form="DEMOG")
     form = DemographicsForm(GOOD, prefix="crf")
     assert form.is_valid()
-    actions.save_crf(nurse, row, form, expected_version=0)
+    actions.save_crf(nurse, row, form.crf_data(), expected_version=0)
     # The page was opened at version 0; someone saved version 1 meanwhile.
     mine = {**GOOD, "crf-weight_kg": "70", "change-reason": "transcription error"}
     response = nurse_client.post(url(participant), {"version": "0", **mine})
@@ -88,7 +88,7 @@ def test_correction_needs_a_reason(nurse_client, participant, nurse):
     row = participant.forms.get(form="DEMOG")
     form = DemographicsForm(GOOD, prefix="crf")
     assert form.is_valid()
-    actions.save_crf(nurse, row, form, expected_version=0)
+    actions.save_crf(nurse, row, form.crf_data(), expected_version=0)
     response = nurse_client.post(url(participant), {"version": "1", **GOOD, "crf-weight_kg": "62"})
     assert response.status_code == 200
     assert "reason" in response.context["reason_form"].errors

@@ -37,8 +37,8 @@ def test_participant_page_queries_do_not_grow_with_forms(nurse_client, nurse, pa
     participant.event_dates = {"SCR": "2026-03-02", "C4": "2026-04-01", "IAH": "2026-05-27"}
     participant.save()
     actions.ensure_expected_forms(participant)
-    for _ in range(5):
-        actions.add_repeating_form(nurse, participant, "AE")
+    for number in range(5):
+        actions.add_repeat(nurse, participant, "AE", {"term": "Nausea", "grade": 1 + number % 3})
     participant.forms.update(status=FormState.COMPLETE)
     assert participant.forms.count() > 50
     many = count_queries(nurse_client, url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import random
 import time
 
@@ -10,9 +9,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from trial import actions, selectors
+from trial import actions, registry, selectors
 from trial import demo as trial_demo
-from trial.audit import audit_context
+from trial.audit import audit_origin
 
 DEMO_APPS = ("eligibility", "dosing", "imaging", "followup")
 
@@ -29,7 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         # Every row event of the run names the command that caused it.
-        with audit_context(command="seed_demo"):
+        with audit_origin(command="seed_demo"):
             self._handle(*args, **options)
 
     def _handle(self, *args, participants: int, seed: int, if_empty: bool, **options) -> None:
@@ -42,11 +41,11 @@ class Command(BaseCommand):
             return
         rng = random.Random(seed)
         today = timezone.localdate()
-        modules = [m for m in (self._hook(app) for app in DEMO_APPS) if m is not None]
-        hooks = [m.fill for m in modules if hasattr(m, "fill")]
+        registered = registry.demo_hooks(DEMO_APPS)
+        hooks = [h.fill for h in registered if h.fill is not None]
         # finish(created) runs once every app has filled every participant: a step that needs
         # other apps' data (the eligibility sign-off reads labs and cycles) belongs there.
-        finishers = [m.finish for m in modules if hasattr(m, "finish")]
+        finishers = [h.finish for h in registered if h.finish is not None]
         created = []
         sites = actions.demo_sites()
         for index in range(participants):
@@ -66,12 +65,3 @@ class Command(BaseCommand):
                 f"Logins: nurse, investigator, monitor, datamanager, admin (BDX), nurse2 (TLS)."
             )
         )
-
-    @staticmethod
-    def _hook(app: str):
-        try:
-            return importlib.import_module(f"{app}.demo")
-        except ModuleNotFoundError as missing:
-            if missing.name != f"{app}.demo":
-                raise
-            return None
