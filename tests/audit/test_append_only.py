@@ -9,7 +9,7 @@ from pghistory.models import Context
 
 from eligibility.models import Demographics
 from trial import actions
-from trial.audit import audit_context, guarded_tables
+from trial.audit import audit_context, guarded_tables, tracked_tables
 from trial.models import AuthEvent, AuthEventKind, FormStatus
 
 # Event tables of every kind: a CRF's, the status row's, the accounts' and the roles'.
@@ -123,9 +123,51 @@ def test_the_who_and_why_of_a_past_change_cannot_be_rewritten(history):
         "WHERE id = %s",
         [context.pk],
     )
+    # Not even completed: a key added later would pass for one recorded at the time.
+    assert "UPDATE refused" in refused(
+        'UPDATE pghistory_context SET metadata = metadata || \'{"site": "TLS"}\' WHERE id = %s',
+        [context.pk],
+    )
     assert "DELETE refused" in refused("DELETE FROM pghistory_context WHERE id = %s", [context.pk])
     context.refresh_from_db()
     assert context.metadata["reason"] == "role review"
+    assert "site" not in context.metadata
+
+
+def test_every_audited_table_refuses_writes_that_skip_its_triggers(db):
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname = 'edc_no_trigger_skip'"
+        )
+        guarded = {row[0] for row in c.fetchall()}
+    tracked = set(tracked_tables())
+    assert {"eligibility_demographics", "trial_formstatus", "auth_user"} <= tracked
+    assert tracked <= guarded
+
+
+def test_every_function_that_writes_the_trail_runs_as_its_owner(db):
+    """The application's role has no INSERT on the trail: pghistory's trigger functions and
+    its context upsert run as their owner, with a search_path of their own."""
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT c.relname, p.proname, p.prosecdef, p.proconfig, p.prosrc "
+            "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal"
+        )
+        functions = c.fetchall()
+        c.execute("SELECT prosecdef, proconfig FROM pg_proc WHERE proname = '_pgh_attach_context'")
+        assert c.fetchall() == [(True, ["search_path=public, pg_temp"])]
+    for table, events in tracked_tables().items():
+        writers = [
+            (name, definer, config)
+            for relname, name, definer, config, source in functions
+            if relname == table and any(f'"{event}"' in source for event in events)
+        ]
+        assert len(writers) >= 2, table  # an insert or delete event, at least
+        for name, definer, config in writers:
+            assert definer, name
+            assert config == ["search_path=public, pg_temp"], name
 
 
 def test_a_bulk_queryset_update_is_audited_row_by_row_with_its_context(participant, data_manager):

@@ -3,12 +3,16 @@ even if the triggers were gone (README.md (The database role))."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from pghistory.core import event_models
 
+from eligibility.models import Demographics
 from tests.audit.conftest import save_demographics
 
 
@@ -62,3 +66,224 @@ def test_the_app_role_still_writes_clinical_data_and_its_audit_events(app_role, 
 def test_grants_need_an_existing_role(db):
     with pytest.raises(CommandError, match="create it first"):
         call_command("audit_grants", role="no_such_role_here", verbosity=0)
+
+
+# --- The application's login, on a connection of its own -----------------------------------
+# What someone holding the application's password can do. The fixtures' data is committed
+# (transactional_db), so the role's transactions come after the ones that wrote the trail,
+# as they would in production.
+
+
+@pytest.fixture
+def app_login(transactional_db):
+    """connect() opens an autocommit connection as a fresh login role with the production
+    grants."""
+    role = f"edc_test_login_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as c:
+        c.execute(f'CREATE ROLE "{role}" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS')
+    call_command("audit_grants", role=role, apply=True, verbosity=0)
+    params = connection.get_connection_params()
+    opened: list[psycopg.Connection] = []
+
+    def connect() -> psycopg.Connection:
+        conn = psycopg.connect(
+            dbname=params["dbname"],
+            host=params.get("host"),
+            port=params.get("port"),
+            user=role,
+            autocommit=True,
+        )
+        opened.append(conn)
+        return conn
+
+    yield connect
+    for conn in opened:
+        conn.close()
+    with connection.cursor() as c:
+        c.execute(f'DROP OWNED BY "{role}"')
+        c.execute(f'DROP ROLE "{role}"')
+
+
+def demographics_events():
+    return event_models(tracks_model=Demographics)[0]
+
+
+def refused_as(conn: psycopg.Connection, *statements: tuple[str, list]) -> str:
+    """Run the statements in one transaction of `conn`; return the refusal (the test fails
+    if there is none)."""
+    with pytest.raises(psycopg.Error) as error, conn.transaction():
+        for sql, params in statements:
+            conn.execute(sql, params)
+    return str(error.value)
+
+
+def set_context(context_id: uuid.UUID, metadata: dict) -> tuple[str, list]:
+    """What pghistory.context() sends before each statement."""
+    return (
+        "SELECT set_config('pghistory.context_id', %s, true), "
+        "set_config('pghistory.context_metadata', %s, true)",
+        [str(context_id), json.dumps(metadata)],
+    )
+
+
+def update_weight(row, weight: str) -> tuple[str, list]:
+    return (
+        "UPDATE eligibility_demographics SET weight_kg = %s WHERE form_status_id = %s",
+        [weight, row.pk],
+    )
+
+
+def trigger_names(table: str) -> list[str]:
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal "
+            "AND tgname LIKE 'pgtrigger_%%'",
+            [table],
+        )
+        return [row[0] for row in c.fetchall()]
+
+
+def test_the_app_login_cannot_skip_the_audit_triggers(app_login, demog):
+    # pgtrigger's trigger functions return early for the names listed in pgtrigger.ignore.
+    ignore = "{" + ",".join(trigger_names("eligibility_demographics")) + "}"
+    events = demographics_events().objects.count()
+    conn = app_login()
+    for set_ignore in (
+        ("SELECT set_config('pgtrigger.ignore', %s, true)", [ignore]),
+        ("SELECT set_config('pgtrigger.ignore', %s, false)", [ignore]),
+    ):
+        assert "pgtrigger.ignore" in refused_as(conn, set_ignore, update_weight(demog, "99"))
+    # Even a value that names no trigger of this table: the guard does not parse it.
+    assert "pgtrigger.ignore" in refused_as(
+        conn, ("SET LOCAL pgtrigger.ignore = '{x}'", []), update_weight(demog, "99")
+    )
+    assert str(Demographics.objects.get(form_status=demog).weight_kg) == "61.5"
+    assert demographics_events().objects.count() == events
+
+
+def test_the_app_login_cannot_write_events_or_contexts_itself(app_login, demog):
+    event_model = demographics_events()
+    table = event_model._meta.db_table
+    columns = [f.column for f in event_model._meta.concrete_fields if f.column != "pgh_id"]
+    values = [
+        "now() - interval '30 days'" if column == "pgh_created_at" else f'"{column}"'
+        for column in columns
+    ]
+    quoted = ", ".join(f'"{column}"' for column in columns)
+    backdated_copy = (
+        f'INSERT INTO "{table}" ({quoted}) SELECT {", ".join(values)} FROM "{table}" LIMIT 1'
+    )
+    backdated_context = (
+        "INSERT INTO pghistory_context (id, metadata, created_at, updated_at) "
+        "VALUES (%s, %s, now() - interval '30 days', now() - interval '30 days')"
+    )
+    conn = app_login()
+    assert "permission denied" in refused_as(conn, (backdated_copy, []))
+    assert "permission denied" in refused_as(
+        conn, (backdated_context, [str(uuid.uuid4()), json.dumps({"reason": "invented"})])
+    )
+    # Nor through pghistory's upsert function, called by hand.
+    assert "permission denied" in refused_as(conn, ("SELECT _pgh_attach_context()", []))
+    assert event_model.objects.count() == 1
+
+
+def test_the_app_login_cannot_add_a_reason_to_an_older_context(app_login, demog):
+    event = demographics_events().objects.get()
+    old = event.pgh_context
+    assert "reason" not in old.metadata
+    forged = {**old.metadata, "reason": "transcription error"}
+    conn = app_login()
+    assert "permission denied" in refused_as(
+        conn,
+        (
+            "UPDATE pghistory_context SET metadata = metadata || %s WHERE id = %s",
+            [json.dumps({"reason": "x"}), str(old.pk)],
+        ),
+    )
+    assert "permission denied" in refused_as(
+        conn,
+        (
+            "INSERT INTO pghistory_context (id, metadata, created_at, updated_at) "
+            "VALUES (%s, %s, now(), now()) ON CONFLICT (id) DO UPDATE SET metadata = "
+            "EXCLUDED.metadata",
+            [str(old.pk), json.dumps(forged)],
+        ),
+    )
+    # Through the triggers: a change recorded under the old context's id, with a reason added.
+    assert "UPDATE refused" in refused_as(
+        conn, set_context(old.pk, forged), update_weight(demog, "70")
+    )
+    old.refresh_from_db()
+    assert "reason" not in old.metadata
+
+
+def test_the_app_login_still_records_its_changes_with_their_context(app_login, demog, nurse):
+    event_model = demographics_events()
+    context_id = uuid.uuid4()
+    who = {"user": nurse.pk, "username": "alice"}
+    conn = app_login()
+    with conn.transaction():
+        conn.execute(*set_context(context_id, who))
+        conn.execute(*update_weight(demog, "70"))
+        # Within its transaction, pghistory may add keys to the context it is writing.
+        conn.execute(*set_context(context_id, {**who, "reason": "transcription error"}))
+        conn.execute(*update_weight(demog, "71"))
+    # A later transaction may attach events to the same context, unchanged
+    # (a request's context spans the request's transactions).
+    with conn.transaction():
+        conn.execute(*set_context(context_id, {**who, "reason": "transcription error"}))
+        conn.execute(*update_weight(demog, "72"))
+    events = list(
+        event_model.objects.filter(pgh_context_id=context_id)
+        .order_by("pgh_id")
+        .select_related("pgh_context")
+    )
+    assert [str(e.weight_kg) for e in events] == ["70.0", "71.0", "72.0"]
+    assert events[-1].pgh_context.metadata == {**who, "reason": "transcription error"}
+
+
+def test_the_app_login_cannot_divert_events_into_tables_of_its_own(app_login, demog):
+    # Temporary tables come first in the default search_path: the triggers must not write
+    # the trail into a same-named table the session created.
+    event_model = demographics_events()
+    table = event_model._meta.db_table
+    conn = app_login()
+    with conn.transaction():
+        conn.execute(
+            f'CREATE TEMP TABLE "{table}" (LIKE public."{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+        )
+        conn.execute(
+            "CREATE TEMP TABLE pghistory_context (LIKE public.pghistory_context INCLUDING ALL) "
+            "ON COMMIT DROP"
+        )
+        conn.execute(*set_context(uuid.uuid4(), {"reason": "diverted"}))
+        conn.execute(*update_weight(demog, "70"))
+        diverted = conn.execute(f'SELECT count(*) FROM pg_temp."{table}"').fetchone()[0]
+        diverted += conn.execute("SELECT count(*) FROM pg_temp.pghistory_context").fetchone()[0]
+    assert diverted == 0
+    latest = event_model.objects.select_related("pgh_context").latest("pgh_id")
+    assert str(latest.weight_kg) == "70.0"
+    assert latest.pgh_context.metadata == {"reason": "diverted"}
+
+
+def test_the_app_login_cannot_update_or_delete_events_or_contexts(app_login, demog):
+    table = demographics_events()._meta.db_table
+    conn = app_login()
+    for sql in (
+        f"UPDATE \"{table}\" SET pgh_label = 'x'",
+        f'DELETE FROM "{table}"',
+        "UPDATE pghistory_context SET updated_at = now()",
+        "DELETE FROM pghistory_context",
+    ):
+        assert "permission denied" in refused_as(conn, (sql, []))
+    assert demographics_events().objects.count() == 1
+
+
+def test_the_owner_may_still_skip_triggers(demog):
+    # Migrations (as the owner) may need pgtrigger.ignore; the tests run as a superuser.
+    ignore = "{" + ",".join(trigger_names("eligibility_demographics")) + "}"
+    events = demographics_events().objects.count()
+    with transaction.atomic(), connection.cursor() as c:
+        c.execute("SELECT set_config('pgtrigger.ignore', %s, true)", [ignore])
+        c.execute(*update_weight(demog, "99"))
+    assert demographics_events().objects.count() == events

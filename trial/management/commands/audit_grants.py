@@ -4,7 +4,8 @@
     python manage.py audit_grants --role edc_app --apply    # run it (as the owner role)
 
 Run after every migrate, as the owner: new tables get the application's privileges, and every
-audit table (including ones added by the migration) stays read-and-append only.
+audit table (including ones added by the migration) stays read-only to it: only the triggers,
+running as the owner, append to the trail (trial/audit.py, install_guards).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from trial.audit import grant_statements
 
 
 class Command(BaseCommand):
-    help = "Print or apply the grants of the application's database role (append-only audit)."
+    help = "Print or apply the grants of the application's database role (read-only audit trail)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--role", default="edc_app")
