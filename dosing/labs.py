@@ -8,6 +8,7 @@ Ranges are in the canonical unit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -285,11 +286,22 @@ def factor(item: LabItem, unit: str | None) -> float:
     return item.convert(1.0, unit)
 
 
+# Beyond this, a number is shown compactly (1e+308): an absurd value typed must not print
+# hundreds of digits into a message and break the page.
+COMPACT_FROM = 1e7
+
+
 def number(value: Any) -> str:
-    """A number as a person would write it: no trailing zeros, no exponent for lab ranges."""
+    """A number as a person would write it: no trailing zeros, no exponent for lab ranges,
+    a short exponent form for absurdly large values."""
     if value is None:
         return ""
-    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    figure = float(value)
+    if not math.isfinite(figure):
+        return "∞"
+    if abs(figure) >= COMPACT_FROM:
+        return f"{figure:.3g}"
+    text = f"{figure:.6f}".rstrip("0").rstrip(".")
     return text or "0"
 
 
