@@ -28,9 +28,8 @@ from eligibility import rules
 from eligibility.models import Decision
 from trial import actions, roles
 from trial import crf as crf_registry
-from trial.audit import audit_context
 from trial.demo import Journey
-from trial.models import FormState, FormStatus, Participant
+from trial.models import FormStatus, Participant
 
 SIGNED_PER_DECISION = 2
 DEMO_INVESTIGATOR = "investigator"
@@ -140,11 +139,7 @@ def _sign(participant: Participant, decision: str, on: date) -> bool:
 
 
 def _mark_decided(row: FormStatus) -> None:
-    now = timezone.now()
-    with audit_context(command="seed_demo"):
-        FormStatus.objects.filter(pk=row.pk, status=FormState.NOT_STARTED).update(
-            status=FormState.COMPLETE, version=1, updated_at=now, first_saved_at=now
-        )
+    actions.mark_complete_for_demo(None, FormStatus.objects.filter(pk=row.pk))
 
 
 # --- Invented values --------------------------------------------------------------------------

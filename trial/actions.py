@@ -60,6 +60,8 @@ def _require(user: Any, allowed: set[str], what: str) -> None:
 
 def register_participant(user: Any, site: Site, screening_date: date) -> Participant:
     _require(user, roles.ENTER_DATA, _("register participants"))
+    if not selectors.visible_sites(user).filter(pk=site.pk).exists():
+        raise ActionRefused(_("This site is not one of yours."))
     for _attempt in range(3):
         try:
             with transaction.atomic(), audit_context(user, command="register_participant"):
@@ -341,6 +343,7 @@ def delete_crf(
     with transaction.atomic():
         row = FormStatus.objects.select_for_update().select_related("participant").get(pk=row.pk)
         participant = row.participant
+        require_reach(user, participant)
         _check_writable(row, participant)
         if expected_version is not None and row.version != expected_version:
             raise StaleVersion(
@@ -652,8 +655,18 @@ def import_demo_participant(user: Any, site: Site, journey: Any) -> Participant:
         # Forms whose app has no data model yet stand as the journey says; forms with a model
         # are filled (and so marked complete) by that app's demo hook through save_crf.
         unregistered = [code for code in schedule.FORMS if crf_registry.get(code) is None]
-        now = timezone.now()
-        participant.forms.filter(event__in=journey.done_events, form__in=unregistered).update(
+        mark_complete_for_demo(
+            user, participant.forms.filter(event__in=journey.done_events, form__in=unregistered)
+        )
+    return participant
+
+
+def mark_complete_for_demo(user: Any, rows: Any) -> int:
+    """Demo data only: form slots recorded as done without data (forms whose app holds no
+    data model yet, decisions not signed for real); never used for entered data."""
+    now = timezone.now()
+    with audit_context(user, command="mark_complete_for_demo"):
+        return rows.filter(status=FormState.NOT_STARTED).update(
             status=FormState.COMPLETE,
             version=1,
             updated_at=now,
@@ -661,4 +674,3 @@ def import_demo_participant(user: Any, site: Site, journey: Any) -> Participant:
             first_saved_at=now,
             first_saved_by=user,
         )
-    return participant

@@ -16,7 +16,6 @@ from eligibility import derived
 from eligibility.calculations import child_pugh
 from eligibility.models import IahContraindications, InclusionImaging, TargetLesion
 from tests.eligibility import helpers as h
-from tests.eligibility.conftest import screened  # noqa: F401 - a fixture
 from trial import actions
 from trial import crf as crf_registry
 from trial.models import FormState
