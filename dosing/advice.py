@@ -86,8 +86,9 @@ def latest_panel(panels: list[LabPanel], event: str) -> LabPanel | None:
 def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, float]:
     """Cockcroft-Gault clearance of each panel (by pk), from Demographics (one query)."""
     # Imported here: eligibility imports this app's selectors, keep module imports one-way.
-    from eligibility.calculations import age_in_years, cockcroft_gault
+    from eligibility.calculations import age_in_years, cockcroft_gault, shown
     from eligibility.models import Demographics
+    from eligibility.rules import CLEARANCE_PLACES
 
     demographics = Demographics.objects.filter(form_status__participant=participant).first()
     if demographics is None or None in (
@@ -100,7 +101,7 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
     for panel in panels:
         if panel.creatinine_umol_l:
             try:
-                clearances[panel.pk] = cockcroft_gault(
+                clearance = cockcroft_gault(
                     age_in_years(demographics.birth_date, panel.sample_date),
                     float(demographics.weight_kg),
                     float(panel.creatinine_umol_l),
@@ -108,6 +109,9 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
                 )
             except ValueError:  # an age past 140 or similar nonsense: no clearance, no advice
                 continue
+            # Rounded as shown (the eligibility rules' places), so "below 40" is decided on the
+            # number the page shows.
+            clearances[panel.pk] = float(shown(clearance, CLEARANCE_PLACES))
     return clearances
 
 

@@ -6,6 +6,7 @@ Pure functions, standard library only, so they can be tested and reused outside 
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 CREATININE_UMOL_PER_MG_DL = 88.4
 CG_AGE_CONSTANT = 140
@@ -94,3 +95,14 @@ def uln_multiple(value: float, uln: float) -> float:
     if value < 0:
         raise ValueError(f"value must not be negative, got {value!r}")
     return value / uln
+
+
+def shown(value: float | Decimal | int, places: int) -> Decimal:
+    """A value rounded half-up to `places` decimals: the number displayed, and the number every
+    threshold is decided on, so a clearance shown as 50.0 never fails "at least 50".
+
+    A float goes through its shortest repr (49.99999999999999 -> 50.0 at one place), the
+    same rounding as dosing.labs.quantize.
+    """
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
