@@ -20,7 +20,7 @@ from dosing import calculations as calc
 from dosing import labs
 from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
 from trial import registry, schedule
-from trial.calculations import age_in_years, cockcroft_gault
+from trial.calculations import CLEARANCE_PLACES, age_in_years, cockcroft_gault, shown
 from trial.models import FormState, Participant
 
 CYCLE_NUMBERS = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
@@ -94,7 +94,7 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
     for panel in panels:
         if panel.creatinine_umol_l:
             try:
-                clearances[panel.pk] = cockcroft_gault(
+                clearance = cockcroft_gault(
                     age_in_years(person["birth_date"], panel.sample_date),
                     float(person["weight_kg"]),
                     float(panel.creatinine_umol_l),
@@ -102,6 +102,9 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
                 )
             except ValueError:  # an age past 140 or similar nonsense: no clearance, no advice
                 continue
+            # Rounded as shown (the eligibility rules' places), so "below 40" is decided on the
+            # number the page shows.
+            clearances[panel.pk] = float(shown(clearance, CLEARANCE_PLACES))
     return clearances
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,34 @@ from trial import crf as crf_registry
 from trial import roles, selectors
 
 SEARCH_LIMIT = 15
+# The longest CTCAE v5 term is under 100 characters; a longer query is not a search.
+MAX_QUERY_LENGTH = 200
+GRADES = range(1, 6)
+
+
+class BadParameter(ValueError):
+    """A query parameter no page of ours sends: answered with 400, never a server error."""
+
+
+def _query(request) -> str:
+    query = request.GET.get("crf-term") or request.GET.get("q") or ""
+    if len(query) > MAX_QUERY_LENGTH:
+        raise BadParameter(_("The term is too long."))
+    return query
+
+
+def _grade(request) -> int | None:
+    raw = request.GET.get("crf-grade", "").strip()
+    if not raw:
+        return None
+    # str.isdigit() accepts "²" and int() refuses 5000 digits: only plain ASCII grades 1-5.
+    if not (raw.isascii() and raw.isdigit() and len(raw) == 1 and int(raw) in GRADES):
+        raise BadParameter(_("The grade must be a whole number from 1 to 5."))
+    return int(raw)
+
+
+def _bad_request(refusal: BadParameter) -> HttpResponse:
+    return HttpResponseBadRequest(str(refusal), content_type="text/plain; charset=utf-8")
 
 
 @require_POST
@@ -43,11 +71,14 @@ def lab_grades(request, code: str, event: str) -> HttpResponse:
 @require_GET
 def ctcae_search(request) -> HttpResponse:
     """CTCAE v5 terms matching what is typed in the term field (htmx)."""
-    query = request.GET.get("crf-term") or request.GET.get("q") or ""
+    try:
+        query, initial = _query(request), _term_initial(request)
+    except BadParameter as refusal:
+        return _bad_request(refusal)
     terms = ctcae.search(query, limit=SEARCH_LIMIT)
     # Typed in full: show that term's SOC and grades at once, without a click on the list.
     exact = find_term(query.strip())
-    form = AeForm(prefix="crf", initial=_term_initial(request)) if exact else None
+    form = AeForm(prefix="crf", initial=initial) if exact else None
     return render(
         request,
         "dosing/_ctcae_results.html",
@@ -56,17 +87,22 @@ def ctcae_search(request) -> HttpResponse:
 
 
 def _term_initial(request) -> dict:
-    initial = {"term": (request.GET.get("crf-term") or request.GET.get("q") or "").strip()}
-    grade = request.GET.get("crf-grade", "")
-    if grade.isdigit():
-        initial["grade"] = int(grade)
+    """The term and grade of the query; BadParameter when either is not one we send."""
+    initial: dict = {"term": _query(request).strip()}
+    grade = _grade(request)
+    if grade is not None:
+        initial["grade"] = grade
     return initial
 
 
 @require_GET
 def ctcae_term(request) -> HttpResponse:
     """The term block of the AE form for the chosen term: its SOC and its grades (htmx)."""
-    form = AeForm(prefix="crf", initial=_term_initial(request))
+    try:
+        initial = _term_initial(request)
+    except BadParameter as refusal:
+        return _bad_request(refusal)
+    form = AeForm(prefix="crf", initial=initial)
     return render(request, "dosing/_ae_term_block.html", {"form": form, "editable": True})
 
 

@@ -7,6 +7,7 @@ password, role) rolls everything back.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eligibility import facts, rules, selectors
+from eligibility import facts, presentation, rules, selectors
 from eligibility.models import Decision, EligibilitySignoff
 from trial import actions as trial_actions
 from trial import roles, schedule
@@ -42,8 +43,28 @@ def meaning_for(decision: str, evaluation: rules.Evaluation) -> str:
     return _("I confirm this participant is a screen failure: %(criteria)s") % {"criteria": codes}
 
 
-def refusal(decision: str, evaluation: rules.Evaluation) -> str | None:
-    """Why this decision cannot be signed on this evaluation, or None when it can."""
+def feeding_slots(result: rules.CriterionResult) -> set[tuple[str, str]]:
+    """The forms (event, form) whose values decided a criterion: those of its sources."""
+    return {presentation.slot_of(key) for key in result.sources}
+
+
+def _forms_text(slots: Iterable[tuple[str, str]]) -> str:
+    return ", ".join(presentation.form_label(event, form) for event, form in slots)
+
+
+def refusal(
+    decision: str,
+    evaluation: rules.Evaluation,
+    incomplete: Mapping[tuple[str, str], str],
+) -> str | None:
+    """Why this decision cannot be signed on this evaluation, or None when it can.
+
+    `incomplete`: the forms feeding the rules that are not complete (facts.incomplete_forms).
+    Eligible needs every one of them complete. A screen failure needs the forms whose values
+    decided the failed criteria complete: a failure read from a draft may be a typing slip the
+    nurse has not checked yet, and the signed list of failed criteria must not change once she
+    completes the form. Forms that fed no failed criterion do not hold a screen failure up.
+    """
     unassessed = ", ".join(c.code for c in evaluation.unassessed)
     failed = ", ".join(c.code for c in evaluation.failed)
     if decision == Decision.ELIGIBLE:
@@ -56,6 +77,11 @@ def refusal(decision: str, evaluation: rules.Evaluation) -> str | None:
                 "Eligible can be signed only when every criterion is assessed; "
                 "%(codes)s cannot be assessed yet."
             ) % {"codes": unassessed}
+        if incomplete:
+            return _(
+                "Eligible can be signed only when every form is complete; "
+                "still in draft or not started: %(forms)s."
+            ) % {"forms": _forms_text(incomplete)}
         return None
     if decision == Decision.SCREEN_FAILURE:
         if not failed:
@@ -63,6 +89,13 @@ def refusal(decision: str, evaluation: rules.Evaluation) -> str | None:
                 "A screen failure needs a failed criterion, and none has failed "
                 "(cannot be assessed yet: %(codes)s)."
             ) % {"codes": unassessed or "—"}
+        feeding = set().union(*(feeding_slots(c) for c in evaluation.failed))
+        drafts = [slot for slot in incomplete if slot in feeding]
+        if drafts:
+            return _(
+                "A screen failure on %(codes)s can be signed only when the forms it is read "
+                "from are complete; still in draft or not started: %(forms)s."
+            ) % {"codes": failed, "forms": _forms_text(drafts)}
         return None
     return _("Unknown decision.")
 
@@ -113,7 +146,7 @@ def _sign(
         previous = EligibilitySignoff.objects.filter(form_status=row).first()
         on = on or selectors.evaluation_date(participant, previous)
         evaluation = selectors.evaluate(participant, on)
-        reason = refusal(decision, evaluation)
+        reason = refusal(decision, evaluation, facts.incomplete_forms(participant))
         if reason:
             raise trial_actions.ActionRefused(reason)
         _check_journey(participant, decision)

@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eligibility import facts, rules
-from eligibility.calculations import age_in_years, child_pugh_of, cockcroft_gault, uln_multiple
+from eligibility.calculations import (
+    age_in_years,
+    child_pugh_of,
+    cockcroft_gault,
+    shown,
+    uln_multiple,
+)
 from trial import crf as crf_registry
 
 IAHCI_CHILD_PUGH = ("bilirubin_umol_l", "albumin_g_l", "inr", "ascites", "encephalopathy")
@@ -122,11 +128,13 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
         value = cockcroft_gault(age, float(weight), float(creatinine), str(sex))
     except (ValueError, TypeError):
         return Derived("clearance", label, "", _("Not computable from the values entered."))
-    ok = value >= rules.MIN_CLEARANCE_ML_MIN
+    # Shown and decided on the same rounded value as the rules (rules.CLEARANCE_PLACES).
+    value = shown(value, rules.CLEARANCE_PLACES)
+    ok = value >= shown(rules.MIN_CLEARANCE_ML_MIN, rules.CLEARANCE_PLACES)
     return Derived(
         "clearance",
         label,
-        _("%(value).1f mL/min") % {"value": value},
+        _("%(value)s mL/min") % {"value": value},
         _("at least %(min)s mL/min required") % {"min": rules.MIN_CLEARANCE_ML_MIN},
         ok,
     )
@@ -141,11 +149,12 @@ def transaminase(name: str, value: object, uln: object) -> Derived:
         multiple = uln_multiple(float(value), float(uln))
     except ValueError:
         return Derived(key, label, "", _("Not computable from the values entered."))
-    ok = multiple <= rules.MAX_TRANSAMINASE_X_ULN
+    multiple = shown(multiple, rules.ULN_MULTIPLE_PLACES)
+    ok = multiple <= shown(rules.MAX_TRANSAMINASE_X_ULN, rules.ULN_MULTIPLE_PLACES)
     return Derived(
         key,
         label,
-        _("%(value).2f × ULN") % {"value": multiple},
+        _("%(value)s × ULN") % {"value": multiple},
         _("at most %(max)s × ULN") % {"max": rules.MAX_TRANSAMINASE_X_ULN},
         ok,
     )

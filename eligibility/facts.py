@@ -135,6 +135,36 @@ def facts_for(participant: Participant, signoff_date: date) -> rules.Facts:
     return rules.Facts(items=items, cycles=cycles(participant), signoff_date=signoff_date)
 
 
+# Every form whose data feeds the rules: the screening forms and vital signs, the eligibility lab
+# panel and the IV cycles. "Eligible" is signed on these forms complete, never on drafts.
+SIGNOFF_SLOTS: tuple[tuple[str, str], ...] = (
+    *((event, form) for form, (event, _model) in FORM_MODELS.items()),
+    (ELIGIBILITY_EVENT, "LAB"),
+    *((f"C{n}", "CYCLE") for n in rules.IV_CYCLES),
+)
+
+
+def incomplete_forms(participant: Participant) -> dict[tuple[str, str], str]:
+    """{(event, form): status} of the forms feeding the rules that are not complete (one query).
+
+    A form not created yet counts as not started; a deleted or missed one is not complete either.
+    """
+    slots = Q()
+    for event, form in SIGNOFF_SLOTS:
+        slots |= Q(event=event, form=form)
+    states = {
+        (event, form): status
+        for event, form, status in FormStatus.objects.filter(
+            slots, participant=participant, repeat=1
+        ).values_list("event", "form", "status")
+    }
+    return {
+        slot: states.get(slot, FormState.NOT_STARTED)
+        for slot in SIGNOFF_SLOTS
+        if states.get(slot) != FormState.COMPLETE
+    }
+
+
 def local_day(value: datetime, participant: Participant) -> date:
     """The calendar day of a moment at the participant's site."""
     return timezone.localtime(value, _site_zone(participant)).date()

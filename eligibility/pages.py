@@ -37,6 +37,7 @@ def signoff_page(
     facts_ = facts.facts_for(participant, on)
     evaluation = rules.evaluate(facts_)
     signature = selectors.current_signature(participant)
+    incomplete = facts.incomplete_forms(participant)
     return {
         "participant": participant,
         "row": row,
@@ -50,8 +51,9 @@ def signoff_page(
         "signed": signature is not None and signature.is_valid,
         "sign_form": sign_form or SignoffDecisionForm(),
         "signer_role": roles.INVESTIGATOR,
-        "eligible_refusal": refusal(Decision.ELIGIBLE, evaluation),
-        "failure_refusal": refusal(Decision.SCREEN_FAILURE, evaluation),
+        "eligible_refusal": refusal(Decision.ELIGIBLE, evaluation, incomplete),
+        "failure_refusal": refusal(Decision.SCREEN_FAILURE, evaluation, incomplete),
+        "incomplete_forms": presentation.form_links(participant, incomplete),
         "failed_codes": ", ".join(c.code for c in evaluation.failed),
     }
 

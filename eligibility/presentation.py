@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from eligibility import rules
 from eligibility.facts import ELIGIBILITY_EVENT, FORM_MODELS
 from trial import crf as crf_registry
-from trial.models import Participant
+from trial.models import FormState, Participant
 
 # The protocol's criteria in the user's language (rules.py is pure and speaks English).
 CRITERION_TEXT: dict[str, Promise] = {
@@ -92,6 +92,41 @@ def slot_of(key: str) -> tuple[str, str]:
     if prefix in {f"C{n}" for n in rules.IV_CYCLES}:
         return prefix, _CYCLE_FORM
     raise KeyError(key)
+
+
+def form_label(event: str, form: str) -> str:
+    """The name of a form feeding the rules, as the sign-off page lists it."""
+    if form == _CYCLE_FORM:
+        return str(_("IV LUTATHERA cycle %(n)s") % {"n": event[1:]})
+    return str(FORM_TEXT.get(form, form))
+
+
+@dataclass(frozen=True)
+class FormLink:
+    event: str
+    form: str
+    label: str
+    status: str
+    status_text: str
+    url: str | None
+
+
+def form_links(participant: Participant, incomplete: dict[tuple[str, str], str]) -> list[FormLink]:
+    """The forms still in draft or not started, with a link to each (sign-off page)."""
+    states = dict(FormState.choices)
+    return [
+        FormLink(
+            event,
+            form,
+            form_label(event, form),
+            status,
+            str(states.get(status, status)),
+            reverse("crf_edit", args=[participant.code, event, form, 1])
+            if crf_registry.get(form) is not None
+            else None,
+        )
+        for (event, form), status in incomplete.items()
+    ]
 
 
 def _field_label(form: str, field: str) -> str:

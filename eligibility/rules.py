@@ -24,6 +24,7 @@ from eligibility.calculations import (
     age_in_years,
     child_pugh,
     cockcroft_gault,
+    shown,
     uln_multiple,
 )
 
@@ -88,6 +89,22 @@ MAX_NORMAL_INR = 1.2
 TREATED_HYPERTENSION_SYSTOLIC_MMHG = 160
 TREATED_HYPERTENSION_DIASTOLIC_MMHG = 95
 EXCLUDING_DOSE_MODIFICATIONS = frozenset({"reduced", "cancelled"})
+
+# --- Decimal places shown, and decided on ---------------------------------------------------------
+# Every threshold is decided on the value as shown, rounded half-up (calculations.shown), so the
+# page never says "Clearance 50.0 mL/min < 50". Computed values are shown with these places;
+# entered values with the places their model field keeps, which leaves them as typed and only
+# removes the noise of unit conversions and binary floats.
+from trial.calculations import CLEARANCE_PLACES  # noqa: E402 - one place for both apps
+
+ULN_MULTIPLE_PLACES = 2
+HAEMOGLOBIN_PLACES = 2
+COUNT_PLACES = 2  # neutrophils, platelets (/mm3, converted from G/L)
+LVEF_PLACES = 0
+ALBUMIN_PLACES = 1
+PROTHROMBIN_PLACES = 1
+INR_PLACES = 2
+BP_PLACES = 0
 
 # --- Item groups ---------------------------------------------------------------------------------
 CONSENT_KEY = "CONSENT.consent_datetime"
@@ -335,6 +352,24 @@ def _num(value: float) -> str:
     return f"{value:.10g}"
 
 
+_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    ">=": lambda a, b: a >= b,
+    ">": lambda a, b: a > b,
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+}
+
+
+def _cmp(value: float, op: str, threshold: float, places: int) -> bool:
+    """`value op threshold`, both as shown with `places` decimals (see CLEARANCE_PLACES)."""
+    return _COMPARE[op](shown(value, places), shown(threshold, places))
+
+
+def _shown_num(value: float, places: int) -> str:
+    """A value as shown (rounded to `places`), without trailing zeros."""
+    return format(shown(value, places).normalize(), "f")
+
+
 def _yes_no(value: bool) -> str:
     return "yes" if value else "no"
 
@@ -448,8 +483,9 @@ def _clearance(r: _Reader) -> tuple[_Cond, str | None]:
         # Weight, creatinine and sex are validated on reading: only the birth date can be wrong.
         r.warn(f"Clearance not computable from DEMOG.birth_date: {exc}")
         return _unknown("DEMOG.birth_date"), None
-    ok = clearance >= MIN_CLEARANCE_ML_MIN
-    note = f"Clearance {clearance:.1f} mL/min {'>=' if ok else '<'} {MIN_CLEARANCE_ML_MIN}"
+    value = shown(clearance, CLEARANCE_PLACES)
+    ok = value >= shown(MIN_CLEARANCE_ML_MIN, CLEARANCE_PLACES)
+    note = f"Clearance {value} mL/min {'>=' if ok else '<'} {MIN_CLEARANCE_ML_MIN}"
     return _known(ok), note
 
 
@@ -458,17 +494,20 @@ def _transaminase(r: _Reader, name: str, key: str, uln_key: str) -> tuple[_Cond,
     uln = r.number(uln_key, positive=True)
     if value is None or uln is None:
         return _unknown(*(k for k, v in ((key, value), (uln_key, uln)) if v is None)), None
-    multiple = uln_multiple(value, uln)
-    ok = multiple <= MAX_TRANSAMINASE_X_ULN
-    return _known(ok), f"{name} {multiple:.2f} x ULN {'<=' if ok else '>'} {MAX_TRANSAMINASE_X_ULN}"
+    multiple = shown(uln_multiple(value, uln), ULN_MULTIPLE_PLACES)
+    ok = multiple <= shown(MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
+    return _known(ok), f"{name} {multiple} x ULN {'<=' if ok else '>'} {MAX_TRANSAMINASE_X_ULN}"
 
 
-def _at_least(r: _Reader, key: str, label: str, unit: str, minimum: float) -> tuple[_Cond, str]:
+def _at_least(
+    r: _Reader, key: str, label: str, unit: str, minimum: float, places: int
+) -> tuple[_Cond, str]:
     value = r.number(key)
     if value is None:
         return _unknown(key), ""
-    ok = value >= minimum
-    return _known(ok), f"{label} {_num(value)} {unit} {'>=' if ok else '<'} {_num(minimum)}"
+    ok = _cmp(value, ">=", minimum, places)
+    sign = ">=" if ok else "<"
+    return _known(ok), f"{label} {_shown_num(value, places)} {unit} {sign} {_num(minimum)}"
 
 
 # --- Inclusion criteria --------------------------------------------------------------------------
@@ -568,11 +607,15 @@ def _i6_kidney_liver(r: _Reader) -> _Outcome:
 
 
 def _i7_blood_counts(r: _Reader) -> _Outcome:
-    hb, hb_note = _at_least(r, "LAB.haemoglobin_g_dl", "Haemoglobin", "g/dL", MIN_HAEMOGLOBIN_G_DL)
-    neut, neut_note = _at_least(
-        r, "LAB.neutrophils_mm3", "neutrophils", "/mm3", MIN_NEUTROPHILS_MM3
+    hb, hb_note = _at_least(
+        r, "LAB.haemoglobin_g_dl", "Haemoglobin", "g/dL", MIN_HAEMOGLOBIN_G_DL, HAEMOGLOBIN_PLACES
     )
-    plt, plt_note = _at_least(r, "LAB.platelets_mm3", "platelets", "/mm3", MIN_PLATELETS_MM3)
+    neut, neut_note = _at_least(
+        r, "LAB.neutrophils_mm3", "neutrophils", "/mm3", MIN_NEUTROPHILS_MM3, COUNT_PLACES
+    )
+    plt, plt_note = _at_least(
+        r, "LAB.platelets_mm3", "platelets", "/mm3", MIN_PLATELETS_MM3, COUNT_PLACES
+    )
     return _on_valid_lab(r, _all(hb, neut, plt), hb_note, neut_note, plt_note)
 
 
@@ -621,18 +664,21 @@ def _i10_consent_first(r: _Reader) -> _Outcome:
     consent = _consent_date(r)
     procedures = {key: r.day(key) for key in SCREENING_PROCEDURE_KEYS}
     dated = {key: day for key, day in procedures.items() if day is not None}
-    if consent is None or not dated:
-        missing = ([CONSENT_KEY] if consent is None else []) + (
-            [] if dated else list(SCREENING_PROCEDURE_KEYS)
-        )
+    if consent is None:
+        missing = [CONSENT_KEY, *(key for key, day in procedures.items() if day is None)]
         return _outcome(_unknown(*missing))
     # Procedures carry a date only: one on the consent day is taken as done after consent.
+    # One procedure before consent decides "not met"; "met" needs every procedure date, since
+    # any one still missing may turn out to precede consent.
+    cond = _all(*(_test(key, day, lambda d: d >= consent) for key, day in procedures.items()))
     early = [f"{key} {day}" for key, day in dated.items() if day < consent]
     if early:
-        return _outcome(_known(False), f"Before consent {consent}: {', '.join(early)}")
+        return _outcome(cond, f"Before consent {consent}: {', '.join(early)}")
+    if cond.value is None:
+        return _outcome(cond, f"Consent {consent}; no dated procedure before it so far")
     first_key = min(dated, key=lambda k: dated[k])
     return _outcome(
-        _known(True),
+        cond,
         f"Consent {consent} on or before the first procedure ({first_key} {dated[first_key]})",
     )
 
@@ -667,11 +713,12 @@ def _e3_carcinoid_heart(r: _Reader) -> _Outcome:
     lvef = r.number("CARDIO.lvef_percent")
     cond = _all(
         _test("CARDIO.carcinoid_heart_disease", disease, _is_true),
-        _test("CARDIO.lvef_percent", lvef, lambda v: v < MIN_LVEF_PERCENT),
+        _test("CARDIO.lvef_percent", lvef, lambda v: _cmp(v, "<", MIN_LVEF_PERCENT, LVEF_PLACES)),
     )
     lvef_note = None
     if lvef is not None:
-        lvef_note = f"LVEF {_num(lvef)} % {'<' if lvef < MIN_LVEF_PERCENT else '>='} "
+        low = _cmp(lvef, "<", MIN_LVEF_PERCENT, LVEF_PLACES)
+        lvef_note = f"LVEF {_shown_num(lvef, LVEF_PLACES)} % {'<' if low else '>='} "
         lvef_note += str(MIN_LVEF_PERCENT)
     return _outcome(
         cond,
@@ -725,27 +772,35 @@ def _e5_iah_contraindication(r: _Reader) -> _Outcome:
 def _e6_low_albumin(r: _Reader) -> _Outcome:
     # The protocol does not say which lab; the eligibility panel (with its date window) is used.
     albumin = r.number("LAB.albumin_g_l")
-    low = _test("LAB.albumin_g_l", albumin, lambda v: v < MIN_ALBUMIN_G_L)
+    low = _test("LAB.albumin_g_l", albumin, lambda v: _cmp(v, "<", MIN_ALBUMIN_G_L, ALBUMIN_PLACES))
     if albumin is None or not low.value:
-        note = None if albumin is None else f"Albumin {_num(albumin)} g/L >= {MIN_ALBUMIN_G_L}"
+        shown_albumin = None if albumin is None else _shown_num(albumin, ALBUMIN_PLACES)
+        note = None if albumin is None else f"Albumin {shown_albumin} g/L >= {MIN_ALBUMIN_G_L}"
         return _on_valid_lab(r, low, note)
     prothrombin = r.number("LAB.prothrombin_percent")
     inr = r.number("LAB.inr", positive=True)
     normal = _any(
         _test(
-            "LAB.prothrombin_percent", prothrombin, lambda v: v >= MIN_NORMAL_PROTHROMBIN_PERCENT
+            "LAB.prothrombin_percent",
+            prothrombin,
+            lambda v: _cmp(v, ">=", MIN_NORMAL_PROTHROMBIN_PERCENT, PROTHROMBIN_PLACES),
         ),
-        _test("LAB.inr", inr, lambda v: v <= MAX_NORMAL_INR),
+        _test("LAB.inr", inr, lambda v: _cmp(v, "<=", MAX_NORMAL_INR, INR_PLACES)),
     )
     coag = [
-        None if prothrombin is None else f"prothrombin {_num(prothrombin)} %",
-        None if inr is None else f"INR {_num(inr)}",
+        None
+        if prothrombin is None
+        else f"prothrombin {_shown_num(prothrombin, PROTHROMBIN_PLACES)} %",
+        None if inr is None else f"INR {_shown_num(inr, INR_PLACES)}",
     ]
     coag_note = ", ".join(c for c in coag if c)
     if normal.value is not None:
         coag_note += " (normal)" if normal.value else " (not normal)"
     return _on_valid_lab(
-        r, _all(low, _not(normal)), f"Albumin {_num(albumin)} g/L < {MIN_ALBUMIN_G_L}", coag_note
+        r,
+        _all(low, _not(normal)),
+        f"Albumin {_shown_num(albumin, ALBUMIN_PLACES)} g/L < {MIN_ALBUMIN_G_L}",
+        coag_note,
     )
 
 
@@ -755,13 +810,21 @@ def _treated_hypertension(r: _Reader) -> tuple[_Cond, str | None]:
     treated = r.flag("VITALS.on_antihypertensive")
     # "≥ 160/95" read as either pressure at or above its limit.
     high = _any(
-        _test("VITALS.systolic_bp", systolic, lambda v: v >= TREATED_HYPERTENSION_SYSTOLIC_MMHG),
-        _test("VITALS.diastolic_bp", diastolic, lambda v: v >= TREATED_HYPERTENSION_DIASTOLIC_MMHG),
+        _test(
+            "VITALS.systolic_bp",
+            systolic,
+            lambda v: _cmp(v, ">=", TREATED_HYPERTENSION_SYSTOLIC_MMHG, BP_PLACES),
+        ),
+        _test(
+            "VITALS.diastolic_bp",
+            diastolic,
+            lambda v: _cmp(v, ">=", TREATED_HYPERTENSION_DIASTOLIC_MMHG, BP_PLACES),
+        ),
     )
     cond = _all(_test("VITALS.on_antihypertensive", treated, _is_true), high)
     if systolic is None and diastolic is None and treated is None:
         return cond, None
-    bp = "/".join("?" if v is None else _num(v) for v in (systolic, diastolic))
+    bp = "/".join("?" if v is None else _shown_num(v, BP_PLACES) for v in (systolic, diastolic))
     treatment = {None: "treatment not entered", True: "on treatment", False: "untreated"}
     return cond, f"BP {bp} mmHg, {treatment[treated]}"
 

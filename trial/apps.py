@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
 
 
@@ -7,7 +8,7 @@ class TrialConfig(AppConfig):
     verbose_name = "Trial NCT04837885"
 
     def ready(self) -> None:
-        from trial import accounts, roles, signatures
+        from trial import accounts, dbtypes, roles, signatures
         from trial.audit import install_guards_after_migrate
 
         # After every migrate, every app's event tables exist: guard them all at once.
@@ -15,3 +16,4 @@ class TrialConfig(AppConfig):
         post_migrate.connect(roles.ensure_groups, sender=self)
         accounts.connect_signals()
         signatures.register_builtin()
+        connection_created.connect(dbtypes.register, dispatch_uid="trial.dbtypes")

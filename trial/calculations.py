@@ -4,6 +4,7 @@ Django, so that the domain apps share them without importing each other."""
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 CREATININE_UMOL_PER_MG_DL = 88.4
 CG_AGE_CONSTANT = 140
@@ -11,6 +12,9 @@ CG_DIVISOR = 72
 CG_FEMALE_FACTOR = 0.85
 
 SEXES = ("F", "M")
+# The creatinine clearance is shown, and decided on, with one decimal (eligibility I6, and
+# the dose advice's renal toxicity).
+CLEARANCE_PLACES = 1
 
 
 def _require_positive(**values: float) -> None:
@@ -41,3 +45,14 @@ def age_in_years(born: date, on: date) -> int:
     # 1 March in non-leap years, the usual legal reading (no 29 February that year).
     birthday_not_reached = (on.month, on.day) < (born.month, born.day)
     return on.year - born.year - int(birthday_not_reached)
+
+
+def shown(value: float | Decimal | int, places: int) -> Decimal:
+    """A value rounded half-up to `places` decimals: the number displayed, and the number every
+    threshold is decided on, so a clearance shown as 50.0 never fails "at least 50".
+
+    A float goes through its shortest repr (49.99999999999999 -> 50.0 at one place), the
+    same rounding as dosing.labs.quantize.
+    """
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -4,6 +4,7 @@ Every name read is recorded in READ, so a test can check that docker-compose.yml
 variables the settings actually read (and every one production requires).
 """
 
+import ipaddress
 import os
 
 READ: set[str] = set()
@@ -52,3 +53,17 @@ def csv(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks ("10.0.0.5, 172.16.0.0/12"); a typo fails
+    loudly instead of silently trusting nobody (or everybody)."""
+    values = csv(name, [])
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise MissingVariable(
+                f"{name}: {value!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8)."
+            ) from None
+    return values

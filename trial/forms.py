@@ -29,6 +29,10 @@ class DateInput(forms.DateInput):
 
 
 REQUIRED_TO_COMPLETE = _("Required to mark the form complete.")
+# Plausible years of every date and date-time a CRF holds: births from 1900, nothing after next
+# year. Year 1 or 9999 is a slip of the keyboard, and a year-1 time in a zone east of UTC is
+# before year 1 in UTC, which the database keeps but Python cannot read back.
+MIN_YEAR = 1900
 ALL_FIELDS = "__all__"
 
 
@@ -41,6 +45,26 @@ class YesNoField(forms.TypedChoiceField):
 
     def prepare_value(self, value: Any) -> Any:
         return str(value) if isinstance(value, bool) else value
+
+
+def max_year() -> int:
+    return timezone.localdate().year + 1
+
+
+def plausible_year(value: date | None) -> None:
+    """Validator of every CRF date and date-time (a datetime's year in the current time zone)."""
+    if value is not None and not MIN_YEAR <= value.year <= max_year():
+        raise forms.ValidationError(
+            _("Enter a year between %(min)s and %(max)s.") % {"min": MIN_YEAR, "max": max_year()},
+            code="implausible_year",
+        )
+
+
+def bound_dates(form: forms.BaseForm) -> None:
+    """Add the plausible-year check to every date and date-time field of a form."""
+    for field in form.fields.values():
+        if isinstance(field, forms.DateField | forms.DateTimeField):
+            field.validators.append(plausible_year)
 
 
 class CrfForm(forms.ModelForm):
@@ -87,6 +111,7 @@ class CrfForm(forms.ModelForm):
                 # The unit sits beside the box (input group), where the eye expects it.
                 field.widget.attrs["data-unit"] = unit
                 field.widget.template_name = "trial/widgets/unit_input.html"
+        bound_dates(self)
 
     @classmethod
     def initial_from_query(cls, query: Any) -> dict[str, Any]:

@@ -21,6 +21,9 @@ ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "lo
 if PRODUCTION and not ALLOWED_HOSTS:
     raise env.MissingVariable("The environment variable ALLOWED_HOSTS must be set in production.")
 CSRF_TRUSTED_ORIGINS = env.csv("CSRF_TRUSTED_ORIGINS", [])
+# The reverse proxies in front of gunicorn (IPs or CIDR networks). X-Forwarded-For is read only
+# on requests coming from one of them (trial/middleware.py client_address); empty: never.
+TRUSTED_PROXIES = env.networks("EDC_TRUSTED_PROXIES")
 
 _database_url = env.string("DATABASE_URL", required=PRODUCTION)
 if _database_url is None:

@@ -254,8 +254,12 @@ def _reason_page(
     back: str,
     done: str,
     danger: bool = False,
+    version: int | None = None,
 ) -> HttpResponse:
-    """A confirmation page asking for a reason, then calling `do(reason)` (an action)."""
+    """A confirmation page asking for a reason, then calling `do(reason)` (an action).
+
+    `version`: the form version the page shows, posted back in a hidden field so that the
+    action can refuse a change made meanwhile (optimistic lock)."""
     form = ReasonForm(request.POST or None, choices=choices, label=_("Reason"), prefix="change")
     if request.method == "POST" and form.is_valid():
         try:
@@ -276,6 +280,7 @@ def _reason_page(
             "form": form,
             "back": back,
             "danger": danger,
+            "version": version,
         },
     )
 
@@ -287,6 +292,10 @@ def crf_delete(request, code: str, event: str, form: str, repeat: int) -> HttpRe
     if not roles.can_enter_data(request.user) or row.form not in schedule.LOG_FORMS:
         raise Http404
     label = f"{row.label} #{row.repeat}"
+    # The version seen when the page was shown: a delete posted after someone else saved the
+    # entry is refused (StaleVersion), and the posted version is kept so it stays refused until
+    # the page is reloaded with the entry as it is now.
+    seen = _int(request.POST.get("version")) if request.method == "POST" else row.version
     return _reason_page(
         request,
         participant,
@@ -296,10 +305,13 @@ def crf_delete(request, code: str, event: str, form: str, repeat: int) -> HttpRe
         ),
         button=_("Delete this entry"),
         choices=DELETE_REASONS,
-        do=lambda reason: actions.delete_crf(request.user, row, reason=reason),
+        do=lambda reason: actions.delete_crf(
+            request.user, row, reason=reason, expected_version=seen
+        ),
         back=reverse("participant_detail", args=[participant.code]),
         done=_("%(entry)s deleted.") % {"entry": label},
         danger=True,
+        version=seen,
     )
 
 

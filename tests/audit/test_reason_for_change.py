@@ -139,12 +139,43 @@ def test_the_delete_page_needs_a_reason_beside_the_field_then_deletes(nurse_clie
     assert 'id="error_1_id_change-reason"' in response.content.decode()
     cm.refresh_from_db()
     assert cm.status == FormState.COMPLETE
-    response = nurse_client.post(delete_url(cm), {"change-reason": "duplicate entry"})
+    response = nurse_client.post(
+        delete_url(cm), {"change-reason": "duplicate entry", "version": str(cm.version)}
+    )
     assert response.status_code == 302
     cm.refresh_from_db()
     assert cm.status == FormState.DELETED
     page = nurse_client.get(reverse("participant_detail", args=[cm.participant.code]))
     assert 'data-status="deleted"' in page.content.decode()
+
+
+def test_a_delete_of_an_entry_saved_meanwhile_is_refused(nurse_client, nurse, cm):
+    # Issue 9: the page carries the version it showed; someone saves the entry, then the
+    # delete is posted from the page as it was.
+    page = nurse_client.get(delete_url(cm)).content.decode()
+    assert f'name="version" value="{cm.version}"' in page
+    seen = cm.version
+    FormStatus.objects.filter(pk=cm.pk).update(version=seen + 1)  # a save by someone else
+    response = nurse_client.post(
+        delete_url(cm), {"change-reason": "duplicate entry", "version": str(seen)}
+    )
+    assert response.status_code == 200
+    assert "Someone else saved this entry meanwhile" in response.content.decode()
+    cm.refresh_from_db()
+    assert cm.status == FormState.NOT_STARTED
+    # Without the version seen, nothing is deleted either.
+    response = nurse_client.post(delete_url(cm), {"change-reason": "duplicate entry"})
+    assert "Someone else saved this entry meanwhile" in response.content.decode()
+    cm.refresh_from_db()
+    assert cm.status == FormState.NOT_STARTED
+    # Reloaded, the page shows the current version and the delete goes through.
+    assert f'name="version" value="{seen + 1}"' in nurse_client.get(delete_url(cm)).content.decode()
+    response = nurse_client.post(
+        delete_url(cm), {"change-reason": "duplicate entry", "version": str(seen + 1)}
+    )
+    assert response.status_code == 302
+    cm.refresh_from_db()
+    assert cm.status == FormState.DELETED
 
 
 def test_the_delete_page_is_out_of_reach_of_others(client, cm, monitor, tls_nurse):

@@ -126,3 +126,21 @@ def test_a_long_delay_with_toxicity_advises_stopping(nurse, participant):
     view = advice_for(participant, "C2")
     assert view.advice.action == "stop"
     assert "16 weeks" in view.advice.rule
+
+
+def test_clearance_is_decided_as_shown(nurse, nurse_client, participant):
+    # Issue 9: 52 x 36 / (72 x 57.5 / 88.4) = 39.97 mL/min, shown as 40.0: not "below 40".
+    record_c1_c2(nurse, participant)
+    sample = TODAY - timedelta(days=5)
+    born = date(sample.year - 88, 1, 1) if sample.month > 1 else date(sample.year - 89, 6, 1)
+    Demographics.objects.create(
+        form_status=participant.forms.get(event="SCR", form="DEMOG"),
+        birth_date=born,
+        sex="M",
+        weight_kg=36,
+    )
+    elig = lab(sample_date=sample, creatinine_entered="57.5")
+    save(nurse, participant, "ELIG", "LAB", {**elig, "confirm_unusual": True})
+    view = advice_for(participant, "IAH", dose_date=TODAY)
+    assert view.clearance_ml_min == 40.0
+    assert "renal toxicity" not in view.advice.rule

@@ -152,3 +152,28 @@ def test_a_monitor_reads_the_lab_page_without_live_grading_or_ae_buttons(
     assert "hx-post" not in page
     assert "open-ae-neutrophils" not in page
     assert 'name="crf-neutrophils_entered"' in page and "disabled" in page
+
+
+# Issue 9: parameters no page sends are answered with 400 and a short message, never a 500.
+BAD_GRADES = ["²", "9" * 5000, "0", "6", "-1", "2.5", "abc", "٣"]
+
+
+def test_a_bad_grade_is_a_bad_request(nurse_client):
+    for url in ("/dosing/ctcae/search/", "/dosing/ctcae/term/"):
+        for grade in BAD_GRADES:
+            response = nurse_client.get(url, {"crf-term": "Fatigue", "crf-grade": grade})
+            assert response.status_code == 400, (url, grade[:10])
+            assert "grade must be a whole number from 1 to 5" in response.content.decode()
+
+
+def test_a_huge_term_is_a_bad_request(nurse_client):
+    for url in ("/dosing/ctcae/search/", "/dosing/ctcae/term/"):
+        response = nurse_client.get(url, {"crf-term": "9" * 5000})
+        assert response.status_code == 400
+        assert "too long" in response.content.decode()
+
+
+def test_an_empty_grade_is_no_grade(nurse_client):
+    response = nurse_client.get("/dosing/ctcae/term/", {"crf-term": "Fatigue", "crf-grade": ""})
+    assert response.status_code == 200
+    assert checked_grade(response.content.decode()) is None

@@ -227,3 +227,78 @@ def test_the_page_shows_which_value_broke_the_signature(
     assert 'data-testid="signature-broken"' in page
     assert "<code>VITALS.ecog</code>: 1 → 2" in page
     assert 'data-testid="sign-form"' in page  # to be signed again
+
+
+# --- Issue 9: signed on complete forms only -------------------------------------------------------
+def test_eligible_is_refused_while_a_form_is_a_draft(nurse, investigator, bdx):
+    # Every value entered and eligible, but Demographics and the lab panel only saved as drafts.
+    participant = h.eligible_participant(nurse, bdx)
+    h.save(nurse, participant, "SCR", "DEMOG", h.demographics_data(), complete=False)
+    h.save(nurse, participant, "ELIG", "LAB", h.lab_data(), complete=False)
+    assert selectors.evaluate(participant).result == rules.ELIGIBLE
+    assert set(facts.incomplete_forms(participant)) == {("SCR", "DEMOG"), ("ELIG", "LAB")}
+    with pytest.raises(trial_actions.ActionRefused, match="every form is complete") as refused:
+        sign(investigator, participant, "eligible")
+    assert "Demographics" in str(refused.value)
+    assert "Laboratory panel (eligibility)" in str(refused.value)
+    assert_untouched(participant)
+    # Once complete, eligible is signed.
+    h.save(nurse, participant, "SCR", "DEMOG", h.demographics_data())
+    h.save(nurse, participant, "ELIG", "LAB", h.lab_data())
+    assert facts.incomplete_forms(participant) == {}
+    assert sign(investigator, participant, "eligible").meaning == ELIGIBLE_MEANING
+
+
+def test_every_form_feeding_the_rules_must_exist_and_be_complete(nurse, bdx):
+    participant = trial_actions.register_participant(nurse, bdx, h.CONSENT_DAY)
+    incomplete = facts.incomplete_forms(participant)
+    assert set(incomplete) == set(facts.SIGNOFF_SLOTS)
+    assert ("C4", "CYCLE") in incomplete and ("ELIG", "LAB") in incomplete
+    assert ("SCR", "CONSENT") in incomplete and ("ELIG", "VITALS") in incomplete
+
+
+def test_the_page_lists_the_draft_forms_with_links(nurse, investigator_client, eligible):
+    h.save(nurse, eligible, "SCR", "CARDIO", h.cardio_data(), complete=False)
+    response = investigator_client.get(signoff_url(eligible))
+    page = response.content.decode()
+    assert 'data-testid="incomplete-forms"' in page
+    assert 'data-incomplete="SCR/CARDIO" data-status="in_progress"' in page
+    assert reverse("crf_edit", args=[eligible.code, "SCR", "CARDIO", 1]) in page
+    assert (
+        "still in draft or not started: Cardiovascular history"
+        in response.context["eligible_refusal"]
+    )
+    # A post is refused the same way.
+    response = investigator_client.post(
+        signoff_url(eligible), {"password": PASSWORD, "decision": "eligible"}
+    )
+    assert response.status_code == 200
+    assert "every form is complete" in response.content.decode()
+    assert_untouched(eligible)
+
+
+def test_a_complete_participant_lists_no_form(investigator_client, eligible):
+    page = investigator_client.get(signoff_url(eligible)).content.decode()
+    assert 'data-testid="incomplete-forms"' not in page
+
+
+def test_a_screen_failure_read_from_a_draft_is_refused(nurse, investigator, eligible):
+    h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"}, complete=False)
+    with pytest.raises(trial_actions.ActionRefused, match="I5 can be signed only") as refused:
+        sign(investigator, eligible, "screen_failure")
+    assert "Vital signs and ECOG" in str(refused.value)
+    assert_untouched(eligible)
+    h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
+    sign(investigator, eligible, "screen_failure")
+    eligible.refresh_from_db()
+    assert eligible.status == schedule.SCREEN_FAILURE
+
+
+def test_a_draft_that_fed_no_failed_criterion_does_not_hold_a_screen_failure(
+    nurse, investigator, eligible
+):
+    h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
+    h.save(nurse, eligible, "SCR", "CARDIO", h.cardio_data(), complete=False)
+    sign(investigator, eligible, "screen_failure")
+    eligible.refresh_from_db()
+    assert eligible.status == schedule.SCREEN_FAILURE

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from eligibility.forms import DemographicsForm
 from eligibility.models import Demographics
@@ -33,7 +34,9 @@ def test_first_save_completes_the_form(nurse_client, participant):
 
 
 def test_bad_values_rerender_with_errors_beside_fields_and_input_kept(nurse_client, participant):
-    bad = {**GOOD, "crf-weight_kg": "700", "crf-birth_date": "2099-01-01"}
+    # Tomorrow: a plausible year (2099 gets "Enter a year between 1900 and ..." first).
+    tomorrow = (timezone.localdate() + timedelta(days=1)).isoformat()
+    bad = {**GOOD, "crf-weight_kg": "700", "crf-birth_date": tomorrow}
     response = nurse_client.post(url(participant), {"version": "0", **bad})
     assert response.status_code == 200
     form = response.context["form"]

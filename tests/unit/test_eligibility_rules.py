@@ -473,13 +473,35 @@ CASES = [
     ),
     # I10 consent before any study procedure
     Case("I10-met-same-day", "I10", {"IMAGING.ct_date": CONSENT.date()}, MET),
+    # Issue 9: one dated procedure after consent is not enough, the others may precede it.
     Case(
-        "I10-met-one-procedure-dated",
+        "I10-cannot-one-procedure-dated",
         "I10",
         {"IMAGING.ct_date": None, "IMAGING.mri_date": None, "VITALS.assessment_date": None},
-        MET,
+        CANNOT_ASSESS,
+        ("IMAGING.ct_date", "IMAGING.mri_date", "VITALS.assessment_date"),
+    ),
+    Case(
+        "I10-cannot-one-procedure-missing",
+        "I10",
+        {"VITALS.assessment_date": None},
+        CANNOT_ASSESS,
+        ("VITALS.assessment_date",),
     ),
     Case("I10-not-met", "I10", {"IMAGING.ct_date": date(2024, 2, 25)}, NOT_MET),
+    Case(
+        "I10-not-met-with-other-dates-missing",
+        "I10",
+        {"IMAGING.ct_date": date(2024, 2, 25), "IMAGING.mri_date": None},
+        NOT_MET,
+    ),
+    Case(
+        "I10-cannot-no-consent-nor-vitals",
+        "I10",
+        {"CONSENT.consent_datetime": None, "VITALS.assessment_date": None},
+        CANNOT_ASSESS,
+        ("CONSENT.consent_datetime", "VITALS.assessment_date"),
+    ),
     Case(
         "I10-cannot-no-consent",
         "I10",
@@ -923,3 +945,115 @@ def test_evaluation_failed_lists_failed_criteria_in_order() -> None:
 def test_cycle_rejects_unknown_values(kwargs: dict) -> None:
     with pytest.raises(ValueError):
         Cycle(**kwargs)
+
+
+# --- Issue 9: every threshold decided on the value as shown, at the exact boundary ---------------
+# (changes, criterion, status) just at and just past each limit. A man of 88, 45 kg, creatinine
+# 57.46 µmol/L: (140 - 88) x 45 / (72 x 0.65) = 50 mL/min exactly, 49.99999999999999 in floats.
+BORN_88 = date(LAB_DATE.year - 89, 6, 1)  # 88 at the lab's date and at consent
+CLEARANCE_50 = {
+    "DEMOG.sex": "M",
+    "DEMOG.birth_date": BORN_88,
+    "VITALS.weight_kg": 45.0,
+    "LAB.creatinine_umol_l": 57.46,
+}
+LOW_ALBUMIN = {"LAB.albumin_g_l": 29.9, "LAB.prothrombin_percent": 50.0, "LAB.inr": 1.5}
+TREATED = {"VITALS.on_antihypertensive": True}
+BOUNDARIES = [
+    ("I5-ecog-2", {"VITALS.ecog": 2}, "I5", MET),
+    ("I5-ecog-3", {"VITALS.ecog": 3}, "I5", NOT_MET),
+    ("I6-clearance-50", CLEARANCE_50, "I6", MET),
+    ("I6-clearance-49.9", {**CLEARANCE_50, "LAB.creatinine_umol_l": 57.6}, "I6", NOT_MET),
+    ("I6-alt-2.5", {"LAB.alt_u_l": 100.0, "LAB.alt_uln": 40.0}, "I6", MET),
+    # 0.7 / 0.28 is 2.5000000000000004 in floats: shown 2.50
+    ("I6-alt-2.5-float", {"LAB.alt_u_l": 0.7, "LAB.alt_uln": 0.28}, "I6", MET),
+    ("I6-alt-2.51", {"LAB.alt_u_l": 100.4, "LAB.alt_uln": 40.0}, "I6", NOT_MET),
+    ("I6-ast-2.5", {"LAB.ast_u_l": 87.5, "LAB.ast_uln": 35.0}, "I6", MET),
+    ("I6-ast-2.51", {"LAB.ast_u_l": 87.9, "LAB.ast_uln": 35.0}, "I6", NOT_MET),
+    ("I7-hb-8", {"LAB.haemoglobin_g_dl": 8.0}, "I7", MET),
+    ("I7-hb-7.99", {"LAB.haemoglobin_g_dl": 7.99}, "I7", NOT_MET),
+    # 1.5 G/L x 1000 read back as a float
+    ("I7-neutrophils-1500", {"LAB.neutrophils_mm3": 1.5 * 1000}, "I7", MET),
+    ("I7-neutrophils-1500-float", {"LAB.neutrophils_mm3": 1499.9999999999998}, "I7", MET),
+    ("I7-neutrophils-1499.99", {"LAB.neutrophils_mm3": 1499.99}, "I7", NOT_MET),
+    ("I7-platelets-100000", {"LAB.platelets_mm3": 100_000}, "I7", MET),
+    ("I7-platelets-float", {"LAB.platelets_mm3": 0.1 * 1_000_000 - 1e-9}, "I7", MET),
+    ("I7-platelets-99999.99", {"LAB.platelets_mm3": 99_999.99}, "I7", NOT_MET),
+    ("I8-age-18", {"DEMOG.birth_date": date(2006, 2, 26)}, "I8", MET),
+    ("I8-age-17", {"DEMOG.birth_date": date(2006, 2, 27)}, "I8", NOT_MET),
+    (
+        "E3-lvef-40",
+        {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 40},
+        "E3",
+        NOT_MET,
+    ),
+    ("E3-lvef-39", {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 39}, "E3", MET),
+    (
+        "E3-lvef-float",
+        {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 39.9999999},
+        "E3",
+        NOT_MET,
+    ),
+    # 2 + 1 + 2 + 1 + 1 = 7, and one point more with mild ascites = 8
+    ("E5-child-pugh-7", CP_SIX, "E5", NOT_MET),
+    ("E5-child-pugh-8", {**CP_SIX, "IAHCI.ascites": "mild"}, "E5", MET),
+    ("E6-albumin-30", {**LOW_ALBUMIN, "LAB.albumin_g_l": 30.0}, "E6", NOT_MET),
+    ("E6-albumin-float", {**LOW_ALBUMIN, "LAB.albumin_g_l": 29.999999999}, "E6", NOT_MET),
+    ("E6-albumin-29.9", LOW_ALBUMIN, "E6", MET),
+    ("E6-pt-70", {**LOW_ALBUMIN, "LAB.prothrombin_percent": 70.0}, "E6", NOT_MET),
+    ("E6-pt-float", {**LOW_ALBUMIN, "LAB.prothrombin_percent": 69.99999999}, "E6", NOT_MET),
+    ("E6-pt-69.9", {**LOW_ALBUMIN, "LAB.prothrombin_percent": 69.9}, "E6", MET),
+    ("E6-inr-1.2", {**LOW_ALBUMIN, "LAB.inr": 1.2}, "E6", NOT_MET),
+    ("E6-inr-float", {**LOW_ALBUMIN, "LAB.inr": 0.4 * 3}, "E6", NOT_MET),
+    ("E6-inr-1.21", {**LOW_ALBUMIN, "LAB.inr": 1.21}, "E6", MET),
+    ("E7-systolic-160", {**TREATED, "VITALS.systolic_bp": 160}, "E7", MET),
+    ("E7-systolic-float", {**TREATED, "VITALS.systolic_bp": 159.9999999}, "E7", MET),
+    ("E7-systolic-159", {**TREATED, "VITALS.systolic_bp": 159}, "E7", NOT_MET),
+    ("E7-diastolic-95", {**TREATED, "VITALS.diastolic_bp": 95}, "E7", MET),
+    ("E7-diastolic-94", {**TREATED, "VITALS.diastolic_bp": 94}, "E7", NOT_MET),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "status"), [b[1:] for b in BOUNDARIES], ids=[b[0] for b in BOUNDARIES]
+)
+def test_every_threshold_at_its_exact_boundary(changes: dict, code: str, status: str) -> None:
+    result = criterion(evaluate(make_facts(changes)), code)
+    assert result.status == status, result.detail
+
+
+def test_every_threshold_has_a_boundary_test() -> None:
+    tested = {b[0].split("-")[0] + "-" + b[0].split("-")[1] for b in BOUNDARIES}
+    assert tested >= {
+        "I5-ecog",
+        "I6-clearance",
+        "I6-alt",
+        "I6-ast",
+        "I7-hb",
+        "I7-neutrophils",
+        "I7-platelets",
+        "I8-age",
+        "E3-lvef",
+        "E5-child",
+        "E6-albumin",
+        "E6-pt",
+        "E6-inr",
+        "E7-systolic",
+        "E7-diastolic",
+    }
+
+
+def test_clearance_of_exactly_50_is_shown_and_decided_as_50() -> None:
+    # The issue's case: the float is below 50, the page showed "Clearance 50.0 mL/min < 50".
+    result = criterion(evaluate(make_facts(CLEARANCE_50)), "I6")
+    assert result.status == MET
+    assert result.detail.startswith("Clearance 50.0 mL/min >= 50;")
+
+
+def test_shown_rounds_half_up_from_the_displayed_digits() -> None:
+    from eligibility.calculations import shown
+
+    assert shown(49.99999999999999, 1) == Decimal("50.0")
+    assert shown(2.505, 2) == Decimal("2.51")
+    assert shown(Decimal("7.995"), 2) == Decimal("8.00")
+    assert shown(100_000, 0) == Decimal("100000")
