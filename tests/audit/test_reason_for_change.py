@@ -162,7 +162,7 @@ def test_a_delete_of_an_entry_saved_meanwhile_is_refused(nurse_client, nurse, cm
     assert response.status_code == 200
     assert "Someone else saved this entry meanwhile" in response.content.decode()
     cm.refresh_from_db()
-    assert cm.status == FormState.NOT_STARTED
+    assert cm.status == FormState.COMPLETE
     # Without the version seen, nothing is deleted either.
     response = nurse_client.post(delete_url(cm), {"change-reason": "duplicate entry"})
     assert "Someone else saved this entry meanwhile" in response.content.decode()

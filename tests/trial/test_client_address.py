@@ -66,7 +66,8 @@ def test_the_audit_trail_records_the_client_behind_the_proxy(nurse_client, parti
 
     event_model = event_models(tracks_model=FormStatus)[0]
     response = nurse_client.post(
-        f"/p/{participant.code}/log/AE/new/",
+        f"/p/{participant.code}/log/CM/new/",
+        {"version": "0", "save_draft": "1", "crf-name": "Paracetamol"},
         REMOTE_ADDR="10.0.0.5",
         HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7",
     )
