@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from eligibility import forms, pages
 from eligibility import models as m
 from eligibility.actions import SIGNERS
-from eligibility.selectors import SIGNATURE_KIND, signature_payload
+from eligibility.selectors import SIGNATURE_KIND, signature_covers, signature_payload
 from trial.crf import Crf, register
 from trial.signatures import register_signable
 
@@ -37,4 +37,10 @@ register(
 
 
 # Only investigators sign; what they sign is every criterion's status and every value used.
-register_signable(SIGNATURE_KIND, signature_payload, roles=SIGNERS, label=_("Eligibility sign-off"))
+register_signable(
+    SIGNATURE_KIND,
+    signature_payload,
+    roles=SIGNERS,
+    label=_("Eligibility sign-off"),
+    covers=signature_covers,
+)

@@ -175,6 +175,7 @@ def grant_statements(role: str, database: str) -> list[str]:
         f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {q(role)}",
         # The audit trail: read and append, nothing else.
         f"REVOKE UPDATE, DELETE ON {append_only} FROM {q(role)}",
+        f"REVOKE UPDATE, DELETE ON trial_signature, trial_signaturebreak FROM {q(role)}",
         # pghistory upserts the context row of the running transaction: no DELETE.
         f"REVOKE DELETE ON pghistory_context FROM {q(role)}",
         f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {q(role)}",
