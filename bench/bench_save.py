@@ -162,7 +162,7 @@ def main() -> None:
     assert not SignatureBreak.objects.exists(), "a benchmark save broke a signature"
     two = results[("2 signatures: eligibility + casebook", "C4")]
     verdict = "within" if two < TARGET_MS else "ABOVE"
-    print(f"C4 panel with two signatures: median {two:.1f} ms ({verdict} the {TARGET_MS} ms target)")
+    print(f"C4 panel, two signatures: median {two:.1f} ms ({verdict} the {TARGET_MS} ms target)")
 
 
 if __name__ == "__main__":
