@@ -30,6 +30,11 @@ def main() -> None:
     parser.add_argument("--saves", type=int, default=200)
     parser.add_argument("--warm-up", type=int, default=10)
     parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="for comparison: every save recomputes every payload whole (rows=None), as before",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="cProfile the C4 saves with two signatures"
     )
     args = parser.parse_args()
@@ -48,6 +53,9 @@ def main() -> None:
     from trial.models import Membership, SignatureBreak, Site
 
     call_command("migrate", verbosity=0)
+    if args.full_refresh:
+        whole = actions.refresh_signatures
+        actions.refresh_signatures = lambda participant, rows=None: whole(participant)
     password = "bench-password-1"
     site = Site.objects.create(code="BDX", name="CHU de Bordeaux")
     staff = {}

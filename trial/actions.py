@@ -654,9 +654,14 @@ def record_failure_durably(
     outcome: dict[str, Any] = {}
 
     def write() -> None:
+        from django.db import connection as own
         from django.db import connections
 
         try:
+            # Never wait forever on a lock the caller's transaction might hold: the caller
+            # waits for this thread.
+            with own.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '10s'")
             outcome["until"] = record_failure(kind, username, user=user, request=request)
         except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
             outcome["error"] = error
