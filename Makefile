@@ -34,6 +34,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/bench_audit.py
+	$(PY) bench/bench_save.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop

@@ -1,8 +1,9 @@
 """Writes of the eligibility app: the investigator's sign-off.
 
 One transaction: the decision recorded on the ELIGSIGN slot, the participant enrolled or closed,
-the next events' forms created, then the signature (trial.actions.sign), whose refusal (wrong
-password, role) rolls everything back.
+the next events' forms created, then the signature (trial.actions.record_signature), whose
+refusal rolls everything back. The password is checked before that transaction, so a failed
+attempt stays logged.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from eligibility.models import Decision, EligibilitySignoff
 from trial import actions as trial_actions
 from trial import roles, schedule
 from trial.audit import audit_context
-from trial.models import AuthEventKind, FormState, FormStatus, Participant
+from trial.models import FormState, FormStatus, Participant
 
 SIGNERS = {roles.INVESTIGATOR}
 # Statuses in which the eligibility decision may be (re)signed. Beyond enrolment a broken
@@ -111,18 +112,19 @@ def sign_eligibility(
     """
     if not roles.has_any(user, SIGNERS):
         raise trial_actions.ActionRefused(_("Only an investigator may sign eligibility."))
-    try:
-        return _sign(user, password, participant, decision, on)
-    except trial_actions.WrongPassword:
-        # sign() logs a failed attempt towards the account lockout, but inside this
-        # transaction the log was rolled back with the decision: log it again, on its own, so
-        # that guessing passwords through this page locks the account like anywhere else.
-        trial_actions.record_failure(AuthEventKind.SIGNATURE_FAILED, user.get_username(), user=user)
-        raise
+    trial_actions.signable_for(user, participant, selectors.SIGNATURE_KIND)
+    # The password first, before any transaction: a failed attempt is logged for good (it
+    # counts towards the lockout) and nothing of the decision is written.
+    verified = trial_actions.verify_signer(user, password)
+    return _sign(user, verified, participant, decision, on)
 
 
 def _sign(
-    user: Any, password: str, participant: Participant, decision: str, on: date | None
+    user: Any,
+    verified: trial_actions.SignerVerified,
+    participant: Participant,
+    decision: str,
+    on: date | None,
 ) -> Any:
     # One transaction: the decision, the enrolment and the signature are kept together or
     # not at all (a refused signature leaves the participant as they were).
@@ -175,11 +177,11 @@ def _sign(
             ]
         )
         _record_decision(user, participant, decision, on)
-        # Other signatures covering these forms (the casebook) see the change like any save.
+        # Other signatures covering this form (the casebook) see the change like any save.
         trial_actions.refresh_signatures(participant, [row])
-        return trial_actions.sign(
+        return trial_actions.record_signature(
             user,
-            password,
+            verified,
             participant,
             kind=selectors.SIGNATURE_KIND,
             meaning=meaning_for(decision, evaluation),

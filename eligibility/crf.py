@@ -6,7 +6,7 @@ from eligibility import calculations as calc
 from eligibility import forms, pages
 from eligibility import models as m
 from eligibility.actions import SIGNERS
-from eligibility.selectors import SIGNATURE_KIND, signature_payload
+from eligibility.selectors import SIGNATURE_KIND, signature_covers, signature_payload
 from trial.crf import COMPLETE, Crf, Derivation, ItemGroup, register
 from trial.signatures import register_signable
 
@@ -86,4 +86,10 @@ register(
 
 
 # Only investigators sign; what they sign is every criterion's status and every value used.
-register_signable(SIGNATURE_KIND, signature_payload, roles=SIGNERS, label=_("Eligibility sign-off"))
+register_signable(
+    SIGNATURE_KIND,
+    signature_payload,
+    roles=SIGNERS,
+    label=_("Eligibility sign-off"),
+    covers=signature_covers,
+)

@@ -9,7 +9,7 @@ from typing import Any
 from eligibility import facts, rules
 from eligibility.models import EligibilitySignoff
 from trial import selectors as trial_selectors
-from trial.models import Participant, Signature
+from trial.models import FormStatus, Participant, Signature
 
 SIGNATURE_KIND = "eligibility"
 SIGNOFF_FORM = "ELIGSIGN"
@@ -63,6 +63,20 @@ def signature_payload(participant: Participant) -> dict[str, Any]:
         for key, value in result.sources.items():
             payload[key] = _plain(value)
     return payload
+
+
+# The forms the eligibility payload reads (facts.py): the screening forms, the eligibility
+# visit's vital signs and lab, the sign-off itself (its date), and the IV cycles C1-C4.
+_COVERED = {(event, form) for form, (event, _model) in facts.FORM_MODELS.items()} | {
+    (facts.ELIGIBILITY_EVENT, "LAB"),
+    (facts.ELIGIBILITY_EVENT, SIGNOFF_FORM),
+    *((f"C{n}", "CYCLE") for n in rules.IV_CYCLES),
+}
+
+
+def signature_covers(row: FormStatus) -> bool:
+    """Whether a change of this form-status row can change the eligibility payload."""
+    return (row.event, row.form) in _COVERED
 
 
 def current_signature(participant: Participant) -> Signature | None:

@@ -6,7 +6,10 @@ check, status updates, then side effects on commit.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -24,6 +27,7 @@ from trial.models import (
     FormStatus,
     Participant,
     Signature,
+    SignatureBreak,
     Site,
 )
 
@@ -438,6 +442,53 @@ def _set_casebook_lock(
 # --- Electronic signatures (21 CFR 11.50, 11.70, 11.200) ---------------------------------
 
 
+@dataclass(frozen=True)
+class SignerVerified:
+    """Proof that the signer has just re-entered their password (verify_signer)."""
+
+    user_id: int
+    at: datetime
+
+
+# How long a password check stands for the signature that follows it, within one action.
+SIGNER_CHECK_VALID = timedelta(minutes=2)
+
+
+def signable_for(
+    user: Any, participant: Participant, kind: str, row: FormStatus | None = None
+) -> signatures.Signable:
+    """The registered kind, if this user may sign it for this participant (and row)."""
+    signable = signatures.get(kind)
+    if signable is None:
+        raise ActionRefused(_("Nothing of this kind can be signed."))
+    if not roles.has_any(user, set(signable.roles)):
+        raise ActionRefused(_("Your role does not allow you to sign this."))
+    require_reach(user, participant)
+    if row is not None and row.participant_id != participant.pk:
+        raise ActionRefused(_("This form belongs to another participant."))
+    return signable
+
+
+def verify_signer(user: Any, password: str) -> SignerVerified:
+    """Re-check the signer's password, before the signing transaction.
+
+    A wrong password raises WrongPassword, is logged and counts towards the lockout shared
+    with logins (5 consecutive failures lock the account for 15 minutes). The failure is
+    committed at once, even inside a caller's transaction that then rolls back
+    (record_failure_durably).
+    """
+    username = user.get_username()
+    until = selectors.locked_until(username)
+    if until is not None:
+        raise AccountLocked(locked_message(until))
+    if not password or not user.check_password(password):
+        until = record_failure_durably(AuthEventKind.SIGNATURE_FAILED, username, user=user)
+        if until is not None:
+            raise WrongPassword(_("Wrong password. %(locked)s") % {"locked": locked_message(until)})
+        raise WrongPassword(_("Wrong password: the signature was not recorded."))
+    return SignerVerified(user.pk, timezone.now())
+
+
 def sign(
     user: Any,
     password: str,
@@ -448,30 +499,31 @@ def sign(
     row: FormStatus | None = None,
 ) -> Signature:
     """Sign what the registered `kind` computes for the participant, after re-checking the
-    signer's password.
+    signer's password (verify_signer) and before anything else is written."""
+    signable_for(user, participant, kind, row)
+    verified = verify_signer(user, password)
+    return record_signature(user, verified, participant, kind=kind, meaning=meaning, row=row)
 
-    A wrong password raises WrongPassword, is logged and counts towards the lockout shared
-    with logins (5 consecutive failures lock the account for 15 minutes). Call it outside
-    any enclosing transaction, as views do: a rollback of an enclosing transaction would
-    also erase the record of the failed attempt.
+
+def record_signature(
+    user: Any,
+    verified: SignerVerified,
+    participant: Participant,
+    *,
+    kind: str,
+    meaning: str,
+    row: FormStatus | None = None,
+) -> Signature:
+    """Store the signature of a signer whose password was just checked: the payload, its hash
+    and the seal. May run inside the caller's transaction (eligibility's sign-off), which then
+    keeps the decision and its signature together.
+
+    Append-only: an earlier signature of the kind is superseded by this one (derived from the
+    dates), never updated.
     """
-    signable = signatures.get(kind)
-    if signable is None:
-        raise ActionRefused(_("Nothing of this kind can be signed."))
-    if not roles.has_any(user, set(signable.roles)):
-        raise ActionRefused(_("Your role does not allow you to sign this."))
-    require_reach(user, participant)
-    if row is not None and row.participant_id != participant.pk:
-        raise ActionRefused(_("This form belongs to another participant."))
-    username = user.get_username()
-    until = selectors.locked_until(username)
-    if until is not None:
-        raise AccountLocked(locked_message(until))
-    if not password or not user.check_password(password):
-        until = record_failure(AuthEventKind.SIGNATURE_FAILED, username, user=user)
-        if until is not None:
-            raise WrongPassword(_("Wrong password. %(locked)s") % {"locked": locked_message(until)})
-        raise WrongPassword(_("Wrong password: the signature was not recorded."))
+    signable = signable_for(user, participant, kind, row)
+    if verified.user_id != user.pk or timezone.now() - verified.at > SIGNER_CHECK_VALID:
+        raise ActionRefused(_("Enter your password again to sign."))
     meaning = str(meaning).strip()
     if not meaning:
         raise ActionRefused(_("A signature needs its meaning."))
@@ -479,59 +531,179 @@ def sign(
         # The participant's row lock orders this signature with concurrent saves: a save
         # either happens before (and is signed) or after (and breaks the signature).
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        _check_required(signable, participant)
         content = signatures.normalise(signable.payload(participant))
-        now = timezone.now()
-        signature = Signature.objects.create(
+        signature = Signature(
             participant=participant,
             row=row,
             kind=kind,
             meaning=meaning,
             signer=user,
-            signer_name=user.get_full_name() or username,
-            signed_at=now,
+            signer_name=user.get_full_name() or user.get_username(),
+            signed_at=timezone.now(),
             content=content,
             content_hash=signatures.digest(content),
         )
-        for previous in Signature.objects.filter(
-            participant=participant, kind=kind, broken_at__isnull=True
-        ).exclude(pk=signature.pk):
-            previous.broken_at = now
-            previous.broken_changes = _as_lists(signatures.diff(previous.content, content))
-            previous.superseded_by = signature
-            previous.save(update_fields=["broken_at", "broken_changes", "superseded_by"])
-        log_auth_event(AuthEventKind.SIGNED, username, user=user, detail=kind)
+        signature.mac = signatures.seal(signature)
+        signature.save(force_insert=True)
+        log_auth_event(AuthEventKind.SIGNED, user.get_username(), user=user, detail=kind)
     return signature
 
 
+def _check_required(signable: signatures.Signable, participant: Participant) -> None:
+    """A decision that depends on another signed one waits for that one to stand."""
+    for required in signable.requires:
+        current = selectors.current_signature(participant, required)
+        if current is not None and current.verdict.is_valid:
+            continue
+        other = signatures.get(required)
+        label = str(other.label) if other is not None and other.label else required
+        if current is None:
+            message = _("%(what)s must be signed first.")
+        elif current.verdict.is_broken:
+            message = _("The signature of %(what)s is broken: it must be signed again first.")
+        else:
+            message = _("The signature of %(what)s is invalid: it must be signed again first.")
+        raise ActionRefused(message % {"what": label})
+
+
 def refresh_signatures(
-    participant: Participant, rows: list[FormStatus] | None = None
-) -> list[Signature]:
-    """Recompute what each valid signature of the participant signed; mark broken those
-    whose data changed since, with the changes. Returns the signatures broken now.
+    participant: Participant, rows: Iterable[FormStatus] | None = None
+) -> list[SignatureBreak]:
+    """Record a break for each current, unbroken signature of the participant whose signed
+    data changed. `rows` are the form-status rows the caller's action changed (None: anything
+    may have changed). Returns the breaks recorded now.
+
+    Only kinds covering a changed row are looked at; a kind keyed per form (the casebook)
+    recomputes those rows' sections only and compares them with the same sections of the
+    stored content, read from the database as they are (jsonb keys), never the whole content.
+    So a save costs the same number of queries however many forms or signatures there are.
 
     Runs inside the caller's transaction (save_crf, delete_crf), so the break is recorded
-    with the change that caused it, or not at all.
+    with the change that caused it (its user and reason), or not at all. The site's
+    investigators are told by e-mail once it commits.
     """
-    broken = []
-    valid = list(Signature.objects.filter(participant=participant, broken_at__isnull=True))
-    if not valid:
-        return broken
+    rows = None if rows is None else list(rows)
+    kinds = {
+        kind: signable
+        for kind, signable in signatures.REGISTRY.items()
+        if rows is None or any(signable.covers(row) for row in rows)
+    }
+    if not kinds:
+        return []
+    covered = {kind: [r for r in rows if kinds[kind].covers(r)] for kind in kinds} if rows else {}
+    section_keys = sorted(
+        {
+            signatures.form_key(row)
+            for kind, signable in kinds.items()
+            if signable.sections is not None
+            for row in covered.get(kind, [])
+        }
+    )
+    current = selectors.unbroken_current_signatures(participant, list(kinds), section_keys)
+    if not current:
+        return []
+    breaks = []
     now = timezone.now()
-    payloads: dict[str, dict] = {}
-    for signature in valid:
+    for signature in current:
+        signable = kinds[signature.kind]
+        if rows is not None and signable.sections is not None:
+            changes = _section_changes(signature, signable, participant, covered[signature.kind])
+        else:
+            content = signatures.normalise(signable.payload(participant))
+            if signatures.digest(content) == signature.content_hash:
+                continue
+            # Only now is the stored content read: to name what changed.
+            stored = Signature.objects.values_list("content", flat=True).get(pk=signature.pk)
+            changes = signatures.diff(stored, content) or {
+                "content_hash": (signature.content_hash, signatures.digest(content))
+            }
+        if changes:
+            breaks.append(
+                SignatureBreak.objects.create(
+                    signature=signature, at=now, changes=_as_lists(changes)
+                )
+            )
+    if breaks:
+        ids = [b.pk for b in breaks]
+        transaction.on_commit(lambda: notify_signature_breaks(ids))
+    return breaks
+
+
+def _section_changes(
+    signature: Signature,
+    signable: signatures.Signable,
+    participant: Participant,
+    rows: list[FormStatus],
+) -> dict[str, tuple]:
+    assert signable.sections is not None
+    stored_sections = getattr(signature, "stored_sections", {})
+    changes: dict[str, tuple] = {}
+    for key, new in signable.sections(participant, rows).items():
+        old = stored_sections.get(key)
+        if old == new:
+            continue
+        changes.update(signatures.diff({key: old}, {key: new}) or {key: (old, new)})
+    return changes
+
+
+def notify_signature_breaks(break_ids: list[int]) -> int:
+    """E-mail the investigators of the participant's site about broken signatures (after
+    commit). Returns how many messages were sent; a mail failure is logged, never raised into
+    the page that saved."""
+    import logging
+
+    from django.contrib.auth import get_user_model
+    from django.core.mail import send_mail
+    from django.urls import reverse
+
+    sent = 0
+    found = SignatureBreak.objects.filter(pk__in=break_ids).select_related(
+        "signature__participant__site"
+    )
+    for brk in found:
+        signature = brk.signature
+        participant = signature.participant
+        recipients = list(
+            get_user_model()
+            .objects.filter(
+                is_active=True,
+                groups__name=roles.INVESTIGATOR,
+                memberships__site_id=participant.site_id,
+            )
+            .exclude(email="")
+            .values_list("email", flat=True)
+            .distinct()
+        )
+        if not recipients:
+            continue
         signable = signatures.get(signature.kind)
-        if signable is None:
-            continue
-        if signature.kind not in payloads:
-            payloads[signature.kind] = signatures.normalise(signable.payload(participant))
-        content = payloads[signature.kind]
-        if signatures.digest(content) == signature.content_hash:
-            continue
-        signature.broken_at = now
-        signature.broken_changes = _as_lists(signatures.diff(signature.content, content))
-        signature.save(update_fields=["broken_at", "broken_changes"])
-        broken.append(signature)
-    return broken
+        label = str(signable.label) if signable is not None and signable.label else signature.kind
+        changes = "\n".join(
+            f"  {key}: {old if old is not None else '-'} -> {new if new is not None else '-'}"
+            for key, (old, new) in sorted(brk.changes.items())
+        )
+        subject = _("Signature broken: %(what)s of %(code)s") % {
+            "what": label,
+            "code": participant.code,
+        }
+        body = _(
+            "The %(what)s signed by %(signer)s for participant %(code)s (site %(site)s) is "
+            "broken: the signed data changed.\n\n%(changes)s\n\nIt must be signed again: "
+            "%(url)s"
+        ) % {
+            "what": label,
+            "signer": signature.signer_name,
+            "code": participant.code,
+            "site": participant.site.code,
+            "changes": changes,
+            "url": reverse("participant_detail", args=[participant.code]),
+        }
+        try:
+            sent += send_mail(subject, body, None, recipients)
+        except Exception:  # noqa: BLE001 - the save is committed; the page must not fail
+            logging.getLogger(__name__).exception("Could not e-mail the signature break")
+    return sent
 
 
 def _as_lists(changes: dict[str, tuple]) -> dict[str, list]:
@@ -581,6 +753,48 @@ def record_failure(
         if selectors.consecutive_failures(username) >= selectors.MAX_FAILURES:
             log_auth_event(AuthEventKind.LOCKED, username, user=user, request=request)
     return selectors.locked_until(username)
+
+
+def _in_caller_transaction() -> bool:
+    """Inside a transaction of the caller (not the test case's own wrapper), whose rollback
+    would take a record written now with it."""
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def record_failure_durably(
+    kind: str, username: str, *, user: Any = None, request: Any = None
+) -> datetime | None:
+    """record_failure, committed even when the caller's transaction later rolls back.
+
+    Outside a transaction it is record_failure. Inside one, the record is written by another
+    thread, hence on another database connection, which commits on its own: a rollback of the
+    caller cannot erase a failed attempt, so guessing passwords always counts.
+    """
+    if not _in_caller_transaction():
+        return record_failure(kind, username, user=user, request=request)
+    outcome: dict[str, Any] = {}
+
+    def write() -> None:
+        from django.db import connection as own
+        from django.db import connections
+
+        try:
+            # Never wait forever on a lock the caller's transaction might hold: the caller
+            # waits for this thread.
+            with own.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '10s'")
+            outcome["until"] = record_failure(kind, username, user=user, request=request)
+        except BaseException as error:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = error
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=write, name="edc-auth-failure")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["until"]
 
 
 def locked_message(until: datetime) -> str:

@@ -315,5 +315,7 @@ def grant_statements(role: str, database: str) -> list[str]:
         f"REVOKE EXECUTE ON FUNCTION _pgh_attach_context() FROM PUBLIC, {q(role)}",
         # The application's own append-only logs (logins): it appends, nothing else.
         f"REVOKE UPDATE, DELETE ON {logs} FROM {q(role)}",
+        # Signatures and their breaks: appended, never rewritten.
+        f"REVOKE UPDATE, DELETE ON trial_signature, trial_signaturebreak FROM {q(role)}",
         f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {q(role)}",
     ]

@@ -8,13 +8,23 @@ administrators enter and read no clinical data. A participant out of reach is a 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.fields.json import KeyTransform
 from django.http import Http404
 from django.utils import timezone
 
 from trial import roles
-from trial.models import AuthEvent, AuthEventKind, FormStatus, Participant, Signature, Site
+from trial.models import (
+    AuthEvent,
+    AuthEventKind,
+    FormStatus,
+    Participant,
+    Signature,
+    SignatureBreak,
+    Site,
+)
 
 
 def visible_sites(user) -> QuerySet[Site]:
@@ -67,12 +77,23 @@ def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]
 
 
 # --- Signatures -------------------------------------------------------------------------
+# "Current" is the latest signature of a kind: a newer one supersedes the older (derived,
+# never written). Each selector annotates the first break (first_break_at, _changes), so
+# that Signature.verdict costs no query.
+
+
+def _with_first_break(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
+    breaks = SignatureBreak.objects.filter(signature=OuterRef("pk")).order_by("at", "pk")
+    return signatures.annotate(
+        first_break_at=Subquery(breaks.values("at")[:1]),
+        first_break_changes=Subquery(breaks.values("changes")[:1]),
+    )
 
 
 def current_signature(participant: Participant, kind: str) -> Signature | None:
-    """The latest signature of that kind for the participant, valid or broken."""
+    """The latest signature of that kind for the participant, valid or not."""
     return (
-        Signature.objects.filter(participant=participant, kind=kind)
+        _with_first_break(Signature.objects.filter(participant=participant, kind=kind))
         .select_related("signer")
         .order_by("-signed_at", "-pk")
         .first()
@@ -80,18 +101,76 @@ def current_signature(participant: Participant, kind: str) -> Signature | None:
 
 
 def row_signature(row: FormStatus) -> Signature | None:
-    """The latest signature attached to this form-status row, valid or broken."""
-    return Signature.objects.filter(row=row).order_by("-signed_at", "-pk").first()
+    """The latest signature attached to this form-status row, valid or not."""
+    return (
+        _with_first_break(Signature.objects.filter(row=row)).order_by("-signed_at", "-pk").first()
+    )
 
 
 def current_signatures(participant: Participant) -> dict[str, Signature]:
     """The latest signature of each kind for the participant, in one query."""
     latest = (
-        Signature.objects.filter(participant=participant)
+        _with_first_break(Signature.objects.filter(participant=participant))
+        .select_related("row")
         .order_by("kind", "-signed_at", "-pk")
         .distinct("kind")
     )
     return {signature.kind: signature for signature in latest}
+
+
+def unbroken_current_signatures(
+    participant: Participant, kinds: list[str], section_keys: list[str]
+) -> list[Signature]:
+    """The current signatures of these kinds that no break has invalidated yet, in one query,
+    without their content: only the sections named (top-level keys of the content, as
+    `stored_sections`), read as jsonb by the database."""
+    latest = (
+        Signature.objects.filter(participant=participant, kind__in=kinds)
+        .order_by("kind", "-signed_at", "-pk")
+        .distinct("kind")
+        .defer("content")
+        .annotate(broken=Exists(SignatureBreak.objects.filter(signature=OuterRef("pk"))))
+        .annotate(
+            **{f"section_{i}": KeyTransform(key, "content") for i, key in enumerate(section_keys)}
+        )
+    )
+    result = []
+    for signature in latest:
+        if signature.broken:
+            continue
+        signature.stored_sections = {
+            key: getattr(signature, f"section_{i}") for i, key in enumerate(section_keys)
+        }
+        result.append(signature)
+    return result
+
+
+def signatures_to_redo(participant_ids: list[int]) -> dict[int, list[tuple[Signature, Any]]]:
+    """Per participant, the current signatures that no longer stand (broken, or a record that
+    fails its seal) with their verdicts: one query for a whole page of participants. The seal is
+    checked without reading the (possibly large) content."""
+    from trial import signatures
+
+    latest = (
+        Signature.objects.filter(participant_id__in=participant_ids)
+        .order_by("participant_id", "kind", "-signed_at", "-pk")
+        .distinct("participant_id", "kind")
+        .defer("content")
+        .annotate(
+            first_break_at=Subquery(
+                SignatureBreak.objects.filter(signature=OuterRef("pk"))
+                .order_by("at", "pk")
+                .values("at")[:1]
+            ),
+            first_break_changes=Value(None, output_field=JSONField()),
+        )
+    )
+    result: dict[int, list[tuple[Signature, Any]]] = {}
+    for signature in latest:
+        verdict = signatures.verify(signature, with_content=False)
+        if verdict.needs_signing:
+            result.setdefault(signature.participant_id, []).append((signature, verdict))
+    return result
 
 
 # --- Account lockout (logins and signatures share it) -------------------------------------

@@ -16,6 +16,12 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCTION = env.string("EDC_ENV", "development") == "production"
 
 SECRET_KEY = env.string("SECRET_KEY", required=PRODUCTION) or "dev-only-not-secret-" + "x" * 40
+# The key of the electronic signatures' HMAC (trial/signatures.py): a database edit cannot
+# produce a valid signature without it. Its own secret in production, so that rotating
+# SECRET_KEY (sessions) does not invalidate every signature; derived from SECRET_KEY elsewhere.
+SIGNATURE_KEY = env.string("EDC_SIGNATURE_KEY", required=PRODUCTION) or (
+    "derived-from-secret-key:" + SECRET_KEY
+)
 DEBUG = env.boolean("DEBUG", False)
 ALLOWED_HOSTS = env.csv("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost"])
 if PRODUCTION and not ALLOWED_HOSTS:

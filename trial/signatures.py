@@ -1,19 +1,28 @@
-"""Electronic signatures: what is signed, how it is serialised and hashed, who may sign it.
+"""Electronic signatures: what is signed, how it is serialised, hashed and sealed, who may
+sign it, and what each kind covers.
 
 Each kind of signed thing (eligibility, gate decision, casebook) registers a function that
-computes, for a participant, exactly the data the signer vouches for. The signature stores
-that payload in a canonical JSON form and its SHA-256; recomputing the payload later and
-comparing hashes tells whether the signed data changed since (then the signature is broken).
+computes, for a participant, exactly the data the signer vouches for, and says which forms
+that data comes from (`covers`). The signature stores that payload in a canonical JSON form,
+its SHA-256, and a seal: an HMAC-SHA256, keyed with settings.SIGNATURE_KEY, over the signer,
+the meaning, the time, the participant, the signed object and the content's hash. Without the
+key, an edit of the table cannot produce a valid seal (`verify`).
+
+A later change of the covered data breaks the signature: `trial.actions.refresh_signatures`
+recomputes what changed and appends a SignatureBreak; a signature is never updated. A kind
+whose payload is keyed per form (`sections`, the casebook) is recomputed for the changed forms
+only.
 
 This module holds no Django model code: the write side is `trial.actions.sign` and
-`refresh_signatures`, the read side `trial.selectors.current_signature`.
+`refresh_signatures`, the read side `trial.selectors.current_signature(s)`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -21,9 +30,17 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from trial.models import Participant
+    from trial.models import FormStatus, Participant, Signature
 
 Payload = Callable[["Participant"], dict]
+# sections(participant, rows) -> {section key: section value} for the given form-status rows;
+# a row whose section is absent from the payload maps to None.
+Sections = Callable[["Participant", "Iterable[FormStatus]"], dict]
+Covers = Callable[["FormStatus"], bool]
+
+
+def covers_all(row: FormStatus) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -35,6 +52,14 @@ class Signable:
     # signed from their own page (eligibility, gate) pass the meaning to actions.sign.
     meaning: Any = ""  # str or lazy translation: turned into text in the signer's language
     label: Any = ""
+    # Which form-status rows the payload reads: a save of any other row cannot break it.
+    covers: Covers = covers_all
+    # For a payload keyed per form: the sections of the changed rows, so that a save
+    # recomputes and compares only those (the casebook).
+    sections: Sections | None = None
+    # Kinds whose current signature must be valid before this kind may be signed (a decision
+    # that depends on the eligibility sign-off requires "eligibility").
+    requires: tuple[str, ...] = ()
 
 
 REGISTRY: dict[str, Signable] = {}
@@ -47,10 +72,37 @@ def register_signable(
     roles: set[str],
     meaning: Any = "",
     label: Any = "",
+    covers: Covers | Iterable[str] | None = None,
+    sections: Sections | None = None,
+    requires: Iterable[str] = (),
 ) -> None:
     """Declare a kind of signed thing: `payload(participant)` computes what is signed and
-    `roles` names the roles allowed to sign it (PROTOCOL.md section 6)."""
-    REGISTRY[kind] = Signable(kind, payload, frozenset(roles), meaning=meaning, label=label)
+    `roles` names the roles allowed to sign it (PROTOCOL.md section 6).
+
+    `covers` says which forms the payload reads: a predicate on a form-status row, a set of
+    form codes, or None for every form. `sections` (optional) recomputes the per-form part of
+    the payload for some rows. `requires` names kinds that must be validly signed first.
+    """
+    if covers is None:
+        predicate: Covers = covers_all
+    elif callable(covers):
+        predicate = covers
+    else:
+        codes = frozenset(covers)
+
+        def predicate(row: FormStatus) -> bool:
+            return row.form in codes
+
+    REGISTRY[kind] = Signable(
+        kind,
+        payload,
+        frozenset(roles),
+        meaning=meaning,
+        label=label,
+        covers=predicate,
+        sections=sections,
+        requires=tuple(requires),
+    )
 
 
 def get(kind: str) -> Signable | None:
@@ -116,37 +168,149 @@ def diff(old: dict, new: dict) -> dict[str, tuple]:
     }
 
 
+# --- The seal: HMAC-SHA256 with the server's key -------------------------------------------
+
+SEAL_VERSION = 1
+
+
+def seal_message(
+    *,
+    participant_id: int,
+    kind: str,
+    row_id: int | None,
+    signer_id: int,
+    signer_name: str,
+    meaning: str,
+    signed_at: datetime,
+    content_hash: str,
+) -> bytes:
+    """What the seal covers, serialised canonically: who (id and printed name), meaning what,
+    when (UTC, to the microsecond), whose, which object, and the content (by its SHA-256)."""
+    from datetime import UTC
+
+    return canonical(
+        {
+            "v": SEAL_VERSION,
+            "participant": participant_id,
+            "kind": kind,
+            "row": row_id,
+            "signer": signer_id,
+            "signer_name": signer_name,
+            "meaning": meaning,
+            "signed_at": signed_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "content_hash": content_hash,
+        }
+    )
+
+
+def _key() -> bytes:
+    from django.conf import settings
+
+    return str(settings.SIGNATURE_KEY).encode("utf-8")
+
+
+def seal(signature: Signature) -> str:
+    """The HMAC-SHA256 (hex) of a signature record's sealed fields."""
+    message = seal_message(
+        participant_id=signature.participant_id,
+        kind=signature.kind,
+        row_id=signature.row_id,
+        signer_id=signature.signer_id,
+        signer_name=signature.signer_name,
+        meaning=signature.meaning,
+        signed_at=signature.signed_at,
+        content_hash=signature.content_hash,
+    )
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def record_fault(signature: Signature, *, with_content: bool = True) -> str:
+    """Why the stored record is not what was signed ("" when it is): a seal that does not
+    match its fields, or content that does not match its hash. `with_content=False` checks the
+    seal only (the content left unread, for lists)."""
+    if not hmac.compare_digest(seal(signature), signature.mac or ""):
+        return "seal mismatch"
+    if with_content and digest(signature.content) != signature.content_hash:
+        return "content does not match its hash"
+    return ""
+
+
+# Verdicts of a signature as the pages show it.
+VALID, BROKEN, INVALID, SUPERSEDED = "valid", "broken", "invalid", "superseded"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str
+    # INVALID: what is wrong with the record; BROKEN: when and what changed.
+    fault: str = ""
+    broken_at: datetime | None = None
+    changes: dict | None = None
+
+    @property
+    def is_valid(self) -> bool:
+        return self.state == VALID
+
+    @property
+    def is_broken(self) -> bool:
+        return self.state == BROKEN
+
+    @property
+    def is_invalid(self) -> bool:
+        return self.state == INVALID
+
+    @property
+    def needs_signing(self) -> bool:
+        """A current signature that no longer stands: to be signed again."""
+        return self.state in (BROKEN, INVALID)
+
+
+def verify(signature: Signature, *, with_content: bool = True) -> Verdict:
+    """The signature's verdict: the record checked first (seal, content hash), then its
+    break, if any. A superseded signature is one with a newer signature of its kind, which
+    only the caller knows (selectors.current_signatures returns the latest ones)."""
+    fault = record_fault(signature, with_content=with_content)
+    if fault:
+        return Verdict(INVALID, fault=fault)
+    first = signature.first_break
+    if first is not None:
+        return Verdict(BROKEN, broken_at=first.at, changes=first.changes)
+    return Verdict(VALID)
+
+
 # --- The casebook: everything recorded for a participant ----------------------------------
 
 CASEBOOK = "casebook"
 
 
-def casebook_payload(participant: Participant) -> dict:
-    """Every saved form of the participant, field by field, with its status: what the
-    investigator approves when signing the casebook. One query per form model."""
+def form_key(row: FormStatus) -> str:
+    return f"{row.event}/{row.form}/{row.repeat}"
+
+
+def casebook_sections(participant: Participant, rows: Iterable[FormStatus]) -> dict[str, Any]:
+    """The casebook's sections of these rows: "EVENT/FORM/REPEAT" -> the form's status and
+    stored values (item groups included), or None for a form not started (not in the
+    casebook). One query per form model and item group involved (trial.crf.snapshot)."""
     from trial import crf as crf_registry
     from trial.models import FormState
 
-    rows = {
-        row.pk: row
-        for row in participant.forms.exclude(status=FormState.NOT_STARTED).order_by("pk")
-    }
-    payload: dict[str, Any] = {}
-    for row in rows.values():
-        payload[f"{row.event}/{row.form}/{row.repeat}"] = {"status": row.status}
-    by_model: dict[type, list[str]] = {}
-    for row in rows.values():
-        spec = crf_registry.get(row.form)
-        if spec is not None:
-            by_model.setdefault(spec.model, [])
-    for model in by_model:
-        fields = [f for f in model._meta.concrete_fields if f.name not in ("id", "form_status")]
-        for instance in model.objects.filter(form_status_id__in=rows.keys()):
-            row = rows[instance.form_status_id]
-            entry = payload[f"{row.event}/{row.form}/{row.repeat}"]
-            for f in fields:
-                entry[f.name] = f.value_from_object(instance)
-    return payload
+    rows = list(rows)
+    entered = [row for row in rows if row.status != FormState.NOT_STARTED]
+    values = crf_registry.snapshot(entered)
+    sections: dict[str, Any] = {form_key(row): None for row in rows}
+    for row in entered:
+        sections[form_key(row)] = {**values.get(row.pk, {}), "status": row.status}
+    return normalise(sections)
+
+
+def casebook_payload(participant: Participant) -> dict:
+    """Every saved form of the participant, item by item (item groups included), with its
+    status: what the investigator approves when signing the casebook. Keyed per form, so that
+    a save recomputes its form's section only."""
+    from trial.models import FormState
+
+    rows = participant.forms.exclude(status=FormState.NOT_STARTED).order_by("pk")
+    return {key: value for key, value in casebook_sections(participant, rows).items() if value}
 
 
 def register_builtin() -> None:
@@ -160,4 +324,5 @@ def register_builtin() -> None:
         roles=roles.SIGN,
         meaning=_("I approve this casebook"),
         label=_("Casebook"),
+        sections=casebook_sections,
     )

@@ -37,8 +37,11 @@ def participant_list(request) -> HttpResponse:
     # the site would cost far more than the 50 rows shown.
     page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
     open_events = selectors.open_events_by_participant([p.pk for p in page])
+    to_redo = selectors.signatures_to_redo([p.pk for p in page])
     today = timezone.localdate()
     rows = [(p, journey.summarise(p, open_events.get(p.pk, set()), today)) for p in page]
+    for p in page:
+        p.signatures_to_redo = to_redo.get(p.pk, [])
     return render(
         request,
         "trial/participant_list.html",
@@ -76,19 +79,24 @@ def participant_detail(request, code: str) -> HttpResponse:
     rows = list(participant.forms.all())
     today = timezone.localdate()
     events = journey.timeline(participant, rows, today)
+    current = selectors.current_signatures(participant)
+    to_redo = _signatures_to_redo(request.user, participant, current, rows)
     return render(
         request,
         "trial/participant_detail.html",
         {
             "participant": participant,
             "events": events,
-            "next": journey.next_action(events),
+            # A signature that no longer stands comes first: it is the next thing to do.
+            "next": None if to_redo else journey.next_action(events),
+            "resign": to_redo[0] if to_redo else None,
+            "signatures_to_redo": to_redo,
             "logs": journey.log_rows(rows),
             "log_labels": {code: schedule.FORMS[code] for code in schedule.LOG_FORMS},
             "today": today,
             "can_enter_data": roles.can_enter_data(request.user),
             "can_lock": roles.has_any(request.user, roles.LOCK),
-            "signature_panels": _signature_panels(request.user, participant),
+            "signature_panels": _signature_panels(request.user, current),
             "app_panels": _app_panels(request, participant),
         },
     )
@@ -105,19 +113,46 @@ def _app_panels(request, participant) -> list[str]:
     ]
 
 
-def _signature_panels(user, participant) -> list[dict]:
-    """Each kind signable from the participant page: its current signature (one query)."""
-    kinds = [s for s in signatures.REGISTRY.values() if s.meaning]
-    if not kinds:
-        return []
-    current = selectors.current_signatures(participant)
+def _signatures_to_redo(user, participant, current: dict, rows: list) -> list[dict]:
+    """The current signatures that no longer stand (broken, or failing their seal), each
+    verified here; the form chip of a signed row carries its signature's verdict."""
+    by_row = {signature.row_id: signature for signature in current.values() if signature.row_id}
+    for row in rows:
+        if row.pk in by_row:
+            row.signature_verdict = by_row[row.pk].verdict
+    to_redo = []
+    for kind, signature in sorted(current.items()):
+        verdict = signature.verdict
+        if not verdict.needs_signing:
+            continue
+        signable = signatures.get(kind)
+        if signature.row_id:
+            row = signature.row
+            url = reverse("crf_edit", args=[participant.code, row.event, row.form, row.repeat])
+        else:
+            url = reverse("signature_sign", args=[participant.code, kind])
+        to_redo.append(
+            {
+                "signature": signature,
+                "verdict": verdict,
+                "label": (signable.label if signable is not None else "") or kind,
+                "url": url,
+                "can_sign": signable is not None and roles.has_any(user, set(signable.roles)),
+            }
+        )
+    return to_redo
+
+
+def _signature_panels(user, current: dict) -> list[dict]:
+    """Each kind signable from the participant page, with its current signature."""
     return [
         {
             "signable": signable,
             "signature": current.get(signable.kind),
             "can_sign": roles.has_any(user, set(signable.roles)),
         }
-        for signable in kinds
+        for signable in signatures.REGISTRY.values()
+        if signable.meaning
     ]
 
 

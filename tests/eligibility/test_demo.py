@@ -22,7 +22,7 @@ def test_seed_demo_fills_the_screening_forms_and_signs_eligibility(db):
     assert InclusionImaging.objects.filter(measurable_target_lesions__gte=1).count() >= 8
     assert VitalSigns.objects.exists()
 
-    signed = Signature.objects.filter(kind="eligibility", broken_at__isnull=True)
+    signed = Signature.objects.filter(kind="eligibility", breaks__isnull=True)
     eligible = [
         s.participant for s in signed if s.meaning == "I confirm this participant is eligible"
     ]

@@ -143,16 +143,16 @@ def test_the_signature_breaks_when_a_source_value_changes(nurse, investigator, e
     signature.refresh_from_db()
     assert not signature.is_valid
     # Clearance still >= 50: only the source value changed, not a criterion's status.
-    assert signature.broken_changes == {"VITALS.weight_kg": ["68", "64"]}
+    assert signature.breaks.get().changes == {"VITALS.weight_kg": ["68", "64"]}
 
 
 def test_a_criterion_turning_shows_in_the_broken_signature(nurse, investigator, eligible):
     signature = sign(investigator, eligible, "eligible")
     h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
-    signature.refresh_from_db()
-    assert signature.broken_changes["VITALS.ecog"] == [1, 3]
-    assert signature.broken_changes["I5"] == ["met", "not met"]
-    assert signature.broken_changes["result"] == ["eligible", "not eligible"]
+    changes = signature.breaks.get().changes
+    assert changes["VITALS.ecog"] == [1, 3]
+    assert changes["I5"] == ["met", "not met"]
+    assert changes["result"] == ["eligible", "not eligible"]
 
 
 def test_a_change_the_criteria_do_not_read_keeps_the_signature(nurse, investigator, eligible):

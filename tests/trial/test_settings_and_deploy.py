@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_VARS = {
     "EDC_ENV": "production",
     "SECRET_KEY": "a-long-production-secret-" + "k" * 40,
+    "EDC_SIGNATURE_KEY": "a-long-signature-key-" + "s" * 40,
     "DATABASE_URL": "postgres://edc_app:pw@db.example.org:5432/edc",
     "REDIS_URL": "redis://redis.example.org:6379/0",
     "ALLOWED_HOSTS": "edc.example.org",
@@ -39,6 +40,15 @@ def test_production_without_secret_key_fails_naming_the_variable():
     result = run_python("import django; django.setup()", env, drop=("SECRET_KEY",))
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+    assert "must be set" in result.stderr
+
+
+def test_production_without_signature_key_fails_naming_the_variable():
+    env = dict(PRODUCTION_VARS)
+    del env["EDC_SIGNATURE_KEY"]
+    result = run_python("import django; django.setup()", env, drop=("EDC_SIGNATURE_KEY",))
+    assert result.returncode != 0
+    assert "EDC_SIGNATURE_KEY" in result.stderr
     assert "must be set" in result.stderr
 
 
@@ -107,4 +117,11 @@ def test_compose_sets_only_variables_the_settings_read_and_all_production_needs(
         variables = set(compose()["services"][name]["environment"])
         unknown = variables - env.READ
         assert not unknown, f"{name} sets variables the settings never read: {unknown}"
-        assert {"EDC_ENV", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"} <= variables
+        assert {
+            "EDC_ENV",
+            "SECRET_KEY",
+            "EDC_SIGNATURE_KEY",
+            "DATABASE_URL",
+            "REDIS_URL",
+            "ALLOWED_HOSTS",
+        } <= variables

@@ -1,0 +1,177 @@
+"""Save benchmark: the cost of a form save under signatures.
+
+A LAB panel saved through the page (Django test client, in-process: routing, middleware, the
+form, save_crf with its audit triggers and refresh_signatures, the redirect) on a participant
+whose eligibility is signed, then whose casebook is signed too, then whose casebook is signed a
+second time (re-signature). Each save posts the same values with a reason for change, so every
+signature covering the panel is recomputed and compared, and none breaks. Two panels: the C4
+panel (covered by the casebook only) and the eligibility panel (covered by both).
+
+    .venv/bin/python bench/bench_save.py [--saves 200]
+
+The participant is entered through the real forms (the eligibility tests' story data) in a
+fresh database of its own. Target (issue 8, item 7): median under 20 ms with two signatures,
+and a query count that does not grow with the signatures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from datetime import timedelta
+
+from _setup import fresh_database, summary
+
+TARGET_MS = 20.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--saves", type=int, default=200)
+    parser.add_argument("--warm-up", type=int, default=10)
+    parser.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="for comparison: every save recomputes every payload whole (rows=None), as before",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the C4 saves with two signatures"
+    )
+    args = parser.parse_args()
+
+    fresh_database("edc_bench_save")
+    from django.contrib.auth.models import Group, User
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from eligibility import actions as eligibility_actions
+    from tests.eligibility import helpers as h
+    from trial import actions, roles, signatures
+    from trial.models import Membership, SignatureBreak, Site
+
+    call_command("migrate", verbosity=0)
+    if args.full_refresh:
+        whole = actions.refresh_signatures
+        actions.refresh_signatures = lambda participant, rows=None: whole(participant)
+    password = "bench-password-1"
+    site = Site.objects.create(code="BDX", name="CHU de Bordeaux")
+    staff = {}
+    for username, role in (("nurse", roles.NURSE), ("investigator", roles.INVESTIGATOR)):
+        user = User.objects.create_user(username, password=password, first_name=username.title())
+        user.groups.add(Group.objects.get(name=role))
+        Membership.objects.create(user=user, site=site)
+        staff[username] = user
+    nurse, investigator = staff["nurse"], staff["investigator"]
+    participant = h.eligible_participant(nurse, site)
+
+    client = Client()
+    client.force_login(nurse)
+
+    def lab_values(event: str) -> dict:
+        values = h.lab_data()
+        if event != "ELIG":  # a cycle's panel is sampled before the dose
+            values["sample_date"] = h.CYCLE_DATES[int(event[1])] - timedelta(days=1)
+        return values
+
+    def post_lab(event: str) -> None:
+        row = participant.forms.get(event=event, form="LAB")
+        data = {f"crf-{k}": str(v) for k, v in lab_values(event).items()}
+        data["crf-confirm_unusual"] = "on"
+        data["version"] = str(row.version)
+        if row.version:
+            data["change-reason"] = "transcription error"
+        url = reverse("crf_edit", args=[participant.code, event, "LAB", 1])
+        response = client.post(url, data)
+        assert response.status_code == 302, response.content.decode()[-2000:]
+
+    def timed_save(event: str) -> float:
+        # The version is read outside the timing: the page posts the one it showed.
+        row = participant.forms.get(event=event, form="LAB")
+        data = {f"crf-{k}": str(v) for k, v in lab_values(event).items()}
+        data.update(
+            {
+                "crf-confirm_unusual": "on",
+                "version": str(row.version),
+                "change-reason": "transcription error",
+            }
+        )
+        url = reverse("crf_edit", args=[participant.code, event, "LAB", 1])
+        started = time.perf_counter()
+        response = client.post(url, data)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 302
+        return elapsed
+
+    def timed_refresh(event: str) -> float:
+        # The signatures' share of a save: refresh_signatures alone, on the saved row.
+        row = participant.forms.get(event=event, form="LAB")
+        started = time.perf_counter()
+        with transaction.atomic():
+            broken = actions.refresh_signatures(participant, [row])
+        elapsed = (time.perf_counter() - started) * 1000
+        assert not broken
+        return elapsed
+
+    def queries(event: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            post_lab(event)
+        return len(ctx.captured_queries)
+
+    post_lab("C4")  # first save: later ones are changes with a reason
+
+    def sign_eligibility() -> None:
+        eligibility_actions.sign_eligibility(
+            investigator, password, participant, decision="eligible"
+        )
+
+    def sign_casebook() -> None:
+        actions.sign(
+            investigator, password, participant, kind=signatures.CASEBOOK, meaning="I approve"
+        )
+
+    scenarios = (
+        ("none (the save without signatures)", None),
+        ("1 signature: eligibility", sign_eligibility),
+        ("2 signatures: eligibility + casebook", sign_casebook),
+        ("2 current + 1 superseded (casebook re-signed)", sign_casebook),
+    )
+    print(f"LAB saves through the page, {args.saves} per line, participant {participant.code}")
+    print(
+        f"{'signatures':48} {'panel':6} {'median ms':>10} {'p95 ms':>8} {'queries':>8}"
+        f" {'refresh_signatures median ms':>30}"
+    )
+    results = {}
+    for label, setup in scenarios:
+        if setup is not None:
+            setup()
+        for event in ("C4", "ELIG"):
+            for _ in range(args.warm_up):
+                timed_save(event)
+            if args.profile and setup is sign_casebook and event == "C4":
+                import cProfile
+                import pstats
+
+                profiler = cProfile.Profile()
+                profiler.enable()
+                samples = [timed_save(event) for _ in range(args.saves)]
+                profiler.disable()
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+                args.profile = False
+            else:
+                samples = [timed_save(event) for _ in range(args.saves)]
+            median, p95 = summary(samples)
+            count = queries(event)
+            refresh, _p95 = summary([timed_refresh(event) for _ in range(args.saves)])
+            results[(label, event)] = median
+            print(f"{label:48} {event:6} {median:10.1f} {p95:8.1f} {count:8d} {refresh:30.2f}")
+    assert not SignatureBreak.objects.exists(), "a benchmark save broke a signature"
+    two = results[("2 signatures: eligibility + casebook", "C4")]
+    verdict = "within" if two < TARGET_MS else "ABOVE"
+    print(f"C4 panel, two signatures: median {two:.1f} ms ({verdict} the {TARGET_MS} ms target)")
+
+
+if __name__ == "__main__":
+    main()
