@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eligibility import facts, presentation, rules, selectors
@@ -21,7 +20,7 @@ from eligibility.models import Decision, EligibilitySignoff
 from trial import actions as trial_actions
 from trial import roles, schedule
 from trial.audit import audit_context
-from trial.models import FormState, FormStatus, Participant
+from trial.models import FormStatus, Participant
 
 SIGNERS = {roles.INVESTIGATOR}
 # Statuses in which the eligibility decision may be (re)signed. Beyond enrolment a broken
@@ -161,21 +160,7 @@ def _sign(
                 "failed_criteria": ", ".join(c.code for c in evaluation.failed),
             },
         )
-        now = timezone.now()
-        row.status, row.version = FormState.COMPLETE, row.version + 1
-        row.updated_at, row.updated_by = now, user
-        if row.first_saved_at is None:
-            row.first_saved_at, row.first_saved_by = now, user
-        row.save(
-            update_fields=[
-                "status",
-                "version",
-                "updated_at",
-                "updated_by",
-                "first_saved_at",
-                "first_saved_by",
-            ]
-        )
+        trial_actions.mark_saved(user, row)
         _record_decision(user, participant, decision, on)
         # Other signatures covering this form (the casebook) see the change like any save.
         trial_actions.refresh_signatures(participant, [row])

@@ -219,6 +219,21 @@ def _write_crf(
     for group in spec.groups:
         if group.name in data:
             _write_group(group, instance, data[group.name])
+    mark_saved(user, row, complete=complete)
+    if spec.event_date_field:
+        event_date = getattr(instance, spec.event_date_field)
+        change_journey(user, participant, dates={row.event: event_date})
+    if spec.after_save is not None:
+        spec.after_save(user, row, instance)
+    # Within the same transaction and context: a broken signature carries the user and
+    # reason of the change that broke it.
+    refresh_signatures(participant, [row])
+    return instance
+
+
+def mark_saved(user: Any, row: FormStatus, *, complete: bool = True) -> FormStatus:
+    """A save of the row's data: the version moves on, the status says complete or in
+    progress, who and when are kept. Inside the caller's transaction and audit context."""
     now = timezone.now()
     row.version += 1
     row.status = FormState.COMPLETE if complete else FormState.IN_PROGRESS
@@ -235,15 +250,7 @@ def _write_crf(
             "first_saved_by",
         ]
     )
-    if spec.event_date_field:
-        event_date = getattr(instance, spec.event_date_field)
-        change_journey(user, participant, dates={row.event: event_date})
-    if spec.after_save is not None:
-        spec.after_save(user, row, instance)
-    # Within the same transaction and context: a broken signature carries the user and
-    # reason of the change that broke it.
-    refresh_signatures(participant, [row])
-    return instance
+    return row
 
 
 def _write_group(group: crf_registry.ItemGroup, parent: Any, rows: list[dict[str, Any]]) -> None:
