@@ -266,3 +266,43 @@ def test_no_private_pghistory_attribute_and_no_domain_tags_in_trial_templates():
 def test_every_domain_app_has_its_actions_module():
     for app in DOMAIN_APPS:
         assert (ROOT / app / "actions.py").exists(), app
+
+
+def test_a_changed_added_or_removed_lesion_breaks_the_casebook_signature(
+    nurse, investigator, screened
+):
+    from tests.conftest import PASSWORD
+    from trial import signatures
+
+    h.save(nurse, screened, "SCR", "CONSENT", h.consent_data())
+    _imaging(nurse, screened, [("liver", "32"), ("liver", "25")])
+
+    def sign():
+        return actions.sign(
+            investigator, PASSWORD, screened, kind=signatures.CASEBOOK, meaning="I approve"
+        )
+
+    changed = sign()
+    _imaging(nurse, screened, [("liver", "32"), ("liver", "24")], reason="transcription error")
+    assert changed.breaks.get().changes == {
+        "SCR/IMAGING/1.target_lesions.2.diameter_mm": ["25.0", "24.0"]
+    }
+    added = sign()
+    _imaging(
+        nurse,
+        screened,
+        [("liver", "32"), ("liver", "24"), ("lung", "15")],
+        reason="source document updated",
+    )
+    assert (
+        added.breaks.get().changes.items()
+        >= {
+            "SCR/IMAGING/1.target_lesions.3.diameter_mm": [None, "15.0"],
+            "SCR/IMAGING/1.measurable_target_lesions": [2, 3],
+        }.items()
+    )
+    removed = sign()
+    _imaging(nurse, screened, [("liver", "32")], reason="transcription error")
+    removal = removed.breaks.get().changes
+    assert removal["SCR/IMAGING/1.target_lesions.2.diameter_mm"] == ["24.0", None]
+    assert removal["SCR/IMAGING/1.target_lesions.3.diameter_mm"] == ["15.0", None]
