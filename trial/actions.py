@@ -26,10 +26,16 @@ from trial.models import (
     FormState,
     FormStatus,
     Participant,
+    Query,
+    QueryMessage,
+    QueryMessageKind,
+    QueryState,
     Signature,
     SignatureBreak,
     Site,
 )
+
+QUERY_REASON = "data clarified by query"
 
 
 class ActionRefused(Exception):
@@ -120,6 +126,7 @@ def save_crf(
     expected_version: int,
     reason: str = "",
     complete: bool = True,
+    query: Query | None = None,
 ) -> Any:
     """Save a CRF's cleaned data (`CrfForm.crf_data()`) against its form-status row: the one
     door through which CRF data is written.
@@ -127,7 +134,8 @@ def save_crf(
     The first save needs no reason; any later change does. A save based on a version other
     than the current one is refused: someone else saved in between, and nothing is overwritten.
     Item groups are saved with the form, in the same transaction and audit context; derived
-    values are computed from the values as stored.
+    values are computed from the values as stored. A save made to answer a query (`query`)
+    records the correction on it, with "data clarified by query" as the reason.
     """
     _require(user, roles.ENTER_DATA, _("enter data"))
     spec = _spec(row.form)
@@ -143,10 +151,16 @@ def save_crf(
                     "still on the page; review the saved version and save again."
                 )
             )
+        if query is not None:
+            # The reason names the query, so the trail links the change to it.
+            reason = f"{QUERY_REASON} #{query.pk}"
         if row.version > 0 and not reason:
             raise ReasonRequired(_("Give a reason for changing data that was already saved."))
         with audit_context(user, reason=reason, command="save_crf"):
-            return _write_crf(user, spec, row, participant, data, complete=complete)
+            instance = _write_crf(user, spec, row, participant, data, complete=complete)
+            if query is not None:
+                _record_correction(user, query, row, reason)
+            return instance
 
 
 def add_repeat(
@@ -895,3 +909,112 @@ def mark_complete_for_demo(user: Any, rows: Any) -> int:
             first_saved_at=now,
             first_saved_by=user,
         )
+
+
+# --- Queries (data clarification) -------------------------------------------------------------
+
+QUERY_TEXT_MAX = 2000
+
+
+def _query_text(text: str, *, required: bool = True) -> str:
+    # Kept as typed (plain text: the pages escape it); only the outer blanks go.
+    text = (text or "").strip()
+    if required and not text:
+        raise ActionRefused(_("Write the message."))
+    if len(text) > QUERY_TEXT_MAX:
+        raise ActionRefused(
+            _("Keep the message under %(max)s characters.") % {"max": QUERY_TEXT_MAX}
+        )
+    return text
+
+
+def _locked_query(user: Any, query: Query) -> Query:
+    query = Query.objects.select_for_update().select_related("participant").get(pk=query.pk)
+    require_reach(user, query.participant)
+    return query
+
+
+def open_query(user: Any, row: FormStatus, *, item: str, text: str) -> Query:
+    """Raise a query on one item of a form (its address, see trial.queries.item_key), or on
+    the whole form (item ""). The item's value now is kept, to show later changes."""
+    from trial import queries
+
+    _require(user, roles.RAISE_QUERIES, _("raise queries"))
+    text = _query_text(text)
+    with transaction.atomic(), audit_context(user, command="open_query"):
+        row = FormStatus.objects.select_related("participant").get(pk=row.pk)
+        require_reach(user, row.participant)
+        values = queries.item_values(row)
+        if item and item not in values:
+            raise ActionRefused(_("This form has no such item."))
+        query = Query.objects.create(
+            participant=row.participant,
+            row=row,
+            item=item,
+            value_when_raised=values.get(item) if item else None,
+            opened_by=user,
+        )
+        QueryMessage.objects.create(
+            query=query, kind=QueryMessageKind.RAISED, text=text, author=user
+        )
+    return query
+
+
+def answer_query(user: Any, query: Query, *, text: str) -> Query:
+    """The site's answer. Allowed on a locked form: the value itself can only change once a
+    data manager unlocks it."""
+    _require(user, roles.ENTER_DATA, _("answer queries"))
+    text = _query_text(text)
+    with transaction.atomic(), audit_context(user, command="answer_query"):
+        query = _locked_query(user, query)
+        if query.state == QueryState.CLOSED:
+            raise ActionRefused(_("This query is closed."))
+        QueryMessage.objects.create(
+            query=query, kind=QueryMessageKind.ANSWERED, text=text, author=user
+        )
+        query.state = QueryState.ANSWERED
+        query.save(update_fields=["state"])
+    return query
+
+
+def close_query(user: Any, query: Query, *, text: str = "") -> Query:
+    _require(user, roles.RAISE_QUERIES, _("close queries"))
+    text = _query_text(text, required=False)
+    with transaction.atomic(), audit_context(user, command="close_query"):
+        query = _locked_query(user, query)
+        if query.state == QueryState.CLOSED:
+            return query
+        QueryMessage.objects.create(
+            query=query, kind=QueryMessageKind.CLOSED, text=text, author=user
+        )
+        query.state, query.closed_at = QueryState.CLOSED, timezone.now()
+        query.save(update_fields=["state", "closed_at"])
+    return query
+
+
+def reopen_query(user: Any, query: Query, *, text: str) -> Query:
+    """Send an answered query back to the site, or re-open a closed one, saying why."""
+    _require(user, roles.RAISE_QUERIES, _("send queries back"))
+    text = _query_text(text)
+    with transaction.atomic(), audit_context(user, command="reopen_query"):
+        query = _locked_query(user, query)
+        QueryMessage.objects.create(
+            query=query, kind=QueryMessageKind.REOPENED, text=text, author=user
+        )
+        query.state, query.closed_at = QueryState.OPEN, None
+        query.save(update_fields=["state", "closed_at"])
+    return query
+
+
+def _record_correction(user: Any, query: Query, row: FormStatus, reason: str) -> None:
+    """A save that corrects the value a query is about answers the query."""
+    query = Query.objects.select_for_update().get(pk=query.pk)
+    if query.row_id != row.pk:
+        raise ActionRefused(_("This query belongs to another form."))
+    if query.state == QueryState.CLOSED:
+        raise ActionRefused(_("This query is closed."))
+    QueryMessage.objects.create(
+        query=query, kind=QueryMessageKind.CORRECTED, text=reason, author=user
+    )
+    query.state = QueryState.ANSWERED
+    query.save(update_fields=["state"])

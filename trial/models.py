@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pghistory
 import pgtrigger
@@ -351,3 +352,77 @@ class AuditedUser(User):
 class AuditedUserGroups(User.groups.through):
     class Meta:
         proxy = True
+
+
+# --- Queries (data clarification) ----------------------------------------------------------
+
+
+class QueryState(models.TextChoices):
+    OPEN = "open", _("Open")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
+
+
+@audited
+class Query(models.Model):
+    """A monitor's or data manager's question on one item of a form, or on the whole form.
+
+    It keeps its place (the form-status row and the item's address) whatever the item's value
+    becomes; `value_when_raised` lets the page say "changed since the query was raised". Its
+    messages are the conversation; the state moves open → answered → closed (re-openable).
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="queries")
+    row = models.ForeignKey(FormStatus, on_delete=models.PROTECT, related_name="queries")
+    # The item's address within the form ("weight_kg", "target_lesions[2].diameter_mm"); blank
+    # for a query on the whole form.
+    item = models.CharField(_("item"), max_length=120, blank=True)
+    state = models.CharField(max_length=10, choices=QueryState.choices, default=QueryState.OPEN)
+    value_when_raised = models.JSONField(null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["participant", "state"]), models.Index(fields=["row"])]
+
+    def __str__(self) -> str:
+        return f"Q{self.pk} {self.row_id} {self.item}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != QueryState.CLOSED
+
+    def days_open(self, now: Any = None) -> int:
+        end = self.closed_at or now or timezone.now()
+        return (end - self.opened_at).days
+
+
+class QueryMessageKind(models.TextChoices):
+    RAISED = "raised", _("Raised")
+    ANSWERED = "answered", _("Answered")
+    CORRECTED = "corrected", _("Value corrected")
+    CLOSED = "closed", _("Closed")
+    REOPENED = "reopened", _("Sent back")
+
+
+@audited
+class QueryMessage(models.Model):
+    """One message of a query's conversation: append-only, plain text."""
+
+    query = models.ForeignKey(Query, on_delete=models.PROTECT, related_name="messages")
+    kind = models.CharField(max_length=10, choices=QueryMessageKind.choices)
+    text = models.TextField(_("message"), max_length=2000, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.query_id} {self.kind}"

@@ -18,6 +18,8 @@ SIGN = {INVESTIGATOR}
 READ_CLINICAL = {NURSE, INVESTIGATOR, MONITOR, DATA_MANAGER}
 ALL_SITES = {DATA_MANAGER}
 LOCK = {DATA_MANAGER}
+# Queries: monitors and data managers raise, close and send them back; the site answers.
+RAISE_QUERIES = {MONITOR, DATA_MANAGER}
 # The system audit view: logins, failures, account and role changes.
 SYSTEM_AUDIT = {DATA_MANAGER}
 

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import views
+from trial import query_views, views
 from trial.accounts import LoginForm
 
 
@@ -69,6 +69,17 @@ urlpatterns = [
     path("p/<code:code>/lock/", views.casebook_lock, {"lock": True}, name="casebook_lock"),
     path("p/<code:code>/unlock/", views.casebook_lock, {"lock": False}, name="casebook_unlock"),
     path("p/<code:code>/sign/<slug:kind>/", views.signature_sign, name="signature_sign"),
+    path(
+        "p/<code:code>/<code:event>/<code:form>/<int:repeat>/queries/new/",
+        query_views.query_raise,
+        name="query_raise",
+    ),
+    path("p/<code:code>/queries/<int:pk>/", query_views.query_detail, name="query_detail"),
+    path(
+        "p/<code:code>/queries/<int:pk>/<slug:what>/",
+        query_views.query_act,
+        name="query_act",
+    ),
     path("audit/", views.system_audit, name="system_audit"),
     path("eligibility/", include("eligibility.urls")),
     path("dosing/", include("dosing.urls")),

@@ -13,7 +13,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from trial import actions, history, journey, registry, roles, schedule, selectors, signatures
+from trial import (
+    actions,
+    history,
+    journey,
+    queries,
+    registry,
+    roles,
+    schedule,
+    selectors,
+    signatures,
+)
 from trial import crf as crf_registry
 from trial.forms import (
     DELETE_REASONS,
@@ -23,7 +33,7 @@ from trial.forms import (
     RegisterParticipantForm,
     SignForm,
 )
-from trial.models import AuthEvent, FormState
+from trial.models import AuthEvent, FormState, QueryState
 
 PAGE_SIZE = 50
 
@@ -38,10 +48,12 @@ def participant_list(request) -> HttpResponse:
     page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
     open_events = selectors.open_events_by_participant([p.pk for p in page])
     to_redo = selectors.signatures_to_redo([p.pk for p in page])
+    open_queries = queries.open_counts([p.pk for p in page])
     today = timezone.localdate()
     rows = [(p, journey.summarise(p, open_events.get(p.pk, set()), today)) for p in page]
     for p in page:
         p.signatures_to_redo = to_redo.get(p.pk, [])
+        p.open_queries = open_queries.get(p.pk, 0)
     return render(
         request,
         "trial/participant_list.html",
@@ -50,6 +62,12 @@ def participant_list(request) -> HttpResponse:
             "rows": rows,
             "query": query,
             "can_register": roles.can_enter_data(request.user),
+            # The site's to-do: queries waiting for its answer.
+            "queries_to_answer": (
+                queries.to_answer(selectors.participants_for(request.user))
+                if roles.can_enter_data(request.user)
+                else []
+            ),
         },
     )
 
@@ -98,6 +116,7 @@ def participant_detail(request, code: str) -> HttpResponse:
             "can_lock": roles.has_any(request.user, roles.LOCK),
             "signature_panels": _signature_panels(request.user, current),
             "app_panels": _app_panels(request, participant),
+            "open_queries": list(queries.open_for_participant(participant)),
         },
     )
 
@@ -197,7 +216,10 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
     data_form = crf_registry.bind(
         row, participant, request.POST or None, complete=complete, initial=initial, spec=spec
     )
-    needs_reason = row.version > 0
+    # A correction made from a query ("Correct the value on the form") gives its reason by
+    # itself: data clarified by that query.
+    answering = _query_answered_here(request, row)
+    needs_reason = row.version > 0 and answering is None
     reason_form = ReasonForm(request.POST or None, prefix="change") if needs_reason else None
     if request.method == "POST":
         if not can_enter:
@@ -220,6 +242,7 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
                         expected_version=expected,
                         reason=reason_form.text if reason_form and reason_ok else "",
                         complete=complete,
+                        query=answering,
                     )
             except actions.ActionRefused as refusal:
                 data_form.add_error(None, str(refusal))
@@ -235,6 +258,10 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
     if not editable:
         for field in data_form.fields.values():
             field.disabled = True
+    row_queries = queries.for_row(row) if row.pk else []
+    for view in row_queries:
+        if view.query.is_open and view.query.item in data_form.fields:
+            data_form.fields[view.query.item].widget.attrs["data-query"] = "open"
     extra = spec.context(participant, row, data_form) if spec.context else {}
     return render(
         request,
@@ -252,9 +279,20 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
             "can_lock": roles.has_any(request.user, roles.LOCK) and row.pk is not None,
             "can_delete": editable and row.pk is not None and row.form in schedule.LOG_FORMS,
             "row_signature": selectors.row_signature(row) if row.pk else None,
+            "row_queries": row_queries,
+            "answering": answering,
+            "can_raise": row.pk is not None and roles.has_any(request.user, roles.RAISE_QUERIES),
         },
         status=200,
     )
+
+
+def _query_answered_here(request, row):
+    """The open query this page corrects (?query=ID on the row), if any."""
+    pk = _int(request.GET.get("query"))
+    if row.pk is None or pk < 0:
+        return None
+    return row.queries.exclude(state=QueryState.CLOSED).filter(pk=pk).first()
 
 
 # --- Audit pages ----------------------------------------------------------------------------

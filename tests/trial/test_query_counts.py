@@ -26,7 +26,8 @@ def test_participant_list_queries_do_not_grow_with_participants(nurse_client, nu
         actions.register_participant(nurse, bdx, date(2026, 1, day))
     many = count_queries(nurse_client, reverse("participant_list"))
     assert few == many
-    assert many <= 8
+    # Participants, journey, signatures to redo, open-query counts and the queries to answer.
+    assert many <= 10
 
 
 def test_participant_page_queries_do_not_grow_with_forms(nurse_client, nurse, participant):

@@ -1,0 +1,104 @@
+"""Queries as the pages read them: where they stand, the items they point at, and whether the
+value changed since they were raised. Writes are in trial/actions.py (open_query ...)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from trial import crf as crf_registry
+from trial import signatures
+from trial.models import FormStatus, Participant, Query, QueryState
+
+WHOLE_FORM = ""
+
+
+def item_key(ref: crf_registry.ItemRef) -> str:
+    """An item's address within its form: "weight_kg", or "target_lesions[2].diameter_mm"."""
+    return f"{ref.group}[{ref.key}].{ref.item}" if ref.group else ref.item
+
+
+def item_values(row: FormStatus) -> dict[str, Any]:
+    """Every item of the row's form by its address, as stored (plain JSON values)."""
+    if crf_registry.get(row.form) is None:
+        return {}
+    values = crf_registry.snapshot([row]).get(row.pk)
+    if values is None:
+        return {}
+    pairs = crf_registry.item_refs(row, values)
+    plain = signatures.normalise({item_key(ref): value for ref, value in pairs})
+    return plain
+
+
+def item_labels(row: FormStatus) -> list[tuple[str, str]]:
+    """The items one may raise a query on, (address, label), for the raise form."""
+    spec = crf_registry.get(row.form)
+    if spec is None:
+        return []
+    labels = [(f.name, str(f.verbose_name).capitalize()) for f in spec.item_fields]
+    values = item_values(row)
+    for group in spec.groups:
+        prefix = f"{group.name}["
+        for key in sorted({k for k in values if k.startswith(prefix)}):
+            head = key.split(".", 1)[0]
+            label = f"{group.label or group.name} {head[len(group.name) :]}"
+            field = key.split(".", 1)[1]
+            verbose = group.model._meta.get_field(field).verbose_name
+            labels.append((key, f"{label} · {str(verbose).capitalize()}"))
+    return labels
+
+
+@dataclass
+class QueryView:
+    query: Query
+    label: str
+    current: Any
+    changed: bool
+    days_open: int
+
+
+def present(queries: list[Query], rows_values: dict[int, dict[str, Any]]) -> list[QueryView]:
+    now = timezone.now()
+    views = []
+    for query in queries:
+        values = rows_values.get(query.row_id, {})
+        current = values.get(query.item) if query.item else None
+        changed = bool(query.item) and current != query.value_when_raised
+        views.append(QueryView(query, query.item or "", current, changed, query.days_open(now)))
+    return views
+
+
+def for_row(row: FormStatus) -> list[QueryView]:
+    """The row's queries, open first, with "changed since raised" (two queries)."""
+    queries = list(row.queries.select_related("opened_by").order_by("state", "-opened_at"))
+    return present(queries, {row.pk: item_values(row)} if queries else {})
+
+
+def open_for_participant(participant: Participant) -> QuerySet[Query]:
+    return (
+        participant.queries.exclude(state=QueryState.CLOSED)
+        .select_related("row")
+        .order_by("opened_at")
+    )
+
+
+def open_counts(participant_ids: list[int]) -> dict[int, int]:
+    """Open (not closed) queries per participant, for the list page (one query)."""
+    rows = (
+        Query.objects.filter(participant_id__in=participant_ids)
+        .values("participant_id")
+        .annotate(n=Count("pk", filter=~Q(state=QueryState.CLOSED)))
+    )
+    return {row["participant_id"]: row["n"] for row in rows if row["n"]}
+
+
+def to_answer(participants: QuerySet[Participant], limit: int = 20) -> list[Query]:
+    """The site's to-do: open queries awaiting an answer, oldest first."""
+    return list(
+        Query.objects.filter(participant__in=participants, state=QueryState.OPEN)
+        .select_related("row", "participant")
+        .order_by("opened_at")[:limit]
+    )
