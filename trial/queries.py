@@ -33,13 +33,13 @@ def item_values(row: FormStatus) -> dict[str, Any]:
     return plain
 
 
-def item_labels(row: FormStatus) -> list[tuple[str, str]]:
+def item_labels(row: FormStatus, values: dict[str, Any] | None = None) -> list[tuple[str, str]]:
     """The items one may raise a query on, (address, label), for the raise form."""
     spec = crf_registry.get(row.form)
     if spec is None:
         return []
     labels = [(f.name, str(f.verbose_name).capitalize()) for f in spec.item_fields]
-    values = item_values(row)
+    values = item_values(row) if values is None else values
     for group in spec.groups:
         prefix = f"{group.name}["
         for key in sorted({k for k in values if k.startswith(prefix)}):
