@@ -60,21 +60,29 @@ class QueryView:
     days_open: int
 
 
-def present(queries: list[Query], rows_values: dict[int, dict[str, Any]]) -> list[QueryView]:
+def present(
+    queries: list[Query],
+    rows_values: dict[int, dict[str, Any]],
+    labels: dict[str, str] | None = None,
+) -> list[QueryView]:
     now = timezone.now()
     views = []
     for query in queries:
         values = rows_values.get(query.row_id, {})
         current = values.get(query.item) if query.item else None
         changed = bool(query.item) and current != query.value_when_raised
-        views.append(QueryView(query, query.item or "", current, changed, query.days_open(now)))
+        label = (labels or {}).get(query.item, query.item)
+        views.append(QueryView(query, label, current, changed, query.days_open(now)))
     return views
 
 
 def for_row(row: FormStatus) -> list[QueryView]:
     """The row's queries, open first, with "changed since raised" (two queries)."""
     queries = list(row.queries.select_related("opened_by").order_by("state", "-opened_at"))
-    return present(queries, {row.pk: item_values(row)} if queries else {})
+    if not queries:
+        return []
+    values = item_values(row)
+    return present(queries, {row.pk: values}, dict(item_labels(row, values)))
 
 
 def open_for_participant(participant: Participant) -> QuerySet[Query]:
