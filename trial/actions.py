@@ -30,6 +30,7 @@ from trial.models import (
     QueryMessage,
     QueryMessageKind,
     QueryState,
+    SdvMark,
     Signature,
     SignatureBreak,
     Site,
@@ -1018,3 +1019,32 @@ def _record_correction(user: Any, query: Query, row: FormStatus, reason: str) ->
     )
     query.state = QueryState.ANSWERED
     query.save(update_fields=["state"])
+
+
+# --- Source-data verification -------------------------------------------------------------
+
+
+def verify_items(user: Any, row: FormStatus, items: list[str] | None = None) -> int:
+    """Mark items of a form as verified against the source, as they stand now (all of the
+    form's items when `items` is None). Returns how many marks were added: an item already
+    verified at its current value gets none."""
+    from trial import queries, sdv
+
+    _require(user, roles.VERIFY_SOURCE, _("verify source data"))
+    with transaction.atomic(), audit_context(user, command="verify_items"):
+        row = FormStatus.objects.select_related("participant").get(pk=row.pk)
+        require_reach(user, row.participant)
+        values = queries.item_values(row)
+        if items is None:
+            items = list(values)
+        unknown = [item for item in items if item not in values]
+        if unknown:
+            raise ActionRefused(_("This form has no such item: %(item)s.") % {"item": unknown[0]})
+        states = sdv.item_states([row]).get(row.pk, {})
+        marks = [
+            SdvMark(row=row, item=item, value=values[item], verified_by=user)
+            for item in items
+            if states.get(item) != sdv.VERIFIED
+        ]
+        SdvMark.objects.bulk_create(marks)
+    return len(marks)

@@ -426,3 +426,32 @@ class QueryMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.query_id} {self.kind}"
+
+
+# --- Source-data verification, item by item -------------------------------------------------
+
+
+@audited
+class SdvMark(models.Model):
+    """A monitor verified one item against the source, as it was then (`value`).
+
+    Append-only: an item is verified while its latest mark's value is its current value; a
+    later change leaves the mark in place and shows the item as "changed after verification".
+    """
+
+    row = models.ForeignKey(FormStatus, on_delete=models.PROTECT, related_name="sdv_marks")
+    item = models.CharField(_("item"), max_length=120)
+    value = models.JSONField(null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    verified_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["row", "item", "-verified_at"])]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.row_id} {self.item}"

@@ -28,9 +28,13 @@ def item_values(row: FormStatus) -> dict[str, Any]:
     values = crf_registry.snapshot([row]).get(row.pk)
     if values is None:
         return {}
+    return plain_items(row, values)
+
+
+def plain_items(row: FormStatus, values: dict[str, Any]) -> dict[str, Any]:
+    """One form's stored values (crf.values_of) by item address, as plain JSON values."""
     pairs = crf_registry.item_refs(row, values)
-    plain = signatures.normalise({item_key(ref): value for ref, value in pairs})
-    return plain
+    return signatures.normalise({item_key(ref): value for ref, value in pairs})
 
 
 def item_labels(row: FormStatus, values: dict[str, Any] | None = None) -> list[tuple[str, str]]:

@@ -20,6 +20,8 @@ ALL_SITES = {DATA_MANAGER}
 LOCK = {DATA_MANAGER}
 # Queries: monitors and data managers raise, close and send them back; the site answers.
 RAISE_QUERIES = {MONITOR, DATA_MANAGER}
+# Source-data verification: the monitors (data managers may too, for a monitor's absence).
+VERIFY_SOURCE = {MONITOR, DATA_MANAGER}
 # The system audit view: logins, failures, account and role changes.
 SYSTEM_AUDIT = {DATA_MANAGER}
 

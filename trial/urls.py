@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import query_views, views
+from trial import query_views, sdv_views, views
 from trial.accounts import LoginForm
 
 
@@ -80,6 +80,12 @@ urlpatterns = [
         query_views.query_act,
         name="query_act",
     ),
+    path(
+        "p/<code:code>/<code:event>/<code:form>/<int:repeat>/sdv/",
+        sdv_views.sdv_verify,
+        name="sdv_verify",
+    ),
+    path("sdv/", sdv_views.sdv_site, name="sdv_site"),
     path("audit/", views.system_audit, name="system_audit"),
     path("eligibility/", include("eligibility.urls")),
     path("dosing/", include("dosing.urls")),

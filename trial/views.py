@@ -21,6 +21,7 @@ from trial import (
     registry,
     roles,
     schedule,
+    sdv,
     selectors,
     signatures,
 )
@@ -117,6 +118,11 @@ def participant_detail(request, code: str) -> HttpResponse:
             "signature_panels": _signature_panels(request.user, current),
             "app_panels": _app_panels(request, participant),
             "open_queries": list(queries.open_for_participant(participant)),
+            "sdv_progress": (
+                sdv.participant_progress(rows)
+                if roles.has_any(request.user, roles.VERIFY_SOURCE)
+                else None
+            ),
         },
     )
 
@@ -280,11 +286,21 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
             "can_delete": editable and row.pk is not None and row.form in schedule.LOG_FORMS,
             "row_signature": selectors.row_signature(row) if row.pk else None,
             "row_queries": row_queries,
+            "sdv_items": _sdv_items(request.user, row, data_form),
             "answering": answering,
             "can_raise": row.pk is not None and roles.has_any(request.user, roles.RAISE_QUERIES),
         },
         status=200,
     )
+
+
+def _sdv_items(user, row, data_form) -> list[tuple[str, str, str]]:
+    """For monitors: each item of the saved form, its label and its verification state."""
+    if row.pk is None or not roles.has_any(user, roles.VERIFY_SOURCE):
+        return []
+    states = sdv.item_states([row]).get(row.pk, {})
+    labels = dict(queries.item_labels(row))
+    return [(item, labels.get(item, item), state) for item, state in states.items()]
 
 
 def _query_answered_here(request, row):
