@@ -15,8 +15,8 @@ from trial import crf as crf_registry
 from trial.models import FormStatus, Participant
 
 NOW = timezone.localtime().replace(second=0, microsecond=0)
-IAH_INJECTION = NOW - timedelta(days=3)
-IV_INJECTION = NOW - timedelta(days=2)
+IAH_INJECTION = NOW - timedelta(days=12)
+IV_INJECTION = NOW - timedelta(days=11)
 # IAH / IV SUVmax: ratios 4, 4, 3.5, 3.5, 4 -> 3.80
 IAH_SUVS = [(40, 20), (32, 16), (21, 10), (14, 7), (24, 12)]
 IV_SUVS = [(10, 5), (8, 4), (6, 3), (4, 2), (6, 3)]
@@ -112,3 +112,62 @@ def enter_pets(nurse: Any, participant: Participant, iv_suvs=None) -> None:
         *pet_data(IV_INJECTION, IV_SUVS if iv_suvs is None else iv_suvs, iah=False),
     )
     participant.refresh_from_db()
+
+
+INFUSION = NOW - timedelta(days=8)
+# Activities of the PROTOCOL.md worked example (141.75 MBq·h) in every volume, L1 doubled.
+EXAMPLE = ("1.00", "0.90", "0.60", "0.30")
+PLANNED_HOURS = (4, 24, 72, 168)
+
+
+def iah_dose_data(**overrides: Any) -> dict[str, Any]:
+    return {
+        "infusion_date": timezone.localtime(INFUSION).date(),
+        "infusion_start": dt(INFUSION),
+        "infusion_end": dt(INFUSION + timedelta(minutes=30)),
+        "catheter_position": "proper_hepatic",
+        "activity_before_gbq": "7.400",
+        "activity_before_at": dt(INFUSION - timedelta(hours=1)),
+        "residual_after_gbq": "0.200",
+        "residual_after_at": dt(INFUSION + timedelta(hours=1)),
+        "amino_acids": "True",
+        "complications": "False",
+        **overrides,
+    }
+
+
+def dosimetry_rows(hours: tuple[float, ...] = PLANNED_HOURS) -> list[dict[str, Any]]:
+    rows = []
+    for h, a in zip(hours, EXAMPLE, strict=True):
+        row: dict[str, Any] = {"acquired_at": dt(INFUSION + timedelta(hours=h))}
+        for name in (
+            "act_l2",
+            "act_l3",
+            "act_l4",
+            "act_l5",
+            "act_liver",
+            "act_kidney_l",
+            "act_kidney_r",
+            "act_spleen",
+            "act_marrow",
+        ):
+            row[name] = a
+        row["act_l1"] = str(float(a) * 2)
+        rows.append(row)
+    return rows
+
+
+def enter_iah_and_dosimetry(nurse: Any, participant: Participant) -> None:
+    from tests.dosing.conftest import NORMAL_LAB
+
+    participant.refresh_from_db()
+    lab = {**NORMAL_LAB, "sample_date": (INFUSION - timedelta(days=2)).date()}
+    from tests.dosing.conftest import post_data
+
+    row = participant.forms.get(event="IAH", form="LAB")
+    bound = crf_registry.bind(row, participant, post_data(lab))
+    if bound.is_valid():
+        actions.save_crf(nurse, row, bound.crf_data(), expected_version=row.version)
+    save(nurse, participant, "IAH", "IAHDOSE", iah_dose_data(), {})
+    participant.refresh_from_db()
+    save(nurse, participant, "DOSI", "DOSI", {"comments": ""}, {"time_points": dosimetry_rows()})
