@@ -186,3 +186,64 @@ def current_signature(participant: Participant) -> Signature | None:
 
 def missing_text(summary_: GateSummary) -> str:
     return _("Cannot be computed: missing %(cells)s.") % {"cells": ", ".join(summary_.missing)}
+
+
+@dataclass(frozen=True)
+class StudyRow:
+    participant_id: int
+    patient_ratio: float | None
+    organ_ratios: tuple[float | None, ...]
+
+    @property
+    def met(self) -> bool | None:
+        return None if self.patient_ratio is None else calc.gate_met(self.patient_ratio)
+
+
+def study_rows(ids: Any) -> dict[int, StudyRow]:
+    """Each participant's patient ratio and organ ratios, for a view of many participants:
+    two queries, the SUVs aggregated per participant and PET as arrays of floats. `ids`: a
+    list of participant ids or a queryset of them (then a subquery)."""
+    from django.contrib.postgres.aggregates import ArrayAgg
+    from django.db.models import FloatField
+    from django.db.models.functions import Cast
+
+    prefix = "pet__form_status__"
+    where = {f"{prefix}participant_id__in": ids, f"{prefix}form__in": PETS}
+    lesions: dict[tuple[int, str], tuple[list[int], list[float | None]]] = {}
+    for pk, form, numbers, values in (
+        LesionSuv.objects.filter(**where)
+        .values_list(f"{prefix}participant_id", f"{prefix}form")
+        .annotate(
+            numbers=ArrayAgg("number", ordering="number"),
+            values=ArrayAgg(Cast("suv_max", FloatField()), ordering="number"),
+        )
+        .values_list(f"{prefix}participant_id", f"{prefix}form", "numbers", "values")
+    ):
+        lesions[(pk, form)] = (numbers, values)
+    organs: dict[tuple[int, str], dict[int, float | None]] = {}
+    for pk, form, keys, values in (
+        OrganSuv.objects.filter(**where)
+        .values_list(f"{prefix}participant_id", f"{prefix}form")
+        .annotate(
+            keys=ArrayAgg("organ", ordering="organ"),
+            values=ArrayAgg(Cast("suv_mean", FloatField()), ordering="organ"),
+        )
+        .values_list(f"{prefix}participant_id", f"{prefix}form", "keys", "values")
+    ):
+        organs[(pk, form)] = dict(zip(keys, values, strict=True))
+    wanted = list(range(1, INDEX_LESIONS + 1))
+    organ_keys = tuple(Organ.values)
+    result = {}
+    for pk in sorted({pk for pk, _form in (*lesions, *organs)}):
+        ratio = None
+        iah, iv = lesions.get((pk, "PET_IAH")), lesions.get((pk, "PET_IV"))
+        if iah and iv and iah[0] == wanted and iv[0] == wanted:
+            try:
+                ratio = calc.patient_enhancement_ratio(iah[1], iv[1])
+            except (ValueError, TypeError):
+                ratio = None
+        a, b = organs.get((pk, "PET_IAH"), {}), organs.get((pk, "PET_IV"), {})
+        organ_ratios = tuple(a[o] / b[o] if a.get(o) and b.get(o) else None for o in organ_keys)
+        if iah or iv or a or b:
+            result[pk] = StudyRow(pk, ratio, organ_ratios)
+    return result

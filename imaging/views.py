@@ -50,5 +50,5 @@ def study(request) -> HttpResponse:
     and data managers only (others get a 404)."""
     if not roles.has_any(request.user, STUDY_ROLES):
         raise Http404
-    participants = list(trial_selectors.participants_for(request.user).order_by("code"))
+    participants = trial_selectors.participants_for(request.user)
     return render(request, "imaging/study.html", pages.study_page(participants))
