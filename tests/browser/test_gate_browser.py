@@ -76,6 +76,7 @@ def test_from_the_two_pets_to_a_signed_proceed_and_the_iah_dose(
     expect(page.get_by_test_id("participant-code")).to_have_text(participant.code)
 
     # The investigator reads the gate and signs "proceed".
+    page.context.clear_cookies()
     page = login(investigator)
     page.goto(f"{live_server.url}/p/{participant.code}/")
     page.click("li[data-event=GATE] a.form-chip[data-form=GATE]")
@@ -90,6 +91,7 @@ def test_from_the_two_pets_to_a_signed_proceed_and_the_iah_dose(
     assert selectors.current_signature(participant).is_valid
 
     # The IAH dose, with the advice shown first.
+    page.context.clear_cookies()
     page = login(nurse)
     page.goto(f"{live_server.url}/p/{participant.code}/")
     page.click("li[data-event=IAH] a.form-chip[data-form=IAHDOSE]")
