@@ -214,8 +214,8 @@ def study_rows(ids: Any) -> dict[int, StudyRow]:
         LesionSuv.objects.filter(**where)
         .values_list(f"{prefix}participant_id", f"{prefix}form")
         .annotate(
-            numbers=ArrayAgg("number", ordering="number"),
-            values=ArrayAgg(Cast("suv_max", FloatField()), ordering="number"),
+            numbers=ArrayAgg("number", order_by="number"),
+            values=ArrayAgg(Cast("suv_max", FloatField()), order_by="number"),
         )
         .values_list(f"{prefix}participant_id", f"{prefix}form", "numbers", "values")
     ):
@@ -225,8 +225,8 @@ def study_rows(ids: Any) -> dict[int, StudyRow]:
         OrganSuv.objects.filter(**where)
         .values_list(f"{prefix}participant_id", f"{prefix}form")
         .annotate(
-            keys=ArrayAgg("organ", ordering="organ"),
-            values=ArrayAgg(Cast("suv_mean", FloatField()), ordering="organ"),
+            keys=ArrayAgg("organ", order_by="organ"),
+            values=ArrayAgg(Cast("suv_mean", FloatField()), order_by="organ"),
         )
         .values_list(f"{prefix}participant_id", f"{prefix}form", "keys", "values")
     ):
