@@ -12,6 +12,8 @@ class DosingConfig(AppConfig):
 
         registry.register_facts("lab_items", selectors.lab_items)
         registry.register_facts("cycle_facts", selectors.cycle_facts)
+        registry.register_facts("iah_infusion", selectors.iah_infusion)
+        registry.register_facts("iah_net_activity_mbq", selectors.iah_net_activity_mbq)
         registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
         registry.register_panel(
             registry.Panel("adverse_events", "dosing/_ae_summary.html", ae_panel_context, order=10)

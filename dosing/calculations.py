@@ -546,3 +546,17 @@ def mbq_suggestion(gbq: float) -> float | None:
     if ACTIVITY_MIN_GBQ * 1000 <= gbq <= ACTIVITY_MAX_GBQ * 1000:
         return float(f"{gbq / 1000:.4g}")
     return None
+
+
+def net_administered_activity(
+    before: float, before_h: float, residual: float, residual_h: float
+) -> float:
+    """Net 177Lu activity at the infusion start: the activity measured `before_h` hours before
+    it, decayed forwards, minus the residual measured `residual_h` hours after it, decayed
+    backwards (PROTOCOL.md section 5). ValueError when nothing is left."""
+    net = decay(before, before_h, LU177_HALF_LIFE_H) - decay(
+        residual, -residual_h, LU177_HALF_LIFE_H
+    )
+    if net <= 0:
+        raise ValueError("the residual is not below the measured activity")
+    return net

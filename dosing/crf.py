@@ -8,8 +8,22 @@ from django.utils import timezone
 
 from dosing import ctcae, labs
 from dosing.advice import ADVISED_EVENTS, advice_for
-from dosing.forms import AeForm, CmForm, CycleForm, LabForm
-from dosing.models import AdverseEvent, ConcomitantMedication, CycleAdministration, LabPanel
+from dosing.forms import (
+    IAH_NET_INPUTS,
+    AeForm,
+    CmForm,
+    CycleForm,
+    IahDoseForm,
+    LabForm,
+    iah_net_gbq,
+)
+from dosing.models import (
+    AdverseEvent,
+    ConcomitantMedication,
+    CycleAdministration,
+    IahDose,
+    LabPanel,
+)
 from trial.crf import Crf, Derivation, register
 
 
@@ -68,3 +82,21 @@ register(
     )
 )
 register(Crf("CM", ConcomitantMedication, CmForm))
+
+
+def iah_context(participant: Any, row: Any, form: Any) -> dict[str, Any]:
+    # The label's advice comes first: the nurse reads it before entering the dose.
+    return {"advice": advice_for(participant, "IAH")}
+
+
+register(
+    Crf(
+        "IAHDOSE",
+        IahDose,
+        IahDoseForm,
+        event_date_field="infusion_date",
+        template="dosing/iah_form.html",
+        context=iah_context,
+        derivations=(Derivation(("net_administered_gbq",), iah_net_gbq, IAH_NET_INPUTS),),
+    )
+)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dosing import actions as dosing_actions
-from dosing.forms import AeForm, CmForm, CycleForm, LabForm
+from dosing.forms import AeForm, CmForm, CycleForm, IahDoseForm, LabForm
 from trial import actions, registry, schedule
 from trial import crf as crf_registry
 from trial.calculations import age_in_years
@@ -81,6 +81,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
             _save(user, participant, rows[(event, "LAB")], LabForm, values, lymphopenia)
 
     _adverse_events(participant, journey, rng, user, lymphopenia, today)
+    _iah_dose(participant, journey, rng, user)
 
 
 # Creatinine kept low enough for a Cockcroft-Gault clearance of at least this (with the 8 %
@@ -357,3 +358,25 @@ def _adverse_events(
                 "outcome": "recovered",
             },
         )
+
+
+def _iah_dose(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:
+    """The IAH dose of a participant whose gate proceeded, once its day has come."""
+    row = participant.forms.filter(event="IAH", form="IAHDOSE").first()
+    if row is None or "IAH" not in journey.done_events:
+        return
+    start = timezone.make_aware(datetime.combine(journey.dates["IAH"], time(10, 0)))
+    values = {
+        "infusion_date": journey.dates["IAH"],
+        "infusion_start": start,
+        "infusion_end": start + timedelta(minutes=rng.randint(20, 40)),
+        "catheter_position": "proper_hepatic",
+        "activity_before_gbq": f"{rng.uniform(7.2, 7.6):.3f}",
+        "activity_before_at": start - timedelta(minutes=rng.randint(30, 90)),
+        "residual_after_gbq": f"{rng.uniform(0.05, 0.3):.3f}",
+        "residual_after_at": start + timedelta(minutes=rng.randint(45, 90)),
+        "amino_acids": "True",
+        "complications": "False",
+        "confirm_unusual": True,
+    }
+    _save(user, participant, row, IahDoseForm, values)

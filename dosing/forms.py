@@ -26,6 +26,7 @@ from dosing.models import (
     ConcomitantMedication,
     CycleAdministration,
     DoseModification,
+    IahDose,
     LabPanel,
     ModificationReason,
     Outcome,
@@ -828,3 +829,117 @@ class CmForm(CrfForm):
         elif self.complete and not stop and not ongoing and "stop_date" not in self.errors:
             self.add_error("stop_date", _("Enter the stop date, or tick ongoing."))
         return data
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(**kwargs)
+
+
+IAH_ACTIVITY_GBQ = (Decimal("0.5"), Decimal(15))
+IAH_ACTIVITY_USUAL_GBQ = (Decimal("3.5"), Decimal("8"))
+
+
+def iah_net_gbq(before, before_at, residual, residual_at, start) -> Decimal | None:
+    """Net administered activity (GBq) at the infusion start, or None when an input is missing
+    or the inputs are impossible."""
+    if None in (before, before_at, residual, residual_at, start):
+        return None
+    try:
+        net = calc.net_administered_activity(
+            float(before),
+            (start - before_at).total_seconds() / 3600,
+            float(residual),
+            (residual_at - start).total_seconds() / 3600,
+        )
+    except ValueError:
+        return None
+    return Decimal(f"{net:.3f}")
+
+
+class IahDoseForm(CrfForm):
+    complete_required = (
+        "infusion_date",
+        "infusion_start",
+        "infusion_end",
+        "catheter_position",
+        "activity_before_gbq",
+        "activity_before_at",
+        "residual_after_gbq",
+        "residual_after_at",
+        "amino_acids",
+        "complications",
+    )
+    units = {"activity_before_gbq": "GBq", "residual_after_gbq": "GBq"}
+
+    class Meta:
+        model = IahDose
+        fields = [
+            "infusion_date",
+            "infusion_start",
+            "infusion_end",
+            "catheter_position",
+            "activity_before_gbq",
+            "activity_before_at",
+            "residual_after_gbq",
+            "residual_after_at",
+            "amino_acids",
+            "complications",
+            "complications_detail",
+        ]
+        widgets = {
+            name: DateTimeLocalInput()
+            for name in (
+                "infusion_start",
+                "infusion_end",
+                "activity_before_at",
+                "residual_after_at",
+            )
+        }
+
+    def clean_infusion_date(self) -> date | None:
+        return self.not_in_future(self.cleaned_data.get("infusion_date"))
+
+    def clean_activity_before_gbq(self) -> Decimal | None:
+        return self.ranged("activity_before_gbq", IAH_ACTIVITY_GBQ, IAH_ACTIVITY_USUAL_GBQ, "GBq")
+
+    def clean_residual_after_gbq(self) -> Decimal | None:
+        return self.ranged("residual_after_gbq", (0, IAH_ACTIVITY_GBQ[1]), None, "GBq")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("infusion_start"), data.get("infusion_end")
+        day = data.get("infusion_date")
+        if start and end and end <= start:
+            self.add_error("infusion_end", _("The infusion ends after it starts."))
+        if start and day and timezone.localtime(start).date() != day:
+            self.add_error("infusion_start", _("This is not on the infusion date."))
+        before_at, residual_at = data.get("activity_before_at"), data.get("residual_after_at")
+        if start and before_at and before_at > start:
+            self.add_error("activity_before_at", _("Measured before the infusion starts."))
+        if start and residual_at and residual_at < start:
+            self.add_error("residual_after_at", _("Measured after the infusion starts."))
+        if data.get("complications"):
+            self.require("complications_detail")
+        values = [data.get(n) for n in IAH_NET_INPUTS]
+        if not self.errors and None not in values and iah_net_gbq(*values) is None:
+            self.add_error(
+                "residual_after_gbq",
+                _(
+                    "The residual, decayed to the infusion start, is not below the activity "
+                    "measured before: nothing was given. Check both activities and times."
+                ),
+            )
+        return data
+
+
+IAH_NET_INPUTS = (
+    "activity_before_gbq",
+    "activity_before_at",
+    "residual_after_gbq",
+    "residual_after_at",
+    "infusion_start",
+)

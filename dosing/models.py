@@ -236,3 +236,32 @@ class ConcomitantMedication(CrfModel):
     start_date = models.DateField(_("start date"), null=True, blank=True)
     stop_date = models.DateField(_("stop date"), null=True, blank=True)
     ongoing = models.BooleanField(_("ongoing"), default=False)
+
+
+class IahCatheterPosition(models.TextChoices):
+    PROPER_HEPATIC = "proper_hepatic", _("Proper hepatic artery")
+    RIGHT_HEPATIC = "right_hepatic", _("Right hepatic artery")
+    LEFT_HEPATIC = "left_hepatic", _("Left hepatic artery")
+    OTHER = "other", _("Other")
+
+
+@audited
+class IahDose(CrfModel):
+    """The 5th LUTATHERA dose by intra-arterial hepatic infusion (only after a signed
+    "proceed" at the gate: the schedule creates this form only then)."""
+
+    infusion_date = models.DateField(_("infusion date"), null=True, blank=True)
+    infusion_start = models.DateTimeField(_("infusion start"), null=True, blank=True)
+    infusion_end = models.DateTimeField(_("infusion end"), null=True, blank=True)
+    catheter_position = models.CharField(
+        _("catheter position"), max_length=16, choices=IahCatheterPosition.choices, blank=True
+    )
+    activity_before_gbq = optional_decimal(_("activity measured before"), 6, 3)
+    activity_before_at = models.DateTimeField(_("measured at"), null=True, blank=True)
+    residual_after_gbq = optional_decimal(_("residual activity after"), 6, 3)
+    residual_after_at = models.DateTimeField(_("residual measured at"), null=True, blank=True)
+    # Derived on save: both activities decayed to the infusion start (177Lu).
+    net_administered_gbq = optional_decimal(_("net administered activity"), 6, 3)
+    amino_acids = yes_no(_("amino-acid co-infusion"))
+    complications = yes_no(_("procedure complications"))
+    complications_detail = models.CharField(_("complications, details"), max_length=200, blank=True)

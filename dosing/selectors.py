@@ -8,7 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from dosing import labs
-from dosing.models import AdverseEvent, CycleAdministration, DoseModification, LabPanel
+from dosing.models import (
+    AdverseEvent,
+    CycleAdministration,
+    DoseModification,
+    IahDose,
+    LabPanel,
+)
 from trial import schedule
 from trial.models import FormState, Participant
 
@@ -112,3 +118,21 @@ def ae_summary(participant: Participant) -> list[dict[str, Any]]:
             }
         )
     return summary
+
+
+def _iah_dose(participant: Participant) -> dict[str, Any]:
+    found = IahDose.objects.filter(form_status__participant=participant).values(
+        "infusion_start", "net_administered_gbq"
+    )
+    return next(iter(found), {})
+
+
+def iah_infusion(participant: Participant) -> Any:
+    """The IAH infusion's start (a datetime), or None: the dosimetry's time zero."""
+    return _iah_dose(participant).get("infusion_start")
+
+
+def iah_net_activity_mbq(participant: Participant) -> Any:
+    """The IAH dose's net administered activity in MBq, or None."""
+    gbq = _iah_dose(participant).get("net_administered_gbq")
+    return None if gbq is None else gbq * 1000

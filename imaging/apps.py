@@ -5,4 +5,7 @@ class ImagingConfig(AppConfig):
     name = "imaging"
 
     def ready(self) -> None:
-        from imaging import crf  # noqa: F401 - registers this app's forms
+        from imaging import crf, demo  # noqa: F401 - crf registers this app's forms
+        from trial import registry
+
+        registry.register_demo(registry.DemoHooks("imaging", fill=demo.fill, finish=demo.finish))

@@ -1,0 +1,194 @@
+"""Server-rendered SVG figures: the same markup goes into the pages and the PDFs.
+
+Pure functions of numbers and labels returning an SVG string; text is escaped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from html import escape
+
+WIDTH, HEIGHT = 480, 260
+LEFT, RIGHT, TOP, BOTTOM = 48, 16, 20, 36
+BLUE, ORANGE, GREY, RED = "#0d6efd", "#fd7e14", "#6c757d", "#dc3545"
+
+
+def _svg(body: list[str], title: str, width: int = WIDTH, height: int = HEIGHT) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
+        f'font-family="sans-serif" font-size="11">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
+
+
+def _nice_top(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    step = 10 ** math.floor(math.log10(value))
+    for factor in (1, 2, 2.5, 5, 10):
+        if value <= factor * step:
+            return factor * step
+    return 10 * step
+
+
+def _y_axis(top: float, scale, ticks: int = 5) -> list[str]:
+    out = [f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{HEIGHT - BOTTOM}" stroke="#333"/>']
+    for i in range(ticks + 1):
+        value = top * i / ticks
+        y = scale(value)
+        out.append(f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}" stroke="#333"/>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:g}</text>')
+    return out
+
+
+def ratio_chart(
+    ratios: Sequence[tuple[str, float | None]],
+    threshold: float = 3.0,
+    title: str = "Enhancement ratio per index lesion",
+) -> str:
+    """Bars of each lesion's SUVmax ratio (IAH / IV) against a dashed threshold line; a missing
+    ratio is drawn as an empty slot marked "?"."""
+    known = [r for _label, r in ratios if r is not None]
+    top = _nice_top(max([threshold * 1.2, *known]))
+    plot_h = HEIGHT - TOP - BOTTOM
+
+    def y(value: float) -> float:
+        return HEIGHT - BOTTOM - plot_h * min(value, top) / top
+
+    body = _y_axis(top, y)
+    body.append(
+        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
+        f'y2="{HEIGHT - BOTTOM}" stroke="#333"/>'
+    )
+    slot = (WIDTH - LEFT - RIGHT) / max(len(ratios), 1)
+    for index, (label, ratio) in enumerate(ratios):
+        x = LEFT + slot * index + slot * 0.2
+        w = slot * 0.6
+        cx = x + w / 2
+        if ratio is None:
+            body.append(
+                f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM - 6}" text-anchor="middle" '
+                f'fill="{RED}" data-missing="{escape(label)}">?</text>'
+            )
+        else:
+            colour = BLUE if ratio >= threshold else GREY
+            body.append(
+                f'<rect x="{x:.1f}" y="{y(ratio):.1f}" width="{w:.1f}" '
+                f'height="{HEIGHT - BOTTOM - y(ratio):.1f}" fill="{colour}" '
+                f'data-lesion="{escape(label)}" data-ratio="{ratio:.2f}"/>'
+            )
+            body.append(
+                f'<text x="{cx:.1f}" y="{y(ratio) - 4:.1f}" text-anchor="middle">{ratio:.2f}</text>'
+            )
+        body.append(
+            f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+            f"{escape(label)}</text>"
+        )
+    ty = y(threshold)
+    body.append(
+        f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" stroke="{RED}" '
+        f'stroke-dasharray="6 4" stroke-width="1.5" data-threshold="{threshold:g}"/>'
+    )
+    body.append(
+        f'<text x="{WIDTH - RIGHT}" y="{ty - 4:.1f}" text-anchor="end" fill="{RED}">'
+        f"{threshold:g}</text>"
+    )
+    return _svg(body, title)
+
+
+def dot_plot(
+    points: Sequence[tuple[str, float]],
+    lines: Sequence[tuple[float, str, str]] = ((3.0, RED, "3"), (3.75, GREY, "3.75")),
+    title: str = "Patient enhancement ratio",
+) -> str:
+    """One dot per participant along a vertical ratio axis, with dashed reference lines."""
+    values = [v for _label, v in points]
+    top = _nice_top(max([line[0] * 1.2 for line in lines] + values))
+    width = max(WIDTH, LEFT + RIGHT + 14 * len(points))
+    plot_h = HEIGHT - TOP - BOTTOM
+
+    def y(value: float) -> float:
+        return HEIGHT - BOTTOM - plot_h * min(value, top) / top
+
+    body = _y_axis(top, y)
+    slot = (width - LEFT - RIGHT) / max(len(points), 1)
+    for index, (label, value) in enumerate(points):
+        cx = LEFT + slot * (index + 0.5)
+        body.append(
+            f'<circle cx="{cx:.1f}" cy="{y(value):.1f}" r="4" fill="{BLUE}" '
+            f'data-participant="{escape(label)}" data-ratio="{value:.2f}">'
+            f"<title>{escape(label)}: {value:.2f}</title></circle>"
+        )
+    for value, colour, text in lines:
+        ly = y(value)
+        body.append(
+            f'<line x1="{LEFT}" y1="{ly:.1f}" x2="{width - RIGHT}" y2="{ly:.1f}" '
+            f'stroke="{colour}" stroke-dasharray="6 4"/>'
+        )
+        body.append(
+            f'<text x="{width - RIGHT}" y="{ly - 4:.1f}" text-anchor="end" '
+            f'fill="{colour}">{escape(text)}</text>'
+        )
+    return _svg(body, title, width=width)
+
+
+def time_activity_chart(
+    times_h: Sequence[float],
+    activities: Sequence[float],
+    tail_lambda: float | None = None,
+    mono: tuple[float, float] | None = None,
+    title: str = "Time-activity curve",
+) -> str:
+    """Points, the trapezoids from A(0) = 0, the exponential tail after the last point, and
+    the fitted mono-exponential A0·e^(-λt) (dashed)."""
+    if not times_h:
+        return _svg(['<text x="20" y="30">no data</text>'], title)
+    t_end = max(times_h) * 1.5
+    top = _nice_top(max([*activities, mono[0] if mono else 0]) * 1.1)
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+    def x(t: float) -> float:
+        return LEFT + plot_w * t / t_end
+
+    def y(a: float) -> float:
+        return HEIGHT - BOTTOM - plot_h * min(a, top) / top
+
+    body = _y_axis(top, y)
+    body.append(
+        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
+        f'y2="{HEIGHT - BOTTOM}" stroke="#333"/>'
+    )
+    for t in range(0, int(t_end) + 1, 24 if t_end > 48 else 4):
+        body.append(
+            f'<text x="{x(t):.1f}" y="{HEIGHT - BOTTOM + 14}" text-anchor="middle">{t}</text>'
+        )
+    body.append(f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 4}" text-anchor="end">h</text>')
+    polygon = [(0.0, 0.0), *zip(times_h, activities, strict=True), (times_h[-1], 0.0)]
+    pts = " ".join(f"{x(t):.1f},{y(a):.1f}" for t, a in polygon)
+    body.append(
+        f'<polygon points="{pts}" fill="{BLUE}" fill-opacity="0.15" '
+        f'stroke="{BLUE}" data-part="trapezoids"/>'
+    )
+    if tail_lambda:
+        t0, a0 = times_h[-1], activities[-1]
+        steps = [t0 + (t_end - t0) * i / 20 for i in range(21)]
+        tail = " ".join(
+            f"{x(t):.1f},{y(a0 * math.exp(-tail_lambda * (t - t0))):.1f}" for t in steps
+        )
+        body.append(
+            f'<polyline points="{tail}" fill="none" stroke="{BLUE}" '
+            f'stroke-dasharray="2 3" data-part="tail"/>'
+        )
+    if mono:
+        a0, lam = mono
+        steps = [t_end * i / 40 for i in range(41)]
+        curve = " ".join(f"{x(t):.1f},{y(a0 * math.exp(-lam * t)):.1f}" for t in steps)
+        body.append(
+            f'<polyline points="{curve}" fill="none" stroke="{ORANGE}" '
+            f'stroke-dasharray="6 4" data-part="mono"/>'
+        )
+    for t, a in zip(times_h, activities, strict=True):
+        body.append(f'<circle cx="{x(t):.1f}" cy="{y(a):.1f}" r="3.5" fill="{BLUE}"/>')
+    return _svg(body, title)

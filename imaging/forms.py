@@ -1,0 +1,557 @@
+"""Forms of the imaging CRFs. They validate and never write (trial.actions.save_crf does).
+
+The item groups with fixed slots (the 5 index lesions, the 5 organs, the 4 time points) are
+plain formsets with one row per slot: a blank row stores no row, so a missing lesion stays
+visibly missing. The extra-hepatic lesions are a free list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.forms import formset_factory
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from imaging import calculations as calc
+from imaging import models as m
+from trial.forms import CrfForm
+
+SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
+DIAMETER_MM = (1, 300)
+GA68_ACTIVITY_MBQ = (1, 2000)
+WEIGHT_KG = (25, 250)
+WEIGHT_USUAL_KG = (40, 150)
+ACTIVITY_MBQ = (0, 100000)
+# PROTOCOL.md section 2: PET-IV at least 10 h after PET-IAH (68Ga residue < 0.2 %), at most
+# 28 days after. Between 10 h and the 0.2 % time (about 10.12 h) is a warning to confirm.
+PET_IV_MIN_HOURS = 10
+RESIDUE_FRACTION = 0.002
+PET_IV_MAX_DAYS = 28
+EXTRA_HEPATIC_ROWS = 3
+MAX_EXTRA_HEPATIC = 20
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(**kwargs)
+
+
+def _when(value: datetime) -> str:
+    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+
+
+def _small(form: forms.Form) -> None:
+    for field in form.fields.values():
+        field.required = False
+        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+        if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
+            field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
+
+
+class SlotRow(forms.Form):
+    """One row of a fixed-slot group: blank is "not entered", begun must be finished."""
+
+    needed: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _small(self)
+
+    def is_blank(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return all(data.get(name) in (None, "") for name in self.fields)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.is_blank():
+            for name in self.needed:
+                if data.get(name) in (None, ""):
+                    self.add_error(name, _("Required for each row begun."))
+        return data
+
+
+def suv_field(label: Any) -> forms.DecimalField:
+    return forms.DecimalField(label=label, max_digits=5, decimal_places=2, required=False)
+
+
+def check_suv(form: forms.Form, name: str) -> None:
+    value = form.cleaned_data.get(name)
+    low, high = SUV_LIMITS
+    if value is not None and not low < value < high:
+        form.add_error(name, _("An SUV is above 0 and below 200."))
+
+
+class IndexLesionRow(SlotRow):
+    needed = ("segment", "diameter_mm")
+    segment = forms.TypedChoiceField(
+        label=_("Couinaud segment"),
+        choices=[("", "—"), *m.Couinaud.choices],
+        coerce=int,
+        empty_value=None,
+    )
+    diameter_mm = forms.DecimalField(
+        label=_("Longest diameter"), max_digits=4, decimal_places=1, required=False
+    )
+
+    def clean_diameter_mm(self) -> Decimal | None:
+        value = self.cleaned_data.get("diameter_mm")
+        if value is not None and not DIAMETER_MM[0] <= value <= DIAMETER_MM[1]:
+            raise forms.ValidationError(
+                _("Enter a value between %(low)s and %(high)s mm.")
+                % {"low": DIAMETER_MM[0], "high": DIAMETER_MM[1]}
+            )
+        return value
+
+
+class LesionSuvRow(SlotRow):
+    needed = ("suv_max", "suv_mean")
+    suv_max = suv_field(_("SUVmax"))
+    suv_mean = suv_field(_("SUVmean"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_suv(self, "suv_max")
+        check_suv(self, "suv_mean")
+        high, mean = data.get("suv_max"), data.get("suv_mean")
+        if high is not None and mean is not None and high < mean:
+            self.add_error(
+                "suv_max",
+                _("SUVmax (%(max)s) cannot be below SUVmean (%(mean)s); check both values.")
+                % {"max": high, "mean": mean},
+            )
+        return data
+
+
+class OrganSuvRow(SlotRow):
+    suv_mean = suv_field(_("SUVmean"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_suv(self, "suv_mean")
+        return data
+
+
+class ExtraHepaticRow(SlotRow):
+    needed = ("location", "suv_max")
+    location = forms.CharField(label=_("Location"), max_length=100, required=False)
+    suv_max = suv_field(_("SUVmax"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_suv(self, "suv_max")
+        return data
+
+
+class TimePointRow(SlotRow):
+    needed = ("acquired_at",)
+    acquired_at = forms.DateTimeField(
+        label=_("Acquisition time"), required=False, widget=DateTimeLocalInput()
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in m.VOLUMES:
+            field = m.DosimetryPoint._meta.get_field(name)
+            self.fields[name] = forms.DecimalField(
+                label=field.verbose_name, max_digits=8, decimal_places=2, required=False
+            )
+        _small(self)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in m.VOLUMES:
+            value = data.get(name)
+            if value is not None and not ACTIVITY_MBQ[0] <= value <= ACTIVITY_MBQ[1]:
+                self.add_error(name, _("Enter an activity between 0 and 100000 MBq."))
+        return data
+
+
+class SlotFormSet(forms.BaseFormSet):
+    """Fixed slots: row i is key `keys[i]`; `labels` name the rows on the page."""
+
+    key = "number"
+    keys: tuple[int, ...] = ()
+    labels: tuple[str, ...] = ()
+
+    def rows(self) -> list[dict[str, Any]]:
+        rows = []
+        for key, form in zip(self.keys, self.forms, strict=False):
+            if form.is_blank():
+                continue
+            rows.append({self.key: key, **{n: form.cleaned_data.get(n) for n in form.fields}})
+        return rows
+
+    @property
+    def labelled(self) -> list[tuple[str, forms.Form]]:
+        return list(zip(self.labels, self.forms, strict=False))
+
+
+class FreeFormSet(SlotFormSet):
+    """A free list: the rows typed, numbered 1, 2, ... in order."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        kept = [f for f in self.forms if not f.is_blank()]
+        return [
+            {self.key: n, **{k: f.cleaned_data.get(k) for k in f.fields}}
+            for n, f in enumerate(kept, 1)
+        ]
+
+    @property
+    def labelled(self) -> list[tuple[str, forms.Form]]:
+        return [(str(n), f) for n, f in enumerate(self.forms, 1)]
+
+
+def slot_formset(
+    row: type[forms.Form], keys: tuple[int, ...], labels: tuple[str, ...], key: str = "number"
+) -> type[SlotFormSet]:
+    base = formset_factory(
+        row, formset=SlotFormSet, extra=0, max_num=len(keys), absolute_max=len(keys)
+    )
+    return type(f"{row.__name__}Set", (base,), {"keys": keys, "labels": labels, "key": key})
+
+
+LESION_KEYS = tuple(range(1, m.INDEX_LESIONS + 1))
+LESION_LABELS = tuple(f"L{n}" for n in LESION_KEYS)
+IndexLesionSet = slot_formset(IndexLesionRow, LESION_KEYS, LESION_LABELS)
+LesionSuvSet = slot_formset(LesionSuvRow, LESION_KEYS, LESION_LABELS)
+OrganSuvSet = slot_formset(
+    OrganSuvRow, tuple(m.Organ.values), tuple(str(label) for label in m.Organ.labels), "organ"
+)
+TimePointSet = slot_formset(
+    TimePointRow,
+    tuple(m.TIME_POINTS),
+    tuple(f"{hours} h (±{window} h)" for hours, window in m.TIME_POINTS.values()),
+)
+ExtraHepaticSet = type(
+    "ExtraHepaticSet",
+    (formset_factory(ExtraHepaticRow, formset=FreeFormSet, extra=0, max_num=MAX_EXTRA_HEPATIC),),
+    {},
+)
+
+
+def _initial(rows: list[Any], key: str, keys: tuple[int, ...], names: list[str]) -> list[dict]:
+    stored = {getattr(r, key): r for r in rows}
+    return [{n: getattr(stored[k], n) for n in names} if k in stored else {} for k in keys]
+
+
+class GroupedForm(CrfForm):
+    """A CRF with fixed-slot formsets, built from the saved rows when unbound."""
+
+    # (group name, formset class, related name, key field)
+    group_specs: tuple[tuple[str, type[SlotFormSet], str, str], ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        data = self.data if self.is_bound else None
+        prefix = self.prefix or "crf"
+        self._formsets: dict[str, SlotFormSet] = {}
+        for name, formset_class, related, key in self.group_specs:
+            stored = list(getattr(self.instance, related).all()) if self.instance.pk else []
+            names = list(formset_class.form.base_fields)
+            if name == "time_points":
+                names += list(m.VOLUMES)
+            if issubclass(formset_class, FreeFormSet):
+                initial = [{n: getattr(r, n) for n in names} for r in stored]
+                initial += [{}] * EXTRA_HEPATIC_ROWS
+            else:
+                initial = _initial(stored, key, formset_class.keys, names)
+            self._formsets[name] = formset_class(
+                data, initial=None if data is not None else initial, prefix=f"{prefix}-{name}"
+            )
+            if data is None and issubclass(formset_class, FreeFormSet):
+                # Unbound free list: the stored rows plus a few blank ones.
+                self._formsets[name].extra = 0
+            setattr(self, name, self._formsets[name])
+
+    def group_formsets(self) -> dict[str, SlotFormSet]:
+        return self._formsets
+
+
+class PetIndexLesionsForm(GroupedForm):
+    group_specs = (("index_lesions", IndexLesionSet, "index_lesions", "number"),)
+
+    class Meta:
+        model = m.PetIndexLesions
+        fields = ["mri_date"]
+
+    def clean_mri_date(self):
+        return self.not_in_future(self.cleaned_data.get("mri_date"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.complete and self.index_lesions.is_valid():
+            missing = [label for label, form in self.index_lesions.labelled if form.is_blank()]
+            if missing:
+                self.add_error(
+                    None,
+                    _(
+                        "The 5 index lesions are needed to mark the form complete; missing: "
+                        "%(missing)s."
+                    )
+                    % {"missing": ", ".join(missing)},
+                )
+        return data
+
+
+IAH_ONLY = ("catheter_position", "angiography_complications", "complications_detail")
+
+
+class PetScanForm(GroupedForm):
+    complete_required = (
+        "radiopharmaceutical",
+        "measured_activity_mbq",
+        "measured_at",
+        "residual_activity_mbq",
+        "residual_at",
+        "injection_at",
+        "scan_start_at",
+        "weight_kg",
+    )
+    units = {
+        "measured_activity_mbq": "MBq",
+        "residual_activity_mbq": "MBq",
+        "weight_kg": "kg",
+    }
+    group_specs = (
+        ("lesion_suvs", LesionSuvSet, "lesion_suvs", "number"),
+        ("organ_suvs", OrganSuvSet, "organ_suvs", "organ"),
+        ("extrahepatic", ExtraHepaticSet, "extrahepatic", "number"),
+    )
+
+    class Meta:
+        model = m.PetScan
+        fields = [
+            "radiopharmaceutical",
+            "measured_activity_mbq",
+            "measured_at",
+            "residual_activity_mbq",
+            "residual_at",
+            "injection_at",
+            "scan_start_at",
+            "weight_kg",
+            *IAH_ONLY,
+        ]
+        widgets = {
+            name: DateTimeLocalInput()
+            for name in ("measured_at", "residual_at", "injection_at", "scan_start_at")
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.is_iah = self.row is None or self.row.form == "PET_IAH"
+        if not self.is_iah:
+            for name in IAH_ONLY:
+                self.fields.pop(name, None)
+
+    def clean_measured_activity_mbq(self):
+        return self.ranged("measured_activity_mbq", GA68_ACTIVITY_MBQ, None, "MBq")
+
+    def clean_residual_activity_mbq(self):
+        return self.ranged("residual_activity_mbq", (0, GA68_ACTIVITY_MBQ[1]), None, "MBq")
+
+    def clean_weight_kg(self):
+        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+
+    def crf_data(self) -> dict[str, Any]:
+        data = super().crf_data()
+        if not self.is_iah:
+            data.update(catheter_position="", angiography_complications=None)
+            data["complications_detail"] = ""
+        return data
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        injection, scan = data.get("injection_at"), data.get("scan_start_at")
+        measured_at, residual_at = data.get("measured_at"), data.get("residual_at")
+        if injection and scan and scan < injection:
+            self.add_error(
+                "scan_start_at",
+                _("The scan cannot start before the injection (%(when)s).")
+                % {"when": _when(injection)},
+            )
+        if injection and measured_at and measured_at > injection:
+            self.add_error(
+                "measured_at", _("The activity is measured before the injection; check the time.")
+            )
+        if injection and residual_at and residual_at < injection:
+            self.add_error(
+                "residual_at", _("The residual is measured after the injection; check the time.")
+            )
+        if not self.errors:
+            net = net_injected(data)
+            if net is not None and net <= 0:
+                self.add_error(
+                    "residual_activity_mbq",
+                    _(
+                        "The residual, decayed to the injection time, is not below the measured "
+                        "activity: nothing was injected. Check both activities and times."
+                    ),
+                )
+        if self.is_iah and self.complete:
+            self.require("catheter_position")
+            self.require("angiography_complications")
+        if data.get("angiography_complications"):
+            self.require("complications_detail")
+        if injection:
+            self._check_interval(injection)
+        if self.complete and self.lesion_suvs.is_valid():
+            missing = [label for label, f in self.lesion_suvs.labelled if f.is_blank()]
+            if missing:
+                self.add_error(
+                    None,
+                    _(
+                        "SUVs of every index lesion are needed to mark the form complete; "
+                        "missing: %(missing)s."
+                    )
+                    % {"missing": ", ".join(missing)},
+                )
+        return data
+
+    def _check_interval(self, injection: datetime) -> None:
+        """PET-IV against PET-IAH: refused under 10 h, a warning until the 68Ga residue is
+        below 0.2 %, a warning after 28 days."""
+        if self.participant is None or self.row is None:
+            return
+        other = "PET_IAH" if not self.is_iah else "PET_IV"
+        found = (
+            m.PetScan.objects.filter(
+                form_status__participant=self.participant, form_status__form=other
+            )
+            .values_list("injection_at", flat=True)
+            .first()
+        )
+        if found is None:
+            return
+        iah, iv = (injection, found) if self.is_iah else (found, injection)
+        hours = (iv - iah).total_seconds() / 3600
+        field = "injection_at"
+        if hours < PET_IV_MIN_HOURS:
+            self.add_error(
+                field,
+                _(
+                    "The PET-IV injection must be at least %(min)s h after the PET-IAH injection "
+                    "(%(when)s); here %(hours).1f h."
+                )
+                % {"min": PET_IV_MIN_HOURS, "when": _when(iah), "hours": hours},
+            )
+            return
+        safe = calc.hours_until_residue_below(RESIDUE_FRACTION, calc.GA68_HALF_LIFE_H)
+        if hours < safe:
+            residue = calc.ga68_residue_fraction(hours) * 100
+            self.warn(
+                field,
+                _(
+                    "%(hours).2f h after the PET-IAH injection, %(residue).3f %% of its 68Ga is "
+                    "still present (below 0.2 %% from %(safe).2f h)."
+                )
+                % {"hours": hours, "residue": residue, "safe": safe},
+            )
+        elif iv - iah > timedelta(days=PET_IV_MAX_DAYS):
+            self.warn(
+                field,
+                _("The PET-IV is more than %(days)s days after the PET-IAH.")
+                % {"days": PET_IV_MAX_DAYS},
+            )
+
+
+def hours_between(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / 3600
+
+
+def net_injected(values: dict[str, Any]) -> float | None:
+    """Net injected 68Ga activity (MBq) at injection time, or None when an input is missing
+    or the inputs are impossible."""
+    measured, residual = values.get("measured_activity_mbq"), values.get("residual_activity_mbq")
+    before = hours_between(values.get("measured_at"), values.get("injection_at"))
+    after = hours_between(values.get("injection_at"), values.get("residual_at"))
+    if measured is None or residual is None or before is None or after is None:
+        return None
+    try:
+        return calc.net_injected_activity(
+            float(measured), before, float(residual), after, calc.GA68_HALF_LIFE_H
+        )
+    except ValueError:
+        return -1.0
+
+
+class GateForm(CrfForm):
+    """The GATE slot's form: the decision is made by a signature on the gate page, never by
+    saving this form, so a submission here is always refused."""
+
+    class Meta:
+        model = m.Gate
+        fields: list[str] = []
+
+    def clean(self) -> dict[str, Any]:
+        raise forms.ValidationError(_("The gate is decided by the investigator's signature."))
+
+
+class GateSignForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Signing is the legally binding equivalent of your handwritten signature."),
+    )
+    decision = forms.ChoiceField(label=_("Decision"), choices=m.GateDecision.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("decision") == m.GateDecision.DECLINED and not data.get("reason", "").strip():
+            self.add_error("reason", _("Give the reason the participant declined."))
+        return data
+
+
+class DosimetryForm(GroupedForm):
+    group_specs = (("time_points", TimePointSet, "points", "number"),)
+
+    class Meta:
+        model = m.Dosimetry
+        fields = ["comments"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.time_points.is_valid():
+            return data
+        infusion = self._infusion_start()
+        previous = None
+        for (number, (hours, window)), form in zip(
+            m.TIME_POINTS.items(), self.time_points.forms, strict=False
+        ):
+            acquired = form.cleaned_data.get("acquired_at")
+            if acquired is None:
+                continue
+            if previous and acquired <= previous:
+                form.add_error("acquired_at", _("Each time point comes after the one before."))
+            previous = acquired
+            if infusion is None:
+                continue
+            elapsed = hours_between(infusion, acquired)
+            if elapsed is not None and elapsed <= 0:
+                form.add_error("acquired_at", _("This is before the IAH infusion."))
+            elif elapsed is not None and abs(elapsed - hours) > window:
+                self.warn(
+                    None,
+                    _(
+                        "Time point %(n)s is %(elapsed).1f h after the infusion (planned "
+                        "%(hours)s ± %(window)s h)."
+                    )
+                    % {"n": number, "elapsed": elapsed, "hours": hours, "window": window},
+                )
+        return data
+
+    def _infusion_start(self) -> datetime | None:
+        from trial import registry
+
+        provider = registry.facts("iah_infusion")
+        return provider(self.participant) if provider and self.participant else None

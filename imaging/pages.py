@@ -1,0 +1,177 @@
+"""What the imaging pages show: the gate page, the PET forms' side panel, the dosimetry
+results and the study view. Each builder runs a fixed number of queries."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import forms as django_forms
+from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from imaging import calculations as calc
+from imaging import charts, selectors
+from imaging.actions import refusal
+from imaging.forms import GateSignForm
+from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
+from trial import registry, roles
+from trial.models import FormStatus, Participant
+
+DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
+
+
+def gate_page(
+    participant: Participant, row: FormStatus, sign_form: GateSignForm | None = None
+) -> dict[str, Any]:
+    summary = selectors.summary(participant)
+    used = selectors.proceed_count()
+    own = selectors.gate_of(participant)
+    signature = selectors.current_signature(participant)
+    chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
+    return {
+        "participant": participant,
+        "row": row,
+        "summary": summary,
+        "missing_text": selectors.missing_text(summary) if summary.missing else "",
+        "chart": mark_safe(chart),  # noqa: S308 - built by charts.py, which escapes text
+        "slots_used": used,
+        "slots": selectors.IAH_SLOTS,
+        "gate": own,
+        "signature": signature,
+        "signed": signature is not None and signature.is_valid,
+        "sign_form": sign_form or GateSignForm(),
+        "signer_role": roles.INVESTIGATOR,
+        "proceed_refusal": refusal(
+            GateDecision.PROCEED,
+            summary,
+            selectors.proceed_count(exclude_participant=participant.pk),
+        ),
+        "sign_url": reverse("imaging:gate_sign", args=[participant.code]),
+    }
+
+
+def gate_slot_context(participant: Participant, row: FormStatus, form: Any) -> dict:
+    return gate_page(participant, row)
+
+
+def pet_context(participant: Participant, row: FormStatus, form: Any) -> dict:
+    context: dict[str, Any] = {}
+    instance = getattr(form, "instance", None)
+    if instance is not None and instance.pk:
+        context["net_injected"] = instance.net_injected_mbq
+    if participant.forms.filter(form=selectors.GATE_FORM).exists():
+        context["gate_url"] = reverse(
+            "crf_edit", args=[participant.code, selectors.GATE_EVENT, selectors.GATE_FORM, 1]
+        )
+    return context
+
+
+def _volume_label(name: str) -> str:
+    return str(DosimetryPoint._meta.get_field(name).verbose_name)
+
+
+def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> dict[str, Any]:
+    """Per volume: TIA by trapezoids + tail, residence time, the mono-exponential cross-check
+    and the difference in %, with the curve drawn."""
+    results = []
+    if infusion is None:
+        return {"results": [], "dosi_note": _("The IAH infusion start is not entered yet.")}
+    timed = [p for p in points if p.acquired_at is not None]
+    for name in VOLUMES:
+        pairs = [
+            ((p.acquired_at - infusion).total_seconds() / 3600, float(getattr(p, name)))
+            for p in timed
+            if getattr(p, name) is not None
+        ]
+        result: dict[str, Any] = {"name": name, "label": _volume_label(name)}
+        times = [t for t, _a in pairs]
+        activities = [a for _t, a in pairs]
+        try:
+            tia = calc.time_integrated_activity(times, activities)
+            result["tia"] = tia
+            if administered:
+                result["residence"] = calc.residence_time(times, activities, float(administered))
+        except ValueError as error:
+            result["error"] = str(error)
+            results.append(result)
+            continue
+        lambda_phys = math.log(2) / calc.LU177_HALF_LIFE_H
+        lam = lambda_phys
+        if activities[-1] > 0 and activities[-2] > activities[-1]:
+            lam = max(
+                math.log(activities[-2] / activities[-1]) / (times[-1] - times[-2]), lambda_phys
+            )
+        mono = None
+        try:
+            mono = calc.fit_mono_exponential(times, activities)
+            result["mono_tia"] = calc.mono_exponential_tia(times, activities)
+            result["difference"] = calc.percent_difference(tia, result["mono_tia"])
+            result["flag"] = abs(result["difference"]) > DIFFERENCE_FLAG_PERCENT
+        except ValueError as error:
+            result["mono_error"] = str(error)
+        result["chart"] = mark_safe(  # noqa: S308 - built by charts.py, which escapes text
+            charts.time_activity_chart(
+                times, activities, tail_lambda=lam, mono=mono, title=str(result["label"])
+            )
+        )
+        results.append(result)
+    return {"results": results, "administered": administered}
+
+
+def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> dict:
+    instance = getattr(form, "instance", None)
+    points = list(instance.points.all()) if instance is not None and instance.pk else []
+    infusion = registry.facts("iah_infusion")
+    dose = registry.facts("iah_net_activity_mbq")
+    return dosimetry_results(
+        points,
+        infusion(participant) if infusion else None,
+        dose(participant) if dose else None,
+    )
+
+
+def is_form(value: Any) -> bool:
+    return isinstance(value, django_forms.BaseForm)
+
+
+def study_page(participants: Any) -> dict[str, Any]:
+    """Four queries whatever the number of participants (`participants`: the user's queryset).
+    The table is built here in one pass, since a template loop over hundreds of rows costs
+    more than the queries."""
+    codes = dict(participants.order_by("code").values_list("pk", "code"))
+    found = selectors.study_rows(participants.values("pk"))
+    detail = reverse("participant_detail", args=["CODE"])
+    cannot = escape(_("cannot be computed"))
+    lines, points = [], []
+    for pk, code in codes.items():
+        row = found.get(pk)
+        if row is None:
+            continue
+        if row.patient_ratio is None:
+            ratio = f'<span class="text-muted small">{cannot}</span>'
+        else:
+            points.append((code, row.patient_ratio))
+            tone = "text-success" if row.met else "text-danger"
+            ratio = f'<span class="{tone} fw-semibold">{row.patient_ratio:.2f}</span>'
+        organs = "".join(f"<td>{'—' if r is None else f'{r:.2f}'}</td>" for r in row.organ_ratios)
+        safe = escape(code)
+        url = escape(detail.replace("CODE", code))
+        lines.append(
+            f'<tr data-participant="{safe}"><th scope="row"><a href="{url}">{safe}</a></th>'
+            f"<td>{ratio}</td>{organs}</tr>"
+        )
+    return {
+        "table_rows": mark_safe("\n".join(lines)),  # noqa: S308 - text escaped, numbers formatted
+        "organ_labels": [str(label) for label in Organ.labels],
+        "chart": mark_safe(  # noqa: S308 - built by charts.py, which escapes text
+            charts.dot_plot(points)
+        ),
+        "ratios": len(points),
+        "slots_used": selectors.proceed_count(),
+        "slots": selectors.IAH_SLOTS,
+        "threshold": calc.ENHANCEMENT_GATE_THRESHOLD,
+        "expected": selectors.EXPECTED_RATIO,
+    }

@@ -1,0 +1,47 @@
+"""seed_demo's imaging hook: a participant who passed the gate with full dosimetry, one below
+the threshold, one waiting for the second PET."""
+
+from __future__ import annotations
+
+from django.core.management import call_command
+
+from dosing.models import IahDose
+from imaging import selectors
+from imaging.models import Dosimetry, Gate, PetScan
+from trial.models import FormStatus, Participant
+
+
+def test_the_demo_covers_the_gate_stories(db):
+    # One seed for the three stories: seed_demo takes about 30 s here.
+    call_command("seed_demo", "--participants", "18", "--seed", "7")
+    signed_proceed_with_full_dosimetry()
+    signed_below_threshold()
+    waiting_for_the_second_pet()
+
+
+def signed_proceed_with_full_dosimetry():
+    gate = Gate.objects.get(decision="proceed")
+    participant = gate.form_status.participant
+    assert selectors.current_signature(participant).is_valid
+    assert selectors.summary(participant).met
+    assert IahDose.objects.filter(form_status__participant=participant).exists()
+    dosi = Dosimetry.objects.get(form_status__participant=participant)
+    assert dosi.points.count() == 4
+
+
+def signed_below_threshold():
+    gate = Gate.objects.get(decision="not_eligible")
+    summary = selectors.summary(gate.form_status.participant)
+    assert summary.patient_ratio is not None and not summary.met
+    assert selectors.current_signature(gate.form_status.participant).is_valid
+
+
+def waiting_for_the_second_pet():
+    second = FormStatus.objects.filter(form="PET_IV", status="complete")
+    waiting = Participant.objects.filter(
+        forms__form="PET_IAH", forms__status="complete", status="enrolled"
+    ).exclude(pk__in=second.values("participant_id"))
+    assert waiting.exists()
+    participant = waiting.first()
+    assert "PET-IV" not in participant.event_dates
+    assert PetScan.objects.filter(form_status__participant=participant).count() == 1

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from imaging import actions, selectors
+from imaging.models import Gate
+from tests.conftest import PASSWORD, make_user
+from tests.eligibility import helpers as eh
+from tests.imaging import helpers as h
+from trial import actions as trial_actions
+from trial import roles
+from trial.models import FormStatus
+
+
+def test_proceed_is_signed_and_opens_the_iah_dose(investigator, scanned):
+    signature = actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    scanned.refresh_from_db()
+    assert signature.kind == "gate" and signature.is_valid
+    assert scanned.gate_decision == "proceed"
+    gate = selectors.gate_of(scanned)
+    assert str(gate.patient_ratio) == "3.80" and gate.gate_met
+    assert scanned.forms.filter(event="IAH", form="IAHDOSE").exists()
+    assert selectors.proceed_count() == 1
+    assert "3.80" in signature.meaning
+
+
+def test_proceed_below_threshold_is_refused(nurse, investigator, enrolled):
+    h.enter_pets(nurse, enrolled, iv_suvs=h.LOW_IV_SUVS)
+    with pytest.raises(trial_actions.ActionRefused, match="below the threshold"):
+        actions.sign_gate(investigator, PASSWORD, enrolled, "proceed")
+    assert selectors.gate_of(enrolled) is None
+    actions.sign_gate(investigator, PASSWORD, enrolled, "not_eligible")
+    enrolled.refresh_from_db()
+    assert enrolled.gate_decision == "not_eligible"
+    assert not enrolled.forms.filter(event="IAH").exists()
+
+
+def test_declined_needs_a_reason(investigator, scanned):
+    with pytest.raises(trial_actions.ActionRefused, match="reason"):
+        actions.sign_gate(investigator, PASSWORD, scanned, "declined", "")
+
+
+def test_only_an_investigator_signs(nurse, scanned):
+    with pytest.raises(trial_actions.ActionRefused):
+        actions.sign_gate(nurse, PASSWORD, scanned, "proceed")
+
+
+def test_a_changed_suv_breaks_the_gate_signature(nurse, investigator, scanned):
+    signature = actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    values, groups = h.pet_data(h.IV_INJECTION, h.IV_SUVS, iah=False)
+    groups["lesion_suvs"][1] = {"suv_max": "8.5", "suv_mean": "4"}
+    h.save(nurse, scanned, "PET-IV", "PET_IV", values, groups, reason="transcription error")
+    current = selectors.current_signature(scanned)
+    assert current.pk == signature.pk
+    assert current.verdict.is_broken
+    assert any("suv_max" in key for key in current.verdict.changes)
+
+
+def test_the_gate_cannot_be_signed_while_eligibility_is_broken(nurse, investigator, scanned):
+    eh.save(nurse, scanned, "ELIG", "VITALS", {**eh.vitals_data(), "weight_kg": "71"})
+    with pytest.raises(trial_actions.ActionRefused, match="broken"):
+        actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    assert selectors.gate_of(scanned) is None
+    scanned.refresh_from_db()
+    assert scanned.gate_decision == ""
+
+
+def _fill_slots(site, count: int) -> None:
+    """Other participants holding a signed "proceed" (the slot count reads Gate rows)."""
+    user = make_user("filler", roles.NURSE, site)
+    for n in range(count):
+        other = trial_actions.register_participant(user, site, h.NOW.date())
+        row = FormStatus.objects.create(participant=other, event="GATE", form="GATE", repeat=1)
+        Gate.objects.create(form_status=row, decision="proceed")
+        assert n >= 0
+
+
+def test_the_tenth_slot_is_the_last(nurse, investigator, scanned, bdx):
+    _fill_slots(bdx, selectors.IAH_SLOTS)
+    with pytest.raises(trial_actions.ActionRefused, match="10 IAH doses"):
+        actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_investigators_racing_for_the_tenth_slot_get_one(nurse, investigator, bdx):
+    first = h.enrolled(nurse, investigator, bdx)
+    h.enter_pets(nurse, first)
+    second = h.enrolled(nurse, investigator, bdx)
+    h.enter_pets(nurse, second)
+    other = make_user("olga", roles.INVESTIGATOR, bdx)
+    _fill_slots(bdx, selectors.IAH_SLOTS - 1)
+    barrier = threading.Barrier(2)
+    outcome: dict[str, str] = {}
+
+    def sign(user, participant) -> None:
+        try:
+            barrier.wait(timeout=30)
+            actions.sign_gate(user, PASSWORD, participant, "proceed")
+            outcome[participant.code] = "signed"
+        except trial_actions.ActionRefused as refused:
+            outcome[participant.code] = str(refused)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=sign, args=(investigator, first)),
+        threading.Thread(target=sign, args=(other, second)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcome.values()).count("signed") == 1, outcome
+    assert any("10 IAH doses" in value for value in outcome.values()), outcome
+    assert selectors.proceed_count() == selectors.IAH_SLOTS
+
+
+def test_the_gate_page_shows_ratios_chart_and_slots(client, investigator, scanned):
+    client.force_login(investigator)
+    url = reverse("crf_edit", args=[scanned.code, "GATE", "GATE", 1])
+    page = client.get(url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="patient-ratio">3.80' in html
+    assert "<svg" in html and 'data-threshold="3"' in html
+    assert "0 of 10" in html
+    sign_url = reverse("imaging:gate_sign", args=[scanned.code])
+    wrong = client.post(sign_url, {"password": "nope", "decision": "proceed"})
+    assert wrong.status_code == 200 and "Wrong password" in wrong.content.decode()
+    done = client.post(sign_url, {"password": PASSWORD, "decision": "proceed"})
+    assert done.status_code == 302
+    assert selectors.gate_of(scanned).decision == "proceed"
+
+
+def test_the_gate_page_names_missing_cells(client, investigator, nurse, enrolled):
+    h.save(nurse, enrolled, "PET-IAH", "PET_IAH", *h.pet_data(h.IAH_INJECTION))
+    client.force_login(investigator)
+    page = client.get(reverse("imaging:gate_sign", args=[enrolled.code]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'data-result="unknown"' in html and "PET-IV L1 SUVmax" in html
+    refused = client.post(
+        reverse("imaging:gate_sign", args=[enrolled.code]),
+        {"password": PASSWORD, "decision": "proceed"},
+    )
+    assert refused.status_code == 200
+    assert "Cannot be computed" in refused.content.decode()
+    assert selectors.gate_of(enrolled) is None

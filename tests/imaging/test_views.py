@@ -1,0 +1,94 @@
+"""The study view (investigators and data managers only) and the fixed number of queries of
+the gate page, the dosimetry page and the study view."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from imaging.models import LesionSuv, OrganSuv, PetScan
+from tests.imaging import helpers as h
+from trial import actions
+from trial.models import FormStatus
+
+STUDY = reverse("imaging:study")
+
+
+def quick_participant(user, site, ratio: float):
+    """PET rows written directly: the study view only reads them (the forms are tested
+    elsewhere)."""
+    participant = actions.register_participant(user, site, date(2026, 3, 2))
+    for event, form, factor in (("PET-IAH", "PET_IAH", ratio), ("PET-IV", "PET_IV", 1)):
+        row = FormStatus.objects.create(participant=participant, event=event, form=form)
+        pet = PetScan.objects.create(form_status=row)
+        for n in range(1, 6):
+            LesionSuv.objects.create(
+                pet=pet, number=n, suv_max=Decimal(5 * factor), suv_mean=Decimal(3 * factor)
+            )
+            OrganSuv.objects.create(pet=pet, organ=n, suv_mean=Decimal("4.5"))
+    return participant
+
+
+@pytest.mark.parametrize("who", ["nurse", "monitor", "administrator"])
+def test_the_study_view_is_not_for_others(client, who, request):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(STUDY).status_code == 404
+
+
+def test_the_study_view_plots_every_ratio(client, nurse, data_manager, bdx):
+    quick_participant(nurse, bdx, 4)
+    quick_participant(nurse, bdx, 2)
+    client.force_login(data_manager)
+    page = client.get(STUDY)
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert html.count("<circle") == 2
+    assert 'data-ratio="4.00"' in html and 'data-ratio="2.00"' in html
+    assert "3.75" in html and "0 of 10" in html
+
+
+def test_the_study_view_runs_a_fixed_number_of_queries(client, nurse, investigator, bdx):
+    quick_participant(nurse, bdx, 4)
+    client.force_login(investigator)
+    client.get(STUDY)
+    with CaptureQueriesContext(connection) as one:
+        client.get(STUDY)
+    for ratio in (2, 3, 5, 3.5, 1.5):
+        quick_participant(nurse, bdx, ratio)
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(STUDY)
+    assert page.content.decode().count("<circle") == 6
+    assert len(six) == len(one), [q["sql"] for q in six.captured_queries]
+
+
+def test_the_gate_page_runs_a_fixed_number_of_queries(
+    client, investigator, scanned, django_assert_max_num_queries
+):
+    client.force_login(investigator)
+    url = reverse("imaging:gate_sign", args=[scanned.code])
+    with django_assert_max_num_queries(GATE_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+
+
+def test_the_dosimetry_page_runs_a_fixed_number_of_queries(
+    client, nurse, investigator, scanned, django_assert_max_num_queries
+):
+    from imaging import actions as imaging_actions
+    from tests.conftest import PASSWORD
+
+    imaging_actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    h.enter_iah_and_dosimetry(nurse, scanned)
+    client.force_login(nurse)
+    url = reverse("crf_edit", args=[scanned.code, "DOSI", "DOSI", 1])
+    with django_assert_max_num_queries(DOSI_PAGE_QUERIES):
+        page = client.get(url)
+    assert page.content.decode().count('data-part="trapezoids"') == 10
+
+
+GATE_PAGE_QUERIES = 11
+DOSI_PAGE_QUERIES = 12
