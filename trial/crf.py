@@ -138,10 +138,19 @@ def bind(
     )
 
 
-def post_data(values: dict[str, Any]) -> dict[str, str]:
-    """A POST as the page sends it, from plain item values (formset fields included under
-    their own names): for the demo data and tests, which enter data through the real forms."""
-    return {f"crf-{k}": "" if v is None else str(v) for k, v in values.items()}
+def post_data(values: dict[str, Any], groups: dict[str, list[dict]] | None = None) -> dict:
+    """A POST as the page sends it, from plain item values and group rows (a formset per
+    group, prefixed "crf-<group name>"): for the demo data and tests, which enter data
+    through the real forms."""
+    posted = {f"crf-{k}": "" if v is None else str(v) for k, v in values.items()}
+    for name, rows in (groups or {}).items():
+        prefix = f"crf-{name}"
+        posted[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        posted[f"{prefix}-INITIAL_FORMS"] = "0"
+        for index, row in enumerate(rows):
+            for key, value in row.items():
+                posted[f"{prefix}-{index}-{key}"] = "" if value is None else str(value)
+    return posted
 
 
 # --- Values as stored, and the values derived from them -------------------------------------
