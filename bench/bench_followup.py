@@ -1,0 +1,76 @@
+"""RECIST pages benchmark: seed N participants (default 500) into a fresh database, then time a
+participant's RECIST page (the one with most assessments), the study spider plot and the
+waterfall, in-process (server time), with their SQL query counts.
+
+    .venv/bin/python bench/bench_followup.py [--participants 500] [--requests 100]
+
+Target (issue 11): median under 50 ms with 500 participants; a fixed number of queries.
+The study pages are read as the data manager, who sees every site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from _setup import fresh_database, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--participants", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=100)
+    args = parser.parse_args()
+
+    fresh_database("edc_bench_followup")
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from followup.models import RecistAssessment
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("seed_demo", participants=args.participants, verbosity=0)
+    seed_s = time.perf_counter() - started
+
+    fullest = (
+        RecistAssessment.objects.values("form_status__participant__code")
+        .annotate(n=Count("pk"))
+        .order_by("-n")
+        .first()
+    )
+    with_imaging = RecistAssessment.objects.values("form_status__participant").distinct().count()
+    client = Client()
+    client.force_login(User.objects.get(username="datamanager"))
+    code = fullest["form_status__participant__code"]
+    pages = {
+        f"participant RECIST page ({code}, {fullest['n']} assessments)": reverse(
+            "followup:participant_recist", args=[code]
+        ),
+        f"spider plot ({with_imaging} participants with imaging)": reverse("followup:spider"),
+        "waterfall": reverse("followup:waterfall"),
+    }
+    print(f"seed_demo --participants {args.participants}: {seed_s:.1f} s")
+    print(f"{'page':60} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    for label, url in pages.items():
+        for _ in range(5):
+            assert client.get(url).status_code == 200
+        samples = []
+        for _ in range(args.requests):
+            t0 = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200
+        with CaptureQueriesContext(connection) as ctx:
+            client.get(url)
+        median, p95 = summary(samples)
+        print(f"{label:60} {median:10.1f} {p95:8.1f} {len(ctx.captured_queries):8d}")
+
+
+if __name__ == "__main__":
+    main()
