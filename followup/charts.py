@@ -6,11 +6,13 @@ is escaped here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
-WIDTH, HEIGHT = 640, 320
-LEFT, RIGHT, TOP, BOTTOM = 56, 16, 20, 40
+WIDTH, HEIGHT = 720, 340
+# The right margin holds the reference lines' labels, clear of the data.
+LEFT, RIGHT, TOP, BOTTOM = 56, 128, 30, 40
 RESPONSE_COLOURS = {
     "CR": "#1a7f37",
     "PR": "#2f81f7",
@@ -33,9 +35,27 @@ class _Scale:
         return round(self.out_low + ratio * (self.out_high - self.out_low), 1)
 
 
+def _step(span: float, count: int = 5) -> float:
+    """A round tick step (1, 2 or 5 times a power of ten) giving about `count` ticks."""
+    raw = max(span, 1e-9) / count
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
 def _ticks(low: float, high: float, count: int = 5) -> list[float]:
-    step = (high - low) / count if high > low else 1
-    return [round(low + i * step, 1) for i in range(count + 1)]
+    step = _step(high - low, count)
+    first = math.ceil(low / step) * step
+    ticks = []
+    value = first
+    while value <= high + 1e-9:
+        ticks.append(round(value, 6))
+        value += step
+    return ticks
+
+
+def _nice_high(high: float) -> float:
+    step = _step(high)
+    return math.ceil(high / step) * step
 
 
 def _frame(title: str, body: list[str], x_label: str, y_label: str) -> str:
@@ -74,13 +94,38 @@ def _axes(xs: _Scale, ys: _Scale, x_ticks: list[float], y_ticks: list[float]) ->
     return parts
 
 
-def _hline(xs: _Scale, y: float, colour: str, label: str, dash: str = "6 4") -> str:
+def _hline(
+    xs: _Scale,
+    y: float,
+    colour: str,
+    label: str,
+    dash: str = "6 4",
+    detail: str = "",
+    label_y: float | None = None,
+) -> str:
+    """A reference line across the plot, labelled in the right margin (two lines at most);
+    label_y moves the label off a neighbour's."""
+    text = f'<tspan x="{WIDTH - RIGHT + 6}" dy="0">{escape(label)}</tspan>'
+    if detail:
+        text += f'<tspan x="{WIDTH - RIGHT + 6}" dy="14">{escape(detail)}</tspan>'
+    at = y if label_y is None else label_y
     return (
         f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="{colour}" '
         f'stroke-dasharray="{dash}" stroke-width="1.5"/>'
-        f'<text x="{WIDTH - RIGHT - 4}" y="{y - 4}" text-anchor="end" fill="{colour}">'
-        f"{escape(label)}</text>"
+        f'<text y="{at + (-2 if detail else 4)}" fill="{colour}">{text}</text>'
     )
+
+
+LABEL_GAP = 34  # px between two-line labels in the margin
+
+
+def _spread(ys: list[float]) -> list[float]:
+    """Label positions near `ys` (in the given order) at least LABEL_GAP apart, top down."""
+    order = sorted(range(len(ys)), key=lambda i: ys[i])
+    placed = list(ys)
+    for previous, current in zip(order, order[1:], strict=False):
+        placed[current] = max(placed[current], placed[previous] + LABEL_GAP)
+    return placed
 
 
 def sum_of_diameters_chart(
@@ -93,15 +138,19 @@ def sum_of_diameters_chart(
     and the progression threshold (nadir + 20 %, at least + 5 mm) drawn."""
     threshold = max(nadir_mm * 1.2, nadir_mm + 5)
     days = [p[0] for p in points]
-    high = max([baseline_mm, threshold, *(p[1] for p in points)]) * 1.1
-    xs = _Scale(0, max([30.0, *days]) * 1.05, LEFT, WIDTH - RIGHT)
+    high = _nice_high(max([baseline_mm, threshold, *(p[1] for p in points)]) * 1.15)
+    right = _nice_high(max([30.0, *days]) * 1.08)
+    xs = _Scale(0, right, LEFT, WIDTH - RIGHT)
     ys = _Scale(0, high, HEIGHT - BOTTOM, TOP)
-    body = _axes(xs, ys, _ticks(0, max([30.0, *days]) * 1.05), _ticks(0, high))
-    body.append(_hline(xs, ys(baseline_mm), "#2f81f7", f"baseline {baseline_mm:g} mm"))
-    body.append(_hline(xs, ys(nadir_mm), "#1a7f37", f"nadir {nadir_mm:g} mm", "2 3"))
-    body.append(
-        _hline(xs, ys(threshold), "#cf222e", f"PD threshold {threshold:.1f} mm (+20 %)", "8 3")
-    )
+    body = _axes(xs, ys, _ticks(0, right), _ticks(0, high))
+    lines = [
+        (baseline_mm, "#2f81f7", "baseline", "6 4", f"{baseline_mm:g} mm"),
+        (threshold, "#cf222e", "PD threshold", "8 3", f"{threshold:.1f} mm (+20 %)"),
+        (nadir_mm, "#1a7f37", "nadir", "2 3", f"{nadir_mm:g} mm"),
+    ]
+    label_ys = _spread([ys(value) for value, *_rest in lines])
+    for (value, colour, label, dash, detail), label_y in zip(lines, label_ys, strict=True):
+        body.append(_hline(xs, ys(value), colour, label, dash, detail=detail, label_y=label_y))
     coords = [(xs(0), ys(baseline_mm))] + [(xs(d), ys(s)) for d, s, _l, _r in points]
     path = " ".join(f"{x},{y}" for x, y in coords)
     body.append(f'<polyline points="{path}" fill="none" stroke="#24292f" stroke-width="2"/>')
@@ -123,8 +172,8 @@ def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]
     values = [pct for _l, _r, pts in series for _d, pct in pts]
     days = [d for _l, _r, pts in series for d, _p in pts]
     low = min([-100.0, *values])
-    high = max([40.0, *values]) + 10
-    right = max([90.0, *days]) * 1.05
+    high = _nice_high(max([40.0, *values]) + 10)
+    right = _nice_high(max([90.0, *days]) * 1.05)
     xs = _Scale(0, right, LEFT, WIDTH - RIGHT)
     ys = _Scale(low, high, HEIGHT - BOTTOM, TOP)
     body = _axes(xs, ys, _ticks(0, right), _ticks(low, high))
@@ -139,6 +188,8 @@ def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]
             f'opacity="0.8" data-participant="{escape(label)}"><title>{escape(label)} '
             f"({escape(response)})</title></polyline>"
         )
+        for d, p in pts:
+            body.append(f'<circle cx="{xs(d)}" cy="{ys(p)}" r="2.5" fill="{colour}"/>')
     body.append(_legend())
     return _frame(
         "Spider plot: change of the sum of diameters from baseline",
@@ -154,7 +205,7 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
     ordered = sorted(bars, key=lambda bar: -bar[1])
     values = [b[1] for b in ordered]
     low = min([-100.0, *values])
-    high = max([40.0, *values]) + 10
+    high = _nice_high(max([40.0, *values]) + 10)
     ys = _Scale(low, high, HEIGHT - BOTTOM, TOP)
     xs = _Scale(0, max(len(ordered), 1), LEFT, WIDTH - RIGHT)
     body = _axes(xs, ys, [], _ticks(low, high))
@@ -186,7 +237,7 @@ def _legend() -> str:
     for index, (response, colour) in enumerate(RESPONSE_COLOURS.items()):
         x = LEFT + 10 + index * 52
         parts.append(
-            f'<rect x="{x}" y="{TOP + 2}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14}" y="{TOP + 11}" fill="#333">{response}</text>'
+            f'<rect x="{x}" y="{TOP - 22}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="{TOP - 13}" fill="#333">{response}</text>'
         )
     return "".join(parts)

@@ -60,7 +60,7 @@ def test_study_pages_run_a_fixed_number_of_queries(nurse, nurse_client, bdx, fu)
 def test_charts_are_svg_with_escaped_labels():
     svg = charts.sum_of_diameters_chart([(90.0, 50.0, "M3<", "PR")], 75.0, 50.0)
     assert svg.startswith("<svg") and "M3&lt;" in svg
-    assert "60.0 mm (+20 %)" in svg
+    assert "PD threshold" in svg and "60.0 mm (+20 %)" in svg
     assert charts.spider_plot([]).startswith("<svg")
     bars = charts.waterfall([("A", -40.0, "PR"), ("B", 25.0, "PD")])
     assert bars.index('data-participant="B"') < bars.index('data-participant="A"')
