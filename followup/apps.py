@@ -1,4 +1,15 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+from trial import schedule
+
+# The RECIST card shows from enrolment on; it costs no query (a link to the RECIST page).
+RECIST_STATUSES = (schedule.ENROLLED, schedule.FOLLOW_UP, schedule.COMPLETED, schedule.WITHDRAWN)
+
+
+def recist_panel_context(participant: Any, user: Any) -> dict[str, Any]:
+    return {"show": participant.status in RECIST_STATUSES}
 
 
 class FollowupConfig(AppConfig):
@@ -9,3 +20,6 @@ class FollowupConfig(AppConfig):
         from trial import registry
 
         registry.register_demo(registry.DemoHooks("followup", fill=demo.fill))
+        registry.register_panel(
+            registry.Panel("recist", "followup/_recist_panel.html", recist_panel_context, order=20)
+        )
