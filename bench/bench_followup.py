@@ -2,7 +2,9 @@
 participant's RECIST page (the one with most assessments), the study spider plot and the
 waterfall, in-process (server time), with their SQL query counts.
 
-    .venv/bin/python bench/bench_followup.py [--participants 500] [--requests 100]
+    .venv/bin/python bench/bench_followup.py [--participants 500] [--requests 100] [--reuse]
+
+--reuse times the pages on the database a previous run seeded (seeding 500 takes minutes).
 
 Target (issue 11): median under 50 ms with 500 participants; a fixed number of queries.
 The study pages are read as the data manager, who sees every site.
@@ -11,18 +13,45 @@ The study pages are read as the data manager, who sees every site.
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from urllib.parse import urlsplit, urlunsplit
 
-from _setup import fresh_database, summary
+from _setup import ROOT, fresh_database, summary
+
+DATABASE = "edc_bench_followup"
+
+
+def existing_database(name: str) -> None:
+    """Point Django at database `name`, seeded by an earlier run, and set Django up."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        from trial import embedded
+
+        base = embedded.postgres_url()
+    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trial.settings")
+    import django
+
+    django.setup()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--participants", type=int, default=500)
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--reuse", action="store_true", help="keep the last run's database")
     args = parser.parse_args()
 
-    fresh_database("edc_bench_followup")
+    if args.reuse:
+        existing_database(DATABASE)
+    else:
+        fresh_database(DATABASE)
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
@@ -33,9 +62,10 @@ def main() -> None:
 
     from followup.models import RecistAssessment
 
-    call_command("migrate", verbosity=0)
     started = time.perf_counter()
-    call_command("seed_demo", participants=args.participants, verbosity=0)
+    if not args.reuse:
+        call_command("migrate", verbosity=0)
+        call_command("seed_demo", participants=args.participants, verbosity=0)
     seed_s = time.perf_counter() - started
 
     fullest = (
@@ -55,7 +85,8 @@ def main() -> None:
         f"spider plot ({with_imaging} participants with imaging)": reverse("followup:spider"),
         "waterfall": reverse("followup:waterfall"),
     }
-    print(f"seed_demo --participants {args.participants}: {seed_s:.1f} s")
+    if not args.reuse:
+        print(f"seed_demo --participants {args.participants}: {seed_s:.1f} s")
     print(f"{'page':60} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for label, url in pages.items():
         for _ in range(5):

@@ -80,7 +80,7 @@ def recompute_later(user: Any, row: FormStatus, instance: RecistAssessment) -> l
         return []
     participant = row.participant
     later = list(
-        selectors._stored([participant.pk])
+        selectors.stored_assessments([participant.pk])
         .filter(imaging_date__gt=instance.imaging_date)
         .prefetch_related("measurements")
     )

@@ -51,6 +51,12 @@ class FollowUpVisitForm(CrfForm):
             "missed_reason",
         ]
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            # Most visits take place: "missed" starts at No, the nurse changes it if not.
+            self.initial.setdefault("missed", False)
+
     def clean_visit_date(self) -> date | None:
         value = self.not_in_future(self.cleaned_data.get("visit_date"))
         if value and self.participant is not None and self.row is not None:

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTextTransform
+
 from followup import calculations as calc
 from followup.models import RecistAssessment
 from trial import registry, schedule
@@ -27,7 +30,7 @@ def baseline_of(participant: Participant) -> dict[str, Any] | None:
     return baselines([participant.pk]).get(participant.pk)
 
 
-def _stored(participant_ids: list[int]):
+def stored_assessments(participant_ids: list[int]):
     return (
         RecistAssessment.objects.filter(form_status__participant_id__in=participant_ids)
         .exclude(form_status__status=FormState.DELETED)
@@ -44,7 +47,7 @@ def recist_context(
     and (date, sum, overall response) of the participant's other assessments (one query)."""
     if baseline is None:
         return None
-    others = _stored([participant.pk])
+    others = stored_assessments([participant.pk])
     if getattr(row, "pk", None):
         others = others.exclude(form_status_id=row.pk)
     prior = [
@@ -132,18 +135,75 @@ def _build(
 
 def participant_recist(participant: Participant) -> ParticipantRecist:
     """One participant's assessments, best overall response and chart data (3 queries)."""
-    return _build(participant, baseline_of(participant), list(_stored([participant.pk])))
+    return _build(participant, baseline_of(participant), list(stored_assessments([participant.pk])))
 
 
-def study_recist(participants: list[Participant]) -> list[ParticipantRecist]:
-    """Every given participant with at least one assessment (3 queries, however many)."""
-    ids = [p.pk for p in participants]
-    by_participant: dict[int, list[RecistAssessment]] = {}
-    for a in _stored(ids):
-        by_participant.setdefault(a.form_status.participant_id, []).append(a)
-    found = baselines(ids) if by_participant else {}
-    return [
-        _build(p, found.get(p.pk), by_participant[p.pk])
-        for p in participants
-        if p.pk in by_participant
-    ]
+@dataclass
+class StudyRow:
+    """One participant of the study charts: % change from baseline at each assessment (days
+    since the anchor), the best overall response and the best % change (for the waterfall)."""
+
+    code: str
+    points: list[tuple[float, float]]
+    best: str
+    best_pct: float | None
+    assessments: int
+    best_pct_text: str = ""
+
+
+def _anchor_of(iah: str | None, pet_iv: str | None, gate_decision: str) -> date | None:
+    value = iah if gate_decision == schedule.PROCEED and iah else pet_iv
+    return date.fromisoformat(value) if value else None
+
+
+def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
+    """Every participant of `participants` (a queryset, used as a subquery) with follow-up
+    imaging, for the spider plot and the waterfall: one query, plain values, however many."""
+    found = (
+        RecistAssessment.objects.filter(form_status__participant__in=participants.values("pk"))
+        .exclude(form_status__status=FormState.DELETED)
+        .exclude(imaging_date=None)
+        .order_by("form_status__participant__code", "imaging_date", "pk")
+        # The two anchor dates only, read in SQL: not the whole journey of every row.
+        .annotate(
+            iah=KeyTextTransform("IAH", "form_status__participant__event_dates"),
+            pet_iv=KeyTextTransform("PET-IV", "form_status__participant__event_dates"),
+        )
+        .values_list(
+            "form_status__participant__code",
+            "iah",
+            "pet_iv",
+            "form_status__participant__gate_decision",
+            "imaging_date",
+            "change_baseline_pct",
+            "overall_response",
+        )
+    )
+    rows: list[StudyRow] = []
+    current: StudyRow | None = None
+    responses: dict[int, str] = {}
+    anchor: date | None = None
+
+    def close() -> None:
+        if current is not None:
+            current.best = calc.best_overall_response(list(responses.items()))
+            pcts = [pct for _day, pct in current.points]
+            current.best_pct = min(pcts) if pcts else None
+            current.best_pct_text = "—" if current.best_pct is None else f"{current.best_pct:+.1f}"
+            rows.append(current)
+
+    for code, iah, pet_iv, gate, day, pct, overall in found:
+        if current is None or current.code != code:
+            close()
+            current, responses = StudyRow(code, [], calc.NE, None, 0), {}
+            anchor = _anchor_of(iah, pet_iv, gate)
+        current.assessments += 1
+        if anchor is None:
+            continue
+        days = (day - anchor).days
+        if pct is not None:
+            current.points.append((float(days), float(pct)))
+        if days > 0 and overall:
+            responses.setdefault(days, overall)
+    close()
+    return rows

