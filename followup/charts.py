@@ -22,6 +22,8 @@ RESPONSE_COLOURS = {
 }
 PD_LINE_PCT = 20  # +20 % (progression, from the nadir)
 PR_LINE_PCT = -30  # -30 % (partial response, from baseline)
+# Assessment markers on the spider lines while they stay readable (and the page light).
+SPIDER_MARKERS_UP_TO = 40
 
 
 class _Scale:
@@ -188,8 +190,10 @@ def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]
             f'opacity="0.8" data-participant="{escape(label)}"><title>{escape(label)} '
             f"({escape(response)})</title></polyline>"
         )
-        for d, p in pts:
-            body.append(f'<circle cx="{xs(d)}" cy="{ys(p)}" r="2.5" fill="{colour}"/>')
+        if len(series) <= SPIDER_MARKERS_UP_TO:
+            body.extend(
+                f'<circle cx="{xs(d)}" cy="{ys(p)}" r="2.5" fill="{colour}"/>' for d, p in pts
+            )
     body.append(_legend())
     return _frame(
         "Spider plot: change of the sum of diameters from baseline",
