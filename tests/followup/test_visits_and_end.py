@@ -130,3 +130,15 @@ def test_end_date_cannot_be_in_the_future(fu):
     form = h.bind_form(fu, "EOS", "EOS", eos("other", h.TODAY + timedelta(days=3), details="x"))
     assert not form.is_valid()
     assert "end_date" in form.errors
+
+
+def test_participant_page_after_the_end_shows_missed_slots_and_the_recist_card(
+    nurse, nurse_client, fu
+):
+    followup_actions.mark_visit_missed(nurse, fu, "M1", "patient hospitalised")
+    followup_actions.end_study(nurse, fu, schedule.WITHDRAWN, h.visit_day(2), reason="consent")
+    response = nurse_client.get(f"/p/{fu.code}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'data-testid="recist-panel"' in page
+    assert f"/followup/p/{fu.code}/recist/" in page
