@@ -1,7 +1,7 @@
 """Server-rendered SVG charts of RECIST 1.1 follow-up (no JavaScript, no CDN).
 
 Each function takes plain numbers and returns an SVG string; the views mark it safe. Every text
-is escaped here.
+is escaped here, and translated (gettext) like the pages.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
+
+from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 720, 340
 # The right margin holds the reference lines' labels, clear of the data.
@@ -146,9 +148,9 @@ def sum_of_diameters_chart(
     ys = _Scale(0, high, HEIGHT - BOTTOM, TOP)
     body = _axes(xs, ys, _ticks(0, right), _ticks(0, high))
     lines = [
-        (baseline_mm, "#2f81f7", "baseline", "6 4", f"{baseline_mm:g} mm"),
-        (threshold, "#cf222e", "PD threshold", "8 3", f"{threshold:.1f} mm (+20 %)"),
-        (nadir_mm, "#1a7f37", "nadir", "2 3", f"{nadir_mm:g} mm"),
+        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{baseline_mm:g} mm"),
+        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{threshold:.1f} mm (+20 %)"),
+        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{nadir_mm:g} mm"),
     ]
     label_ys = _spread([ys(value) for value, *_rest in lines])
     for (value, colour, label, dash, detail), label_y in zip(lines, label_ys, strict=True):
@@ -165,7 +167,9 @@ def sum_of_diameters_chart(
             f'<text x="{xs(day)}" y="{ys(total) - 9}" text-anchor="middle" fill="{colour}" '
             f'font-weight="bold">{escape(label)} {total:g} · {escape(response)}</text>'
         )
-    return _frame("Sum of target lesion diameters", body, "days since follow-up anchor", "sum (mm)")
+    return _frame(
+        _("Sum of target lesion diameters"), body, _("days since follow-up anchor"), _("sum (mm)")
+    )
 
 
 def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]) -> str:
@@ -196,10 +200,10 @@ def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]
             )
     body.append(_legend())
     return _frame(
-        "Spider plot: change of the sum of diameters from baseline",
+        _("Spider plot: change of the sum of diameters from baseline"),
         body,
-        "days since follow-up anchor",
-        "change from baseline (%)",
+        _("days since follow-up anchor"),
+        _("change from baseline (%)"),
     )
 
 
@@ -229,10 +233,10 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
     body.append(_hline(xs, zero, "#333", "", "1 0"))
     body.append(_legend())
     return _frame(
-        "Waterfall: best change of the sum of diameters from baseline",
+        _("Waterfall: best change of the sum of diameters from baseline"),
         body,
-        "participants",
-        "best change from baseline (%)",
+        _("participants"),
+        _("best change from baseline (%)"),
     )
 
 

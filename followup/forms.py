@@ -30,6 +30,21 @@ def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def warn_outside_window(form: CrfForm, name: str) -> date | None:
+    """A visit's date: not in the future; outside the event's window, a warning to confirm."""
+    value = form.not_in_future(form.cleaned_data.get(name))
+    if value and form.participant is not None and form.row is not None:
+        planned = next((p for p in form.participant.plan() if p.code == form.row.event), None)
+        window = planned.window if planned else None
+        if window and window.opens and window.closes and not window.opens <= value <= window.closes:
+            form.warn(
+                name,
+                _("This is outside the visit window (%(opens)s to %(closes)s).")
+                % {"opens": _day(window.opens), "closes": _day(window.closes)},
+            )
+    return value
+
+
 class FollowUpVisitForm(CrfForm):
     units = {
         "systolic_bp": "mmHg",
@@ -58,17 +73,7 @@ class FollowUpVisitForm(CrfForm):
             self.initial.setdefault("missed", False)
 
     def clean_visit_date(self) -> date | None:
-        value = self.not_in_future(self.cleaned_data.get("visit_date"))
-        if value and self.participant is not None and self.row is not None:
-            planned = next((p for p in self.participant.plan() if p.code == self.row.event), None)
-            window = planned.window if planned else None
-            if window and window.opens and not window.opens <= value <= window.closes:
-                self.warn(
-                    "visit_date",
-                    _("This is outside the visit window (%(opens)s to %(closes)s).")
-                    % {"opens": _day(window.opens), "closes": _day(window.closes)},
-                )
-        return value
+        return warn_outside_window(self, "visit_date")
 
     def clean_systolic_bp(self) -> int | None:
         return self.ranged("systolic_bp", SYSTOLIC_MMHG, SYSTOLIC_USUAL, "mmHg")
@@ -251,7 +256,7 @@ class RecistForm(CrfForm):
         return {"measurements": self.measurements}
 
     def clean_imaging_date(self) -> date | None:
-        value = self.not_in_future(self.cleaned_data.get("imaging_date"))
+        value = warn_outside_window(self, "imaging_date")
         baseline_day = (self.baseline or {}).get("imaging_date")
         if value and baseline_day and value <= baseline_day:
             raise forms.ValidationError(

@@ -148,3 +148,13 @@ def test_history_shows_measurement_changes(nurse, nurse_client, fu):
     response = nurse_client.get(f"/p/{fu.code}/M3/RECIST/1/history/")
     assert response.status_code == 200
     assert "17.0" in response.content.decode()
+
+
+def test_imaging_outside_the_window_is_a_warning_to_confirm(nurse, fu):
+    late = h.visit_day(3, 20)
+    form = h.bind_recist(fu, "M3", h.recist_values(late), h.lesions(22, 16, 12))
+    assert not form.is_valid()
+    assert "outside the visit window" in str(form.errors["imaging_date"])
+    confirmed = {**h.recist_values(late), "confirm_unusual": "on"}
+    h.save_form(nurse, h.bind_recist(fu, "M3", confirmed, h.lesions(22, 16, 12)))
+    assert stored(fu, "M3").imaging_date == late
