@@ -10,6 +10,7 @@ class EligibilityConfig(AppConfig):
         from trial import registry
 
         registry.register_facts("demographics", facts.demographics)
+        registry.register_facts("recist_baseline", facts.recist_baselines)
         registry.register_demo(
             registry.DemoHooks("eligibility", fill=demo.fill, finish=demo.finish)
         )

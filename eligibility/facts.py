@@ -12,7 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from eligibility import rules
@@ -181,3 +181,37 @@ def demographics(participant: Participant) -> dict[str, object] | None:
     if person is None:
         return None
     return {"birth_date": person.birth_date, "sex": person.sex, "weight_kg": person.weight_kg}
+
+
+def recist_baselines(participant_ids: list[int]) -> dict[int, dict[str, object]]:
+    """The RECIST 1.1 baseline of each participant (two queries however many), for the
+    follow-up app through trial.registry ("recist_baseline"): the baseline imaging date (the
+    later of CT and MRI), the target lesions (number, organ, location, diameter) and the count
+    of non-target lesions. Participants without an inclusion imaging form are left out."""
+    found = (
+        InclusionImaging.objects.filter(
+            form_status__participant_id__in=list(participant_ids),
+            form_status__event=SCREENING_EVENT,
+        )
+        .exclude(form_status__status=FormState.DELETED)
+        .select_related("form_status")
+        .prefetch_related("target_lesions")
+        .annotate(non_targets=Count("non_target_lesions"))
+    )
+    result: dict[int, dict[str, object]] = {}
+    for imaging in found:
+        days = [d for d in (imaging.ct_date, imaging.mri_date) if d is not None]
+        result[imaging.form_status.participant_id] = {
+            "imaging_date": max(days) if days else None,
+            "targets": [
+                {
+                    "number": lesion.number,
+                    "organ": lesion.organ,
+                    "location": lesion.location,
+                    "diameter_mm": lesion.diameter_mm,
+                }
+                for lesion in imaging.target_lesions.all()
+            ],
+            "non_targets": imaging.non_targets,
+        }
+    return result

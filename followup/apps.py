@@ -1,8 +1,25 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+from trial import schedule
+
+# The RECIST card shows from enrolment on; it costs no query (a link to the RECIST page).
+RECIST_STATUSES = (schedule.ENROLLED, schedule.FOLLOW_UP, schedule.COMPLETED, schedule.WITHDRAWN)
+
+
+def recist_panel_context(participant: Any, user: Any) -> dict[str, Any]:
+    return {"show": participant.status in RECIST_STATUSES}
 
 
 class FollowupConfig(AppConfig):
     name = "followup"
 
     def ready(self) -> None:
-        from followup import crf  # noqa: F401 - registers this app's forms
+        from followup import crf, demo  # noqa: F401 - registers this app's forms
+        from trial import registry
+
+        registry.register_demo(registry.DemoHooks("followup", fill=demo.fill))
+        registry.register_panel(
+            registry.Panel("recist", "followup/_recist_panel.html", recist_panel_context, order=20)
+        )

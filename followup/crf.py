@@ -1,1 +1,63 @@
-"""The followup forms registered with the CRF registry (trial/crf.py)."""
+"""The follow-up forms registered with the CRF registry (trial/crf.py): the visit (FU, M1-M18),
+the RECIST 1.1 assessment (RECIST, M3-M18) with its target measurements as an item group keyed
+by the baseline lesion's number, and the end of study (EOS). The lab panel of a follow-up
+visit is dosing's LAB form, already in the schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from followup import actions, derived, forms
+from followup import models as m
+from trial.crf import Crf, Derivation, ItemGroup, register
+
+
+def recist_context(participant: Any, row: Any, form: forms.RecistForm) -> dict[str, Any]:
+    return {
+        "baseline": form.baseline,
+        "recist_url": reverse("followup:participant_recist", args=[participant.code]),
+    }
+
+
+register(
+    Crf(
+        "FU",
+        m.FollowUpVisit,
+        forms.FollowUpVisitForm,
+        event_date_field="visit_date",
+        after_save=actions.visit_saved,
+    )
+)
+register(
+    Crf(
+        "RECIST",
+        m.RecistAssessment,
+        forms.RecistForm,
+        template="followup/recist_form.html",
+        context=recist_context,
+        groups=(
+            ItemGroup(
+                "measurements",
+                m.TargetMeasurement,
+                parent_field="assessment",
+                repeat_key="number",
+                max_rows=5,
+                label=_("Target lesion measurements"),
+            ),
+        ),
+        derivations=(Derivation(derived.OUTPUTS, derived.assess, derived.INPUTS),),
+        after_save=actions.recompute_later,
+    )
+)
+register(
+    Crf(
+        "EOS",
+        m.EndOfStudy,
+        forms.EndOfStudyForm,
+        event_date_field="end_date",
+        after_save=actions.study_ended,
+    )
+)

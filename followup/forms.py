@@ -1,0 +1,343 @@
+"""Forms of the follow-up CRFs: visit, RECIST 1.1 assessment, end of study.
+
+They validate and never write; followup/crf.py registers them and trial.actions.save_crf saves
+what crf_data() returns. Every refusal says why beside the field, and keeps what was typed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from followup import selectors
+from followup.derived import NODE, NODE_NORMAL_BELOW_MM
+from followup.models import EndOfStudy, EndStatus, FollowUpVisit, NonTargetStatus, RecistAssessment
+from trial.forms import CrfForm, YesNoField
+
+SYSTOLIC_MMHG, SYSTOLIC_USUAL = (50, 300), (90, 180)
+DIASTOLIC_MMHG, DIASTOLIC_USUAL = (30, 200), (50, 110)
+HEART_RATE, HEART_RATE_USUAL = (20, 250), (45, 120)
+WEIGHT_KG, WEIGHT_USUAL_KG = (20, 300), (35, 150)
+LESION_SIZE_MM = 400
+
+
+def _day(value: date) -> str:
+    return value.strftime("%d/%m/%Y")
+
+
+def warn_outside_window(form: CrfForm, name: str) -> date | None:
+    """A visit's date: not in the future; outside the event's window, a warning to confirm."""
+    value = form.not_in_future(form.cleaned_data.get(name))
+    if value and form.participant is not None and form.row is not None:
+        planned = next((p for p in form.participant.plan() if p.code == form.row.event), None)
+        window = planned.window if planned else None
+        if window and window.opens and window.closes and not window.opens <= value <= window.closes:
+            form.warn(
+                name,
+                _("This is outside the visit window (%(opens)s to %(closes)s).")
+                % {"opens": _day(window.opens), "closes": _day(window.closes)},
+            )
+    return value
+
+
+class FollowUpVisitForm(CrfForm):
+    units = {
+        "systolic_bp": "mmHg",
+        "diastolic_bp": "mmHg",
+        "heart_rate": _("beats/min"),
+        "weight_kg": "kg",
+    }
+
+    class Meta:
+        model = FollowUpVisit
+        fields = [
+            "visit_date",
+            "ecog",
+            "systolic_bp",
+            "diastolic_bp",
+            "heart_rate",
+            "weight_kg",
+            "missed",
+            "missed_reason",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            # Most visits take place: "missed" starts at No, the nurse changes it if not.
+            self.initial.setdefault("missed", False)
+
+    def clean_visit_date(self) -> date | None:
+        return warn_outside_window(self, "visit_date")
+
+    def clean_systolic_bp(self) -> int | None:
+        return self.ranged("systolic_bp", SYSTOLIC_MMHG, SYSTOLIC_USUAL, "mmHg")
+
+    def clean_diastolic_bp(self) -> int | None:
+        return self.ranged("diastolic_bp", DIASTOLIC_MMHG, DIASTOLIC_USUAL, "mmHg")
+
+    def clean_heart_rate(self) -> int | None:
+        return self.ranged("heart_rate", HEART_RATE, HEART_RATE_USUAL, _("beats/min"))
+
+    def clean_weight_kg(self) -> Decimal | None:
+        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("missed"):
+            self.require("missed_reason")
+        else:
+            for name in ("visit_date", "ecog", "systolic_bp", "diastolic_bp", "heart_rate"):
+                self.require(name)
+            self.require("weight_kg")
+            self.require("missed")
+        systolic, diastolic = data.get("systolic_bp"), data.get("diastolic_bp")
+        if systolic is not None and diastolic is not None and diastolic >= systolic:
+            self.add_error(
+                "diastolic_bp", _("The diastolic pressure must be below the systolic one.")
+            )
+        return data
+
+
+# --- RECIST 1.1 ---------------------------------------------------------------------------
+
+
+class MeasurementForm(forms.Form):
+    """Today's size of one baseline target lesion (its number is the baseline's)."""
+
+    number = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    present = YesNoField(label=_("Present"), required=False)
+    size_mm = forms.DecimalField(label=_("Size"), required=False, max_digits=5, decimal_places=1)
+
+    def __init__(self, *args: Any, lesions: dict[int, dict[str, Any]] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lesions = lesions or {}
+        self.fields["present"].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["size_mm"].widget.attrs["class"] = "form-control form-control-sm"
+
+    @property
+    def lesion(self) -> dict[str, Any] | None:
+        number = self["number"].value()
+        try:
+            return self.lesions.get(int(number))
+        except (TypeError, ValueError):
+            return None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        number, present, size = data.get("number"), data.get("present"), data.get("size_mm")
+        if number is not None and number not in self.lesions:
+            raise forms.ValidationError(
+                _(
+                    "T%(n)s is not a baseline target lesion. RECIST 1.1 measures only the "
+                    "lesions chosen at baseline: record a lesion that appeared since as a new "
+                    "lesion."
+                )
+                % {"n": number}
+            )
+        organ = (self.lesions.get(number) or {}).get("organ")
+        if size is not None and size < 0:
+            self.add_error("size_mm", _("A size cannot be negative."))
+        elif size is not None and size > LESION_SIZE_MM:
+            self.add_error("size_mm", _("Enter a size up to %(max)s mm.") % {"max": LESION_SIZE_MM})
+        elif present is True and size is not None and size == 0:
+            self.add_error(
+                "size_mm",
+                _(
+                    "A lesion marked present measures more than 0 mm. If it has disappeared, "
+                    "answer No to present."
+                ),
+            )
+        elif present is True and size is None:
+            self.add_error("size_mm", _("Enter the size of a lesion that is present."))
+        elif present is False and size and organ != NODE:
+            self.add_error(
+                "size_mm",
+                _("A lesion that has disappeared measures 0 mm; leave the size empty or 0."),
+            )
+        elif present is False and organ == NODE and size and size >= NODE_NORMAL_BELOW_MM:
+            self.add_error(
+                "size_mm",
+                _(
+                    "A lymph node of %(min)s mm or more short axis is still pathological: "
+                    "answer Yes to present."
+                )
+                % {"min": NODE_NORMAL_BELOW_MM},
+            )
+        elif present is None and size is not None:
+            self.add_error("present", _("Say whether the lesion is still present."))
+        return data
+
+
+class BaseMeasurementFormSet(forms.BaseFormSet):
+    def __init__(self, *args: Any, lesions: dict[int, dict[str, Any]], **kwargs: Any) -> None:
+        self.lesions = lesions
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index: int) -> dict[str, Any]:
+        return {"lesions": self.lesions}
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per baseline lesion measured, keyed by the baseline's number (an empty row
+        is a lesion not evaluated: the target response is then NE)."""
+        return [
+            {n: f.cleaned_data.get(n) for n in ("number", "present", "size_mm")}
+            for f in self.forms
+            if f.cleaned_data.get("number") is not None
+        ]
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return
+        numbers = [f.cleaned_data.get("number") for f in self.forms]
+        if len(numbers) != len(set(numbers)):
+            raise forms.ValidationError(_("Each baseline lesion is measured once."))
+
+
+MeasurementFormSet = forms.formset_factory(
+    MeasurementForm, formset=BaseMeasurementFormSet, extra=0, max_num=5
+)
+
+
+class RecistForm(CrfForm):
+    complete_required = (
+        "imaging_date",
+        "non_target_status",
+        "new_lesions",
+        "unequivocal_progression",
+    )
+
+    class Meta:
+        model = RecistAssessment
+        fields = [
+            "imaging_date",
+            "non_target_status",
+            "new_lesions",
+            "new_lesion_site",
+            "unequivocal_progression",
+            "progression_site",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        lesions = {t["number"]: t for t in (self.baseline or {}).get("targets", [])}
+        initial = []
+        saved = {}
+        if self.instance.pk:
+            saved = {m.number: m for m in self.instance.measurements.all()}
+        for number in lesions:
+            m = saved.get(number)
+            initial.append(
+                {
+                    "number": number,
+                    "present": m.present if m else None,
+                    "size_mm": m.size_mm if m else None,
+                }
+            )
+        data = self.data if self.is_bound else None
+        self.measurements = MeasurementFormSet(
+            data, initial=initial, prefix=f"{self.prefix or 'crf'}-measurements", lesions=lesions
+        )
+        if self.baseline is not None and not self.baseline.get("non_targets"):
+            self.fields["non_target_status"].help_text = _(
+                "No non-target lesion at baseline: choose None at baseline."
+            )
+
+    @cached_property
+    def baseline(self) -> dict[str, Any] | None:
+        return selectors.baseline_of(self.participant) if self.participant else None
+
+    def group_formsets(self) -> dict[str, Any]:
+        return {"measurements": self.measurements}
+
+    def clean_imaging_date(self) -> date | None:
+        value = warn_outside_window(self, "imaging_date")
+        baseline_day = (self.baseline or {}).get("imaging_date")
+        if value and baseline_day and value <= baseline_day:
+            raise forms.ValidationError(
+                _(
+                    "This is not after the baseline imaging (%(day)s): a follow-up assessment "
+                    "compares with the baseline, so it comes after it."
+                )
+                % {"day": _day(baseline_day)}
+            )
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.complete and self.baseline is None:
+            raise forms.ValidationError(
+                _("The RECIST baseline (inclusion imaging) must be entered first.")
+            )
+        if self.complete and self.baseline is not None and not self.baseline["targets"]:
+            raise forms.ValidationError(_("No target lesion was recorded at baseline."))
+        status = data.get("non_target_status")
+        if status == NonTargetStatus.NONE and self.baseline and self.baseline.get("non_targets"):
+            self.add_error(
+                "non_target_status",
+                _("Non-target lesions were recorded at baseline; give their status."),
+            )
+        if (
+            status
+            and status != NonTargetStatus.NONE
+            and self.baseline
+            and not self.baseline.get("non_targets")
+        ):
+            self.add_error(
+                "non_target_status",
+                _("No non-target lesion was recorded at baseline: choose None at baseline."),
+            )
+        if data.get("new_lesions"):
+            self.require("new_lesion_site")
+        if data.get("unequivocal_progression"):
+            self.require("progression_site")
+        return data
+
+    def crf_data(self) -> dict[str, Any]:
+        data = super().crf_data()
+        # Not items: what the derivation reads besides them (followup/derived.py).
+        data["recist_context"] = selectors.recist_context(self.participant, self.row, self.baseline)
+        return data
+
+
+# --- End of study ---------------------------------------------------------------------------
+
+
+class EndOfStudyForm(CrfForm):
+    complete_required = ("status", "end_date")
+
+    class Meta:
+        model = EndOfStudy
+        fields = ["status", "end_date", "death_date", "death_cause", "details"]
+
+    def clean_end_date(self) -> date | None:
+        value = self.not_in_future(self.cleaned_data.get("end_date"))
+        if value and self.participant is not None and value < self.participant.screening_date:
+            raise forms.ValidationError(_("The end of study cannot be before screening."))
+        return value
+
+    def clean_death_date(self) -> date | None:
+        return self.not_in_future(self.cleaned_data.get("death_date"))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        if status == EndStatus.DEATH:
+            self.require("death_date")
+            self.require("death_cause")
+            death, end = data.get("death_date"), data.get("end_date")
+            if death and end and death > end:
+                self.add_error("death_date", _("The date of death is after the end of study."))
+        elif data.get("death_date") or data.get("death_cause"):
+            self.add_error("status", _("A date or cause of death is given: choose Death."))
+        if status in (EndStatus.OTHER, EndStatus.INVESTIGATOR):
+            self.require("details")
+        participant = self.participant
+        if status == EndStatus.COMPLETED and participant and "M18" not in participant.dates:
+            self.warn("status", _("The M18 visit has no date yet."))
+        return data

@@ -1,0 +1,120 @@
+"""Follow-up CRFs' data (PROTOCOL.md sections 2, 3 and 5): the visit (FU), the RECIST 1.1
+assessment (RECIST) with its target measurements, and the end of study (EOS).
+
+Every data field is nullable (drafts). The RECIST responses are derived by the action
+(trial.actions.save_crf through the Derivation in followup/crf.py), never typed.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from trial.audit import audited
+from trial.models import CrfModel, optional_decimal, yes_no
+
+
+class Ecog(models.IntegerChoices):
+    FULLY_ACTIVE = 0, _("0 · fully active")
+    RESTRICTED = 1, _("1 · restricted in strenuous activity")
+    AMBULATORY = 2, _("2 · ambulatory, self-care, no work")
+    LIMITED_SELF_CARE = 3, _("3 · limited self-care")
+    DISABLED = 4, _("4 · completely disabled")
+    DEAD = 5, _("5 · dead")
+
+
+@audited
+class FollowUpVisit(CrfModel):
+    """A follow-up visit M1-M18: its date is the event's date. A visit marked missed (with a
+    reason) has its forms set to MISSED by followup.actions, which stops its reminders."""
+
+    visit_date = models.DateField(_("visit date"), null=True, blank=True)
+    ecog = models.PositiveSmallIntegerField(
+        _("ECOG performance status"), choices=Ecog.choices, null=True, blank=True
+    )
+    systolic_bp = models.PositiveSmallIntegerField(_("systolic BP"), null=True, blank=True)
+    diastolic_bp = models.PositiveSmallIntegerField(_("diastolic BP"), null=True, blank=True)
+    heart_rate = models.PositiveSmallIntegerField(_("heart rate"), null=True, blank=True)
+    weight_kg = optional_decimal(_("weight"), 4, 1)
+    missed = yes_no(_("visit missed"))
+    missed_reason = models.CharField(_("reason the visit was missed"), max_length=200, blank=True)
+
+
+class NonTargetStatus(models.TextChoices):
+    # Values are the codes of followup.calculations (RECIST 1.1 table 1).
+    CR = "CR", _("CR · every non-target lesion gone")
+    NON_CR_NON_PD = "NON-CR/NON-PD", _("Non-CR / non-PD · persisting")
+    PD = "PD", _("PD · unequivocal progression")
+    NE = "NE", _("Not evaluated")
+    NONE = "NONE", _("None at baseline")
+
+
+@audited
+class RecistAssessment(CrfModel):
+    """A RECIST 1.1 time point (M3-M18): the baseline target lesions measured again, the
+    non-target status, new lesions; the sums, changes and responses derived on save."""
+
+    imaging_date = models.DateField(_("imaging date"), null=True, blank=True)
+    non_target_status = models.CharField(
+        _("non-target lesions"), max_length=16, choices=NonTargetStatus.choices, blank=True
+    )
+    new_lesions = yes_no(_("new lesions"))
+    new_lesion_site = models.CharField(_("site of new lesions"), max_length=100, blank=True)
+    unequivocal_progression = yes_no(_("unequivocal progression (clinical or radiological)"))
+    progression_site = models.CharField(_("site of progression"), max_length=100, blank=True)
+    # Derived on every save from the measurements, the baseline and the earlier assessments.
+    sum_mm = optional_decimal(_("sum of diameters"), 5, 1)
+    baseline_sum_mm = optional_decimal(_("baseline sum of diameters"), 5, 1)
+    nadir_mm = optional_decimal(_("nadir before this assessment"), 5, 1)
+    change_baseline_mm = optional_decimal(_("change from baseline (mm)"), 6, 1)
+    change_baseline_pct = optional_decimal(_("change from baseline (%)"), 6, 1)
+    change_nadir_mm = optional_decimal(_("change from nadir (mm)"), 6, 1)
+    change_nadir_pct = optional_decimal(_("change from nadir (%)"), 6, 1)
+    target_response = models.CharField(_("target response"), max_length=4, blank=True)
+    overall_response = models.CharField(_("overall response"), max_length=4, blank=True)
+    progression_date = models.DateField(_("first date of progression"), null=True, blank=True)
+
+
+@audited
+class TargetMeasurement(models.Model):
+    """Today's size of a baseline target lesion, keyed by the baseline lesion's number (T1-T5).
+
+    RECIST 1.1: a lesion that has disappeared is recorded as not present with size 0 (a lymph
+    node keeps its short axis, normal below 10 mm); a lesion present has a size above 0.
+    """
+
+    assessment = models.ForeignKey(
+        RecistAssessment, on_delete=models.CASCADE, related_name="measurements"
+    )
+    number = models.PositiveSmallIntegerField(_("lesion number"), default=1)
+    present = yes_no(_("lesion present"))
+    size_mm = optional_decimal(_("size"), 4, 1)
+
+    class Meta:
+        ordering = ["number", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "number"], name="target_measurement_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"T{self.number}"
+
+
+class EndStatus(models.TextChoices):
+    COMPLETED = "completed", _("Completed (M18)")
+    WITHDREW_CONSENT = "withdrew_consent", _("Withdrew consent")
+    LOST = "lost_to_follow_up", _("Lost to follow-up")
+    DEATH = "death", _("Death")
+    INVESTIGATOR = "investigator_decision", _("Investigator decision")
+    OTHER = "other", _("Other")
+
+
+@audited
+class EndOfStudy(CrfModel):
+    status = models.CharField(
+        _("end-of-study status"), max_length=24, choices=EndStatus.choices, blank=True
+    )
+    end_date = models.DateField(_("end-of-study date"), null=True, blank=True)
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    death_cause = models.CharField(_("cause of death"), max_length=200, blank=True)
+    details = models.CharField(_("details"), max_length=200, blank=True)

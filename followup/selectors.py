@@ -1,0 +1,209 @@
+"""Reads of the follow-up app, each a fixed number of queries.
+
+The RECIST baseline belongs to eligibility; it is read through trial.registry's
+"recist_baseline" provider (two queries for any number of participants).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTextTransform
+
+from followup import calculations as calc
+from followup.models import RecistAssessment
+from trial import registry, schedule
+from trial.models import FormState, Participant
+
+RECIST_FORM = "RECIST"
+
+
+def baselines(participant_ids: list[int]) -> dict[int, dict[str, Any]]:
+    provider = registry.facts("recist_baseline")
+    return provider(participant_ids) if provider else {}
+
+
+def baseline_of(participant: Participant) -> dict[str, Any] | None:
+    return baselines([participant.pk]).get(participant.pk)
+
+
+def stored_assessments(participant_ids: list[int]):
+    return (
+        RecistAssessment.objects.filter(form_status__participant_id__in=participant_ids)
+        .exclude(form_status__status=FormState.DELETED)
+        .exclude(imaging_date=None)
+        .select_related("form_status")
+        .order_by("imaging_date", "pk")
+    )
+
+
+def recist_context(
+    participant: Participant, row: Any, baseline: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """What a RECIST assessment's derivation reads besides its own items: the baseline lesions
+    and (date, sum, overall response) of the participant's other assessments (one query)."""
+    if baseline is None:
+        return None
+    others = stored_assessments([participant.pk])
+    if getattr(row, "pk", None):
+        others = others.exclude(form_status_id=row.pk)
+    prior = [
+        (a.imaging_date, a.sum_mm, a.overall_response)
+        for a in others.only("imaging_date", "sum_mm", "overall_response", "form_status")
+    ]
+    return {**baseline, "prior": prior}
+
+
+def anchor_date(participant: Participant) -> date | None:
+    """The follow-up anchor (PROTOCOL.md section 2): the IAH infusion date, else PET-IV."""
+    dates = participant.dates
+    if participant.gate_decision == schedule.PROCEED and "IAH" in dates:
+        return dates["IAH"]
+    return dates.get("PET-IV")
+
+
+@dataclass
+class Assessment:
+    event: str
+    imaging_date: date
+    day: int | None
+    data: RecistAssessment
+    confirms: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParticipantRecist:
+    participant: Participant
+    baseline: dict[str, Any] | None
+    anchor: date | None
+    assessments: list[Assessment]
+    best: calc.BestOverallResponse
+    best_events: list[str]  # the events that establish and confirm the best response
+    baseline_sum: float | None
+    nadir: float | None
+
+    @property
+    def best_pct(self) -> float | None:
+        """Largest decrease (or smallest increase) of the sum from baseline, for the waterfall."""
+        values = [
+            float(a.data.change_baseline_pct)
+            for a in self.assessments
+            if a.data.change_baseline_pct is not None
+        ]
+        return min(values) if values else None
+
+
+def _build(
+    participant: Participant, baseline: dict[str, Any] | None, stored: list[RecistAssessment]
+) -> ParticipantRecist:
+    anchor = anchor_date(participant)
+    assessments = [
+        Assessment(
+            a.form_status.event,
+            a.imaging_date,
+            (a.imaging_date - anchor).days if anchor else None,
+            a,
+        )
+        for a in stored
+    ]
+    scored = [
+        (a.day, a.data.overall_response)
+        for a in assessments
+        if a.day is not None and a.day > 0 and a.data.overall_response
+    ]
+    # Two reads on one day cannot both count; keep the first (a data issue the table shows).
+    unique: dict[int, str] = {}
+    for day, response in scored:
+        unique.setdefault(day, response)
+    best = calc.best_overall_response_detail(list(unique.items()))
+    by_day = {a.day: a.event for a in assessments}
+    best_events = [by_day[d] for d in best.days if d in by_day]
+    baseline_sum = (
+        calc.sum_of_diameters([float(t["diameter_mm"]) for t in baseline["targets"]])
+        if baseline and baseline["targets"]
+        else None
+    )
+    sums = [float(a.data.sum_mm) for a in assessments if a.data.sum_mm is not None]
+    nadir = calc.nadir([baseline_sum, *sums]) if baseline_sum is not None else None
+    return ParticipantRecist(
+        participant, baseline, anchor, assessments, best, best_events, baseline_sum, nadir
+    )
+
+
+def participant_recist(participant: Participant) -> ParticipantRecist:
+    """One participant's assessments, best overall response and chart data (3 queries)."""
+    return _build(participant, baseline_of(participant), list(stored_assessments([participant.pk])))
+
+
+@dataclass
+class StudyRow:
+    """One participant of the study charts: % change from baseline at each assessment (days
+    since the anchor), the best overall response and the best % change (for the waterfall)."""
+
+    code: str
+    points: list[tuple[float, float]]
+    best: str
+    best_pct: float | None
+    assessments: int
+    best_pct_text: str = ""
+
+
+def _anchor_of(iah: str | None, pet_iv: str | None, gate_decision: str) -> date | None:
+    value = iah if gate_decision == schedule.PROCEED and iah else pet_iv
+    return date.fromisoformat(value) if value else None
+
+
+def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
+    """Every participant of `participants` (a queryset, used as a subquery) with follow-up
+    imaging, for the spider plot and the waterfall: one query, plain values, however many."""
+    found = (
+        RecistAssessment.objects.filter(form_status__participant__in=participants.values("pk"))
+        .exclude(form_status__status=FormState.DELETED)
+        .exclude(imaging_date=None)
+        .order_by("form_status__participant__code", "imaging_date", "pk")
+        # The two anchor dates only, read in SQL: not the whole journey of every row.
+        .annotate(
+            iah=KeyTextTransform("IAH", "form_status__participant__event_dates"),
+            pet_iv=KeyTextTransform("PET-IV", "form_status__participant__event_dates"),
+        )
+        .values_list(
+            "form_status__participant__code",
+            "iah",
+            "pet_iv",
+            "form_status__participant__gate_decision",
+            "imaging_date",
+            "change_baseline_pct",
+            "overall_response",
+        )
+    )
+    rows: list[StudyRow] = []
+    current: StudyRow | None = None
+    responses: dict[int, str] = {}
+    anchor: date | None = None
+
+    def close() -> None:
+        if current is not None:
+            current.best = calc.best_overall_response(list(responses.items()))
+            pcts = [pct for _day, pct in current.points]
+            current.best_pct = min(pcts) if pcts else None
+            current.best_pct_text = "—" if current.best_pct is None else f"{current.best_pct:+.1f}"
+            rows.append(current)
+
+    for code, iah, pet_iv, gate, day, pct, overall in found:
+        if current is None or current.code != code:
+            close()
+            current, responses = StudyRow(code, [], calc.NE, None, 0), {}
+            anchor = _anchor_of(iah, pet_iv, gate)
+        current.assessments += 1
+        if anchor is None:
+            continue
+        days = (day - anchor).days
+        if pct is not None:
+            current.points.append((float(days), float(pct)))
+        if days > 0 and overall:
+            responses.setdefault(days, overall)
+    close()
+    return rows
