@@ -102,7 +102,8 @@ def plan_journey(stage: str, today: date, rng: random.Random) -> Journey:
             journey.dates[f"M{month}"] = visit
     if stage == "withdrawn":
         journey.status = schedule.WITHDRAWN
-        journey.dates["EOS"] = max(journey.dates.values()) + timedelta(days=10)
+        # Ended by now (never in the future), so every demo has a withdrawal to show.
+        journey.dates["EOS"] = min(max(journey.dates.values()) + timedelta(days=10), today)
     if stage == "completed":
         journey.status = schedule.COMPLETED
         journey.dates["EOS"] = journey.dates.get("M18", today)
