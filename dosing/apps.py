@@ -13,6 +13,9 @@ class DosingConfig(AppConfig):
         registry.register_facts("lab_items", selectors.lab_items)
         registry.register_facts("cycle_facts", selectors.cycle_facts)
         registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
+        from dosing.reminders import unreported_serious_aes
+
+        registry.register_reminder_source("serious_aes", unreported_serious_aes)
         registry.register_panel(
             registry.Panel("adverse_events", "dosing/_ae_summary.html", ae_panel_context, order=10)
         )

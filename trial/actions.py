@@ -888,3 +888,14 @@ def mark_complete_for_demo(user: Any, rows: Any) -> int:
             first_saved_at=now,
             first_saved_by=user,
         )
+
+
+def set_email_reminders(user: Any, enabled: bool) -> None:
+    """A person's own choice: the daily reminder e-mail, or only the in-app To do list."""
+    from trial.models import UserPreference
+
+    with transaction.atomic(), audit_context(user, command="set_email_reminders"):
+        pref, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if pref.email_reminders != enabled:
+            pref.email_reminders = enabled
+            pref.save(update_fields=["email_reminders"])

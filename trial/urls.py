@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import views
+from trial import job_views, views
 from trial.accounts import LoginForm
 
 
@@ -70,6 +70,9 @@ urlpatterns = [
     path("p/<code:code>/unlock/", views.casebook_lock, {"lock": False}, name="casebook_unlock"),
     path("p/<code:code>/sign/<slug:kind>/", views.signature_sign, name="signature_sign"),
     path("audit/", views.system_audit, name="system_audit"),
+    path("todo/", job_views.todo, name="todo"),
+    path("profile/", job_views.profile, name="profile"),
+    path("reminders/log/", job_views.reminder_log, name="reminder_log"),
     path("eligibility/", include("eligibility.urls")),
     path("dosing/", include("dosing.urls")),
     path("imaging/", include("imaging.urls")),
