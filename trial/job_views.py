@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from trial import actions, reminders, roles, selectors
-from trial.models import ReminderSent
+from trial import actions, jobs, reminders, roles, selectors
+from trial.models import PdfJob, PdfJobStatus, PdfKind, ReminderSent
 
 LOG_PAGE_SIZE = 100
 
@@ -51,3 +51,63 @@ def reminder_log(request) -> HttpResponse:
         sent = sent.filter(participant__code__icontains=query)
     page = Paginator(sent, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "trial/reminder_log.html", {"page": page, "query": query})
+
+
+# --- PDFs -------------------------------------------------------------------------------
+
+
+def _job_or_404(request, pk: int) -> PdfJob:
+    job = PdfJob.objects.filter(pk=pk).defer("content").select_related("participant").first()
+    if job is None:
+        raise Http404
+    if job.participant_id is not None:
+        if not selectors.participants_for(request.user).filter(pk=job.participant_id).exists():
+            raise Http404
+    elif job.requested_by_id != request.user.pk:
+        raise Http404
+    return job
+
+
+@require_http_methods(["POST"])
+def pdf_request(request, kind: str) -> HttpResponse:
+    if kind not in PdfKind.values:
+        raise Http404
+    participant = row = None
+    if kind in (PdfKind.CASEBOOK, PdfKind.FORM):
+        participant = selectors.participant_or_404(request.user, request.POST.get("code", ""))
+    if kind == PdfKind.FORM:
+        row = selectors.form_status_or_404(
+            participant,
+            request.POST.get("event", ""),
+            request.POST.get("form", ""),
+            int(request.POST.get("repeat") or 1),
+        )
+    try:
+        job = actions.request_pdf(request.user, kind, participant=participant, row=row)
+    except actions.ActionRefused:
+        raise Http404 from None
+    return redirect("pdf_job", pk=job.pk)
+
+
+def pdf_job(request, pk: int) -> HttpResponse:
+    """The job's page; htmx polls its status fragment until the PDF is ready or failed."""
+    job = _job_or_404(request, pk)
+    template = "trial/_pdf_status.html" if request.htmx else "trial/pdf_job.html"
+    return render(request, template, {"job": job, "delayed": not jobs.broker_ok()})
+
+
+def pdf_download(request, pk: int) -> HttpResponse:
+    job = _job_or_404(request, pk)
+    if job.status != PdfJobStatus.DONE:
+        raise Http404
+    content = PdfJob.objects.values_list("content", flat=True).get(pk=job.pk)
+    response = HttpResponse(bytes(content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
+
+
+@require_http_methods(["POST"])
+def pdf_retry(request, pk: int) -> HttpResponse:
+    job = _job_or_404(request, pk)
+    actions.retry_pdf(request.user, job)
+    return redirect("pdf_job", pk=job.pk)

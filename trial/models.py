@@ -410,3 +410,54 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.kind} {self.participant_id}/{self.event} -> {self.recipient_id}"
+
+
+class PdfKind(models.TextChoices):
+    FORM = "form", _("Filled form")
+    CASEBOOK = "casebook", _("Participant casebook")
+    BLANK = "blank", _("Blank CRF book")
+
+
+class PdfJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Rendering")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class PdfJob(models.Model):
+    """A PDF asked for from a page and rendered by a Celery worker (trial/pdf.py). The bytes
+    are kept in the database, so that the web and worker containers share no disk."""
+
+    kind = models.CharField(max_length=16, choices=PdfKind.choices)
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    row = models.ForeignKey(
+        FormStatus, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=PdfJobStatus.choices, default=PdfJobStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    filename = models.CharField(max_length=120, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.participant_id or ''} {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (PdfJobStatus.DONE, PdfJobStatus.FAILED)

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",
+                "trial.jobs.jobs_state",
             ],
         },
     }
@@ -171,6 +172,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trial.tasks.send_reminders",
         "schedule": crontab(hour=REMINDER_HOUR, minute=0),
     },
+    # PDFs asked for while Redis was down are sent to the worker once it is back.
+    "requeue-pdf-jobs": {"task": "trial.tasks.requeue_pdf_jobs", "schedule": 300.0},
 }
 
 # The trial's registry number, printed on every PDF and reminder.

@@ -43,3 +43,20 @@ def render_pdf(self, job_id: int) -> str:
     from trial import pdf
 
     return pdf.run_job(job_id)
+
+
+@shared_task
+def requeue_pdf_jobs() -> int:
+    """Send again the PDF jobs still queued a minute after they were asked for (the broker
+    was down then). Idempotent: render_pdf leaves a finished job alone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trial import jobs
+    from trial.models import PdfJob, PdfJobStatus
+
+    stale = PdfJob.objects.filter(
+        status=PdfJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in stale if jobs.enqueue(render_pdf, pk))
