@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 
@@ -37,7 +38,7 @@ def broker_ok(*, fresh: bool = False) -> bool:
         url = settings.CELERY_BROKER_URL
         if url.startswith("redis+socket://"):
             client = redis.Redis(
-                unix_socket_path=url.removeprefix("redis+socket://"),
+                unix_socket_path=urlsplit(url).path,
                 socket_timeout=0.5,
                 socket_connect_timeout=0.5,
             )
