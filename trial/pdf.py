@@ -353,9 +353,27 @@ def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any
             for e in history.status_history(row)
         ]
         if spec is not None:
+            unchanged: dict[tuple[str, str], int] = {}
             for item in history.form_history(row, spec.model):
+                if len(item.entries) == 1 and item.entries[0].current:
+                    # Entered once and never changed: its value is the one printed in the form
+                    # section; one line per save says who entered those items, and when.
+                    e = item.entries[0]
+                    key = (_local(e.at, zone), e.who)
+                    unchanged[key] = unchanged.get(key, 0) + 1
+                    continue
                 for e in item.entries:
                     entries.append((_local(e.at, zone), item.label, e.value, e.who, e.reason))
+            for (at, who), count in unchanged.items():
+                entries.append(
+                    (
+                        at,
+                        _("%(n)d items") % {"n": count},
+                        _("entered, unchanged since (values as in the form)"),
+                        who,
+                        "",
+                    )
+                )
             for group in history.group_history(row, spec):
                 for change in group.entries:
                     text = "; ".join(

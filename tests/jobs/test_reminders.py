@@ -188,3 +188,15 @@ def test_a_serious_ae_past_its_deadline_reaches_the_investigator(participant, pe
     assert key in kinds(date(2026, 5, 6))
     AdverseEvent.objects.filter(form_status=row).update(reported_to_sponsor_at=aware)
     assert key not in kinds(date(2026, 5, 6))
+
+
+def test_the_beat_task_run_twice_sends_nothing_twice(cycled, people):
+    from trial import tasks
+
+    day = (LAST_DAY + timedelta(days=1)).isoformat()
+    first = tasks.send_reminders.apply(kwargs={"day": day}).get()
+    second = tasks.send_reminders.apply(kwargs={"day": day}).get()
+    n = ReminderSent.objects.count()
+    assert first == f"{n} sent, 0 already sent"
+    assert second == f"0 sent, {n} already sent"
+    assert len(mail.outbox) == 2
