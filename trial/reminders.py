@@ -25,6 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -103,8 +105,32 @@ def site_day(as_of: datetime, time_zone: str) -> date:
     return as_of.astimezone(ZoneInfo(time_zone)).date()
 
 
+class Person(NamedTuple):
+    pk: int
+    code: str
+    site_id: int
+    tz: str
+    status: str
+    gate_decision: str
+    event_dates: dict
+    screening_date: date
+    enrolment_date: date | None
+
+
+_URL_MARKS = ("CODE0", "EVENT0", "FORM0", 987654321)
+
+
+@lru_cache(maxsize=1)
+def _url_template() -> str:
+    # One reverse(), then plain string formatting: reverse() per item costs seconds for 10,000.
+    url = reverse("crf_edit", args=list(_URL_MARKS))
+    for mark, name in zip(_URL_MARKS, ("code", "event", "form", "repeat"), strict=True):
+        url = url.replace(str(mark), "{" + name + "}")
+    return url
+
+
 def _form_url(code: str, event: str, form: str, repeat: int = 1) -> str:
-    return reverse("crf_edit", args=[code, event, form, repeat])
+    return _url_template().format(code=code, event=event, form=form, repeat=repeat)
 
 
 def in_study(participants: QuerySet[Participant] | None = None) -> QuerySet[Participant]:
@@ -125,19 +151,21 @@ def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) 
     source: the same for 10 or 10,000 participants.
     """
     scope = in_study(participants)
-    people = list(
-        scope.select_related("site").only(
+    # Plain tuples, not model instances: 10,000 participants are read in a fraction of the time.
+    people = [
+        Person(pk, code, site_id, tz, status, gate, dates, screening, enrolment)
+        for pk, code, site_id, tz, status, gate, dates, screening, enrolment in scope.values_list(
             "pk",
             "code",
-            "status",
-            "site__time_zone",
             "site_id",
+            "site__time_zone",
+            "status",
             "gate_decision",
             "event_dates",
             "screening_date",
             "enrolment_date",
         )
-    )
+    ]
     if not people:
         return []
     touched = dict(
@@ -148,41 +176,47 @@ def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) 
         .annotate(events=ArrayAgg("event", distinct=True))
         .values_list("participant_id", "events")
     )
+    opens_text = _("%(event)s: window opens on %(opens)s")
+    overdue_text = _("%(event)s: window closed on %(closes)s, no form started")
+    days: dict[str, date] = {}
     items: list[Item] = []
     for p in people:
-        day = site_day(as_of, p.site.time_zone)
-        started = set(touched.get(p.pk, ()))
-        for planned in p.plan():
+        day = days.get(p.tz) or days.setdefault(p.tz, site_day(as_of, p.tz))
+        started = touched.get(p.pk, ())
+        dates = {code: date.fromisoformat(value) for code, value in p.event_dates.items()}
+        planned_events = schedule.plan(
+            p.status,
+            p.gate_decision,
+            dates,
+            screening_date=p.screening_date,
+            enrolment_date=p.enrolment_date,
+        )
+        for planned in planned_events:
             if planned.actual is not None or planned.code in started:
                 continue
             opens, closes = planned.window.opens, planned.window.closes
-            first_form = planned.event.forms[0]
             if opens is not None and opens - day == WINDOW_NOTICE:
-                items.append(
-                    Item(
-                        p.pk,
-                        p.code,
-                        p.site_id,
-                        ReminderKind.WINDOW_OPENS,
-                        planned.code,
-                        _("%(event)s: window opens on %(opens)s")
-                        % {"event": planned.event.label, "opens": opens.isoformat()},
-                        _form_url(p.code, planned.code, first_form),
-                    )
-                )
+                kind, text = ReminderKind.WINDOW_OPENS, opens_text
             elif closes is not None and day > closes:
-                items.append(
-                    Item(
-                        p.pk,
-                        p.code,
-                        p.site_id,
-                        ReminderKind.OVERDUE,
-                        planned.code,
-                        _("%(event)s: window closed on %(closes)s, no form started")
-                        % {"event": planned.event.label, "closes": closes.isoformat()},
-                        _form_url(p.code, planned.code, first_form),
-                    )
+                kind, text = ReminderKind.OVERDUE, overdue_text
+            else:
+                continue
+            items.append(
+                Item(
+                    p.pk,
+                    p.code,
+                    p.site_id,
+                    kind,
+                    planned.code,
+                    text
+                    % {
+                        "event": planned.event.label,
+                        "opens": opens.isoformat() if opens else "",
+                        "closes": closes.isoformat() if closes else "",
+                    },
+                    _form_url(p.code, planned.code, planned.event.forms[0]),
                 )
+            )
     items += _eligibility_unsigned(scope, people, as_of)
     items += _signatures_to_redo(scope, people)
     items += open_queries(scope, as_of)
@@ -196,7 +230,7 @@ ELIG_SIGNOFF = "ELIGSIGN"
 
 
 def _eligibility_unsigned(
-    scope: QuerySet[Participant], people: list[Participant], as_of: datetime
+    scope: QuerySet[Participant], people: list[Person], as_of: datetime
 ) -> list[Item]:
     """Screening participants whose screening and eligibility forms are all complete (the
     last saved ELIGIBILITY_WAIT or more ago) and whose sign-off is not made."""
@@ -220,8 +254,8 @@ def _eligibility_unsigned(
         p = by_pk.get(pid)
         if p is None or pending or not signoff or signed or last is None:
             continue
-        day = site_day(as_of, p.site.time_zone)
-        waited_since = site_day(last, p.site.time_zone)
+        day = site_day(as_of, p.tz)
+        waited_since = site_day(last, p.tz)
         if day - waited_since >= ELIGIBILITY_WAIT:
             items.append(
                 Item(
@@ -238,7 +272,7 @@ def _eligibility_unsigned(
     return items
 
 
-def _signatures_to_redo(scope: QuerySet[Participant], people: list[Participant]) -> list[Item]:
+def _signatures_to_redo(scope: QuerySet[Participant], people: list[Person]) -> list[Item]:
     from trial import selectors, signatures
 
     by_pk = {p.pk: p for p in people}
