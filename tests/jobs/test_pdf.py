@@ -54,6 +54,7 @@ def test_the_casebook_is_pdf_a_3b_with_the_data_attached(signed):
     assert re.search(rb"pdfaid:part(>|=\")3", raw)
     assert re.search(rb"pdfaid:conformance(>|=\")B", raw)
     assert b"/Outlines" in raw  # bookmarks
+    assert b"+DejaVu-Sans" in raw  # embedded (subset) fonts with the French accents
     assert rendered.pages > 5
 
 
