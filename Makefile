@@ -36,6 +36,8 @@ bench: $(STAMP)
 	$(PY) bench/bench_audit.py
 	$(PY) bench/bench_save.py
 	$(PY) bench/bench_followup.py
+	$(PY) bench/bench_reminders.py
+	$(PY) bench/bench_pdf.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop

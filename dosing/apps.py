@@ -15,6 +15,9 @@ class DosingConfig(AppConfig):
         registry.register_facts("iah_infusion", selectors.iah_infusion)
         registry.register_facts("iah_net_activity_mbq", selectors.iah_net_activity_mbq)
         registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
+        from dosing.reminders import unreported_serious_aes
+
+        registry.register_reminder_source("serious_aes", unreported_serious_aes)
         registry.register_panel(
             registry.Panel("adverse_events", "dosing/_ae_summary.html", ae_panel_context, order=10)
         )

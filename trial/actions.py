@@ -1048,3 +1048,49 @@ def verify_items(user: Any, row: FormStatus, items: list[str] | None = None) -> 
         ]
         SdvMark.objects.bulk_create(marks)
     return len(marks)
+
+
+def set_email_reminders(user: Any, enabled: bool) -> None:
+    """A person's own choice: the daily reminder e-mail, or only the in-app To do list."""
+    from trial.models import UserPreference
+
+    with transaction.atomic(), audit_context(user, command="set_email_reminders"):
+        pref, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if pref.email_reminders != enabled:
+            pref.email_reminders = enabled
+            pref.save(update_fields=["email_reminders"])
+
+
+def request_pdf(
+    user: Any,
+    kind: str,
+    *,
+    participant: Participant | None = None,
+    row: FormStatus | None = None,
+) -> Any:
+    """Record a PDF asked for and queue its rendering after commit. If Redis is down the
+    job stays queued (the page says jobs are delayed; beat sends it again later)."""
+    from trial import jobs, tasks
+    from trial.models import PdfJob, PdfKind
+
+    if kind != PdfKind.BLANK:
+        _require(user, roles.READ_CLINICAL, _("print participant data"))
+        require_reach(user, participant)
+    with transaction.atomic():
+        job = PdfJob.objects.create(kind=kind, participant=participant, row=row, requested_by=user)
+        transaction.on_commit(lambda: jobs.enqueue(tasks.render_pdf, job.pk))
+    return job
+
+
+def retry_pdf(user: Any, job: Any) -> Any:
+    """Ask again for a PDF that failed (or never left the queue)."""
+    from trial import jobs, tasks
+    from trial.models import PdfJobStatus
+
+    with transaction.atomic():
+        type(job).objects.filter(pk=job.pk).exclude(status=PdfJobStatus.DONE).update(
+            status=PdfJobStatus.QUEUED, progress=0, error="", finished_at=None
+        )
+        transaction.on_commit(lambda: jobs.enqueue(tasks.render_pdf, job.pk))
+    job.refresh_from_db()
+    return job

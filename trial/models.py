@@ -455,3 +455,113 @@ class SdvMark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.row_id} {self.item}"
+
+
+# --- Reminders and background jobs (issue 13) --------------------------------------------
+
+
+@audited
+class UserPreference(models.Model):
+    """What a person chose for themselves: reminders by e-mail, or only in the app's To do."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
+    )
+    email_reminders = models.BooleanField(_("send me the daily reminder e-mail"), default=True)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"
+
+
+class ReminderKind(models.TextChoices):
+    WINDOW_OPENS = "window_opens", _("Visit window opens in 7 days")
+    OVERDUE = "overdue", _("Visit overdue")
+    SAE_UNREPORTED = "sae_unreported", _("Serious AE not reported to the sponsor within 24 h")
+    QUERY_OPEN = "query_open", _("Query open for more than 7 days")
+    ELIGIBILITY_UNSIGNED = "eligibility_unsigned", _("Eligibility complete, unsigned for 3 days")
+    SIGNATURE_BROKEN = "signature_broken", _("Signature to sign again")
+
+
+class ReminderSent(models.Model):
+    """One reminder item e-mailed to one person on one day: the log, and the exactly-once
+    guard. The unique constraint makes a retried or doubled task send nothing twice: the row
+    is claimed (insert ... on conflict do nothing) in the transaction that sends the digest.
+    Append-only."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="+")
+    # The event code, or the thing the item is about (e.g. "LOG/AE/2", a signature kind).
+    event = models.CharField(max_length=40)
+    kind = models.CharField(max_length=32, choices=ReminderKind.choices)
+    day = models.DateField()
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    email = models.CharField(max_length=254)
+    detail = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "event", "kind", "day", "recipient"],
+                name="remindersent_once_per_day",
+            )
+        ]
+        indexes = [models.Index(fields=["-sent_at"])]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.kind} {self.participant_id}/{self.event} -> {self.recipient_id}"
+
+
+class PdfKind(models.TextChoices):
+    FORM = "form", _("Filled form")
+    CASEBOOK = "casebook", _("Participant casebook")
+    BLANK = "blank", _("Blank CRF book")
+
+
+class PdfJobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Rendering")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class PdfJob(models.Model):
+    """A PDF asked for from a page and rendered by a Celery worker (trial/pdf.py). The bytes
+    are kept in the database, so that the web and worker containers share no disk."""
+
+    kind = models.CharField(max_length=16, choices=PdfKind.choices)
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    row = models.ForeignKey(
+        FormStatus, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=16, choices=PdfJobStatus.choices, default=PdfJobStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    filename = models.CharField(max_length=120, blank=True)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    content = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["requested_by", "-requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.participant_id or ''} {self.status}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (PdfJobStatus.DONE, PdfJobStatus.FAILED)

@@ -70,3 +70,33 @@ def demo_hooks(order: tuple[str, ...]) -> list[DemoHooks]:
     """The registered demo hooks, apps in `order` first (the journey's order)."""
     rank = {app: i for i, app in enumerate(order)}
     return sorted(DEMO.values(), key=lambda h: (rank.get(h.app, len(rank)), h.app))
+
+
+# --- Reminders: items an app finds in its own data (the serious AEs of dosing) -------------
+# provider(participants, as_of) -> iterable of trial.reminders.Item, where `participants` is a
+# queryset of the participants still in the study and `as_of` the aware datetime of the run.
+# One query per provider, however many participants (the reminder benchmark pins it).
+REMINDER_SOURCES: dict[str, Callable[..., Any]] = {}
+
+
+def register_reminder_source(name: str, provider: Callable[..., Any]) -> None:
+    REMINDER_SOURCES[name] = provider
+
+
+def reminder_sources() -> list[Callable[..., Any]]:
+    return [REMINDER_SOURCES[name] for name in sorted(REMINDER_SOURCES)]
+
+
+# --- PDF sections: what an app adds to the participant's casebook (charts) -----------------
+# provider(participant, rows) -> list of trial.pdf.Section (title, html: SVG or HTML that
+# WeasyPrint renders). The imaging app is meant to give the enhancement ratios and
+# time-activity curves, the follow-up app the RECIST sums; an absent app adds nothing.
+PDF_SECTIONS: dict[str, Callable[..., Any]] = {}
+
+
+def register_pdf_section(name: str, provider: Callable[..., Any]) -> None:
+    PDF_SECTIONS[name] = provider
+
+
+def pdf_section_providers() -> list[Callable[..., Any]]:
+    return [PDF_SECTIONS[name] for name in sorted(PDF_SECTIONS)]

@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",
+                "trial.jobs.jobs_state",
             ],
         },
     }
@@ -154,6 +155,31 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web page that queues a job must not hang when Redis is down: fail fast, save anyway, and
+# say that jobs are delayed (trial/jobs.py).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+
+from celery.schedules import crontab  # noqa: E402
+
+# The morning reminders: every day at REMINDER_HOUR o'clock, site time. Beat reads the hour
+# in CELERY_TIMEZONE (the trial's time zone, Europe/Paris by default); the task works out
+# each site's own date from its Site.time_zone.
+REMINDER_HOUR = env.integer("REMINDER_HOUR", 7)
+CELERY_BEAT_SCHEDULE = {
+    "morning-reminders": {
+        "task": "trial.tasks.send_reminders",
+        "schedule": crontab(hour=REMINDER_HOUR, minute=0),
+    },
+    # PDFs asked for while Redis was down are sent to the worker once it is back.
+    "requeue-pdf-jobs": {"task": "trial.tasks.requeue_pdf_jobs", "schedule": 300.0},
+}
+
+# The trial's registry number, printed on every PDF and reminder.
+TRIAL_NUMBER = env.string("TRIAL_NUMBER", "NCT04837885")
+# The address the reminder e-mails link to.
+SITE_URL = env.string("SITE_URL", "http://localhost:8000").rstrip("/")
 
 EMAIL_URL = env.string("EMAIL_URL", "console://")
 if EMAIL_URL.startswith("console"):

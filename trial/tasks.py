@@ -1,4 +1,8 @@
-"""Celery tasks of the trial app. Each is small and idempotent."""
+"""Celery tasks of the trial app. Each is small and idempotent, and retried with back-off."""
+
+from __future__ import annotations
+
+from datetime import date
 
 from celery import shared_task
 
@@ -7,3 +11,52 @@ from celery import shared_task
 def ping() -> str:
     """Proves the worker and broker are alive (used by the health check and the tests)."""
     return "pong"
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def send_reminders(self, day: str | None = None) -> str:
+    """The morning reminders (beat, CELERY_BEAT_SCHEDULE). Idempotent: ReminderSent's unique
+    constraint makes a retry or a second run send nothing already sent."""
+    from trial import reminders
+
+    result = reminders.run(date.fromisoformat(day) if day else None)
+    return result.summary
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError, ConnectionError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def render_pdf(self, job_id: int) -> str:
+    """Render a PdfJob. Idempotent: a job already done is left as it is."""
+    from trial import pdf
+
+    return pdf.run_job(job_id)
+
+
+@shared_task
+def requeue_pdf_jobs() -> int:
+    """Send again the PDF jobs still queued a minute after they were asked for (the broker
+    was down then). Idempotent: render_pdf leaves a finished job alone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trial import jobs
+    from trial.models import PdfJob, PdfJobStatus
+
+    stale = PdfJob.objects.filter(
+        status=PdfJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in stale if jobs.enqueue(render_pdf, pk))

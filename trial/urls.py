@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import query_views, sdv_views, views
+from trial import job_views, query_views, sdv_views, views
 from trial.accounts import LoginForm
 
 
@@ -87,6 +87,13 @@ urlpatterns = [
     ),
     path("sdv/", sdv_views.sdv_site, name="sdv_site"),
     path("audit/", views.system_audit, name="system_audit"),
+    path("todo/", job_views.todo, name="todo"),
+    path("profile/", job_views.profile, name="profile"),
+    path("reminders/log/", job_views.reminder_log, name="reminder_log"),
+    path("pdf/new/<slug:kind>/", job_views.pdf_request, name="pdf_request"),
+    path("pdf/<int:pk>/", job_views.pdf_job, name="pdf_job"),
+    path("pdf/<int:pk>/download/", job_views.pdf_download, name="pdf_download"),
+    path("pdf/<int:pk>/retry/", job_views.pdf_retry, name="pdf_retry"),
     path("eligibility/", include("eligibility.urls")),
     path("dosing/", include("dosing.urls")),
     path("imaging/", include("imaging.urls")),

@@ -1,0 +1,113 @@
+"""Pages of the background jobs: the To do list, the profile (reminder e-mails), the reminder
+log, and the PDFs (asked for, rendered by a worker, polled with htmx, downloaded)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from trial import actions, jobs, reminders, roles, selectors
+from trial.models import PdfJob, PdfJobStatus, PdfKind, ReminderSent
+
+LOG_PAGE_SIZE = 100
+
+
+def todo(request) -> HttpResponse:
+    """The home page's To do list (loaded by htmx, so the list itself stays fast)."""
+    grouped = reminders.todo_for(request.user, selectors.participants_for(request.user))
+    return render(request, "trial/_todo.html", {"todo": sorted(grouped.items())})
+
+
+@require_http_methods(["GET", "POST"])
+def profile(request) -> HttpResponse:
+    if request.method == "POST":
+        enabled = request.POST.get("email_reminders") == "on"
+        actions.set_email_reminders(request.user, enabled)
+        messages.success(
+            request,
+            _("Reminder e-mails turned on.") if enabled else _("Reminder e-mails turned off."),
+        )
+        return redirect("profile")
+    return render(
+        request,
+        "trial/profile.html",
+        {"email_reminders": reminders.email_enabled(request.user)},
+    )
+
+
+def reminder_log(request) -> HttpResponse:
+    """Every reminder sent: for data managers."""
+    if not roles.has_any(request.user, roles.SYSTEM_AUDIT):
+        raise Http404
+    sent = ReminderSent.objects.select_related("participant", "recipient").order_by(
+        "-sent_at", "-pk"
+    )
+    query = request.GET.get("q", "").strip()
+    if query:
+        sent = sent.filter(participant__code__icontains=query)
+    page = Paginator(sent, LOG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "trial/reminder_log.html", {"page": page, "query": query})
+
+
+# --- PDFs -------------------------------------------------------------------------------
+
+
+def _job_or_404(request, pk: int) -> PdfJob:
+    job = PdfJob.objects.filter(pk=pk).defer("content").select_related("participant").first()
+    if job is None:
+        raise Http404
+    if job.participant_id is not None:
+        if not selectors.participants_for(request.user).filter(pk=job.participant_id).exists():
+            raise Http404
+    elif job.requested_by_id != request.user.pk:
+        raise Http404
+    return job
+
+
+@require_http_methods(["POST"])
+def pdf_request(request, kind: str) -> HttpResponse:
+    if kind not in PdfKind.values:
+        raise Http404
+    participant = row = None
+    if kind in (PdfKind.CASEBOOK, PdfKind.FORM):
+        participant = selectors.participant_or_404(request.user, request.POST.get("code", ""))
+    if kind == PdfKind.FORM:
+        row = selectors.form_status_or_404(
+            participant,
+            request.POST.get("event", ""),
+            request.POST.get("form", ""),
+            int(request.POST.get("repeat") or 1),
+        )
+    try:
+        job = actions.request_pdf(request.user, kind, participant=participant, row=row)
+    except actions.ActionRefused:
+        raise Http404 from None
+    return redirect("pdf_job", pk=job.pk)
+
+
+def pdf_job(request, pk: int) -> HttpResponse:
+    """The job's page; htmx polls its status fragment until the PDF is ready or failed."""
+    job = _job_or_404(request, pk)
+    template = "trial/_pdf_status.html" if request.htmx else "trial/pdf_job.html"
+    return render(request, template, {"job": job, "delayed": not jobs.broker_ok()})
+
+
+def pdf_download(request, pk: int) -> HttpResponse:
+    job = _job_or_404(request, pk)
+    if job.status != PdfJobStatus.DONE:
+        raise Http404
+    content = PdfJob.objects.values_list("content", flat=True).get(pk=job.pk)
+    response = HttpResponse(bytes(content), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
+
+
+@require_http_methods(["POST"])
+def pdf_retry(request, pk: int) -> HttpResponse:
+    job = _job_or_404(request, pk)
+    actions.retry_pdf(request.user, job)
+    return redirect("pdf_job", pk=job.pk)
