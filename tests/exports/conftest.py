@@ -18,7 +18,13 @@ from trial.models import FormStatus
 def story(nurse, investigator, monitor, bdx, tls_nurse, tls):
     participant = h.eligible_participant(nurse, bdx)
     # Lesion 1 resized, lesion 3 removed: an Update and a Remove of item-group rows.
-    h.save(nurse, participant, "SCR", "IMAGING", h.imaging_data(targets=[("liver", "30"), ("liver", "25")]))
+    h.save(
+        nurse,
+        participant,
+        "SCR",
+        "IMAGING",
+        h.imaging_data(targets=[("liver", "30"), ("liver", "25")]),
+    )
     eligibility_actions.sign_eligibility(investigator, PASSWORD, participant, decision="eligible")
     demog = FormStatus.objects.get(participant=participant, form="DEMOG")
     query = actions.open_query(monitor, demog, item="weight_kg", text="Weight <b>unreadable</b>?")

@@ -180,20 +180,19 @@ def _study(w: Writer) -> None:
             Repeating="No",
             Type="Common" if code == schedule.LOG_EVENT else "Scheduled",
         )
-        for n, form in enumerate((f for f in forms if f in crf_registry.REGISTRY), start=1):
+        for n, form in enumerate(forms, start=1):
             w.leaf("FormRef", FormOID=form_oid(form), OrderNumber=n, Mandatory="No")
         w.end("StudyEventDef")
     specs = list(crf_registry.REGISTRY.values())
-    for spec in specs:
-        w.start(
-            "FormDef",
-            OID=form_oid(spec.code),
-            Name=schedule.FORMS.get(spec.code, spec.code),
-            Repeating="Yes",
-        )
-        w.leaf("ItemGroupRef", ItemGroupOID=group_oid(spec.code), Mandatory="No")
-        for group in spec.groups:
-            w.leaf("ItemGroupRef", ItemGroupOID=group_oid(spec.code, group.name), Mandatory="No")
+    # Every form of the schedule has a FormDef (its status travels in the trail even before
+    # an app registers its items); registered forms have their item groups.
+    for code in dict.fromkeys([*schedule.FORMS, *crf_registry.REGISTRY]):
+        spec = crf_registry.REGISTRY.get(code)
+        w.start("FormDef", OID=form_oid(code), Name=schedule.FORMS.get(code, code), Repeating="Yes")
+        if spec is not None:
+            w.leaf("ItemGroupRef", ItemGroupOID=group_oid(code), Mandatory="No")
+            for group in spec.groups:
+                w.leaf("ItemGroupRef", ItemGroupOID=group_oid(code, group.name), Mandatory="No")
         w.end("FormDef")
     for spec in specs:
         for group_name, label, fields, repeating in _groups(spec):
@@ -514,6 +513,7 @@ def _current_values(participant_ids: list[int]) -> Iterator[tuple]:
             )
             parents = {}
             for code, event, form, repeat, pk, data in cursor.fetchall():
+                data = _loads(data)
                 parents[pk] = (code, event, form, repeat)
                 for name, column in columns:
                     rows.append((code, event, form, repeat, "", "", name, _text(data.get(column))))
