@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/bench_audit.py
 	$(PY) bench/bench_save.py
+	$(PY) bench/bench_exports.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop
