@@ -272,7 +272,11 @@ def changes_sql(scope: Scope, only: list[Source] | None = None) -> tuple[str, di
     """The SQL (and its parameters) of every changed item of the scope, oldest first.
 
     Events of one transaction share its start time: they come table by table, then in
-    event order (pgh_id), so replaying them per item gives the final values.
+    event order (pgh_id), so replaying them per item gives the final values. The old value
+    of an update is always the object's previous event by pgh_id, whatever the time order.
+    (Two transactions changing the same row are serialised by its row lock, but the one that
+    started first may write second: its events then sort first by time although they came
+    later. Replay per item would then need pgh_id order; the readers' order is time.)
     """
     scoped = scope.participant_ids is not None
     branches = "\nUNION ALL\n".join(
