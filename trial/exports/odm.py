@@ -1,6 +1,6 @@
 """CDISC ODM 1.3.2: the audit trail as a Transactional file, the current data as a Snapshot.
 
-Both are written as a stream (xml.sax.saxutils.XMLGenerator), never built as a tree:
+Both are written as a stream of strings (Writer), never built as a tree:
 
 - Study / MetaDataVersion from the registry and the schedule, so every OID resolves;
 - AdminData: a User per account (and one for the system), a Location per site, a
@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import XMLGenerator
+from xml.sax.saxutils import escape
 
 from django.db import connection, models
 
@@ -86,56 +86,57 @@ def _data_type(model_field: models.Field) -> str:
     return "text"
 
 
-class Buffer:
-    """Where the XML goes: bytes kept until taken, so a generator can hand them on."""
+_ATTR = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-        self.size = 0
 
-    def write(self, data: bytes) -> int:
-        self.parts.append(data)
-        self.size += len(data)
-        return len(data)
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        self.size = 0
-        return data
+def attr(value: Any) -> str:
+    """An attribute value, escaped for double quotes."""
+    return escape(str(value), _ATTR)
 
 
 FLUSH_AT = 1 << 16
 
 
 class Writer:
-    """A thin layer over XMLGenerator: elements opened and closed in order, text escaped."""
+    """Incremental XML: elements written as strings in order, text and attributes escaped,
+    kept until taken (about 64 kB at a time), so a generator can hand them on."""
 
     def __init__(self) -> None:
-        self.buffer = Buffer()
-        self.xml = XMLGenerator(self.buffer, encoding="utf-8", short_empty_elements=True)
+        self.parts: list[str] = []
+        self.size = 0
+
+    def write(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
 
     def full(self) -> bool:
-        return self.buffer.size >= FLUSH_AT
+        return self.size >= FLUSH_AT
 
     def take(self) -> bytes:
-        return self.buffer.take()
+        data = "".join(self.parts).encode("utf-8")
+        self.parts.clear()
+        self.size = 0
+        return data
+
+    @staticmethod
+    def _attrs(attrs: dict[str, Any]) -> str:
+        return "".join(f' {k}="{attr(v)}"' for k, v in attrs.items() if v is not None)
 
     def start(self, name: str, **attrs: Any) -> None:
-        self.xml.startElement(name, {k: str(v) for k, v in attrs.items() if v is not None})
+        self.write(f"<{name}{self._attrs(attrs)}>")
 
     def end(self, name: str) -> None:
-        self.xml.endElement(name)
+        self.write(f"</{name}>")
 
     def leaf(self, name: str, text: str | None = None, **attrs: Any) -> None:
-        self.start(name, **attrs)
-        if text is not None:
-            self.xml.characters(text)
-        self.end(name)
+        if text is None:
+            self.write(f"<{name}{self._attrs(attrs)}/>")
+        else:
+            self.write(f"<{name}{self._attrs(attrs)}>{escape(text)}</{name}>")
 
 
 def _header(w: Writer, file_type: str, file_oid: str, description: str) -> None:
-    w.xml.startDocument()
+    w.write('<?xml version="1.0" encoding="utf-8"?>\n')
     now = datetime.now(UTC).isoformat(timespec="seconds")
     w.start(
         "ODM",
@@ -397,21 +398,20 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
     tree.close()
     w.end("ClinicalData")
     w.end("ODM")
-    w.xml.endDocument()
     counter[0] = count
     yield w.take()
 
 
 def _audit_record(w: Writer, row: tuple, table: str, persons: dict) -> None:
     stamp, user_id, reason, site = row[2], row[4], row[6], row[7]
-    w.start("AuditRecord")
-    w.leaf("UserRef", UserOID=user_oid(user_id) if user_id in persons else SYSTEM_USER)
-    w.leaf("LocationRef", LocationOID=location_oid(site))
-    w.leaf("DateTimeStamp", stamp)
-    if reason:
-        w.leaf("ReasonForChange", reason)
-    w.leaf("SourceID", f"{table}:{row[1]}")
-    w.end("AuditRecord")
+    user = user_oid(user_id) if user_id in persons else SYSTEM_USER
+    reason = f"<ReasonForChange>{escape(reason)}</ReasonForChange>" if reason else ""
+    w.write(
+        f'<AuditRecord><UserRef UserOID="{attr(user)}"/>'
+        f'<LocationRef LocationOID="{attr(location_oid(site))}"/>'
+        f"<DateTimeStamp>{stamp}</DateTimeStamp>{reason}"
+        f"<SourceID>{table}:{row[1]}</SourceID></AuditRecord>"
+    )
 
 
 def _write_item(w: Writer, tree: Tree, row: tuple, table: str, persons: dict) -> None:
@@ -430,15 +430,16 @@ def _write_item(w: Writer, tree: Tree, row: tuple, table: str, persons: dict) ->
         )
     )
     tree.goto(keys)
-    attrs: dict[str, Any] = {"ItemOID": item_oid(form, item, group), "TransactionType": transaction}
-    if transaction != "Remove":
-        if new is None:
-            attrs["IsNull"] = "Yes"
-        else:
-            attrs["Value"] = new
-    w.start("ItemData", **attrs)
+    if transaction == "Remove":
+        value = ""
+    elif new is None:
+        value = ' IsNull="Yes"'
+    else:
+        value = f' Value="{attr(new)}"'
+    oid = attr(item_oid(form, item, group))
+    w.write(f'<ItemData ItemOID="{oid}" TransactionType="{transaction}"{value}>')
     _audit_record(w, row, table, persons)
-    w.end("ItemData")
+    w.write("</ItemData>")
 
 
 def _write_record(w: Writer, tree: Tree, rows: list[tuple], kind: str, table: str) -> None:
@@ -603,6 +604,5 @@ def snapshot(scope: Scope, counter: list[int] | None = None) -> Iterator[bytes]:
     tree.close()
     w.end("ClinicalData")
     w.end("ODM")
-    w.xml.endDocument()
     counter[0] = count
     yield w.take()
