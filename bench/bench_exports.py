@@ -4,9 +4,9 @@ export and as the ODM 1.3.2 Transactional export, in one run.
 A Demographics form is saved once through the action; then a bulk loader appends N update
 events to its event table in one INSERT ... SELECT generate_series (as the database owner;
 the weight changes at every event, so each event is one changed item). Then, on the same
-rows and the same SQL (trial.exports.common.changes_sql):
+rows and the same SQL (trial.exports.audit_csv.csv_sql, on common.changes_sql):
 
-- `COPY (SELECT ...) TO STDOUT`, read to the end by psycopg;
+- `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)` of the CSV's own query, read to the end;
 - the CSV export (trial.exports.audit_csv), to a sink that counts bytes;
 - the ODM export (trial.exports.odm.write_transactional), likewise.
 
@@ -61,7 +61,7 @@ def main() -> None:
     from eligibility.forms import DemographicsForm
     from trial import actions, roles
     from trial.exports import audit_csv, odm
-    from trial.exports.common import changes_sql, resolve_scope
+    from trial.exports.common import resolve_scope
     from trial.history import event_model_for
     from trial.models import FormStatus, Membership, Site
 
@@ -99,12 +99,15 @@ def main() -> None:
     print(f"seeded {args.events:,} audit events in {time.perf_counter() - started:.1f} s")
 
     scope = resolve_scope()
-    sql, _params = changes_sql(scope)  # unscoped: no parameter
+    sql, _params = audit_csv.csv_sql(scope)  # unscoped: no parameter
 
     def copy() -> tuple[int, int]:
         size = rows = 0
         raw = connection.connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT") as pipe:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)") as pipe,
+        ):
             for block in pipe:
                 size += len(block)
                 rows += bytes(block).count(b"\n")

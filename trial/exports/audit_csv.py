@@ -12,7 +12,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from trial.exports.common import SYSTEM, Scope, people, sources, stream_changes
+from trial.exports.common import SYSTEM, Scope, changes_sql, stream_changes
 
 HEADER = (
     "timestamp_utc",
@@ -49,48 +49,26 @@ class _Line:
         return text
 
 
+# The CSV's columns, formatted by PostgreSQL (changes_sql's aliases): the export writes what
+# the cursor gives, and the benchmark hands this very SQL to COPY.
+CSV_SELECT = f"""
+  to_char(u.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+  COALESCE(au.username, c.metadata ->> 'username', '{SYSTEM}'), COALESCE(r.roles, ''),
+  COALESCE(s.code, ''), COALESCE(p.code, ''), COALESCE(fs.event, ''), COALESCE(fs.form, ''),
+  COALESCE(fs.repeat::text, ''), u.grp,
+  CASE WHEN u.grp = '' THEN '' ELSE COALESCE(u.grp_key, '') END, u.item,
+  COALESCE(u.old_value, ''), COALESCE(u.new_value, ''), COALESCE(c.metadata ->> 'reason', ''),
+  u.pgh_label, u.tbl || ':' || u.pgh_id"""
+
+
+def csv_sql(scope: Scope) -> tuple[str, dict]:
+    """The CSV rows' SQL and parameters (for COPY in the benchmark)."""
+    return changes_sql(scope, select=CSV_SELECT)
+
+
 def rows(scope: Scope) -> Iterator[tuple[Any, ...]]:
-    """The CSV rows (without the header), one per changed item."""
-    persons = people()
-    tables = [source.event_table for source in sources()]
-    for (
-        src,
-        pgh_id,
-        stamp,
-        label,
-        user_id,
-        username,
-        reason,
-        site,
-        participant,
-        event,
-        form,
-        repeat,
-        group,
-        key,
-        item,
-        old,
-        new,
-    ) in stream_changes(scope):
-        person = persons.get(user_id) if user_id else None
-        yield (
-            stamp,
-            person.username if person else (username or SYSTEM),
-            person.roles if person else "",
-            site or "",
-            participant or "",
-            event or "",
-            form or "",
-            repeat or "",
-            group,
-            key if group else "",
-            item,
-            "" if old is None else old,
-            "" if new is None else new,
-            reason or "",
-            label,
-            f"{tables[src]}:{pgh_id}",
-        )
+    """The CSV rows (without the header), one per changed item, oldest first."""
+    return stream_changes(scope, select=CSV_SELECT)
 
 
 def chunks(scope: Scope, counter: list[int] | None = None, size: int = 1000) -> Iterator[str]:

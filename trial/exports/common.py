@@ -230,7 +230,8 @@ def _branch(index: int, source: Source, scoped: bool) -> str:
     where = f"WHERE {source.pid_expr} = ANY(%(pids)s)" if scoped else ""
     key = f"x.j ->> {_literal(source.key_column)}" if source.key_column else "''"
     return f"""
-SELECT {index} AS src, x.pgh_id, x.pgh_created_at, x.pgh_label, x.pgh_context_id, x.fs_id,
+SELECT {index} AS src, {_literal(source.event_table)} AS tbl, x.pgh_id, x.pgh_created_at,
+  x.pgh_label, x.pgh_context_id, x.fs_id,
   x.pid, {_literal(source.group or (source.kind if source.kind not in ("item", "group") else ""))}
   AS grp, {key} AS grp_key, k.item, k.n,
   CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.j ->> k.col
@@ -265,10 +266,22 @@ COLUMNS = (
     "item",
     "old_value",
     "new_value",
+    "event_table",
 )
 
 
-def changes_sql(scope: Scope, only: list[Source] | None = None) -> tuple[str, dict[str, Any]]:
+# The changed items' columns (COLUMNS); u: the unpivoted events, fs/p/s: form, participant
+# and site, c: the audit context, au and r: the account and its roles (now).
+SELECT = """u.src, u.pgh_id,
+  to_char(u.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp,
+  u.pgh_label, c.metadata ->> 'user', c.metadata ->> 'username', c.metadata ->> 'reason',
+  s.code, p.code, fs.event, fs.form, fs.repeat, u.grp, u.grp_key, u.item, u.old_value,
+  u.new_value, u.tbl"""
+
+
+def changes_sql(
+    scope: Scope, only: list[Source] | None = None, select: str = ""
+) -> tuple[str, dict[str, Any]]:
     """The SQL (and its parameters) of every changed item of the scope, oldest first.
 
     Events of one transaction share its start time: they come table by table, then in
@@ -283,23 +296,27 @@ def changes_sql(scope: Scope, only: list[Source] | None = None) -> tuple[str, di
         _branch(i, source, scoped) for i, source in enumerate(only or sources())
     )
     sql = f"""
-SELECT u.src, u.pgh_id,
-  to_char(u.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp,
-  u.pgh_label, c.metadata ->> 'user', c.metadata ->> 'username', c.metadata ->> 'reason',
-  s.code, p.code, fs.event, fs.form, fs.repeat, u.grp, u.grp_key, u.item, u.old_value,
-  u.new_value
+SELECT {select or SELECT}
 FROM ({branches}) u
 LEFT JOIN trial_formstatus fs ON fs.id = u.fs_id
 LEFT JOIN trial_participant p ON p.id = u.pid
 LEFT JOIN trial_site s ON s.id = p.site_id
 LEFT JOIN pghistory_context c ON c.id = u.pgh_context_id
+LEFT JOIN auth_user au ON au.id::text = c.metadata ->> 'user'
+LEFT JOIN (
+  SELECT ug.user_id, string_agg(g.name, '; ' ORDER BY g.name) AS roles
+  FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id GROUP BY ug.user_id
+) r ON r.user_id = au.id
 ORDER BY u.pgh_created_at, u.src, u.pgh_id, u.n"""
     return sql, {"pids": scope.participant_ids or []}
 
 
-def stream_changes(scope: Scope, only: list[Source] | None = None) -> Iterator[tuple]:
-    """Every changed item of the scope (COLUMNS), through a server-side cursor."""
-    sql, params = changes_sql(scope, only)
+def stream_changes(
+    scope: Scope, only: list[Source] | None = None, select: str = ""
+) -> Iterator[tuple]:
+    """Every changed item of the scope (COLUMNS, or the `select` list), through a
+    server-side cursor."""
+    sql, params = changes_sql(scope, only, select)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while True:

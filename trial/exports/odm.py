@@ -374,7 +374,7 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
 
     def flush_record() -> None:
         if record:
-            _write_record(w, tree, record, kinds[record[0][0]], tables[record[0][0]])
+            _write_record(w, tree, record, kinds[record[0][0]], tables[record[0][0]], persons)
             record.clear()
 
     for row in stream_changes(scope):
@@ -442,7 +442,9 @@ def _write_item(w: Writer, tree: Tree, row: tuple, table: str, persons: dict) ->
     w.write("</ItemData>")
 
 
-def _write_record(w: Writer, tree: Tree, rows: list[tuple], kind: str, table: str) -> None:
+def _write_record(
+    w: Writer, tree: Tree, rows: list[tuple], kind: str, table: str, persons: dict
+) -> None:
     """One event of a record that is not a CRF item: a Signature, or an edc: extension."""
     first = rows[0]
     stamp, label, user_id, reason, site, participant, event, form, repeat = (
@@ -475,7 +477,7 @@ def _write_record(w: Writer, tree: Tree, rows: list[tuple], kind: str, table: st
         Change=label,
         SourceID=f"{table}:{first[1]}",
         DateTimeStamp=stamp,
-        UserOID=user_oid(user_id) if user_id else SYSTEM_USER,
+        UserOID=user_oid(user_id) if user_id in persons else SYSTEM_USER,
         Reason=reason or None,
     )
     for name, (old, new) in values.items():
