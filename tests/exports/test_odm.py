@@ -82,3 +82,28 @@ def test_audit_records_and_signatures(files, story):
     assert list(root.iter(ns + "Query")) and list(root.iter(ns + "SdvMark"))
     texts = [v.get("New") for v in root.iter(ns + "Value") if v.get("Name") == "text"]
     assert "Weight <b>unreadable</b>?" in texts
+
+
+def test_a_casebook_signature_sits_on_the_subject_and_a_break_in_the_extension(
+    story, investigator, nurse, tmp_path
+):
+    from tests.conftest import PASSWORD
+    from tests.eligibility import helpers as h
+    from trial import actions, signatures
+
+    participant, _other = story
+    actions.sign(investigator, PASSWORD, participant, kind=signatures.CASEBOOK, meaning="I approve")
+    h.save(nurse, participant, "SCR", "DEMOG", {**h.demographics_data(), "weight_kg": "72"})
+    data = io.BytesIO()
+    odm.write_transactional(resolve_scope(), data)
+    data = data.getvalue()
+    extended_schema(str(tmp_path)).validate(data)
+    assert unresolved_refs(data) == []
+    root = ET.fromstring(data)
+    subjects = [s for s in root.iter(ODM + "SubjectData") if s.find(ODM + "Signature") is not None]
+    assert [s.get("SubjectKey") for s in subjects] == [participant.code]
+    signed = subjects[0].find(ODM + "Signature")
+    assert signed.find(ODM + "SignatureRef").get("SignatureOID") == odm.signature_def_oid(
+        "I approve"
+    )
+    assert list(root.iter("{" + odm.EDC_NS + "}SignatureBreak"))
