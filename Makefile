@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_followup.py
 	$(PY) bench/bench_reminders.py
 	$(PY) bench/bench_pdf.py
+	$(PY) bench/bench_exports.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop

@@ -565,3 +565,47 @@ class PdfJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (PdfJobStatus.DONE, PdfJobStatus.FAILED)
+
+
+# --- Exports: each one is itself audited -----------------------------------------------------
+
+
+class ExportKind(models.TextChoices):
+    AUDIT_CSV = "audit_csv", _("Audit trail (CSV)")
+    AUDIT_ODM = "audit_odm", _("Audit trail (ODM 1.3.2 Transactional)")
+    DATA = "data", _("Current data (CSV per form, dictionary, ODM 1.3.2 Snapshot)")
+    DATA_ODM = "data_odm", _("Current data (ODM 1.3.2 Snapshot)")
+
+
+@audited
+class ExportLog(models.Model):
+    """Who exported what, when, with which filters, through which page or command, and how
+    many rows. Written before the first byte leaves; its one permitted change is recording
+    the end (finished_at, row_count) of an unfinished export. Otherwise append-only."""
+
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # "system" for a command run without --user.
+    username = models.CharField(max_length=150)
+    kind = models.CharField(max_length=12, choices=ExportKind.choices)
+    filters = models.JSONField(default=dict, blank=True)
+    origin = models.CharField(max_length=200, blank=True)
+    client_address = models.CharField(max_length=45, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    row_count = models.PositiveBigIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["-at"])]
+        triggers = [
+            pgtrigger.Protect(name="append_only_delete", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="append_only_finished",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Q(old__finished_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.username}"

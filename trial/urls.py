@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import job_views, query_views, sdv_views, views
+from trial import export_views, job_views, query_views, sdv_views, views
 from trial.accounts import LoginForm
 
 
@@ -86,6 +86,7 @@ urlpatterns = [
         name="sdv_verify",
     ),
     path("sdv/", sdv_views.sdv_site, name="sdv_site"),
+    path("exports/", export_views.exports, name="exports"),
     path("audit/", views.system_audit, name="system_audit"),
     path("todo/", job_views.todo, name="todo"),
     path("profile/", job_views.profile, name="profile"),

@@ -1,0 +1,51 @@
+"""The exports' one write: the log of who exported what (ExportLog), in its audit context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trial.audit import audit_context
+from trial.exports.common import SYSTEM, Scope
+from trial.models import ExportLog
+
+
+def record_export(
+    scope: Scope, kind: str, *, origin: str = "", client_address: str = ""
+) -> ExportLog:
+    """Log an export before its first byte leaves (committed at once: an export that fails
+    half-way is still on record)."""
+    user = scope.user
+    with transaction.atomic(), audit_context(user, command=f"export {kind}"):
+        return ExportLog.objects.create(
+            user=user,
+            username=user.get_username() if user is not None else SYSTEM,
+            kind=kind,
+            filters=scope.filters,
+            origin=origin[:200],
+            client_address=client_address[:45],
+        )
+
+
+def finish_export(log: ExportLog, row_count: int | None) -> None:
+    """Record the end of an export and how many rows it wrote (once: then append-only)."""
+    with transaction.atomic(), audit_context(log.user, command=f"export {log.kind}"):
+        log.finished_at = timezone.now()
+        log.row_count = row_count
+        log.save(update_fields=["finished_at", "row_count"])
+
+
+def requester(username: str) -> Any:
+    """The account named by a command's --user, or None (the system)."""
+    from django.contrib.auth import get_user_model
+
+    from trial.exports.common import ExportError
+
+    if not username:
+        return None
+    try:
+        return get_user_model().objects.get(username=username, is_active=True)
+    except get_user_model().DoesNotExist:
+        raise ExportError(f"No such user: {username}") from None
