@@ -7,8 +7,7 @@
   target-counter), PDF bookmarks (bookmark-level), every form in journey order, the charts
   the other apps provide (trial.registry "pdf_sections"), the signatures, and an appendix
   with the audit trail (trial.history). Archived as PDF/A-3b with the participant's data
-  attached: the snapshot as JSON, and the ODM Transactional file once an app provides it
-  (trial.registry facts "odm_transactional").
+  attached: the snapshot as JSON, and the participant's ODM 1.3.2 Transactional file.
 - `blank_book_pdf()`: every registered form empty, for paper back-up during an outage.
 
 Every page: A4, a header with the trial number and the participant code, a footer with
@@ -333,12 +332,13 @@ def snapshot_payload(participant: Participant, rows: list[FormStatus], now: date
     )
 
 
-def odm_transactional(participant: Participant) -> bytes | None:
-    """The participant's ODM 1.3.2 Transactional file, once an export app offers it as the
-    fact "odm_transactional" (participant -> bytes). Until then the casebook carries the JSON
-    snapshot only."""
-    provider = registry.facts("odm_transactional")
-    return provider(participant) if provider else None
+def odm_transactional(participant: Participant) -> bytes:
+    """The participant's ODM 1.3.2 Transactional file (trial.exports): the archive copy
+    carries its own machine-readable audit trail."""
+    from trial.exports import odm
+    from trial.exports.common import resolve_scope
+
+    return b"".join(odm.transactional(resolve_scope(participant=participant.code)))
 
 
 def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any]]:

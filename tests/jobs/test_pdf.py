@@ -51,6 +51,7 @@ def test_the_casebook_is_pdf_a_3b_with_the_data_attached(signed):
     raw = inflated(rendered.content)
     assert b"/EmbeddedFile" in raw
     assert f"{signed.code}_casebook-data.json".encode() in raw
+    assert f"{signed.code}_odm-transactional.xml".encode() in raw
     assert re.search(rb"pdfaid:part(>|=\")3", raw)
     assert re.search(rb"pdfaid:conformance(>|=\")B", raw)
     assert b"/Outlines" in raw  # bookmarks
