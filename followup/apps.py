@@ -20,6 +20,9 @@ class FollowupConfig(AppConfig):
         from trial import registry
 
         registry.register_demo(registry.DemoHooks("followup", fill=demo.fill))
+        from followup import pdf_sections
+
+        registry.register_pdf_section("recist-sums", pdf_sections.recist_sums)
         registry.register_panel(
             registry.Panel("recist", "followup/_recist_panel.html", recist_panel_context, order=20)
         )

@@ -15,7 +15,7 @@ from followup import charts, selectors
 from trial import selectors as trial_selectors
 
 
-def _sum_chart(recist: selectors.ParticipantRecist) -> str | None:
+def sum_chart(recist: selectors.ParticipantRecist) -> str | None:
     if recist.baseline_sum is None or recist.nadir is None:
         return None
     points = [
@@ -31,7 +31,7 @@ def participant_recist(request, code: str) -> HttpResponse:
     participant = trial_selectors.participant_or_404(request.user, code)
     timezone.activate(participant.site.time_zone)
     recist = selectors.participant_recist(participant)
-    chart = _sum_chart(recist)
+    chart = sum_chart(recist)
     return render(
         request,
         "followup/participant_recist.html",

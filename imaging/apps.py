@@ -9,3 +9,7 @@ class ImagingConfig(AppConfig):
         from trial import registry
 
         registry.register_demo(registry.DemoHooks("imaging", fill=demo.fill, finish=demo.finish))
+        from imaging import pdf_sections
+
+        registry.register_pdf_section("imaging-1-gate", pdf_sections.gate_chart)
+        registry.register_pdf_section("imaging-2-dosimetry", pdf_sections.time_activity_curves)

@@ -130,3 +130,21 @@ def test_the_command_writes_the_casebook(signed, tmp_path):
     out = tmp_path / "book.pdf"
     call_command("render_casebook", signed.code, "--output", str(out))
     assert out.read_bytes().startswith(b"%PDF-")
+
+
+def test_the_casebook_carries_the_imaging_and_follow_up_charts(db):
+    from django.core.management import call_command
+
+    from followup.models import RecistAssessment
+    from imaging.models import Dosimetry
+    from trial.pdf import casebook_html
+
+    call_command("seed_demo", "--participants", "18", verbosity=0)
+    dosed = Dosimetry.objects.filter(points__isnull=False).first().form_status.participant
+    html, _payload, _rows = casebook_html(dosed)
+    assert "Enhancement ratios (IAH / IV SUVmax)" in html
+    assert "Time-activity curves (SPECT/CT)" in html
+    followed = RecistAssessment.objects.filter(sum_mm__isnull=False).first().form_status.participant
+    html, _payload, _rows = casebook_html(followed)
+    assert "RECIST 1.1: sum of diameters" in html
+    assert html.count("<svg") >= 1

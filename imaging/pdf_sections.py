@@ -1,0 +1,41 @@
+"""The imaging charts the casebook PDF shows (trial.registry "pdf_sections"): the same SVG
+as the gate and dosimetry pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from imaging import charts, pages, selectors
+from imaging.models import Dosimetry
+from trial import registry
+
+
+def gate_chart(participant: Any, rows: Any) -> list[Any]:
+    from trial.pdf import Section
+
+    summary = selectors.summary(participant)
+    if not summary.lesions:
+        return []
+    chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
+    return [Section(_("Enhancement ratios (IAH / IV SUVmax)"), chart)]
+
+
+def time_activity_curves(participant: Any, rows: Any) -> list[Any]:
+    from trial.pdf import Section
+
+    dosimetry = Dosimetry.objects.filter(form_status__participant=participant).first()
+    if dosimetry is None:
+        return []
+    infusion = registry.facts("iah_infusion")
+    dose = registry.facts("iah_net_activity_mbq")
+    results = pages.dosimetry_results(
+        list(dosimetry.points.all()),
+        infusion(participant) if infusion else None,
+        dose(participant) if dose else None,
+    )
+    curves = [r["chart"] for r in results.get("results", []) if r.get("chart")]
+    if not curves:
+        return []
+    return [Section(_("Time-activity curves (SPECT/CT)"), "".join(curves))]
