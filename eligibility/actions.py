@@ -20,7 +20,7 @@ from eligibility.models import Decision, EligibilitySignoff
 from trial import actions as trial_actions
 from trial import roles, schedule
 from trial.audit import audit_context
-from trial.models import FormStatus, Participant
+from trial.models import Participant
 
 SIGNERS = {roles.INVESTIGATOR}
 # Statuses in which the eligibility decision may be (re)signed. Beyond enrolment a broken
@@ -128,22 +128,12 @@ def _sign(
     # One transaction: the decision, the enrolment and the signature are kept together or
     # not at all (a refused signature leaves the participant as they were).
     with transaction.atomic(), audit_context(user, command="sign_eligibility"):
-        participant = (
-            Participant.objects.select_for_update().select_related("site").get(pk=participant.pk)
+        participant, row = trial_actions.lock_decision_slot(
+            participant,
+            facts.ELIGIBILITY_EVENT,
+            selectors.SIGNOFF_FORM,
+            missing=_("This participant has no eligibility form."),
         )
-        try:
-            row = FormStatus.objects.select_for_update().get(
-                participant=participant,
-                event=facts.ELIGIBILITY_EVENT,
-                form=selectors.SIGNOFF_FORM,
-                repeat=1,
-            )
-        except FormStatus.DoesNotExist:
-            raise trial_actions.ActionRefused(
-                _("This participant has no eligibility form.")
-            ) from None
-        if participant.locked_at is not None or row.locked_at is not None:
-            raise trial_actions.Locked(_("This casebook is locked; a data manager must unlock it."))
         previous = EligibilitySignoff.objects.filter(form_status=row).first()
         on = on or selectors.evaluation_date(participant, previous)
         evaluation = selectors.evaluate(participant, on)

@@ -16,7 +16,7 @@ from imaging.models import Gate, GateDecision
 from trial import actions as trial_actions
 from trial import roles, schedule
 from trial.audit import audit_context
-from trial.models import FormState, FormStatus, Participant, Signature
+from trial.models import Participant, Signature
 
 GATE_DECISIONS = (schedule.PROCEED, "not_eligible", "declined")
 # The advisory lock that orders every "proceed" across the trial: two investigators signing
@@ -95,20 +95,12 @@ def sign_gate(
     with transaction.atomic(), audit_context(user, command="sign_gate", reason=reason):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IAH_SLOT_LOCK])
-        participant = Participant.objects.select_for_update().get(pk=participant.pk)
-        try:
-            row = FormStatus.objects.select_for_update().get(
-                participant=participant,
-                event=selectors.GATE_EVENT,
-                form=selectors.GATE_FORM,
-                repeat=1,
-            )
-        except FormStatus.DoesNotExist:
-            raise trial_actions.ActionRefused(
-                _("This participant has no gate form yet (both PETs come first).")
-            ) from None
-        if participant.locked_at is not None or row.locked_at is not None:
-            raise trial_actions.Locked(_("This casebook is locked; a data manager must unlock it."))
+        participant, row = trial_actions.lock_decision_slot(
+            participant,
+            selectors.GATE_EVENT,
+            selectors.GATE_FORM,
+            missing=_("This participant has no gate form yet (both PETs come first)."),
+        )
         current = selectors.current_signature(participant)
         if current is not None and current.is_valid:
             raise trial_actions.ActionRefused(
@@ -131,21 +123,7 @@ def sign_gate(
                 "decided_on": on,
             },
         )
-        now = timezone.now()
-        row.status, row.version = FormState.COMPLETE, row.version + 1
-        row.updated_at, row.updated_by = now, user
-        if row.first_saved_at is None:
-            row.first_saved_at, row.first_saved_by = now, user
-        row.save(
-            update_fields=[
-                "status",
-                "version",
-                "updated_at",
-                "updated_by",
-                "first_saved_at",
-                "first_saved_by",
-            ]
-        )
+        trial_actions.mark_saved(user, row)
         journey = schedule.PROCEED if decision == GateDecision.PROCEED else decision
         trial_actions.change_journey(
             user, participant, dates={selectors.GATE_EVENT: on}, gate_decision=journey

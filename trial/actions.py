@@ -246,6 +246,27 @@ def _write_crf(
     return instance
 
 
+def lock_decision_slot(
+    participant: Participant, event: str, form: str, *, missing: str
+) -> tuple[Participant, FormStatus]:
+    """The participant and a decision's form slot (eligibility sign-off, gate), locked for
+    the signing transaction; refused when the slot does not exist (`missing` says why) or
+    the casebook or form is locked."""
+    participant = (
+        Participant.objects.select_for_update().select_related("site").get(pk=participant.pk)
+    )
+    row = (
+        FormStatus.objects.select_for_update()
+        .filter(participant=participant, event=event, form=form, repeat=1)
+        .first()
+    )
+    if row is None:
+        raise ActionRefused(missing)
+    if participant.locked_at is not None or row.locked_at is not None:
+        raise Locked(_("This casebook is locked; a data manager must unlock it."))
+    return participant, row
+
+
 def mark_saved(user: Any, row: FormStatus, *, complete: bool = True) -> FormStatus:
     """A save of the row's data: the version moves on, the status says complete or in
     progress, who and when are kept. Inside the caller's transaction and audit context."""
