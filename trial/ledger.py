@@ -40,7 +40,8 @@ OFTEN = 3
 LEDGER = "trial_auditentry"
 _COLUMNS = (
     "at, event_table, pgh_id, obj_id, label, kind, context_id, user_id, username, site_id, "
-    "participant_id, row_id, event, form, repeat, grp, grp_key, item, old_value, new_value, "
+    "participant_id, row_id, event, form, repeat, grp, grp_key, item, address, old_value, "
+    "new_value, "
     "corrections, off_hours, weekend, after_sdv, after_signature, often_changed, deletion"
 )
 
@@ -148,7 +149,7 @@ SELECT x.pgh_created_at, {_literal(table)}, x.pgh_id, x.obj_id, x.pgh_label,
   {_literal(source.kind)}, x.pgh_context_id, (c.metadata ->> 'user')::integer,
   coalesce(c.metadata ->> 'username', ''), p.site_id, x.pid, x.fs_id,
   coalesce(fs.event, ''), coalesce(fs.form, ''), fs.repeat, {_literal(group)},
-  coalesce({key}, ''), x.item,
+  coalesce({key}, ''), x.item, {address if clinical else "''"},
   CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.j ->> x.col
     ELSE x.pj ->> x.col END,
   CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.j ->> x.col END,
@@ -196,7 +197,7 @@ def _auth_sql(relation: str) -> str:
     return f"""
 INSERT INTO {LEDGER} ({_COLUMNS})
 SELECT e.at, 'trial_authevent', e.id, e.id::text, e.kind, 'auth', NULL, e.user_id,
-  e.username, p.site_id, p.id, NULL, '', '', NULL, '', '', '', NULL,
+  e.username, p.site_id, p.id, NULL, '', '', NULL, '', '', '', '', NULL,
   nullif(concat_ws(' ', nullif(e.detail, ''), nullif(e.client_address, '')), ''),
   0, {_flags("e.at", "s.time_zone")}, false, false, false, false
 FROM {relation} e

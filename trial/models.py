@@ -658,6 +658,9 @@ class AuditEntry(models.Model):
     grp = models.CharField(max_length=64, blank=True)
     grp_key = models.CharField(max_length=64, blank=True)
     item = models.CharField(max_length=120, blank=True)
+    # The item's address within its form, as SDV marks and queries name it: "weight_kg", or
+    # "target_lesions[2].diameter_mm" in a group (empty for records and logins).
+    address = models.CharField(max_length=200, blank=True)
     old_value = models.TextField(null=True)
     new_value = models.TextField(null=True)
     # How many times the item had been changed from a non-empty value, this change included.
@@ -703,7 +706,7 @@ class AuditEntry(models.Model):
             ),
             # SDV progress: which marked items changed after their mark (trial/sdv.py).
             models.Index(
-                fields=["row", "id"],
+                fields=["row", "address", "id"],
                 name="auditentry_row_after_sdv",
                 condition=models.Q(after_sdv=True),
             ),

@@ -52,9 +52,7 @@ def is_critical(row: FormStatus) -> bool:
 _MARKS_SQL = """
 SELECT m.row_id, m.item, EXISTS (
   SELECT 1 FROM trial_auditentry a
-  WHERE a.row_id = m.row_id AND a.after_sdv AND a.kind IN ('item', 'group')
-    AND CASE a.kind WHEN 'group' THEN a.grp || '[' || a.grp_key || '].' || a.item
-        ELSE a.item END = m.item
+  WHERE a.row_id = m.row_id AND a.after_sdv AND a.address = m.item
     AND a.id > coalesce((SELECT max(b.id) FROM trial_auditentry b
                          WHERE b.event_table = %s AND b.obj_id = m.id::text), 0))
 FROM (SELECT DISTINCT ON (row_id, item) id, row_id, item FROM trial_sdvmark

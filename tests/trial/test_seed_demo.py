@@ -41,6 +41,14 @@ def test_seed_demo_creates_sites_staff_and_every_stage(db):
         .exclude(forms__status="complete", forms__form="DEMOG")
         .exists()
     )
+    # The monitoring visit leaves work in the review queues: a weight corrected by query after
+    # verification, a height corrected three times.
+    from trial.models import AuditEntry, Query
+
+    sdv = AuditEntry.objects.filter(after_sdv=True, item="weight_kg", label="update").get()
+    assert sdv.username == "nurse" and Query.objects.get().state == "answered"
+    often = AuditEntry.objects.filter(often_changed=True, item="height_cm")
+    assert often.filter(label="update").count() == 3 and not often.exclude(site__code="BDX")
 
 
 def test_seed_demo_if_empty_does_nothing_the_second_time(db):

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from trial import actions, registry, selectors
+from trial import actions, demo_monitoring, registry, selectors
 from trial import demo as trial_demo
 from trial.audit import audit_origin
 
@@ -59,6 +59,7 @@ class Command(BaseCommand):
             created.append((participant, journey))
         for finish in finishers:
             finish(created)
+        demo_monitoring.run(created, users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {participants} participants in {time.monotonic() - started:.1f} s. "
