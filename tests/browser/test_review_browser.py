@@ -84,3 +84,22 @@ def test_query_correction_close_review_queue_and_audit_csv(
     assert len(changes) == 1
     assert "61.5" in changes[0].values()
     assert f"data clarified by query #{query.pk}" in changes[0].values()
+
+
+def test_the_exports_page_shows_a_download_s_progress_to_the_end(
+    login, live_server, nurse, monitor, bdx, tmp_path
+):
+    participant = actions.register_participant(nurse, bdx, date(2026, 3, 2))
+    save_demographics(nurse, participant.forms.get(form="DEMOG"))
+    page = login(monitor)
+    page.get_by_role("link", name="Exports").click()
+    progress = page.get_by_test_id("export-progress")
+    expect(progress).to_be_hidden()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download").click()
+    download.value.save_as(tmp_path / "audit.csv")
+    expect(progress).to_be_visible()
+    expect(progress).to_contain_text("Export complete")
+    rows = (tmp_path / "audit.csv").read_text(encoding="utf-8").splitlines()
+    expect(progress).to_contain_text(f"{len(rows) - 1} rows written")
+    page.screenshot(path=str(tmp_path / "exports-progress.png"), full_page=True)
