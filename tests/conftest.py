@@ -14,6 +14,19 @@ from trial.models import Membership, Site
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing():
+    """Argon2 at a test cost (tests/hashers.py); production's cost is tested in a subprocess."""
+    from django.test.utils import override_settings
+
+    hashers = [
+        "tests.hashers.QuickArgon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
+
+
 @pytest.fixture
 def bdx(db) -> Site:
     return Site.objects.create(code="BDX", name="CHU de Bordeaux")
