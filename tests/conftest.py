@@ -91,3 +91,22 @@ def tls_participant(tls_nurse, tls):
 def nurse_client(client, nurse):
     client.force_login(nurse)
     return client
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(request):
+    """Every browser test fails if the page broke the Content-Security-Policy (settings.py):
+    Chromium reports each refused inline script, style or eval on the console."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", watch)
+    yield
+    assert not violations, "\n".join(violations)
