@@ -1,6 +1,7 @@
 # Two commands for a new user: `make run` (the demo) and `make test` (the whole suite).
 # Both build .venv on first use and need nothing else: PostgreSQL and Redis are private
-# servers started from their Python wheels under var/ (see trial/embedded.py).
+# servers started from their Python wheels under var/ (see trial/embedded.py). Every target
+# that uses them runs through `trial.embedded run`, which stops the servers it started.
 
 PYTHON ?= python3
 VENV := .venv
@@ -20,8 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m trial.embedded run -- $(PY) -m pytest
+	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -32,13 +32,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) bench/run.py
-	$(PY) bench/bench_audit.py
-	$(PY) bench/bench_save.py
-	$(PY) bench/bench_followup.py
-	$(PY) bench/bench_reminders.py
-	$(PY) bench/bench_pdf.py
-	$(PY) bench/bench_exports.py
+	$(PY) -m trial.embedded run -- $(PY) bench/run.py '&&' $(PY) bench/bench_audit.py \
+		'&&' $(PY) bench/bench_save.py '&&' $(PY) bench/bench_followup.py \
+		'&&' $(PY) bench/bench_reminders.py '&&' $(PY) bench/bench_pdf.py \
+		'&&' $(PY) bench/bench_exports.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop
