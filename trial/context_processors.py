@@ -8,4 +8,5 @@ def user_roles(request) -> dict:
         "user_roles": sorted(names),
         "can_enter_data": bool(names & roles.ENTER_DATA),
         "can_review_system_audit": bool(names & roles.SYSTEM_AUDIT),
+        "can_manage_accounts": bool(names & roles.MANAGE_ACCOUNTS),
     }

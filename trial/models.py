@@ -291,6 +291,11 @@ class AuthEventKind(models.TextChoices):
     SIGNED = "signed", _("Signed")
     SIGNATURE_FAILED = "signature_failed", _("Failed signature (wrong password)")
     LOCKED = "locked", _("Account locked after repeated failures")
+    UNLOCKED = "unlocked", _("Lock lifted by an administrator")
+    PASSWORD_OK = "password_ok", _("Password accepted, second factor pending")
+    OTP_FAILED = "otp_failed", _("Failed second factor (wrong code)")
+    OTP_ENROLLED = "otp_enrolled", _("Second factor (authenticator app) set up")
+    SESSION_EXPIRED = "session_expired", _("Session ended after inactivity")
 
 
 class AuthEvent(models.Model):
@@ -313,6 +318,14 @@ class AuthEvent(models.Model):
     client_address = models.CharField(max_length=45, blank=True)
     url = models.CharField(max_length=200, blank=True)
     detail = models.CharField(max_length=200, blank=True)
+    # Who acted on the account, when not its owner: the administrator who lifted a lock.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["username", "-at"]), models.Index(fields=["-at"])]

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import export_views, job_views, query_views, sdv_views, views
+from trial import account_views, export_views, job_views, query_views, sdv_views, views
 from trial.accounts import LoginForm
 
 
@@ -26,6 +26,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/locks/", account_views.account_locks, name="account_locks"),
     path("healthz", views.healthz, name="healthz"),
     path("", views.participant_list, name="participant_list"),
     path("participants/new/", views.participant_register, name="participant_register"),
