@@ -63,7 +63,8 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 
 def _logged_out(sender, request, user, **kwargs) -> None:
-    if user is not None:
+    # An idle session's end is logged as such (trial/middleware.py), not as a logout.
+    if user is not None and not getattr(request, "edc_session_expired", False):
         actions.log_auth_event(
             AuthEventKind.LOGOUT, user.get_username(), user=user, request=request
         )

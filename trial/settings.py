@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "trial.middleware.IdleTimeoutMiddleware",
     "trial.middleware.LoginRequiredMiddleware",
 ]
 
@@ -132,7 +133,13 @@ AUTHENTICATION_BACKENDS = ["trial.accounts.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "participant_list"
 LOGOUT_REDIRECT_URL = "login"
+# A session's whole life (at most a working day), and the browser forgets it when closed.
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# It ends sooner after this long without activity (trial/middleware.py IdleTimeoutMiddleware);
+# the page warns SESSION_IDLE_WARNING seconds before (static/edc.js).
+SESSION_IDLE_TIMEOUT = env.integer("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_IDLE_WARNING = env.integer("SESSION_IDLE_WARNING", 2 * 60)
 
 LANGUAGE_CODE = env.string("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("fr", "Français")]

@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/locks/", account_views.account_locks, name="account_locks"),
+    path("accounts/session/", account_views.session_status, name="session_status"),
     path("healthz", views.healthz, name="healthz"),
     path("", views.participant_list, name="participant_list"),
     path("participants/new/", views.participant_register, name="participant_register"),
