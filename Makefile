@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench stop clean
+.PHONY: run test lint format bench backup restore stop clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ bench: $(STAMP)
 		'&&' $(PY) bench/bench_save.py '&&' $(PY) bench/bench_followup.py \
 		'&&' $(PY) bench/bench_reminders.py '&&' $(PY) bench/bench_pdf.py \
 		'&&' $(PY) bench/bench_exports.py
+
+# make backup [FILE=path]: pg_dump of the database (the embedded one, or DATABASE_URL's).
+backup: $(STAMP)
+	$(PY) -m trial.embedded run -- $(PY) manage.py backup $(if $(FILE),--output $(FILE))
+
+# make restore FILE=path [INTO=name]: into a new database INTO, else in place of the database.
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/edc-....dump [INTO=name]" >&2; exit 2; }
+	$(PY) -m trial.embedded run -- $(PY) manage.py restore $(FILE) $(if $(INTO),--into $(INTO),--replace)
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop
