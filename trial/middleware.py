@@ -11,7 +11,9 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponse
-from django.shortcuts import resolve_url
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from trial.audit import audit_context, audit_origin
@@ -158,3 +160,36 @@ class IdleTimeoutMiddleware:
             response["HX-Redirect"] = login_url
             return response
         return redirect_to_login(request.get_full_path())
+
+
+class SecondFactorMiddleware:
+    """A login waiting for its second factor reaches only the code page (or the set-up page,
+    when a second factor is required and none is set up), logging out, and static files."""
+
+    OPEN_PREFIXES = (
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/login/",
+        "/accounts/session/",
+        "/static/",
+        "/healthz",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from trial.accounts import SECOND_FACTOR_PENDING
+
+        if not request.user.is_authenticated or request.path.startswith(self.OPEN_PREFIXES):
+            return self.get_response(request)
+        step = request.session.get(SECOND_FACTOR_PENDING)
+        if step is None:
+            return self.get_response(request)
+        target = reverse("otp_verify" if step == "verify" else "otp_setup")
+        target += "?" + urlencode({"next": request.get_full_path()})
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)

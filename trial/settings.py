@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trial.middleware.IdleTimeoutMiddleware",
+    "trial.middleware.SecondFactorMiddleware",
     "trial.middleware.LoginRequiredMiddleware",
 ]
 
@@ -140,6 +141,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # the page warns SESSION_IDLE_WARNING seconds before (static/edc.js).
 SESSION_IDLE_TIMEOUT = env.integer("SESSION_IDLE_TIMEOUT", 30 * 60)
 SESSION_IDLE_WARNING = env.integer("SESSION_IDLE_WARNING", 2 * 60)
+# A second factor (a TOTP authenticator app, django-otp): anyone may set one up on their
+# profile; with EDC_REQUIRE_2FA on, investigators and data managers must (trial/accounts.py).
+EDC_REQUIRE_2FA = env.boolean("EDC_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "EDC " + env.string("TRIAL_NUMBER", "NCT04837885")
 
 LANGUAGE_CODE = env.string("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("fr", "Français")]
