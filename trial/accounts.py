@@ -15,6 +15,7 @@ a right code completes the login (LOGIN).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
@@ -81,8 +82,12 @@ class LoginForm(AuthenticationForm):
 
 
 def _logged_in(sender, request, user, **kwargs) -> None:
+    from trial.middleware import LAST_ACTIVITY
+
     step = pending_step(user)
     session = getattr(request, "session", None)
+    if session is not None:
+        session[LAST_ACTIVITY] = time.time()
     if step is not None and session is not None:
         session[SECOND_FACTOR_PENDING] = step
         actions.log_auth_event(

@@ -101,8 +101,9 @@ class LoginRequiredMiddleware:
 LAST_ACTIVITY = "edc_last_activity"
 # Sent by the page's own timers (the PDF status poll, the session check): not the user's doing.
 BACKGROUND_HEADER = "HTTP_X_EDC_BACKGROUND"
-# The session is written at most this often for activity alone.
-_TOUCH_EVERY = 15
+# A page view writes the session at most once a minute (a post always): a page costs no write
+# of its own, and the page's timer asks the server before it warns (static/edc.js).
+_TOUCH_EVERY = 60
 
 
 def idle_seconds_left(request) -> float:
@@ -129,8 +130,6 @@ class IdleTimeoutMiddleware:
         if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
             return self._expire(request)
         background = request.META.get(BACKGROUND_HEADER) == "1"
-        # A page view writes the session at most every few seconds; a post ("Stay logged in",
-        # a save) always.
         every = min(_TOUCH_EVERY, settings.SESSION_IDLE_TIMEOUT / 60)
         if last is None or (not background and (request.method == "POST" or now - last >= every)):
             request.session[LAST_ACTIVITY] = now
