@@ -26,6 +26,13 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/password_change.html", success_url="/profile/"
+        ),
+        name="password_change",
+    ),
     path("accounts/locks/", account_views.account_locks, name="account_locks"),
     path("accounts/session/", account_views.session_status, name="session_status"),
     path("accounts/2fa/", account_views.otp_verify, name="otp_verify"),

@@ -58,3 +58,21 @@ def test_the_policy_refuses(password, reason, db):
 def test_the_policy_accepts_a_long_unrelated_passphrase(db):
     user = User(username="alice.dubois", first_name="Alice", last_name="Dubois")
     validate_password("ward-7 tulip gravel lantern", user)
+
+
+def test_a_user_changes_the_password_under_the_policy(nurse_client, nurse):
+    from django.urls import reverse
+
+    url = reverse("password_change")
+    assert "Change my password" in nurse_client.get(reverse("profile")).content.decode()
+    short = nurse_client.post(
+        url, {"old_password": PASSWORD, "new_password1": "Tulip-77", "new_password2": "Tulip-77"}
+    )
+    assert "at least 12 characters" in short.content.decode()
+    new = "ward-7 tulip gravel lantern"
+    done = nurse_client.post(
+        url, {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    )
+    assert done.status_code == 302
+    nurse.refresh_from_db()
+    assert nurse.check_password(new) and nurse.password.startswith("argon2$argon2id$")
