@@ -145,7 +145,7 @@ class IdleTimeoutMiddleware:
         )
         request.edc_session_expired = True  # the logout signal logs no LOGOUT on top
         logout(request)
-        minutes = settings.SESSION_IDLE_TIMEOUT // 60
+        minutes = max(1, round(settings.SESSION_IDLE_TIMEOUT / 60))
         messages.warning(
             request,
             _("Your session ended after %(minutes)s minutes without activity. Log in again.")

@@ -3,6 +3,8 @@ session, and at the end the page goes to the login page, the session over on the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import expect
 
@@ -11,7 +13,9 @@ from trial.models import AuthEvent, AuthEventKind
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_warning_then_the_end_of_an_idle_session(login, live_server, nurse, settings):
+def test_the_warning_then_the_end_of_an_idle_session(
+    login, live_server, nurse, settings, output_path
+):
     settings.SESSION_IDLE_TIMEOUT = 8
     settings.SESSION_IDLE_WARNING = 5
     page = login(nurse)
@@ -19,6 +23,7 @@ def test_the_warning_then_the_end_of_an_idle_session(login, live_server, nurse, 
     expect(warning).to_be_hidden()
     expect(warning).to_be_visible(timeout=6000)
     expect(warning).to_contain_text("your session ends in")
+    page.screenshot(path=str(Path(output_path) / "session-warning.png"))
     page.click("[data-keepalive]")
     expect(warning).to_be_hidden()
     assert page.url == f"{live_server.url}/"
