@@ -4,6 +4,7 @@ page of a login, and setting up an authenticator app."""
 
 from __future__ import annotations
 
+import time
 from base64 import b32encode
 
 from django import forms
@@ -150,11 +151,35 @@ def otp_verify(request) -> HttpResponse:
     )
 
 
+# The key offered at set-up, kept in the session until a code proves the app has it: looking at
+# the set-up page writes nothing to the database.
+SETUP_KEY = "edc_totp_setup_key"
+
+
+def _setup_device(request):
+    """The device being set up, not saved: the session's key for this user."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
+
+    key = request.session.get(SETUP_KEY)
+    if not key:
+        key = request.session[SETUP_KEY] = default_key()
+    return TOTPDevice(user=request.user, key=key, name=_("Authenticator app"), confirmed=True)
+
+
+def _proves(device, token: str) -> bool:
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if totp.verify(int(token), device.tolerance):
+        device.last_t = totp.t()  # this code is spent
+        return True
+    return False
+
+
 @require_http_methods(["GET", "POST"])
 def otp_setup(request) -> HttpResponse:
     """Set up an authenticator app: scan the QR code (or type the key), then give a code."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     step = request.session.get(SECOND_FACTOR_PENDING)
     if has_second_factor(request.user):
         # A login pending its code must not replace the app it has to prove.
@@ -164,18 +189,12 @@ def otp_setup(request) -> HttpResponse:
         return redirect("profile")
     if step is not None and (refused := _locked_out(request)) is not None:
         return refused
-    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).order_by(
-        "pk"
-    ).first() or TOTPDevice.objects.create(
-        user=request.user, name=_("Authenticator app"), confirmed=False
-    )
+    device = _setup_device(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["token"]):
-            with transaction.atomic():
-                device.confirmed = True
-                device.save(update_fields=["confirmed"])
-                TOTPDevice.objects.filter(user=request.user, confirmed=False).delete()
+        if _proves(device, form.cleaned_data["token"]):
+            device.save()
+            request.session.pop(SETUP_KEY, None)
             user = request.user
             actions.log_auth_event(
                 AuthEventKind.OTP_ENROLLED, user.get_username(), user=user, request=request

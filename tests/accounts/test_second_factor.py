@@ -4,6 +4,8 @@ count towards the lockout like wrong passwords."""
 
 from __future__ import annotations
 
+from base64 import b32encode
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -12,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.conftest import PASSWORD
 from trial import selectors
+from trial.account_views import SETUP_KEY
 from trial.accounts import SECOND_FACTOR_PENDING
 from trial.models import AuthEvent, AuthEventKind
 
@@ -23,10 +26,16 @@ def no_throttle(settings):
 
 
 def code(device: TOTPDevice, shift: int = 0) -> str:
-    device.refresh_from_db()
+    if device.pk:
+        device.refresh_from_db()
     return (
         f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift + shift):06d}"
     )
+
+
+def offered(client: Client) -> TOTPDevice:
+    """The app being set up: the key the set-up page offered (kept in the session)."""
+    return TOTPDevice(key=client.session[SETUP_KEY])
 
 
 def wrong(device: TOTPDevice) -> str:
@@ -71,8 +80,11 @@ def test_required_for_investigators_and_data_managers_who_set_it_up_first(
     setup = client.get(reverse("otp_setup"))
     html = setup.content.decode()
     assert "<svg" in html and 'data-testid="otp-secret"' in html
-    device = TOTPDevice.objects.get(user=investigator, confirmed=False)
-    assert "issuer=EDC%20NCT04837885" in device.config_url
+    # Looking at the page wrote nothing: the key waits in the session for a right code.
+    assert not TOTPDevice.objects.exists()
+    device = offered(client)
+    assert b32encode(device.bin_key).decode() in html
+    assert "issuer=EDC%20NCT04837885" in TOTPDevice(user=investigator, key=device.key).config_url
     refused = client.post(reverse("otp_setup"), {"token": wrong(device)})
     assert "This code is not right" in refused.content.decode()
     done = client.post(reverse("otp_setup"), {"token": code(device), "next": "/profile/"})
@@ -156,7 +168,7 @@ def test_anyone_may_set_up_an_app_from_the_profile(nurse_client, nurse):
     profile = nurse_client.get(reverse("profile")).content.decode()
     assert "Set up an authenticator app" in profile
     nurse_client.get(reverse("otp_setup"))
-    device = TOTPDevice.objects.get(user=nurse)
+    device = offered(nurse_client)
     assert nurse_client.post(reverse("otp_setup"), {"token": code(device)}).url == "/profile/"
     assert "Your authenticator app is set up" in nurse_client.get("/profile/").content.decode()
     assert kinds("alice")[-1] == AuthEventKind.OTP_ENROLLED
