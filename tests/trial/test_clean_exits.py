@@ -101,6 +101,28 @@ def test_run_stops_them_on_sigterm(var_dir):
     assert state(var_dir) == (False, False)
 
 
+def test_run_stops_them_on_ctrl_c(var_dir):
+    # Ctrl-C in a terminal: SIGINT to the whole foreground process group, run and command.
+    hang = START_BOTH + "; print('ready', flush=True); import time; time.sleep(120)"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "trial.embedded", "run", "--", sys.executable, "-c", hang],
+        cwd=ROOT,
+        env=env_for(var_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        os.killpg(process.pid, signal.SIGINT)
+        assert process.wait(timeout=60) == 128 + signal.SIGINT
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert state(var_dir) == (False, False)
+
+
 def test_a_server_that_ran_before_is_left_running(var_dir):
     # Someone (a demo) runs PostgreSQL; the command starts Redis too. Only Redis is stopped.
     assert python(var_dir, "from trial import embedded; embedded.postgres_url()").returncode == 0
