@@ -1143,3 +1143,33 @@ def retry_pdf(user: Any, job: Any) -> Any:
         transaction.on_commit(lambda: jobs.enqueue(tasks.render_pdf, job.pk))
     job.refresh_from_db()
     return job
+
+
+# --- Audit-trail review ---------------------------------------------------------------------
+
+
+def mark_reviewed(user: Any, entry_ids: Iterable[int], *, comment: str) -> int:
+    """Mark audit entries reviewed, with one comment: one AuditReview each, audited like any
+    write. Only entries the reviewer may see are marked; the count says how many."""
+    from trial import review
+    from trial.models import AuditReview
+
+    _require(user, review.REVIEWERS, _("review the audit trail"))
+    comment = " ".join(comment.split())
+    if len(comment) > 500:
+        raise ActionRefused(_("The comment is too long: 500 characters at most."))
+    ids = {int(pk) for pk in entry_ids}
+    if not ids:
+        raise ActionRefused(_("Tick the entries you reviewed."))
+    with transaction.atomic(), audit_context(user, reason=comment, command="mark_reviewed"):
+        entries = list(
+            review.entries_for(user, review.Filters())
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if len(entries) != len(ids):
+            raise ActionRefused(_("No such audit entry."))
+        AuditReview.objects.bulk_create(
+            AuditReview(entry_id=pk, reviewer=user, comment=comment) for pk in entries
+        )
+    return len(entries)

@@ -10,9 +10,11 @@ class TrialConfig(AppConfig):
     def ready(self) -> None:
         from trial import accounts, dbtypes, roles, signatures
         from trial.audit import install_guards_after_migrate
+        from trial.ledger import install_ledger_after_migrate
 
         # After every migrate, every app's event tables exist: guard them all at once.
         post_migrate.connect(install_guards_after_migrate, sender=self)
+        post_migrate.connect(install_ledger_after_migrate, sender=self)
         post_migrate.connect(roles.ensure_groups, sender=self)
         accounts.connect_signals()
         signatures.register_builtin()

@@ -318,4 +318,6 @@ def grant_statements(role: str, database: str) -> list[str]:
         # Signatures and their breaks: appended, never rewritten.
         f"REVOKE UPDATE, DELETE ON trial_signature, trial_signaturebreak FROM {q(role)}",
         f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {q(role)}",
+        # The review's ledger of the trail: its triggers write it, as the owner.
+        f"REVOKE INSERT, UPDATE, DELETE ON trial_auditentry FROM {q(role)}",
     ]

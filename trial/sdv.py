@@ -1,18 +1,26 @@
 """Source-data verification as the pages read it: each item verified, not yet, or changed
 after verification; progress per form, participant and site, critical items first.
 
-Derived, not stored: an item is verified while its latest mark holds its current value, so a
-later change clears exactly that item's verification without any write on the save path.
+Derived, not stored: an item is verified while it has not changed since its latest mark, so a
+later change clears exactly that item's verification without any write on the save path. The
+audit ledger (trial/ledger.py) says which items changed after a mark (its after_sdv entries
+later than the mark's own entry), so progress is counted in SQL, without reading the data:
+a form's items are its model's items plus its groups' rows times their items.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import connection
+from django.db.models import Count
+
 from trial import crf as crf_registry
-from trial import queries
+from trial import schedule
+from trial.history import event_model_for
 from trial.models import FormState, FormStatus, SdvMark
 
 VERIFIED, CHANGED, TO_VERIFY = "verified", "changed", "to_verify"
@@ -39,33 +47,52 @@ def is_critical(row: FormStatus) -> bool:
     return row.form in CRITICAL_FORMS or (row.event, row.form) in CRITICAL_EVENT_FORMS
 
 
-def _latest_marks(rows: list[FormStatus]) -> dict[tuple[int, str], SdvMark]:
-    latest: dict[tuple[int, str], SdvMark] = {}
-    marks = SdvMark.objects.filter(row__in=[r.pk for r in rows]).order_by("verified_at", "pk")
-    for mark in marks:
-        latest[(mark.row_id, mark.item)] = mark
-    return latest
+# The latest mark of each item of the rows, and whether the item changed after it: an
+# after_sdv entry of the ledger for that item later than the mark's own entry.
+_MARKS_SQL = """
+SELECT m.row_id, m.item, EXISTS (
+  SELECT 1 FROM trial_auditentry a
+  WHERE a.row_id = m.row_id AND a.after_sdv AND a.kind IN ('item', 'group')
+    AND CASE a.kind WHEN 'group' THEN a.grp || '[' || a.grp_key || '].' || a.item
+        ELSE a.item END = m.item
+    AND a.id > coalesce((SELECT max(b.id) FROM trial_auditentry b
+                         WHERE b.event_table = %s AND b.obj_id = m.id::text), 0))
+FROM (SELECT DISTINCT ON (row_id, item) id, row_id, item FROM trial_sdvmark
+      WHERE row_id = ANY(%s) ORDER BY row_id, item, verified_at DESC, id DESC) m
+"""
+
+
+def _marks(row_ids: Iterable[int]) -> dict[tuple[int, str], bool]:
+    """(row, item) -> changed since its latest mark, for every marked item of the rows."""
+    ids = list(row_ids)
+    if not ids:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(_MARKS_SQL, [event_model_for(SdvMark)._meta.db_table, ids])
+        return {(row_id, item): changed for row_id, item, changed in cursor.fetchall()}
+
+
+def _state(marks: dict[tuple[int, str], bool], key: tuple[int, str]) -> str:
+    changed = marks.get(key)
+    if changed is None:
+        return TO_VERIFY
+    return CHANGED if changed else VERIFIED
 
 
 def item_states(rows: list[FormStatus]) -> dict[int, dict[str, str]]:
     """Each saved row's items and their state (one query per form model, plus the marks)."""
+    from trial import queries
+
     saved = [r for r in rows if r.status not in (FormState.NOT_STARTED, FormState.DELETED)]
     snapshot = crf_registry.snapshot(saved)
-    latest = _latest_marks(saved)
+    marks = _marks(r.pk for r in saved)
     result: dict[int, dict[str, str]] = {}
     for row in saved:
         values = snapshot.get(row.pk)
         if values is None:
             continue
         plain = queries.plain_items(row, values)
-        states = {}
-        for item, value in plain.items():
-            mark = latest.get((row.pk, item))
-            if mark is None:
-                states[item] = TO_VERIFY
-            else:
-                states[item] = VERIFIED if mark.value == value else CHANGED
-        result[row.pk] = states
+        result[row.pk] = {item: _state(marks, (row.pk, item)) for item in plain}
     return result
 
 
@@ -79,16 +106,68 @@ class Progress:
     def percent(self) -> int:
         return round(100 * self.verified / self.total) if self.total else 0
 
+    def merge(self, other: Progress) -> None:
+        self.total += other.total
+        self.verified += other.verified
+        self.changed += other.changed
+
     def add(self, states: dict[str, str]) -> None:
         self.total += len(states)
         self.verified += sum(1 for s in states.values() if s == VERIFIED)
         self.changed += sum(1 for s in states.values() if s == CHANGED)
 
 
+def _saved(rows: Iterable[tuple[int, int, str, str, str]]) -> list[tuple[int, int, str, str]]:
+    """(pk, participant, event, form) of the rows with data: saved, of a registered form."""
+    skip = (FormState.NOT_STARTED, FormState.DELETED)
+    return [
+        (pk, pid, event, form)
+        for pk, pid, event, form, status in rows
+        if status not in skip and form in crf_registry.REGISTRY
+    ]
+
+
+def row_progress(rows: list[tuple[int, int, str, str]]) -> dict[int, Progress]:
+    """Progress of each saved row, counted without reading its data: one query per item
+    group for the group rows, one for the marks."""
+    totals: dict[int, int] = {}
+    by_form: dict[str, list[int]] = defaultdict(list)
+    for pk, _pid, _event, form in rows:
+        spec = crf_registry.REGISTRY[form]
+        totals[pk] = len(spec.item_fields)
+        if spec.groups:
+            by_form[form].append(pk)
+    for form, ids in by_form.items():
+        spec = crf_registry.REGISTRY[form]
+        for group in spec.groups:
+            parent = f"{group.parent_field}__form_status"
+            counts = (
+                group.model.objects.filter(**{f"{parent}__in": ids})
+                .values_list(parent)
+                .annotate(n=Count("pk"))
+            )
+            for pk, n in counts:
+                totals[pk] += n * len(group.item_fields)
+    result = {pk: Progress(total=total) for pk, total in totals.items()}
+    for (pk, _item), changed in _marks(totals).items():
+        if changed:
+            result[pk].changed += 1
+        else:
+            result[pk].verified += 1
+    for progress in result.values():
+        # A mark may outlive its item (a removed group row): never above 100 %.
+        progress.verified = min(progress.verified, progress.total)
+    return result
+
+
+_ROW_COLUMNS = ("pk", "participant_id", "event", "form", "status")
+
+
 def participant_progress(rows: list[FormStatus]) -> Progress:
     progress = Progress()
-    for states in item_states(rows).values():
-        progress.add(states)
+    saved = _saved((r.pk, r.participant_id, r.event, r.form, r.status) for r in rows)
+    for row in row_progress(saved).values():
+        progress.merge(row)
     return progress
 
 
@@ -101,23 +180,23 @@ class SiteProgress:
 
 def site_progress(participants: list[Any]) -> SiteProgress:
     """Percent verified by form (critical forms first) and by participant."""
-    rows = list(
-        FormStatus.objects.filter(participant__in=participants).select_related("participant")
+    rows = _saved(
+        FormStatus.objects.filter(participant__in=participants).values_list(*_ROW_COLUMNS)
     )
-    states = item_states(rows)
+    progress = row_progress(rows)
     forms: dict[str, Progress] = defaultdict(Progress)
     critical: dict[str, bool] = {}
     people: dict[int, Progress] = defaultdict(Progress)
     overall = Progress()
-    for row in rows:
-        row_states = states.get(row.pk)
-        if not row_states:
-            continue
-        label = row.label if row.event != "ELIG" or row.form != "LAB" else f"{row.label} (ELIG)"
-        forms[label].add(row_states)
-        critical[label] = is_critical(row)
-        people[row.participant_id].add(row_states)
-        overall.add(row_states)
+    for pk, pid, event, form in rows:
+        row_progress_ = progress[pk]
+        label = schedule.FORMS.get(form, form)
+        if event == "ELIG" and form == "LAB":
+            label = f"{label} (ELIG)"
+        forms[label].merge(row_progress_)
+        critical[label] = form in CRITICAL_FORMS or (event, form) in CRITICAL_EVENT_FORMS
+        people[pid].merge(row_progress_)
+        overall.merge(row_progress_)
     by_form = sorted(
         ((label, critical[label], p) for label, p in forms.items()),
         key=lambda item: (not item[1], item[0]),

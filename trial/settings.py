@@ -5,6 +5,7 @@ servers of trial/embedded.py are started. Production (EDC_ENV=production) refuse
 without its secrets, naming the missing variable.
 """
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -176,6 +177,24 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # The audit trail: event tables are append-only (UPDATE/DELETE refused by triggers).
 PGHISTORY_APPEND_ONLY = True
+
+# Kombu names the private Redis's socket redis+socket://PATH?virtual_host=N; redis-py, which
+# the cache uses, wants unix://PATH?db=N.
+_cache_redis_url = re.sub(
+    r"^redis\+socket://([^?]+)\?virtual_host=(\d+)$", r"unix://\1?db=\2", REDIS_URL
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The progress of long downloads, which every web process must see (export_views.py).
+    # Best effort: a page never fails because Redis is down.
+    "progress": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _cache_redis_url,
+        "TIMEOUT": 3600,
+        "KEY_PREFIX": "edc",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

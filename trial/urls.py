@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import account_views, export_views, job_views, query_views, sdv_views, views
+from trial import (
+    account_views,
+    export_views,
+    job_views,
+    query_views,
+    review_views,
+    sdv_views,
+    views,
+)
 from trial.accounts import LoginForm
 
 
@@ -98,7 +106,10 @@ urlpatterns = [
     ),
     path("sdv/", sdv_views.sdv_site, name="sdv_site"),
     path("exports/", export_views.exports, name="exports"),
+    path("exports/progress/<str:token>/", export_views.export_progress, name="export_progress"),
     path("audit/", views.system_audit, name="system_audit"),
+    path("review/", review_views.audit_review, name="audit_review"),
+    path("review/mark/", review_views.audit_review_mark, name="audit_review_mark"),
     path("todo/", job_views.todo, name="todo"),
     path("profile/", job_views.profile, name="profile"),
     path("reminders/log/", job_views.reminder_log, name="reminder_log"),

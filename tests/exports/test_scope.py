@@ -110,3 +110,27 @@ def test_the_export_log_is_append_only(story, client, data_manager):
         ExportLog.objects.filter(pk=log.pk).update(row_count=0)
     with pytest.raises(Exception), transaction.atomic():  # noqa: B017
         ExportLog.objects.filter(pk=log.pk).delete()
+
+
+def test_a_named_web_export_reports_its_progress_to_its_owner_only(
+    story, client, monitor, data_manager, monkeypatch
+):
+    from trial import export_views
+
+    monkeypatch.setattr(export_views, "PROGRESS_EVERY_S", 0)  # report at every chunk
+    client.force_login(monitor)
+    token = "a1b2c3d4e5f6a7b8"
+    progress = reverse("export_progress", args=[token])
+    assert client.get(progress).status_code == 404  # nothing started yet
+    response = client.get(reverse("exports"), {"format": "csv", "site": "BDX", "token": token})
+    started = client.get(progress).json()
+    assert started["done"] is False and started["rows"] == 0
+    # About how many: the ledger's entries of the site (the CSV also writes the empty items
+    # of a first entry, which the ledger leaves out).
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    finished = client.get(progress).json()
+    assert finished["done"] is True and finished["rows"] == len(lines) - 1
+    assert finished["total"] == started["total"] > 0 and finished["rows"] > 0
+    client.force_login(data_manager)
+    assert client.get(progress).status_code == 404  # another user's download
+    assert client.get(reverse("export_progress", args=["bad token!"])).status_code == 404

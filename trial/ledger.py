@@ -1,0 +1,267 @@
+"""The audit trail's ledger: one row per changed item, kept by database triggers, that the
+review page (trial/review.py) pages through.
+
+Why a ledger: the trail lives in one event table per audited model, and turning events into
+changed items (old value beside new) needs each event's predecessor. Doing that at read time
+over a million events cannot answer a page in 150 ms, let alone filter on flags such as
+"changed three times". So each event table carries a statement-level AFTER INSERT trigger
+that appends the event's changed items to `trial_auditentry` in the same transaction, with
+their review flags computed once:
+
+- off_hours / weekend: outside 08:00-20:00, or on Saturday or Sunday, in the site's own time
+  zone (EMA 2023 guideline on computerised systems);
+- after_sdv: the item had a source-verification mark when it changed;
+- after_signature: a signature covering the form had been given when it changed;
+- often_changed: the item has been changed from a non-empty value three times or more (every
+  entry of that item carries the flag once the third correction arrives);
+- deletions (label "delete") and failed logins and signatures (kind "auth", from the login
+  log's own trigger).
+
+The triggers are installed after every migrate (like audit.install_guards), from the same
+list of audited tables the exports read (exports.common.sources), so a new form's tables are
+reviewed without a migration of their own; a table reviewed for the first time is back-filled
+from its events. The functions run as their owner: the application's role reads the ledger
+and cannot write it (audit.grant_statements).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+# The login log's kinds that the review flags (the others are routine).
+AUTH_FAILURES = ("login_failed", "login_refused", "signature_failed", "locked")
+# Working hours in site time: 08:00 to 20:00.
+DAY_STARTS, DAY_ENDS = 8, 20
+# An item is flagged once it has been corrected (changed from a non-empty value) this often.
+OFTEN = 3
+
+LEDGER = "trial_auditentry"
+_COLUMNS = (
+    "at, event_table, pgh_id, obj_id, label, kind, context_id, user_id, username, site_id, "
+    "participant_id, row_id, event, form, repeat, grp, grp_key, item, old_value, new_value, "
+    "corrections, off_hours, weekend, after_sdv, after_signature, often_changed, deletion"
+)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _flags(at: str, zone: str) -> str:
+    """off_hours and weekend of a time stamp, in the site's time zone."""
+    local = f"({at} AT TIME ZONE coalesce({zone}, {_literal(settings.TIME_ZONE)}))"
+    return (
+        f"(extract(hour FROM {local}) < {DAY_STARTS} OR extract(hour FROM {local}) >= "
+        f"{DAY_ENDS}), (extract(isodow FROM {local}) >= 6)"
+    )
+
+
+def _covers_function() -> str:
+    """edc_signature_covers(kind, event, form): which signature kinds cover which forms, from
+    each signable's own `covers` predicate evaluated over the schedule's forms."""
+    from trial import schedule, signatures
+    from trial.models import FormStatus
+
+    pairs = [(e.code, f) for e in schedule.EVENTS for f in e.forms]
+    pairs += [(schedule.LOG_EVENT, f) for f in schedule.LOG_FORMS]
+    rows = []
+    for kind, signable in sorted(signatures.REGISTRY.items()):
+        for event, form in pairs:
+            if signable.covers(FormStatus(event=event, form=form, repeat=1)):
+                rows.append(f"({_literal(kind)}, {_literal(event)}, {_literal(form)})")
+    values = ", ".join(rows) or "(NULL, NULL, NULL)"
+    return f"""
+CREATE OR REPLACE FUNCTION edc_signature_covers(k text, ev text, fm text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM (VALUES {values}) AS c(kind, event, form)
+                 WHERE c.kind = k AND c.event = ev AND c.form = fm)
+$$"""
+
+
+def _entries_sql(source: Any, relation: str, *, backfill: bool = False) -> str:
+    """INSERT of the changed items of the events in `relation` (the trigger's transition
+    table, or the event table itself for a back-fill) of one audited table.
+
+    In the trigger, a mark or a signature that exists was given before the change (earlier,
+    or earlier in the same transaction, whose events all carry its start time); a back-fill
+    of past events compares the times instead."""
+    table = source.event_table
+    values = ", ".join(f"({_literal(name)}, {_literal(column)})" for name, column in source.items)
+    clinical = source.kind in ("item", "group")
+    key = f"(x.j ->> {_literal(source.key_column)})" if source.key_column else "''"
+    group = source.group or (source.kind if not clinical else "")
+    # SDV marks and query items name a group item "group[key].item".
+    address = (
+        f"{_literal(source.group + '[')} || {key} || '].' || x.item" if source.group else "x.item"
+    )
+    changed = "x.pgh_label IN ('update', 'delete')"
+    if clinical:
+        sdv_time = " AND m.verified_at <= x.pgh_created_at" if backfill else ""
+        signed_time = " AND sg.signed_at <= x.pgh_created_at" if backfill else ""
+        after_sdv = (
+            f"{changed} AND EXISTS (SELECT 1 FROM trial_sdvmark m WHERE m.row_id = x.fs_id "
+            f"AND m.item = {address}{sdv_time})"
+        )
+        after_signature = (
+            f"{changed} AND EXISTS (SELECT 1 FROM trial_signature sg WHERE sg.participant_id = "
+            f"x.pid{signed_time} AND (sg.row_id = x.fs_id OR "
+            f"edc_signature_covers(sg.kind, fs.event, fs.form) OR sg.kind = 'casebook'))"
+        )
+        # The item's corrections so far are read once per item of the batch (a bulk load
+        # brings many events of one item), then counted on within the batch.
+        correction = "(x.pgh_label = 'update' AND (x.pj ->> x.col) IS NOT NULL)"
+        corrections = (
+            f"CASE WHEN {correction} THEN coalesce(pr.n, 0) + count(*) FILTER (WHERE "
+            f"{correction}) OVER (PARTITION BY x.obj_id, x.item ORDER BY x.pgh_id) ELSE 0 END"
+        )
+        often = f"({corrections}) >= {OFTEN}"
+    else:
+        after_sdv = after_signature = often = "false"
+        corrections = "0"
+    return f"""
+WITH x AS (
+  SELECT x.*, k.item, k.col
+  FROM (
+    SELECT e.pgh_id, e.pgh_created_at, e.pgh_label, e.pgh_context_id,
+      e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
+      to_jsonb(e) AS j, prev.pj
+    FROM {relation} e {source.joins}
+    LEFT JOIN LATERAL (
+      SELECT to_jsonb(pe) AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
+        AND pe.pgh_id < e.pgh_id ORDER BY pe.pgh_id DESC LIMIT 1
+    ) prev ON e.pgh_label = 'update'
+  ) x
+  CROSS JOIN LATERAL (VALUES {values}) AS k(item, col)
+  WHERE CASE x.pgh_label
+    WHEN 'update' THEN (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)
+    WHEN 'insert' THEN jsonb_typeof(x.j -> k.col) IS DISTINCT FROM 'null'
+    ELSE true END
+), pr AS (
+  SELECT d.obj_id, d.item, (SELECT max(a.corrections) FROM {LEDGER} a
+    WHERE a.event_table = {_literal(table)} AND a.obj_id = d.obj_id AND a.item = d.item) AS n
+  FROM (SELECT DISTINCT obj_id, item FROM x WHERE pgh_label = 'update') d
+)
+INSERT INTO {LEDGER} ({_COLUMNS})
+SELECT x.pgh_created_at, {_literal(table)}, x.pgh_id, x.obj_id, x.pgh_label,
+  {_literal(source.kind)}, x.pgh_context_id, (c.metadata ->> 'user')::integer,
+  coalesce(c.metadata ->> 'username', ''), p.site_id, x.pid, x.fs_id,
+  coalesce(fs.event, ''), coalesce(fs.form, ''), fs.repeat, {_literal(group)},
+  coalesce({key}, ''), x.item,
+  CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.j ->> x.col
+    ELSE x.pj ->> x.col END,
+  CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.j ->> x.col END,
+  {corrections}, {_flags("x.pgh_created_at", "s.time_zone")},
+  coalesce({after_sdv}, false), coalesce({after_signature}, false), {often},
+  x.pgh_label = 'delete' OR ({_literal(source.kind)} = 'FormStatus' AND x.item = 'status'
+    AND x.pgh_label = 'update' AND (x.j ->> x.col) = 'deleted')
+FROM x
+LEFT JOIN pr ON pr.obj_id = x.obj_id AND pr.item = x.item
+LEFT JOIN trial_formstatus fs ON fs.id = x.fs_id
+LEFT JOIN trial_participant p ON p.id = x.pid
+LEFT JOIN trial_site s ON s.id = p.site_id
+LEFT JOIN pghistory_context c ON c.id = x.pgh_context_id"""
+
+
+# When an item reaches its third correction, its earlier entries join the queue (later
+# ones are flagged as they are written): once per item, over its few entries before.
+_OFTEN_SQL = f"""
+UPDATE {LEDGER} a SET often_changed = true
+FROM (SELECT DISTINCT event_table, obj_id, item FROM {LEDGER}
+      WHERE id > %s AND corrections = {OFTEN}) o
+WHERE a.event_table = o.event_table AND a.obj_id = o.obj_id AND a.item = o.item
+  AND a.corrections < {OFTEN} AND NOT a.often_changed"""
+
+
+def _trigger_function(name: str, source: Any) -> str:
+    insert = _entries_sql(source, "new_events")
+    often = _OFTEN_SQL.replace("%s", "first_id")
+    return f"""
+CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE first_id bigint;
+BEGIN
+  SELECT coalesce(max(id), 0) INTO first_id FROM {LEDGER};
+  {insert};
+  {often};
+  RETURN NULL;
+END
+$fn$"""
+
+
+def _auth_sql(relation: str) -> str:
+    """Failed logins and signatures, refused logins and locks: entries of kind "auth". A
+    failure on a participant's page (a signature) belongs to that participant's site."""
+    failures = ", ".join(_literal(k) for k in AUTH_FAILURES)
+    return f"""
+INSERT INTO {LEDGER} ({_COLUMNS})
+SELECT e.at, 'trial_authevent', e.id, e.id::text, e.kind, 'auth', NULL, e.user_id,
+  e.username, p.site_id, p.id, NULL, '', '', NULL, '', '', '', NULL,
+  nullif(concat_ws(' ', nullif(e.detail, ''), nullif(e.client_address, '')), ''),
+  0, {_flags("e.at", "s.time_zone")}, false, false, false, false
+FROM {relation} e
+LEFT JOIN trial_participant p ON p.code = substring(e.url FROM '/p/([A-Z0-9_-]+)/')
+LEFT JOIN trial_site s ON s.id = p.site_id
+WHERE e.kind IN ({failures})"""
+
+
+def install_ledger(connection: Any) -> None:
+    """(Re)install the ledger's triggers on every audited event table and on the login log,
+    with an index on each event table for the predecessor lookup, and back-fill the tables
+    the ledger has never seen. Idempotent: run after every migrate."""
+    from trial.exports.common import sources
+
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        existing = set(connection.introspection.table_names(cursor))
+        if LEDGER not in existing:
+            return
+        cursor.execute(_covers_function())
+        functions = ["edc_signature_covers(text, text, text)"]
+        for n, source in enumerate(sources()):
+            table = source.event_table
+            if table not in existing:
+                continue
+            name = f"edc_review_{n}"
+            cursor.execute(
+                f"CREATE INDEX IF NOT EXISTS {q(table[:50] + '_obj_pgh')} ON {q(table)} "
+                f"(pgh_obj_id, pgh_id)"
+            )
+            cursor.execute(_trigger_function(name, source))
+            functions.append(f"{name}()")
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER edc_review AFTER INSERT ON {q(table)} "
+                f"REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION {name}()"
+            )
+            cursor.execute(f"SELECT 1 FROM {LEDGER} WHERE event_table = %s LIMIT 1", [table])
+            if cursor.fetchone() is None:
+                cursor.execute(f"SELECT coalesce(max(id), 0) FROM {LEDGER}")
+                (first_id,) = cursor.fetchone()
+                cursor.execute(_entries_sql(source, q(table), backfill=True))
+                cursor.execute(_OFTEN_SQL, [first_id])
+        cursor.execute(
+            f"CREATE OR REPLACE FUNCTION edc_review_auth() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $fn$ BEGIN {_auth_sql('new_events')}; RETURN NULL; END $fn$"
+        )
+        functions.append("edc_review_auth()")
+        cursor.execute(
+            "CREATE OR REPLACE TRIGGER edc_review AFTER INSERT ON trial_authevent "
+            "REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT "
+            "EXECUTE FUNCTION edc_review_auth()"
+        )
+        cursor.execute(f"SELECT 1 FROM {LEDGER} WHERE kind = 'auth' LIMIT 1")
+        if cursor.fetchone() is None:
+            cursor.execute(_auth_sql("trial_authevent"))
+        cursor.execute("SELECT current_schema()")
+        (schema,) = cursor.fetchone()
+        for function in functions:
+            cursor.execute(
+                f"ALTER FUNCTION {function} SECURITY DEFINER SET search_path = {q(schema)}, pg_temp"
+            )
+
+
+def install_ledger_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    from django.db import connections
+
+    install_ledger(connections[using])

@@ -1,0 +1,300 @@
+"""The audit-trail review as the page reads it: filters, review flags and keyset paging over
+the ledger (trial/ledger.py), for monitors (their sites) and data managers (every site).
+
+Pages are cut by keyset, from the last row seen: (at, id) after or before a cursor, never an
+OFFSET, so the last page of a million entries costs what the first does. Each page reads its
+entries, then their audit contexts (reason, page or command) and their review marks: three
+queries whatever the filters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
+from pghistory.models import Context
+
+from trial import crf as crf_registry
+from trial import roles
+from trial.models import AuditEntry, AuditReview, Site
+
+PAGE_SIZE = 50
+REVIEWERS = {roles.MONITOR, roles.DATA_MANAGER}
+
+# The review flags, each a filter: (name, label, lookup).
+FLAGS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "off_hours": (_("Outside 08:00-20:00 site time"), {"off_hours": True}),
+    "weekend": (_("At a weekend"), {"weekend": True}),
+    "after_sdv": (_("Edited after SDV"), {"after_sdv": True}),
+    "after_signature": (_("Edited after a signature"), {"after_signature": True}),
+    "often_changed": (_("Item changed 3 times or more"), {"often_changed": True}),
+    "deletion": (_("Deletion"), {"deletion": True}),
+    "auth": (_("Failed login or signature"), {"kind": "auth"}),
+}
+# The kinds of change a reviewer filters on.
+KINDS: dict[str, tuple[Any, dict[str, Any]]] = {
+    "insert": (_("Entered"), {"label": "insert"}),
+    "update": (_("Changed"), {"label": "update"}),
+    "delete": (_("Deleted"), {"label": "delete"}),
+    "login_failed": (_("Failed login"), {"label": "login_failed"}),
+    "login_refused": (_("Login refused (locked)"), {"label": "login_refused"}),
+    "signature_failed": (_("Failed signature"), {"label": "signature_failed"}),
+    "locked": (_("Account locked"), {"label": "locked"}),
+}
+REVIEWED = {"no": _("Not reviewed"), "yes": _("Reviewed")}
+
+
+class FilterError(ValueError):
+    """A filter names nothing the reviewer may see, or is malformed: said next to it."""
+
+    def __init__(self, name: str, message: Any) -> None:
+        super().__init__(str(message))
+        self.name = name
+        self.message = message
+
+
+@dataclass
+class Filters:
+    site: str = ""
+    participant: str = ""
+    form: str = ""
+    item: str = ""
+    user: str = ""
+    kind: str = ""
+    flag: str = ""
+    reviewed: str = ""
+    start: str = ""
+    end: str = ""
+    errors: dict[str, Any] = field(default_factory=dict)
+
+    NAMES = (
+        "site",
+        "participant",
+        "form",
+        "item",
+        "user",
+        "kind",
+        "flag",
+        "reviewed",
+        "start",
+        "end",
+    )
+
+    @classmethod
+    def from_query(cls, query: Any) -> Filters:
+        return cls(**{name: query.get(name, "").strip()[:120] for name in cls.NAMES})
+
+    def as_params(self) -> dict[str, str]:
+        return {name: getattr(self, name) for name in self.NAMES if getattr(self, name)}
+
+
+def reviewer_sites(user: Any) -> QuerySet[Site]:
+    from trial.selectors import visible_sites
+
+    if not roles.has_any(user, REVIEWERS):
+        return Site.objects.none()
+    return visible_sites(user)
+
+
+def _day(value: str, name: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FilterError(name, _("Enter a date as YYYY-MM-DD.")) from None
+
+
+def entries_for(user: Any, filters: Filters) -> QuerySet[AuditEntry]:
+    """The entries the user may review, filtered. Unknown codes and values are errors named
+    after their filter (a site out of reach reads as unknown, so reach does not leak)."""
+    entries = AuditEntry.objects.all()
+    if not roles.has_any(user, roles.ALL_SITES):
+        # Monitors: their sites only; entries of no site (failed logins) are the data
+        # managers' to review.
+        entries = entries.filter(site__in=list(reviewer_sites(user).values_list("pk", flat=True)))
+    errors: dict[str, Any] = {}
+    if filters.site:
+        site = reviewer_sites(user).filter(code=filters.site).first()
+        if site is None:
+            errors["site"] = _("No such site.")
+        else:
+            entries = entries.filter(site=site.pk)
+    if filters.participant:
+        from trial.selectors import participants_for
+
+        participant = participants_for(user).filter(code=filters.participant).first()
+        if participant is None:
+            errors["participant"] = _("No such participant.")
+        else:
+            entries = entries.filter(participant=participant.pk)
+    if filters.form:
+        entries = entries.filter(form=filters.form)
+    if filters.item:
+        entries = entries.filter(item=filters.item)
+    if filters.user:
+        entries = entries.filter(username=filters.user)
+    for name, choices in (("kind", KINDS), ("flag", FLAGS)):
+        value = getattr(filters, name)
+        if value:
+            if value not in choices:
+                errors[name] = _("Choose one of the list.")
+            else:
+                entries = entries.filter(**choices[value][1])
+    if filters.reviewed:
+        if filters.reviewed not in REVIEWED:
+            errors["reviewed"] = _("Choose one of the list.")
+        else:
+            reviewed = Exists(AuditReview.objects.filter(entry=OuterRef("pk")))
+            entries = entries.filter(reviewed if filters.reviewed == "yes" else ~reviewed)
+    zone = ZoneInfo(settings.TIME_ZONE)
+    start = end = None
+    for name in ("start", "end"):
+        value = getattr(filters, name)
+        if value:
+            try:
+                day = _day(value, name)
+            except FilterError as error:
+                errors[name] = error.message
+                continue
+            if name == "start":
+                start = datetime.combine(day, time.min, zone)
+                entries = entries.filter(at__gte=start)
+            else:
+                end = datetime.combine(day + timedelta(days=1), time.min, zone)
+                entries = entries.filter(at__lt=end)
+    if start and end and end <= start:
+        errors["end"] = _("The end comes before the start.")
+    filters.errors = errors
+    if errors:
+        return AuditEntry.objects.none()
+    return entries
+
+
+@dataclass(frozen=True)
+class Cursor:
+    at: datetime
+    id: int
+
+    def __str__(self) -> str:
+        return f"{self.at.isoformat()}~{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Cursor | None:
+        try:
+            stamp, pk = text.rsplit("~", 1)
+            return cls(datetime.fromisoformat(stamp), int(pk))
+        except ValueError:
+            return None
+
+
+@dataclass
+class Page:
+    entries: list[Any]
+    first: bool  # nothing before
+    last: bool  # nothing after
+
+    @property
+    def next_cursor(self) -> str:
+        return str(Cursor(self.entries[-1].at, self.entries[-1].id)) if self.entries else ""
+
+    @property
+    def previous_cursor(self) -> str:
+        return str(Cursor(self.entries[0].at, self.entries[0].id)) if self.entries else ""
+
+
+def _keyset(op: str, cursor: Cursor) -> RawSQL:
+    return RawSQL(
+        f"(trial_auditentry.at, trial_auditentry.id) {op} (%s, %s)",
+        (cursor.at, cursor.id),
+        output_field=BooleanField(),
+    )
+
+
+def page(
+    entries: QuerySet[AuditEntry],
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    last: bool = False,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page, oldest first: the first, the one after or before a cursor, or the last."""
+    backwards = last or before is not None
+    if after is not None:
+        entries = entries.filter(_keyset(">", after))
+    if before is not None:
+        entries = entries.filter(_keyset("<", before))
+    order = ("-at", "-id") if backwards else ("at", "id")
+    rows = list(entries.select_related("site", "participant").order_by(*order)[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    if backwards:
+        rows.reverse()
+        return Page(rows, first=not more, last=before is None)
+    return Page(rows, first=after is None, last=not more)
+
+
+@dataclass
+class Line:
+    """One entry as the page shows it."""
+
+    entry: AuditEntry
+    local: datetime
+    item_label: str
+    reason: str
+    origin: str
+    flags: list[Any]
+    reviews: list[AuditReview]
+
+
+def _item_label(entry: AuditEntry) -> str:
+    spec = crf_registry.get(entry.form)
+    if spec is None or not entry.item:
+        return entry.item
+    models = [spec.model, *(g.model for g in spec.groups if g.name == entry.grp)]
+    for model in reversed(models):
+        try:
+            return str(model._meta.get_field(entry.item).verbose_name).capitalize()
+        except Exception:  # noqa: BLE001 - a record's column, or an item since renamed
+            continue
+    return entry.item
+
+
+def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
+    """The page's entries with their reason and origin (one query for the contexts) and
+    their review marks (one query)."""
+    contexts = {
+        c.id: c.metadata
+        for c in Context.objects.filter(id__in={e.context_id for e in entries if e.context_id})
+    }
+    reviews: dict[int, list[AuditReview]] = {}
+    marks = AuditReview.objects.filter(entry__in=[e.id for e in entries]).select_related("reviewer")
+    for mark in marks.order_by("at", "pk"):
+        reviews.setdefault(mark.entry_id, []).append(mark)
+    default = settings.TIME_ZONE
+    result = []
+    for entry in entries:
+        meta = contexts.get(entry.context_id, {})
+        zone = ZoneInfo(zones.get(entry.site_id or 0, default))
+        flags = [label for name, (label, lookup) in FLAGS.items() if _has(entry, lookup)]
+        result.append(
+            Line(
+                entry,
+                entry.at.astimezone(zone),
+                _item_label(entry),
+                meta.get("reason", ""),
+                meta.get("url") or meta.get("command") or "",
+                flags,
+                reviews.get(entry.id, []),
+            )
+        )
+    return result
+
+
+def _has(entry: AuditEntry, lookup: dict[str, Any]) -> bool:
+    return all(getattr(entry, name) == value for name, value in lookup.items())
