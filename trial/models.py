@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trial import schedule
 from trial.audit import audited
@@ -363,6 +364,29 @@ class AuditedUser(User):
     model_name="UserGroupsEvent",
 )
 class AuditedUserGroups(User.groups.through):
+    class Meta:
+        proxy = True
+
+
+# A second factor set up (an authenticator app), renamed, or removed (an administrator, for a
+# lost phone): in the trail, without its secret key or its counters.
+@pghistory.track(
+    pghistory.InsertEvent("totp.add"),
+    pghistory.UpdateEvent(
+        "totp.change", condition=pgtrigger.AnyChange("name", "confirmed", "user")
+    ),
+    pghistory.DeleteEvent("totp.remove"),
+    exclude=[
+        "key",
+        "last_t",
+        "drift",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+        "last_used_at",
+    ],
+    model_name="TOTPDeviceEvent",
+)
+class AuditedTOTPDevice(TOTPDevice):
     class Meta:
         proxy = True
 

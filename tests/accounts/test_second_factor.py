@@ -176,3 +176,24 @@ def test_anyone_may_set_up_an_app_from_the_profile(nurse_client, nurse):
     other = Client()
     login(other, "alice")
     assert other.get("/").url.startswith(reverse("otp_verify"))
+
+
+def test_setting_up_and_removing_an_app_is_in_the_trail_without_its_key(
+    nurse_client, nurse, administrator
+):
+    from django.apps import apps
+
+    from trial.audit import audit_context
+
+    events = apps.get_model("trial", "TOTPDeviceEvent")
+    nurse_client.get(reverse("otp_setup"))
+    nurse_client.post(reverse("otp_setup"), {"token": code(offered(nurse_client))})
+    device = TOTPDevice.objects.get(user=nurse)
+    with audit_context(administrator, reason="lost phone"):
+        device.delete()
+    trail = list(events.objects.order_by("pgh_id").values("pgh_label", "user_id", "confirmed"))
+    assert trail == [
+        {"pgh_label": "totp.add", "user_id": nurse.pk, "confirmed": True},
+        {"pgh_label": "totp.remove", "user_id": nurse.pk, "confirmed": True},
+    ]
+    assert "key" not in {f.name for f in events._meta.fields}
