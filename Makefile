@@ -1,13 +1,14 @@
 # Two commands for a new user: `make run` (the demo) and `make test` (the whole suite).
 # Both build .venv on first use and need nothing else: PostgreSQL and Redis are private
-# servers started from their Python wheels under var/ (see trial/embedded.py).
+# servers started from their Python wheels under var/ (see trial/embedded.py). Every target
+# that uses them runs through `trial.embedded run`, which stops the servers it started.
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench stop clean
+.PHONY: run test lint format bench backup restore stop clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m trial.embedded run -- $(PY) -m pytest
+	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -32,14 +32,19 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 bench: $(STAMP)
-	$(PY) bench/run.py
-	$(PY) bench/bench_audit.py
-	$(PY) bench/bench_save.py
-	$(PY) bench/bench_followup.py
-	$(PY) bench/bench_reminders.py
-	$(PY) bench/bench_pdf.py
-	$(PY) bench/bench_exports.py
-	$(PY) bench/bench_review.py
+	$(PY) -m trial.embedded run -- $(PY) bench/run.py '&&' $(PY) bench/bench_audit.py \
+		'&&' $(PY) bench/bench_save.py '&&' $(PY) bench/bench_followup.py \
+		'&&' $(PY) bench/bench_reminders.py '&&' $(PY) bench/bench_pdf.py \
+		'&&' $(PY) bench/bench_exports.py '&&' $(PY) bench/bench_review.py
+
+# make backup [FILE=path]: pg_dump of the database (the embedded one, or DATABASE_URL's).
+backup: $(STAMP)
+	$(PY) -m trial.embedded run -- $(PY) manage.py backup $(if $(FILE),--output $(FILE))
+
+# make restore FILE=path [INTO=name]: into a new database INTO, else in place of the database.
+restore: $(STAMP)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/edc-....dump [INTO=name]" >&2; exit 2; }
+	$(PY) -m trial.embedded run -- $(PY) manage.py restore $(FILE) $(if $(INTO),--into $(INTO),--replace)
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop

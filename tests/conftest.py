@@ -14,6 +14,19 @@ from trial.models import Membership, Site
 PASSWORD = "correct-horse-battery"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashing():
+    """Argon2 at a test cost (tests/hashers.py); production's cost is tested in a subprocess."""
+    from django.test.utils import override_settings
+
+    hashers = [
+        "tests.hashers.QuickArgon2PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+    with override_settings(PASSWORD_HASHERS=hashers):
+        yield
+
+
 @pytest.fixture
 def bdx(db) -> Site:
     return Site.objects.create(code="BDX", name="CHU de Bordeaux")
@@ -78,3 +91,22 @@ def tls_participant(tls_nurse, tls):
 def nurse_client(client, nurse):
     client.force_login(nurse)
     return client
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violation(request):
+    """Every browser test fails if the page broke the Content-Security-Policy (settings.py):
+    Chromium reports each refused inline script, style or eval on the console."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    page = request.getfixturevalue("page")
+    violations: list[str] = []
+
+    def watch(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", watch)
+    yield
+    assert not violations, "\n".join(violations)

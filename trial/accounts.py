@@ -1,23 +1,55 @@
 """Logins for the audit trail and the account lockout (21 CFR 11.300(d)).
 
 Every login, failed login and logout is appended to AuthEvent through Django's auth signals.
-Five consecutive failures (at the login page or when re-entering a password to sign) lock the
-account for 15 minutes: the login form says so plainly, and the authentication backend refuses
-a locked account on any other path too (the admin's login page, for instance).
+Five consecutive failures (at the login page, when re-entering a password to sign, or a wrong
+second-factor code) lock the account for 15 minutes: the login form says so plainly, and the
+authentication backend refuses a locked account on any other path too (the admin's login page,
+for instance). An administrator may lift a lock early (trial/account_views.py).
+
+The second factor (TOTP, django-otp): a user with an authenticator app set up, and, when
+settings.EDC_REQUIRE_2FA is on, every investigator and data manager, is logged in in two steps.
+The password opens a session marked pending (PASSWORD_OK in the log, which does not reset the
+count of failures); SecondFactorMiddleware keeps it to the code page (or the set-up page) until
+a right code completes the login (LOGIN).
 """
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 
-from trial import actions, selectors
+from trial import actions, roles, selectors
 from trial.models import AuthEventKind
+
+# In the session of a login waiting for its second factor: "verify" (a code of the user's app)
+# or "enrol" (required, and no app set up yet).
+SECOND_FACTOR_PENDING = "edc_2fa_pending"
+
+
+def has_second_factor(user) -> bool:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_required(user) -> bool:
+    return bool(settings.EDC_REQUIRE_2FA) and roles.has_any(user, roles.SECOND_FACTOR_REQUIRED)
+
+
+def pending_step(user) -> str | None:
+    """What a login of `user` still needs after the password, if anything."""
+    if has_second_factor(user):
+        return "verify"
+    if second_factor_required(user):
+        return "enrol"
+    return None
 
 
 class LockoutBackend(ModelBackend):
@@ -50,6 +82,18 @@ class LoginForm(AuthenticationForm):
 
 
 def _logged_in(sender, request, user, **kwargs) -> None:
+    from trial.middleware import LAST_ACTIVITY
+
+    step = pending_step(user)
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[LAST_ACTIVITY] = time.time()
+    if step is not None and session is not None:
+        session[SECOND_FACTOR_PENDING] = step
+        actions.log_auth_event(
+            AuthEventKind.PASSWORD_OK, user.get_username(), user=user, request=request
+        )
+        return
     actions.log_auth_event(AuthEventKind.LOGIN, user.get_username(), user=user, request=request)
 
 
@@ -63,7 +107,8 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 
 
 def _logged_out(sender, request, user, **kwargs) -> None:
-    if user is not None:
+    # An idle session's end is logged as such (trial/middleware.py), not as a logout.
+    if user is not None and not getattr(request, "edc_session_expired", False):
         actions.log_auth_event(
             AuthEventKind.LOGOUT, user.get_username(), user=user, request=request
         )

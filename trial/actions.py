@@ -763,6 +763,7 @@ def log_auth_event(
     user: Any = None,
     request: Any = None,
     detail: str = "",
+    actor: Any = None,
 ) -> AuthEvent:
     """Append a login, logout, failed attempt or lock to the authentication log."""
     from trial.middleware import client_address
@@ -774,7 +775,34 @@ def log_auth_event(
         client_address=client_address(request)[:45] if request is not None else "",
         url=(request.path if request is not None else "")[:200],
         detail=detail[:200],
+        actor=actor if getattr(actor, "pk", None) else None,
     )
+
+
+def lift_lock(actor: Any, username: str, *, reason: str, request: Any = None) -> AuthEvent | None:
+    """An administrator ends an account's lock before its 15 minutes are over.
+
+    Appends an UNLOCKED event (who lifted it, why, from where), which also starts the count of
+    failures again. Returns None when the account is not locked (nothing to lift).
+    """
+    from django.contrib.auth import get_user_model
+
+    _require(actor, roles.MANAGE_ACCOUNTS, _("lift account locks"))
+    _require_reason(reason)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"edc-auth:{username}"])
+        if selectors.locked_until(username) is None:
+            return None
+        user = get_user_model().objects.filter(username=username).first()
+        return log_auth_event(
+            AuthEventKind.UNLOCKED,
+            username,
+            user=user,
+            request=request,
+            detail=reason.strip(),
+            actor=actor,
+        )
 
 
 def record_failure(

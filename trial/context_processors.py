@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from trial import roles
 
 
@@ -9,4 +11,7 @@ def user_roles(request) -> dict:
         "can_enter_data": bool(names & roles.ENTER_DATA),
         "can_review_system_audit": bool(names & roles.SYSTEM_AUDIT),
         "can_monitor": bool(names & roles.VERIFY_SOURCE),
+        "can_manage_accounts": bool(names & roles.MANAGE_ACCOUNTS),
+        "session_idle_timeout": settings.SESSION_IDLE_TIMEOUT,
+        "session_idle_warning": settings.SESSION_IDLE_WARNING,
     }

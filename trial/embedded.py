@@ -3,14 +3,17 @@
 Used only when DATABASE_URL / REDIS_URL are not set: `make run` and `make test` then need no
 server installed or configured. Both servers keep their data under var/ and listen on unix
 sockets only, so they never collide with a PostgreSQL or Redis already on the machine.
-They are started on first use by any process and stopped by `python -m trial.embedded stop`
-(which `make run` and `make test` call when they finish).
+They are started on first use by any process. `python -m trial.embedded run -- COMMAND` runs
+a command and then stops each server that was not running before it (whatever the command's
+end: success, error, Ctrl-C or SIGTERM); `make test`, `make backup` and the benchmarks run
+through it, `make run` does the same itself, and `python -m trial.embedded stop` stops both.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -133,14 +136,18 @@ def _start_redis() -> None:
     raise RuntimeError(f"The private Redis did not start: see {REDIS_DIR / 'redis.log'}")
 
 
-def stop() -> None:
-    """Stop both private servers if they run; data under var/ is kept."""
+def stop_redis() -> None:
     with _lock("redis"):
         pidfile = REDIS_DIR / "redis.pid"
         if pidfile.exists():
             with suppress(ProcessLookupError, ValueError):
-                os.kill(int(pidfile.read_text().strip()), 15)
+                pid = int(pidfile.read_text().strip())
+                os.kill(pid, signal.SIGTERM)
+                _wait_gone(pid)
             pidfile.unlink(missing_ok=True)
+
+
+def stop_postgres() -> None:
     with _lock("postgres"):
         if (PGDATA / "postmaster.pid").exists():
             # As root the wheel runs the server as its own system user; pg_ctl must match it.
@@ -154,6 +161,22 @@ def stop() -> None:
             )
 
 
+def _wait_gone(pid: int, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+
+
+def stop() -> None:
+    """Stop both private servers if they run; data under var/ is kept."""
+    stop_redis()
+    stop_postgres()
+
+
 def postgres_running() -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset on servers
@@ -163,20 +186,86 @@ def postgres_running() -> bool:
     return info is not None and info.is_running()
 
 
+def redis_running() -> bool:
+    return _redis_alive()
+
+
 def running() -> bool:
     """Whether either private server already runs (then someone else owns its lifetime)."""
-    return postgres_running() or _redis_alive()
+    return postgres_running() or redis_running()
 
 
-def run(command: list[str]) -> int:
-    """Run `command`, then stop the private servers if they were not running before it,
-    so that a test run never pulls the database from under a demo running beside it."""
-    owned = not running()
+# After Ctrl-C the terminal has sent SIGINT to the command too: it gets this long to finish
+# (pytest drops its test database) before it is sent SIGTERM.
+INTERRUPT_GRACE = 20.0
+
+
+def run(commands: list[list[str]]) -> int:
+    """Run the commands one after the other (stopping at the first that fails), then stop
+    each private server that was not running before: a server someone else started (a demo
+    beside a test run) is left alone, one that the commands started is always stopped, on
+    success, failure, Ctrl-C, SIGTERM or SIGHUP alike.
+
+    Returns the exit status of the last command run, or 128 + the signal number.
+    """
+    had_postgres, had_redis = postgres_running(), redis_running()
+    child: subprocess.Popen | None = None
+    received: list[int] = []
+    interrupted_at: list[float] = []
+
+    def on_signal(signum: int, frame: object) -> None:
+        received.append(signum)
+        if signum == signal.SIGINT:
+            interrupted_at.append(time.monotonic())
+        elif child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, on_signal) for signum in handled}
+    status = 0
     try:
-        return subprocess.call(command)
+        for command in commands:
+            if received:
+                break
+            child = subprocess.Popen(command)
+            while True:
+                try:
+                    status = child.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    if interrupted_at and time.monotonic() - interrupted_at[0] > INTERRUPT_GRACE:
+                        child.terminate()
+                        interrupted_at.clear()
+            if status != 0:
+                break
     finally:
-        if owned:
-            stop()
+        if child is not None and child.poll() is None:
+            child.terminate()
+            try:
+                child.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        if not had_redis:
+            stop_redis()
+        if not had_postgres:
+            stop_postgres()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 + received[0] if received else status
+
+
+def split_commands(argv: list[str]) -> list[list[str]]:
+    """`A ... && B ...` (`&&` a word of its own, quoted for the shell): [[A ...], [B ...]]."""
+    commands: list[list[str]] = [[]]
+    for word in argv:
+        if word == "&&":
+            commands.append([])
+        else:
+            commands[-1].append(word)
+    if any(not command for command in commands):
+        raise ValueError("an empty command")
+    return commands
 
 
 def main(argv: list[str]) -> int:
@@ -185,12 +274,15 @@ def main(argv: list[str]) -> int:
         stop()
         return 0
     if command == "run" and len(argv) > 3 and argv[2] == "--":
-        return run(argv[3:])
+        return run(split_commands(argv[3:]))
     if command == "start":
         print(postgres_url())
         print(redis_url())
         return 0
-    print("usage: python -m trial.embedded start|stop|run -- COMMAND...", file=sys.stderr)
+    print(
+        "usage: python -m trial.embedded start|stop|run -- COMMAND... ['&&' COMMAND...]",
+        file=sys.stderr,
+    )
     return 2
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from trial import actions, jobs, reminders, roles, selectors
+from trial.accounts import has_second_factor
 from trial.models import PdfJob, PdfJobStatus, PdfKind, ReminderSent
 
 LOG_PAGE_SIZE = 100
@@ -35,7 +36,10 @@ def profile(request) -> HttpResponse:
     return render(
         request,
         "trial/profile.html",
-        {"email_reminders": reminders.email_enabled(request.user)},
+        {
+            "email_reminders": reminders.email_enabled(request.user),
+            "second_factor": has_second_factor(request.user),
+        },
     )
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import time
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse
+from django.shortcuts import redirect, resolve_url
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 
 from trial.audit import audit_context, audit_origin
 
@@ -79,7 +87,7 @@ class AuditContextMiddleware:
 class LoginRequiredMiddleware:
     """Every page needs a login except the login page itself and static files."""
 
-    OPEN_PREFIXES = ("/accounts/login/", "/static/", "/healthz")
+    OPEN_PREFIXES = ("/accounts/login/", "/accounts/session/", "/static/", "/healthz")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -88,3 +96,99 @@ class LoginRequiredMiddleware:
         if request.user.is_authenticated or request.path.startswith(self.OPEN_PREFIXES):
             return self.get_response(request)
         return redirect_to_login(request.get_full_path())
+
+
+LAST_ACTIVITY = "edc_last_activity"
+# Sent by the page's own timers (the PDF status poll, the session check): not the user's doing.
+BACKGROUND_HEADER = "HTTP_X_EDC_BACKGROUND"
+# A page view writes the session at most once a minute (a post always): a page costs no write
+# of its own, and the page's timer asks the server before it warns (static/edc.js).
+_TOUCH_EVERY = 60
+
+
+def idle_seconds_left(request) -> float:
+    last = request.session.get(LAST_ACTIVITY)
+    if last is None:
+        return float(settings.SESSION_IDLE_TIMEOUT)
+    return settings.SESSION_IDLE_TIMEOUT - (time.time() - last)
+
+
+class IdleTimeoutMiddleware:
+    """A session ends after settings.SESSION_IDLE_TIMEOUT seconds without a request of the
+    user's (30 minutes): the next request is logged out and sent to the login page, and the
+    end is appended to the authentication log. Requests marked as background (polls) do not
+    count as activity. The page warns before the end (static/edc.js)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return self.get_response(request)
+        now = time.time()
+        last = request.session.get(LAST_ACTIVITY)
+        if last is not None and now - last > settings.SESSION_IDLE_TIMEOUT:
+            return self._expire(request)
+        background = request.META.get(BACKGROUND_HEADER) == "1"
+        every = min(_TOUCH_EVERY, settings.SESSION_IDLE_TIMEOUT / 60)
+        if last is None or (not background and (request.method == "POST" or now - last >= every)):
+            request.session[LAST_ACTIVITY] = now
+        return self.get_response(request)
+
+    def _expire(self, request):
+        from trial import actions
+        from trial.models import AuthEventKind
+
+        user = request.user
+        actions.log_auth_event(
+            AuthEventKind.SESSION_EXPIRED, user.get_username(), user=user, request=request
+        )
+        request.edc_session_expired = True  # the logout signal logs no LOGOUT on top
+        logout(request)
+        minutes = max(1, round(settings.SESSION_IDLE_TIMEOUT / 60))
+        messages.warning(
+            request,
+            _("Your session ended after %(minutes)s minutes without activity. Log in again.")
+            % {"minutes": minutes},
+        )
+        login_url = resolve_url(settings.LOGIN_URL)
+        if request.path == login_url or request.path.startswith("/accounts/session/"):
+            return self.get_response(request)
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = login_url
+            return response
+        return redirect_to_login(request.get_full_path())
+
+
+class SecondFactorMiddleware:
+    """A login waiting for its second factor reaches only the code page (or the set-up page,
+    when a second factor is required and none is set up), logging out, and static files."""
+
+    OPEN_PREFIXES = (
+        "/accounts/2fa/",
+        "/accounts/logout/",
+        "/accounts/login/",
+        "/accounts/session/",
+        "/static/",
+        "/healthz",
+    )
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from trial.accounts import SECOND_FACTOR_PENDING
+
+        if not request.user.is_authenticated or request.path.startswith(self.OPEN_PREFIXES):
+            return self.get_response(request)
+        step = request.session.get(SECOND_FACTOR_PENDING)
+        if step is None:
+            return self.get_response(request)
+        target = reverse("otp_verify" if step == "verify" else "otp_setup")
+        target += "?" + urlencode({"next": request.get_full_path()})
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return redirect(target)

@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trial import schedule
 from trial.audit import audited
@@ -291,6 +292,11 @@ class AuthEventKind(models.TextChoices):
     SIGNED = "signed", _("Signed")
     SIGNATURE_FAILED = "signature_failed", _("Failed signature (wrong password)")
     LOCKED = "locked", _("Account locked after repeated failures")
+    UNLOCKED = "unlocked", _("Lock lifted by an administrator")
+    PASSWORD_OK = "password_ok", _("Password accepted, second factor pending")
+    OTP_FAILED = "otp_failed", _("Failed second factor (wrong code)")
+    OTP_ENROLLED = "otp_enrolled", _("Second factor (authenticator app) set up")
+    SESSION_EXPIRED = "session_expired", _("Session ended after inactivity")
 
 
 class AuthEvent(models.Model):
@@ -313,6 +319,14 @@ class AuthEvent(models.Model):
     client_address = models.CharField(max_length=45, blank=True)
     url = models.CharField(max_length=200, blank=True)
     detail = models.CharField(max_length=200, blank=True)
+    # Who acted on the account, when not its owner: the administrator who lifted a lock.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["username", "-at"]), models.Index(fields=["-at"])]
@@ -350,6 +364,29 @@ class AuditedUser(User):
     model_name="UserGroupsEvent",
 )
 class AuditedUserGroups(User.groups.through):
+    class Meta:
+        proxy = True
+
+
+# A second factor set up (an authenticator app), renamed, or removed (an administrator, for a
+# lost phone): in the trail, without its secret key or its counters.
+@pghistory.track(
+    pghistory.InsertEvent("totp.add"),
+    pghistory.UpdateEvent(
+        "totp.change", condition=pgtrigger.AnyChange("name", "confirmed", "user")
+    ),
+    pghistory.DeleteEvent("totp.remove"),
+    exclude=[
+        "key",
+        "last_t",
+        "drift",
+        "throttling_failure_timestamp",
+        "throttling_failure_count",
+        "last_used_at",
+    ],
+    model_name="TOTPDeviceEvent",
+)
+class AuditedTOTPDevice(TOTPDevice):
     class Meta:
         proxy = True
 

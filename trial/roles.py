@@ -24,6 +24,10 @@ RAISE_QUERIES = {MONITOR, DATA_MANAGER}
 VERIFY_SOURCE = {MONITOR, DATA_MANAGER}
 # The system audit view: logins, failures, account and role changes.
 SYSTEM_AUDIT = {DATA_MANAGER}
+# Accounts: see and lift the locks of repeated failed logins.
+MANAGE_ACCOUNTS = {ADMINISTRATOR}
+# Who must use a second factor (an authenticator app) when settings.EDC_REQUIRE_2FA is on.
+SECOND_FACTOR_REQUIRED = {INVESTIGATOR, DATA_MANAGER}
 
 
 def role_names(user: Any) -> set[str]:

@@ -177,9 +177,20 @@ def signatures_to_redo(participant_ids: list[int]) -> dict[int, list[tuple[Signa
 
 MAX_FAILURES = 5
 LOCK_DURATION = timedelta(minutes=15)
-_FAILURES = (AuthEventKind.LOGIN_FAILED, AuthEventKind.SIGNATURE_FAILED)
-# A success or a lock starts the count again: failures are counted since the last of these.
-_RESETS = (AuthEventKind.LOGIN, AuthEventKind.SIGNED, AuthEventKind.LOCKED)
+_FAILURES = (
+    AuthEventKind.LOGIN_FAILED,
+    AuthEventKind.SIGNATURE_FAILED,
+    AuthEventKind.OTP_FAILED,
+)
+# A success, a lock or its lifting starts the count again: failures are counted since the last
+# of these. A password accepted while the second factor is pending (PASSWORD_OK) does not: a
+# wrong code after it is the next failure of the same count.
+_RESETS = (
+    AuthEventKind.LOGIN,
+    AuthEventKind.SIGNED,
+    AuthEventKind.LOCKED,
+    AuthEventKind.UNLOCKED,
+)
 
 
 def consecutive_failures(username: str) -> int:
@@ -193,14 +204,44 @@ def consecutive_failures(username: str) -> int:
 
 
 def locked_until(username: str) -> datetime | None:
-    """When the account's current lock ends, or None if it is not locked."""
-    locked_at = (
-        AuthEvent.objects.filter(username=username, kind=AuthEventKind.LOCKED)
+    """When the account's current lock ends, or None if it is not locked (never locked, the
+    lock over, or lifted by an administrator)."""
+    last = (
+        AuthEvent.objects.filter(
+            username=username, kind__in=(AuthEventKind.LOCKED, AuthEventKind.UNLOCKED)
+        )
         .order_by("-pk")
-        .values_list("at", flat=True)
+        .values_list("kind", "at")
         .first()
     )
-    if locked_at is None:
+    if last is None or last[0] == AuthEventKind.UNLOCKED:
         return None
-    until = locked_at + LOCK_DURATION
+    until = last[1] + LOCK_DURATION
     return until if until > timezone.now() else None
+
+
+def current_locks() -> list[AuthEvent]:
+    """The accounts locked now (one query): each one's LOCKED event, oldest first, with
+    `until` set. A lock is current for LOCK_DURATION unless lifted or superseded."""
+    later = AuthEvent.objects.filter(
+        username=OuterRef("username"),
+        kind__in=(AuthEventKind.LOCKED, AuthEventKind.UNLOCKED),
+        pk__gt=OuterRef("pk"),
+    )
+    locks = list(
+        AuthEvent.objects.filter(kind=AuthEventKind.LOCKED, at__gt=timezone.now() - LOCK_DURATION)
+        .exclude(Exists(later))
+        .select_related("user")
+        .order_by("at", "pk")
+    )
+    for lock in locks:
+        lock.until = lock.at + LOCK_DURATION
+    return locks
+
+
+def recent_lifts(limit: int = 20) -> list[AuthEvent]:
+    return list(
+        AuthEvent.objects.filter(kind=AuthEventKind.UNLOCKED)
+        .select_related("actor")
+        .order_by("-pk")[:limit]
+    )

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "template_partials",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -73,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -83,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "trial.middleware.IdleTimeoutMiddleware",
+    "trial.middleware.SecondFactorMiddleware",
     "trial.middleware.LoginRequiredMiddleware",
 ]
 
@@ -106,9 +112,21 @@ TEMPLATES = [
     }
 ]
 
+# Argon2id first; passwords stored with an older hasher are re-hashed at the next login.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# At least 12 characters, not a common password, not like the user name (or the names and
+# e-mail), not all digits. Applied wherever a password is chosen (admin, password change).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -117,7 +135,17 @@ AUTHENTICATION_BACKENDS = ["trial.accounts.LockoutBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "participant_list"
 LOGOUT_REDIRECT_URL = "login"
+# A session's whole life (at most a working day), and the browser forgets it when closed.
 SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# It ends sooner after this long without activity (trial/middleware.py IdleTimeoutMiddleware);
+# the page warns SESSION_IDLE_WARNING seconds before (static/edc.js).
+SESSION_IDLE_TIMEOUT = env.integer("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_IDLE_WARNING = env.integer("SESSION_IDLE_WARNING", 2 * 60)
+# A second factor (a TOTP authenticator app, django-otp): anyone may set one up on their
+# profile; with EDC_REQUIRE_2FA on, investigators and data managers must (trial/accounts.py).
+EDC_REQUIRE_2FA = env.boolean("EDC_REQUIRE_2FA", False)
+OTP_TOTP_ISSUER = "EDC " + env.string("TRIAL_NUMBER", "NCT04837885")
 
 LANGUAGE_CODE = env.string("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("fr", "Français")]
@@ -221,13 +249,49 @@ DEMO_PASSWORD = env.string("DEMO_PASSWORD", "trial-demo-2026")
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", True)
+    # Secure cookies, bound to the exact host (the __Host- prefix: Secure, Path=/, no Domain).
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.boolean("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds the hospital's whole domain, which is not this application's
+        # decision (README.md, Production): off is a choice, not an oversight.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 SESSION_COOKIE_HTTPONLY = True
+# Pages read the CSRF token from the form or the <meta name="csrf-token"> (static/edc.js),
+# never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and images only from this
+# server's own static files; no inline script or style, no eval (htmx is configured for it
+# in base.html), no framing, forms post only here.
+from csp.constants import NONE, SELF  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Bootstrap's stylesheet draws checkboxes and select arrows as data: SVG images.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,

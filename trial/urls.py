@@ -1,7 +1,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
-from trial import export_views, job_views, query_views, review_views, sdv_views, views
+from trial import (
+    account_views,
+    export_views,
+    job_views,
+    query_views,
+    review_views,
+    sdv_views,
+    views,
+)
 from trial.accounts import LoginForm
 
 
@@ -26,6 +34,17 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="registration/password_change.html", success_url="/profile/"
+        ),
+        name="password_change",
+    ),
+    path("accounts/locks/", account_views.account_locks, name="account_locks"),
+    path("accounts/session/", account_views.session_status, name="session_status"),
+    path("accounts/2fa/", account_views.otp_verify, name="otp_verify"),
+    path("accounts/2fa/setup/", account_views.otp_setup, name="otp_setup"),
     path("healthz", views.healthz, name="healthz"),
     path("", views.participant_list, name="participant_list"),
     path("participants/new/", views.participant_register, name="participant_register"),

@@ -519,7 +519,7 @@ def system_audit(request) -> HttpResponse:
     if not roles.has_any(request.user, roles.SYSTEM_AUDIT):
         raise Http404
     query = request.GET.get("q", "").strip()
-    auth_events = AuthEvent.objects.order_by("-at", "-pk")
+    auth_events = AuthEvent.objects.select_related("actor").order_by("-at", "-pk")
     if query:
         auth_events = auth_events.filter(username__icontains=query)
     page = Paginator(auth_events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))

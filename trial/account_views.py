@@ -1,0 +1,228 @@
+"""Account pages: the administrator's list of locked accounts (and lifting a lock early), the
+idle session's check and keep-alive (static/edc.js), and the second factor (TOTP): the code
+page of a login, and setting up an authenticator app."""
+
+from __future__ import annotations
+
+import time
+from base64 import b32encode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods
+
+from trial import actions, roles, selectors
+from trial.accounts import SECOND_FACTOR_PENDING, has_second_factor
+from trial.middleware import idle_seconds_left
+from trial.models import AuthEventKind
+
+
+@require_http_methods(["GET", "POST"])
+def account_locks(request) -> HttpResponse:
+    if not roles.has_any(request.user, roles.MANAGE_ACCOUNTS):
+        raise Http404
+    if request.method == "POST":
+        username = request.POST.get("username", "")
+        try:
+            lifted = actions.lift_lock(
+                request.user, username, reason=request.POST.get("reason", ""), request=request
+            )
+        except actions.ActionRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            if lifted is None:
+                messages.info(request, _("%(user)s was not locked.") % {"user": username})
+            else:
+                messages.success(request, _("The lock of %(user)s is lifted.") % {"user": username})
+        return redirect("account_locks")
+    return render(
+        request,
+        "trial/account_locks.html",
+        {"locks": selectors.current_locks(), "lifts": selectors.recent_lifts()},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def session_status(request) -> HttpResponse:
+    """GET (a background check of the page's timer): seconds left before the idle session
+    ends, 0 once it has. POST ("Stay logged in"): the user's activity, which the middleware
+    has just recorded."""
+    if not request.user.is_authenticated:
+        if request.method == "POST":
+            return JsonResponse({"remaining": 0}, status=403)
+        return JsonResponse({"remaining": 0})
+    return JsonResponse({"remaining": max(0, int(idle_seconds_left(request)))})
+
+
+# --- The second factor (TOTP) -------------------------------------------------------------
+
+
+class CodeForm(forms.Form):
+    token = forms.RegexField(
+        label=gettext_lazy("6-digit code from your authenticator app"),
+        regex=r"^\s*\d{6}\s*$",
+        error_messages={"invalid": gettext_lazy("Type the 6 digits the app shows.")},
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+def _next_url(request) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def _complete_login(request, device) -> None:
+    """The right code: the login is complete (a new session key for the raised privilege)."""
+    from django_otp import login as otp_login
+
+    otp_login(request, device)
+    request.session.pop(SECOND_FACTOR_PENDING, None)
+    request.session.cycle_key()
+    user = request.user
+    actions.log_auth_event(
+        AuthEventKind.LOGIN, user.get_username(), user=user, request=request, detail="TOTP"
+    )
+
+
+def _wrong_code(request, form: CodeForm) -> HttpResponse | None:
+    """A wrong code of a pending login counts as a failed login; the fifth locks the account
+    and ends the session. Returns the redirection then, else None (the form says why)."""
+    user = request.user
+    until = actions.record_failure(
+        AuthEventKind.OTP_FAILED, user.get_username(), user=user, request=request
+    )
+    if until is not None:
+        logout(request)
+        messages.error(request, actions.locked_message(until))
+        return redirect("login")
+    form.add_error("token", _("This code is not right, or no longer valid. Try the next one."))
+    return None
+
+
+def _locked_out(request) -> HttpResponse | None:
+    until = selectors.locked_until(request.user.get_username())
+    if until is None:
+        return None
+    logout(request)
+    messages.error(request, actions.locked_message(until))
+    return redirect("login")
+
+
+@require_http_methods(["GET", "POST"])
+def otp_verify(request) -> HttpResponse:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if request.session.get(SECOND_FACTOR_PENDING) != "verify":
+        return redirect(_next_url(request))
+    if (refused := _locked_out(request)) is not None:
+        return refused
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            device = (
+                TOTPDevice.objects.select_for_update()
+                .filter(user=request.user, confirmed=True)
+                .order_by("pk")
+                .first()
+            )
+            verified = device is not None and device.verify_token(form.cleaned_data["token"])
+        if verified:
+            _complete_login(request, device)
+            return redirect(_next_url(request))
+        if (refused := _wrong_code(request, form)) is not None:
+            return refused
+    return render(
+        request, "registration/otp_verify.html", {"form": form, "next": _next_url(request)}
+    )
+
+
+# The key offered at set-up, kept in the session until a code proves the app has it: looking at
+# the set-up page writes nothing to the database.
+SETUP_KEY = "edc_totp_setup_key"
+
+
+def _setup_device(request):
+    """The device being set up, not saved: the session's key for this user."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
+
+    key = request.session.get(SETUP_KEY)
+    if not key:
+        key = request.session[SETUP_KEY] = default_key()
+    return TOTPDevice(user=request.user, key=key, name=_("Authenticator app"), confirmed=True)
+
+
+def _proves(device, token: str) -> bool:
+    from django_otp.oath import TOTP
+
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if totp.verify(int(token), device.tolerance):
+        device.last_t = totp.t()  # this code is spent
+        return True
+    return False
+
+
+@require_http_methods(["GET", "POST"])
+def otp_setup(request) -> HttpResponse:
+    """Set up an authenticator app: scan the QR code (or type the key), then give a code."""
+    step = request.session.get(SECOND_FACTOR_PENDING)
+    if has_second_factor(request.user):
+        # A login pending its code must not replace the app it has to prove.
+        if step == "verify":
+            return redirect("otp_verify")
+        messages.info(request, _("Your authenticator app is already set up."))
+        return redirect("profile")
+    if step is not None and (refused := _locked_out(request)) is not None:
+        return refused
+    device = _setup_device(request)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _proves(device, form.cleaned_data["token"]):
+            device.save()
+            request.session.pop(SETUP_KEY, None)
+            user = request.user
+            actions.log_auth_event(
+                AuthEventKind.OTP_ENROLLED, user.get_username(), user=user, request=request
+            )
+            if step is not None:
+                _complete_login(request, device)
+            else:
+                from django_otp import login as otp_login
+
+                otp_login(request, device)
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect(_next_url(request) if step is not None else "profile")
+        if step is not None:
+            if (refused := _wrong_code(request, form)) is not None:
+                return refused
+        else:
+            form.add_error("token", _("This code is not right. Try the next one."))
+    import segno
+
+    qr = segno.make(device.config_url, micro=False).svg_inline(scale=4, title=_("QR code"))
+    return render(
+        request,
+        "registration/otp_setup.html",
+        {
+            "form": form,
+            "qr": mark_safe(qr),  # noqa: S308 - SVG made here from the device's own URL
+            "secret": b32encode(device.bin_key).decode(),
+            "required": step == "enrol",
+            "next": _next_url(request),
+        },
+    )
