@@ -125,3 +125,29 @@ def test_compose_sets_only_variables_the_settings_read_and_all_production_needs(
             "REDIS_URL",
             "ALLOWED_HOSTS",
         } <= variables
+
+
+def test_the_application_hashes_passwords_with_pbkdf2():
+    # The tests hash with MD5 for speed (tests/conftest.py); the application itself never does.
+    code = (
+        "import django; django.setup(); "
+        "from django.contrib.auth.hashers import identify_hasher, make_password; "
+        "h = make_password('correct-horse-battery'); "
+        "print(identify_hasher(h).algorithm, h.split('$')[1])"
+    )
+    result = run_python(code, PRODUCTION_VARS)
+    assert result.returncode == 0, result.stderr
+    algorithm, iterations = result.stdout.split()
+    assert algorithm == "pbkdf2_sha256"
+    assert int(iterations) >= 1_000_000
+
+
+def test_the_real_hasher_stores_and_checks_passwords(settings, db):
+    from django.conf import global_settings
+    from django.contrib.auth.models import User
+
+    settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
+    user = User.objects.create_user("hashed", password="correct-horse-battery")
+    assert user.password.startswith("pbkdf2_sha256$")
+    assert user.check_password("correct-horse-battery")
+    assert not user.check_password("correct-horse-batterY")
