@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -38,9 +39,7 @@ def _redis_url_for_worker(url: str, worker: str) -> str:
     db = 1 + int(re.sub(r"\D", "", worker) or 0) % 15
     if "virtual_host=" in url:
         return re.sub(r"virtual_host=\d*", f"virtual_host={db}", url)
-    scheme, _, rest = url.partition("://")
-    authority, _, _path = rest.partition("/")
-    return f"{scheme}://{authority}/{db}"
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))  # redis://host:6379/<db>
 
 
 def _separate_the_xdist_workers_queues() -> None:
