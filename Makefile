@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m trial.embedded run -- $(PY) -m pytest -n auto --dist loadgroup
+	$(PY) -m trial.embedded run -- $(PY) -m pytest -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -3,6 +3,7 @@ must see nothing of BDX, and the other roles. Real PostgreSQL, real objects, no 
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 from collections.abc import Iterator
@@ -62,15 +63,6 @@ def _separate_the_xdist_workers_queues() -> None:
 _separate_the_xdist_workers_queues()
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items):
-    # Under pytest-xdist (--dist loadgroup) the tests of the shared demo run on one worker, so
-    # that only one seeds it.
-    for item in items:
-        if "demo" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("demo"))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hasher():
     with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS + settings.PASSWORD_HASHERS):
@@ -108,19 +100,63 @@ def _clone_database(template: str, name: str) -> None:
             cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}")
 
 
-@pytest.fixture(scope="session")
-def demo_database(django_db_setup, django_db_blocker) -> Iterator[str]:
-    """A copy of the (migrated, empty) test database into which `seed_demo --participants 18
-    --seed 7` ran once: seeding takes 10-30 s, so the tests that only read the demo share it.
-    Yields the database's name; dropped at the end of the session."""
-    with django_db_blocker.unblock():
-        name = f"{connection.settings_dict['NAME']}_demo"
-        _clone_database(connection.settings_dict["NAME"], name)
-        with _connected_to(name):
-            call_command("seed_demo", participants=DEMO_PARTICIPANTS, seed=DEMO_SEED, verbosity=0)
-    yield name
-    with django_db_blocker.unblock(), connection._nodb_cursor() as cursor:
+def _seed_demo(name: str) -> None:
+    with _connected_to(name):
+        call_command("seed_demo", participants=DEMO_PARTICIPANTS, seed=DEMO_SEED, verbosity=0)
+
+
+def _drop_database(name: str) -> None:
+    with connection._nodb_cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(name)} WITH (FORCE)")
+
+
+def _shared_demo_name(test_database: str) -> str:
+    """The demo seeded once for all the xdist workers: test_edc_gw0 -> test_edc_demo."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return f"{test_database.removesuffix(f'_{worker}')}_demo"
+
+
+@pytest.fixture(scope="session")
+def demo_database(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[str]:
+    """A copy of the (migrated, empty) test database into which `seed_demo --participants 18
+    --seed 7` ran: seeding takes 10-30 s, so the tests that only read the demo share it.
+    Yields the database's name; dropped at the end of the session.
+
+    Under pytest-xdist the first worker that needs it seeds `test_edc_demo` (a file lock in the
+    run's shared temporary directory); every worker then works on its own copy of it."""
+    with django_db_blocker.unblock():
+        own = connection.settings_dict["NAME"]
+        name = f"{own}_demo"
+        if not os.environ.get("PYTEST_XDIST_WORKER"):
+            _clone_database(own, name)
+            _seed_demo(name)
+        else:
+            shared = _shared_demo_name(own)
+            run_dir = tmp_path_factory.getbasetemp().parent
+            with open(run_dir / "demo.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not (run_dir / "demo.seeded").exists():
+                    _clone_database(own, shared)
+                    _seed_demo(shared)
+                    (run_dir / "demo.seeded").touch()
+                _clone_database(shared, name)
+    yield name
+    with django_db_blocker.unblock():
+        _drop_database(name)
+
+
+def pytest_sessionfinish(session):
+    # The xdist controller drops the demo its workers shared (they may finish in any order).
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    test_database = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if test_database and blocking_manager_key in config.stash:
+        with config.stash[blocking_manager_key].unblock():
+            _drop_database(_shared_demo_name(test_database))
+            connection.close()
 
 
 @pytest.fixture
