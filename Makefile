@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest
+	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest -n auto
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -5,26 +5,36 @@ import random
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from dosing import demo, labs, selectors
 from dosing.models import AdverseEvent, LabPanel
-from trial import actions
+from tests.conftest import make_user
+from trial import actions, roles
 from trial import demo as trial_demo
-from trial.models import FormState
+from trial.models import FormState, Site
+
+pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def seeded(nurse, bdx):
-    rng = random.Random(7)
-    today = timezone.localdate()
-    people = []
-    for stage in trial_demo.STAGES:
-        journey = trial_demo.plan_journey(stage, today, rng)
-        participant = actions.import_demo_participant(nurse, bdx, journey)
-        demo.fill(participant, journey, rng, nurse)
-        people.append((participant, journey))
-    return people
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """One participant per stage, filled by the dosing hook: built once for the module inside a
+    transaction rolled back after its last test (each test runs in a savepoint of it)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        bdx = Site.objects.create(code="BDX", name="CHU de Bordeaux")
+        nurse = make_user("alice", roles.NURSE, bdx, first="Alice", last="Nurse")
+        rng = random.Random(7)
+        today = timezone.localdate()
+        people = []
+        for stage in trial_demo.STAGES:
+            journey = trial_demo.plan_journey(stage, today, rng)
+            participant = actions.import_demo_participant(nurse, bdx, journey)
+            demo.fill(participant, journey, rng, nurse)
+            people.append((participant, journey))
+        yield people
+        transaction.set_rollback(True)
 
 
 def test_every_cycle_done_has_its_cycle_and_lab_forms_complete(seeded):

@@ -3,21 +3,18 @@ awaiting the sign-off with a missing item."""
 
 from __future__ import annotations
 
-import pytest
-from django.core.management import call_command
-
 from eligibility import rules, selectors
 from eligibility.models import Consent, InclusionImaging, VitalSigns
+from tests.conftest import DEMO_PARTICIPANTS
 from trial import schedule
 from trial.models import FormState, Participant, Signature
 
-pytestmark = pytest.mark.django_db
 
-
-def test_seed_demo_fills_the_screening_forms_and_signs_eligibility(db):
-    call_command("seed_demo", participants=12)
+def test_seed_demo_fills_the_screening_forms_and_signs_eligibility(demo):
+    # `demo`: seed_demo --participants 18 --seed 7, run once for the session (tests/conftest.py).
     participants = {p.code: p for p in Participant.objects.select_related("site")}
-    assert Consent.objects.count() == 12
+    assert len(participants) == DEMO_PARTICIPANTS
+    assert Consent.objects.count() == DEMO_PARTICIPANTS
     # Every participant past screening has inclusion imaging with RECIST target lesions.
     assert InclusionImaging.objects.filter(measurable_target_lesions__gte=1).count() >= 8
     assert VitalSigns.objects.exists()

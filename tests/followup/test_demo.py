@@ -3,15 +3,13 @@ entered through the forms and actions."""
 
 from __future__ import annotations
 
-from django.core.management import call_command
-
 from followup.models import EndOfStudy, FollowUpVisit, RecistAssessment
 from trial import schedule
 from trial.models import FormState, FormStatus, Participant
 
 
-def test_seed_demo_fills_follow_up(db):
-    call_command("seed_demo", "--participants", "18", "--seed", "7")
+def test_seed_demo_fills_follow_up(demo):
+    # `demo`: seed_demo --participants 18 --seed 7, run once for the session (tests/conftest.py).
     responses = set(RecistAssessment.objects.values_list("overall_response", flat=True))
     assert {"PR", "SD", "PD"} <= responses
     assert FollowUpVisit.objects.filter(visit_date__isnull=False).exists()

@@ -3,17 +3,14 @@ the threshold, one waiting for the second PET."""
 
 from __future__ import annotations
 
-from django.core.management import call_command
-
 from dosing.models import IahDose
 from imaging import selectors
 from imaging.models import Dosimetry, Gate, PetScan
 from trial.models import FormStatus, Participant
 
 
-def test_the_demo_covers_the_gate_stories(db):
-    # One seed for the three stories: seed_demo takes about 30 s here.
-    call_command("seed_demo", "--participants", "18", "--seed", "7")
+def test_the_demo_covers_the_gate_stories(demo):
+    # `demo`: seed_demo --participants 18 --seed 7, run once for the session (tests/conftest.py).
     signed_proceed_with_full_dosimetry()
     signed_below_threshold()
     waiting_for_the_second_pet()

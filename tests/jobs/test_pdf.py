@@ -132,14 +132,12 @@ def test_the_command_writes_the_casebook(signed, tmp_path):
     assert out.read_bytes().startswith(b"%PDF-")
 
 
-def test_the_casebook_carries_the_imaging_and_follow_up_charts(db):
-    from django.core.management import call_command
-
+def test_the_casebook_carries_the_imaging_and_follow_up_charts(demo):
+    # `demo`: seed_demo --participants 18 --seed 7, run once for the session (tests/conftest.py).
     from followup.models import RecistAssessment
     from imaging.models import Dosimetry
     from trial.pdf import casebook_html
 
-    call_command("seed_demo", "--participants", "18", verbosity=0)
     dosed = Dosimetry.objects.filter(points__isnull=False).first().form_status.participant
     html, _payload, _rows = casebook_html(dosed)
     assert "Enhancement ratios (IAH / IV SUVmax)" in html

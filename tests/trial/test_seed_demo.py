@@ -5,12 +5,13 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from tests.conftest import DEMO_PARTICIPANTS
 from trial import roles, selectors
 from trial.models import Participant
 
 
-def test_seed_demo_creates_sites_staff_and_every_stage(db):
-    call_command("seed_demo", "--participants", "18", "--seed", "7")
+def test_seed_demo_creates_sites_staff_and_every_stage(demo):
+    # `demo`: seed_demo --participants 18 --seed 7, run once for the session (tests/conftest.py).
     assert set(Participant.objects.values_list("site__code", flat=True)) == {"BDX", "TLS"}
     statuses = set(Participant.objects.values_list("status", flat=True))
     assert statuses == {
@@ -51,10 +52,10 @@ def test_seed_demo_creates_sites_staff_and_every_stage(db):
     assert often.filter(label="update").count() == 3 and not often.exclude(site__code="BDX")
 
 
-def test_seed_demo_if_empty_does_nothing_the_second_time(db):
-    call_command("seed_demo", "--participants", "3")
+def test_seed_demo_if_empty_does_nothing_the_second_time(demo):
+    assert Participant.objects.count() == DEMO_PARTICIPANTS
     call_command("seed_demo", "--participants", "3", "--if-empty")
-    assert Participant.objects.count() == 3
+    assert Participant.objects.count() == DEMO_PARTICIPANTS
 
 
 def test_seed_demo_refuses_a_bad_count(db):
@@ -62,8 +63,7 @@ def test_seed_demo_refuses_a_bad_count(db):
         call_command("seed_demo", "--participants", "-1")
 
 
-def test_nurse_logs_in_and_sees_bdx_participants_only(client, db):
-    call_command("seed_demo", "--participants", "6")
+def test_nurse_logs_in_and_sees_bdx_participants_only(client, demo):
     assert client.login(username="nurse", password="trial-demo-2026")
     page = client.get(reverse("participant_list")).content.decode()
     assert "BDX-001" in page and "TLS-001" not in page
