@@ -279,10 +279,11 @@ def broker(own_redis, settings) -> Iterator[Redis]:
     jobs._state.update(ok=True, checked=0.0)
 
 
-@contextmanager
-def worker(redis: Redis) -> Iterator[psutil.Process]:
+@pytest.fixture(scope="module")
+def worker(own_redis, django_db_setup) -> Iterator[psutil.Process]:
     """A real Celery worker as production runs it (prefork), on our Redis and the test
-    database; yields its main process."""
+    database, shared by the tests of this module; yields its main process."""
+    redis = own_redis
     db = _params()
     url = f"postgres://{db.get('user', 'postgres')}@/{db['dbname']}?host={db.get('host', '')}"
     env = {**os.environ, "REDIS_URL": redis.url, "DATABASE_URL": url}
@@ -325,64 +326,63 @@ def job_state(pk: int) -> tuple[str, int]:
 
 
 def test_redis_stopped_while_nurses_save_saves_succeed_and_jobs_run_once_it_is_back(
-    transactional_db, broker, nurse, tls_nurse, participant, tls_participant
+    transactional_db, broker, worker, nurse, tls_nurse, participant, tls_participant
 ):
-    with worker(broker):
-        broker.stop()
-        # Nurses of both sites save forms and ask for a PDF while Redis is down.
-        saved = []
-        for user, who in ((nurse, participant), (tls_nurse, tls_participant)):
-            client = Client()
-            client.force_login(user)
-            row = who.forms.get(form="DEMOG")
-            url = reverse("crf_edit", args=[who.code, "SCR", "DEMOG", 1])
-            body = {f"crf-{k}": v for k, v in DEMOG.items()} | {"version": "0"}
-            assert client.post(url, body).status_code == 302
-            row.refresh_from_db()
-            assert row.version == 1 and row.status == "complete"
-            saved.append(row)
-            response = client.post(
-                reverse("pdf_request", args=[PdfKind.FORM]),
-                {"code": who.code, "event": "SCR", "form": "DEMOG", "repeat": "1"},
-            )
-            assert response.status_code == 302
-            page = client.get(response["Location"]).content.decode()
-            assert 'data-testid="pdf-delayed"' in page
-        queued = list(PdfJob.objects.order_by("pk").values_list("pk", flat=True))
-        assert [job_state(pk) for pk in queued] == [(PdfJobStatus.QUEUED, 0)] * 2
+    broker.stop()
+    # Nurses of both sites save forms and ask for a PDF while Redis is down.
+    saved = []
+    for user, who in ((nurse, participant), (tls_nurse, tls_participant)):
+        client = Client()
+        client.force_login(user)
+        row = who.forms.get(form="DEMOG")
+        url = reverse("crf_edit", args=[who.code, "SCR", "DEMOG", 1])
+        body = {f"crf-{k}": v for k, v in DEMOG.items()} | {"version": "0"}
+        assert client.post(url, body).status_code == 302
+        row.refresh_from_db()
+        assert row.version == 1 and row.status == "complete"
+        saved.append(row)
+        response = client.post(
+            reverse("pdf_request", args=[PdfKind.FORM]),
+            {"code": who.code, "event": "SCR", "form": "DEMOG", "repeat": "1"},
+        )
+        assert response.status_code == 302
+        page = client.get(response["Location"]).content.decode()
+        assert 'data-testid="pdf-delayed"' in page
+    queued = list(PdfJob.objects.order_by("pk").values_list("pk", flat=True))
+    assert [job_state(pk) for pk in queued] == [(PdfJobStatus.QUEUED, 0)] * 2
 
-        broker.start()
-        # Beat's requeue (every five minutes) finds the jobs asked for over a minute ago.
-        PdfJob.objects.update(requested_at=timezone.now() - timedelta(minutes=2))
-        jobs._state.update(ok=True, checked=0.0)
-        tasks.requeue_pdf_jobs.apply_async(retry=False)
-        for pk in queued:
-            wait_for(f"PDF job {pk}", lambda pk=pk: job_state(pk)[0] == PdfJobStatus.DONE)
-        assert [job_state(pk) for pk in queued] == [(PdfJobStatus.DONE, 1)] * 2
+    broker.start()
+    # Beat's requeue (every five minutes) finds the jobs asked for over a minute ago.
+    PdfJob.objects.update(requested_at=timezone.now() - timedelta(minutes=2))
+    jobs._state.update(ok=True, checked=0.0)
+    tasks.requeue_pdf_jobs.apply_async(retry=False)
+    for pk in queued:
+        wait_for(f"PDF job {pk}", lambda pk=pk: job_state(pk)[0] == PdfJobStatus.DONE)
+    assert [job_state(pk) for pk in queued] == [(PdfJobStatus.DONE, 1)] * 2
     for row in saved:
         assert crf_registry.snapshot([row])[row.pk]["weight_kg"] is not None
 
 
 def test_a_worker_killed_in_the_middle_of_a_pdf_the_task_runs_again_and_one_pdf_comes_out(
-    transactional_db, broker, nurse, nurse_client, participant
+    transactional_db, broker, worker, nurse, nurse_client, participant
 ):
     save_demographics(nurse, participant.forms.get(form="DEMOG"))
     demographics = crf_registry.get("DEMOG").model._meta.db_table
-    with worker(broker) as main:
-        # The render reads the Demographics table, which we hold: it stops right there.
-        with table_held(demographics, "ACCESS EXCLUSIVE") as other:
-            response = nurse_client.post(
-                reverse("pdf_request", args=[PdfKind.FORM]),
-                {"code": participant.code, "event": "SCR", "form": "DEMOG", "repeat": "1"},
-            )
-            assert response.status_code == 302
-            job = PdfJob.objects.get()
-            wait_for("the render to wait on the lock", lambda: waiting_backend(other))
-            assert job_state(job.pk) == (PdfJobStatus.RUNNING, 1)
-            (child,) = main.children()
-            child.send_signal(signal.SIGKILL)
-            child.wait(timeout=30)
-        wait_for("the PDF", lambda: job_state(job.pk)[0] == PdfJobStatus.DONE)
+    main = worker
+    # The render reads the Demographics table, which we hold: it stops right there.
+    with table_held(demographics, "ACCESS EXCLUSIVE") as other:
+        response = nurse_client.post(
+            reverse("pdf_request", args=[PdfKind.FORM]),
+            {"code": participant.code, "event": "SCR", "form": "DEMOG", "repeat": "1"},
+        )
+        assert response.status_code == 302
+        job = PdfJob.objects.get()
+        wait_for("the render to wait on the lock", lambda: waiting_backend(other))
+        assert job_state(job.pk) == (PdfJobStatus.RUNNING, 1)
+        (child,) = main.children()
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    wait_for("the PDF", lambda: job_state(job.pk)[0] == PdfJobStatus.DONE)
     # The task ran again, and the user gets exactly one PDF.
     assert job_state(job.pk) == (PdfJobStatus.DONE, 2)
     assert PdfJob.objects.count() == 1
