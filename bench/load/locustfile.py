@@ -26,8 +26,10 @@ SAVES_FILE = os.environ["LOAD_SAVES"]
 _nurses = itertools.cycle(PLAN["nurses"])
 _monitors = itertools.cycle(PLAN["monitors"])
 SAVES: list[dict] = []
-# Every request: (name, milliseconds, succeeded), for exact percentiles across names.
-SAMPLES: list[tuple[str, float, bool]] = []
+# Every request: (name, milliseconds, succeeded, steady), for exact percentiles across names;
+# steady: once every user has started (the ramp-up is a storm of logins).
+SAMPLES: list[tuple[str, float, bool, bool]] = []
+STEADY = [False]
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -35,7 +37,12 @@ VERSION = re.compile(r'name="version" value="(\d+)"')
 
 @events.request.add_listener
 def _sample(name, response_time, exception, **kwargs) -> None:
-    SAMPLES.append((name, response_time, exception is None))
+    SAMPLES.append((name, response_time, exception is None, STEADY[0]))
+
+
+@events.spawning_complete.add_listener
+def _steady(user_count, **kwargs) -> None:
+    STEADY[0] = True
 
 
 @events.test_stop.add_listener
@@ -44,16 +51,30 @@ def _write_results(environment, **kwargs) -> None:
         json.dump({"saves": SAVES, "samples": SAMPLES}, handle)
 
 
+def saved(response, code: str) -> bool:
+    """A save answered success: back to the participant's page (not to the login page)."""
+    return response.status_code == 302 and response.headers.get("Location") == f"/p/{code}/"
+
+
 class Staff(HttpUser):
     abstract = True
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
+        # The cookies are Secure in production; this client talks plain HTTP to gunicorn,
+        # as the TLS proxy does, and sends them back as a browser does over HTTPS.
+        send = self.client.request
+
+        def request(*args, **kwargs):
+            for cookie in self.client.cookies:
+                cookie.secure = False
+            return send(*args, **kwargs)
+
+        self.client.request = request
         self.origin = self.host.replace("http://", "https://")
         self.client.headers.update({"X-Forwarded-Proto": "https", "Origin": self.origin})
         page = self.client.get("/accounts/login/", name="login page")
-        self._cookies_over_tls()
-        self.client.post(
+        with self.client.post(
             "/accounts/login/",
             {
                 "username": self.account["username"],
@@ -62,14 +83,10 @@ class Staff(HttpUser):
             },
             name="login (password hashing)",
             allow_redirects=False,
-        )
-        self._cookies_over_tls()
-
-    def _cookies_over_tls(self) -> None:
-        # The cookies are Secure (production); this client talks plain HTTP to gunicorn,
-        # as the TLS proxy does: send them back all the same.
-        for cookie in self.client.cookies:
-            cookie.secure = False
+            catch_response=True,
+        ) as response:
+            if response.status_code != 302 or "login" in response.headers.get("Location", ""):
+                response.failure(f"login refused: {response.status_code}")
 
     def token(self, html: str) -> str:
         return TOKEN.search(html).group(1)
@@ -117,7 +134,7 @@ class Nurse(Staff):
         with self.client.post(
             url, body, name="save CRF (correction)", allow_redirects=False, catch_response=True
         ) as response:
-            if response.status_code == 302:
+            if saved(response, self.participant["code"]):
                 SAVES.append(
                     {
                         "kind": "DEMOG",
@@ -148,7 +165,7 @@ class Nurse(Staff):
         with self.client.post(
             url, body, name="save new log entry", allow_redirects=False, catch_response=True
         ) as response:
-            if response.status_code == 302:
+            if saved(response, self.participant["code"]):
                 SAVES.append({"kind": "CM", "code": self.participant["code"], "name": name})
                 response.success()
             else:
