@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/bench_reminders.py
 	$(PY) bench/bench_pdf.py
 	$(PY) bench/bench_exports.py
+	$(PY) bench/bench_load.py
 
 stop: $(STAMP)
 	$(PY) -m trial.embedded stop
