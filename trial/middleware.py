@@ -7,6 +7,7 @@ import ipaddress
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
 
 from trial.audit import audit_context, audit_origin
 
@@ -88,3 +89,18 @@ class LoginRequiredMiddleware:
         if request.user.is_authenticated or request.path.startswith(self.OPEN_PREFIXES):
             return self.get_response(request)
         return redirect_to_login(request.get_full_path())
+
+
+class NoNulInQueryStringMiddleware:
+    """A query string holding a NUL character is no link of ours: 400, before a view passes
+    it to PostgreSQL, whose text cannot hold one (a server error otherwise). Forms refuse NUL
+    in what they read, with a message next to the field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequest("NUL character in the query string")
+        return self.get_response(request)

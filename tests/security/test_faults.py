@@ -355,7 +355,7 @@ def test_redis_stopped_while_nurses_save_saves_succeed_and_jobs_run_once_it_is_b
     # Beat's requeue (every five minutes) finds the jobs asked for over a minute ago.
     PdfJob.objects.update(requested_at=timezone.now() - timedelta(minutes=2))
     jobs._state.update(ok=True, checked=0.0)
-    tasks.requeue_pdf_jobs.apply_async(retry=False)
+    tasks.requeue_pdf_jobs.apply_async()
     for pk in queued:
         wait_for(f"PDF job {pk}", lambda pk=pk: job_state(pk)[0] == PdfJobStatus.DONE)
     assert [job_state(pk) for pk in queued] == [(PdfJobStatus.DONE, 1)] * 2

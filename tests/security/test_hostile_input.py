@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 from datetime import date, datetime, time
+from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -295,3 +296,63 @@ def hostile_posts(code: str, client: Client, start: FormStatus, investigator) ->
                     assert f"id_{html_name}_error" in shown or f"_id_{html_name}" in shown
 
     post_one()
+
+
+# --- The other pages' parameters ------------------------------------------------------------
+
+# (URL name, its arguments, the parameter) read from the query string.
+QUERY_PARAMETERS = [
+    ("participant_list", [], "q"),
+    ("participant_list", [], "page"),
+    ("system_audit", [], "q"),
+    ("system_audit", [], "page"),
+    ("reminder_log", [], "q"),
+    ("reminder_log", [], "page"),
+    ("exports", [], "site"),
+    ("exports", [], "participant"),
+    ("sdv_site", [], "site"),
+    ("crf_edit", ["{code}", "SCR", "DEMOG", 1], "query"),
+    ("dosing:ctcae_search", [], "q"),
+    ("dosing:ctcae_term", [], "crf-term"),
+    ("dosing:ctcae_term", [], "crf-grade"),
+]
+# Pages whose path carries a participant's code.
+PATHS = [
+    "/p/{}/",
+    "/eligibility/{}/signoff/",
+    "/imaging/{}/gate/",
+    "/followup/p/{}/recist/",
+    "/p/{}/queries/1/",
+]
+
+
+def test_hostile_parameters_of_the_other_pages_never_make_a_server_error(participant, data_manager):
+    """Query strings, the participant's code in paths, and the PDF request's fields: a 4xx
+    or the page, never a server error."""
+    client = Client(raise_request_exception=False)
+    client.force_login(data_manager)
+
+    @settings(SETTINGS, max_examples=DEEP or 40)
+    @given(
+        where=st.sampled_from(
+            [("GET", q) for q in QUERY_PARAMETERS]
+            + [("PATH", p) for p in PATHS]
+            + [("PDF", field) for field in ("code", "event", "form", "repeat")]
+        ),
+        value=HOSTILE,
+    )
+    def request_one(where, value):
+        how, what = where
+        if how == "GET":
+            name, args, parameter = what
+            url = reverse(name, args=[a.format(code=participant.code) for a in map(str, args)])
+            extra = {"format": "csv"} if name == "exports" else {}
+            response = client.get(url, {**extra, parameter: value})
+        elif how == "PATH":
+            response = client.get(what.format(quote(value, safe="")))
+        else:
+            body = {"code": participant.code, "event": "SCR", "form": "DEMOG", "repeat": "1"}
+            response = client.post(reverse("pdf_request", args=["form"]), {**body, what: value})
+        assert response.status_code < 500, (how, what, value, response.status_code)
+
+    request_one()
