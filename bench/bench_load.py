@@ -7,7 +7,7 @@ success is looked for in the database.
 Nurses (4 in 5) browse their participants, open forms, correct the Demographics (a reason and
 the optimistic version check each time) and add medication entries; monitors (1 in 5) read
 participant pages, the History (audit trail) of forms, export one participant's audit trail
-and the SDV progress. Each user thinks 1-3 s between actions.
+and the SDV progress. Each user thinks 1-3 s between actions (--think).
 
 Targets: no failed request, p95 under 300 ms (logins aside: password hashing is slow on
 purpose), every successful save in the database.
@@ -152,6 +152,9 @@ def main() -> int:
     parser.add_argument("--participants", type=int, default=100)
     parser.add_argument("--spawn-rate", type=float, default=10.0)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    parser.add_argument(
+        "--think", default="1,3", help="seconds between a user's actions: min,max (default 1,3)"
+    )
     args = parser.parse_args()
 
     fresh_database("edc_load")
@@ -183,6 +186,8 @@ def main() -> int:
         "ALLOWED_HOSTS": "127.0.0.1",
         "LOAD_PLAN": str(work / "plan.json"),
         "LOAD_SAVES": str(work / "results.json"),
+        "LOAD_USERS": str(args.users),
+        "LOAD_THINK": args.think,
     }
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
@@ -267,11 +272,12 @@ def main() -> int:
         )
     p95 = percentile(steady or pages, 0.95)
     print(
-        f"\n{args.users} users for {args.duration} s: {len(samples)} requests "
+        f"\n{args.users} users for {args.duration} s ({args.think} s between actions): "
+        f"{len(samples)} requests "
         f"({len(samples) / args.duration:.1f}/s), {len(failures)} failed"
     )
     print(
-        f"every user started: {len(steady)} requests, p95 {p95:.0f} ms, median "
+        f"every user logged in: {len(steady)} requests, p95 {p95:.0f} ms, median "
         f"{percentile(steady or pages, 0.5):.0f} ms (logins aside; target p95 < 300 ms)"
     )
     print(
