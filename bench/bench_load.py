@@ -6,8 +6,8 @@ success is looked for in the database.
 
 Nurses (4 in 5) browse their participants, open forms, correct the Demographics (a reason and
 the optimistic version check each time) and add medication entries; monitors (1 in 5) read
-participant pages, the History (audit trail) of forms, export one participant's audit trail
-and the SDV progress. Each user thinks 1-3 s between actions (--think).
+participant pages, the History (audit trail) of forms and export one participant's audit
+trail. Each user thinks 1-3 s between actions (--think).
 
 Targets: no failed request, p95 under 300 ms (logins aside: password hashing is slow on
 purpose), every successful save in the database.

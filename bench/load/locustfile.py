@@ -195,7 +195,3 @@ class Monitor(Staff):
             f"/exports/?format=csv&participant={participant['code']}",
             name="audit trail export (one participant, CSV)",
         )
-
-    @task(1)
-    def sdv_progress(self) -> None:
-        self.client.get("/sdv/", name="SDV progress")
