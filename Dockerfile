@@ -12,7 +12,8 @@ COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
 # collectstatic needs settings to import: throwaway values, never used at run time.
-RUN SECRET_KEY=collectstatic DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost \
+RUN SECRET_KEY=collectstatic EDC_SIGNATURE_KEY=collectstatic \
+    DATABASE_URL=postgres://x@localhost/x REDIS_URL=redis://localhost \
     ALLOWED_HOSTS=localhost python manage.py collectstatic --no-input
 
 RUN useradd --create-home edc

@@ -4,6 +4,6 @@ from eligibility import views
 
 app_name = "eligibility"
 urlpatterns = [
-    path("<str:code>/signoff/", views.signoff, name="signoff"),
-    path("<str:code>/derived/<str:event>/<str:form>/", views.derived_values, name="derived"),
+    path("<code:code>/signoff/", views.signoff, name="signoff"),
+    path("<code:code>/derived/<code:event>/<code:form>/", views.derived_values, name="derived"),
 ]

@@ -4,7 +4,7 @@ from followup import views
 
 app_name = "followup"
 urlpatterns = [
-    path("p/<str:code>/recist/", views.participant_recist, name="participant_recist"),
+    path("p/<code:code>/recist/", views.participant_recist, name="participant_recist"),
     path("spider/", views.spider, name="spider"),
     path("waterfall/", views.waterfall, name="waterfall"),
 ]

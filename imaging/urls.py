@@ -5,5 +5,5 @@ from imaging import views
 app_name = "imaging"
 urlpatterns = [
     path("study/", views.study, name="study"),
-    path("<str:code>/gate/", views.gate_sign, name="gate_sign"),
+    path("<code:code>/gate/", views.gate_sign, name="gate_sign"),
 ]

@@ -3,6 +3,7 @@ log, and the PDFs (asked for, rendered by a worker, polled with htmx, downloaded
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -60,6 +61,16 @@ def reminder_log(request) -> HttpResponse:
 # --- PDFs -------------------------------------------------------------------------------
 
 
+class PdfRequestForm(forms.Form):
+    """What the PDF buttons post: read as typed values (a NUL or a word where a number goes
+    would otherwise reach the database or int())."""
+
+    code = forms.CharField(max_length=50, required=False)
+    event = forms.CharField(max_length=50, required=False)
+    form = forms.CharField(max_length=50, required=False)
+    repeat = forms.IntegerField(min_value=1, max_value=10**6, required=False)
+
+
 def _job_or_404(request, pk: int) -> PdfJob:
     job = PdfJob.objects.filter(pk=pk).defer("content").select_related("participant").first()
     if job is None:
@@ -76,15 +87,16 @@ def _job_or_404(request, pk: int) -> PdfJob:
 def pdf_request(request, kind: str) -> HttpResponse:
     if kind not in PdfKind.values:
         raise Http404
+    asked = PdfRequestForm(request.POST)
+    if not asked.is_valid():
+        raise Http404  # no page of ours posts this: no such participant or form
+    what = asked.cleaned_data
     participant = row = None
     if kind in (PdfKind.CASEBOOK, PdfKind.FORM):
-        participant = selectors.participant_or_404(request.user, request.POST.get("code", ""))
+        participant = selectors.participant_or_404(request.user, what["code"])
     if kind == PdfKind.FORM:
         row = selectors.form_status_or_404(
-            participant,
-            request.POST.get("event", ""),
-            request.POST.get("form", ""),
-            int(request.POST.get("repeat") or 1),
+            participant, what["event"], what["form"], what["repeat"] or 1
         )
     try:
         job = actions.request_pdf(request.user, kind, participant=participant, row=row)

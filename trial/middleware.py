@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
@@ -194,3 +195,18 @@ class SecondFactorMiddleware:
             response["HX-Redirect"] = target
             return response
         return redirect(target)
+
+
+class NoNulInQueryStringMiddleware:
+    """A query string holding a NUL character is no link of ours: 400, before a view passes
+    it to PostgreSQL, whose text cannot hold one (a server error otherwise). Forms refuse NUL
+    in what they read, with a message next to the field."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        for key, values in request.GET.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise BadRequest("NUL character in the query string")
+        return self.get_response(request)
