@@ -27,7 +27,7 @@ def gate_page(
     participant: Participant, row: FormStatus, sign_form: GateSignForm | None = None
 ) -> dict[str, Any]:
     summary = selectors.summary(participant)
-    used = selectors.proceed_count()
+    used, used_by_others = selectors.proceed_counts(participant)
     own = selectors.gate_of(participant)
     signature = selectors.current_signature(participant)
     chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
@@ -47,7 +47,7 @@ def gate_page(
         "proceed_refusal": refusal(
             GateDecision.PROCEED,
             summary,
-            selectors.proceed_count(exclude_participant=participant.pk),
+            used_by_others,
         ),
         "sign_url": reverse("imaging:gate_sign", args=[participant.code]),
     }
@@ -123,14 +123,14 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
 
 def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> dict:
     instance = getattr(form, "instance", None)
-    points = list(instance.points.all()) if instance is not None and instance.pk else []
-    infusion = registry.facts("iah_infusion")
-    dose = registry.facts("iah_net_activity_mbq")
-    return dosimetry_results(
-        points,
-        infusion(participant) if infusion else None,
-        dose(participant) if dose else None,
-    )
+    stored = getattr(form, "stored_rows", {}).get("time_points")
+    if stored is not None:  # read by the form already
+        points = stored
+    else:
+        points = list(instance.points.all()) if instance is not None and instance.pk else []
+    dose = registry.facts("iah_dose")
+    infusion, administered = dose(participant) if dose else (None, None)
+    return dosimetry_results(points, infusion, administered)
 
 
 def is_form(value: Any) -> bool:

@@ -49,7 +49,10 @@ def participant_or_404(user, code: str) -> Participant:
 
 def form_status_or_404(participant: Participant, event: str, form: str, repeat: int) -> FormStatus:
     try:
-        return participant.forms.get(event=event, form=form, repeat=repeat)
+        # Who saved it last is on every form page: read with the row.
+        return participant.forms.select_related("updated_by").get(
+            event=event, form=form, repeat=repeat
+        )
     except FormStatus.DoesNotExist:
         raise Http404("No such form") from None
 
