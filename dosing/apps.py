@@ -14,6 +14,7 @@ class DosingConfig(AppConfig):
         registry.register_facts("cycle_facts", selectors.cycle_facts)
         registry.register_facts("iah_infusion", selectors.iah_infusion)
         registry.register_facts("iah_net_activity_mbq", selectors.iah_net_activity_mbq)
+        registry.register_facts("iah_dose", selectors.iah_dose_facts)
         registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
         from dosing.reminders import unreported_serious_aes
 

@@ -136,3 +136,10 @@ def iah_net_activity_mbq(participant: Participant) -> Any:
     """The IAH dose's net administered activity in MBq, or None."""
     gbq = _iah_dose(participant).get("net_administered_gbq")
     return None if gbq is None else gbq * 1000
+
+
+def iah_dose_facts(participant: Participant) -> tuple[Any, Any]:
+    """Both IAH facts the dosimetry reads, in one query: (infusion start, net MBq)."""
+    dose = _iah_dose(participant)
+    gbq = dose.get("net_administered_gbq")
+    return dose.get("infusion_start"), None if gbq is None else gbq * 1000

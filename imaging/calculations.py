@@ -120,7 +120,9 @@ def lesion_enhancement_ratios(suv_iah: Sequence[float], suv_iv: Sequence[float])
         raise ValueError("no lesion values")
     for number, (iah, iv) in enumerate(zip(suv_iah, suv_iv, strict=True), start=1):
         # A zero or negative SUV is a measurement error, and a zero IV value would divide by zero.
-        _require_positive(**{f"lesion {number} SUV IAH": iah, f"lesion {number} SUV IV": iv})
+        # The message is built only for a value refused (the study view checks hundreds).
+        if not (iah > 0 and iv > 0):
+            _require_positive(**{f"lesion {number} SUV IAH": iah, f"lesion {number} SUV IV": iv})
     return [iah / iv for iah, iv in zip(suv_iah, suv_iv, strict=True)]
 
 

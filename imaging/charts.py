@@ -5,6 +5,7 @@ Pure functions of numbers and labels returning an SVG string; text is escaped.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from html import escape
@@ -142,7 +143,23 @@ def time_activity_chart(
     title: str = "Time-activity curve",
 ) -> str:
     """Points, the trapezoids from A(0) = 0, the exponential tail after the last point, and
-    the fitted mono-exponential A0·e^(-λt) (dashed)."""
+    the fitted mono-exponential A0·e^(-λt) (dashed).
+
+    A pure function of its numbers: the dosimetry page draws the same curves each time it is
+    shown, so the drawings are kept (keyed by every argument)."""
+    return _time_activity_chart(
+        tuple(times_h), tuple(activities), tail_lambda, None if mono is None else tuple(mono), title
+    )
+
+
+@functools.lru_cache(maxsize=512)
+def _time_activity_chart(
+    times_h: tuple[float, ...],
+    activities: tuple[float, ...],
+    tail_lambda: float | None,
+    mono: tuple[float, ...] | None,
+    title: str,
+) -> str:
     if not times_h:
         return _svg(['<text x="20" y="30">no data</text>'], title)
     t_end = max(times_h) * 1.5

@@ -27,7 +27,7 @@ def gate_page(
     participant: Participant, row: FormStatus, sign_form: GateSignForm | None = None
 ) -> dict[str, Any]:
     summary = selectors.summary(participant)
-    used = selectors.proceed_count()
+    used, used_by_others = selectors.proceed_counts(participant)
     own = selectors.gate_of(participant)
     signature = selectors.current_signature(participant)
     chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
@@ -47,7 +47,7 @@ def gate_page(
         "proceed_refusal": refusal(
             GateDecision.PROCEED,
             summary,
-            selectors.proceed_count(exclude_participant=participant.pk),
+            used_by_others,
         ),
         "sign_url": reverse("imaging:gate_sign", args=[participant.code]),
     }
@@ -123,14 +123,14 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
 
 def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> dict:
     instance = getattr(form, "instance", None)
-    points = list(instance.points.all()) if instance is not None and instance.pk else []
-    infusion = registry.facts("iah_infusion")
-    dose = registry.facts("iah_net_activity_mbq")
-    return dosimetry_results(
-        points,
-        infusion(participant) if infusion else None,
-        dose(participant) if dose else None,
-    )
+    stored = getattr(form, "stored_rows", {}).get("time_points")
+    if stored is not None:  # read by the form already
+        points = stored
+    else:
+        points = list(instance.points.all()) if instance is not None and instance.pk else []
+    dose = registry.facts("iah_dose")
+    infusion, administered = dose(participant) if dose else (None, None)
+    return dosimetry_results(points, infusion, administered)
 
 
 def is_form(value: Any) -> bool:
@@ -138,23 +138,19 @@ def is_form(value: Any) -> bool:
 
 
 def study_page(participants: Any) -> dict[str, Any]:
-    """Four queries whatever the number of participants (`participants`: the user's queryset).
+    """Two queries whatever the number of participants (`participants`: the user's queryset).
     The table is built here in one pass, since a template loop over hundreds of rows costs
     more than the queries."""
-    codes = dict(participants.order_by("code").values_list("pk", "code"))
-    found = selectors.study_rows(participants.values("pk"))
     detail = reverse("participant_detail", args=["CODE"])
-    cannot = escape(_("cannot be computed"))
+    cannot = f'<span class="text-muted small">{escape(_("cannot be computed"))}</span>'
+    met_tone, unmet_tone = "text-success", "text-danger"
     lines, points = [], []
-    for pk, code in codes.items():
-        row = found.get(pk)
-        if row is None:
-            continue
+    for code, row in selectors.study_rows(participants):
         if row.patient_ratio is None:
-            ratio = f'<span class="text-muted small">{cannot}</span>'
+            ratio = cannot
         else:
             points.append((code, row.patient_ratio))
-            tone = "text-success" if row.met else "text-danger"
+            tone = met_tone if row.met else unmet_tone
             ratio = f'<span class="{tone} fw-semibold">{row.patient_ratio:.2f}</span>'
         organs = "".join(f"<td>{'—' if r is None else f'{r:.2f}'}</td>" for r in row.organ_ratios)
         safe = escape(code)

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
@@ -147,6 +149,15 @@ def proceed_count(exclude_participant: int | None = None) -> int:
     return found.count()
 
 
+def proceed_counts(participant: Participant) -> tuple[int, int]:
+    """proceed_count() and proceed_count(exclude_participant=participant.pk), in one query."""
+    counts = Gate.objects.filter(decision=GateDecision.PROCEED).aggregate(
+        every=Count("pk"),
+        others=Count("pk", filter=~Q(form_status__participant_id=participant.pk)),
+    )
+    return counts["every"], counts["others"]
+
+
 def gate_of(participant: Participant) -> Gate | None:
     return Gate.objects.filter(
         form_status__participant=participant, form_status__form=GATE_FORM
@@ -199,51 +210,68 @@ class StudyRow:
         return None if self.patient_ratio is None else calc.gate_met(self.patient_ratio)
 
 
-def study_rows(ids: Any) -> dict[int, StudyRow]:
-    """Each participant's patient ratio and organ ratios, for a view of many participants:
-    two queries, the SUVs aggregated per participant and PET as arrays of floats. `ids`: a
-    list of participant ids or a queryset of them (then a subquery)."""
-    from django.contrib.postgres.aggregates import ArrayAgg
-    from django.db.models import FloatField
-    from django.db.models.functions import Cast
+# One statement for the study view: each PET's lesion SUVmax (as arrays, in lesion order) and
+# organ SUVmean (pivoted per organ), aggregated per participant of the given scope, with the
+# participant's code, in code order. %(scope)s is the scope's own SQL (a subquery of ids).
+_STUDY_SQL = """
+WITH pets AS (
+    SELECT fs.participant_id AS pid, fs.form, pet.id AS pet_id
+    FROM trial_formstatus fs JOIN imaging_petscan pet ON pet.form_status_id = fs.id
+    WHERE fs.form IN ('PET_IAH', 'PET_IV') AND fs.participant_id IN (%(scope)s)
+), lesions AS (
+    SELECT pets.pid,
+        array_agg(l.number ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IAH'),
+        array_agg(l.suv_max::float8 ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IAH'),
+        array_agg(l.number ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IV'),
+        array_agg(l.suv_max::float8 ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IV')
+    FROM pets JOIN imaging_lesionsuv l ON l.pet_id = pets.pet_id
+    GROUP BY pets.pid
+), organs AS (
+    SELECT pets.pid, %(organs)s
+    FROM pets JOIN imaging_organsuv o ON o.pet_id = pets.pet_id
+    GROUP BY pets.pid
+)
+SELECT p.id, p.code, lesions.*, organs.*
+FROM trial_participant p
+LEFT JOIN lesions ON lesions.pid = p.id
+LEFT JOIN organs ON organs.pid = p.id
+WHERE lesions.pid IS NOT NULL OR organs.pid IS NOT NULL
+ORDER BY p.code
+"""
 
-    prefix = "pet__form_status__"
-    where = {f"{prefix}participant_id__in": ids, f"{prefix}form__in": PETS}
-    lesions: dict[tuple[int, str], tuple[list[int], list[float | None]]] = {}
-    for pk, form, numbers, values in (
-        LesionSuv.objects.filter(**where)
-        .values_list(f"{prefix}participant_id", f"{prefix}form")
-        .annotate(
-            numbers=ArrayAgg("number", order_by="number"),
-            values=ArrayAgg(Cast("suv_max", FloatField()), order_by="number"),
+
+def _organ_columns() -> str:
+    # SUVmean of each organ in either PET; the ratio is taken when both are non-zero, as the
+    # gate page does (a missing or zero value gives no ratio). float8 division is IEEE, as in
+    # Python.
+    columns = []
+    for organ in Organ.values:
+        iah, iv = (
+            f"max(o.suv_mean::float8) FILTER (WHERE pets.form = '{form}' "
+            f"AND o.organ = {int(organ)})"
+            for form in PETS
         )
-        .values_list(f"{prefix}participant_id", f"{prefix}form", "numbers", "values")
-    ):
-        lesions[(pk, form)] = (numbers, values)
-    organs: dict[tuple[int, str], dict[int, float | None]] = {}
-    for pk, form, keys, values in (
-        OrganSuv.objects.filter(**where)
-        .values_list(f"{prefix}participant_id", f"{prefix}form")
-        .annotate(
-            keys=ArrayAgg("organ", order_by="organ"),
-            values=ArrayAgg(Cast("suv_mean", FloatField()), order_by="organ"),
-        )
-        .values_list(f"{prefix}participant_id", f"{prefix}form", "keys", "values")
-    ):
-        organs[(pk, form)] = dict(zip(keys, values, strict=True))
+        columns.append(f"CASE WHEN {iah} <> 0 AND {iv} <> 0 THEN {iah} / {iv} END")
+    return ", ".join(columns)
+
+
+def study_rows(participants: Any) -> list[tuple[str, StudyRow]]:
+    """Each participant's patient ratio and organ ratios, for a view of many participants,
+    as (code, row) in code order, for the participants with PET SUVs: one query, however
+    many participants (`participants`: a queryset, the scope)."""
+    scope, params = participants.values("pk").query.sql_with_params()
+    sql = _STUDY_SQL % {"scope": scope, "organs": _organ_columns()}
     wanted = list(range(1, INDEX_LESIONS + 1))
-    organ_keys = tuple(Organ.values)
-    result = {}
-    for pk in sorted({pk for pk, _form in (*lesions, *organs)}):
-        ratio = None
-        iah, iv = lesions.get((pk, "PET_IAH")), lesions.get((pk, "PET_IV"))
-        if iah and iv and iah[0] == wanted and iv[0] == wanted:
-            try:
-                ratio = calc.patient_enhancement_ratio(iah[1], iv[1])
-            except (ValueError, TypeError):
-                ratio = None
-        a, b = organs.get((pk, "PET_IAH"), {}), organs.get((pk, "PET_IV"), {})
-        organ_ratios = tuple(a[o] / b[o] if a.get(o) and b.get(o) else None for o in organ_keys)
-        if iah or iv or a or b:
-            result[pk] = StudyRow(pk, ratio, organ_ratios)
+    ratio_of = calc.patient_enhancement_ratio
+    result = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, code, _pid, iah_n, iah_v, iv_n, iv_v, _pid2, *organs in cursor.fetchall():
+            ratio = None
+            if iah_n == wanted and iv_n == wanted:
+                try:
+                    ratio = ratio_of(iah_v, iv_v)
+                except (ValueError, TypeError):
+                    ratio = None
+            result.append((code, StudyRow(pk, ratio, tuple(organs))))
     return result

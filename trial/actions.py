@@ -141,9 +141,8 @@ def save_crf(
     _require(user, roles.ENTER_DATA, _("enter data"))
     spec = _spec(row.form)
     with transaction.atomic():
-        row = FormStatus.objects.select_for_update().select_related("participant").get(pk=row.pk)
+        row = _lock_row_in_reach(user, row)
         participant = row.participant
-        require_reach(user, participant)
         _check_writable(row, participant)
         if row.version != expected_version:
             raise StaleVersion(
@@ -162,6 +161,21 @@ def save_crf(
             if query is not None:
                 _record_correction(user, query, row, reason)
             return instance
+
+
+def _lock_row_in_reach(user: Any, row: FormStatus) -> FormStatus:
+    """The row locked for the save, with its participant, if this user reaches it (one
+    query); otherwise the same refusal (or DoesNotExist) as locking then require_reach."""
+    locked = (
+        FormStatus.objects.select_for_update()
+        .select_related("participant")
+        .filter(pk=row.pk, participant__site__in=selectors.visible_sites(user))
+        .first()
+    )
+    if locked is None:
+        locked = FormStatus.objects.select_for_update().select_related("participant").get(pk=row.pk)
+        require_reach(user, locked.participant)
+    return locked
 
 
 def add_repeat(

@@ -7,11 +7,11 @@ administrators enter and read no clinical data. A participant out of reach is a 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, Value
-from django.db.models.fields.json import KeyTransform
+from django.db.models import JSONField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
@@ -49,9 +49,35 @@ def participant_or_404(user, code: str) -> Participant:
 
 def form_status_or_404(participant: Participant, event: str, form: str, repeat: int) -> FormStatus:
     try:
-        return participant.forms.get(event=event, form=form, repeat=repeat)
+        # Who saved it last is on every form page: read with the row.
+        return participant.forms.select_related("updated_by").get(
+            event=event, form=form, repeat=repeat
+        )
     except FormStatus.DoesNotExist:
         raise Http404("No such form") from None
+
+
+def crf_slot_or_404(
+    user, code: str, event: str, form: str, repeat: int
+) -> tuple[Participant, FormStatus]:
+    """participant_or_404 and form_status_or_404 in one query: the form's row, with its
+    participant (in reach of this user) and site and who saved it last. A miss is looked up
+    again step by step, so that it is the same 404 as theirs."""
+    found = (
+        FormStatus.objects.select_related("participant__site", "updated_by")
+        .filter(
+            participant__code=code,
+            participant__site__in=visible_sites(user),
+            event=event,
+            form=form,
+            repeat=repeat,
+        )
+        .first()
+    )
+    if found is None:
+        participant = participant_or_404(user, code)
+        return participant, form_status_or_404(participant, event, form, repeat)
+    return found.participant, found
 
 
 def participant_count() -> int:
@@ -118,31 +144,42 @@ def current_signatures(participant: Participant) -> dict[str, Signature]:
     return {signature.kind: signature for signature in latest}
 
 
+# The save path's read of the signatures to check (refresh_signatures, on every save of a
+# covered form): written out once rather than compiled by the ORM on each save.
+_UNBROKEN_SQL = """
+SELECT DISTINCT ON (s.kind) s.id, s.participant_id, s.row_id, s.kind, s.meaning, s.signer_id,
+    s.signer_name, s.signed_at, s.content_hash, s.mac,
+    EXISTS (SELECT 1 FROM trial_signaturebreak b WHERE b.signature_id = s.id) AS broken{sections}
+FROM trial_signature s
+WHERE s.participant_id = %s AND s.kind = ANY(%s)
+ORDER BY s.kind, s.signed_at DESC, s.id DESC
+"""
+
+
 def unbroken_current_signatures(
     participant: Participant, kinds: list[str], section_keys: list[str]
 ) -> list[Signature]:
     """The current signatures of these kinds that no break has invalidated yet, in one query,
     without their content: only the sections named (top-level keys of the content, as
     `stored_sections`), read as jsonb by the database."""
-    latest = (
-        Signature.objects.filter(participant=participant, kind__in=kinds)
-        .order_by("kind", "-signed_at", "-pk")
-        .distinct("kind")
-        .defer("content")
-        .annotate(broken=Exists(SignatureBreak.objects.filter(signature=OuterRef("pk"))))
-        .annotate(
-            **{f"section_{i}": KeyTransform(key, "content") for i, key in enumerate(section_keys)}
-        )
+    sections = "".join(f", s.content -> %s AS section_{i}" for i in range(len(section_keys)))
+    latest = Signature.objects.raw(
+        _UNBROKEN_SQL.format(sections=sections), [*section_keys, participant.pk, list(kinds)]
     )
     result = []
     for signature in latest:
         if signature.broken:
             continue
         signature.stored_sections = {
-            key: getattr(signature, f"section_{i}") for i, key in enumerate(section_keys)
+            key: _json(getattr(signature, f"section_{i}")) for i, key in enumerate(section_keys)
         }
         result.append(signature)
     return result
+
+
+def _json(value: Any) -> Any:
+    # jsonb reaches Django as text (JSONField decodes it); a raw column is decoded here.
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def signatures_to_redo(participant_ids: list[int]) -> dict[int, list[tuple[Signature, Any]]]:

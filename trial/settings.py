@@ -112,6 +112,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form renderer with <input> widgets written in Python (same markup, much faster).
+FORM_RENDERER = "trial.renderers.FastInputRenderer"
 
 # Argon2id first; passwords stored with an older hasher are re-hashed at the next login.
 PASSWORD_HASHERS = [

@@ -184,9 +184,8 @@ def _signature_panels(user, current: dict) -> list[dict]:
 def _crf_slot(request, code: str, event: str, form: str, repeat: int):
     """The participant (in reach of this user), the form's status row and its registry entry;
     404 for anything out of reach or not available. Times show in the participant's site zone."""
-    participant = selectors.participant_or_404(request.user, code)
+    participant, row = selectors.crf_slot_or_404(request.user, code, event, form, repeat)
     timezone.activate(participant.site.time_zone)
-    row = selectors.form_status_or_404(participant, event, form, repeat)
     spec = crf_registry.get(form)
     if spec is None:
         raise Http404("This form is not available yet")

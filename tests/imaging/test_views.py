@@ -90,6 +90,6 @@ def test_the_dosimetry_page_runs_a_fixed_number_of_queries(
     assert page.content.decode().count('data-part="trapezoids"') == 10
 
 
-GATE_PAGE_QUERIES = 11
+GATE_PAGE_QUERIES = 10
 # The generic CRF page, with its queries panel (one query), plus the dosimetry tables.
-DOSI_PAGE_QUERIES = 13
+DOSI_PAGE_QUERIES = 9
