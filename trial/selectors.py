@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
