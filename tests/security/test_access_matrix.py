@@ -130,6 +130,7 @@ def fill(pattern: Pattern, participant: Participant) -> dict | None:
         ("signature_sign", "kind"): signatures.CASEBOOK,
         ("pdf_request", "kind"): PdfKind.CASEBOOK,
         ("query_act", "what"): "answer",
+        ("export_progress", "token"): "a1b2c3d4e5f6a7b8",
     }
     for param in pattern.params:
         if (pattern.name, param) in by_name:
