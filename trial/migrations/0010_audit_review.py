@@ -85,15 +85,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='auditentry',
-            index=models.Index(fields=['site', 'at', 'id'], name='auditentry_site_at'),
-        ),
-        migrations.AddIndex(
-            model_name='auditentry',
             index=models.Index(fields=['participant', 'at', 'id'], name='auditentry_participant_at'),
-        ),
-        migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['user', 'at', 'id'], name='auditentry_user_at'),
         ),
         migrations.AddIndex(
             model_name='auditentry',
