@@ -14,7 +14,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.audit.conftest import DEMOG, save_demographics
+from tests.celery_worker import start_worker
 from trial import crf as crf_registry
 from trial import jobs, tasks
 from trial.celery import app as celery_app
@@ -263,20 +263,26 @@ def own_redis(tmp_path_factory) -> Iterator[Redis]:
     redis.stop()
 
 
+def _forget_connections() -> None:
+    """Drop what the Celery app keeps of its broker and result backend, so that the next use
+    connects to the URLs now configured (the backend is kept per app, and per thread)."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    celery_app._backend_cache = None
+    celery_app._local.__dict__.pop("backend", None)
+    jobs._state.update(ok=True, checked=0.0)
+
+
 @pytest.fixture
 def broker(own_redis, settings) -> Iterator[Redis]:
     """This process's Celery app and job queue pointed at our Redis."""
     saved = (celery_app.conf.broker_url, celery_app.conf.result_backend)
     settings.CELERY_BROKER_URL = settings.CELERY_RESULT_BACKEND = own_redis.url
     celery_app.conf.broker_url = celery_app.conf.result_backend = own_redis.url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    jobs._state.update(ok=True, checked=0.0)
+    _forget_connections()
     yield own_redis
     celery_app.conf.broker_url, celery_app.conf.result_backend = saved
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
-    jobs._state.update(ok=True, checked=0.0)
+    _forget_connections()
 
 
 @pytest.fixture(scope="module")
@@ -287,29 +293,7 @@ def worker(own_redis, django_db_setup) -> Iterator[psutil.Process]:
     db = _params()
     url = f"postgres://{db.get('user', 'postgres')}@/{db['dbname']}?host={db.get('host', '')}"
     env = {**os.environ, "REDIS_URL": redis.url, "DATABASE_URL": url}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "trial",
-            "worker",
-            "--pool",
-            "prefork",
-            "--concurrency",
-            "1",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_worker(env, pool="prefork", concurrency=1)
     try:
         yield psutil.Process(proc.pid)
     finally:

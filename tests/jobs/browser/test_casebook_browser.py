@@ -4,8 +4,6 @@ through the private Redis; the page shows the progress, then the download."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +12,7 @@ from django.conf import settings
 from django.db import connection
 from playwright.sync_api import expect
 
+from tests.celery_worker import start_worker
 from tests.eligibility import helpers as h
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -33,27 +32,7 @@ def _test_database_url() -> str:
 @pytest.fixture
 def worker(db):
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "DATABASE_URL": _test_database_url()}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "trial",
-            "worker",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "WARNING",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = start_worker(env, pool="solo")
     yield proc
     proc.terminate()
     proc.wait(timeout=30)
