@@ -43,8 +43,8 @@ CRITICAL_FORMS = (
 CRITICAL_EVENT_FORMS = {("ELIG", "LAB")}
 
 
-def is_critical(row: FormStatus) -> bool:
-    return row.form in CRITICAL_FORMS or (row.event, row.form) in CRITICAL_EVENT_FORMS
+def is_critical(event: str, form: str) -> bool:
+    return form in CRITICAL_FORMS or (event, form) in CRITICAL_EVENT_FORMS
 
 
 # The latest mark of each item of the rows, and whether the item changed after it: an
@@ -108,11 +108,6 @@ class Progress:
         self.total += other.total
         self.verified += other.verified
         self.changed += other.changed
-
-    def add(self, states: dict[str, str]) -> None:
-        self.total += len(states)
-        self.verified += sum(1 for s in states.values() if s == VERIFIED)
-        self.changed += sum(1 for s in states.values() if s == CHANGED)
 
 
 def _saved(rows: Iterable[tuple[int, int, str, str, str]]) -> list[tuple[int, int, str, str]]:
@@ -192,7 +187,7 @@ def site_progress(participants: list[Any]) -> SiteProgress:
         if event == "ELIG" and form == "LAB":
             label = f"{label} (ELIG)"
         forms[label].merge(row_progress_)
-        critical[label] = form in CRITICAL_FORMS or (event, form) in CRITICAL_EVENT_FORMS
+        critical[label] = is_critical(event, form)
         people[pid].merge(row_progress_)
         overall.merge(row_progress_)
     by_form = sorted(
