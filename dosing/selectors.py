@@ -28,7 +28,8 @@ def lab_items(participant: Participant, event: str = "ELIG") -> dict[str, object
     (or the whole panel) has not been entered. Drafts count: the eligibility page shows what is
     entered so far, the sign-off requires complete forms on its own.
     """
-    panel = (
+    # Only the canonical values, as a dict: a whole LabPanel instance costs more to build.
+    values = (
         LabPanel.objects.filter(
             form_status__participant=participant,
             form_status__event=event,
@@ -36,9 +37,9 @@ def lab_items(participant: Participant, event: str = "ELIG") -> dict[str, object
         )
         .exclude(form_status__status=FormState.DELETED)
         .order_by("form_status__repeat")
+        .values(*labs.CANONICAL_FIELDS)
         .first()
-    )
-    values = labs.panel_values(panel) if panel else dict.fromkeys(labs.CANONICAL_FIELDS)
+    ) or dict.fromkeys(labs.CANONICAL_FIELDS)
     return {f"LAB.{name}": value for name, value in values.items()}
 
 
@@ -51,12 +52,19 @@ def cycle_facts(participant: Participant) -> list[dict[str, Any]]:
     complete yet is reported with administered False.
     """
     recorded = {
-        cycle.form_status.event: cycle
+        cycle["form_status__event"]: cycle
         for cycle in CycleAdministration.objects.filter(
             form_status__participant=participant,
             form_status__event__in=CYCLE_EVENTS,
             form_status__form="CYCLE",
-        ).select_related("form_status")
+        ).values(
+            "form_status__event",
+            "form_status__status",
+            "administration_date",
+            "dose_modification",
+            "modification_reason",
+            "residual_uptake",
+        )
     }
     facts = []
     for number, event in enumerate(CYCLE_EVENTS, start=1):
@@ -73,15 +81,16 @@ def cycle_facts(participant: Participant) -> list[dict[str, Any]]:
                 }
             )
             continue
-        complete = cycle.form_status.status == FormState.COMPLETE
+        complete = cycle["form_status__status"] == FormState.COMPLETE
+        modification = cycle["dose_modification"]
         facts.append(
             {
                 "number": number,
-                "administered": complete and cycle.dose_modification != DoseModification.CANCELLED,
-                "administration_date": cycle.administration_date,
-                "dose_modification": cycle.dose_modification or DoseModification.NONE.value,
-                "modification_reason": cycle.modification_reason or None,
-                "residual_uptake": cycle.residual_uptake,
+                "administered": complete and modification != DoseModification.CANCELLED,
+                "administration_date": cycle["administration_date"],
+                "dose_modification": modification or DoseModification.NONE.value,
+                "modification_reason": cycle["modification_reason"] or None,
+                "residual_uptake": cycle["residual_uptake"],
             }
         )
     return facts

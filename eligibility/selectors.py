@@ -29,11 +29,19 @@ def evaluation_date(participant: Participant, signoff: EligibilitySignoff | None
     A signed evaluation keeps its date, so the 28-day lab window does not expire under a
     signature, and a re-signature after a correction evaluates the same day.
     """
-    if signoff is None:
-        signoff = signoff_of(participant)
-    if signoff is not None and signoff.signoff_date is not None:
-        return signoff.signoff_date
-    return facts.site_today(participant)
+    if signoff is not None:
+        signed_on = signoff.signoff_date
+    else:  # only the date: a whole sign-off row costs more to build, on every check
+        signed_on = (
+            EligibilitySignoff.objects.filter(
+                form_status__participant=participant,
+                form_status__event=facts.ELIGIBILITY_EVENT,
+                form_status__form=SIGNOFF_FORM,
+            )
+            .values_list("signoff_date", flat=True)
+            .first()
+        )
+    return signed_on if signed_on is not None else facts.site_today(participant)
 
 
 def evaluate(participant: Participant, on: date | None = None) -> rules.Evaluation:
