@@ -135,8 +135,9 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
                 [float(lesion.iah_max) for lesion in lesions],
                 [float(lesion.iv_max) for lesion in lesions],
             )
-        except ValueError as error:
-            result.missing.append(str(error))
+        except ValueError:
+            # A zero or negative SUVmax (the forms refuse them; older data may hold one).
+            result.missing.append(_("an SUVmax above 0 for every index lesion"))
     return result
 
 
