@@ -175,6 +175,7 @@ def study_page(participants: Any) -> dict[str, Any]:
     detail = reverse("participant_detail", args=["CODE"])
     cannot = f'<span class="text-muted small">{escape(_("cannot be computed"))}</span>'
     met_tone, unmet_tone = "text-success", "text-danger"
+    text = selectors.ratio_text  # the reader's number format
     lines, points = [], []
     for code, row in selectors.study_rows(participants):
         if row.patient_ratio is None:
@@ -182,8 +183,8 @@ def study_page(participants: Any) -> dict[str, Any]:
         else:
             points.append((code, row.patient_ratio))
             tone = met_tone if row.met else unmet_tone
-            ratio = f'<span class="{tone} fw-semibold">{row.patient_ratio:.2f}</span>'
-        organs = "".join(f"<td>{'—' if r is None else f'{r:.2f}'}</td>" for r in row.organ_ratios)
+            ratio = f'<span class="{tone} fw-semibold">{text(row.patient_ratio)}</span>'
+        organs = "".join(f"<td>{'—' if r is None else text(r)}</td>" for r in row.organ_ratios)
         safe = escape(code)
         url = escape(detail.replace("CODE", code))
         lines.append(
