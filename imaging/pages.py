@@ -17,6 +17,7 @@ from imaging import charts, selectors
 from imaging.actions import refusal
 from imaging.forms import GateSignForm
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
+from imaging.problems import calculation_problem
 from trial import registry, roles
 from trial.models import FormStatus, Participant
 
@@ -73,37 +74,6 @@ def _volume_label(name: str) -> str:
     return str(DosimetryPoint._meta.get_field(name).verbose_name)
 
 
-def _curve_problem(times: list[float], activities: list[float], administered: Any) -> str:
-    """Why the time-integrated activity cannot be computed, in the reader's language (the
-    calculations raise plain English ValueErrors; their conditions are checked again here)."""
-    if len(times) < calc.MIN_CURVE_POINTS:
-        return _("at least %(needed)s time points are needed, %(got)s entered") % {
-            "needed": calc.MIN_CURVE_POINTS,
-            "got": len(times),
-        }
-    if any(t < 0 for t in times):
-        return _("a time point is before the IAH infusion")
-    if any(a < 0 for a in activities):
-        return _("an activity is negative")
-    if any(later <= earlier for earlier, later in zip(times, times[1:], strict=False)):
-        return _("the acquisition times are not in increasing order")
-    if administered is not None and not float(administered) > 0:
-        return _("the net administered activity is not above 0")
-    return _("the values entered do not allow it")
-
-
-def _fit_problem(times: list[float], activities: list[float]) -> str:
-    """Why the mono-exponential cross-check cannot be computed, in the reader's language."""
-    peak = max(range(len(activities)), key=lambda i: (activities[i], -i))
-    if len(times) - peak < calc.MIN_CURVE_POINTS:
-        return _("the fit needs at least %(needed)s points from the highest activity onwards") % {
-            "needed": calc.MIN_CURVE_POINTS
-        }
-    if any(a <= 0 for a in activities[peak:]):
-        return _("the fit needs activities above 0 from the highest activity onwards")
-    return _("the trapezoid result is 0: no difference can be computed")
-
-
 def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> dict[str, Any]:
     """Per volume: TIA by trapezoids + tail, residence time, the mono-exponential cross-check
     and the difference in %, with the curve drawn."""
@@ -125,8 +95,8 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             result["tia"] = tia
             if administered:
                 result["residence"] = calc.residence_time(times, activities, float(administered))
-        except ValueError:
-            result["error"] = _curve_problem(times, activities, administered)
+        except ValueError as error:
+            result["error"] = calculation_problem(error)
             results.append(result)
             continue
         lambda_phys = math.log(2) / calc.LU177_HALF_LIFE_H
@@ -141,8 +111,8 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             result["mono_tia"] = calc.mono_exponential_tia(times, activities)
             result["difference"] = calc.percent_difference(tia, result["mono_tia"])
             result["flag"] = abs(result["difference"]) > DIFFERENCE_FLAG_PERCENT
-        except ValueError:
-            result["mono_error"] = _fit_problem(times, activities)
+        except ValueError as error:
+            result["mono_error"] = calculation_problem(error)
         result["chart"] = mark_safe(  # noqa: S308 - built by charts.py, which escapes text
             charts.time_activity_chart(
                 times, activities, tail_lambda=lam, mono=mono, title=str(result["label"])

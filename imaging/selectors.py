@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
 from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, OrganSuv
+from imaging.problems import calculation_problem
 from trial import crf as crf_registry
 from trial import selectors as trial_selectors
 from trial.models import FormStatus, Participant, Signature
@@ -142,9 +143,8 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
                 [float(lesion.iah_max) for lesion in lesions],
                 [float(lesion.iv_max) for lesion in lesions],
             )
-        except ValueError:
-            # A zero or negative SUVmax (the forms refuse them; older data may hold one).
-            result.missing.append(_("an SUVmax above 0 for every index lesion"))
+        except ValueError as error:
+            result.missing.append(calculation_problem(error))
     return result
 
 
