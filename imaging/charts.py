@@ -1,6 +1,7 @@
 """Server-rendered SVG figures: the same markup goes into the pages and the PDFs.
 
-Pure functions of numbers and labels returning an SVG string; text is escaped.
+Pure functions of numbers and labels returning an SVG string; text is escaped. The default
+titles are translated into the active language.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ import functools
 import math
 from collections.abc import Sequence
 from html import escape
+
+from django.utils.translation import gettext as _
 
 WIDTH, HEIGHT = 480, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 20, 36
@@ -47,10 +50,12 @@ def _y_axis(top: float, scale, ticks: int = 5) -> list[str]:
 def ratio_chart(
     ratios: Sequence[tuple[str, float | None]],
     threshold: float = 3.0,
-    title: str = "Enhancement ratio per index lesion",
+    title: str | None = None,
 ) -> str:
     """Bars of each lesion's SUVmax ratio (IAH / IV) against a dashed threshold line; a missing
-    ratio is drawn as an empty slot marked "?"."""
+    ratio is drawn as an empty slot marked "?". The title defaults to the translated
+    "Enhancement ratio per index lesion"."""
+    title = title or _("Enhancement ratio per index lesion")
     known = [r for _label, r in ratios if r is not None]
     top = _nice_top(max([threshold * 1.2, *known]))
     plot_h = HEIGHT - TOP - BOTTOM
@@ -102,9 +107,10 @@ def ratio_chart(
 def dot_plot(
     points: Sequence[tuple[str, float]],
     lines: Sequence[tuple[float, str, str]] = ((3.0, RED, "3"), (3.75, GREY, "3.75")),
-    title: str = "Patient enhancement ratio",
+    title: str | None = None,
 ) -> str:
     """One dot per participant along a vertical ratio axis, with dashed reference lines."""
+    title = title or _("Patient enhancement ratio")
     values = [v for _label, v in points]
     top = _nice_top(max([line[0] * 1.2 for line in lines] + values))
     width = max(WIDTH, LEFT + RIGHT + 14 * len(points))
@@ -140,7 +146,7 @@ def time_activity_chart(
     activities: Sequence[float],
     tail_lambda: float | None = None,
     mono: tuple[float, float] | None = None,
-    title: str = "Time-activity curve",
+    title: str | None = None,
 ) -> str:
     """Points, the trapezoids from A(0) = 0, the exponential tail after the last point, and
     the fitted mono-exponential A0·e^(-λt) (dashed).
@@ -148,7 +154,13 @@ def time_activity_chart(
     A pure function of its numbers: the dosimetry page draws the same curves each time it is
     shown, so the drawings are kept (keyed by every argument)."""
     return _time_activity_chart(
-        tuple(times_h), tuple(activities), tail_lambda, None if mono is None else tuple(mono), title
+        tuple(times_h),
+        tuple(activities),
+        tail_lambda,
+        None if mono is None else tuple(mono),
+        title or _("Time-activity curve"),
+        # The texts are arguments, so a drawing kept in one language is not shown in another.
+        _("no data"),
     )
 
 
@@ -159,9 +171,10 @@ def _time_activity_chart(
     tail_lambda: float | None,
     mono: tuple[float, ...] | None,
     title: str,
+    empty_text: str = "no data",
 ) -> str:
     if not times_h:
-        return _svg(['<text x="20" y="30">no data</text>'], title)
+        return _svg([f'<text x="20" y="30">{escape(empty_text)}</text>'], title)
     t_end = max(times_h) * 1.5
     top = _nice_top(max([*activities, mono[0] if mono else 0]) * 1.1)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM

@@ -248,9 +248,8 @@ LESION_KEYS = tuple(range(1, m.INDEX_LESIONS + 1))
 LESION_LABELS = tuple(f"L{n}" for n in LESION_KEYS)
 IndexLesionSet = slot_formset(IndexLesionRow, LESION_KEYS, LESION_LABELS)
 LesionSuvSet = slot_formset(LesionSuvRow, LESION_KEYS, LESION_LABELS)
-OrganSuvSet = slot_formset(
-    OrganSuvRow, tuple(m.Organ.values), tuple(str(label) for label in m.Organ.labels), "organ"
-)
+# The organ names stay lazy: each page shows them in its reader's language.
+OrganSuvSet = slot_formset(OrganSuvRow, tuple(m.Organ.values), tuple(m.Organ.labels), "organ")
 TimePointSet = slot_formset(
     TimePointRow,
     tuple(m.TIME_POINTS),

@@ -17,6 +17,7 @@ from imaging import charts, selectors
 from imaging.actions import refusal
 from imaging.forms import GateSignForm
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
+from imaging.problems import calculation_problem
 from trial import registry, roles
 from trial.models import FormStatus, Participant
 
@@ -95,7 +96,7 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             if administered:
                 result["residence"] = calc.residence_time(times, activities, float(administered))
         except ValueError as error:
-            result["error"] = str(error)
+            result["error"] = calculation_problem(error)
             results.append(result)
             continue
         lambda_phys = math.log(2) / calc.LU177_HALF_LIFE_H
@@ -111,7 +112,7 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             result["difference"] = calc.percent_difference(tia, result["mono_tia"])
             result["flag"] = abs(result["difference"]) > DIFFERENCE_FLAG_PERCENT
         except ValueError as error:
-            result["mono_error"] = str(error)
+            result["mono_error"] = calculation_problem(error)
         result["chart"] = mark_safe(  # noqa: S308 - built by charts.py, which escapes text
             charts.time_activity_chart(
                 times, activities, tail_lambda=lam, mono=mono, title=str(result["label"])
@@ -144,6 +145,7 @@ def study_page(participants: Any) -> dict[str, Any]:
     detail = reverse("participant_detail", args=["CODE"])
     cannot = f'<span class="text-muted small">{escape(_("cannot be computed"))}</span>'
     met_tone, unmet_tone = "text-success", "text-danger"
+    text = selectors.ratio_text  # the reader's number format
     lines, points = [], []
     for code, row in selectors.study_rows(participants):
         if row.patient_ratio is None:
@@ -151,8 +153,8 @@ def study_page(participants: Any) -> dict[str, Any]:
         else:
             points.append((code, row.patient_ratio))
             tone = met_tone if row.met else unmet_tone
-            ratio = f'<span class="{tone} fw-semibold">{row.patient_ratio:.2f}</span>'
-        organs = "".join(f"<td>{'—' if r is None else f'{r:.2f}'}</td>" for r in row.organ_ratios)
+            ratio = f'<span class="{tone} fw-semibold">{text(row.patient_ratio)}</span>'
+        organs = "".join(f"<td>{'—' if r is None else text(r)}</td>" for r in row.organ_ratios)
         safe = escape(code)
         url = escape(detail.replace("CODE", code))
         lines.append(

@@ -11,10 +11,12 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
 from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, OrganSuv
+from imaging.problems import calculation_problem
 from trial import crf as crf_registry
 from trial import selectors as trial_selectors
 from trial.models import FormStatus, Participant, Signature
@@ -27,6 +29,12 @@ COVERED_FORMS = frozenset({"PETLES", *PETS, GATE_FORM})
 # The trial's IAH doses (PROTOCOL.md section 1: at most 10 participants).
 IAH_SLOTS = 10
 EXPECTED_RATIO = 3.75  # Kratochwil et al. 2010, the mean the trial expects
+
+
+def ratio_text(value: float) -> str:
+    """A ratio as shown and decided: two decimals (rounded as calc.gate_met rounds), written
+    in the reader's number format (3.80 in English, 3,80 in French)."""
+    return formats.number_format(f"{value:.2f}")
 
 
 @dataclass
@@ -81,7 +89,7 @@ class GateSummary:
 
     @property
     def patient_ratio_text(self) -> str:
-        return "" if self.patient_ratio is None else f"{self.patient_ratio:.2f}"
+        return "" if self.patient_ratio is None else ratio_text(self.patient_ratio)
 
 
 def _participant_pk(participant: Participant | int) -> int:
@@ -136,7 +144,7 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
                 [float(lesion.iv_max) for lesion in lesions],
             )
         except ValueError as error:
-            result.missing.append(str(error))
+            result.missing.append(calculation_problem(error))
     return result
 
 
