@@ -12,6 +12,8 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from followup.models import response_text
+
 WIDTH, HEIGHT = 720, 340
 # The right margin holds the reference lines' labels, clear of the data.
 LEFT, RIGHT, TOP, BOTTOM = 56, 128, 30, 40
@@ -165,7 +167,8 @@ def sum_of_diameters_chart(
             f'<circle cx="{xs(day)}" cy="{ys(total)}" r="5" fill="{colour}" '
             f'data-point="{escape(label)}"/>'
             f'<text x="{xs(day)}" y="{ys(total) - 9}" text-anchor="middle" fill="{colour}" '
-            f'font-weight="bold">{escape(label)} {total:g} · {escape(response)}</text>'
+            f'font-weight="bold">{escape(label)} {total:g} · '
+            f"{escape(response_text(response))}</text>"
         )
     return _frame(
         _("Sum of target lesion diameters"), body, _("days since follow-up anchor"), _("sum (mm)")
@@ -192,7 +195,7 @@ def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]
         body.append(
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.5" '
             f'opacity="0.8" data-participant="{escape(label)}"><title>{escape(label)} '
-            f"({escape(response)})</title></polyline>"
+            f"({escape(response_text(response))})</title></polyline>"
         )
         if len(series) <= SPIDER_MARKERS_UP_TO:
             body.extend(
@@ -226,7 +229,7 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
         body.append(
             f'<rect x="{xs(index)}" y="{top}" width="{width:.1f}" height="{max(height, 0.5):.1f}" '
             f'fill="{colour}" data-participant="{escape(label)}"><title>{escape(label)}: '
-            f"{pct:+.1f} % ({escape(response)})</title></rect>"
+            f"{pct:+.1f} % ({escape(response_text(response))})</title></rect>"
         )
     body.append(_hline(xs, ys(PD_LINE_PCT), "#cf222e", "+20 %"))
     body.append(_hline(xs, ys(PR_LINE_PCT), "#2f81f7", "-30 %"))
@@ -246,6 +249,7 @@ def _legend() -> str:
         x = LEFT + 10 + index * 52
         parts.append(
             f'<rect x="{x}" y="{TOP - 22}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14}" y="{TOP - 13}" fill="#333">{response}</text>'
+            f'<text x="{x + 14}" y="{TOP - 13}" fill="#333">'
+            f"{escape(response_text(response))}</text>"
         )
     return "".join(parts)
