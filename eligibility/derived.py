@@ -142,7 +142,8 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
 
 def transaminase(name: str, value: object, uln: object) -> Derived:
     key = name.lower()
-    label = _("%(name)s as a multiple of ULN") % {"name": name}
+    # "ALT" and "AST" are in the catalogue (rules.py marks them): ALAT and ASAT in French.
+    label = _("%(name)s as a multiple of ULN") % {"name": _(name)}
     if value is None or uln is None:
         return Derived(key, label, "", _("Needs the eligibility lab's value and its ULN."))
     try:
