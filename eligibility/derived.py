@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from eligibility import facts, rules
@@ -134,7 +134,7 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
     return Derived(
         "clearance",
         label,
-        _("%(value)s mL/min") % {"value": value},
+        _("%(value)s mL/min") % {"value": formats.localize(value)},
         _("at least %(min)s mL/min required") % {"min": rules.MIN_CLEARANCE_ML_MIN},
         ok,
     )
@@ -142,7 +142,8 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
 
 def transaminase(name: str, value: object, uln: object) -> Derived:
     key = name.lower()
-    label = _("%(name)s as a multiple of ULN") % {"name": name}
+    # "ALT" and "AST" are in the catalogue (rules.py marks them): ALAT and ASAT in French.
+    label = _("%(name)s as a multiple of ULN") % {"name": _(name)}
     if value is None or uln is None:
         return Derived(key, label, "", _("Needs the eligibility lab's value and its ULN."))
     try:
@@ -154,8 +155,8 @@ def transaminase(name: str, value: object, uln: object) -> Derived:
     return Derived(
         key,
         label,
-        _("%(value)s × ULN") % {"value": multiple},
-        _("at most %(max)s × ULN") % {"max": rules.MAX_TRANSAMINASE_X_ULN},
+        _("%(value)s × ULN") % {"value": formats.localize(multiple)},
+        _("at most %(max)s × ULN") % {"max": formats.localize(rules.MAX_TRANSAMINASE_X_ULN)},
         ok,
     )
 

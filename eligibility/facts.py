@@ -228,6 +228,8 @@ def recist_baselines(participant_ids: list[int]) -> dict[int, dict[str, object]]
                 {
                     "number": lesion.number,
                     "organ": lesion.organ,
+                    # In the reader's language, for the follow-up form's table.
+                    "organ_label": str(lesion.get_organ_display()),
                     "location": lesion.location,
                     "diameter_mm": lesion.diameter_mm,
                 }

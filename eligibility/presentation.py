@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.urls import reverse
+from django.utils import formats
 from django.utils.functional import Promise
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from eligibility import rules
@@ -129,6 +133,44 @@ def form_links(participant: Participant, incomplete: dict[tuple[str, str], str])
     ]
 
 
+def _model_field(key: str):  # noqa: ANN202 - a Django model field, or None
+    """The model field holding an item key of the rules, or None when it is not a CRF's."""
+    try:
+        form = slot_of(key)[1]
+    except KeyError:
+        return None
+    spec = crf_registry.get(form)
+    if spec is None:
+        return None
+    try:
+        return spec.model._meta.get_field(key.split(".", 1)[1])
+    except Exception:  # noqa: BLE001 - a key the other app names differently
+        return None
+
+
+def shown_text(value: object) -> str:
+    """A note or warning of the rules (rules.Text) in the reader's language, with its values
+    (numbers with the language's decimal mark, item names and coded values as labels)."""
+    if isinstance(value, rules.Text):
+        params = {name: shown_text(v) for name, v in value.params.items()}
+        message = gettext(value.msgid)
+        return message % params if params else message
+    if isinstance(value, rules.Joined):
+        return value.separator.join(shown_text(part) for part in value.parts)
+    if isinstance(value, rules.ItemName):
+        field = _model_field(value.key)
+        return str(field.verbose_name) if field is not None else str(value)
+    if isinstance(value, rules.ItemValue):
+        field = _model_field(value.key)
+        labels = dict(field.flatchoices) if field is not None else {}
+        return str(labels.get(str(value), value))
+    if isinstance(value, Decimal | float) and not isinstance(value, bool):
+        return formats.localize(value)
+    if isinstance(value, date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    return str(value)
+
+
 def _field_label(form: str, field: str) -> str:
     spec = crf_registry.get(form)
     if spec is not None:
@@ -160,6 +202,8 @@ class CriterionRow:
     status_text: str
     tone: str  # "pass" (green), "fail" (red) or "unknown" (grey)
     missing: tuple[ItemLink, ...]
+    detail: str = ""  # result.detail in the reader's language
+    warnings: tuple[str, ...] = ()  # result.warnings in the reader's language
 
 
 def criterion_rows(participant: Participant, evaluation: rules.Evaluation) -> list[CriterionRow]:
@@ -176,6 +220,8 @@ def criterion_rows(participant: Participant, evaluation: rules.Evaluation) -> li
                 status_text=str(STATUS_TEXT[result.status]),
                 tone=tone,
                 missing=tuple(item_link(participant, key) for key in result.missing),
+                detail="; ".join(shown_text(note) for note in result.notes),
+                warnings=tuple(shown_text(warning) for warning in result.warnings),
             )
         )
     return rows

@@ -30,6 +30,64 @@ from eligibility.calculations import (
 
 T = TypeVar("T")
 
+
+# --- Texts shown to the user ---------------------------------------------------------------------
+# This module is pure (no Django), so it cannot translate: its notes and warnings are `Text`s,
+# English strings that keep their message id and values, and eligibility.presentation shows them
+# in the reader's language. `_` marks the ids for makemessages; it does not translate.
+class Text(str):
+    """An English message (str, as tests and the signature read it) with its id and values."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, msgid: str, params: Mapping[str, object] | None = None) -> Text:
+        text = super().__new__(cls, msgid % params if params else msgid)
+        text.msgid = msgid
+        text.params = dict(params or {})
+        return text
+
+
+def _(msgid: str, **params: object) -> Text:
+    return Text(msgid, params)
+
+
+class Joined(str):
+    """Values joined by a separator (", " by default), each shown in the reader's language."""
+
+    parts: tuple[object, ...]
+    separator: str
+
+    def __new__(cls, parts: Iterable[object], separator: str = ", ") -> Joined:
+        parts = tuple(parts)
+        text = super().__new__(cls, separator.join(str(p) for p in parts))
+        text.parts = parts
+        text.separator = separator
+        return text
+
+
+class ItemName(str):
+    """An item's field name as the rules print it ("cirrhosis"); the page shows its label."""
+
+    key: str
+
+    def __new__(cls, key: str) -> ItemName:
+        text = super().__new__(cls, key.split(".", 1)[1])
+        text.key = key
+        return text
+
+
+class ItemValue(str):
+    """A coded value of an item ("small_intestine"); the page shows the choice's label."""
+
+    key: str
+
+    def __new__(cls, key: str, value: str) -> ItemValue:
+        text = super().__new__(cls, value)
+        text.key = key
+        return text
+
+
 MET = "met"
 NOT_MET = "not met"
 CANNOT_ASSESS = "cannot be assessed"
@@ -185,8 +243,9 @@ class CriterionResult:
     status: str
     sources: dict[str, object]
     missing: tuple[str, ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[str, ...]  # each a Text (see Text)
     detail: str
+    notes: tuple[str, ...] = ()  # the detail's parts, each a Text or Joined, for translation
 
     @property
     def failed(self) -> bool:
@@ -278,26 +337,34 @@ class _Reader:
         self.sources[key] = value
         return value
 
-    def _unusable(self, key: str, value: object, expected: str) -> None:
+    def _unusable(self, key: str, value: object, expected: Text) -> None:
         # A value of the wrong type or out of range cannot decide anything: the fix is to
         # correct the entry, so it is reported like a missing one.
-        self.warn(f"{key} = {value!r} is not {expected}; treated as not entered")
+        self.warn(
+            _(
+                "%(key)s = %(value)s is not %(expected)s; treated as not entered",
+                key=key,
+                value=repr(value),
+                expected=expected,
+            )
+        )
 
     def flag(self, key: str) -> bool | None:
         value = self._raw(key)
         if value is None or isinstance(value, bool):
             return value
-        return self._unusable(key, value, "yes/no")
+        return self._unusable(key, value, _("yes/no"))
 
     def number(self, key: str, *, positive: bool = False) -> float | None:
         value = self._raw(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            return self._unusable(key, value, "a number")
+            return self._unusable(key, value, _("a number"))
         number = float(value)
         if number < 0 or (positive and number == 0):
-            return self._unusable(key, value, "a positive number" if positive else ">= 0")
+            expected = _("a positive number") if positive else _(">= 0")
+            return self._unusable(key, value, expected)
         return number
 
     def integer(self, key: str, allowed: range | None = None) -> int | None:
@@ -305,23 +372,24 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return self._unusable(key, value, "a whole number >= 0")
+            return self._unusable(key, value, _("a whole number >= 0"))
         if allowed is not None and value not in allowed:
-            return self._unusable(key, value, f"in {allowed.start}-{allowed.stop - 1}")
+            expected = _("in %(low)s-%(high)s", low=allowed.start, high=allowed.stop - 1)
+            return self._unusable(key, value, expected)
         return value
 
     def day(self, key: str) -> date | None:
         value = self._raw(key)
         if value is None or isinstance(value, date):
             return _as_date(value)
-        return self._unusable(key, value, "a date")
+        return self._unusable(key, value, _("a date"))
 
     def text(self, key: str) -> str | None:
         value = self._raw(key)
         if value is None:
             return None
         if not isinstance(value, str):
-            return self._unusable(key, value, "text")
+            return self._unusable(key, value, _("text"))
         return value.strip() or None
 
     def choice(self, key: str, allowed: Iterable[str]) -> str | None:
@@ -331,12 +399,18 @@ class _Reader:
             return None
         if isinstance(value, str) and value in allowed:
             return value
-        return self._unusable(key, value, f"one of {', '.join(sorted(allowed))}")
+        return self._unusable(key, value, _("one of %(values)s", values=Joined(sorted(allowed))))
 
     def cycle(self, number: int) -> Cycle | None:
         matches = [c for c in self.facts.cycles if c.number == number]
         if len(matches) > 1:
-            self.warn(f"Cycle {number} is recorded {len(matches)} times; the first is used")
+            self.warn(
+                _(
+                    "Cycle %(n)s is recorded %(times)s times; the first is used",
+                    n=number,
+                    times=len(matches),
+                )
+            )
         return matches[0] if matches else None
 
     def cycle_value(self, number: int, field_name: str) -> object | None:
@@ -365,13 +439,15 @@ def _cmp(value: float, op: str, threshold: float, places: int) -> bool:
     return _COMPARE[op](shown(value, places), shown(threshold, places))
 
 
-def _shown_num(value: float, places: int) -> str:
-    """A value as shown (rounded to `places`), without trailing zeros."""
-    return format(shown(value, places).normalize(), "f")
+def _shown_num(value: float, places: int) -> Decimal:
+    """A value as shown (rounded to `places`), without trailing zeros (nor an exponent)."""
+    number = shown(value, places).normalize()
+    exponent = number.as_tuple().exponent
+    return number.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else number
 
 
-def _yes_no(value: bool) -> str:
-    return "yes" if value else "no"
+def _yes_no(value: bool) -> Text:
+    return _("yes") if value else _("no")
 
 
 # --- Criterion plumbing --------------------------------------------------------------------------
@@ -422,16 +498,34 @@ def _eligibility_lab(r: _Reader) -> _Cond:
     # An out-of-window lab is not a failure: the fix is to draw and enter a new panel, so the
     # criterion waits for LAB.sample_date instead of being "not met".
     if sample <= c4_date:
-        r.warn(f"LAB.sample_date {sample} is not after cycle 4 ({c4_date}); enter a newer panel")
+        r.warn(
+            _(
+                "LAB.sample_date %(sample)s is not after cycle 4 (%(c4)s); enter a newer panel",
+                sample=sample,
+                c4=c4_date,
+            )
+        )
         return _unknown("LAB.sample_date")
     if sample > signoff:
-        r.warn(f"LAB.sample_date {sample} is after the sign-off date {signoff}")
+        r.warn(
+            _(
+                "LAB.sample_date %(sample)s is after the sign-off date %(signoff)s",
+                sample=sample,
+                signoff=signoff,
+            )
+        )
         return _unknown("LAB.sample_date")
     age_days = (signoff - sample).days
     if age_days > LAB_MAX_AGE_DAYS:
         r.warn(
-            f"LAB.sample_date {sample} is {age_days} days before sign-off ({signoff}); "
-            f"the limit is {LAB_MAX_AGE_DAYS} days, enter a newer panel"
+            _(
+                "LAB.sample_date %(sample)s is %(days)s days before sign-off (%(signoff)s); "
+                "the limit is %(limit)s days, enter a newer panel",
+                sample=sample,
+                days=age_days,
+                signoff=signoff,
+                limit=LAB_MAX_AGE_DAYS,
+            )
         )
         return _unknown("LAB.sample_date")
     return _known(True)
@@ -444,7 +538,9 @@ def _on_valid_lab(r: _Reader, cond: _Cond, *notes: str | None) -> _Outcome:
     # Values from an unusable panel must neither pass nor fail the criterion, nor be shown as
     # if they did.
     sample = r.day("LAB.sample_date")
-    note = None if sample is None else f"lab panel of {sample} not usable for eligibility"
+    note = None
+    if sample is not None:
+        note = _("lab panel of %(sample)s not usable for eligibility", sample=sample)
     return _outcome(_Cond(None, _merge([lab.missing, cond.missing])), note)
 
 
@@ -454,12 +550,12 @@ def _weight(r: _Reader) -> tuple[str, float | None]:
         return "VITALS.weight_kg", weight
     fallback = r.number("DEMOG.weight_kg", positive=True)
     if fallback is not None:
-        r.warn("VITALS.weight_kg not entered; the demographics weight is used")
+        r.warn(_("VITALS.weight_kg not entered; the demographics weight is used"))
         return "DEMOG.weight_kg", fallback
     return "VITALS.weight_kg", None
 
 
-def _clearance(r: _Reader) -> tuple[_Cond, str | None]:
+def _clearance(r: _Reader) -> tuple[_Cond, Text | None]:
     birth = r.day("DEMOG.birth_date")
     sample = r.day("LAB.sample_date")
     weight_key, weight = _weight(r)
@@ -481,33 +577,50 @@ def _clearance(r: _Reader) -> tuple[_Cond, str | None]:
         clearance = cockcroft_gault(age, weight, creatinine, sex)
     except ValueError as exc:
         # Weight, creatinine and sex are validated on reading: only the birth date can be wrong.
-        r.warn(f"Clearance not computable from DEMOG.birth_date: {exc}")
+        r.warn(_("Clearance not computable from DEMOG.birth_date: %(error)s", error=exc))
         return _unknown("DEMOG.birth_date"), None
     value = shown(clearance, CLEARANCE_PLACES)
     ok = value >= shown(MIN_CLEARANCE_ML_MIN, CLEARANCE_PLACES)
-    note = f"Clearance {value} mL/min {'>=' if ok else '<'} {MIN_CLEARANCE_ML_MIN}"
+    note = _(
+        "Clearance %(value)s mL/min %(sign)s %(min)s",
+        value=value,
+        sign=">=" if ok else "<",
+        min=MIN_CLEARANCE_ML_MIN,
+    )
     return _known(ok), note
 
 
-def _transaminase(r: _Reader, name: str, key: str, uln_key: str) -> tuple[_Cond, str | None]:
+def _transaminase(r: _Reader, name: Text, key: str, uln_key: str) -> tuple[_Cond, Text | None]:
     value = r.number(key)
     uln = r.number(uln_key, positive=True)
     if value is None or uln is None:
         return _unknown(*(k for k, v in ((key, value), (uln_key, uln)) if v is None)), None
     multiple = shown(uln_multiple(value, uln), ULN_MULTIPLE_PLACES)
     ok = multiple <= shown(MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
-    return _known(ok), f"{name} {multiple} x ULN {'<=' if ok else '>'} {MAX_TRANSAMINASE_X_ULN}"
+    return _known(ok), _(
+        "%(name)s %(multiple)s x ULN %(sign)s %(max)s",
+        name=name,
+        multiple=multiple,
+        sign="<=" if ok else ">",
+        max=MAX_TRANSAMINASE_X_ULN,
+    )
 
 
 def _at_least(
-    r: _Reader, key: str, label: str, unit: str, minimum: float, places: int
-) -> tuple[_Cond, str]:
+    r: _Reader, key: str, label: Text, unit: str, minimum: float, places: int
+) -> tuple[_Cond, Text | None]:
     value = r.number(key)
     if value is None:
-        return _unknown(key), ""
+        return _unknown(key), None
     ok = _cmp(value, ">=", minimum, places)
-    sign = ">=" if ok else "<"
-    return _known(ok), f"{label} {_shown_num(value, places)} {unit} {sign} {_num(minimum)}"
+    return _known(ok), _(
+        "%(label)s %(value)s %(unit)s %(sign)s %(min)s",
+        label=label,
+        value=_shown_num(value, places),
+        unit=unit,
+        sign=">=" if ok else "<",
+        min=_num(minimum),
+    )
 
 
 # --- Inclusion criteria --------------------------------------------------------------------------
@@ -520,14 +633,17 @@ def _i1_gep_net(r: _Reader) -> _Outcome:
     )
     site_note = None
     if site is not None:
-        origin = "gastro-entero-pancreatic" if site in GEP_PRIMARY_SITES else "not GEP"
-        site_note = f"primary site {site} ({origin})"
-    return _outcome(
-        cond, None if well is None else f"Well differentiated: {_yes_no(well)}", site_note
-    )
+        origin = _("gastro-entero-pancreatic") if site in GEP_PRIMARY_SITES else _("not GEP")
+        site_note = _(
+            "primary site %(site)s (%(origin)s)",
+            site=ItemValue("DISEASE.primary_site", site),
+            origin=origin,
+        )
+    well_note = None if well is None else _("Well differentiated: %(answer)s", answer=_yes_no(well))
+    return _outcome(cond, well_note, site_note)
 
 
-def _recent_ssa_progression(r: _Reader) -> tuple[_Cond, str | None]:
+def _recent_ssa_progression(r: _Reader) -> tuple[_Cond, Text | None]:
     progression = r.day("DISEASE.ssa_progression_date")
     consent = _consent_date(r)
     if progression is None or consent is None:
@@ -535,15 +651,29 @@ def _recent_ssa_progression(r: _Reader) -> tuple[_Cond, str | None]:
         return _unknown(*(k for k, v in pairs if v is None)), None
     start = r.day("DISEASE.cold_ssa_start_date")
     if start is not None and progression < start:
-        r.warn(f"SSA progression date {progression} is before the cold SSA start date {start}")
+        r.warn(
+            _(
+                "SSA progression date %(progression)s is before the cold SSA start date %(start)s",
+                progression=progression,
+                start=start,
+            )
+        )
     days = (consent - progression).days
     if days < 0:
-        r.warn(f"SSA progression date {progression} is after the consent date {consent}")
+        r.warn(
+            _(
+                "SSA progression date %(progression)s is after the consent date %(consent)s",
+                progression=progression,
+                consent=consent,
+            )
+        )
         return _unknown("DISEASE.ssa_progression_date"), None
     ok = days <= SSA_PROGRESSION_WINDOW_DAYS
-    sign = "<=" if ok else ">"
-    return _known(ok), (
-        f"SSA progression {days} days before consent {sign} {SSA_PROGRESSION_WINDOW_DAYS}"
+    return _known(ok), _(
+        "SSA progression %(days)s days before consent %(sign)s %(limit)s",
+        days=days,
+        sign="<=" if ok else ">",
+        limit=SSA_PROGRESSION_WINDOW_DAYS,
     )
 
 
@@ -553,7 +683,9 @@ def _i2_progression(r: _Reader) -> _Outcome:
     recent, note = _recent_ssa_progression(r)
     invasion = r.flag("DISEASE.hepatic_invasion_over_50")
     cond = _any(recent, _test("DISEASE.hepatic_invasion_over_50", invasion, _is_true))
-    invasion_note = None if invasion is None else f"hepatic invasion > 50 %: {_yes_no(invasion)}"
+    invasion_note = None
+    if invasion is not None:
+        invasion_note = _("hepatic invasion > 50 %%: %(answer)s", answer=_yes_no(invasion))
     return _outcome(cond, note, invasion_note)
 
 
@@ -567,8 +699,8 @@ def _i3_four_cycles(r: _Reader) -> _Outcome:
             (given if administered else not_given).append(f"C{number}")
     return _outcome(
         _all(*conds),
-        f"Administered: {', '.join(given)}" if given else None,
-        f"not administered: {', '.join(not_given)}" if not_given else None,
+        _("Administered: %(cycles)s", cycles=Joined(given)) if given else None,
+        _("not administered: %(cycles)s", cycles=Joined(not_given)) if not_given else None,
     )
 
 
@@ -577,7 +709,7 @@ def _i4_liver_disease(r: _Reader) -> _Outcome:
     lesions = r.integer("IMAGING.measurable_target_lesions")
     resectable = r.flag("IMAGING.resectable")
     if lesions is not None and lesions > MAX_RECIST_TARGET_LESIONS:
-        r.warn(f"RECIST 1.1 allows at most {MAX_RECIST_TARGET_LESIONS} target lesions")
+        r.warn(_("RECIST 1.1 allows at most %(max)s target lesions", max=MAX_RECIST_TARGET_LESIONS))
     cond = _all(
         _test("IMAGING.liver_dominant_or_exclusive", dominant, _is_true),
         _test("IMAGING.measurable_target_lesions", lesions, lambda n: n >= MIN_MEASURABLE_LESIONS),
@@ -585,9 +717,11 @@ def _i4_liver_disease(r: _Reader) -> _Outcome:
     )
     return _outcome(
         cond,
-        None if dominant is None else f"Liver dominant or exclusive: {_yes_no(dominant)}",
-        None if lesions is None else f"{lesions} measurable target lesion(s)",
-        None if resectable is None else f"resectable: {_yes_no(resectable)}",
+        None
+        if dominant is None
+        else _("Liver dominant or exclusive: %(answer)s", answer=_yes_no(dominant)),
+        None if lesions is None else _("%(n)s measurable target lesion(s)", n=lesions),
+        None if resectable is None else _("resectable: %(answer)s", answer=_yes_no(resectable)),
     )
 
 
@@ -596,25 +730,31 @@ def _i5_ecog(r: _Reader) -> _Outcome:
     cond = _test("VITALS.ecog", ecog, lambda v: v <= MAX_ECOG)
     if ecog is None:
         return _outcome(cond)
-    return _outcome(cond, f"ECOG {ecog} {'<=' if ecog <= MAX_ECOG else '>'} {MAX_ECOG}")
+    sign = "<=" if ecog <= MAX_ECOG else ">"
+    return _outcome(cond, _("ECOG %(ecog)s %(sign)s %(max)s", ecog=ecog, sign=sign, max=MAX_ECOG))
 
 
 def _i6_kidney_liver(r: _Reader) -> _Outcome:
     clearance, clearance_note = _clearance(r)
-    alt, alt_note = _transaminase(r, "ALT", "LAB.alt_u_l", "LAB.alt_uln")
-    ast, ast_note = _transaminase(r, "AST", "LAB.ast_u_l", "LAB.ast_uln")
+    alt, alt_note = _transaminase(r, _("ALT"), "LAB.alt_u_l", "LAB.alt_uln")
+    ast, ast_note = _transaminase(r, _("AST"), "LAB.ast_u_l", "LAB.ast_uln")
     return _on_valid_lab(r, _all(clearance, alt, ast), clearance_note, alt_note, ast_note)
 
 
 def _i7_blood_counts(r: _Reader) -> _Outcome:
     hb, hb_note = _at_least(
-        r, "LAB.haemoglobin_g_dl", "Haemoglobin", "g/dL", MIN_HAEMOGLOBIN_G_DL, HAEMOGLOBIN_PLACES
+        r,
+        "LAB.haemoglobin_g_dl",
+        _("Haemoglobin"),
+        "g/dL",
+        MIN_HAEMOGLOBIN_G_DL,
+        HAEMOGLOBIN_PLACES,
     )
     neut, neut_note = _at_least(
-        r, "LAB.neutrophils_mm3", "neutrophils", "/mm3", MIN_NEUTROPHILS_MM3, COUNT_PLACES
+        r, "LAB.neutrophils_mm3", _("neutrophils"), "/mm3", MIN_NEUTROPHILS_MM3, COUNT_PLACES
     )
     plt, plt_note = _at_least(
-        r, "LAB.platelets_mm3", "platelets", "/mm3", MIN_PLATELETS_MM3, COUNT_PLACES
+        r, "LAB.platelets_mm3", _("platelets"), "/mm3", MIN_PLATELETS_MM3, COUNT_PLACES
     )
     return _on_valid_lab(r, _all(hb, neut, plt), hb_note, neut_note, plt_note)
 
@@ -626,22 +766,34 @@ def _i8_adult(r: _Reader) -> _Outcome:
         pairs = (("DEMOG.birth_date", birth), (CONSENT_KEY, consent))
         return _outcome(_unknown(*(k for k, v in pairs if v is None)))
     if consent < birth:
-        r.warn(f"DEMOG.birth_date {birth} is after the consent date {consent}")
+        r.warn(
+            _(
+                "DEMOG.birth_date %(birth)s is after the consent date %(consent)s",
+                birth=birth,
+                consent=consent,
+            )
+        )
         return _outcome(_unknown("DEMOG.birth_date"))
     age = age_in_years(birth, consent)
     ok = age >= MIN_AGE_YEARS
-    return _outcome(_known(ok), f"Age {age} at consent {'>=' if ok else '<'} {MIN_AGE_YEARS}")
+    sign = ">=" if ok else "<"
+    return _outcome(
+        _known(ok),
+        _("Age %(age)s at consent %(sign)s %(min)s", age=age, sign=sign, min=MIN_AGE_YEARS),
+    )
 
 
-def _contraception_required(r: _Reader, sex: str | None) -> tuple[_Cond, str | None]:
+def _contraception_required(r: _Reader, sex: str | None) -> tuple[_Cond, Text | None]:
     if sex == "M":
-        return _known(True), "Contraception required (male participant)"
+        return _known(True), _("Contraception required (male participant)")
     potential = r.flag("REPRO.childbearing_potential")
     by_potential = _test("REPRO.childbearing_potential", potential, _is_true)
     note = None
     if potential is not None:
-        note = f"Contraception {'required' if potential else 'not required'} " + (
-            "(childbearing potential)" if potential else "(no childbearing potential)"
+        note = (
+            _("Contraception required (childbearing potential)")
+            if potential
+            else _("Contraception not required (no childbearing potential)")
         )
     if sex == "F":
         return by_potential, note
@@ -656,7 +808,9 @@ def _i9_contraception(r: _Reader) -> _Outcome:
     return _outcome(
         _any(_not(required), provided),
         required_note,
-        None if method is None else f"method: {method}",
+        None
+        if method is None
+        else _("method: %(method)s", method=ItemValue("REPRO.contraception_method", method)),
     )
 
 
@@ -673,22 +827,35 @@ def _i10_consent_first(r: _Reader) -> _Outcome:
     cond = _all(*(_test(key, day, lambda d: d >= consent) for key, day in procedures.items()))
     early = [f"{key} {day}" for key, day in dated.items() if day < consent]
     if early:
-        return _outcome(cond, f"Before consent {consent}: {', '.join(early)}")
+        return _outcome(
+            cond, _("Before consent %(consent)s: %(early)s", consent=consent, early=Joined(early))
+        )
     if cond.value is None:
-        return _outcome(cond, f"Consent {consent}; no dated procedure before it so far")
+        return _outcome(
+            cond, _("Consent %(consent)s; no dated procedure before it so far", consent=consent)
+        )
     first_key = min(dated, key=lambda k: dated[k])
     return _outcome(
         cond,
-        f"Consent {consent} on or before the first procedure ({first_key} {dated[first_key]})",
+        _(
+            "Consent %(consent)s on or before the first procedure (%(key)s %(day)s)",
+            consent=consent,
+            key=first_key,
+            day=dated[first_key],
+        ),
     )
 
 
-def _flag_criterion(key: str, label: str) -> Callable[[_Reader], _Outcome]:
+def _flag_criterion(key: str, label: Text) -> Callable[[_Reader], _Outcome]:
     """A criterion decided by one yes/no item, true meaning met."""
 
     def check(r: _Reader) -> _Outcome:
         value = r.flag(key)
-        note = None if value is None else f"{label}: {_yes_no(value)}"
+        note = (
+            None
+            if value is None
+            else _("%(label)s: %(answer)s", label=label, answer=_yes_no(value))
+        )
         return _outcome(_test(key, value, _is_true), note)
 
     check.__name__ = f"_flag_{key.replace('.', '_')}"
@@ -701,10 +868,12 @@ def _e2_no_residual_uptake(r: _Reader) -> _Outcome:
     # show earlier "no" readings as warnings (PROTOCOL.md section 4, E2).
     for number in IV_CYCLES[:-1]:
         if r.cycle_value(number, "residual_uptake") is False:
-            r.warn(f"No residual uptake on the 24-h scintigraphy after C{number}")
+            r.warn(_("No residual uptake on the 24-h scintigraphy after C%(n)s", n=number))
     uptake = r.cycle_value(4, "residual_uptake")
     cond = _test("C4.residual_uptake", uptake, lambda v: not v)
-    note = None if uptake is None else f"Residual uptake after C4: {_yes_no(bool(uptake))}"
+    note = None
+    if uptake is not None:
+        note = _("Residual uptake after C4: %(answer)s", answer=_yes_no(bool(uptake)))
     return _outcome(cond, note)
 
 
@@ -718,11 +887,17 @@ def _e3_carcinoid_heart(r: _Reader) -> _Outcome:
     lvef_note = None
     if lvef is not None:
         low = _cmp(lvef, "<", MIN_LVEF_PERCENT, LVEF_PLACES)
-        lvef_note = f"LVEF {_shown_num(lvef, LVEF_PLACES)} % {'<' if low else '>='} "
-        lvef_note += str(MIN_LVEF_PERCENT)
+        lvef_note = _(
+            "LVEF %(value)s %% %(sign)s %(min)s",
+            value=_shown_num(lvef, LVEF_PLACES),
+            sign="<" if low else ">=",
+            min=MIN_LVEF_PERCENT,
+        )
     return _outcome(
         cond,
-        None if disease is None else f"Carcinoid heart disease: {_yes_no(disease)}",
+        None
+        if disease is None
+        else _("Carcinoid heart disease: %(answer)s", answer=_yes_no(disease)),
         lvef_note,
     )
 
@@ -731,7 +906,7 @@ def _fill(values: Sequence[object], defaults: Sequence[object]) -> list:
     return [d if v is None else v for v, d in zip(values, defaults, strict=True)]
 
 
-def _child_pugh_excludes(r: _Reader) -> tuple[_Cond, str | None]:
+def _child_pugh_excludes(r: _Reader) -> tuple[_Cond, Text | None]:
     values = [
         r.number("IAHCI.bilirubin_umol_l", positive=True),
         r.number("IAHCI.albumin_g_l", positive=True),
@@ -743,29 +918,36 @@ def _child_pugh_excludes(r: _Reader) -> tuple[_Cond, str | None]:
     # Bound the score by filling the gaps with the best and worst values: a partly entered
     # score can already be decided either way.
     low, low_class = child_pugh(*_fill(values, _CHILD_PUGH_BEST))
-    high, _ = child_pugh(*_fill(values, _CHILD_PUGH_WORST))
+    high, _high_class = child_pugh(*_fill(values, _CHILD_PUGH_WORST))
     if not missing:
         excluded = low >= EXCLUDING_CHILD_PUGH_SCORE
         sign = ">=" if excluded else "<"
-        note = f"Child-Pugh {low} ({low_class}) {sign} {EXCLUDING_CHILD_PUGH_SCORE}"
+        note = _(
+            "Child-Pugh %(score)s (%(grade)s) %(sign)s %(limit)s",
+            score=low,
+            grade=low_class,
+            sign=sign,
+            limit=EXCLUDING_CHILD_PUGH_SCORE,
+        )
         return _known(excluded), note
-    if low >= EXCLUDING_CHILD_PUGH_SCORE:
-        return _known(True), f"Child-Pugh at least {low} >= {EXCLUDING_CHILD_PUGH_SCORE}"
-    if high < EXCLUDING_CHILD_PUGH_SCORE:
-        return _known(False), f"Child-Pugh at most {high} < {EXCLUDING_CHILD_PUGH_SCORE}"
-    return _unknown(*missing), f"Child-Pugh between {low} and {high}"
+    limit = EXCLUDING_CHILD_PUGH_SCORE
+    if low >= limit:
+        return _known(True), _("Child-Pugh at least %(score)s >= %(limit)s", score=low, limit=limit)
+    if high < limit:
+        return _known(False), _("Child-Pugh at most %(score)s < %(limit)s", score=high, limit=limit)
+    return _unknown(*missing), _("Child-Pugh between %(low)s and %(high)s", low=low, high=high)
 
 
 def _e5_iah_contraindication(r: _Reader) -> _Outcome:
     flags = {key: r.flag(key) for key in IAH_CONTRAINDICATION_KEYS}
     child, child_note = _child_pugh_excludes(r)
     cond = _any(*(_test(k, v, _is_true) for k, v in flags.items()), child)
-    present = [k.split(".", 1)[1] for k, v in flags.items() if v]
+    present = [ItemName(k) for k, v in flags.items() if v]
     flags_note = None
     if present:
-        flags_note = f"Contraindications: {', '.join(present)}"
+        flags_note = _("Contraindications: %(items)s", items=Joined(present))
     elif all(v is False for v in flags.values()):
-        flags_note = "No IAH contraindication ticked"
+        flags_note = _("No IAH contraindication ticked")
     return _outcome(cond, flags_note, child_note)
 
 
@@ -775,7 +957,9 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
     low = _test("LAB.albumin_g_l", albumin, lambda v: _cmp(v, "<", MIN_ALBUMIN_G_L, ALBUMIN_PLACES))
     if albumin is None or not low.value:
         shown_albumin = None if albumin is None else _shown_num(albumin, ALBUMIN_PLACES)
-        note = None if albumin is None else f"Albumin {shown_albumin} g/L >= {MIN_ALBUMIN_G_L}"
+        note = None
+        if albumin is not None:
+            note = _("Albumin %(value)s g/L >= %(min)s", value=shown_albumin, min=MIN_ALBUMIN_G_L)
         return _on_valid_lab(r, low, note)
     prothrombin = r.number("LAB.prothrombin_percent")
     inr = r.number("LAB.inr", positive=True)
@@ -790,21 +974,30 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
     coag = [
         None
         if prothrombin is None
-        else f"prothrombin {_shown_num(prothrombin, PROTHROMBIN_PLACES)} %",
-        None if inr is None else f"INR {_shown_num(inr, INR_PLACES)}",
+        else _("prothrombin %(value)s %%", value=_shown_num(prothrombin, PROTHROMBIN_PLACES)),
+        None if inr is None else _("INR %(value)s", value=_shown_num(inr, INR_PLACES)),
     ]
-    coag_note = ", ".join(c for c in coag if c)
+    values = Joined(c for c in coag if c)
+    coag_note: str | None = values or None
     if normal.value is not None:
-        coag_note += " (normal)" if normal.value else " (not normal)"
+        coag_note = (
+            _("%(values)s (normal)", values=values)
+            if normal.value
+            else _("%(values)s (not normal)", values=values)
+        )
     return _on_valid_lab(
         r,
         _all(low, _not(normal)),
-        f"Albumin {_shown_num(albumin, ALBUMIN_PLACES)} g/L < {MIN_ALBUMIN_G_L}",
+        _(
+            "Albumin %(value)s g/L < %(min)s",
+            value=_shown_num(albumin, ALBUMIN_PLACES),
+            min=MIN_ALBUMIN_G_L,
+        ),
         coag_note,
     )
 
 
-def _treated_hypertension(r: _Reader) -> tuple[_Cond, str | None]:
+def _treated_hypertension(r: _Reader) -> tuple[_Cond, Text | None]:
     systolic = r.number("VITALS.systolic_bp", positive=True)
     diastolic = r.number("VITALS.diastolic_bp", positive=True)
     treated = r.flag("VITALS.on_antihypertensive")
@@ -824,21 +1017,27 @@ def _treated_hypertension(r: _Reader) -> tuple[_Cond, str | None]:
     cond = _all(_test("VITALS.on_antihypertensive", treated, _is_true), high)
     if systolic is None and diastolic is None and treated is None:
         return cond, None
-    bp = "/".join("?" if v is None else _shown_num(v, BP_PLACES) for v in (systolic, diastolic))
-    treatment = {None: "treatment not entered", True: "on treatment", False: "untreated"}
-    return cond, f"BP {bp} mmHg, {treatment[treated]}"
+    bp = "/".join(
+        "?" if v is None else str(_shown_num(v, BP_PLACES)) for v in (systolic, diastolic)
+    )
+    treatment = {
+        None: _("treatment not entered"),
+        True: _("on treatment"),
+        False: _("untreated"),
+    }
+    return cond, _("BP %(bp)s mmHg, %(treatment)s", bp=bp, treatment=treatment[treated])
 
 
 def _e7_cardiovascular(r: _Reader) -> _Outcome:
     events = {key: r.flag(key) for key in CARDIO_EVENT_KEYS}
     bp, bp_note = _treated_hypertension(r)
     cond = _any(*(_test(k, v, _is_true) for k, v in events.items()), bp)
-    present = [k.split(".", 1)[1] for k, v in events.items() if v]
+    present = [ItemName(k) for k, v in events.items() if v]
     events_note = None
     if present:
-        events_note = f"Cardiovascular events: {', '.join(present)}"
+        events_note = _("Cardiovascular events: %(items)s", items=Joined(present))
     elif all(v is False for v in events.values()):
-        events_note = "No cardiovascular event in the last 12 months"
+        events_note = _("No cardiovascular event in the last 12 months")
     return _outcome(cond, events_note, bp_note)
 
 
@@ -851,8 +1050,8 @@ def _e8_legal_capacity(r: _Reader) -> _Outcome:
     )
     return _outcome(
         cond,
-        None if protected is None else f"Legal protection: {_yes_no(protected)}",
-        None if able is None else f"able to consent: {_yes_no(able)}",
+        None if protected is None else _("Legal protection: %(answer)s", answer=_yes_no(protected)),
+        None if able is None else _("able to consent: %(answer)s", answer=_yes_no(able)),
     )
 
 
@@ -870,14 +1069,14 @@ def _pregnant(r: _Reader) -> _Cond:
         )
         return _unknown(*keys)
     if result == "not_done":
-        r.warn("Pregnancy test not done for a participant of childbearing potential")
+        r.warn(_("Pregnancy test not done for a participant of childbearing potential"))
     return _unknown("REPRO.pregnancy_test_result")
 
 
 def _e9_pregnancy(r: _Reader) -> _Outcome:
     sex = r.choice("DEMOG.sex", SEXES)
     if sex == "M":
-        return _outcome(_known(False), "Male participant")
+        return _outcome(_known(False), _("Male participant"))
     result = r.choice("REPRO.pregnancy_test_result", PREGNANCY_TEST_RESULTS)
     feeding = r.flag("REPRO.breast_feeding")
     cond = _all(
@@ -886,8 +1085,13 @@ def _e9_pregnancy(r: _Reader) -> _Outcome:
     )
     return _outcome(
         cond,
-        None if result is None else f"Pregnancy test: {result}",
-        None if feeding is None else f"breast-feeding: {_yes_no(feeding)}",
+        None
+        if result is None
+        else _(
+            "Pregnancy test: %(result)s",
+            result=ItemValue("REPRO.pregnancy_test_result", result),
+        ),
+        None if feeding is None else _("breast-feeding: %(answer)s", answer=_yes_no(feeding)),
     )
 
 
@@ -910,11 +1114,11 @@ def _e12_lutathera(r: _Reader) -> _Outcome:
     toxic = [f"C{n}" for n, c in toxicities.items() if c.value]
     notes = []
     if contraindicated is not None:
-        notes.append(f"LUTATHERA contraindicated: {_yes_no(contraindicated)}")
+        notes.append(_("LUTATHERA contraindicated: %(answer)s", answer=_yes_no(contraindicated)))
     if toxic:
-        notes.append(f"dose reduced or cancelled for toxicity: {', '.join(toxic)}")
+        notes.append(_("dose reduced or cancelled for toxicity: %(cycles)s", cycles=Joined(toxic)))
     elif all(c.value is False for c in toxicities.values()):
-        notes.append("no dose reduced or cancelled for toxicity")
+        notes.append(_("no dose reduced or cancelled for toxicity"))
     return _outcome(cond, *notes)
 
 
@@ -1015,14 +1219,14 @@ CRITERIA: tuple[Criterion, ...] = (
         INCLUSION,
         "Affiliated to social security",
         ("REPRO.social_security",),
-        _flag_criterion("REPRO.social_security", "Social security"),
+        _flag_criterion("REPRO.social_security", _("Social security")),
     ),
     Criterion(
         "E1",
         EXCLUSION,
         "Complete response at inclusion imaging",
         ("IMAGING.complete_response",),
-        _flag_criterion("IMAGING.complete_response", "Complete response"),
+        _flag_criterion("IMAGING.complete_response", _("Complete response")),
     ),
     Criterion(
         "E2",
@@ -1044,7 +1248,8 @@ CRITERIA: tuple[Criterion, ...] = (
         "Dominant or threatening extra-hepatic metastases",
         ("DISEASE.extrahepatic_dominant_or_threatening",),
         _flag_criterion(
-            "DISEASE.extrahepatic_dominant_or_threatening", "Dominant or threatening extra-hepatic"
+            "DISEASE.extrahepatic_dominant_or_threatening",
+            _("Dominant or threatening extra-hepatic"),
         ),
     ),
     Criterion(
@@ -1097,14 +1302,14 @@ CRITERIA: tuple[Criterion, ...] = (
         EXCLUSION,
         "In another interventional trial",
         ("REPRO.other_interventional_trial",),
-        _flag_criterion("REPRO.other_interventional_trial", "Other interventional trial"),
+        _flag_criterion("REPRO.other_interventional_trial", _("Other interventional trial")),
     ),
     Criterion(
         "E11",
         EXCLUSION,
         "MRI contraindicated",
         ("REPRO.mri_contraindication",),
-        _flag_criterion("REPRO.mri_contraindication", "MRI contraindicated"),
+        _flag_criterion("REPRO.mri_contraindication", _("MRI contraindicated")),
     ),
     Criterion(
         "E12",
@@ -1123,12 +1328,10 @@ CRITERIA: tuple[Criterion, ...] = (
 _STATUS = {True: MET, False: NOT_MET, None: CANNOT_ASSESS}
 
 
-def _detail(status: str, missing: tuple[str, ...], notes: tuple[str, ...]) -> str:
-    text = "; ".join(notes)
+def _detail_notes(status: str, missing: tuple[str, ...], notes: tuple[str, ...]) -> tuple[str, ...]:
     if status != CANNOT_ASSESS:
-        return text
-    prefix = f"Cannot be assessed without {', '.join(missing)}"
-    return f"{prefix}; {text}" if text else prefix
+        return notes
+    return (_("Cannot be assessed without %(items)s", items=Joined(missing)), *notes)
 
 
 def _run(criterion: Criterion, facts: Facts) -> CriterionResult:
@@ -1136,6 +1339,7 @@ def _run(criterion: Criterion, facts: Facts) -> CriterionResult:
     outcome = criterion.check(reader)
     status = _STATUS[outcome.cond.value]
     missing = outcome.cond.missing if status == CANNOT_ASSESS else ()
+    notes = _detail_notes(status, missing, outcome.notes)
     return CriterionResult(
         code=criterion.code,
         kind=criterion.kind,
@@ -1144,7 +1348,8 @@ def _run(criterion: Criterion, facts: Facts) -> CriterionResult:
         sources=dict(reader.sources),
         missing=missing,
         warnings=tuple(dict.fromkeys(reader.warnings)),
-        detail=_detail(status, missing, outcome.notes),
+        detail=Joined(notes, "; "),
+        notes=notes,
     )
 
 

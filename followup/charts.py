@@ -10,7 +10,10 @@ import math
 from collections.abc import Sequence
 from html import escape
 
+from django.utils import formats
 from django.utils.translation import gettext as _
+
+from followup.models import response_text
 
 WIDTH, HEIGHT = 720, 340
 # The right margin holds the reference lines' labels, clear of the data.
@@ -26,6 +29,11 @@ PD_LINE_PCT = 20  # +20 % (progression, from the nadir)
 PR_LINE_PCT = -30  # -30 % (partial response, from baseline)
 # Assessment markers on the spider lines while they stay readable (and the page light).
 SPIDER_MARKERS_UP_TO = 40
+
+
+def _num(value: float, spec: str) -> str:
+    """A number in a label, with the reader's decimal mark (57,6 in French)."""
+    return format(value, spec).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
 class _Scale:
@@ -87,13 +95,13 @@ def _axes(xs: _Scale, ys: _Scale, x_ticks: list[float], y_ticks: list[float]) ->
         y = ys(t)
         parts.append(
             f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="#eee"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#555">{t:g}</text>'
+            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#555">{_num(t, "g")}</text>'
         )
     for t in x_ticks:
         x = xs(t)
         parts.append(
             f'<text x="{x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'fill="#555">{t:g}</text>'
+            f'fill="#555">{_num(t, "g")}</text>'
         )
     return parts
 
@@ -148,9 +156,9 @@ def sum_of_diameters_chart(
     ys = _Scale(0, high, HEIGHT - BOTTOM, TOP)
     body = _axes(xs, ys, _ticks(0, right), _ticks(0, high))
     lines = [
-        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{baseline_mm:g} mm"),
-        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{threshold:.1f} mm (+20 %)"),
-        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{nadir_mm:g} mm"),
+        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{_num(baseline_mm, 'g')} mm"),
+        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{_num(threshold, '.1f')} mm (+20 %)"),
+        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{_num(nadir_mm, 'g')} mm"),
     ]
     label_ys = _spread([ys(value) for value, *_rest in lines])
     for (value, colour, label, dash, detail), label_y in zip(lines, label_ys, strict=True):
@@ -165,7 +173,8 @@ def sum_of_diameters_chart(
             f'<circle cx="{xs(day)}" cy="{ys(total)}" r="5" fill="{colour}" '
             f'data-point="{escape(label)}"/>'
             f'<text x="{xs(day)}" y="{ys(total) - 9}" text-anchor="middle" fill="{colour}" '
-            f'font-weight="bold">{escape(label)} {total:g} · {escape(response)}</text>'
+            f'font-weight="bold">{escape(label)} {_num(total, "g")} · '
+            f"{escape(response_text(response))}</text>"
         )
     return _frame(
         _("Sum of target lesion diameters"), body, _("days since follow-up anchor"), _("sum (mm)")
@@ -192,7 +201,7 @@ def spider_plot(series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]]
         body.append(
             f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="1.5" '
             f'opacity="0.8" data-participant="{escape(label)}"><title>{escape(label)} '
-            f"({escape(response)})</title></polyline>"
+            f"({escape(response_text(response))})</title></polyline>"
         )
         if len(series) <= SPIDER_MARKERS_UP_TO:
             body.extend(
@@ -226,7 +235,7 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
         body.append(
             f'<rect x="{xs(index)}" y="{top}" width="{width:.1f}" height="{max(height, 0.5):.1f}" '
             f'fill="{colour}" data-participant="{escape(label)}"><title>{escape(label)}: '
-            f"{pct:+.1f} % ({escape(response)})</title></rect>"
+            f"{_num(pct, '+.1f')} % ({escape(response_text(response))})</title></rect>"
         )
     body.append(_hline(xs, ys(PD_LINE_PCT), "#cf222e", "+20 %"))
     body.append(_hline(xs, ys(PR_LINE_PCT), "#2f81f7", "-30 %"))
@@ -246,6 +255,7 @@ def _legend() -> str:
         x = LEFT + 10 + index * 52
         parts.append(
             f'<rect x="{x}" y="{TOP - 22}" width="10" height="10" fill="{colour}"/>'
-            f'<text x="{x + 14}" y="{TOP - 13}" fill="#333">{response}</text>'
+            f'<text x="{x + 14}" y="{TOP - 13}" fill="#333">'
+            f"{escape(response_text(response))}</text>"
         )
     return "".join(parts)

@@ -7,9 +7,26 @@ Every data field is nullable (drafts). The RECIST responses are derived by the a
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from trial.audit import audited
 from trial.models import CrfModel, optional_decimal, yes_no
+
+# The RECIST 1.1 codes stored (followup.calculations) as a French page abbreviates them.
+RESPONSE_TEXT = {
+    "CR": pgettext_lazy("RECIST response", "CR"),
+    "PR": pgettext_lazy("RECIST response", "PR"),
+    "SD": pgettext_lazy("RECIST response", "SD"),
+    "PD": pgettext_lazy("RECIST response", "PD"),
+    "NE": pgettext_lazy("RECIST response", "NE"),
+    "NON-CR/NON-PD": pgettext_lazy("RECIST response", "NON-CR/NON-PD"),
+    "NONE": pgettext_lazy("RECIST response", "NONE"),
+}
+
+
+def response_text(code: object) -> str:
+    """A stored RECIST code in the reader's language; blank and unknown codes as they are."""
+    return str(RESPONSE_TEXT.get(code, code)) if isinstance(code, str) else ""
 
 
 class Ecog(models.IntegerChoices):

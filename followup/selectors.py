@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
+from django.utils import formats
 
 from followup import calculations as calc
 from followup.models import RecistAssessment
@@ -183,13 +184,18 @@ def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
     current: StudyRow | None = None
     responses: dict[int, str] = {}
     anchor: date | None = None
+    decimal_mark = formats.get_format("DECIMAL_SEPARATOR")  # the reader's language: 7,4 in French
 
     def close() -> None:
         if current is not None:
             current.best = calc.best_overall_response(list(responses.items()))
             pcts = [pct for _day, pct in current.points]
             current.best_pct = min(pcts) if pcts else None
-            current.best_pct_text = "—" if current.best_pct is None else f"{current.best_pct:+.1f}"
+            current.best_pct_text = (
+                "—"
+                if current.best_pct is None
+                else f"{current.best_pct:+.1f}".replace(".", decimal_mark)
+            )
             rows.append(current)
 
     for code, iah, pet_iv, gate, day, pct, overall in found:

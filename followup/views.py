@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 
 from followup import charts, selectors
+from followup.models import response_text
 from trial import selectors as trial_selectors
 
 
@@ -56,7 +57,13 @@ def _study_page(request, title: str, svg: str, rows: list, link: str) -> HttpRes
         "\n",
         '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{} %</td><td>{}</td></tr>',
         (
-            (link.replace("CODE", row.code), row.code, row.assessments, row.best_pct_text, row.best)
+            (
+                link.replace("CODE", row.code),
+                row.code,
+                row.assessments,
+                row.best_pct_text,
+                response_text(row.best),
+            )
             for row in rows
         ),
     )
