@@ -167,7 +167,7 @@ def _study(w: Writer) -> None:
     w.start("BasicDefinitions")
     w.end("BasicDefinitions")
     w.start("MetaDataVersion", OID=MDV_OID, Name="EDC metadata, version 1")
-    events = [(e.code, e.label, e.forms) for e in schedule.EVENTS]
+    events = [(e.code, e.name, e.forms) for e in schedule.EVENTS]
     events.append((schedule.LOG_EVENT, "Logs", schedule.LOG_FORMS))
     w.start("Protocol")
     for n, (code, _label, _forms) in enumerate(events, start=1):
