@@ -1,14 +1,15 @@
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext, gettext_lazy
 
 
 class TrialConfig(AppConfig):
     name = "trial"
-    verbose_name = "Trial NCT04837885"
+    verbose_name = gettext_lazy("Trial NCT04837885")
 
     def ready(self) -> None:
-        from trial import accounts, dbtypes, roles, signatures
+        from trial import accounts, dbtypes, roles, schedule, signatures
         from trial.audit import install_guards_after_migrate
         from trial.ledger import install_ledger_after_migrate
 
@@ -17,5 +18,7 @@ class TrialConfig(AppConfig):
         post_migrate.connect(install_ledger_after_migrate, sender=self)
         post_migrate.connect(roles.ensure_groups, sender=self)
         accounts.connect_signals()
+        # The schedule's form and event labels, in the reader's language where shown.
+        schedule.set_translator(gettext)
         signatures.register_builtin()
         connection_created.connect(dbtypes.register, dispatch_uid="trial.dbtypes")

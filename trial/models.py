@@ -12,6 +12,7 @@ from django.contrib.auth.models import User
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trial import schedule
@@ -160,7 +161,7 @@ class FormStatus(models.Model):
 
     @property
     def label(self) -> str:
-        return schedule.FORMS.get(self.form, self.form)
+        return schedule.form_label(self.form)
 
     @property
     def is_locked(self) -> bool:
@@ -395,7 +396,8 @@ class AuditedTOTPDevice(TOTPDevice):
 
 
 class QueryState(models.TextChoices):
-    OPEN = "open", _("Open")
+    # A query that is open (the button "Open" is another word in French).
+    OPEN = "open", pgettext_lazy("query state", "Open")
     ANSWERED = "answered", _("Answered")
     CLOSED = "closed", _("Closed")
 

@@ -32,6 +32,7 @@ from django.db import OperationalError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from trial import crf as crf_registry
 from trial import history, registry, schedule, selectors, signatures
@@ -141,6 +142,11 @@ def _label(model_field: Any) -> str:
     return label[:1].upper() + label[1:]
 
 
+def _change_kind(kind: str) -> str:
+    """A row change of an item group (trial.history: added, removed, changed), as printed."""
+    return {"added": _("added"), "removed": _("removed"), "changed": _("changed")}.get(kind, kind)
+
+
 def _event_label(code: str) -> str:
     event = schedule.EVENTS_BY_CODE.get(code)
     return event.label if event else _("Log") if code == schedule.LOG_EVENT else code
@@ -202,7 +208,7 @@ def form_block(
         event_code=row.event,
         event_label=_event_label(row.event),
         form_code=row.form,
-        form_label=schedule.FORMS.get(row.form, row.form),
+        form_label=schedule.form_label(row.form),
         repeat=row.repeat,
         status=str(FormState(row.status).label),
         entered=values is not None,
@@ -368,7 +374,7 @@ def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any
                 entries.append(
                     (
                         at,
-                        _("%(n)d items") % {"n": count},
+                        ngettext("%(n)d item", "%(n)d items", count) % {"n": count},
                         _("entered, unchanged since (values as in the form)"),
                         who,
                         "",
@@ -382,7 +388,7 @@ def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any
                     entries.append(
                         (
                             _local(change.at, zone),
-                            f"{group.label} [{change.key}] {change.kind}",
+                            f"{group.label} [{change.key}] {_change_kind(change.kind)}",
                             text,
                             change.who,
                             change.reason,
@@ -391,7 +397,7 @@ def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any
         entries.sort(key=lambda e: e[0])
         appendix.append(
             {
-                "title": f"{_event_label(row.event)} · {schedule.FORMS.get(row.form, row.form)}"
+                "title": f"{_event_label(row.event)} · {schedule.form_label(row.form)}"
                 + (f" #{row.repeat}" if row.event == schedule.LOG_EVENT else ""),
                 "entries": entries,
             }
@@ -474,7 +480,7 @@ def blank_html(*, now: datetime | None = None) -> str:
     zone = ZoneInfo(settings.TIME_ZONE)
     now = now or timezone.now()
     forms = []
-    for code, label in schedule.FORMS.items():
+    for code in schedule.FORMS:
         spec = crf_registry.get(code)
         if spec is None:
             continue
@@ -499,7 +505,7 @@ def blank_html(*, now: datetime | None = None) -> str:
         forms.append(
             {
                 "code": code,
-                "label": label,
+                "label": schedule.form_label(code),
                 "events": events,
                 "items": items,
                 "groups": groups,

@@ -160,7 +160,8 @@ def open_queries(participants: QuerySet[Participant], as_of: datetime) -> list[I
             site_id=query.participant.site_id,
             kind=ReminderKind.QUERY_OPEN,
             event=f"Q{query.pk}",
-            detail=f"{query.row.label}: {query.days_open(as_of)} d",
+            detail=_("%(form)s: %(days)s d")
+            % {"form": query.row.label, "days": query.days_open(as_of)},
             url=url.replace("CODE", query.participant.code).replace("999999", str(query.pk)),
         )
         for query in waiting

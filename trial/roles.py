@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-NURSE = "Research nurse"
-INVESTIGATOR = "Investigator"
-MONITOR = "Monitor"
-DATA_MANAGER = "Data manager"
-ADMINISTRATOR = "Administrator"
+from django.utils.translation import gettext_noop
+
+# The group names are stored (and compared) in English; a page shows one in the reader's
+# language with gettext (templates: {% translate role %}).
+NURSE = gettext_noop("Research nurse")
+INVESTIGATOR = gettext_noop("Investigator")
+MONITOR = gettext_noop("Monitor")
+DATA_MANAGER = gettext_noop("Data manager")
+ADMINISTRATOR = gettext_noop("Administrator")
 
 ALL = (NURSE, INVESTIGATOR, MONITOR, DATA_MANAGER, ADMINISTRATOR)
 

@@ -7,35 +7,60 @@ place says them. Event dates come from the participant's forms (Participant.even
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a label for the French catalogue (makemessages reads this name); the label is
+    translated where it is shown (form_label, Event.label), so this module imports no Django."""
+    return message
+
+
+# How a label is put in the reader's language: trial.apps installs Django's gettext at start;
+# without Django (the pure tests) labels stay in English.
+_translate: Callable[[str], str] = gettext_noop
+
+
+def set_translator(translate: Callable[[str], str]) -> None:
+    global _translate
+    _translate = translate
+
 
 # Form codes and their labels. An app registers a data model and a form class for a code
 # (trial/crf.py); a code with nothing registered yet is shown as "not available yet".
 FORMS: dict[str, str] = {
-    "CONSENT": "Informed consent",
-    "DEMOG": "Demographics",
-    "DISEASE": "Disease history",
-    "CARDIO": "Cardiovascular history",
-    "IAHCI": "IAH contraindications and Child-Pugh",
-    "REPRO": "Reproduction and administrative",
-    "IMAGING": "Inclusion imaging and RECIST baseline",
-    "VITALS": "Vital signs and ECOG",
-    "LAB": "Laboratory panel",
-    "ELIGSIGN": "Eligibility sign-off",
-    "CYCLE": "IV LUTATHERA cycle",
-    "PETLES": "PET index lesions",
-    "PET_IAH": "68Ga PET after IAH injection",
-    "PET_IV": "68Ga PET after IV injection",
-    "GATE": "Enhancement-ratio gate decision",
-    "IAHDOSE": "IAH LUTATHERA dose",
-    "DOSI": "SPECT/CT dosimetry",
-    "FU": "Follow-up visit",
-    "RECIST": "Follow-up imaging (RECIST 1.1)",
-    "EOS": "End of study",
-    "AE": "Adverse event",
-    "CM": "Concomitant medication",
+    "CONSENT": gettext_noop("Informed consent"),
+    "DEMOG": gettext_noop("Demographics"),
+    "DISEASE": gettext_noop("Disease history"),
+    "CARDIO": gettext_noop("Cardiovascular history"),
+    "IAHCI": gettext_noop("IAH contraindications and Child-Pugh"),
+    "REPRO": gettext_noop("Reproduction and administrative"),
+    "IMAGING": gettext_noop("Inclusion imaging and RECIST baseline"),
+    "VITALS": gettext_noop("Vital signs and ECOG"),
+    "LAB": gettext_noop("Laboratory panel"),
+    "ELIGSIGN": gettext_noop("Eligibility sign-off"),
+    "CYCLE": gettext_noop("IV LUTATHERA cycle"),
+    "PETLES": gettext_noop("PET index lesions"),
+    "PET_IAH": gettext_noop("68Ga PET after IAH injection"),
+    "PET_IV": gettext_noop("68Ga PET after IV injection"),
+    "GATE": gettext_noop("Enhancement-ratio gate decision"),
+    "IAHDOSE": gettext_noop("IAH LUTATHERA dose"),
+    "DOSI": gettext_noop("SPECT/CT dosimetry"),
+    "FU": gettext_noop("Follow-up visit"),
+    "RECIST": gettext_noop("Follow-up imaging (RECIST 1.1)"),
+    "EOS": gettext_noop("End of study"),
+    "AE": gettext_noop("Adverse event"),
+    "CM": gettext_noop("Concomitant medication"),
 }
+
+
+def form_label(code: str) -> str:
+    """A form's label in the reader's language (the code itself for an unknown form)."""
+    label = FORMS.get(code)
+    return _translate(label) if label is not None else code
+
 
 # Journey statuses (Participant.status); the schedule decides which events apply to each.
 SCREENING = "screening"
@@ -73,38 +98,54 @@ def follow_up_tolerance(month: int) -> timedelta:
 @dataclass(frozen=True)
 class Event:
     code: str
-    label: str
+    # The English name, as the exports (ODM) and the tests name the event.
+    name: str
     forms: tuple[str, ...]
     phase: str  # screening | treatment | imaging | follow-up | log
+    # The month of a follow-up visit, whose name is built from it.
+    month: int | None = None
+
+    @property
+    def label(self) -> str:
+        """The name in the reader's language."""
+        if self.month is not None:
+            return _translate(FOLLOW_UP_LABEL) % {"month": self.month}
+        return _translate(self.name)
+
+
+FOLLOW_UP_LABEL = gettext_noop("Follow-up month %(month)s")
 
 
 EVENTS: tuple[Event, ...] = (
     Event(
         "SCR",
-        "Screening",
+        gettext_noop("Screening"),
         ("CONSENT", "DEMOG", "DISEASE", "CARDIO", "IAHCI", "REPRO", "IMAGING"),
         "screening",
     ),
-    Event("C1", "IV cycle 1", ("CYCLE", "LAB"), "treatment"),
-    Event("C2", "IV cycle 2", ("CYCLE", "LAB"), "treatment"),
-    Event("C3", "IV cycle 3", ("CYCLE", "LAB"), "treatment"),
-    Event("C4", "IV cycle 4", ("CYCLE", "LAB"), "treatment"),
-    Event("ELIG", "Eligibility", ("VITALS", "LAB", "ELIGSIGN"), "screening"),
-    Event("PET-IAH", "68Ga PET after IAH injection", ("PETLES", "PET_IAH"), "imaging"),
-    Event("PET-IV", "68Ga PET after IV injection", ("PET_IV",), "imaging"),
-    Event("GATE", "Enhancement-ratio gate", ("GATE",), "imaging"),
-    Event("IAH", "5th dose by IAH infusion", ("LAB", "IAHDOSE"), "treatment"),
-    Event("DOSI", "SPECT/CT dosimetry", ("DOSI",), "imaging"),
+    Event("C1", gettext_noop("IV cycle 1"), ("CYCLE", "LAB"), "treatment"),
+    Event("C2", gettext_noop("IV cycle 2"), ("CYCLE", "LAB"), "treatment"),
+    Event("C3", gettext_noop("IV cycle 3"), ("CYCLE", "LAB"), "treatment"),
+    Event("C4", gettext_noop("IV cycle 4"), ("CYCLE", "LAB"), "treatment"),
+    Event("ELIG", gettext_noop("Eligibility"), ("VITALS", "LAB", "ELIGSIGN"), "screening"),
+    Event(
+        "PET-IAH", gettext_noop("68Ga PET after IAH injection"), ("PETLES", "PET_IAH"), "imaging"
+    ),
+    Event("PET-IV", gettext_noop("68Ga PET after IV injection"), ("PET_IV",), "imaging"),
+    Event("GATE", gettext_noop("Enhancement-ratio gate"), ("GATE",), "imaging"),
+    Event("IAH", gettext_noop("5th dose by IAH infusion"), ("LAB", "IAHDOSE"), "treatment"),
+    Event("DOSI", gettext_noop("SPECT/CT dosimetry"), ("DOSI",), "imaging"),
     *(
         Event(
             f"M{m}",
-            f"Follow-up month {m}",
+            FOLLOW_UP_LABEL % {"month": m},
             ("FU", "LAB") + (("RECIST",) if m >= 3 else ()),
             "follow-up",
+            month=m,
         )
         for m in FOLLOW_UP_MONTHS
     ),
-    Event("EOS", "End of study", ("EOS",), "follow-up"),
+    Event("EOS", gettext_noop("End of study"), ("EOS",), "follow-up"),
 )
 EVENTS_BY_CODE: dict[str, Event] = {e.code: e for e in EVENTS}
 EVENT_ORDER: dict[str, int] = {e.code: i for i, e in enumerate(EVENTS)}

@@ -183,7 +183,7 @@ def site_progress(participants: list[Any]) -> SiteProgress:
     overall = Progress()
     for pk, pid, event, form in rows:
         row_progress_ = progress[pk]
-        label = schedule.FORMS.get(form, form)
+        label = schedule.form_label(form)
         if event == "ELIG" and form == "LAB":
             label = f"{label} (ELIG)"
         forms[label].merge(row_progress_)

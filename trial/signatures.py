@@ -228,10 +228,12 @@ def record_fault(signature: Signature, *, with_content: bool = True) -> str:
     """Why the stored record is not what was signed ("" when it is): a seal that does not
     match its fields, or content that does not match its hash. `with_content=False` checks the
     seal only (the content left unread, for lists)."""
+    from django.utils.translation import gettext as _
+
     if not hmac.compare_digest(seal(signature), signature.mac or ""):
-        return "seal mismatch"
+        return _("seal mismatch")
     if with_content and digest(signature.content) != signature.content_hash:
-        return "content does not match its hash"
+        return _("content does not match its hash")
     return ""
 
 

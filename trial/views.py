@@ -111,7 +111,7 @@ def participant_detail(request, code: str) -> HttpResponse:
             "resign": to_redo[0] if to_redo else None,
             "signatures_to_redo": to_redo,
             "logs": journey.log_rows(rows),
-            "log_labels": {code: schedule.FORMS[code] for code in schedule.LOG_FORMS},
+            "log_labels": {code: schedule.form_label(code) for code in schedule.LOG_FORMS},
             "today": today,
             "can_enter_data": roles.can_enter_data(request.user),
             "can_lock": roles.has_any(request.user, roles.LOCK),

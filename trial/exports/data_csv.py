@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import models
+from django.utils import translation
 
 from trial import crf as crf_registry
 from trial.exports import odm
@@ -86,6 +87,9 @@ def _rows(spec: crf_registry.Crf, scope: Scope) -> Iterator[list[FormStatus]]:
         yield batch
 
 
+# Choice labels and the dictionary are English, whatever the language of the person
+# exporting (the labels are lazy translations).
+@translation.override("en")
 def write(scope: Scope, directory: Path) -> int:
     """Write the CSVs, the dictionary and the Snapshot into `directory`; returns the number
     of data rows written (forms and item groups)."""

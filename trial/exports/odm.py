@@ -28,6 +28,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.db import connection, models
+from django.utils import translation
 
 from trial import crf as crf_registry
 from trial import schedule
@@ -157,6 +158,9 @@ def _header(w: Writer, file_type: str, file_oid: str, description: str) -> None:
 # --- Study and metadata ---------------------------------------------------------------------
 
 
+# The metadata (item questions, code-list decodes) is English (xml:lang="en"), whatever the
+# language of the person exporting: the labels are lazy translations.
+@translation.override("en")
 def _study(w: Writer) -> None:
     w.start("Study", OID=STUDY_OID)
     w.start("GlobalVariables")
@@ -167,7 +171,7 @@ def _study(w: Writer) -> None:
     w.start("BasicDefinitions")
     w.end("BasicDefinitions")
     w.start("MetaDataVersion", OID=MDV_OID, Name="EDC metadata, version 1")
-    events = [(e.code, e.label, e.forms) for e in schedule.EVENTS]
+    events = [(e.code, e.name, e.forms) for e in schedule.EVENTS]
     events.append((schedule.LOG_EVENT, "Logs", schedule.LOG_FORMS))
     w.start("Protocol")
     for n, (code, _label, _forms) in enumerate(events, start=1):
