@@ -363,7 +363,7 @@ class LabForm(CrfForm):
             _relax_digits(value)
             if item.limit_input_field:
                 limit = self.fields[item.limit_input_field]
-                limit.label = item.limit_kind
+                limit.label = labs.LIMIT_LABELS[item.limit_kind]
                 limit.help_text = ""
                 _relax_digits(limit)
             if item.unit_field:
@@ -428,7 +428,8 @@ class LabForm(CrfForm):
             message = _("%(value)s is not plausible for %(what)s (%(range)s).") % {
                 "value": with_unit(_num(value)),
                 "what": (
-                    _("the %(item)s %(limit)s") % {"item": item.label, "limit": item.limit_kind}
+                    _("the %(item)s %(limit)s")
+                    % {"item": item.label, "limit": labs.LIMIT_LABELS[item.limit_kind]}
                     if limit
                     else _in_sentence(item.label)
                 ),
