@@ -113,6 +113,17 @@ MISSING_NAMES: dict[str, Promise] = {
 }
 
 
+# Joins the findings of one advice ("…; …"): French typography wants a space before ";".
+LIST_JOIN = _("%(earlier)s; %(next)s")
+
+
+def _join(texts: list[str]) -> str:
+    joined = ""
+    for text in texts:
+        joined = str(LIST_JOIN % {"earlier": joined, "next": text}) if joined else text
+    return joined
+
+
 def _french() -> bool:
     return (get_language() or "").split("-")[0] == "fr"
 
@@ -148,20 +159,20 @@ def advice_text(message: calc.Message) -> str:
         names = [str(MISSING_NAMES.get(name, name)) for name in p["names"]]
         values = {"names": ", ".join(names)}
     elif key == "stop_recurred":
-        values = {"found": "; ".join(advice_text(m) for m in p["found"])}
+        values = {"found": _join([advice_text(m) for m in p["found"]])}
     elif key == "stop_delay":
         if p["found"]:
             key = "stop_delay_found"
         values = {
             "weeks": _number(p["weeks"]),
-            "found": "; ".join(advice_text(m) for m in p["found"]),
+            "found": _join([advice_text(m) for m in p["found"]]),
         }
     elif key == "withhold":
         until = [
             str(ADVICE_TEXTS[wait.key] % {"what": advice_text(what), **wait.params})
             for what, wait in p["until"]
         ]
-        values = {"until": "; ".join(until), "gbq": _number(p["gbq"])}
+        values = {"until": _join(until), "gbq": _number(p["gbq"])}
     elif key in ("reduce_previous", "reduce_withheld", "give"):
         if p["partial"]:
             key = f"{key}_partial"
