@@ -59,3 +59,25 @@ def test_the_ae_card_shows_both_names_and_the_stored_and_exported_term_stays_eng
             {**ae_panel_context(participant, nurse), "participant": participant},
         )
     assert "Nausea" in html and "Nausées" not in html
+
+
+def test_the_chosen_term_shows_its_french_name_and_soc_but_keeps_the_english_value(nurse_client):
+    page = nurse_client.get(
+        "/dosing/ctcae/term/", {"crf-term": "Fatigue", "crf-grade": "2"}, headers=FRENCH
+    ).content.decode()
+    assert 'value="Fatigue"' in page  # what is stored
+    assert 'data-testid="ae-term-display"' in page
+    assert "Fatigue (Fatigue)" in page
+    assert "Troubles généraux et anomalies au site d&#x27;administration" in page
+    english = nurse_client.get(
+        "/dosing/ctcae/term/", {"crf-term": "Fatigue"}, headers=ENGLISH
+    ).content.decode()
+    assert 'data-testid="ae-term-display"' not in english
+    assert "General disorders and administration site conditions" in english
+
+
+def test_a_term_without_french_shows_in_english_alone(nurse_client):
+    page = nurse_client.get(
+        "/dosing/ctcae/search/", {"crf-term": "Eye disorders - Other"}, headers=FRENCH
+    ).content.decode()
+    assert "<span>Eye disorders - Other, specify</span>" in page
