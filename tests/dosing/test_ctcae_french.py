@@ -3,6 +3,7 @@
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from dosing import ctcae
 from dosing.models import AdverseEvent
 from dosing.templatetags.dosing_tags import ae_panel_context
 from tests.dosing.conftest import save
@@ -76,8 +77,13 @@ def test_the_chosen_term_shows_its_french_name_and_soc_but_keeps_the_english_val
     assert "General disorders and administration site conditions" in english
 
 
-def test_a_term_without_french_shows_in_english_alone(nurse_client):
+def test_a_term_without_french_shows_in_english_alone(nurse_client, monkeypatch):
+    names, socs = ctcae._french()
+    code = ctcae.get("Eye disorders - Other, specify").code
+    partial = {c: name for c, name in names.items() if c != code}
+    monkeypatch.setattr(ctcae, "_french", lambda: (partial, socs))
     page = nurse_client.get(
         "/dosing/ctcae/search/", {"crf-term": "Eye disorders - Other"}, headers=FRENCH
     ).content.decode()
     assert "<span>Eye disorders - Other, specify</span>" in page
+    assert "Affections oculaires" in page  # its SOC still has a French name

@@ -28,21 +28,25 @@ def test_a_known_term_has_its_french_name():
     )
 
 
-def test_a_missing_term_has_none():
+def test_a_missing_term_has_none(monkeypatch):
     assert ctcae.french_name(None) is None
     assert ctcae.french_name(1) is None  # no such MedDRA code
-    untranslated = ctcae.get("Eye disorders - Other, specify")  # an SOC not translated yet
-    assert ctcae.french_name(untranslated.code) is None
+    assert ctcae.french_soc("No such SOC") is None
+    # A term the file lacks (every term has a French name today: pretend one is missing).
+    names, socs = ctcae._french()
+    fatigue = ctcae.get("Fatigue").code
+    partial = {code: name for code, name in names.items() if code != fatigue}
+    monkeypatch.setattr(ctcae, "_french", lambda: (partial, socs))
+    assert ctcae.french_name(fatigue) is None
+    assert ctcae.display("Fatigue", french=True) == "Fatigue"
 
 
 def test_the_display_is_french_with_the_english_term_or_english_alone():
     assert ctcae.display("Anemia", french=True) == "Anémie (Anemia)"
     assert ctcae.display("Anemia", french=False) == "Anemia"
-    assert ctcae.display("Eye disorders - Other, specify", french=True) == (
-        "Eye disorders - Other, specify"
-    )
     assert ctcae.display("Not a term", french=True) == "Not a term"
     assert ctcae.display("", french=True) == ""
+    assert ctcae.display(None, french=True) == ""
 
 
 @pytest.mark.parametrize("soc", COVERED_SOCS)
@@ -51,6 +55,11 @@ def test_every_term_of_the_main_socs_is_translated(soc):
     assert terms
     assert [t.term for t in terms if not ctcae.french_name(t.code)] == []
     assert ctcae.french_soc(soc)
+
+
+def test_every_term_and_soc_has_a_french_name_today():
+    assert [t.term for t in ctcae.terms() if not ctcae.french_name(t.code)] == []
+    assert all(ctcae.french_soc(t.soc) for t in ctcae.terms())
 
 
 def test_the_file_keys_are_real_codes_and_say_where_they_come_from():
