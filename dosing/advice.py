@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dosing import calculations as calc
-from dosing import labs
+from dosing import ctcae, labs
 from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
 from trial import registry, schedule
 from trial.calculations import CLEARANCE_PLACES, age_in_years, cockcroft_gault, shown
@@ -33,6 +34,152 @@ HEADLINES: dict[str, Promise] = {
     "withhold": _("Withhold the dose, then give %(gbq)s GBq"),
     "stop": _("Stop LUTATHERA for good"),
 }
+
+
+# The words of each dosing.calculations advice Message (its key), in the user's language. The
+# English is the same as calculations' own rule text, which stays the record.
+ADVICE_TEXTS: dict[str, Promise] = {
+    "haematology": _("%(term)s grade %(grade)s (%(value)s%(unit)s)"),
+    "renal_clearance_low": _(
+        "renal toxicity (creatinine clearance %(clearance)s mL/min, below 40)"
+    ),
+    "renal_clearance_fall": _(
+        "renal toxicity (creatinine clearance %(clearance)s mL/min, at least 40 %% below "
+        "baseline %(baseline)s)"
+    ),
+    "renal_creatinine_rise": _(
+        "renal toxicity (creatinine %(creatinine)s µmol/L, at least 40 %% above "
+        "baseline %(baseline)s)"
+    ),
+    "hepatic_bilirubin": _(
+        "hepatotoxicity (bilirubin %(bilirubin)s µmol/L, above 3 x ULN %(uln)s)"
+    ),
+    "hepatic_albumin_inr": _(
+        "hepatotoxicity (albumin %(albumin)s g/L below 30 with INR %(inr)s above 1.5)"
+    ),
+    "wait_grade": _("%(what)s, withhold until grade %(grades)s"),
+    "wait_resolved": _("%(what)s, withhold until resolved"),
+    "lymphocytes_alone": _("%(term)s grade %(grade)s alone does not change the dose."),
+    "missing": _("Not available: %(names)s; check before dosing."),
+    "stop_recurred": _(
+        "Stop LUTATHERA for good: toxicity recurred after a reduced dose (%(found)s)."
+    ),
+    "stop_delay": _(
+        "Stop LUTATHERA for good: the delay for toxicity has reached 16 weeks "
+        "(%(weeks)s weeks since the last dose)."
+    ),
+    "stop_delay_found": _(
+        "Stop LUTATHERA for good: the delay for toxicity has reached 16 weeks "
+        "(%(weeks)s weeks since the last dose; %(found)s)."
+    ),
+    "withhold": _("Withhold the dose: %(until)s; then give %(gbq)s GBq."),
+    "reduce_previous": _(
+        "No dose-modifying toxicity, but a previous dose was reduced for toxicity: "
+        "give the reduced %(gbq)s GBq dose."
+    ),
+    "reduce_previous_partial": _(
+        "No dose-modifying toxicity in the results available, but a previous dose was reduced "
+        "for toxicity: give the reduced %(gbq)s GBq dose."
+    ),
+    "reduce_withheld": _(
+        "No dose-modifying toxicity, but this dose was withheld for a toxicity that has now "
+        "resolved: give the reduced %(gbq)s GBq dose."
+    ),
+    "reduce_withheld_partial": _(
+        "No dose-modifying toxicity in the results available, but this dose was withheld for a "
+        "toxicity that has now resolved: give the reduced %(gbq)s GBq dose."
+    ),
+    "give": _("No dose-modifying toxicity: give the full %(gbq)s GBq dose."),
+    "give_partial": _(
+        "No dose-modifying toxicity in the results available: give the full %(gbq)s GBq dose."
+    ),
+}
+# What the advice could not check (dosing.calculations' names).
+MISSING_NAMES: dict[str, Promise] = {
+    "platelets": _("platelets"),
+    "haemoglobin": _("haemoglobin"),
+    "neutrophils": _("neutrophils"),
+    "creatinine clearance": _("creatinine clearance"),
+    "baseline creatinine clearance": _("baseline creatinine clearance"),
+    "creatinine": _("creatinine"),
+    "baseline creatinine": _("baseline creatinine"),
+    "bilirubin": _("bilirubin"),
+    "bilirubin ULN": _("bilirubin ULN"),
+    "albumin": _("albumin"),
+    "INR": _("INR"),
+    "weeks since last dose (16-week limit not checked)": _(
+        "weeks since last dose (16-week limit not checked)"
+    ),
+}
+
+
+# Joins the findings of one advice ("…; …"): French typography wants a space before ";".
+LIST_JOIN = _("%(earlier)s; %(next)s")
+
+
+def _join(texts: list[str]) -> str:
+    joined = ""
+    for text in texts:
+        joined = str(LIST_JOIN % {"earlier": joined, "next": text}) if joined else text
+    return joined
+
+
+def _french() -> bool:
+    return (get_language() or "").split("-")[0] == "fr"
+
+
+def _number(value: float) -> str:
+    """As calculations writes it (7.4, 60000), with the language's decimal separator."""
+    return calc._fmt(value).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
+
+
+def _term_in_sentence(term: str) -> str:
+    """A CTCAE term inside a sentence: lower case in English (as calculations writes it); in
+    French its French name with the English term, when we have one."""
+    name = ctcae.display(term, french=_french())
+    return name[:1].lower() + name[1:]
+
+
+def advice_text(message: calc.Message) -> str:
+    """One advice Message in the user's language."""
+    p = message.params
+    key = message.key
+    if key == "haematology":
+        values = {
+            "term": _term_in_sentence(p["term"]),
+            "grade": p["grade"],
+            "value": _number(p["value"]),
+            "unit": p["unit"],
+        }
+    elif key in ("wait_grade", "wait_resolved"):
+        values = dict(p)
+    elif key == "lymphocytes_alone":
+        values = {"term": ctcae.display(p["term"], french=_french()), "grade": p["grade"]}
+    elif key == "missing":
+        names = [str(MISSING_NAMES.get(name, name)) for name in p["names"]]
+        values = {"names": ", ".join(names)}
+    elif key == "stop_recurred":
+        values = {"found": _join([advice_text(m) for m in p["found"]])}
+    elif key == "stop_delay":
+        if p["found"]:
+            key = "stop_delay_found"
+        values = {
+            "weeks": _number(p["weeks"]),
+            "found": _join([advice_text(m) for m in p["found"]]),
+        }
+    elif key == "withhold":
+        until = [
+            str(ADVICE_TEXTS[wait.key] % {"what": advice_text(what), **wait.params})
+            for what, wait in p["until"]
+        ]
+        values = {"until": _join(until), "gbq": _number(p["gbq"])}
+    elif key in ("reduce_previous", "reduce_withheld", "give"):
+        if p["partial"]:
+            key = f"{key}_partial"
+        values = {"gbq": _number(p["gbq"])}
+    else:
+        values = {name: _number(value) for name, value in p.items()}
+    return str(ADVICE_TEXTS[key] % values)
 
 
 @dataclass
@@ -58,10 +205,19 @@ class AdviceView:
         )
 
     @property
+    def rule_text(self) -> str:
+        """The advice's rule in the user's language (the English is calculations' rule)."""
+        if self.advice is None:
+            return ""
+        if not self.advice.parts:
+            return self.advice.rule
+        return " ".join(advice_text(part) for part in self.advice.parts)
+
+    @property
     def headline(self) -> str:
         if self.advice is None:
             return str(_("No advice: no lab panel has been entered yet."))
-        gbq = labs.number(self.advice.activity_gbq) if self.advice.activity_gbq else ""
+        gbq = _number(self.advice.activity_gbq) if self.advice.activity_gbq else ""
         return str(HEADLINES[self.advice.action] % {"gbq": gbq})
 
 

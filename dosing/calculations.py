@@ -2,7 +2,9 @@
 advice and the checks shown on the IV-cycle forms (PROTOCOL.md sections 2, 3 and 5).
 
 Standard library only: forms, views, tasks and tests all import this, and it must stay testable
-without Django. Messages are plain English; the form layer wraps them for translation.
+without Django. Messages are plain English; the form layer wraps them for translation. The dose
+advice also says what it found as `Message`s (a wording key and its values), which dosing.advice
+words in the user's language.
 """
 
 from __future__ import annotations
@@ -280,6 +282,19 @@ class CycleHistory:
 
 
 @dataclass(frozen=True)
+class Message:
+    """One phrase of the advice for the translation layer: `key` names its wording (dosing.advice
+    holds the words), `params` its values (numbers as floats, nested Messages, lists of them)."""
+
+    key: str
+    params: dict = field(default_factory=dict)
+
+
+def _msg(key: str, **params: object) -> Message:
+    return Message(key, params)
+
+
+@dataclass(frozen=True)
 class DoseAdvice:
     """action: give (7.4 GBq), reduce (give 3.7 GBq), withhold (wait until resolved, then 3.7 GBq)
     or stop (discontinue for good). activity_gbq is the activity of the next dose (for withhold,
@@ -289,6 +304,8 @@ class DoseAdvice:
     action: Action
     activity_gbq: float | None
     rule: str
+    # The rule as Messages (headline, notes, what is missing), for the translated page.
+    parts: tuple[Message, ...] = field(default=(), compare=False)
 
 
 def _fmt(value: float) -> str:
@@ -308,9 +325,16 @@ class _Findings:
     toxicities: list[tuple[str, str]] = field(default_factory=list)  # (what was found, wait for)
     missing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # The same, as Messages: (what, wait for) and notes.
+    toxic_messages: list[tuple[Message, Message]] = field(default_factory=list)
+    note_messages: list[Message] = field(default_factory=list)
 
-    def toxic(self, what: str, wait_for: str = "resolved") -> None:
+    def toxic(
+        self, what: str, message: Message, wait_for: str = "resolved", grades: str = ""
+    ) -> None:
         self.toxicities.append((what, wait_for))
+        wait = _msg("wait_grade", grades=grades) if grades else _msg("wait_resolved")
+        self.toxic_messages.append((message, wait))
 
 
 def _check_haematology(latest: LabSnapshot, found: _Findings) -> None:
@@ -326,13 +350,21 @@ def _check_haematology(latest: LabSnapshot, found: _Findings) -> None:
             continue
         grade = ctcae_grade(term, value, lln=lln)
         if grade >= min_grade:
-            found.toxic(f"{term.lower()} grade {grade} ({_fmt(value)}{unit})", f"grade {wait_for}")
+            found.toxic(
+                f"{term.lower()} grade {grade} ({_fmt(value)}{unit})",
+                _msg("haematology", term=term, grade=grade, value=value, unit=unit),
+                f"grade {wait_for}",
+                grades=wait_for,
+            )
     if latest.lymphocytes_mm3 is not None:
         lymphocytes = latest.lymphocytes_mm3
         grade = ctcae_grade(LYMPHOCYTES_DECREASED, lymphocytes, lln=latest.lymphocytes_lln)
         if grade:
             found.notes.append(
                 f"{LYMPHOCYTES_DECREASED} grade {grade} alone does not change the dose."
+            )
+            found.note_messages.append(
+                _msg("lymphocytes_alone", term=LYMPHOCYTES_DECREASED, grade=grade)
             )
 
 
@@ -349,7 +381,10 @@ def _check_renal(latest: LabSnapshot, baseline: LabSnapshot | None, found: _Find
         if value is None:
             found.missing.append(name)
     if clearance is not None and _below(clearance, RENAL_CLEARANCE_MIN_ML_MIN):
-        found.toxic(f"renal toxicity (creatinine clearance {_fmt(clearance)} mL/min, below 40)")
+        found.toxic(
+            f"renal toxicity (creatinine clearance {_fmt(clearance)} mL/min, below 40)",
+            _msg("renal_clearance_low", clearance=clearance),
+        )
     # "A 40 % fall" and "creatinine up 40 %" are read as at least 40 %, the label's wording.
     if (
         clearance is not None
@@ -358,7 +393,8 @@ def _check_renal(latest: LabSnapshot, baseline: LabSnapshot | None, found: _Find
     ):
         found.toxic(
             f"renal toxicity (creatinine clearance {_fmt(clearance)} mL/min, at least 40 % "
-            f"below baseline {_fmt(base_clearance)})"
+            f"below baseline {_fmt(base_clearance)})",
+            _msg("renal_clearance_fall", clearance=clearance, baseline=base_clearance),
         )
     if (
         creatinine is not None
@@ -367,7 +403,8 @@ def _check_renal(latest: LabSnapshot, baseline: LabSnapshot | None, found: _Find
     ):
         found.toxic(
             f"renal toxicity (creatinine {_fmt(creatinine)} µmol/L, at least 40 % above "
-            f"baseline {_fmt(base_creatinine)})"
+            f"baseline {_fmt(base_creatinine)})",
+            _msg("renal_creatinine_rise", creatinine=creatinine, baseline=base_creatinine),
         )
 
 
@@ -383,14 +420,16 @@ def _check_hepatic(latest: LabSnapshot, found: _Findings) -> None:
         and _above(bilirubin, HEPATIC_BILIRUBIN_ULN_MULTIPLE * uln)
     ):
         found.toxic(
-            f"hepatotoxicity (bilirubin {_fmt(bilirubin)} µmol/L, above 3 x ULN {_fmt(uln)})"
+            f"hepatotoxicity (bilirubin {_fmt(bilirubin)} µmol/L, above 3 x ULN {_fmt(uln)})",
+            _msg("hepatic_bilirubin", bilirubin=bilirubin, uln=uln),
         )
     albumin, inr = latest.albumin_g_l, latest.inr
     low_albumin = None if albumin is None else _below(albumin, HEPATIC_ALBUMIN_MIN_G_L)
     high_inr = None if inr is None else _above(inr, HEPATIC_INR_MAX)
     if low_albumin and high_inr:
         found.toxic(
-            f"hepatotoxicity (albumin {_fmt(albumin)} g/L below 30 with INR {_fmt(inr)} above 1.5)"
+            f"hepatotoxicity (albumin {_fmt(albumin)} g/L below 30 with INR {_fmt(inr)} above 1.5)",
+            _msg("hepatic_albumin_inr", albumin=albumin, inr=inr),
         )
     # Either value alone can rule the criterion out; only name what would still decide it.
     elif low_albumin is not False and high_inr is not False:
@@ -406,6 +445,15 @@ def _advice_text(headline: str, found: _Findings) -> str:
     return " ".join(parts)
 
 
+def _advice(
+    action: Action, gbq: float | None, text: str, headline: Message, found: _Findings
+) -> DoseAdvice:
+    parts = [headline, *found.note_messages]
+    if found.missing:
+        parts.append(_msg("missing", names=list(found.missing)))
+    return DoseAdvice(action, gbq, _advice_text(text, found), tuple(parts))
+
+
 def dose_advice(
     latest: LabSnapshot, *, baseline: LabSnapshot | None, history: CycleHistory
 ) -> DoseAdvice:
@@ -416,6 +464,7 @@ def dose_advice(
     _check_hepatic(latest, found)
     toxic = bool(found.toxicities)
     found_text = "; ".join(what for what, _ in found.toxicities)
+    found_list = [what for what, _ in found.toxic_messages]
     weeks = history.weeks_since_last_dose
     if (toxic or history.withheld_for_toxicity) and weeks is None:
         found.missing.append("weeks since last dose (16-week limit not checked)")
@@ -425,7 +474,8 @@ def dose_advice(
     toxicity_recurred_after_reduction = toxic and history.previous_reduced
     if toxicity_recurred_after_reduction:
         text = f"Stop LUTATHERA for good: toxicity recurred after a reduced dose ({found_text})."
-        return DoseAdvice("stop", None, _advice_text(text, found))
+        headline = _msg("stop_recurred", found=found_list)
+        return _advice("stop", None, text, headline, found)
 
     delayed_for_toxicity = toxic or history.withheld_for_toxicity
     if delayed_for_toxicity and weeks is not None and _at_least(weeks, MAX_TOXICITY_DELAY_WEEKS):
@@ -434,12 +484,14 @@ def dose_advice(
             f"Stop LUTATHERA for good: the delay for toxicity has reached 16 weeks "
             f"({_fmt(weeks)} weeks since the last dose{still})."
         )
-        return DoseAdvice("stop", None, _advice_text(text, found))
+        headline = _msg("stop_delay", weeks=weeks, found=found_list)
+        return _advice("stop", None, text, headline, found)
 
     if toxic:
         until = "; ".join(f"{what}, withhold until {wait}" for what, wait in found.toxicities)
         text = f"Withhold the dose: {until}; then give {_fmt(REDUCED_ACTIVITY_GBQ)} GBq."
-        return DoseAdvice("withhold", REDUCED_ACTIVITY_GBQ, _advice_text(text, found))
+        headline = _msg("withhold", until=found.toxic_messages, gbq=REDUCED_ACTIVITY_GBQ)
+        return _advice("withhold", REDUCED_ACTIVITY_GBQ, text, headline, found)
 
     # Say so when the "no toxicity" verdict rests on an incomplete panel.
     none_found = "No dose-modifying toxicity" + (
@@ -457,10 +509,13 @@ def dose_advice(
         text = (
             f"{none_found}, but {reason}: give the reduced {_fmt(REDUCED_ACTIVITY_GBQ)} GBq dose."
         )
-        return DoseAdvice("reduce", REDUCED_ACTIVITY_GBQ, _advice_text(text, found))
+        key = "reduce_previous" if history.previous_reduced else "reduce_withheld"
+        headline = _msg(key, partial=bool(found.missing), gbq=REDUCED_ACTIVITY_GBQ)
+        return _advice("reduce", REDUCED_ACTIVITY_GBQ, text, headline, found)
 
     text = f"{none_found}: give the full {_fmt(FULL_ACTIVITY_GBQ)} GBq dose."
-    return DoseAdvice("give", FULL_ACTIVITY_GBQ, _advice_text(text, found))
+    headline = _msg("give", partial=bool(found.missing), gbq=FULL_ACTIVITY_GBQ)
+    return _advice("give", FULL_ACTIVITY_GBQ, text, headline, found)
 
 
 # --- Checks shown on the IV-cycle forms ----------------------------------------------------------

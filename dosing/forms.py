@@ -16,6 +16,7 @@ from django.core.validators import DecimalValidator
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from dosing import calculations as calc
@@ -362,7 +363,7 @@ class LabForm(CrfForm):
             _relax_digits(value)
             if item.limit_input_field:
                 limit = self.fields[item.limit_input_field]
-                limit.label = item.limit_kind
+                limit.label = labs.LIMIT_LABELS[item.limit_kind]
                 limit.help_text = ""
                 _relax_digits(limit)
             if item.unit_field:
@@ -427,7 +428,8 @@ class LabForm(CrfForm):
             message = _("%(value)s is not plausible for %(what)s (%(range)s).") % {
                 "value": with_unit(_num(value)),
                 "what": (
-                    _("the %(item)s %(limit)s") % {"item": item.label, "limit": item.limit_kind}
+                    _("the %(item)s %(limit)s")
+                    % {"item": item.label, "limit": labs.LIMIT_LABELS[item.limit_kind]}
                     if limit
                     else _in_sentence(item.label)
                 ),
@@ -568,12 +570,26 @@ RELATIONSHIP_FIELDS = (
 )
 
 
+def french_active() -> bool:
+    """The page is being rendered in French (CTCAE terms then show their French display)."""
+    return (get_language() or "").split("-")[0] == "fr"
+
+
+def term_display(term: str | None) -> str:
+    """A stored CTCAE term as the user reads it: "French (English)" in French when we have a
+    translation, the English term otherwise (the stored value never changes)."""
+    return ctcae.display(term, french=french_active())
+
+
+def soc_display(soc: str | None) -> str:
+    """A system organ class in the user's language (French when we have it)."""
+    return (ctcae.french_soc(soc) if french_active() else None) or (soc or "")
+
+
 def grade_choices(term: str | None) -> list[tuple[int, str]]:
     """The grades the term defines, each with CTCAE's wording; 1-5 when the term is unknown."""
-    try:
-        defined = ctcae.get(term).grades if term else {}
-    except KeyError:
-        defined = {}
+    found = find_term(term)
+    defined = found.grades if found else {}
     if not defined:
         return [(g, str(_("Grade %(grade)s") % {"grade": g})) for g in range(1, 6)]
     return [
@@ -583,10 +599,14 @@ def grade_choices(term: str | None) -> list[tuple[int, str]]:
 
 
 def find_term(text: str | None) -> ctcae.Term | None:
-    try:
-        return ctcae.get(text) if text else None
-    except KeyError:
+    """The CTCAE v5 term typed: its English name, or for a French user its French display name
+    (the term is still stored in English)."""
+    if not text:
         return None
+    try:
+        return ctcae.get(text)
+    except KeyError:
+        return ctcae.from_french(text) if french_active() else None
 
 
 class AeForm(CrfForm):
@@ -700,7 +720,7 @@ class AeForm(CrfForm):
             self.add_error(
                 "grade",
                 _("CTCAE v5 defines no grade %(grade)s for %(term)s.")
-                % {"grade": grade, "term": term.term},
+                % {"grade": grade, "term": term_display(term.term)},
             )
         if term is not None and "Other, specify" in term.term and self.complete:
             self._require(data, ("term_specify",))

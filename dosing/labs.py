@@ -96,6 +96,12 @@ PROTHROMBIN_USUAL_PERCENT = (40.0, 130.0)
 INR = (0.5, 15.0)
 INR_USUAL = (0.8, 5.0)
 
+# The lab's normal limit as the nurse reads it (limit_kind stays the code the grading reads).
+LIMIT_LABELS: dict[str, str | Promise] = {
+    "LLN": _("LLN"),  # lower limit of normal
+    "ULN": _("ULN"),  # upper limit of normal
+}
+
 COUNT_UNITS = ("G/L", "/mm3")
 MICROMOLAR_UNITS = ("µmol/L", "mg/dL")
 UNIT_LABELS = {"/mm3": "/mm³", "G/L": "G/L"}

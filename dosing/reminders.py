@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dosing.forms import term_display
 from dosing.models import SAE_REPORTING_DELAY, AdverseEvent
 from trial.models import FormState, Participant, ReminderKind
 from trial.reminders import Item
@@ -39,7 +40,8 @@ def unreported_serious_aes(participants: QuerySet[Participant], as_of: datetime)
                 f"{row.event}/{row.form}/{row.repeat}",
                 _("Serious AE %(term)s: sponsor report was due %(due)s")
                 % {
-                    "term": ae.term or f"#{row.repeat}",
+                    # In the language the reminder is written in: "French (English)" in French.
+                    "term": term_display(ae.term) if ae.term else f"#{row.repeat}",
                     "due": (ae.awareness_at + SAE_REPORTING_DELAY).strftime("%Y-%m-%d %H:%M UTC"),
                 },
                 reverse("crf_edit", args=[p.code, row.event, row.form, row.repeat]),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dosing import ctcae
 from dosing.crf import lab_context
-from dosing.forms import AeForm, AePrefillForm, find_term
+from dosing.forms import AeForm, AePrefillForm, find_term, french_active
 from trial import crf as crf_registry
 from trial import roles, selectors
 
@@ -75,7 +75,7 @@ def ctcae_search(request) -> HttpResponse:
         query, initial = _query(request), _term_initial(request)
     except BadParameter as refusal:
         return _bad_request(refusal)
-    terms = ctcae.search(query, limit=SEARCH_LIMIT)
+    terms = ctcae.search(query, limit=SEARCH_LIMIT, french=french_active())
     # Typed in full: show that term's SOC and grades at once, without a click on the list.
     exact = find_term(query.strip())
     form = AeForm(prefix="crf", initial=initial) if exact else None

@@ -8,6 +8,7 @@ from django import forms, template
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from dosing.forms import soc_display, term_display
 from dosing.selectors import ae_summary
 
 register = template.Library()
@@ -23,6 +24,19 @@ def bs_widget(field: forms.BoundField) -> SafeString:
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def ctcae_term(term: str | None) -> str:
+    """A stored CTCAE term for display: "French (English)" for a French user when a translation
+    exists, else the English term."""
+    return term_display(term)
+
+
+@register.filter
+def ctcae_soc(soc: str | None) -> str:
+    """A MedDRA system organ class in the user's language."""
+    return soc_display(soc)
 
 
 def ae_panel_context(participant: Any, user: Any) -> dict[str, Any]:
