@@ -76,6 +76,13 @@ def main() -> None:
             values["sample_date"] = h.CYCLE_DATES[int(event[1])] - timedelta(days=1)
         return values
 
+    def read_messages() -> None:
+        # A browser follows the redirect, whose page shows (and so clears) the "Saved"
+        # message. Unread, the messages cookie would grow with every save, and each save
+        # would spend longer fitting it under the cookie size limit: a benchmark artefact
+        # that made saves look slower over a long run.
+        client.cookies.pop("messages", None)
+
     def post_lab(event: str) -> None:
         row = participant.forms.get(event=event, form="LAB")
         data = {f"crf-{k}": str(v) for k, v in lab_values(event).items()}
@@ -86,6 +93,7 @@ def main() -> None:
         url = reverse("crf_edit", args=[participant.code, event, "LAB", 1])
         response = client.post(url, data)
         assert response.status_code == 302, response.content.decode()[-2000:]
+        read_messages()
 
     def timed_save(event: str) -> float:
         # The version is read outside the timing: the page posts the one it showed.
@@ -103,6 +111,7 @@ def main() -> None:
         response = client.post(url, data)
         elapsed = (time.perf_counter() - started) * 1000
         assert response.status_code == 302
+        read_messages()
         return elapsed
 
     def timed_refresh(event: str) -> float:
@@ -168,9 +177,14 @@ def main() -> None:
             results[(label, event)] = median
             print(f"{label:48} {event:6} {median:10.1f} {p95:8.1f} {count:8d} {refresh:30.2f}")
     assert not SignatureBreak.objects.exists(), "a benchmark save broke a signature"
-    two = results[("2 signatures: eligibility + casebook", "C4")]
-    verdict = "within" if two < TARGET_MS else "ABOVE"
-    print(f"C4 panel, two signatures: median {two:.1f} ms ({verdict} the {TARGET_MS} ms target)")
+    # The eligibility panel is the case (covered by both signatures); C4 by one.
+    for event in ("ELIG", "C4"):
+        two = results[("2 signatures: eligibility + casebook", event)]
+        verdict = "within" if two < TARGET_MS else "ABOVE"
+        print(
+            f"{event} panel, two signatures: median {two:.1f} ms"
+            f" ({verdict} the {TARGET_MS} ms target)"
+        )
 
 
 if __name__ == "__main__":
