@@ -16,70 +16,14 @@ from pathlib import Path
 # names. T, N, G, Q number target and non-target lesions (RECIST T1, N2), CTCAE grades (G3)
 # and queries (Q12). A word with a digit or an underscore in it is a code too (BDX-001,
 # weight_kg).
-ALLOWED_WORDS = frozenset(
-    [
-        "GBq",
-        "MBq",
-        "kBq",
-        "Bq",
-        "MBq·h",
-        "Gy",
-        "mGy",
-        "mSv",
-        "SUV",
-        "SUVmax",
-        "SUVmean",
-        "IAH",
-        "IV",
-        "PRRT",
-        "IAH-PRRT",
-        "LUTATHERA",
-        "Lu",
-        "DOTATATE",
-        "RECIST",
-        "CTCAE",
-        "ODM",
-        "CDISC",
-        "CSV",
-        "PDF",
-        "JSON",
-        "XML",
-        "HTML",
-        "SVG",
-        "QR",
-        "EDC",
-        "NCT",
-        "kg",
-        "g",
-        "mg",
-        "µg",
-        "mL",
-        "L",
-        "dL",
-        "µmol",
-        "mmol",
-        "mol",
-        "cm",
-        "mm",
-        "m",
-        "h",
-        "min",
-        "s",
-        "mg/dL",
-        "µmol/L",
-        "g/L",
-        "g/dL",
-        "mL/min",
-        "G/L",
-        "BDX",
-        "TLS",
-        "OTP",
-        "T",
-        "N",
-        "G",
-        "Q",
-    ]
-)
+_ALLOWED = """
+    GBq MBq kBq Bq MBq·h Gy mGy mSv SUV SUVmax SUVmean IAH IV PRRT IAH-PRRT LUTATHERA Lu
+    DOTATATE RECIST CTCAE ODM CDISC CSV PDF JSON XML HTML SVG QR EDC NCT
+    kg g mg µg mL L dL µmol mmol mol cm mm m h min s mg/dL µmol/L g/L g/dL mL/min G/L
+    BDX TLS OTP
+    T N G Q
+"""
+ALLOWED_WORDS = frozenset(_ALLOWED.split())
 
 TEXT_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt")
 
