@@ -27,6 +27,11 @@ done
 read -r -a IGNORE <<<"$(sed -n 's/^MESSAGES_IGNORE := //p' Makefile)"
 IGNORE_ARGS=("${IGNORE[@]/#/--ignore=}")
 
+# The entries msgattrib lists, the header left out, blank lines between them.
+entries_without_header() {
+  awk 'BEGIN { RS = ""; ORS = "\n\n" } NR > 1' | sed 's/^./  &/'
+}
+
 shopt -s nullglob
 PARTS=(locale/parts/*.po)
 shopt -u nullglob
@@ -35,7 +40,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 echo "== Parts (${#PARTS[@]})"
 for part in "${PARTS[@]}"; do
-  msgfmt --check -o /dev/null "$part" || { echo "merge_parts: $part is not valid" >&2; exit 2; }
+  msgfmt --check-format --check-domain -o /dev/null "$part" || { echo "merge_parts: $part is not valid" >&2; exit 2; }
   n=$(msgattrib --translated --no-fuzzy "$part" | grep -c '^msgid ' || true)
   echo "  $part: $((n > 0 ? n - 1 : 0)) translated"
   if [ -n "$(msgattrib --only-fuzzy "$part" | grep '^msgid ' | sed -n '2,$p')" ]; then
@@ -58,10 +63,11 @@ fi
 if [ "${#PART_SOURCES[@]}" -gt 1 ]; then
   # Without --use-first, msgcat marks fuzzy the msgids whose translations differ.
   msgcat -o "$TMP/conflicts.po" "${PART_SOURCES[@]}"
+  # The headers differ too: the first entry listed is the header.
   conflicts=$(msgattrib --only-fuzzy --no-wrap "$TMP/conflicts.po" | grep -c '^msgid ' || true)
-  if [ "$conflicts" -gt 0 ]; then
-    echo "== $conflicts msgid(s) translated differently by two parts (the first part wins):"
-    msgattrib --only-fuzzy --no-wrap "$TMP/conflicts.po" | grep -E '^(msgctxt|msgid|"#-#-#|")' | sed 's/^/  /'
+  if [ "$conflicts" -gt 1 ]; then
+    echo "== $((conflicts - 1)) msgid(s) translated differently by two parts (the first part wins):"
+    msgattrib --only-fuzzy --no-wrap --no-location "$TMP/conflicts.po" | entries_without_header
   fi
 fi
 if [ "${#SOURCES[@]}" -gt 0 ]; then
@@ -84,10 +90,6 @@ msgmerge --quiet --no-fuzzy-matching --compendium "$TMP/compendium.po" \
   -o "$PO" "$TMP/header.po" "$TMP/extracted.po"
 sed -i -e '1,/^msgid ""$/{/^#, fuzzy$/d}' -e 's/^"Language: \\n"$/"Language: fr\\n"/' "$PO"
 
-# The entries msgattrib lists, the header left out, blank lines between them.
-entries_without_header() {
-  awk 'BEGIN { RS = ""; ORS = "\n\n" } NR > 1' | sed 's/^./  &/'
-}
 total=$(grep -c '^msgid ' "$PO")
 untranslated=$(msgattrib --untranslated --no-fuzzy --no-wrap "$PO" | grep -c '^msgid ' || true)
 fuzzy=$(msgattrib --only-fuzzy --no-wrap "$PO" | grep -c '^msgid ' || true)
