@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import Resolver404, resolve
+from django.utils import translation
 
 from tests.i18n.catalogue import BASE_DIR, HOW_TO_BUILD, PO
 from tests.i18n.english import Detector, English, visible_text
@@ -174,3 +176,11 @@ def test_the_check_finds_the_english_of_an_english_page(demo, detector):
         for hit in detector.english(url, client.get(url).content.decode())
     ]
     assert len({e.text for e in found}) >= 5, found
+
+
+def test_the_server_error_page_is_french(detector):
+    """500.html is rendered without a request context (Django's handler, or ours)."""
+    with translation.override("fr"):
+        html = render_to_string("500.html")
+    assert not detector.english("500.html", html)
+    assert visible_text(html)[1] == "fr"
