@@ -21,7 +21,8 @@ from django.utils import translation
 from tests.i18n.catalogue import BASE_DIR, HOW_TO_BUILD, PO
 from tests.i18n.english import Detector, English, visible_text
 from tests.i18n.po import read
-from trial.models import FormStatus, Participant, Query, UserPreference
+from trial import pdf
+from trial.models import FormState, FormStatus, Participant, Query, UserPreference
 
 # Links followed from a participant's page; never a download, a job, a JSON search.
 FOLLOWED = ("/p/", "/eligibility/", "/imaging/", "/followup/", "/dosing/p/")
@@ -184,3 +185,27 @@ def test_the_server_error_page_is_french(detector):
         html = render_to_string("500.html")
     assert not detector.english("500.html", html)
     assert visible_text(html)[1] == "fr"
+
+
+def test_the_pdfs_rendered_in_french_carry_french_labels(demo, detector):
+    """The casebook of the most advanced participant, one of its forms and the blank CRF
+    book, rendered in French (the PDF job renders in the language active when it runs)."""
+    participant = Participant.objects.get(code=demo_participants()[0])
+    row = participant.forms.exclude(status=FormState.NOT_STARTED).first()
+    with translation.override("fr"):
+        documents = {
+            "casebook": pdf.casebook_html(participant)[0],
+            "form": pdf.form_html(row),
+            "blank": pdf.blank_html(),
+        }
+    for name, html in documents.items():
+        assert visible_text(html)[1] == "fr", name
+    assert "Cahier d'observation du participant" in documents["casebook"]
+    assert "Annexe : piste d'audit" in documents["casebook"]
+    assert "Formulaire de recueil" in documents["form"]
+    assert "Cahier d'observation vierge" in documents["blank"]
+    found = [e for name, html in documents.items() for e in detector.english(name, html)]
+    english = {e.text: e for e in found}
+    assert not english, f"{len(english)} English text(s) in the French PDFs:\n" + "\n".join(
+        f"  {e}" for e in list(english.values())[:80]
+    )
