@@ -8,7 +8,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench backup restore stop clean
+.PHONY: run test lint format messages bench backup restore stop clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,17 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest -n auto
+
+# The French catalogue (issue 15). `make messages` extracts the marked strings into
+# locale/fr/LC_MESSAGES/django.po (new ones untranslated, gone ones dropped) and compiles
+# django.mo; both are committed, so `make run` and the Docker image need no gettext. It needs
+# GNU gettext (msgfmt, xgettext: Debian's `gettext`). locale/merge_parts.sh and
+# tests/i18n/test_catalogue.py read MESSAGES_IGNORE from here.
+MESSAGES_IGNORE := .venv var tests bench node_modules static/vendor staticfiles media locale
+messages: $(STAMP)
+	mkdir -p locale/fr/LC_MESSAGES
+	$(PY) manage.py makemessages -l fr --no-obsolete $(addprefix --ignore=,$(MESSAGES_IGNORE))
+	$(PY) manage.py compilemessages -l fr $(addprefix --ignore=,$(MESSAGES_IGNORE))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
