@@ -309,7 +309,9 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
     elif model == "UserGroupsEvent":
         subject = user
         what = _("Role granted") if label == "role.add" else _("Role removed")
-        details = groups.get(data.get("group_id"), str(data.get("group_id")))
+        # A role's stored name is its English msgid (trial/roles.py): shown in the reader's.
+        name = groups.get(data.get("group_id"))
+        details = _(name) if name else str(data.get("group_id"))
     elif model == "MembershipEvent":
         subject = user
         what = {
