@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, DateField, DateTimeField, Q
 from django.utils import timezone
 
 from eligibility import rules
@@ -58,15 +58,31 @@ def _site_zone(participant: Participant) -> ZoneInfo:
     return ZoneInfo(participant.site.time_zone)
 
 
+def _temporal(model: type[CrfModel]) -> tuple[list[Any], list[Any]]:
+    """The model's item fields read natively rather than through JSON: dates and date-times
+    (so the clamping loaders of trial/dbtypes.py apply to a value out of Python's range)."""
+    fields = _item_field_objects(model)
+    times = [f for f in fields if isinstance(f, DateTimeField)]
+    dates = [f for f in fields if isinstance(f, DateField) and not isinstance(f, DateTimeField)]
+    return dates, times
+
+
+def _array(fields: list[Any], kind: str) -> str:
+    return f"ARRAY[{', '.join(f't.{f.column}' for f in fields)}]::{kind}[]"
+
+
 def _screening_sql() -> str:
     """One statement for every screening form: each slot's data row as JSON, so the forms'
-    different columns fit one UNION. Built once: compiling the equivalent eight-way
-    select_related costs more than running it, on every save a signature covers."""
+    different columns fit one UNION, with its dates and date-times beside it as arrays.
+    Built once: compiling the equivalent eight-way select_related costs more than running
+    it, on every save a signature covers."""
     branches = []
     for form, (event, model) in FORM_MODELS.items():
         fk = model._meta.get_field("form_status").column
+        dates, times = _temporal(model)
         branches.append(
-            f"SELECT fs.form, to_jsonb(t)::text, s.time_zone FROM trial_formstatus fs "
+            f"SELECT fs.form, to_jsonb(t)::text, {_array(dates, 'date')}, "
+            f"{_array(times, 'timestamptz')}, s.time_zone FROM trial_formstatus fs "
             f"JOIN {model._meta.db_table} t ON t.{fk} = fs.id "
             f"JOIN trial_participant p ON p.id = fs.participant_id "
             f"JOIN trial_site s ON s.id = p.site_id "
@@ -84,8 +100,9 @@ def screening_items(participant: Participant) -> dict[str, object]:
 
     Drafts count: a value typed is a value, whatever the form's status. Deleted forms do not.
     A consent date-time is given in the site's time zone, so its calendar day is the site's.
-    Values are the ones the ORM would give (each field's to_python; JSON numbers read as
-    Decimal first, so a numeric keeps its digits and a float its exact value).
+    Values are the ones the ORM would give: dates and date-times read natively, the others
+    by each field's to_python from JSON read with Decimal numbers (a numeric keeps its
+    digits, a float its exact value).
     """
     global _SCREENING_SQL
     if _SCREENING_SQL is None:
@@ -96,15 +113,22 @@ def screening_items(participant: Participant) -> dict[str, object]:
         )
         rows = cursor.fetchall()
     items: dict[str, object] = {}
-    for form, text, zone in rows:
+    for form, text, date_values, time_values, zone in rows:
         _event, model = FORM_MODELS[form]
+        dates, times = _temporal(model)
+        native = dict(zip((f.name for f in dates), date_values, strict=True))
+        native.update(
+            (f.name, None if v is None else timezone.localtime(v, ZoneInfo(zone)))
+            for f, v in zip(times, time_values, strict=True)
+        )
         stored = json.loads(text, parse_float=Decimal)
         for field in _item_field_objects(model):
-            value = stored.get(field.column)
-            if value is not None:
-                value = field.to_python(value)
-            if isinstance(value, datetime):
-                value = timezone.localtime(value, ZoneInfo(zone))
+            if field.name in native:
+                value = native[field.name]
+            else:
+                value = stored.get(field.column)
+                if value is not None:
+                    value = field.to_python(value)
             items[f"{form}.{field.name}"] = value
     return items
 

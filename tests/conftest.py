@@ -244,6 +244,17 @@ def nurse_client(client, nurse):
 
 
 @pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language: a test that activated French (a request by
+    a French user, an override left open) must not turn the next test's messages French."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def no_csp_violation(request):
     """Every browser test fails if the page broke the Content-Security-Policy (settings.py):
     Chromium reports each refused inline script, style or eval on the console."""

@@ -168,3 +168,28 @@ def test_choice_codes_are_the_ones_the_rules_read():
     assert {c.code: c.text for c in rules.CRITERIA} == {
         code: str(text) for code, text in presentation.CRITERION_TEXT.items()
     }
+
+
+def test_the_screening_items_are_the_values_the_orm_reads(eligible):
+    # screening_items reads every form in one prebuilt statement (JSON and native date
+    # arrays); each value and its type must be what the ORM gives for the same row.
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    zone = ZoneInfo(eligible.site.time_zone)
+    expected = {}
+    for form, (event, model) in facts.FORM_MODELS.items():
+        data = model.objects.get(
+            form_status__participant=eligible, form_status__event=event, form_status__form=form
+        )
+        for field in facts._item_field_objects(model):
+            value = getattr(data, field.name)
+            if isinstance(value, datetime):
+                value = timezone.localtime(value, zone)
+            expected[f"{form}.{field.name}"] = value
+    items = facts.screening_items(eligible)
+    assert items == expected
+    assert {k: type(v) for k, v in items.items()} == {k: type(v) for k, v in expected.items()}
+    assert any(isinstance(v, Decimal) for v in items.values())
+    assert items["CONSENT.consent_datetime"].tzinfo == zone
