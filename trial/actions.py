@@ -900,14 +900,14 @@ DEMO_STAFF = (
     ("admin", "Anne", "Petit", roles.ADMINISTRATOR, "BDX"),
     ("nurse2", "Lucie", "Bernard", roles.NURSE, "TLS"),
 )
-DEMO_SITES = (("BDX", "CHU de Bordeaux"), ("TLS", "CHU de Toulouse"))
+DEMO_SITES = (("BDX", "CHU de Bordeaux", "fr"), ("TLS", "CHU de Toulouse", "fr"))
 
 
 def demo_sites() -> list[Site]:
     with audit_context(command="seed_demo"):
         return [
-            Site.objects.get_or_create(code=code, defaults={"name": name})[0]
-            for code, name in DEMO_SITES
+            Site.objects.get_or_create(code=code, defaults={"name": name, "language": language})[0]
+            for code, name, language in DEMO_SITES
         ]
 
 
@@ -1122,6 +1122,20 @@ def set_email_reminders(user: Any, enabled: bool) -> None:
         if pref.email_reminders != enabled:
             pref.email_reminders = enabled
             pref.save(update_fields=["email_reminders"])
+
+
+def set_language(user: Any, language: str) -> None:
+    """A person's own choice of language; blank means the language of their site."""
+    from trial.languages import available
+    from trial.models import UserPreference
+
+    if language and language not in available():
+        raise ActionRefused(_("This language is not available."))
+    with transaction.atomic(), audit_context(user, command="set_language"):
+        pref, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if pref.language != language:
+            pref.language = language
+            pref.save(update_fields=["language"])
 
 
 def request_pdf(
