@@ -36,7 +36,7 @@ from eligibility.models import (
     TargetLesion,
     VitalSigns,
 )
-from trial.forms import ALL_FIELDS, CrfForm, SignForm
+from trial.forms import ALL_FIELDS, CrfForm, SignForm, localize_numbers
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
 HEIGHT_CM = (100, 230)
@@ -470,6 +470,7 @@ class LesionForm(forms.ModelForm):
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
                 field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
+        localize_numbers(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -12,6 +12,8 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from trial.languages import shown_number as _n
+
 WIDTH, HEIGHT = 720, 340
 # The right margin holds the reference lines' labels, clear of the data.
 LEFT, RIGHT, TOP, BOTTOM = 56, 128, 30, 40
@@ -87,13 +89,13 @@ def _axes(xs: _Scale, ys: _Scale, x_ticks: list[float], y_ticks: list[float]) ->
         y = ys(t)
         parts.append(
             f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="#eee"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#555">{t:g}</text>'
+            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#555">{_n(t, "g")}</text>'
         )
     for t in x_ticks:
         x = xs(t)
         parts.append(
             f'<text x="{x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'fill="#555">{t:g}</text>'
+            f'fill="#555">{_n(t, "g")}</text>'
         )
     return parts
 
@@ -148,9 +150,9 @@ def sum_of_diameters_chart(
     ys = _Scale(0, high, HEIGHT - BOTTOM, TOP)
     body = _axes(xs, ys, _ticks(0, right), _ticks(0, high))
     lines = [
-        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{baseline_mm:g} mm"),
-        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{threshold:.1f} mm (+20 %)"),
-        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{nadir_mm:g} mm"),
+        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{_n(baseline_mm, 'g')} mm"),
+        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{_n(threshold, '.1f')} mm (+20 %)"),
+        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{_n(nadir_mm, 'g')} mm"),
     ]
     label_ys = _spread([ys(value) for value, *_rest in lines])
     for (value, colour, label, dash, detail), label_y in zip(lines, label_ys, strict=True):
@@ -165,7 +167,7 @@ def sum_of_diameters_chart(
             f'<circle cx="{xs(day)}" cy="{ys(total)}" r="5" fill="{colour}" '
             f'data-point="{escape(label)}"/>'
             f'<text x="{xs(day)}" y="{ys(total) - 9}" text-anchor="middle" fill="{colour}" '
-            f'font-weight="bold">{escape(label)} {total:g} · {escape(response)}</text>'
+            f'font-weight="bold">{escape(label)} {_n(total, "g")} · {escape(response)}</text>'
         )
     return _frame(
         _("Sum of target lesion diameters"), body, _("days since follow-up anchor"), _("sum (mm)")
@@ -226,7 +228,7 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
         body.append(
             f'<rect x="{xs(index)}" y="{top}" width="{width:.1f}" height="{max(height, 0.5):.1f}" '
             f'fill="{colour}" data-participant="{escape(label)}"><title>{escape(label)}: '
-            f"{pct:+.1f} % ({escape(response)})</title></rect>"
+            f"{_n(pct, '+.1f')} % ({escape(response)})</title></rect>"
         )
     body.append(_hline(xs, ys(PD_LINE_PCT), "#cf222e", "+20 %"))
     body.append(_hline(xs, ys(PR_LINE_PCT), "#2f81f7", "-30 %"))

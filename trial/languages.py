@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.utils import dateformat, translation
+from django.utils.formats import get_format
 
 SESSION_KEY = "edc_language"
 
@@ -95,3 +96,10 @@ def shown_date(value: Any, kind: str = "date") -> str:
     """A date (kind "date") or a local date-time (kind "datetime") as the reader writes it."""
     formats_ = _LOCAL.get(translation.get_language() or "", _ISO)
     return dateformat.format(value, formats_[kind])
+
+
+def shown_number(value: Any, spec: str = "") -> str:
+    """A number a person reads, formatted with `spec` ("g", ".2f", "+.1f"), with the decimal
+    separator of the active language (7,4 in French). Not for SVG coordinates, data-*
+    attributes or exports: those keep the dot."""
+    return format(value, spec).replace(".", get_format("DECIMAL_SEPARATOR"))
