@@ -16,6 +16,7 @@ from django.db.models.fields.json import KeyTextTransform
 from followup import calculations as calc
 from followup.models import RecistAssessment
 from trial import registry, schedule
+from trial.languages import shown_number
 from trial.models import FormState, Participant
 
 RECIST_FORM = "RECIST"
@@ -189,7 +190,9 @@ def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
             current.best = calc.best_overall_response(list(responses.items()))
             pcts = [pct for _day, pct in current.points]
             current.best_pct = min(pcts) if pcts else None
-            current.best_pct_text = "—" if current.best_pct is None else f"{current.best_pct:+.1f}"
+            current.best_pct_text = (
+                "—" if current.best_pct is None else shown_number(current.best_pct, "+.1f")
+            )
             rows.append(current)
 
     for code, iah, pet_iv, gate, day, pct, overall in found:

@@ -129,13 +129,15 @@ def dot_plot(
         )
     for value, colour, text in lines:
         ly = y(value)
+        # A line labelled with its own value reads it in the reader's language (3,75).
+        shown = _n(value, "g") if text == f"{value:g}" else text
         body.append(
             f'<line x1="{LEFT}" y1="{ly:.1f}" x2="{width - RIGHT}" y2="{ly:.1f}" '
             f'stroke="{colour}" stroke-dasharray="6 4"/>'
         )
         body.append(
             f'<text x="{width - RIGHT}" y="{ly - 4:.1f}" text-anchor="end" '
-            f'fill="{colour}">{escape(text)}</text>'
+            f'fill="{colour}">{escape(shown)}</text>'
         )
     return _svg(body, title, width=width)
 

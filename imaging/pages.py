@@ -18,6 +18,7 @@ from imaging.actions import refusal
 from imaging.forms import GateSignForm
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from trial import registry, roles
+from trial.languages import shown_number as _n
 from trial.models import FormStatus, Participant
 
 DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
@@ -151,8 +152,8 @@ def study_page(participants: Any) -> dict[str, Any]:
         else:
             points.append((code, row.patient_ratio))
             tone = met_tone if row.met else unmet_tone
-            ratio = f'<span class="{tone} fw-semibold">{row.patient_ratio:.2f}</span>'
-        organs = "".join(f"<td>{'—' if r is None else f'{r:.2f}'}</td>" for r in row.organ_ratios)
+            ratio = f'<span class="{tone} fw-semibold">{_n(row.patient_ratio, ".2f")}</span>'
+        organs = "".join(f"<td>{'—' if r is None else _n(r, '.2f')}</td>" for r in row.organ_ratios)
         safe = escape(code)
         url = escape(detail.replace("CODE", code))
         lines.append(
