@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dosing.models import SAE_REPORTING_DELAY, AdverseEvent
+from trial.languages import shown_date
 from trial.models import FormState, Participant, ReminderKind
 from trial.reminders import Item
 
@@ -40,7 +41,7 @@ def unreported_serious_aes(participants: QuerySet[Participant], as_of: datetime)
                 _("Serious AE %(term)s: sponsor report was due %(due)s")
                 % {
                     "term": ae.term or f"#{row.repeat}",
-                    "due": (ae.awareness_at + SAE_REPORTING_DELAY).strftime("%Y-%m-%d %H:%M UTC"),
+                    "due": shown_date(ae.awareness_at + SAE_REPORTING_DELAY, "datetime") + " UTC",
                 },
                 reverse("crf_edit", args=[p.code, row.event, row.form, row.repeat]),
             )
