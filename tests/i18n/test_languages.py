@@ -261,3 +261,32 @@ def test_the_pdf_job_renders_in_the_language_of_who_asked(signed_form, nurse, bd
         assert pdf.run_job(job.pk) == "done"
     assert seen == ["fr"]
     assert PdfJob.objects.get(pk=job.pk).pages == 1
+
+
+# --- With the French catalogue (built at merge time): the words themselves ---------------------
+
+
+def french(msgid: str) -> str:
+    """The catalogue's French for `msgid`; skips the test while the catalogue lacks it."""
+    with translation.override("fr"):
+        text = translation.gettext(msgid)
+    if text == msgid:
+        pytest.skip(f"no French for {msgid!r} in the catalogue yet")
+    return text
+
+
+def test_the_pdf_labels_are_french(signed_form):
+    words = [french("Status"), french("Value"), french("Verified: seal and signed content intact")]
+    with translation.override("fr"):
+        html = pdf.form_html(signed_form)
+    for word in words:
+        assert word in html
+    assert "Verified: seal and signed content intact" not in html
+
+
+def test_the_reminder_e_mail_words_are_french(cycled, people, bdx):  # noqa: F811
+    intro = french("What is due today, by participant:")
+    Site.objects.filter(pk=bdx.pk).update(language="fr")
+    reminders.run(LAST_DAY + timedelta(days=1))
+    body = next(m.body for m in mail.outbox if m.to == ["alice@example.org"])
+    assert intro in body and "What is due today" not in body
