@@ -99,14 +99,23 @@ class UserLanguageMiddleware:
         from trial import languages
 
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            language = request.session.get(languages.SESSION_KEY)
-            if language not in languages.available():
-                # A session from before languages were stored: resolved once.
-                language = languages.remember(request, user)
-            translation.activate(language)
-            request.LANGUAGE_CODE = language
-        return self.get_response(request)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        language = request.session.get(languages.SESSION_KEY)
+        if language not in languages.available():
+            # A session from before languages were stored: resolved once.
+            language = languages.remember(request, user)
+        previous = translation.get_language()
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread goes back to the browser's language (LocaleMiddleware's): what runs
+            # after this request in the thread is not served in this person's language.
+            translation.activate(previous)
+        response.headers["Content-Language"] = language
+        return response
 
 
 class LoginRequiredMiddleware:
