@@ -290,3 +290,35 @@ def test_the_reminder_e_mail_words_are_french(cycled, people, bdx):  # noqa: F81
     reminders.run(LAST_DAY + timedelta(days=1))
     body = next(m.body for m in mail.outbox if m.to == ["alice@example.org"])
     assert intro in body and "What is due today" not in body
+
+
+def test_a_signature_break_mail_goes_out_in_each_investigators_language(
+    nurse, investigator, bdx, signed_form, django_capture_on_commit_callbacks, monkeypatch
+):
+    from tests.eligibility import helpers as h
+
+    Site.objects.filter(pk=bdx.pk).update(language="fr")
+    investigator.email = "ivan@example.org"
+    investigator.save()
+    english = make_user("ines", roles.INVESTIGATOR, bdx)
+    english.email = "ines@example.org"
+    english.save()
+    actions.set_language(english, "en")
+    seen = []
+    send = mail.send_mail
+
+    def record(subject, body, sender, to):
+        seen.append((tuple(to), translation.get_language()))
+        return send(subject, body, sender, to)
+
+    monkeypatch.setattr("django.core.mail.send_mail", record)
+    with django_capture_on_commit_callbacks(execute=True):
+        h.save(
+            nurse,
+            signed_form.participant,
+            "ELIG",
+            "LAB",
+            {**h.lab_data(), "haemoglobin_g_dl": "10.1"},
+        )
+    assert sorted(seen) == [(("ines@example.org",), "en"), (("ivan@example.org",), "fr")]
+    assert len(mail.outbox) == 2
