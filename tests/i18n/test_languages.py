@@ -322,3 +322,19 @@ def test_a_signature_break_mail_goes_out_in_each_investigators_language(
         )
     assert sorted(seen) == [(("ines@example.org",), "en"), (("ivan@example.org",), "fr")]
     assert len(mail.outbox) == 2
+
+
+def test_the_casebook_command_renders_in_the_language_asked(participant, tmp_path, monkeypatch):
+    from django.core.management import call_command
+
+    seen = []
+
+    def record(p, **kwargs):
+        seen.append(translation.get_language())
+        return pdf.Rendered(b"%PDF-", 1, "x.pdf")
+
+    monkeypatch.setattr(pdf, "casebook_pdf", record)
+    out = tmp_path / "casebook.pdf"
+    call_command("render_casebook", participant.code, "--output", str(out), "--language", "fr")
+    call_command("render_casebook", participant.code, "--output", str(out))
+    assert seen == ["fr", "en"]
