@@ -127,7 +127,7 @@ class LesionSuvRow(SlotRow):
             self.add_error(
                 "suv_max",
                 _("SUVmax (%(max)s) cannot be below SUVmean (%(mean)s); check both values.")
-                % {"max": high, "mean": mean},
+                % {"max": formats.localize(high), "mean": formats.localize(mean)},
             )
         return data
 
