@@ -29,7 +29,7 @@ def _known(code: str | None) -> str | None:
 
 def languages_of(user_ids: Iterable[int]) -> dict[int, str]:
     """Each user's language (one query, however many users)."""
-    from django.contrib.auth.models import User
+    from django.contrib.auth import get_user_model
 
     from trial.models import Membership, UserPreference
 
@@ -43,7 +43,8 @@ def languages_of(user_ids: Iterable[int]) -> dict[int, str]:
         .values("site__language")[:1]
     )
     rows = (
-        User.objects.filter(pk__in=ids)
+        get_user_model()
+        .objects.filter(pk__in=ids)
         .annotate(chosen=Subquery(chosen), site_language=Subquery(site))
         .values_list("pk", "chosen", "site_language")
     )
@@ -94,7 +95,8 @@ _LOCAL = {"fr": {"date": "d/m/Y", "datetime": "d/m/Y H:i"}}
 
 def shown_date(value: Any, kind: str = "date") -> str:
     """A date (kind "date") or a local date-time (kind "datetime") as the reader writes it."""
-    formats_ = _LOCAL.get(translation.get_language() or "", _ISO)
+    language = (translation.get_language() or "").split("-")[0]
+    formats_ = _LOCAL.get(language, _ISO)
     return dateformat.format(value, formats_[kind])
 
 
