@@ -33,6 +33,7 @@ from dosing.models import (
     Outcome,
 )
 from trial.forms import CrfForm
+from trial.languages import shown_date
 
 # The same words as a required field's own message, for items required only in some cases.
 REQUIRED = forms.Field.default_error_messages["required"]
@@ -231,7 +232,7 @@ class CycleForm(CrfForm):
                 "days": days,
                 "weeks": _num(round(days / 7, 1)),
                 "cycle": code,
-                "date": previous_date.isoformat(),
+                "date": shown_date(previous_date),
             }
             if check.level == "error" and days <= 0:
                 self.add_error(
@@ -263,7 +264,7 @@ class CycleForm(CrfForm):
             self.add_error(
                 "administration_date",
                 _("The administration date must be before %(cycle)s (%(date)s).")
-                % {"cycle": following[0], "date": following[1].isoformat()},
+                % {"cycle": following[0], "date": shown_date(following[1])},
             )
         ssa = data.get("last_ssa_date")
         if ssa is not None:
@@ -495,14 +496,14 @@ class LabForm(CrfForm):
             self.warn(
                 "sample_date",
                 _("This pre-cycle panel is dated after the cycle (%(date)s).")
-                % {"date": dates[event].isoformat()},
+                % {"date": shown_date(dates[event])},
             )
         if event == "ELIG" and "C4" in dates and sample <= dates["C4"]:
             # Refused, not confirmed: inclusion 7 needs labs after C4 (PROTOCOL.md section 4).
             self.add_error(
                 "sample_date",
                 _("Eligibility labs must be sampled after cycle 4 (given on %(date)s).")
-                % {"date": dates["C4"].isoformat()},
+                % {"date": shown_date(dates["C4"])},
             )
 
     # --- Display: grades beside each value ---
@@ -747,7 +748,7 @@ class AeForm(CrfForm):
             self.add_error(
                 "end_date",
                 _("The end date is before the onset date (%(onset)s).")
-                % {"onset": onset.isoformat()},
+                % {"onset": shown_date(onset)},
             )
         if end and ongoing:
             self.add_error("ongoing", _("An event with an end date is not ongoing: untick this."))
@@ -772,7 +773,7 @@ class AeForm(CrfForm):
             self.add_error(
                 "awareness_at",
                 _("The site cannot have become aware before the onset (%(onset)s).")
-                % {"onset": onset.isoformat()},
+                % {"onset": shown_date(onset)},
             )
         if aware and reported and reported < aware:
             self.add_error(
@@ -840,7 +841,7 @@ class CmForm(CrfForm):
             self.add_error(
                 "stop_date",
                 _("The stop date is before the start date (%(start)s).")
-                % {"start": start.isoformat()},
+                % {"start": shown_date(start)},
             )
         if stop and ongoing:
             self.add_error(

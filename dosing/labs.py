@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.formats import get_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -299,16 +300,17 @@ COMPACT_FROM = 1e7
 
 def number(value: Any) -> str:
     """A number as a person would write it: no trailing zeros, no exponent for lab ranges,
-    a short exponent form for absurdly large values."""
+    a short exponent form for absurdly large values; a decimal comma in French."""
     if value is None:
         return ""
     figure = float(value)
     if not math.isfinite(figure):
         return "∞"
     if abs(figure) >= COMPACT_FROM:
-        return f"{figure:.3g}"
+        return f"{figure:.3g}".replace(".", get_format("DECIMAL_SEPARATOR"))
     text = f"{figure:.6f}".rstrip("0").rstrip(".")
-    return text or "0"
+    # In the reader's language: 7,4 in French (forms read both).
+    return (text or "0").replace(".", get_format("DECIMAL_SEPARATOR"))
 
 
 def unit_label(unit: str) -> str:

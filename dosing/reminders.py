@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from dosing.forms import term_display
 from dosing.models import SAE_REPORTING_DELAY, AdverseEvent
+from trial.languages import shown_date
 from trial.models import FormState, Participant, ReminderKind
 from trial.reminders import Item
 
@@ -42,7 +43,7 @@ def unreported_serious_aes(participants: QuerySet[Participant], as_of: datetime)
                 % {
                     # In the language the reminder is written in: "French (English)" in French.
                     "term": term_display(ae.term) if ae.term else f"#{row.repeat}",
-                    "due": (ae.awareness_at + SAE_REPORTING_DELAY).strftime("%Y-%m-%d %H:%M UTC"),
+                    "due": shown_date(ae.awareness_at + SAE_REPORTING_DELAY, "datetime") + " UTC",
                 },
                 reverse("crf_edit", args=[p.code, row.event, row.form, row.repeat]),
             )

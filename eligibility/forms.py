@@ -36,7 +36,7 @@ from eligibility.models import (
     TargetLesion,
     VitalSigns,
 )
-from trial.forms import ALL_FIELDS, CrfForm, SignForm
+from trial.forms import ALL_FIELDS, CrfForm, SignForm, localize_numbers
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
 HEIGHT_CM = (100, 230)
@@ -297,7 +297,7 @@ class DiseaseHistoryForm(ScreeningForm):
                 self.warn(
                     "ki67_percent",
                     _("Ki-67 %(ki67)s %% is unusual for grade %(grade)s.")
-                    % {"ki67": ki67, "grade": grade},
+                    % {"ki67": formats.localize(ki67), "grade": grade},
                 )
         return data
 
@@ -384,7 +384,7 @@ class IahContraindicationsForm(ScreeningForm):
                 self.add_error(
                     "bilirubin_entered",
                     _("Enter a value between %(low)s and %(high)s %(unit)s.")
-                    % {"low": low, "high": high, "unit": unit},
+                    % {"low": formats.localize(low), "high": formats.localize(high), "unit": unit},
                 )
                 umol = None
             elif not BILIRUBIN_USUAL_UMOL_L[0] <= umol <= BILIRUBIN_USUAL_UMOL_L[1]:
@@ -392,10 +392,10 @@ class IahContraindicationsForm(ScreeningForm):
                     "bilirubin_entered",
                     _("%(value)s %(unit)s is unusual (usually %(low)s-%(high)s).")
                     % {
-                        "value": data["bilirubin_entered"],
+                        "value": formats.localize(data["bilirubin_entered"]),
                         "unit": unit,
-                        "low": usual[0],
-                        "high": usual[1],
+                        "low": formats.localize(usual[0]),
+                        "high": formats.localize(usual[1]),
                     },
                 )
         # The µmol/L value and the score are derived by the action from the values as stored
@@ -470,6 +470,7 @@ class LesionForm(forms.ModelForm):
             css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
             if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
                 field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
+        localize_numbers(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

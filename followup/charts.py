@@ -10,10 +10,10 @@ import math
 from collections.abc import Sequence
 from html import escape
 
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from followup.models import response_text
+from trial.languages import shown_number as _n
 
 WIDTH, HEIGHT = 720, 340
 # The right margin holds the reference lines' labels, clear of the data.
@@ -29,11 +29,6 @@ PD_LINE_PCT = 20  # +20 % (progression, from the nadir)
 PR_LINE_PCT = -30  # -30 % (partial response, from baseline)
 # Assessment markers on the spider lines while they stay readable (and the page light).
 SPIDER_MARKERS_UP_TO = 40
-
-
-def _num(value: float, spec: str) -> str:
-    """A number in a label, with the reader's decimal mark (57,6 in French)."""
-    return format(value, spec).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
 class _Scale:
@@ -95,13 +90,13 @@ def _axes(xs: _Scale, ys: _Scale, x_ticks: list[float], y_ticks: list[float]) ->
         y = ys(t)
         parts.append(
             f'<line x1="{LEFT}" y1="{y}" x2="{WIDTH - RIGHT}" y2="{y}" stroke="#eee"/>'
-            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#555">{_num(t, "g")}</text>'
+            f'<text x="{LEFT - 6}" y="{y + 4}" text-anchor="end" fill="#555">{_n(t, "g")}</text>'
         )
     for t in x_ticks:
         x = xs(t)
         parts.append(
             f'<text x="{x}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-            f'fill="#555">{_num(t, "g")}</text>'
+            f'fill="#555">{_n(t, "g")}</text>'
         )
     return parts
 
@@ -156,9 +151,9 @@ def sum_of_diameters_chart(
     ys = _Scale(0, high, HEIGHT - BOTTOM, TOP)
     body = _axes(xs, ys, _ticks(0, right), _ticks(0, high))
     lines = [
-        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{_num(baseline_mm, 'g')} mm"),
-        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{_num(threshold, '.1f')} mm (+20 %)"),
-        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{_num(nadir_mm, 'g')} mm"),
+        (baseline_mm, "#2f81f7", _("baseline"), "6 4", f"{_n(baseline_mm, 'g')} mm"),
+        (threshold, "#cf222e", _("PD threshold"), "8 3", f"{_n(threshold, '.1f')} mm (+20 %)"),
+        (nadir_mm, "#1a7f37", _("nadir"), "2 3", f"{_n(nadir_mm, 'g')} mm"),
     ]
     label_ys = _spread([ys(value) for value, *_rest in lines])
     for (value, colour, label, dash, detail), label_y in zip(lines, label_ys, strict=True):
@@ -173,7 +168,7 @@ def sum_of_diameters_chart(
             f'<circle cx="{xs(day)}" cy="{ys(total)}" r="5" fill="{colour}" '
             f'data-point="{escape(label)}"/>'
             f'<text x="{xs(day)}" y="{ys(total) - 9}" text-anchor="middle" fill="{colour}" '
-            f'font-weight="bold">{escape(label)} {_num(total, "g")} · '
+            f'font-weight="bold">{escape(label)} {_n(total, "g")} · '
             f"{escape(response_text(response))}</text>"
         )
     return _frame(
@@ -235,7 +230,7 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
         body.append(
             f'<rect x="{xs(index)}" y="{top}" width="{width:.1f}" height="{max(height, 0.5):.1f}" '
             f'fill="{colour}" data-participant="{escape(label)}"><title>{escape(label)}: '
-            f"{_num(pct, '+.1f')} % ({escape(response_text(response))})</title></rect>"
+            f"{_n(pct, '+.1f')} % ({escape(response_text(response))})</title></rect>"
         )
     body.append(_hline(xs, ys(PD_LINE_PCT), "#cf222e", "+20 %"))
     body.append(_hline(xs, ys(PR_LINE_PCT), "#2f81f7", "-30 %"))

@@ -12,11 +12,11 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
-from django.utils import formats
 
 from followup import calculations as calc
 from followup.models import RecistAssessment
 from trial import registry, schedule
+from trial.languages import shown_number
 from trial.models import FormState, Participant
 
 RECIST_FORM = "RECIST"
@@ -184,7 +184,6 @@ def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
     current: StudyRow | None = None
     responses: dict[int, str] = {}
     anchor: date | None = None
-    decimal_mark = formats.get_format("DECIMAL_SEPARATOR")  # the reader's language: 7,4 in French
 
     def close() -> None:
         if current is not None:
@@ -192,9 +191,7 @@ def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
             pcts = [pct for _day, pct in current.points]
             current.best_pct = min(pcts) if pcts else None
             current.best_pct_text = (
-                "—"
-                if current.best_pct is None
-                else f"{current.best_pct:+.1f}".replace(".", decimal_mark)
+                "—" if current.best_pct is None else shown_number(current.best_pct, "+.1f")
             )
             rows.append(current)
 

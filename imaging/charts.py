@@ -13,6 +13,8 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from trial.languages import shown_number as _n
+
 WIDTH, HEIGHT = 480, 260
 LEFT, RIGHT, TOP, BOTTOM = 48, 16, 20, 36
 BLUE, ORANGE, GREY, RED = "#0d6efd", "#fd7e14", "#6c757d", "#dc3545"
@@ -43,7 +45,9 @@ def _y_axis(top: float, scale, ticks: int = 5) -> list[str]:
         value = top * i / ticks
         y = scale(value)
         out.append(f'<line x1="{LEFT - 4}" y1="{y:.1f}" x2="{LEFT}" y2="{y:.1f}" stroke="#333"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{value:g}</text>')
+        out.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_n(value, "g")}</text>'
+        )
     return out
 
 
@@ -86,7 +90,8 @@ def ratio_chart(
                 f'data-lesion="{escape(label)}" data-ratio="{ratio:.2f}"/>'
             )
             body.append(
-                f'<text x="{cx:.1f}" y="{y(ratio) - 4:.1f}" text-anchor="middle">{ratio:.2f}</text>'
+                f'<text x="{cx:.1f}" y="{y(ratio) - 4:.1f}" text-anchor="middle">'
+                f"{_n(ratio, '.2f')}</text>"
             )
         body.append(
             f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
@@ -99,7 +104,7 @@ def ratio_chart(
     )
     body.append(
         f'<text x="{WIDTH - RIGHT}" y="{ty - 4:.1f}" text-anchor="end" fill="{RED}">'
-        f"{threshold:g}</text>"
+        f"{_n(threshold, 'g')}</text>"
     )
     return _svg(body, title)
 
@@ -126,17 +131,19 @@ def dot_plot(
         body.append(
             f'<circle cx="{cx:.1f}" cy="{y(value):.1f}" r="4" fill="{BLUE}" '
             f'data-participant="{escape(label)}" data-ratio="{value:.2f}">'
-            f"<title>{escape(label)}: {value:.2f}</title></circle>"
+            f"<title>{escape(label)}: {_n(value, '.2f')}</title></circle>"
         )
     for value, colour, text in lines:
         ly = y(value)
+        # A line labelled with its own value reads it in the reader's language (3,75).
+        shown = _n(value, "g") if text == f"{value:g}" else text
         body.append(
             f'<line x1="{LEFT}" y1="{ly:.1f}" x2="{width - RIGHT}" y2="{ly:.1f}" '
             f'stroke="{colour}" stroke-dasharray="6 4"/>'
         )
         body.append(
             f'<text x="{width - RIGHT}" y="{ly - 4:.1f}" text-anchor="end" '
-            f'fill="{colour}">{escape(text)}</text>'
+            f'fill="{colour}">{escape(shown)}</text>'
         )
     return _svg(body, title, width=width)
 

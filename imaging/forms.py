@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from imaging import calculations as calc
 from imaging import models as m
-from trial.forms import CrfForm
+from trial.forms import CrfForm, localize_numbers
 
 SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
@@ -55,6 +55,7 @@ def _small(form: forms.Form) -> None:
         css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
             field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
+    localize_numbers(form)
 
 
 class SlotRow(forms.Form):
@@ -126,7 +127,7 @@ class LesionSuvRow(SlotRow):
             self.add_error(
                 "suv_max",
                 _("SUVmax (%(max)s) cannot be below SUVmean (%(mean)s); check both values.")
-                % {"max": high, "mean": mean},
+                % {"max": formats.localize(high), "mean": formats.localize(mean)},
             )
         return data
 

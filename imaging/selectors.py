@@ -11,7 +11,6 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Count, Q
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
@@ -19,6 +18,7 @@ from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, 
 from imaging.problems import calculation_problem
 from trial import crf as crf_registry
 from trial import selectors as trial_selectors
+from trial.languages import shown_number
 from trial.models import FormStatus, Participant, Signature
 
 SIGNATURE_KIND = "gate"
@@ -34,7 +34,7 @@ EXPECTED_RATIO = 3.75  # Kratochwil et al. 2010, the mean the trial expects
 def ratio_text(value: float) -> str:
     """A ratio as shown and decided: two decimals (rounded as calc.gate_met rounds), written
     in the reader's number format (3.80 in English, 3,80 in French)."""
-    return formats.number_format(f"{value:.2f}")
+    return shown_number(value, ".2f")
 
 
 @dataclass

@@ -91,6 +91,10 @@ def _clone_database(template: str, name: str) -> None:
 def _seed_demo(name: str) -> None:
     with _connected_to(name):
         call_command("seed_demo", participants=DEMO_PARTICIPANTS, seed=DEMO_SEED, verbosity=0)
+        # The demo's sites are French (BDX, TLS); the tests that read the demo read its pages
+        # in English, so its staff chose English (tests/i18n covers the French side).
+        for user in User.objects.all():
+            actions.set_language(user, "en")
 
 
 def _drop_database(name: str) -> None:

@@ -82,12 +82,15 @@ class LoginForm(AuthenticationForm):
 
 
 def _logged_in(sender, request, user, **kwargs) -> None:
+    from trial import languages
     from trial.middleware import LAST_ACTIVITY
 
     step = pending_step(user)
     session = getattr(request, "session", None)
     if session is not None:
         session[LAST_ACTIVITY] = time.time()
+        # Resolved once per login: the pages read it from the session.
+        languages.remember(request, user)
     if step is not None and session is not None:
         session[SECOND_FACTOR_PENDING] = step
         actions.log_auth_event(

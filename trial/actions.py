@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from trial import crf as crf_registry
@@ -706,13 +706,15 @@ def _section_changes(
 
 def notify_signature_breaks(break_ids: list[int]) -> int:
     """E-mail the investigators of the participant's site about broken signatures (after
-    commit). Returns how many messages were sent; a mail failure is logged, never raised into
-    the page that saved."""
+    commit), each in their language (one message per language). Returns how many messages
+    were sent; a mail failure is logged, never raised into the page that saved."""
     import logging
 
     from django.contrib.auth import get_user_model
     from django.core.mail import send_mail
     from django.urls import reverse
+
+    from trial import languages
 
     sent = 0
     found = SignatureBreak.objects.filter(pk__in=break_ids).select_related(
@@ -721,7 +723,7 @@ def notify_signature_breaks(break_ids: list[int]) -> int:
     for brk in found:
         signature = brk.signature
         participant = signature.participant
-        recipients = list(
+        people = dict(
             get_user_model()
             .objects.filter(
                 is_active=True,
@@ -729,37 +731,46 @@ def notify_signature_breaks(break_ids: list[int]) -> int:
                 memberships__site_id=participant.site_id,
             )
             .exclude(email="")
-            .values_list("email", flat=True)
+            .values_list("pk", "email")
             .distinct()
         )
-        if not recipients:
+        if not people:
             continue
-        signable = signatures.get(signature.kind)
-        label = str(signable.label) if signable is not None and signable.label else signature.kind
+        by_language: dict[str, list[str]] = {}
+        for pk, language in sorted(languages.languages_of(people).items()):
+            by_language.setdefault(language, []).append(people[pk])
         changes = "\n".join(
             f"  {key}: {old if old is not None else '-'} -> {new if new is not None else '-'}"
             for key, (old, new) in sorted(brk.changes.items())
         )
-        subject = _("Signature broken: %(what)s of %(code)s") % {
-            "what": label,
-            "code": participant.code,
-        }
-        body = _(
-            "The %(what)s signed by %(signer)s for participant %(code)s (site %(site)s) is "
-            "broken: the signed data changed.\n\n%(changes)s\n\nIt must be signed again: "
-            "%(url)s"
-        ) % {
-            "what": label,
-            "signer": signature.signer_name,
-            "code": participant.code,
-            "site": participant.site.code,
-            "changes": changes,
-            "url": reverse("participant_detail", args=[participant.code]),
-        }
-        try:
-            sent += send_mail(subject, body, None, recipients)
-        except Exception:  # noqa: BLE001 - the save is committed; the page must not fail
-            logging.getLogger(__name__).exception("Could not e-mail the signature break")
+        for language, recipients in sorted(by_language.items()):
+            with translation.override(language):
+                signable = signatures.get(signature.kind)
+                label = (
+                    str(signable.label)
+                    if signable is not None and signable.label
+                    else signature.kind
+                )
+                subject = _("Signature broken: %(what)s of %(code)s") % {
+                    "what": label,
+                    "code": participant.code,
+                }
+                body = _(
+                    "The %(what)s signed by %(signer)s for participant %(code)s (site %(site)s) "
+                    "is broken: the signed data changed.\n\n%(changes)s\n\nIt must be signed "
+                    "again: %(url)s"
+                ) % {
+                    "what": label,
+                    "signer": signature.signer_name,
+                    "code": participant.code,
+                    "site": participant.site.code,
+                    "changes": changes,
+                    "url": reverse("participant_detail", args=[participant.code]),
+                }
+                try:
+                    sent += send_mail(subject, body, None, sorted(recipients))
+                except Exception:  # noqa: BLE001 - the save is committed; the page must not fail
+                    logging.getLogger(__name__).exception("Could not e-mail the signature break")
     return sent
 
 
@@ -900,14 +911,14 @@ DEMO_STAFF = (
     ("admin", "Anne", "Petit", roles.ADMINISTRATOR, "BDX"),
     ("nurse2", "Lucie", "Bernard", roles.NURSE, "TLS"),
 )
-DEMO_SITES = (("BDX", "CHU de Bordeaux"), ("TLS", "CHU de Toulouse"))
+DEMO_SITES = (("BDX", "CHU de Bordeaux", "fr"), ("TLS", "CHU de Toulouse", "fr"))
 
 
 def demo_sites() -> list[Site]:
     with audit_context(command="seed_demo"):
         return [
-            Site.objects.get_or_create(code=code, defaults={"name": name})[0]
-            for code, name in DEMO_SITES
+            Site.objects.get_or_create(code=code, defaults={"name": name, "language": language})[0]
+            for code, name, language in DEMO_SITES
         ]
 
 
@@ -1122,6 +1133,20 @@ def set_email_reminders(user: Any, enabled: bool) -> None:
         if pref.email_reminders != enabled:
             pref.email_reminders = enabled
             pref.save(update_fields=["email_reminders"])
+
+
+def set_language(user: Any, language: str) -> None:
+    """A person's own choice of language; blank means the language of their site."""
+    from trial.languages import available
+    from trial.models import UserPreference
+
+    if language and language not in available():
+        raise ActionRefused(_("This language is not available."))
+    with transaction.atomic(), audit_context(user, command="set_language"):
+        pref, _created = UserPreference.objects.select_for_update().get_or_create(user=user)
+        if pref.language != language:
+            pref.language = language
+            pref.save(update_fields=["language"])
 
 
 def request_pdf(

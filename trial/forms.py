@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 from trial.models import Site
@@ -58,6 +59,32 @@ def plausible_year(value: date | None) -> None:
             _("Enter a year between %(min)s and %(max)s.") % {"min": MIN_YEAR, "max": max_year()},
             code="implausible_year",
         )
+
+
+# What a number box keeps of <input type="number">'s attributes: the checks are the field's own.
+_NUMBER_ONLY_ATTRS = ("min", "max", "step")
+
+
+def localize_numbers(form: forms.BaseForm) -> None:
+    """Numbers in the reader's language: typed "7,4" or "7.4" in French, shown as "7,4".
+
+    Every number field reads and shows its value localized, in a text box with a numeric
+    keyboard: <input type="number"> cannot hold a decimal comma. The range and step checks
+    stay the field's validators, on the server. Hidden numbers (keys) stay as they are."""
+    for field in form.fields.values():
+        if not isinstance(field, forms.IntegerField):  # DecimalField and FloatField too
+            continue
+        widget = field.widget
+        if isinstance(widget, forms.HiddenInput):
+            continue
+        field.localize = True
+        widget.is_localized = True
+        if isinstance(widget, forms.NumberInput):
+            widget.input_type = "text"
+            for name in _NUMBER_ONLY_ATTRS:
+                widget.attrs.pop(name, None)
+            decimal = isinstance(field, forms.DecimalField | forms.FloatField)
+            widget.attrs.setdefault("inputmode", "decimal" if decimal else "numeric")
 
 
 def bound_dates(form: forms.BaseForm) -> None:
@@ -112,6 +139,7 @@ class CrfForm(forms.ModelForm):
                 field.widget.attrs["data-unit"] = unit
                 field.widget.template_name = "trial/widgets/unit_input.html"
         bound_dates(self)
+        localize_numbers(self)
 
     @classmethod
     def initial_from_query(cls, query: Any) -> dict[str, Any]:
@@ -160,13 +188,18 @@ class CrfForm(forms.ModelForm):
         if not low <= value <= high:
             raise forms.ValidationError(
                 _("Enter a value between %(low)s and %(high)s %(unit)s.")
-                % {"low": low, "high": high, "unit": unit}
+                % {"low": localize(low), "high": localize(high), "unit": unit}
             )
         if usual and not usual[0] <= value <= usual[1]:
             self.warn(
                 name,
                 _("%(value)s %(unit)s is unusual (usually %(low)s-%(high)s).")
-                % {"value": value, "unit": unit, "low": usual[0], "high": usual[1]},
+                % {
+                    "value": localize(value),
+                    "unit": unit,
+                    "low": localize(usual[0]),
+                    "high": localize(usual[1]),
+                },
             )
         return value
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
+from django.utils import formats
 from django.utils.translation import gettext as _
 from pghistory.core import event_models
 from pghistory.models import Events
@@ -88,6 +90,8 @@ def display(model_field: models.Field, value: Any) -> tuple[str, bool]:
         return (_("Yes") if value else _("No")), False
     if isinstance(value, datetime):
         return value.isoformat(), False
+    if isinstance(value, Decimal | float):
+        return formats.number_format(value), False  # 7,4 in French
     return str(value), False
 
 

@@ -4,16 +4,19 @@ log, and the PDFs (asked for, rendered by a worker, polled with htmx, downloaded
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 
-from trial import actions, jobs, reminders, roles, selectors
+from trial import actions, jobs, languages, reminders, roles, selectors
 from trial.accounts import has_second_factor
-from trial.models import PdfJob, PdfJobStatus, PdfKind, ReminderSent
+from trial.models import PdfJob, PdfJobStatus, PdfKind, ReminderSent, UserPreference
 
 LOG_PAGE_SIZE = 100
 
@@ -24,22 +27,50 @@ def todo(request) -> HttpResponse:
     return render(request, "trial/_todo.html", {"todo": sorted(grouped.items())})
 
 
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_lazy("Language"),
+        required=False,
+        widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
+    )
+
+    def __init__(self, *args, site_language: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = dict(settings.LANGUAGES)
+        from_site = _("From my site (%(language)s)") % {"language": names[site_language]}
+        self.fields["language"].choices = [("", from_site), *settings.LANGUAGES]
+
+
 @require_http_methods(["GET", "POST"])
 def profile(request) -> HttpResponse:
-    if request.method == "POST":
+    user = request.user
+    site_language = languages.site_language_of(user)
+    if request.method == "POST" and "language" in request.POST:
+        form = LanguageForm(request.POST, site_language=site_language)
+        if form.is_valid():
+            actions.set_language(user, form.cleaned_data["language"])
+            # The next page, and this message, in the new language.
+            translation.activate(languages.remember(request, user))
+            messages.success(request, _("Language saved."))
+            return redirect("profile")
+    elif request.method == "POST":
         enabled = request.POST.get("email_reminders") == "on"
-        actions.set_email_reminders(request.user, enabled)
+        actions.set_email_reminders(user, enabled)
         messages.success(
             request,
             _("Reminder e-mails turned on.") if enabled else _("Reminder e-mails turned off."),
         )
         return redirect("profile")
+    else:
+        chosen = UserPreference.objects.filter(user=user).values_list("language", flat=True)
+        form = LanguageForm(initial={"language": chosen.first() or ""}, site_language=site_language)
     return render(
         request,
         "trial/profile.html",
         {
-            "email_reminders": reminders.email_enabled(request.user),
-            "second_factor": has_second_factor(request.user),
+            "email_reminders": reminders.email_enabled(user),
+            "second_factor": has_second_factor(user),
+            "language_form": form,
         },
     )
 

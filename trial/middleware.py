@@ -14,6 +14,7 @@ from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,38 @@ class AuditContextMiddleware:
             user = getattr(request, "user", None)
             with audit_context(user if user is not None and user.is_authenticated else None):
                 return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A logged-in person reads the EDC in their language (trial/languages.py): their choice,
+    else their site's. It was resolved into the session at login (and again when they change
+    it), so a page costs no query for it. Without a login (the login page), LocaleMiddleware's
+    choice from the browser's Accept-Language stands."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from trial import languages
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        language = request.session.get(languages.SESSION_KEY)
+        if language not in languages.available():
+            # A session from before languages were stored: resolved once.
+            language = languages.remember(request, user)
+        previous = translation.get_language()
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread goes back to the browser's language (LocaleMiddleware's): what runs
+            # after this request in the thread is not served in this person's language.
+            translation.activate(previous)
+        response.headers["Content-Language"] = language
+        return response
 
 
 class LoginRequiredMiddleware:

@@ -19,11 +19,19 @@ from trial import schedule
 from trial.audit import audited
 
 
+def default_language() -> str:
+    return settings.LANGUAGE_CODE
+
+
 @audited
 class Site(models.Model):
     code = models.CharField(_("code"), max_length=8, unique=True)
     name = models.CharField(_("name"), max_length=100)
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Paris")
+    # The language of the site's staff, unless they choose their own (UserPreference).
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=default_language
+    )
 
     class Meta:
         ordering = ["code"]
@@ -507,6 +515,10 @@ class UserPreference(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference"
     )
     email_reminders = models.BooleanField(_("send me the daily reminder e-mail"), default=True)
+    # Blank: the language of the person's site (trial/languages.py).
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
 
     def __str__(self) -> str:
         return f"preferences of {self.user_id}"

@@ -30,12 +30,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import OperationalError, transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from trial import crf as crf_registry
-from trial import history, registry, schedule, selectors, signatures
+from trial import history, languages, registry, schedule, selectors, signatures
 from trial.models import (
     FormState,
     FormStatus,
@@ -121,14 +121,15 @@ def _zone(participant: Participant | None) -> ZoneInfo:
 
 
 def _local(value: datetime, zone: ZoneInfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    local = value.astimezone(zone)
+    return f"{languages.shown_date(local, 'datetime')} {local.strftime('%Z')}"
 
 
 def _text(model_field: Any, value: Any, zone: ZoneInfo) -> tuple[str, bool]:
     if isinstance(value, datetime):
         return _local(value, zone), False
     if isinstance(value, date):
-        return value.isoformat(), False
+        return languages.shown_date(value), False
     text, empty = history.display(model_field, value)
     return ("—" if empty else text), empty
 
@@ -267,6 +268,7 @@ def _page_context(code: str, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
     return {
         "trial": settings.TRIAL_NUMBER,
         "code": code,
+        "LANGUAGE_CODE": translation.get_language() or settings.LANGUAGE_CODE,
         "header": _css_string(f"{settings.TRIAL_NUMBER} · {code}"),
         "generated": _css_string(_("Generated %(at)s") % {"at": _local(now, zone)}),
         "page_of": (_css_string(_("Page")), _css_string(_("of"))),
@@ -553,7 +555,9 @@ def run_job(job_id: int) -> str:
 
     started = time.perf_counter()
     try:
-        rendered = render_for(job, progress)
+        # In the language of the person who asked for it (trial/languages.py).
+        with translation.override(languages.language_for_id(job.requested_by_id)):
+            rendered = render_for(job, progress)
     except OperationalError:
         # The database went away: let the task retry with back-off.
         PdfJob.objects.filter(pk=job_id).update(status=PdfJobStatus.QUEUED, progress=0)

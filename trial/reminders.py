@@ -36,10 +36,10 @@ from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from trial import registry, roles, schedule
+from trial import languages, registry, roles, schedule
 from trial.models import (
     FormState,
     FormStatus,
@@ -235,8 +235,8 @@ def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) 
                     text
                     % {
                         "event": planned.event.label,
-                        "opens": opens.isoformat() if opens else "",
-                        "closes": closes.isoformat() if closes else "",
+                        "opens": languages.shown_date(opens) if opens else "",
+                        "closes": languages.shown_date(closes) if closes else "",
                     },
                     _form_url(p.code, planned.code, planned.event.forms[0]),
                 )
@@ -289,7 +289,7 @@ def _eligibility_unsigned(
                     ReminderKind.ELIGIBILITY_UNSIGNED,
                     "ELIG",
                     _("Eligibility data complete since %(day)s, sign-off pending")
-                    % {"day": waited_since.isoformat()},
+                    % {"day": languages.shown_date(waited_since)},
                     _form_url(p.code, "ELIG", ELIG_SIGNOFF),
                 )
             )
@@ -334,6 +334,8 @@ class Recipient:
     wants_email: bool
     # site id -> the person's roles there (roles are global, memberships per site).
     sites: dict[int, set[str]] = field(default_factory=dict)
+    # The language their e-mail is written in (trial/languages.py).
+    language: str = settings.LANGUAGE_CODE
 
     def concerned(self, item: Item) -> bool:
         return bool(self.sites.get(item.site_id, set()) & item.roles)
@@ -362,6 +364,8 @@ def recipients(site_ids: Iterable[int] | None = None) -> list[Recipient]:
             Recipient(pk, f"{first} {last}".strip() or username, email or "", wants is not False),
         )
         person.sites.setdefault(site_id, set()).add(role)
+    for pk, language in languages.languages_of(found).items():
+        found[pk].language = language
     return list(found.values())
 
 
@@ -429,7 +433,7 @@ def digest(person: Recipient, day: date, items: list[Item]) -> tuple[str, str]:
         grouped[item.participant_code].append(item)
     subject = _("[%(trial)s] To do on %(day)s: %(n)d item(s)") % {
         "trial": settings.TRIAL_NUMBER,
-        "day": day.isoformat(),
+        "day": languages.shown_date(day),
         "n": len(items),
     }
     lines = [
@@ -491,15 +495,16 @@ def _send_one(
             result.emails += 1
             result.lines.append(f"would e-mail {person.email}: {len(new)} item(s)")
         return
-    with transaction.atomic():
+    # In the recipient's language: the items' details are computed again below, in it.
+    with transaction.atomic(), translation.override(person.language):
         # The condition checked again just before sending, within the claiming transaction.
         still = {
-            i.key
+            i.key: i
             for i in compute(
                 as_of, Participant.objects.filter(pk__in={i.participant_id for i in items})
             )
         }
-        items = [i for i in items if i.key in still]
+        items = [still[i.key] for i in items if i.key in still]
         claimed = _claim(items, day, person)
         new = [i for i in items if i.key in claimed]
         result.already += len(items) - len(new)

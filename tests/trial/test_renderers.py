@@ -71,3 +71,30 @@ def test_whole_forms_render_the_same(data):
         return [str(field) for field in form]
 
     assert fields(FastInputRenderer()) == fields(DjangoTemplates())
+
+
+@pytest.mark.parametrize("value", [None, Decimal("7.40"), 7.4, 12, "7,4"], ids=repr)
+def test_localized_number_boxes_render_the_same_in_french(value):
+    """A CRF's number box in French (trial.forms.localize_numbers): a text box with a decimal
+    comma and a numeric keyboard, written exactly as Django writes it."""
+    from django.utils import translation
+
+    from trial.forms import localize_numbers
+
+    class Form(forms.Form):
+        dose = forms.DecimalField(max_digits=5, decimal_places=2, min_value=0)
+
+    with translation.override("fr"):
+        html = {}
+        for renderer in (FastInputRenderer(), DjangoTemplates()):
+            form = Form(initial={"dose": value}, renderer=renderer)
+            localize_numbers(form)
+            html[type(renderer).__name__] = str(form["dose"])
+    assert html["FastInputRenderer"] == html["DjangoTemplates"]
+    assert (
+        'type="text"' in html["DjangoTemplates"]
+        and 'inputmode="decimal"' in html["DjangoTemplates"]
+    )
+    assert "min=" not in html["DjangoTemplates"] and "step=" not in html["DjangoTemplates"]
+    if value is not None and value != 12:
+        assert 'value="7,4' in html["DjangoTemplates"]

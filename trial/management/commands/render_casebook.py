@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
 
 from trial import pdf
 from trial.models import Participant
@@ -17,6 +19,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("code")
         parser.add_argument("--output", required=True, help="the PDF file to write")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default=settings.LANGUAGE_CODE,
+            help="the language of the casebook's labels, dates and numbers",
+        )
 
     def handle(self, *args, **options) -> None:
         participant = (
@@ -25,7 +33,8 @@ class Command(BaseCommand):
         if participant is None:
             raise CommandError(f"No participant {options['code']}")
         start = time.perf_counter()
-        rendered = pdf.casebook_pdf(participant)
+        with translation.override(options["language"]):
+            rendered = pdf.casebook_pdf(participant)
         Path(options["output"]).write_bytes(rendered.content)
         self.stdout.write(
             f"{options['output']}: {rendered.pages} pages in {time.perf_counter() - start:.1f} s"
