@@ -26,8 +26,8 @@ test: $(STAMP)
 # The French catalogue (issue 15). `make messages` extracts the marked strings into
 # locale/fr/LC_MESSAGES/django.po (new ones untranslated, gone ones dropped) and compiles
 # django.mo; both are committed, so `make run` and the Docker image need no gettext. It needs
-# GNU gettext (msgfmt, xgettext: Debian's `gettext`). locale/merge_parts.sh and
-# tests/i18n/test_catalogue.py read MESSAGES_IGNORE from here.
+# GNU gettext (msgfmt, xgettext: Debian's `gettext`). tests/i18n/test_catalogue.py reads
+# MESSAGES_IGNORE from here.
 MESSAGES_IGNORE := .venv var tests bench node_modules static/vendor staticfiles media locale
 messages: $(STAMP)
 	mkdir -p locale/fr/LC_MESSAGES
