@@ -8,31 +8,35 @@ from dosing.models import AdverseEvent
 from dosing.templatetags.dosing_tags import ae_panel_context
 from tests.dosing.conftest import save
 from tests.dosing.test_ae_cm_forms import ae
+from trial import actions
 from trial import crf as crf_registry
 
-FRENCH = {"accept-language": "fr"}
-ENGLISH = {"accept-language": "en"}
+
+def reading(client, user, language: str):
+    """The client of `user` reading in `language`: their profile choice, taken at login."""
+    actions.set_language(user, language)
+    client.force_login(user)
+    return client
 
 
-def test_the_search_shows_both_names_to_a_french_user_and_matches_french_words(nurse_client):
-    # A request's language comes from the request (LocaleMiddleware), not from the test.
-    page = nurse_client.get(
-        "/dosing/ctcae/search/", {"crf-term": "diminution plaquettes"}, headers=FRENCH
-    ).content.decode()
+def test_the_search_shows_both_names_to_a_french_user_and_matches_french_words(client, nurse):
+    # A request's language is the user's (trial.languages), not the test's.
+    page = (
+        reading(client, nurse, "fr")
+        .get("/dosing/ctcae/search/", {"crf-term": "diminution plaquettes"})
+        .content.decode()
+    )
     assert "Diminution du nombre de plaquettes (Platelet count decreased)" in page
     assert "crf-term=Platelet%20count%20decreased" in page  # the pick sends the English term
     assert "Investigations" in page
 
 
-def test_the_search_stays_english_for_an_english_user(nurse_client):
-    page = nurse_client.get(
-        "/dosing/ctcae/search/", {"crf-term": "platelet"}, headers=ENGLISH
-    ).content.decode()
+def test_the_search_stays_english_for_an_english_user(client, nurse):
+    nurse_client = reading(client, nurse, "en")
+    page = nurse_client.get("/dosing/ctcae/search/", {"crf-term": "platelet"}).content.decode()
     assert "Platelet count decreased" in page
     assert "plaquettes" not in page
-    page = nurse_client.get(
-        "/dosing/ctcae/search/", {"crf-term": "plaquettes"}, headers=ENGLISH
-    ).content.decode()
+    page = nurse_client.get("/dosing/ctcae/search/", {"crf-term": "plaquettes"}).content.decode()
     assert "Platelet count decreased" not in page
 
 
@@ -62,28 +66,34 @@ def test_the_ae_card_shows_both_names_and_the_stored_and_exported_term_stays_eng
     assert "Nausea" in html and "Nausées" not in html
 
 
-def test_the_chosen_term_shows_its_french_name_and_soc_but_keeps_the_english_value(nurse_client):
-    page = nurse_client.get(
-        "/dosing/ctcae/term/", {"crf-term": "Fatigue", "crf-grade": "2"}, headers=FRENCH
-    ).content.decode()
+def test_the_chosen_term_shows_its_french_name_and_soc_but_keeps_the_english_value(client, nurse):
+    page = (
+        reading(client, nurse, "fr")
+        .get("/dosing/ctcae/term/", {"crf-term": "Fatigue", "crf-grade": "2"})
+        .content.decode()
+    )
     assert 'value="Fatigue"' in page  # what is stored
     assert 'data-testid="ae-term-display"' in page
     assert "Fatigue (Fatigue)" in page
     assert "Troubles généraux et anomalies au site d&#x27;administration" in page
-    english = nurse_client.get(
-        "/dosing/ctcae/term/", {"crf-term": "Fatigue"}, headers=ENGLISH
-    ).content.decode()
+    english = (
+        reading(client, nurse, "en")
+        .get("/dosing/ctcae/term/", {"crf-term": "Fatigue"})
+        .content.decode()
+    )
     assert 'data-testid="ae-term-display"' not in english
     assert "General disorders and administration site conditions" in english
 
 
-def test_a_term_without_french_shows_in_english_alone(nurse_client, monkeypatch):
+def test_a_term_without_french_shows_in_english_alone(client, nurse, monkeypatch):
     names, socs = ctcae._french()
     code = ctcae.get("Eye disorders - Other, specify").code
     partial = {c: name for c, name in names.items() if c != code}
     monkeypatch.setattr(ctcae, "_french", lambda: (partial, socs))
-    page = nurse_client.get(
-        "/dosing/ctcae/search/", {"crf-term": "Eye disorders - Other"}, headers=FRENCH
-    ).content.decode()
+    page = (
+        reading(client, nurse, "fr")
+        .get("/dosing/ctcae/search/", {"crf-term": "Eye disorders - Other"})
+        .content.decode()
+    )
     assert "<span>Eye disorders - Other, specify</span>" in page
     assert "Affections oculaires" in page  # its SOC still has a French name

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 
 import pytest
 from django.core.management import call_command
@@ -119,7 +120,9 @@ def test_a_named_web_export_reports_its_progress_to_its_owner_only(
 
     monkeypatch.setattr(export_views, "PROGRESS_EVERY_S", 0)  # report at every chunk
     client.force_login(monitor)
-    token = "a1b2c3d4e5f6a7b8"
+    # A fresh token: the progress outlives the test in Redis (an hour), and a fixed token
+    # would find the previous run's.
+    token = secrets.token_hex(8)
     progress = reverse("export_progress", args=[token])
     assert client.get(progress).status_code == 404  # nothing started yet
     response = client.get(reverse("exports"), {"format": "csv", "site": "BDX", "token": token})
