@@ -173,7 +173,8 @@ def from_french(name: str | None) -> Term | None:
 
 def display(term: str | None, *, french: bool) -> str:
     """A stored (English) term as a user sees it: "French (English)" for a French user when a
-    translation exists, else the English term as stored."""
+    translation exists and differs (Fatigue is Fatigue in both), else the English term as
+    stored."""
     text = (term or "").strip()
     if not french or not text:
         return term or ""
@@ -181,4 +182,4 @@ def display(term: str | None, *, french: bool) -> str:
         name = french_name(get(text).code)
     except KeyError:
         return term or ""
-    return f"{name} ({text})" if name else text
+    return f"{name} ({text})" if name and name.casefold() != text.casefold() else text

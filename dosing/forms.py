@@ -32,7 +32,7 @@ from dosing.models import (
     ModificationReason,
     Outcome,
 )
-from trial.forms import CrfForm
+from trial.forms import CrfForm, DateTimeLocalInput
 from trial.languages import shown_date
 
 # The same words as a required field's own message, for items required only in some cases.
@@ -65,14 +65,6 @@ def _tidy_decimals(form: forms.ModelForm) -> None:
     for name, value in form.initial.items():
         if isinstance(value, Decimal):
             form.initial[name] = labs.number(value)
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
-        super().__init__(**kwargs)
 
 
 def _num(value: Any) -> str:
@@ -647,8 +639,8 @@ class AeForm(CrfForm):
             "outcome",
         ]
         widgets = {
-            "awareness_at": DateTimeInput(),
-            "reported_to_sponsor_at": DateTimeInput(),
+            "awareness_at": DateTimeLocalInput(),
+            "reported_to_sponsor_at": DateTimeLocalInput(),
         }
         help_texts = {
             "term": _("Type a few letters and pick the term from the CTCAE v5 list."),
@@ -850,14 +842,6 @@ class CmForm(CrfForm):
         elif self.complete and not stop and not ongoing and "stop_date" not in self.errors:
             self.add_error("stop_date", _("Enter the stop date, or tick ongoing."))
         return data
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
-        super().__init__(**kwargs)
 
 
 IAH_ACTIVITY_GBQ = (Decimal("0.5"), Decimal(15))

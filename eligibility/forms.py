@@ -36,7 +36,14 @@ from eligibility.models import (
     TargetLesion,
     VitalSigns,
 )
-from trial.forms import ALL_FIELDS, CrfForm, SignForm, localize_numbers
+from trial.forms import (
+    ALL_FIELDS,
+    CrfForm,
+    DateTimeLocalInput,
+    SignForm,
+    localize_dates,
+    localize_numbers,
+)
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
 HEIGHT_CM = (100, 230)
@@ -72,14 +79,6 @@ MAX_NON_TARGET_LESIONS = 10
 
 def _day(value: date | None) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
-
-
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
-        super().__init__(**kwargs)
 
 
 class ScreeningForm(CrfForm):
@@ -471,6 +470,7 @@ class LesionForm(forms.ModelForm):
             if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
                 field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
         localize_numbers(self)
+        localize_dates(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

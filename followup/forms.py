@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from followup import selectors
 from followup.derived import NODE, NODE_NORMAL_BELOW_MM
 from followup.models import EndOfStudy, EndStatus, FollowUpVisit, NonTargetStatus, RecistAssessment
-from trial.forms import CrfForm, YesNoField, localize_numbers
+from trial.forms import CrfForm, YesNoField, localize_dates, localize_numbers
 
 SYSTOLIC_MMHG, SYSTOLIC_USUAL = (50, 300), (90, 180)
 DIASTOLIC_MMHG, DIASTOLIC_USUAL = (30, 200), (50, 110)
@@ -120,6 +120,7 @@ class MeasurementForm(forms.Form):
         self.fields["present"].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["size_mm"].widget.attrs["class"] = "form-control form-control-sm"
         localize_numbers(self)
+        localize_dates(self)
 
     @property
     def lesion(self) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from imaging import calculations as calc
 from imaging import models as m
-from trial.forms import CrfForm, localize_numbers
+from trial.forms import CrfForm, DateTimeLocalInput, localize_dates, localize_numbers
 
 SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
@@ -37,14 +37,6 @@ EXTRA_HEPATIC_ROWS = 3
 MAX_EXTRA_HEPATIC = 20
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
-        super().__init__(**kwargs)
-
-
 def _when(value: datetime) -> str:
     return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
@@ -56,6 +48,7 @@ def _small(form: forms.Form) -> None:
         if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
             field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
     localize_numbers(form)
+    localize_dates(form)
 
 
 class SlotRow(forms.Form):

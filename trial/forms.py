@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
@@ -87,6 +87,61 @@ def localize_numbers(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("inputmode", "decimal" if decimal else "numeric")
 
 
+class DateTimeLocalInput(forms.DateTimeInput):
+    """The browser's date-and-time picker (its value is ISO, whatever it shows)."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
+        super().__init__(**kwargs)
+
+
+ISO_DATE = "%Y-%m-%d"
+# What each part of a date format reads as, in a placeholder ("jj/mm/aaaa" in French).
+_PLACEHOLDER_PARTS = {
+    "%d": _("dd"),
+    "%m": _("mm"),
+    "%Y": _("yyyy"),
+    "%H": _("hh"),
+    "%M": _("mm"),
+}
+
+
+def _placeholder(fmt: str) -> str:
+    for token, text in _PLACEHOLDER_PARTS.items():
+        fmt = fmt.replace(token, str(text))
+    return fmt
+
+
+def localize_dates(form: forms.BaseForm) -> None:
+    """Dates typed and shown the reader's way: 28/09/2026 in French.
+
+    The browser's own date picker shows the browser's format, not the page's: an English
+    Chromium shows a French nurse 09/28/2026 whatever `lang` says, and a day and a month
+    swapped is a classic transcription error. So in a language whose dates are not written
+    ISO, a date is a text box in that language's format, with the format as placeholder
+    (ISO is still accepted); in English the picker stays, as it always was."""
+    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
+    if date_format == ISO_DATE:
+        return
+    time_format = f"{date_format} %H:%M"
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.HiddenInput):
+            continue
+        if isinstance(field, forms.DateTimeField):
+            fmt, mode = time_format, "text"
+        elif isinstance(field, forms.DateField):
+            fmt, mode = date_format, "numeric"
+        else:
+            continue
+        attrs = {**widget.attrs, "placeholder": _placeholder(fmt), "inputmode": mode}
+        attrs.setdefault("autocomplete", "off")
+        typed = forms.DateTimeInput if isinstance(field, forms.DateTimeField) else forms.DateInput
+        field.widget = typed(format=fmt, attrs=attrs)
+
+
 def bound_dates(form: forms.BaseForm) -> None:
     """Add the plausible-year check to every date and date-time field of a form."""
     for field in form.fields.values():
@@ -140,6 +195,7 @@ class CrfForm(forms.ModelForm):
                 field.widget.template_name = "trial/widgets/unit_input.html"
         bound_dates(self)
         localize_numbers(self)
+        localize_dates(self)
 
     @classmethod
     def initial_from_query(cls, query: Any) -> dict[str, Any]:
@@ -288,6 +344,7 @@ class RegisterParticipantForm(forms.Form):
         if len(only) == 1:
             self.fields["site"].initial = only[0]
         self.fields["screening_date"].initial = timezone.localdate()
+        localize_dates(self)
 
     def clean_screening_date(self):
         value = self.cleaned_data["screening_date"]

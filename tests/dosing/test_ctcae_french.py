@@ -69,20 +69,20 @@ def test_the_ae_card_shows_both_names_and_the_stored_and_exported_term_stays_eng
 def test_the_chosen_term_shows_its_french_name_and_soc_but_keeps_the_english_value(client, nurse):
     page = (
         reading(client, nurse, "fr")
-        .get("/dosing/ctcae/term/", {"crf-term": "Fatigue", "crf-grade": "2"})
+        .get("/dosing/ctcae/term/", {"crf-term": "Nausea", "crf-grade": "2"})
         .content.decode()
     )
-    assert 'value="Fatigue"' in page  # what is stored
+    assert 'value="Nausea"' in page  # what is stored
     assert 'data-testid="ae-term-display"' in page
-    assert "Fatigue (Fatigue)" in page
-    assert "Troubles généraux et anomalies au site d&#x27;administration" in page
+    assert "Nausées (Nausea)" in page
+    assert "Affections gastro-intestinales" in page
     english = (
         reading(client, nurse, "en")
-        .get("/dosing/ctcae/term/", {"crf-term": "Fatigue"})
+        .get("/dosing/ctcae/term/", {"crf-term": "Nausea"})
         .content.decode()
     )
     assert 'data-testid="ae-term-display"' not in english
-    assert "General disorders and administration site conditions" in english
+    assert "Gastrointestinal disorders" in english
 
 
 def test_a_term_without_french_shows_in_english_alone(client, nurse, monkeypatch):

@@ -175,6 +175,59 @@ def test_an_english_nurse_types_a_dot_and_reads_a_dot(client, nurse, c1):  # noq
     assert "administered_gbq" in response.context["form"].errors
 
 
+def date_box(page: str, name: str) -> re.Match:
+    return re.search(rf'<input type="([a-z-]+)" name="crf-{name}"[^>]*>', page)
+
+
+def test_a_french_nurse_types_and_reads_dates_day_first(client, nurse, french_bdx, c1):  # noqa: F811
+    # Not the browser's picker, which shows the browser's format (09/28/2026 in an English
+    # Chromium, whatever the page's lang): a text box in the French format, said as such.
+    client.force_login(nurse)
+    box = date_box(client.get(cycle_url(c1)).content.decode(), "administration_date")
+    assert box.group(1) == "text"
+    assert 'placeholder="jj/mm/aaaa"' in box.group(0) and 'inputmode="numeric"' in box.group(0)
+
+    day = C2_DAY.strftime("%d/%m/%Y")
+    assert day[:2] != day[3:5]  # a day and a month that a swap would change
+    data = {"version": "0", "save_complete": "", **post_data(cycle(C2_DAY))}
+    data["crf-administration_date"] = day
+    response = client.post(cycle_url(c1), data)
+    assert response.status_code == 302, response.context["form"].errors
+    saved = CycleAdministration.objects.get(form_status__participant=c1, form_status__event="C2")
+    assert saved.administration_date == C2_DAY
+
+    box = date_box(client.get(cycle_url(c1)).content.decode(), "administration_date")
+    assert f'value="{day}"' in box.group(0)
+    # An impossible day is an error at the field, with what was typed kept.
+    data.update({"version": "1", "crf-administration_date": "31/02/2026"})
+    data["change-reason"] = "transcription error"
+    response = client.post(cycle_url(c1), data)
+    assert response.status_code == 200
+    assert "administration_date" in response.context["form"].errors
+    assert 'value="31/02/2026"' in response.content.decode()
+
+
+def test_an_english_nurse_keeps_the_date_picker(client, nurse, c1):  # noqa: F811
+    client.force_login(nurse)
+    box = date_box(client.get(cycle_url(c1)).content.decode(), "administration_date")
+    assert box.group(1) == "date" and "placeholder" not in box.group(0)
+
+
+def test_a_french_date_and_time_is_day_first_too(nurse, french_bdx):
+    from eligibility.forms import ConsentForm
+
+    with translation.override("fr"):
+        form = ConsentForm(prefix="crf", data={"crf-consent_datetime": "05/03/2026 14:30"})
+        html = str(form["consent_datetime"])
+        assert 'type="text"' in html and 'placeholder="jj/mm/aaaa hh:mm"' in html
+        form.is_valid()
+        assert "consent_datetime" not in form.errors
+        value = form.cleaned_data["consent_datetime"]
+    assert (value.day, value.month, value.hour, value.minute) == (5, 3, 14, 30)
+    with translation.override("en"):
+        assert 'type="datetime-local"' in str(ConsentForm(prefix="crf")["consent_datetime"])
+
+
 def test_a_french_message_shows_numbers_with_a_comma(client, nurse, french_bdx, c1):  # noqa: F811
     client.force_login(nurse)
     response = post_cycle(client, c1, prescribed_gbq="7,4", administered_gbq="7400")

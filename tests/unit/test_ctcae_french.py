@@ -43,6 +43,9 @@ def test_a_missing_term_has_none(monkeypatch):
 
 def test_the_display_is_french_with_the_english_term_or_english_alone():
     assert ctcae.display("Anemia", french=True) == "Anémie (Anemia)"
+    # The same word in both languages is written once.
+    assert ctcae.french_name(ctcae.get("Fatigue").code) == "Fatigue"
+    assert ctcae.display("Fatigue", french=True) == "Fatigue"
     assert ctcae.display("Anemia", french=False) == "Anemia"
     assert ctcae.display("Not a term", french=True) == "Not a term"
     assert ctcae.display("", french=True) == ""
