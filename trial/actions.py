@@ -903,13 +903,14 @@ def locked_message(until: datetime) -> str:
 # --- Demo data (seed_demo): the same rules, in bulk --------------------------------------
 
 DEMO_STAFF = (
-    # username, first name, last name, role, site
-    ("nurse", "Claire", "Dubois", roles.NURSE, "BDX"),
-    ("investigator", "Marc", "Laurent", roles.INVESTIGATOR, "BDX"),
-    ("monitor", "Sophie", "Martin", roles.MONITOR, "BDX"),
-    ("datamanager", "Julien", "Moreau", roles.DATA_MANAGER, "BDX"),
-    ("admin", "Anne", "Petit", roles.ADMINISTRATOR, "BDX"),
-    ("nurse2", "Lucie", "Bernard", roles.NURSE, "TLS"),
+    # username, first name, last name, role, site, language chosen ("": the site's)
+    ("nurse", "Claire", "Dubois", roles.NURSE, "BDX", ""),
+    ("investigator", "Marc", "Laurent", roles.INVESTIGATOR, "BDX", ""),
+    # The sponsor's monitor reads English, as monitors may: the choice is per person.
+    ("monitor", "Sophie", "Martin", roles.MONITOR, "BDX", "en"),
+    ("datamanager", "Julien", "Moreau", roles.DATA_MANAGER, "BDX", ""),
+    ("admin", "Anne", "Petit", roles.ADMINISTRATOR, "BDX", ""),
+    ("nurse2", "Lucie", "Bernard", roles.NURSE, "TLS", ""),
 )
 DEMO_SITES = (("BDX", "CHU de Bordeaux", "fr"), ("TLS", "CHU de Toulouse", "fr"))
 
@@ -926,12 +927,12 @@ def create_demo_staff(password: str) -> dict[str, Any]:
     """The demo users, one per role (idempotent; an existing user keeps its password)."""
     from django.contrib.auth.models import Group, User
 
-    from trial.models import Membership
+    from trial.models import Membership, UserPreference
 
     sites = {site.code: site for site in demo_sites()}
     users = {}
     with transaction.atomic(), audit_context(command="seed_demo"):
-        for username, first, last, role, site_code in DEMO_STAFF:
+        for username, first, last, role, site_code, language in DEMO_STAFF:
             user, created = User.objects.get_or_create(
                 username=username,
                 defaults={
@@ -946,6 +947,10 @@ def create_demo_staff(password: str) -> dict[str, Any]:
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
                 Membership.objects.get_or_create(user=user, site=sites[site_code])
+                if language:
+                    UserPreference.objects.update_or_create(
+                        user=user, defaults={"language": language}
+                    )
             users[username] = user
     return users
 

@@ -73,3 +73,13 @@ def test_roles_created_in_code_match_the_protocol(db):
     from django.contrib.auth.models import Group
 
     assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ALL)
+
+
+def test_the_demo_staff_read_their_sites_language_but_the_monitor_chose_english(db):
+    from trial import actions, languages
+
+    users = actions.create_demo_staff("demo-password-1")
+    assert {s.code: s.language for s in actions.demo_sites()} == {"BDX": "fr", "TLS": "fr"}
+    assert languages.language_of(users["nurse"]) == "fr"
+    assert languages.language_of(users["nurse2"]) == "fr"
+    assert languages.language_of(users["monitor"]) == "en"
