@@ -114,6 +114,35 @@ def _placeholder(fmt: str) -> str:
     return fmt
 
 
+def date_format_hint() -> str:
+    """How the reader types a date: "YYYY-MM-DD" in English, "jj/mm/aaaa" in French."""
+    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
+    return "YYYY-MM-DD" if date_format == ISO_DATE else _placeholder(date_format)
+
+
+def date_entry() -> dict[str, str]:
+    """The attributes of a hand-written date box (a filter): the browser's picker where
+    dates are written ISO, else a text box in the reader's format (see localize_dates)."""
+    if formats.get_format("DATE_INPUT_FORMATS")[0] == ISO_DATE:
+        return {"type": "date", "placeholder": ""}
+    return {"type": "text", "placeholder": date_format_hint()}
+
+
+def typed_date(value: str) -> date | None:
+    """A date typed in the reader's format (ISO always accepted); None when it is not one.
+    Where dates are written ISO, only ISO: English's own input formats would read
+    01/12/2026 the American way."""
+    if formats.get_format("DATE_INPUT_FORMATS")[0] == ISO_DATE:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    try:
+        return forms.DateField().to_python(value)
+    except forms.ValidationError:
+        return None
+
+
 def localize_dates(form: forms.BaseForm) -> None:
     """Dates typed and shown the reader's way: 28/09/2026 in French.
 

@@ -22,6 +22,7 @@ from pghistory.models import Context
 
 from trial import crf as crf_registry
 from trial import roles
+from trial.forms import date_format_hint, typed_date
 from trial.models import AuditEntry, AuditReview, Site
 
 PAGE_SIZE = 50
@@ -103,10 +104,10 @@ def reviewer_sites(user: Any) -> QuerySet[Site]:
 
 
 def _day(value: str, name: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FilterError(name, _("Enter a date as YYYY-MM-DD.")) from None
+    day = typed_date(value)
+    if day is None:
+        raise FilterError(name, _("Enter a date as %(format)s.") % {"format": date_format_hint()})
+    return day
 
 
 def entries_for(user: Any, filters: Filters) -> QuerySet[AuditEntry]:

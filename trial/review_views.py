@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from trial import actions, review, roles, schedule
+from trial.forms import date_entry
 
 
 def audit_review(request) -> HttpResponse:
@@ -33,6 +34,7 @@ def audit_review(request) -> HttpResponse:
         "trial/audit_review.html",
         {
             "filters": filters,
+            "date_entry": date_entry(),
             "page": page,
             "rows": mark_safe("".join(_row(line) for line in review.lines(page.entries, zones))),
             "sites": sites,

@@ -392,3 +392,27 @@ def test_the_casebook_command_renders_in_the_language_asked(participant, tmp_pat
     call_command("render_casebook", participant.code, "--output", str(out), "--language", "fr")
     call_command("render_casebook", participant.code, "--output", str(out))
     assert seen == ["fr", "en"]
+
+
+def test_the_audit_review_dates_are_typed_the_readers_way(client, data_manager):
+    actions.set_language(data_manager, "fr")
+    client.force_login(data_manager)
+    url = reverse("audit_review")
+    page = client.get(url).content.decode()
+    start = re.search(r'<input type="([a-z]+)"[^>]*name="start"[^>]*>', page)
+    assert start.group(1) == "text" and 'placeholder="jj/mm/aaaa"' in start.group(0)
+    assert client.get(url, {"start": "01/12/2026", "end": "02/12/2026"}).status_code == 200
+    assert client.get(url, {"start": "2026-12-01"}).status_code == 200  # ISO still read
+    bad = client.get(url, {"start": "31/02/2026"}).content.decode()
+    with translation.override("fr"):
+        message = translation.gettext("Enter a date as %(format)s.") % {"format": "jj/mm/aaaa"}
+    assert message != "Enter a date as jj/mm/aaaa." and message in bad
+    assert 'value="31/02/2026"' in bad  # what was typed, kept
+
+    actions.set_language(data_manager, "en")
+    client.force_login(data_manager)
+    page = client.get(url).content.decode()
+    assert re.search(r'<input type="date"[^>]*name="start"', page)
+    assert (
+        "Enter a date as YYYY-MM-DD." in client.get(url, {"start": "01/12/2026"}).content.decode()
+    )
