@@ -62,8 +62,9 @@ def signature_payload(participant: Participant) -> dict[str, Any]:
 
     Flat ("I5": "met", "VITALS.ecog": 1, ...), so a broken signature names the item that changed.
     """
-    on = evaluation_date(participant)
-    evaluation = evaluate(participant, on)
+    facts_ = facts.facts_as_signed(participant)
+    on = facts_.signoff_date
+    evaluation = rules.evaluate(facts_)
     payload: dict[str, Any] = {"evaluation_date": on.isoformat(), "result": evaluation.result}
     for result in evaluation.criteria:
         payload[result.code] = result.status

@@ -136,3 +136,19 @@ def test_the_ae_summary_card_renders_for_the_participant_page(nurse, participant
     assert 'data-testid="ae-row" data-grade="2"' in html
     assert "Nausea" in html and "G2" in html
     assert f"/p/{participant.code}/LOG/AE/1/" in html
+
+
+def test_lab_items_are_the_values_the_orm_reads_and_skip_a_deleted_panel(nurse, participant):
+    # lab_items runs a statement built once from the model: the same values, of the same
+    # types, as the ORM's reading of the panel; a deleted panel is not read.
+    from dosing.models import LabPanel
+    from trial.models import FormState, FormStatus
+
+    save(nurse, participant, "ELIG", "LAB", lab())
+    panel = LabPanel.objects.get(form_status__participant=participant, form_status__event="ELIG")
+    orm = {f"LAB.{name}": getattr(panel, name) for name in labs.CANONICAL_FIELDS}
+    items = selectors.lab_items(participant)
+    assert items == orm
+    assert {k: type(v) for k, v in items.items()} == {k: type(v) for k, v in orm.items()}
+    FormStatus.objects.filter(pk=panel.form_status_id).update(status=FormState.DELETED)
+    assert all(value is None for value in selectors.lab_items(participant).values())

@@ -193,3 +193,22 @@ def test_the_screening_items_are_the_values_the_orm_reads(eligible):
     assert {k: type(v) for k, v in items.items()} == {k: type(v) for k, v in expected.items()}
     assert any(isinstance(v, Decimal) for v in items.values())
     assert items["CONSENT.consent_datetime"].tzinfo == zone
+
+
+def test_the_signature_check_reads_the_facts_on_the_evaluation_date(eligible, investigator):
+    # facts_as_signed reads the sign-off's date with the screening forms (one statement):
+    # the same facts as facts_for on selectors.evaluation_date, before and after sign-off.
+    from eligibility import selectors
+
+    def as_before():
+        return facts.facts_for(eligible, selectors.evaluation_date(eligible))
+
+    assert facts.facts_as_signed(eligible) == as_before()
+    assert facts.facts_as_signed(eligible).signoff_date == facts.site_today(eligible)
+    from eligibility import actions as eligibility_actions
+    from tests.conftest import PASSWORD
+
+    eligibility_actions.sign_eligibility(investigator, PASSWORD, eligible, decision="eligible")
+    signed = facts.facts_as_signed(eligible)
+    assert signed == as_before()
+    assert signed.signoff_date == selectors.signoff_of(eligible).signoff_date
