@@ -90,9 +90,15 @@ def _clone_database(template: str, name: str) -> None:
 
 def _seed_demo(name: str) -> None:
     with _connected_to(name):
-        call_command("seed_demo", participants=DEMO_PARTICIPANTS, seed=DEMO_SEED, verbosity=0)
+        call_command(
+            "seed_demo",
+            participants=DEMO_PARTICIPANTS,
+            seed=DEMO_SEED,
+            language="en",
+            verbosity=0,
+        )
         # The demo's sites are French (BDX, TLS); the tests that read the demo read its pages
-        # in English, so its staff chose English (tests/i18n covers the French side).
+        # in English, so its staff chose English and wrote in it (tests/i18n covers French).
         for user in User.objects.all():
             actions.set_language(user, "en")
 

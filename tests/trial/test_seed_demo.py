@@ -83,3 +83,19 @@ def test_the_demo_staff_read_their_sites_language_but_the_monitor_chose_english(
     assert languages.language_of(users["nurse"]) == "fr"
     assert languages.language_of(users["nurse2"]) == "fr"
     assert languages.language_of(users["monitor"]) == "en"
+
+
+def test_the_demo_staff_sign_in_their_language(db):
+    # Without --language, the staff write as they read: the BDX investigator in French, so a
+    # signature's stated meaning is stored in French, as signing on the page would store it.
+    from django.utils import translation
+
+    from trial.models import Signature
+
+    call_command("seed_demo", "--participants", "9", "--seed", "3", verbosity=0)
+    with translation.override("fr"):
+        french = translation.gettext("I confirm this participant is eligible")
+    assert french != "I confirm this participant is eligible"
+    meanings = set(Signature.objects.filter(kind="eligibility").values_list("meaning", flat=True))
+    assert french in meanings
+    assert "I confirm this participant is eligible" not in meanings

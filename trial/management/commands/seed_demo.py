@@ -7,9 +7,9 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from trial import actions, demo_monitoring, registry, selectors
+from trial import actions, demo_monitoring, languages, registry, selectors
 from trial import demo as trial_demo
 from trial.audit import audit_origin
 
@@ -25,13 +25,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when participants already exist."
         )
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            help="the language the demo's staff write in (what a signature's meaning is "
+            "stored in); default: the investigator's, French for the demo's BDX",
+        )
 
     def handle(self, *args, **options) -> None:
         # Every row event of the run names the command that caused it.
         with audit_origin(command="seed_demo"):
             self._handle(*args, **options)
 
-    def _handle(self, *args, participants: int, seed: int, if_empty: bool, **options) -> None:
+    def _handle(
+        self, *args, participants: int, seed: int, if_empty: bool, language: str | None, **options
+    ) -> None:
         if participants < 0 or participants > 5000:
             raise CommandError("--participants must be between 0 and 5000.")
         started = time.monotonic()
@@ -39,6 +47,12 @@ class Command(BaseCommand):
         if if_empty and selectors.participant_count() > 0:
             self.stdout.write("Demo data already loaded; nothing to do.")
             return
+        # The staff act in their language, as on their pages: a signature's stated meaning is
+        # stored as the signer read it.
+        with translation.override(language or languages.language_of(users["investigator"])):
+            self._fill(participants, seed, users, started)
+
+    def _fill(self, participants: int, seed: int, users: dict, started: float) -> None:
         rng = random.Random(seed)
         today = timezone.localdate()
         registered = registry.demo_hooks(DEMO_APPS)
