@@ -8,6 +8,7 @@ without that app, those criteria report "cannot be assessed".
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, datetime
 from decimal import Decimal
@@ -76,6 +77,7 @@ def _array(fields: list[Any], kind: str) -> str:
 _SIGNOFF = "ELIGSIGN"
 
 
+@functools.cache
 def _screening_sql() -> str:
     """One statement for every screening form: each slot's data row as JSON, so the forms'
     different columns fit one UNION, with its dates and date-times beside it as arrays, and
@@ -113,18 +115,12 @@ def _screening_sql() -> str:
     )
 
 
-_SCREENING_SQL: str | None = None
-
-
 def _screening(participant: Participant) -> tuple[dict[str, object], date | None, str | None]:
     """The screening items, the sign-off's date (None before it is saved or without a date)
     and the site's time zone, in one query."""
-    global _SCREENING_SQL
-    if _SCREENING_SQL is None:
-        _SCREENING_SQL = _screening_sql()
     with connection.cursor() as cursor:
         cursor.execute(
-            _SCREENING_SQL, {"participant": participant.pk, "deleted": FormState.DELETED}
+            _screening_sql(), {"participant": participant.pk, "deleted": FormState.DELETED}
         )
         rows = cursor.fetchall()
     items: dict[str, object] = {}

@@ -114,16 +114,23 @@ def _placeholder(fmt: str) -> str:
     return fmt
 
 
+def _typed_date_format() -> str | None:
+    """The active language's own date format ("%d/%m/%Y" in French), None where dates are
+    written ISO (English): the one test of whether dates are typed or picked."""
+    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
+    return None if date_format == ISO_DATE else date_format
+
+
 def date_format_hint() -> str:
     """How the reader types a date: "YYYY-MM-DD" in English, "jj/mm/aaaa" in French."""
-    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
-    return "YYYY-MM-DD" if date_format == ISO_DATE else _placeholder(date_format)
+    date_format = _typed_date_format()
+    return _placeholder(date_format) if date_format else "YYYY-MM-DD"
 
 
 def date_entry() -> dict[str, str]:
     """The attributes of a hand-written date box (a filter): the browser's picker where
     dates are written ISO, else a text box in the reader's format (see localize_dates)."""
-    if formats.get_format("DATE_INPUT_FORMATS")[0] == ISO_DATE:
+    if _typed_date_format() is None:
         return {"type": "date", "placeholder": ""}
     return {"type": "text", "placeholder": date_format_hint()}
 
@@ -132,7 +139,7 @@ def typed_date(value: str) -> date | None:
     """A date typed in the reader's format (ISO always accepted); None when it is not one.
     Where dates are written ISO, only ISO: English's own input formats would read
     01/12/2026 the American way."""
-    if formats.get_format("DATE_INPUT_FORMATS")[0] == ISO_DATE:
+    if _typed_date_format() is None:
         try:
             return date.fromisoformat(value)
         except ValueError:
@@ -151,8 +158,8 @@ def localize_dates(form: forms.BaseForm) -> None:
     swapped is a classic transcription error. So in a language whose dates are not written
     ISO, a date is a text box in that language's format, with the format as placeholder
     (ISO is still accepted); in English the picker stays, as it always was."""
-    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
-    if date_format == ISO_DATE:
+    date_format = _typed_date_format()
+    if date_format is None:
         return
     time_format = f"{date_format} %H:%M"
     for field in form.fields.values():
