@@ -8,17 +8,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format messages bench backup restore stop clean
+.PHONY: system-test system-run run test lint format messages bench backup restore stop clean
 
 $(STAMP): requirements.lock requirements-dev.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	touch $(STAMP)
 
-run: $(STAMP)
+# The Debian packages outside Python (Chromium, fonts, Pango, gettext): installed as root,
+# else named with the exact command before anything else runs (scripts/system-packages).
+system-test:
+	@scripts/system-packages test
+
+system-run:
+	@scripts/system-packages run
+
+run: system-run $(STAMP)
 	$(PY) -m trial.devserver
 
-test: $(STAMP)
+test: system-test $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest -n auto
