@@ -10,11 +10,11 @@ class DosingConfig(AppConfig):
         from dosing.templatetags.dosing_tags import ae_panel_context
         from trial import registry
 
-        registry.register_facts("lab_items", selectors.lab_items)
-        registry.register_facts("cycle_facts", selectors.cycle_facts)
-        registry.register_facts("iah_infusion", selectors.iah_infusion)
-        registry.register_facts("iah_net_activity_mbq", selectors.iah_net_activity_mbq)
-        registry.register_facts("iah_dose", selectors.iah_dose_facts)
+        registry.LAB_ITEMS.provide(selectors.lab_items)
+        registry.CYCLE_FACTS.provide(selectors.cycle_facts)
+        registry.IAH_INFUSION.provide(selectors.iah_infusion)
+        registry.IAH_NET_ACTIVITY_MBQ.provide(selectors.iah_net_activity_mbq)
+        registry.IAH_DOSE.provide(selectors.iah_dose_facts)
         registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
         from dosing.reminders import unreported_serious_aes
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from dosing import ctcae, labs
+from dosing import actions, ctcae, labs, selectors
 from dosing.advice import ADVISED_EVENTS, advice_for
 from dosing.forms import (
     IAH_NET_INPUTS,
@@ -24,7 +26,9 @@ from dosing.models import (
     IahDose,
     LabPanel,
 )
+from trial import roles, schedule
 from trial.crf import Crf, Derivation, register
+from trial.decisions import Decision, register_decision
 
 
 def cycle_context(participant: Any, row: Any, form: CycleForm) -> dict[str, Any]:
@@ -43,7 +47,18 @@ def lab_context(participant: Any, row: Any, form: LabForm) -> dict[str, Any]:
 
 
 def ae_context(participant: Any, row: Any, form: AeForm) -> dict[str, Any]:
-    return {"deadline": form.instance.reporting_deadline, "now": timezone.now()}
+    causality = (
+        reverse("signature_sign", args=[participant.code, selectors.CAUSALITY_KIND])
+        + f"?repeat={row.repeat}"
+        if row.pk is not None
+        else ""
+    )
+    return {
+        "deadline": form.instance.reporting_deadline,
+        "now": timezone.now(),
+        "causality_url": causality,
+        "causality_roles": [roles.INVESTIGATOR],
+    }
 
 
 register(
@@ -98,5 +113,24 @@ register(
         template="dosing/iah_form.html",
         context=iah_context,
         derivations=(Derivation(("net_administered_gbq",), iah_net_gbq, IAH_NET_INPUTS),),
+    )
+)
+
+
+# An adverse event's causality: the investigator signs the relationships of one event (one
+# signature per entry); a change of its term, onset or relationships breaks it.
+register_decision(
+    Decision(
+        kind=selectors.CAUSALITY_KIND,
+        label=_("Adverse event causality"),
+        payload=selectors.causality_payload,
+        roles=frozenset({roles.INVESTIGATOR}),
+        covers=selectors.causality_covers,
+        slot=(schedule.LOG_EVENT, "AE"),
+        per_row=True,
+        decide=actions.decide_causality,
+        command="sign_ae_causality",
+        role_refusal=_("Only an investigator signs the causality of an adverse event."),
+        signers=_("Only an investigator signs the causality of an adverse event."),
     )
 )

@@ -173,3 +173,31 @@ def iah_dose_facts(participant: Participant) -> tuple[Any, Any]:
     dose = _iah_dose(participant)
     gbq = dose.get("net_administered_gbq")
     return dose.get("infusion_start"), None if gbq is None else gbq * 1000
+
+
+# --- An adverse event's causality, signed by the investigator (PROTOCOL.md section 6) -------
+
+CAUSALITY_KIND = "ae_causality"
+CAUSALITY_ITEMS = (
+    "relationship_iv_lutathera",
+    "relationship_iah_procedure",
+    "relationship_iah_lutathera",
+)
+# The event's identity, signed with its relationships: a causality is of this event.
+CAUSALITY_IDENTITY = ("term", "term_specify", "onset_date")
+
+
+def causality_payload(participant: Participant, row: Any) -> dict[str, Any]:
+    """What the investigator signs for one adverse event (one query): the event as recorded
+    (term, onset) and its three relationships; a change of any of them breaks the
+    signature."""
+    values = (
+        AdverseEvent.objects.filter(form_status=row)
+        .values(*CAUSALITY_IDENTITY, *CAUSALITY_ITEMS)
+        .first()
+    ) or dict.fromkeys((*CAUSALITY_IDENTITY, *CAUSALITY_ITEMS))
+    return {"entry": f"{row.event}/{row.form}/{row.repeat}", **values}
+
+
+def causality_covers(row: Any) -> bool:
+    return row.form == "AE"

@@ -9,8 +9,8 @@ class EligibilityConfig(AppConfig):
         from eligibility import crf, demo, facts  # noqa: F401
         from trial import registry
 
-        registry.register_facts("demographics", facts.demographics)
-        registry.register_facts("recist_baseline", facts.recist_baselines)
+        registry.DEMOGRAPHICS.provide(facts.demographics)
+        registry.RECIST_BASELINES.provide(facts.recist_baselines)
         registry.register_demo(
             registry.DemoHooks("eligibility", fill=demo.fill, finish=demo.finish)
         )

@@ -163,7 +163,7 @@ def screening_items(participant: Participant) -> dict[str, object]:
 
 def lab_items(participant: Participant) -> dict[str, object]:
     """The eligibility lab panel's items ("LAB.<field>"), from the dosing app."""
-    provider = registry.facts("lab_items")
+    provider = registry.LAB_ITEMS.provider
     return dict(provider(participant, event=ELIGIBILITY_EVENT)) if provider else {}
 
 
@@ -175,7 +175,7 @@ def cycles(participant: Participant) -> list[rules.Cycle]:
     as not entered, so the criterion waits for the cycle form (with a link to it) instead of
     failing. A cycle with no administration date and no cancellation has not been entered.
     """
-    provider = registry.facts("cycle_facts")
+    provider = registry.CYCLE_FACTS.provider
     if provider is None:
         return []
     result = []

@@ -24,7 +24,6 @@ from eligibility.models import (
     BilirubinUnit,
     CardiovascularHistory,
     Consent,
-    Decision,
     Demographics,
     DiseaseHistory,
     EligibilitySignoff,
@@ -40,7 +39,6 @@ from trial.forms import (
     ALL_FIELDS,
     CrfForm,
     DateTimeLocalInput,
-    SignForm,
     localize_dates,
     localize_numbers,
 )
@@ -719,9 +717,3 @@ class EligibilitySignoffForm(CrfForm):
         raise forms.ValidationError(
             _("Eligibility is signed off by the investigator's signature on this page.")
         )
-
-
-class SignoffDecisionForm(SignForm):
-    """The password re-entered to sign, and which decision (the button pressed)."""
-
-    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.HiddenInput)

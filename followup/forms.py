@@ -300,12 +300,6 @@ class RecistForm(CrfForm):
             self.require("progression_site")
         return data
 
-    def crf_data(self) -> dict[str, Any]:
-        data = super().crf_data()
-        # Not items: what the derivation reads besides them (followup/derived.py).
-        data["recist_context"] = selectors.recist_context(self.participant, self.row, self.baseline)
-        return data
-
 
 # --- End of study ---------------------------------------------------------------------------
 

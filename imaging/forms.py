@@ -518,23 +518,6 @@ class GateForm(CrfForm):
         raise forms.ValidationError(_("The gate is decided by the investigator's signature."))
 
 
-class GateSignForm(forms.Form):
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text=_("Signing is the legally binding equivalent of your handwritten signature."),
-    )
-    decision = forms.ChoiceField(label=_("Decision"), choices=m.GateDecision.choices)
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("decision") == m.GateDecision.DECLINED and not data.get("reason", "").strip():
-            self.add_error("reason", _("Give the reason the participant declined."))
-        return data
-
-
 class DosimetryForm(GroupedForm):
     group_specs = (("time_points", TimePointSet, "points", "number"),)
 
@@ -576,5 +559,5 @@ class DosimetryForm(GroupedForm):
     def _infusion_start(self) -> datetime | None:
         from trial import registry
 
-        provider = registry.facts("iah_infusion")
+        provider = registry.IAH_INFUSION.provider
         return provider(self.participant) if provider and self.participant else None

@@ -28,8 +28,8 @@ def time_activity_curves(participant: Any, rows: Any) -> list[Any]:
     dosimetry = Dosimetry.objects.filter(form_status__participant=participant).first()
     if dosimetry is None:
         return []
-    infusion = registry.facts("iah_infusion")
-    dose = registry.facts("iah_net_activity_mbq")
+    infusion = registry.IAH_INFUSION.provider
+    dose = registry.IAH_NET_ACTIVITY_MBQ.provider
     results = pages.dosimetry_results(
         list(dosimetry.points.all()),
         infusion(participant) if infusion else None,

@@ -15,10 +15,10 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from trial import roles, selectors
+from trial.addresses import client_address
 from trial.exports import audit_csv, odm
 from trial.exports.actions import finish_export, record_export
 from trial.exports.common import ExportError, resolve_scope
-from trial.middleware import client_address
 from trial.models import ExportKind
 
 EXPORTERS = {roles.MONITOR, roles.DATA_MANAGER}

@@ -400,3 +400,33 @@ class SignForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Signing is the legally binding equivalent of your handwritten signature."),
     )
+
+
+class SignDecisionForm(SignForm):
+    """What is signed for a decision (trial/decisions.py): the choice (a button each, or a
+    list), a reason when the decision asks for one, and the password."""
+
+    field_order = ("decision", "reason", "password")
+
+    def __init__(self, *args: Any, decision: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Not `self.decision`: the template reads the field of that name (sign_form.decision).
+        self.spec = decision
+        if decision.choices:
+            self.fields["decision"] = forms.ChoiceField(
+                label=_("Decision"),
+                choices=[(c.value, c.label) for c in decision.choices],
+                widget=forms.HiddenInput if decision.buttons else forms.Select,
+            )
+        if decision.reason_label:
+            self.fields["reason"] = forms.CharField(
+                label=decision.reason_label, max_length=200, required=False
+            )
+        self.order_fields(self.field_order)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        choice = data.get("decision", "")
+        if choice in self.spec.reason_required_for and not data.get("reason", "").strip():
+            self.add_error("reason", str(self.spec.reason_missing or _("Give a reason.")))
+        return data

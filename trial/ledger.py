@@ -17,11 +17,11 @@ their review flags computed once:
 - deletions (label "delete") and failed logins and signatures (kind "auth", from the login
   log's own trigger).
 
-The triggers are installed after every migrate (like audit.install_guards), from the same
+The triggers are installed after every migrate (like guards.install_guards), from the same
 list of audited tables the exports read (exports.common.sources), so a new form's tables are
 reviewed without a migration of their own; a table reviewed for the first time is back-filled
 from its events. The functions run as their owner: the application's role reads the ledger
-and cannot write it (audit.grant_statements).
+and cannot write it (guards.grant_statements).
 """
 
 from __future__ import annotations
