@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy as _
 
 from imaging import calculations as calc
 from imaging import models as m
+from trial import decay, limits, registry
 from trial.forms import CrfForm, DateTimeLocalInput, localize_dates, localize_numbers
 
 SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
 GA68_ACTIVITY_MBQ = (1, 2000)
-WEIGHT_KG = (25, 250)
-WEIGHT_USUAL_KG = (40, 150)
 ACTIVITY_MBQ = (0, 100000)
 # PROTOCOL.md section 2: PET-IV at least 10 h after PET-IAH (68Ga residue < 0.2 %), at most
 # 28 days after. Between 10 h and the 0.2 % time (about 10.12 h) is a warning to confirm.
@@ -380,7 +379,7 @@ class PetScanForm(GroupedForm):
         return self.ranged("residual_activity_mbq", (0, GA68_ACTIVITY_MBQ[1]), None, "MBq")
 
     def clean_weight_kg(self):
-        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+        return self.ranged("weight_kg", limits.WEIGHT_KG, limits.WEIGHT_USUAL_KG, "kg")
 
     def crf_data(self) -> dict[str, Any]:
         data = super().crf_data()
@@ -465,7 +464,7 @@ class PetScanForm(GroupedForm):
                 % {"min": PET_IV_MIN_HOURS, "when": _when(iah), "hours": hours},
             )
             return
-        safe = calc.hours_until_residue_below(RESIDUE_FRACTION, calc.GA68_HALF_LIFE_H)
+        safe = calc.hours_until_residue_below(RESIDUE_FRACTION, decay.GA68_HALF_LIFE_H)
         if hours < safe:
             residue = calc.ga68_residue_fraction(hours) * 100
             self.warn(
@@ -499,8 +498,8 @@ def net_injected(values: dict[str, Any]) -> float | None:
     if measured is None or residual is None or before is None or after is None:
         return None
     try:
-        return calc.net_injected_activity(
-            float(measured), before, float(residual), after, calc.GA68_HALF_LIFE_H
+        return decay.net_activity(
+            float(measured), before, float(residual), after, decay.GA68_HALF_LIFE_H
         )
     except ValueError:
         return -1.0
@@ -557,7 +556,5 @@ class DosimetryForm(GroupedForm):
         return data
 
     def _infusion_start(self) -> datetime | None:
-        from trial import registry
-
         provider = registry.IAH_INFUSION.provider
         return provider(self.participant) if provider and self.participant else None

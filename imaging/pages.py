@@ -17,7 +17,7 @@ from imaging import charts, selectors
 from imaging.actions import refusal
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
-from trial import registry
+from trial import decay, registry
 from trial.models import FormStatus, Participant
 
 DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
@@ -84,7 +84,7 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             result["error"] = calculation_problem(error)
             results.append(result)
             continue
-        lambda_phys = math.log(2) / calc.LU177_HALF_LIFE_H
+        lambda_phys = decay.decay_constant(decay.LU177_HALF_LIFE_H)
         lam = lambda_phys
         if activities[-1] > 0 and activities[-2] > activities[-1]:
             lam = max(
