@@ -29,13 +29,14 @@ def record_log_entry(
 
 
 def decide_causality(context: DecisionContext) -> Decided:
-    """An adverse event's causality (trial/decisions.py): the investigator signs the three
-    relationships as recorded on the entry; refused until each is entered. Nothing else is
-    written: the entry keeps its version, the signature is the decision."""
+    """An adverse event's causality (trial/decisions.py): the investigator signs the
+    relationships as recorded on the entry; refused until each one due is entered (to the IAH
+    procedure and dose once they happened: selectors.causality_due). Nothing else is written:
+    the entry keeps its version, the signature is the decision."""
     event = AdverseEvent.objects.filter(form_status=context.row).first()
     missing = [
         str(AdverseEvent._meta.get_field(name).verbose_name)
-        for name in selectors.CAUSALITY_ITEMS
+        for name in selectors.causality_due(context.participant.dates)
         if event is None or not getattr(event, name)
     ]
     if event is None or missing:
@@ -48,6 +49,7 @@ def decide_causality(context: DecisionContext) -> Decided:
         f"{AdverseEvent._meta.get_field(name).verbose_name}: "
         f"{Relationship(getattr(event, name)).label}"
         for name in selectors.CAUSALITY_ITEMS
+        if getattr(event, name)
     )
     meaning = _(
         "I assess the causality of adverse event #%(number)s (%(term)s): %(relationships)s"

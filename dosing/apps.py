@@ -5,8 +5,10 @@ class DosingConfig(AppConfig):
     name = "dosing"
 
     def ready(self) -> None:
-        # Importing crf registers this app's forms.
+        # These modules read models, which Django imports after the AppConfig: here, once every
+        # app is loaded. Importing crf registers this app's forms and decisions.
         from dosing import crf, demo, selectors  # noqa: F401
+        from dosing.reminders import unreported_serious_aes
         from dosing.templatetags.dosing_tags import ae_panel_context
         from trial import registry
 
@@ -16,8 +18,6 @@ class DosingConfig(AppConfig):
         registry.IAH_NET_ACTIVITY_MBQ.provide(selectors.iah_net_activity_mbq)
         registry.IAH_DOSE.provide(selectors.iah_dose_facts)
         registry.register_demo(registry.DemoHooks("dosing", fill=demo.fill))
-        from dosing.reminders import unreported_serious_aes
-
         registry.register_reminder_source("serious_aes", unreported_serious_aes)
         registry.register_panel(
             registry.Panel("adverse_events", "dosing/_ae_summary.html", ae_panel_context, order=10)

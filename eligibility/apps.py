@@ -5,7 +5,8 @@ class EligibilityConfig(AppConfig):
     name = "eligibility"
 
     def ready(self) -> None:
-        # Importing crf registers this app's forms and signature.
+        # These modules read models, which Django imports after the AppConfig: here, once every
+        # app is loaded. Importing crf registers this app's forms and the sign-off decision.
         from eligibility import crf, demo, facts  # noqa: F401
         from trial import registry
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Subquery
 from django.utils.translation import gettext as _
 
 from followup import derived, selectors
@@ -95,28 +94,26 @@ def refresh_recist(context: RefreshContext) -> list[FormStatus]:
     """After a RECIST save: the assessments dated after the saved one read its sum for their
     nadir and its response for the progression date, so their derived values are computed
     again, in date order, and saved where they changed (the session checks their
-    signatures)."""
-    saved = [row.pk for row in context.touched.rows_of(selectors.RECIST_FORM)]
+    signatures). Reads nothing when no assessment is dated after the saved one."""
+    saved = {
+        pk: instance
+        for pk, instance in context.touched.data.items()
+        if isinstance(instance, RecistAssessment) and instance.imaging_date is not None
+    }
+    if not saved:
+        return []
     participant = context.participant
-    first = (
-        RecistAssessment.objects.filter(form_status_id__in=saved)
-        .exclude(imaging_date=None)
-        .order_by("imaging_date")
-        .values("imaging_date")[:1]
-    )
-    fresh = list(
-        selectors.stored_assessments([participant.pk]).filter(imaging_date__gte=Subquery(first))
-    )
-    if not fresh:
-        return []
-    since = min(a.imaging_date for a in fresh if a.form_status_id in saved)
-    later = [a for a in fresh if a.imaging_date > since]
-    if not later:
-        return []
-    baseline = _baseline(participant, context.memo)
+    since = min(instance.imaging_date for instance in saved.values())
+    # The others as the session found them; the saved ones as it wrote them.
     others = dict(_stored(participant, context.memo))
-    for assessment in fresh:
-        others[assessment.form_status_id] = _summary(assessment)
+    others.update({pk: _summary(instance) for pk, instance in saved.items()})
+    later_rows = [pk for pk, (day, _sum, _overall) in others.items() if day > since]
+    if not later_rows:
+        return []
+    later = list(
+        selectors.stored_assessments([participant.pk]).filter(form_status_id__in=later_rows)
+    )
+    baseline = _baseline(participant, context.memo)
     measurements = selectors.measurements_of([a.pk for a in later])
     changed_rows = []
     for assessment in later:

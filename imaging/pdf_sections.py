@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from imaging import charts, pages, selectors
 from imaging.models import Dosimetry
 from trial import registry
+from trial.pdf import Section
 
 
 def gate_chart(participant: Any, rows: Any) -> list[Any]:
-    from trial.pdf import Section
 
     summary = selectors.summary(participant)
     if not summary.lesions:
@@ -23,8 +23,6 @@ def gate_chart(participant: Any, rows: Any) -> list[Any]:
 
 
 def time_activity_curves(participant: Any, rows: Any) -> list[Any]:
-    from trial.pdf import Section
-
     dosimetry = Dosimetry.objects.filter(form_status__participant=participant).first()
     if dosimetry is None:
         return []

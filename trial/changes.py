@@ -81,10 +81,12 @@ class Inputs:
 @dataclass
 class Touched:
     """What one write session changed so far: the form-status rows whose data or status
-    changed, their forms, the item groups whose rows changed, the events whose date changed,
-    the journey fields that changed."""
+    changed, their forms, the data rows saved (row pk -> the form's data instance as
+    written), the item groups whose rows changed, the events whose date changed, the journey
+    fields that changed."""
 
     rows: dict[int, FormStatus] = field(default_factory=dict)
+    data: dict[int, Any] = field(default_factory=dict)
     forms: set[str] = field(default_factory=set)
     groups: set[tuple[str, str]] = field(default_factory=set)
     event_dates: set[str] = field(default_factory=set)

@@ -153,7 +153,7 @@ def write_form(
         for group in spec.groups
         if group.name in data and _write_group(group, instance, data[group.name], created=created)
     ]
-    w.saved(row, complete=complete, groups=groups)
+    w.saved(row, complete=complete, groups=groups, instance=instance)
     if spec.event_date_field:
         w.journey(dates={row.event: getattr(instance, spec.event_date_field)})
     if spec.on_save is not None:

@@ -101,11 +101,20 @@ class WriteSession:
 
     # --- Form-status transitions (the one writer of FormStatus) ---------------------------
 
-    def saved(self, row: FormStatus, *, complete: bool = True, groups: Iterable[str] = ()) -> None:
-        """The row's data was saved: complete or in progress, by this user, now."""
+    def saved(
+        self,
+        row: FormStatus,
+        *,
+        complete: bool = True,
+        groups: Iterable[str] = (),
+        instance: Any = None,
+    ) -> None:
+        """The row's data (`instance`) was saved: complete or in progress, by this user, now."""
         status = FormState.COMPLETE if complete else FormState.IN_PROGRESS
         formstatus.transition(self._pending, row, status, self.user, self.now, first_save=True)
         self.touched.add(row, groups)
+        if instance is not None:
+            self.touched.data[row.pk] = instance
 
     def missed(self, rows: Iterable[FormStatus]) -> None:
         """These slots become MISSED: done for the journey and the reminders."""
