@@ -45,13 +45,17 @@ def decide_causality(context: DecisionContext) -> Decided:
             % {"items": ", ".join(missing)}
         )
     assert context.row is not None
+    return Decided(causality_meaning(event, context.row.repeat), saves_slot=False)
+
+
+def causality_meaning(event: AdverseEvent, number: int) -> str:
+    """The sentence signed: the event and each relationship stated, in the signer's words."""
     relationships = "; ".join(
         f"{AdverseEvent._meta.get_field(name).verbose_name}: "
         f"{Relationship(getattr(event, name)).label}"
         for name in selectors.CAUSALITY_ITEMS
         if getattr(event, name)
     )
-    meaning = _(
+    return _(
         "I assess the causality of adverse event #%(number)s (%(term)s): %(relationships)s"
-    ) % {"number": context.row.repeat, "term": event.term, "relationships": relationships}
-    return Decided(meaning, saves_slot=False)
+    ) % {"number": number, "term": event.term, "relationships": relationships}

@@ -117,6 +117,28 @@ register(
 )
 
 
+def causality_page(participant: Any, row: Any) -> dict[str, Any]:
+    """What the causality page shows: the event as recorded, its relationships (those not due
+    yet marked so), and the sentence the investigator signs."""
+    event = AdverseEvent.objects.filter(form_status=row).first()
+    due = selectors.causality_due(participant.dates)
+    fields = [AdverseEvent._meta.get_field(name) for name in selectors.CAUSALITY_ITEMS]
+    return {
+        "title": _("Causality of adverse event #%(number)s") % {"number": row.repeat},
+        "event": event,
+        "relationships": [
+            {
+                "name": field.name,
+                "label": field.verbose_name,
+                "value": getattr(event, f"get_{field.name}_display")() if event else "",
+                "due": field.name in due,
+            }
+            for field in fields
+        ],
+        "meaning": actions.causality_meaning(event, row.repeat) if event else "",
+    }
+
+
 # An adverse event's causality: the investigator signs the relationships of one event (one
 # signature per entry); a change of its term, onset or relationships breaks it.
 register_decision(
@@ -129,6 +151,8 @@ register_decision(
         slot=(schedule.LOG_EVENT, "AE"),
         per_row=True,
         decide=actions.decide_causality,
+        page=causality_page,
+        template="dosing/_causality.html",
         command="sign_ae_causality",
         role_refusal=_("Only an investigator signs the causality of an adverse event."),
         signers=_("Only an investigator signs the causality of an adverse event."),

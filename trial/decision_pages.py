@@ -62,7 +62,7 @@ def page_context(
     items: list[tuple[str, Any]] = []
     if not decision.template:
         content = signatures.normalise(decision.payload(*_payload_args(decision, participant, row)))
-        items = sorted(signatures.diff({}, content).items())
+        items = sorted((key, change) for key, change in signatures.diff({}, content).items() if key)
     signed = signature is not None and signature.is_valid
     return {
         **own,
@@ -87,7 +87,7 @@ def page_context(
             for c in decision.choices
         ],
         "items": items,
-        "meaning": "" if decision.choices else str(decision.meaning),
+        "meaning": own.get("meaning", "" if decision.choices else str(decision.meaning)),
         "signers_text": str(decision.signers or _("Your role does not sign this.")),
     }
 

@@ -127,7 +127,8 @@ def test_the_event_page_links_to_its_signing(investigator, participant, events, 
     assert 'data-testid="sign-causality"' in page.content.decode()
     signing = client.get(reverse("signature_sign", args=[participant.code, KIND]) + "?repeat=1")
     html = signing.content.decode()
-    assert signing.status_code == 200 and "relationship_iv_lutathera" in html
+    assert signing.status_code == 200 and 'data-item="relationship_iv_lutathera"' in html
+    assert "I assess the causality of adverse event #1 (Nausea)" in html
     assert client.get(reverse("signature_sign", args=[participant.code, KIND])).status_code == 404
     missing = reverse("signature_sign", args=[participant.code, KIND]) + "?repeat=9"
     assert client.get(missing).status_code == 404
