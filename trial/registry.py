@@ -3,9 +3,11 @@
 The domain apps (eligibility, dosing, imaging, followup) import `trial` and never each other:
 when one needs another's data (the eligibility rules read the lab panel and the IV cycles; the
 dose advice reads the demographics), it asks a typed *fact* declared below, which the app that
-holds the data provides; when the participant page shows an app's card (the adverse events), it
-asks for the registered panels. An app that is absent leaves its facts empty and its panel out,
-instead of breaking the page.
+holds the data provides. The fact is declared here, so eligibility reading dosing's labs while
+dosing reads eligibility's demographics is a dependency of data, never an import between them.
+When the participant page shows an app's card (the adverse events), it asks for the registered
+panels. An app that is absent leaves its facts empty and its panel out, instead of breaking the
+page.
 
 The write session (trial/actions/session.py) reads one more registry here: the *derived-value
 refreshes* (`register_refresh`), run once per session over everything it touched.
@@ -22,7 +24,15 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 from trial.changes import Inputs, Touched
 
 if TYPE_CHECKING:
+    import random
+    from collections.abc import Sequence
+
+    from django.db.models import QuerySet
+
+    from trial.demo import Journey
     from trial.models import FormStatus, Participant
+    from trial.pdf import Section
+    from trial.reminders import Item
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -104,7 +114,7 @@ class Panel:
 
     name: str
     template: str
-    context: Callable[[Any, Any], dict[str, Any]]
+    context: Callable[[Participant, Any], dict[str, Any]]
     order: int = 100
 
 
@@ -126,8 +136,8 @@ class DemoHooks:
     other apps' data, such as the eligibility sign-off reading labs and cycles)."""
 
     app: str
-    fill: Callable[..., None] | None = None
-    finish: Callable[..., None] | None = None
+    fill: Callable[[Participant, Journey, random.Random, Any], None] | None = None
+    finish: Callable[[list[tuple[Participant, Journey]]], None] | None = None
 
 
 DEMO: dict[str, DemoHooks] = {}
@@ -147,14 +157,15 @@ def demo_hooks(order: tuple[str, ...]) -> list[DemoHooks]:
 # provider(participants, as_of) -> iterable of trial.reminders.Item, where `participants` is a
 # queryset of the participants still in the study and `as_of` the aware datetime of the run.
 # One query per provider, however many participants (the reminder benchmark pins it).
-REMINDER_SOURCES: dict[str, Callable[..., Any]] = {}
+ReminderSource = Callable[["QuerySet[Participant]", datetime], Iterable["Item"]]
+REMINDER_SOURCES: dict[str, ReminderSource] = {}
 
 
-def register_reminder_source(name: str, provider: Callable[..., Any]) -> None:
+def register_reminder_source(name: str, provider: ReminderSource) -> None:
     REMINDER_SOURCES[name] = provider
 
 
-def reminder_sources() -> list[Callable[..., Any]]:
+def reminder_sources() -> list[ReminderSource]:
     return [REMINDER_SOURCES[name] for name in sorted(REMINDER_SOURCES)]
 
 
@@ -162,14 +173,15 @@ def reminder_sources() -> list[Callable[..., Any]]:
 # provider(participant, rows) -> list of trial.pdf.Section (title, html: SVG or HTML that
 # WeasyPrint renders). The imaging app is meant to give the enhancement ratios and
 # time-activity curves, the follow-up app the RECIST sums; an absent app adds nothing.
-PDF_SECTIONS: dict[str, Callable[..., Any]] = {}
+PdfSectionProvider = Callable[["Participant", "Sequence[FormStatus]"], list["Section"]]
+PDF_SECTIONS: dict[str, PdfSectionProvider] = {}
 
 
-def register_pdf_section(name: str, provider: Callable[..., Any]) -> None:
+def register_pdf_section(name: str, provider: PdfSectionProvider) -> None:
     PDF_SECTIONS[name] = provider
 
 
-def pdf_section_providers() -> list[Callable[..., Any]]:
+def pdf_section_providers() -> list[PdfSectionProvider]:
     return [PDF_SECTIONS[name] for name in sorted(PDF_SECTIONS)]
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -60,7 +60,7 @@ class WriteSession:
 
     def __init__(self, user: Any, participant: Participant | None, command: str) -> None:
         self.user = user
-        self.participant = participant
+        self._participant = participant
         self.command = command
         self.touched = Touched()
         self.rows: dict[int, FormStatus] = {}
@@ -72,12 +72,23 @@ class WriteSession:
         self._memo: dict[str, Any] = {}
         self.now = timezone.now()
 
+    @property
+    def participant(self) -> Participant:
+        """The session's participant, locked (a session with none raises RuntimeError)."""
+        if self._participant is None:
+            raise RuntimeError("This write session has no participant.")
+        return self._participant
+
+    @property
+    def has_participant(self) -> bool:
+        return self._participant is not None
+
     # --- Locks ---------------------------------------------------------------------------
 
     def lock(self, rows: Iterable[FormStatus]) -> list[FormStatus]:
         """The given rows of the session's participant, locked (in primary-key order) and
         read again; rows the session already holds are returned as held."""
-        participant = self._require_participant()
+        participant = self.participant
         rows = list(rows)
         missing = [row.pk for row in rows if row.pk not in self.rows]
         locked = formstatus.lock_rows(participant.pk, missing)
@@ -91,13 +102,14 @@ class WriteSession:
 
     def slot(self, event: str, form: str, repeat: int = 1) -> FormStatus | None:
         """The participant's form slot, locked, or None when it does not exist."""
-        participant = self._require_participant()
-        row = participant.forms.filter(event=event, form=form, repeat=repeat).first()
+        row = self.participant.forms.filter(event=event, form=form, repeat=repeat).first()
         return None if row is None else self.lock([row])[0]
 
     def adopt(self, participant: Participant) -> None:
         """The participant the session just created (a registration): its own row lock."""
-        self.participant = participant
+        if self._participant is not None:
+            raise RuntimeError("This write session has a participant already.")
+        self._participant = participant
 
     # --- Form-status transitions (the one writer of FormStatus) ---------------------------
 
@@ -135,7 +147,7 @@ class WriteSession:
 
     def create_log_slot(self, form: str) -> FormStatus:
         """The slot of a new log entry (adverse event, medication), held by the session."""
-        row = formstatus.create_log_slot(self._require_participant(), form)
+        row = formstatus.create_log_slot(self.participant, form)
         self.rows[row.pk] = row
         return row
 
@@ -145,7 +157,7 @@ class WriteSession:
         """Change the participant's journey (event dates, status, enrolment date, gate
         decision): applied to the participant object now, saved once at the end."""
         change = change or JourneyChange(**fields)
-        participant = self._require_participant()
+        participant = self.participant
         if change.dates:
             merged = dict(participant.event_dates)
             for event, value in change.dates.items():
@@ -223,7 +235,7 @@ class WriteSession:
     # --- The end ---------------------------------------------------------------------------
 
     def finish(self) -> None:
-        participant = self.participant
+        participant = self._participant
         formstatus.flush(self._pending)
         if participant is not None:
             self._refresh_derived(participant)
@@ -246,11 +258,6 @@ class WriteSession:
                 continue
             for row in refresh.run(context):
                 self.touched.add(row)
-
-    def _require_participant(self) -> Participant:
-        if self.participant is None:
-            raise RuntimeError("This write session has no participant.")
-        return self.participant
 
 
 def current() -> WriteSession | None:
@@ -279,8 +286,7 @@ def write(
     outer = _current.get()
     participant_id = participant.pk if isinstance(participant, Participant) else participant
     joins = outer is not None and (
-        participant_id is None
-        or (outer.participant is not None and outer.participant.pk == participant_id)
+        participant_id is None or (outer.has_participant and outer.participant.pk == participant_id)
     )
     if joins:
         assert outer is not None
@@ -322,7 +328,7 @@ def _lock_participant(
         locked = list(found.order_by("pk"))
         if len(locked) != len({row.pk for row in rows}):
             _refuse_out_of_reach(user, participant_id, rows)
-        session.participant = locked[0].participant
+        session.adopt(locked[0].participant)
         for row in locked:
             row.participant = session.participant
             session.rows[row.pk] = row
@@ -334,12 +340,12 @@ def _lock_participant(
         ).first()
         if found_participant is None:
             _refuse_out_of_reach(user, participant_id, [])
-        session.participant = found_participant
+        session.adopt(found_participant)
     else:
-        session.participant = query.get(pk=participant_id)
+        session.adopt(query.get(pk=participant_id))
 
 
-def _refuse_out_of_reach(user: Any, participant_id: int, rows: list[FormStatus]) -> None:
+def _refuse_out_of_reach(user: Any, participant_id: int, rows: list[FormStatus]) -> NoReturn:
     """The same refusal (or DoesNotExist) as looking the participant and rows up one by one."""
     participant = Participant.objects.get(pk=participant_id)
     for row in rows:
