@@ -386,6 +386,17 @@ def approve(
                         ),
                     }
                 )
+        warned = [entry for entry in entries if entry.warned]
+        if warned and not confirmed:
+            raise NeedsConfirmation(
+                _("Confirm that you checked the flagged values: %(values)s.")
+                % {
+                    "values": "; ".join(
+                        f"{entry.label} ({', '.join(str(FLAG_LABELS[f]) for f in entry.flags)})"
+                        for entry in warned
+                    )
+                }
+            )
         by_row: dict[int, list[queue.Entry]] = defaultdict(list)
         for entry in entries:
             by_row[entry.row.pk].append(entry)

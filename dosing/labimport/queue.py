@@ -161,6 +161,12 @@ class Entry:
         return f"v{self.value.pk}"
 
     @property
+    def source_name(self) -> str:
+        """How the file names the test, when that says more than the item's label."""
+        named = " · ".join(part for part in (self.value.code, self.value.display) if part)
+        return "" if mapping.fold(named) == mapping.fold(self.label) else named
+
+    @property
     def panel_label(self) -> str:
         return row_label(self.row) if self.row is not None else ""
 

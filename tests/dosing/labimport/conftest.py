@@ -33,3 +33,11 @@ def second(nurse, bdx, c1):
 
 def import_data(user, name: str, **kwargs):
     return lab_actions.import_file(user, name, data(name), **kwargs)
+
+
+# The browser tests' fixtures (Chromium through Playwright, the login through the real form).
+from tests.browser.conftest import (  # noqa: E402, F401
+    browser_context_args,
+    browser_type_launch_args,
+    login,
+)
