@@ -467,11 +467,17 @@ def _current_post(panel: LabPanel | None) -> dict[str, str]:
 
     posted = {}
     for name in LabForm._meta.fields:
-        value = getattr(panel, name) if panel is not None else None
+        # An empty panel: the form's defaults (the units shown before anything is typed).
+        value = getattr(panel, name) if panel is not None else _default(name)
         if value is None:
             continue
         posted[f"crf-{name}"] = value.isoformat() if hasattr(value, "isoformat") else str(value)
     return posted
+
+
+def _default(name: str) -> Any:
+    default = LabPanel._meta.get_field(name).get_default()
+    return default if default not in (None, "") else None
 
 
 def _refusal(form: Any) -> ActionRefused:

@@ -176,7 +176,8 @@ def _observation(
 
 
 def _code(observation: Any) -> tuple[str, str, str]:
-    """The LOINC coding if there is one, else the first coding, else the text."""
+    """The LOINC coding if there is one, else the first coding, else the text (then read as a
+    test name, as a CSV's)."""
     codings = (observation.code.coding if observation.code else None) or []
     text = (observation.code.text if observation.code else None) or ""
     for coding in codings:
@@ -185,7 +186,7 @@ def _code(observation: Any) -> tuple[str, str, str]:
     for coding in codings:
         if coding.code:
             return (coding.system or "").strip(), coding.code.strip(), coding.display or text
-    return "", "", text
+    return "", text.strip(), text
 
 
 def _reference_range(observation: Any) -> tuple[Decimal | None, Decimal | None, str]:

@@ -116,12 +116,14 @@ def between_form_units(item: str, value: Decimal, source: str, target: str) -> D
     if source == target:
         return value
     factor = FORM_UNIT_FACTORS.get((source, target))
-    if factor is None and item in MICROMOLAR_PER_MG_DL:
-        per_mg_dl = MICROMOLAR_PER_MG_DL[item]
-        factor = per_mg_dl if (source, target) == ("mg/dL", "µmol/L") else 1 / per_mg_dl
-    if factor is None:
-        raise ValueError(f"No conversion of {item} from {source!r} to {target!r}")
-    return normal(value * factor)
+    if factor is not None:
+        return normal(value * factor)
+    per_mg_dl = MICROMOLAR_PER_MG_DL.get(item)
+    if per_mg_dl is not None and (source, target) == ("mg/dL", "µmol/L"):
+        return normal(value * per_mg_dl)
+    if per_mg_dl is not None and (source, target) == ("µmol/L", "mg/dL"):
+        return normal(value / per_mg_dl)
+    raise ValueError(f"No conversion of {item} from {source!r} to {target!r}")
 
 
 def normal(value: Decimal) -> Decimal:
