@@ -20,7 +20,6 @@ from trial.actions import ActionRefused, ReasonRequired, StaleVersion
 from trial.history import event_model_for
 from trial.models import FormState, FormStatus
 
-
 UNITS = {
     "neutrophils_unit": "G/L",
     "lymphocytes_unit": "G/L",
