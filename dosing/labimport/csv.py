@@ -67,7 +67,7 @@ def read(content: bytes, columns: Columns | None = None) -> Reading:
     try:
         header = next(row for row in reader if any(cell.strip() for cell in row))
     except csv.Error as error:
-        reading.problems.append(Problem(_("line 1"), str(error)))
+        reading.problems.append(Problem(_("line %(line)s") % {"line": 1}, str(error)))
         return reading
     positions = {fold(name): index for index, name in enumerate(header)}
     index: dict[str, int] = {}

@@ -17,6 +17,7 @@ from typing import Any
 from dosing import labs
 from dosing.labimport import flags, mapping, windows
 from dosing.labimport.models import ImportedLabValue, ValueState
+from dosing.labimport.observations import LOINC_SYSTEM
 from dosing.labimport.words import FLAG_LABELS
 from dosing.models import LabPanel
 from trial import schedule
@@ -164,7 +165,9 @@ class Entry:
     def source_name(self) -> str:
         """How the file names the test, when that says more than the item's label."""
         named = " · ".join(part for part in (self.value.code, self.value.display) if part)
-        return "" if mapping.fold(named) == mapping.fold(self.label) else named
+        if mapping.fold(named) == mapping.fold(self.label):
+            return ""
+        return f"LOINC {named}" if self.value.code_system == LOINC_SYSTEM else named
 
     @property
     def panel_label(self) -> str:

@@ -159,7 +159,7 @@ def _act(request, participant, what: str, failed: dict) -> str:
         actions.choose_panel(user, participant, ids, row)
         if row is None:
             return _("The panel is again the one of the sample date's window.")
-        return _("Panel chosen: %(panel)s.") % {"panel": _panel_label(row)}
+        return _("Panel chosen: %(panel)s") % {"panel": _panel_label(row)}
     if what == "link":
         failed["key"] = "link"
         form = IdentifierForm(post, prefix="link")
@@ -168,7 +168,7 @@ def _act(request, participant, what: str, failed: dict) -> str:
         actions.add_identifier(
             user, participant, form.cleaned_data["system"], form.cleaned_data["value"]
         )
-        return _("Hospital identifier added.")
+        return _("Hospital identifier added")
     if what == "unlink":
         form = ReasonForm(post)
         if not form.is_valid():
@@ -179,7 +179,7 @@ def _act(request, participant, what: str, failed: dict) -> str:
             _ids([post.get("identifier", "")])[0],
             reason=form.cleaned_data["reason"],
         )
-        return _("Hospital identifier removed.")
+        return _("Hospital identifier removed")
     raise ActionRefused(_("Nothing was asked."))
 
 
