@@ -2,6 +2,7 @@
 reject with a reason, choose a panel, hospital identifiers) and the sites' CSV columns (data
 managers). Refusals show on the page with what was typed; nothing answers a server error."""
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -13,6 +14,7 @@ from dosing.labimport.models import (
 )
 from dosing.models import LabPanel
 from tests.dosing.labimport.conftest import HOSPITAL_SYSTEM, data, import_data
+from trial.models import UserPreference
 
 UPLOAD = "/dosing/labs/import/"
 SETTINGS = "/dosing/labs/settings/"
@@ -219,3 +221,17 @@ def test_a_data_manager_sets_a_sites_csv_columns(client, data_manager, nurse, c1
         UPLOAD, {"file": SimpleUploadedFile("lab.csv", text.encode()), "site": bdx.pk}
     )
     assert "1 results of 1 participants queued" in response.content.decode()
+
+
+def test_a_french_nurse_reads_the_queue_in_french_with_decimal_commas(nurse, c1, bdx):
+    import_data(nurse, "tenfold.csv", site=bdx)
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    UserPreference.objects.update_or_create(user=nurse, defaults={"language": "fr"})
+    client.force_login(nurse)
+    page = client.get(queue_url(c1)).content.decode()
+    assert "<h1 class=\"h4 mb-0\">Résultats de laboratoire de l'hôpital</h1>" in page
+    assert "12,9 g/dL" in page  # 12,9 as the lab wrote it, in French
+    assert "facteur dix par rapport à la valeur précédente ou saisie" in page
+    upload_page = client.get(UPLOAD).content.decode()
+    assert "Importer des résultats de laboratoire" in upload_page
