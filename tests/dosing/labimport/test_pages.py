@@ -235,3 +235,13 @@ def test_a_french_nurse_reads_the_queue_in_french_with_decimal_commas(nurse, c1,
     assert "facteur dix par rapport à la valeur précédente ou saisie" in page
     upload_page = client.get(UPLOAD).content.decode()
     assert "Importer des résultats de laboratoire" in upload_page
+
+
+def test_the_lab_form_says_results_wait_for_approval(client, nurse, c1, bdx):
+    client.force_login(nurse)
+    form_url = f"/p/{c1.code}/C2/LAB/1/"
+    assert 'data-testid="lab-imports-waiting"' not in client.get(form_url).content.decode()
+    import_data(nurse, "tenfold.csv", site=bdx)
+    page = client.get(form_url).content.decode()
+    assert "2 lab results from the hospital wait for approval." in page
+    assert f'href="{queue_url(c1)}"' in page
