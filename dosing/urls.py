@@ -12,4 +12,5 @@ urlpatterns = [
     path("labs/import/", lab_views.lab_upload, name="lab_upload"),
     path("labs/settings/", lab_views.lab_settings, name="lab_settings"),
     path("p/<code:code>/labs/", lab_views.lab_queue, name="lab_queue"),
+    path("p/<code:code>/labs/waiting/", lab_views.lab_waiting, name="lab_waiting"),
 ]

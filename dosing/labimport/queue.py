@@ -459,5 +459,6 @@ def pending_counts(participant_ids: list[int]) -> dict[int, int]:
 
 
 def panel_context(participant: Participant, user: Any) -> dict[str, Any]:
-    """The participant page's card (trial.registry panel): values waiting (one query)."""
-    return {"lab_pending": pending_counts([participant.pk]).get(participant.pk, 0)}
+    """The participant page's card (trial.registry panel): no query; the card asks for the
+    count of values waiting with a request of its own (views.lab_waiting)."""
+    return {}

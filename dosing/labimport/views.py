@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from dosing.labimport import actions, history, queue, report
 from dosing.labimport.forms import CsvColumnsForm, IdentifierForm, ReasonForm, UploadForm
@@ -185,6 +185,14 @@ def _act(request, participant, what: str, failed: dict) -> str:
 
 def _panel_label(row) -> str:
     return queue.row_label(row)
+
+
+@require_GET
+def lab_waiting(request, code: str) -> HttpResponse:
+    """How many values wait in the participant's queue (the participant page's card, htmx)."""
+    participant = selectors.participant_or_404(request.user, code)
+    count = queue.pending_counts([participant.pk]).get(participant.pk, 0)
+    return render(request, "dosing/labimport/_waiting.html", {"lab_pending": count})
 
 
 @require_http_methods(["GET", "POST"])

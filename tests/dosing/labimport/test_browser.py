@@ -36,7 +36,10 @@ def test_nurse_uploads_approves_a_panel_and_reads_it_on_the_lab_form(
     expect(page.locator("[data-testid=import-line][data-flags=tenfold]")).to_have_count(1)
     shot(page, output_path, "lab-import-upload.png")
 
-    page.get_by_test_id("queue-link").click()
+    # The participant page says how many wait, and leads to the queue.
+    page.goto(f"{live_server.url}/p/{c1.code}/")
+    expect(page.get_by_test_id("lab-pending")).to_have_attribute("data-count", "12")
+    page.get_by_test_id("lab-queue-link").click()
     group = page.locator("[data-testid=panel-group][data-panel=C2]")
     expect(group.get_by_test_id("queued-value")).to_have_count(12)
     platelets = group.locator("[data-testid=queued-value][data-item=platelets]")

@@ -183,13 +183,16 @@ def test_hospital_identifiers_are_added_and_removed_with_a_reason(client, nurse,
     assert "Hospital identifier removed" in page and "typo" in page
 
 
-def test_the_participant_page_shows_the_values_waiting(client, nurse, c1, bdx):
+def test_the_participant_page_shows_the_values_waiting(client, nurse, tls_nurse, c1, bdx):
     client.force_login(nurse)
-    assert 'data-testid="lab-pending"' not in client.get(f"/p/{c1.code}/").content.decode()
-    import_data(nurse, "tenfold.csv", site=bdx)
     page = client.get(f"/p/{c1.code}/").content.decode()
-    assert 'data-testid="lab-pending" data-count="2"' in page
-    assert f'href="{queue_url(c1)}"' in page
+    waiting = f"/dosing/p/{c1.code}/labs/waiting/"
+    assert f'hx-get="{waiting}"' in page and f'href="{queue_url(c1)}"' in page
+    assert 'data-count="0"' in client.get(waiting).content.decode()
+    import_data(nurse, "tenfold.csv", site=bdx)
+    assert 'data-testid="lab-pending" data-count="2"' in client.get(waiting).content.decode()
+    client.force_login(tls_nurse)
+    assert client.get(waiting).status_code == 404
 
 
 def test_a_data_manager_sets_a_sites_csv_columns(client, data_manager, nurse, c1, bdx):
