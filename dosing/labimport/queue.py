@@ -250,8 +250,8 @@ def lab_rows(participant: Participant) -> list[FormStatus]:
 
 
 def participant_queue(participant: Participant) -> Queue:
-    """Every imported value of the participant with its panel, grade and flags (three
-    queries: the values, the panels, who decided)."""
+    """Every imported value of the participant with its panel, grade and flags (two
+    queries: the values with their files and who decided, the panels)."""
     values = list(
         ImportedLabValue.objects.filter(participant=participant)
         .select_related("file", "decided_by")
