@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "dosing",
     "imaging",
     "followup",
+    "submission",
 ]
 
 MIDDLEWARE = [
