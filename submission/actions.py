@@ -47,6 +47,28 @@ def export_package(
     return result
 
 
+def write_archive(
+    scope: Scope,
+    directory: Path,
+    *,
+    origin: str,
+    language: str | None = None,
+    progress: Any = None,
+) -> Any:
+    """Log the archive as an export, then write it (submission.archive); the log's row count
+    is the number of files the manifest covers."""
+    from submission import archive
+
+    entry = record_export(scope, ARCHIVE_EXPORT, origin=origin)
+    written = archive.write(scope, directory, language=language, progress=progress or _quiet)
+    finish_export(entry, len(written.files))
+    return written
+
+
+def _quiet(percent: int, step: str) -> None:
+    return None
+
+
 def request_package(user: Any, site: str = "", *, client_address: str = "") -> PackageJob:
     """A data manager asks for the SDTM package (of one site, or the whole trial): logged at
     once, built by the worker after commit. If Redis is down the job stays queued (the page
