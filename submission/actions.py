@@ -59,6 +59,7 @@ def write_archive(
     is the number of files the manifest covers."""
     from submission import archive
 
+    archive.ensure_empty(directory)
     entry = record_export(scope, ARCHIVE_EXPORT, origin=origin)
     written = archive.write(scope, directory, language=language, progress=progress or _quiet)
     finish_export(entry, len(written.files))

@@ -124,6 +124,12 @@ def _copy_schemas(target: Path) -> None:
     shutil.copy2(odm.EXTENSION_XSD, target / Path(odm.EXTENSION_XSD).name)
 
 
+def ensure_empty(directory: Path) -> None:
+    """An archive is written once, into a new or empty directory: never over another."""
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise ArchiveError(f"{directory} exists and is not an empty directory.")
+
+
 def write(
     scope: Scope,
     directory: Path,
@@ -132,8 +138,7 @@ def write(
     progress: Progress = _no_progress,
 ) -> Written:
     """Write the archive of the scope's participants into `directory` (new or empty)."""
-    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
-        raise ArchiveError(f"{directory} exists and is not an empty directory.")
+    ensure_empty(directory)
     directory.mkdir(parents=True, exist_ok=True)
     language = language or settings.LANGUAGE_CODE
     written = Written(directory)
