@@ -156,7 +156,7 @@ def run_job(job_id: int) -> str:
             status=PackageJobStatus.DONE,
             progress=100,
             step="",
-            records=result.records,
+            records=list(result.records.items()),
             content=content,
             filename=f"{settings.TRIAL_NUMBER}_SDTM{where}_{stamp}.zip",
             finished_at=timezone.now(),

@@ -40,8 +40,8 @@ class PackageJob(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    # Records per domain, once built.
-    records = models.JSONField(default=dict, blank=True)
+    # [domain, records] of each dataset once built, in the package's order.
+    records = models.JSONField(default=list, blank=True)
     filename = models.CharField(max_length=120, blank=True)
     content = models.BinaryField(null=True, blank=True, editable=False)
 
@@ -57,4 +57,4 @@ class PackageJob(models.Model):
 
     @property
     def total_records(self) -> int:
-        return sum(self.records.values())
+        return sum(count for _domain, count in self.records)

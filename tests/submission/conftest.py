@@ -11,6 +11,11 @@ import pytest
 from django.db import transaction
 
 from submission import actions, package
+from tests.browser.conftest import (  # noqa: F401 - the browser test's fixtures
+    browser_context_args,
+    browser_type_launch_args,
+    login,
+)
 from tests.conftest import _connected_to
 from trial.exports.common import resolve_scope
 
