@@ -69,8 +69,3 @@ def study_day(value: str | None, reference: str | None) -> int | None:
         return None
     days = (when - start).days
     return days + 1 if days >= 0 else days
-
-
-def age_in_years(born: date, on: date) -> int:
-    """Completed years of age on a date (the day before a birthday, not yet)."""
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from submission import codelists as cl
@@ -10,6 +11,7 @@ from submission.domains.common import base, finish, identifiers
 from submission.metadata import ASSIGNED, PROTOCOL, Domain, Variable, collected, derived
 from submission.study import Study, Subject
 from trial import schedule
+from trial.calculations import age_in_years
 
 ARM_IAH = "IAH"
 ACTUAL_IAH_DOSE = "IAHDOSE"
@@ -117,7 +119,10 @@ DOMAIN = Domain(
             "AGE",
             "Age",
             "integer",
-            derived("Completed years between the date of birth and the date of consent."),
+            derived(
+                "Completed years between the date of birth and the date of consent, in the "
+                "site's time (trial/calculations.py age_in_years, as the eligibility rules)."
+            ),
             "Record Qualifier",
             "Exp",
         ),
@@ -235,7 +240,8 @@ def records(study: Study) -> list[dict[str, Any]]:
         born = demog_values.get("birth_date")
         age = None
         if born and consented:
-            age = iso8601.age_in_years(born, consented.astimezone(subject.zone).date())
+            with contextlib.suppress(ValueError):  # a consent before birth: a data query
+                age = age_in_years(born, consented.astimezone(subject.zone).date())
         end = eos.values.get("end_date") if eos else None
         death = eos.values.get("death_date") if eos else None
         given = exposures(study, subject)
