@@ -94,17 +94,6 @@ NCOMPLT = Codelist(
 DSCAT = Codelist(
     "CL.DSCAT", "Category for Disposition Event", _plain("DISPOSITION EVENT", "PROTOCOL MILESTONE")
 )
-DSMILE = Codelist(
-    "CL.DSMILE",
-    "Protocol milestones",
-    _plain(
-        "INFORMED CONSENT OBTAINED",
-        "ELIGIBILITY CRITERIA MET",
-        "IAH DOSE: PROCEED",
-        "IAH DOSE: NOT ELIGIBLE",
-        "IAH DOSE: DECLINED",
-    ),
-)
 ARM = Codelist(
     "CL.ARMCD",
     "Arm codes",
@@ -225,7 +214,6 @@ TRTESTCD = Codelist(
         ("TUMSTATE", "Tumor State"),
     ),
 )
-TUMSTATE = Codelist("CL.TUMSTATE", "Tumor state", _plain("ABSENT", "PRESENT"))
 RSTESTCD = Codelist(
     "CL.RSTESTCD",
     "Response / clinical classification test code",
@@ -239,9 +227,4 @@ RSTESTCD = Codelist(
     ),
 )
 RSCAT = Codelist("CL.RSCAT", "Category for response / classification", _plain("ECOG", "RECIST 1.1"))
-RESPONSE = Codelist(
-    "CL.RESPONSE",
-    "RECIST 1.1 response",
-    _plain("CR", "NE", "NON-CR/NON-PD", "NOT APPLICABLE", "PD", "PR", "SD", "N", "Y"),
-)
 STAT = Codelist("CL.STAT", "Completion Status", _plain("NOT DONE"), nci="C66789")

@@ -165,12 +165,6 @@ class Domain:
     def key_sequence(self, name: str) -> int | None:
         return self.key_names.index(name) + 1 if name in self.key_names else None
 
-    def variable(self, name: str) -> Variable:
-        for variable in self.variables:
-            if variable.name == name:
-                return variable
-        raise KeyError(name)
-
 
 def item_oid(domain: str, name: str) -> str:
     return f"IT.{domain}.{name}"

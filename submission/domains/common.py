@@ -118,11 +118,6 @@ def finish(
     return ordered
 
 
-def nulls_last(value: Any) -> tuple[bool, Any]:
-    """A sort key part that puts a missing value after every present one."""
-    return (value is None, value if value is not None else 0)
-
-
 def lesion_id(prefix: str, key: str, items: dict[str, Any]) -> str:
     """TULNKID / TRLNKID of a RECIST lesion: its label as the model exposes it.
 

@@ -302,3 +302,16 @@ def test_export_sdtm_refuses_what_it_cannot_export(demo, tmp_path):
     with pytest.raises(CommandError, match="is a file"):
         call_command("export_sdtm", "--output", str(tmp_path / "file"))
     assert not ExportLog.objects.filter(kind="sdtm").exists()
+
+
+def test_a_participant_still_screening_gives_empty_but_valid_datasets(demo, tmp_path):
+    code = Participant.objects.filter(status="screening").order_by("code").first().code
+    result = package.build(resolve_scope(participant=code), tmp_path, crf_book=False)
+    assert result.errors == []
+    assert result.records["DM"] == 1
+    for empty in ("TU", "TR", "RS", "XE", "XD"):
+        assert result.records[empty] == 0
+        content = datasetjson.read(tmp_path / f"{empty.lower()}.json")
+        assert content["rows"] == [] and validation.dataset_json_errors(content) == []
+        frame, _meta = pyreadstat.read_xport(str(tmp_path / f"{empty.lower()}.xpt"))
+        assert len(frame) == 0

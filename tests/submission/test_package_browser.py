@@ -42,7 +42,7 @@ def worker(db):
 
 
 def test_the_package_is_built_with_progress_and_downloaded(login, live_server, worker, output_path):
-    call_command("seed_demo", "--participants", "6", "--seed", "3", "--language", "en", verbosity=0)
+    call_command("seed_demo", "--participants", "4", "--seed", "3", "--language", "en", verbosity=0)
     manager = User.objects.get(username="datamanager")
     manager.set_password(PASSWORD)
     manager.save()
