@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",
                 "trial.jobs.jobs_state",
+                "dosing.labimport.context.lab_import_links",
             ],
         },
     }
