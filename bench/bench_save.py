@@ -1,11 +1,12 @@
 """Save benchmark: the cost of a form save under signatures.
 
 A LAB panel saved through the page (Django test client, in-process: routing, middleware, the
-form, save_crf's write session with its audit triggers and refresh_signatures, the redirect) on a participant
-whose eligibility is signed, then whose casebook is signed too, then whose casebook is signed a
-second time (re-signature). Each save posts the same values with a reason for change, so every
-signature covering the panel is recomputed and compared, and none breaks. Two panels: the C4
-panel (covered by the casebook only) and the eligibility panel (covered by both).
+form, save_crf's write session with its audit triggers and refresh_signatures, the redirect)
+on a participant whose eligibility is signed, then whose casebook is signed too, then whose
+casebook is signed a second time (re-signature). Each save posts the same values with a
+reason for change, so every signature covering the panel is recomputed and compared, and
+none breaks. Two panels: the C4 panel (covered by the casebook only) and the eligibility
+panel (covered by both).
 
     .venv/bin/python bench/bench_save.py [--saves 200]
 

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from trial.demo import Journey
+    from trial.exports.common import Scope
     from trial.models import FormStatus, Participant
     from trial.pdf import Section
     from trial.reminders import Item
@@ -48,7 +49,8 @@ class Fact(Generic[P, R]):
         self.description = description
         self._provider: Callable[P, R] | None = None
 
-    def provide(self, provider: Callable[P, R]) -> None:
+    def provide(self, provider: Callable[P, R] | None) -> None:
+        """Offer the fact (None withdraws it: an app's tests that provide one for a while)."""
         self._provider = provider
 
     @property
@@ -86,6 +88,11 @@ IAH_NET_ACTIVITY_MBQ: Fact[[Participant], Decimal | None] = Fact(
 IAH_DOSE: Fact[[Participant], tuple[datetime | None, Decimal | None]] = Fact(
     "iah_dose", "dosing: (infusion start, net MBq) in one query; read by the dosimetry page"
 )
+ROLES_REPORT: Fact[[Scope], tuple[str, bytes]] = Fact(
+    "roles_over_time_report",
+    "the accounts' administration (when built): (file name, bytes) of who held which role "
+    "when, for the export's scope; read by the submission archive",
+)
 
 FACTS: dict[str, Fact[..., Any]] = {
     fact.name: fact
@@ -97,6 +104,7 @@ FACTS: dict[str, Fact[..., Any]] = {
         IAH_INFUSION,
         IAH_NET_ACTIVITY_MBQ,
         IAH_DOSE,
+        ROLES_REPORT,
     )
 }
 
