@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging import charts, selectors
+from imaging import charts, naming, selectors
 from imaging.actions import refusal
 from imaging.forms import GateSignForm
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
@@ -32,10 +32,15 @@ def gate_page(
     own = selectors.gate_of(participant)
     signature = selectors.current_signature(participant)
     chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
+    names = naming.lesion_names(participant)
     return {
         "participant": participant,
         "row": row,
         "summary": summary,
+        # The table names each lesion with its segment (L2 (segment IV)).
+        "lesion_rows": [
+            (names.get(lesion.number, lesion.label), lesion) for lesion in summary.lesions
+        ],
         "missing_text": selectors.missing_text(summary) if summary.missing else "",
         "chart": mark_safe(chart),  # noqa: S308 - built by charts.py, which escapes text
         "slots_used": used,

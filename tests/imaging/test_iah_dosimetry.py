@@ -25,7 +25,7 @@ def test_no_iah_dose_form_before_a_signed_proceed(scanned):
 
 
 def test_the_iah_dose_net_activity_is_decayed_to_the_infusion(nurse, proceeded):
-    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {})
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     dose = IahDose.objects.get(form_status__participant=proceeded)
     expected = 7.4 * 2 ** (-1 / 159.528) - 0.2 * 2 ** (1 / 159.528)
     assert abs(float(dose.net_administered_gbq) - expected) < 0.0006
@@ -78,7 +78,7 @@ def test_dosimetry_page_draws_curves(client, nurse, proceeded):
 
 
 def test_a_time_point_out_of_its_window_is_a_warning(nurse, proceeded):
-    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {})
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     rows = h.dosimetry_rows((4, 24, 72, 100))
     bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
     assert not bound.is_valid() and bound.needs_confirmation
