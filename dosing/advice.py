@@ -22,6 +22,7 @@ from dosing import ctcae, labs
 from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
 from trial import registry, schedule
 from trial.calculations import CLEARANCE_PLACES, age_in_years, cockcroft_gault, shown
+from trial.languages import shown_date
 from trial.models import FormState, Participant
 
 CYCLE_NUMBERS = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
@@ -195,6 +196,10 @@ class AdviceView:
     # (recorded or typed) rather than today.
     as_of: date | None = None
     on_dose_date: bool = False
+
+    @property
+    def as_of_text(self) -> str:
+        return shown_date(self.as_of) if self.as_of else ""
 
     @property
     def lab_event(self) -> str:

@@ -19,6 +19,7 @@ from imaging.forms import GateSignForm
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
 from trial import registry, roles
+from trial.forms import summary_context
 from trial.models import FormStatus, Participant
 
 DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
@@ -56,6 +57,7 @@ def gate_page(
             used_by_others,
         ),
         "sign_url": reverse("imaging:gate_sign", args=[participant.code]),
+        **summary_context(sign_form),
     }
 
 

@@ -238,6 +238,21 @@ def field_entry(bound: forms.BoundField, label: str | None = None) -> ErrorEntry
     )
 
 
+def error_entries(form: forms.BaseForm) -> list[ErrorEntry]:
+    """The errors of a plain form (a signature's password, a decision), for the summary: its
+    own messages, then each field's. Empty on an unbound form."""
+    if not form.is_bound:
+        return []
+    entries = [ErrorEntry("", "", [str(e)]) for e in form.non_field_errors()]
+    return entries + [field_entry(bound) for bound in form if bound.errors and not bound.is_hidden]
+
+
+def summary_context(form: forms.BaseForm | None) -> dict[str, Any]:
+    """The template context of trial/_error_summary.html for a plain form."""
+    entries = error_entries(form) if form is not None else []
+    return {"error_summary": entries, "error_fields": sum(1 for e in entries if e.target)}
+
+
 def formset_entries(name: str, title: str, formset: Any) -> list[ErrorEntry]:
     """The errors of an item group's formset: its own, then each row's, each field's, in
     the order the page shows them. A formset may name its rows (`row_label(index)`)."""
@@ -337,12 +352,9 @@ class CrfForm(forms.ModelForm):
     def error_summary(self) -> list[ErrorEntry]:
         """Everything a failed save asks to correct, in the page's order: the form's own
         messages, each field, then each item group's rows. Empty on an unbound form."""
-        if not self.is_bound:
+        entries = error_entries(self)
+        if not entries and not self.is_bound:
             return []
-        entries = [ErrorEntry("", "", [str(e)]) for e in self.non_field_errors()]
-        for bound in self:
-            if bound.errors and not bound.is_hidden:
-                entries.append(field_entry(bound))
         titles = self.group_titles()
         for name, formset in self.group_formsets().items():
             entries += formset_entries(name, titles.get(name, name), formset)
