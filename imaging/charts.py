@@ -129,10 +129,10 @@ def ratio_chart(
         f'stroke-dasharray="6 4" stroke-width="2" data-threshold="{threshold:g}"/>'
     )
     # In the right margin, level with the line: nothing else is drawn there.
+    label = _("threshold %(value)s") % {"value": _n(threshold, "g")}
     body.append(
         f'<text x="{width - right + 6}" y="{ty + 4:.1f}" fill="{RED}" font-weight="bold" '
-        f'data-threshold-label="{threshold:g}">'
-        f"{escape(_('threshold %(value)s') % {'value': _n(threshold, 'g')})}</text>"
+        f'data-threshold-label="{threshold:g}">{escape(label)}</text>'
     )
     return _svg(body, title, width, height, font_size=13, css="chart-wide")
 

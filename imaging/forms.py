@@ -217,6 +217,12 @@ class SlotFormSet(forms.BaseFormSet):
     def row_labels(self) -> list[str]:
         return [str(label) for label in self.labels]
 
+    def missing(self) -> list[str]:
+        """The slots with no row: blank on the page, or not posted at all."""
+        entered = {row[self.key] for row in self.rows()}
+        labels = self.row_labels
+        return [labels[i] for i, key in enumerate(self.keys) if key not in entered]
+
     @property
     def labelled(self) -> list[tuple[str, forms.Form]]:
         return list(zip(self.row_labels, self.forms, strict=False))
@@ -387,7 +393,7 @@ class PetIndexLesionsForm(GroupedForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.complete and self.index_lesions.is_valid():
-            missing = [label for label, form in self.index_lesions.labelled if form.is_blank()]
+            missing = self.index_lesions.missing()
             if missing:
                 self.add_error(
                     None,
@@ -507,7 +513,7 @@ class PetScanForm(GroupedForm):
         if injection:
             self._check_interval(injection)
         if self.complete and self.lesion_suvs.is_valid():
-            missing = [label for label, f in self.lesion_suvs.labelled if f.is_blank()]
+            missing = self.lesion_suvs.missing()
             if missing:
                 self.add_error(
                     None,

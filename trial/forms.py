@@ -383,7 +383,8 @@ class CrfForm(forms.ModelForm):
 
     def require(self, name: str) -> None:
         """A conditionally required item, checked only when the form is marked complete."""
-        if self.complete and self.cleaned_data.get(name) in (None, ""):
+        # A value refused already (too long, not a date) has its own message.
+        if self.complete and name not in self.errors and self.cleaned_data.get(name) in (None, ""):
             self.add_error(name, REQUIRED_TO_COMPLETE)
 
     def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:

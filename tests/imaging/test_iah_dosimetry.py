@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dosing.models import IahDose
 from imaging import actions, pages
@@ -92,3 +93,35 @@ def test_time_points_out_of_order_are_refused(nurse, proceeded):
     assert not bound.is_valid()
     assert bound.time_points.forms[1].errors["acquired_at"]
     assert Decimal(bound.time_points.forms[1]["act_liver"].value()) == Decimal("0.90")
+
+
+# --- Issue 21: acquisitions after the infusion, in time order, never in the future ----------
+
+
+def test_an_acquisition_before_the_infusion_is_refused_beside_it(nurse, proceeded):
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
+    rows = h.dosimetry_rows()
+    rows[0]["acquired_at"] = h.dt(h.INFUSION - timedelta(minutes=30))
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    assert not bound.is_valid()
+    assert bound.time_points.forms[0].errors["acquired_at"] == ["This is before the IAH infusion."]
+
+
+def test_an_acquisition_in_the_future_is_refused_and_the_form_not_complete(nurse, proceeded):
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
+    rows = h.dosimetry_rows()
+    rows[3]["acquired_at"] = h.dt(timezone.localtime() + timedelta(hours=2))
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    assert not bound.is_valid()
+    assert "in the future" in str(bound.time_points.forms[3].errors["acquired_at"])
+    assert Decimal(bound.time_points.forms[3]["act_liver"].value()) == Decimal("0.30")
+    assert not Dosimetry.objects.filter(form_status__participant=proceeded).exists()
+
+
+def test_acquisitions_before_the_iah_dose_is_entered_are_a_draft_only(proceeded):
+    rows = h.dosimetry_rows()
+    complete = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    assert not complete.is_valid()
+    assert "enter the IAH dose first" in str(complete.non_field_errors())
+    draft = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows}, complete=False)
+    assert draft.is_valid(), draft.errors
