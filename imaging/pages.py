@@ -10,6 +10,7 @@ from django import forms as django_forms
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
@@ -77,13 +78,18 @@ def pet_context(participant: Participant, row: FormStatus, form: Any) -> dict:
     return context
 
 
-def _volume_label(name: str) -> str:
-    return str(DosimetryPoint._meta.get_field(name).verbose_name)
+def _volume_label(name: str, names: dict[str, str]) -> str:
+    """A volume as the grid names it: a lesion with its segment, an organ by name."""
+    return capfirst(names.get(name) or str(DosimetryPoint._meta.get_field(name).verbose_name))
 
 
-def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> dict[str, Any]:
+def dosimetry_results(
+    points: list[DosimetryPoint], infusion, administered, names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Per volume: TIA by trapezoids + tail, residence time, the mono-exponential cross-check
-    and the difference in %, with the curve drawn."""
+    and the difference in %, with the curve drawn. `names`: the volumes' names for the
+    participant (imaging.naming.volume_labels)."""
+    names = names or {}
     results = []
     if infusion is None:
         return {"results": [], "dosi_note": _("The IAH infusion start is not entered yet.")}
@@ -94,7 +100,7 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             for p in timed
             if getattr(p, name) is not None
         ]
-        result: dict[str, Any] = {"name": name, "label": _volume_label(name)}
+        result: dict[str, Any] = {"name": name, "label": _volume_label(name, names)}
         times = [t for t, _a in pairs]
         activities = [a for _t, a in pairs]
         try:
@@ -138,7 +144,7 @@ def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> d
         points = list(instance.points.all()) if instance is not None and instance.pk else []
     dose = registry.facts("iah_dose")
     infusion, administered = dose(participant) if dose else (None, None)
-    return dosimetry_results(points, infusion, administered)
+    return dosimetry_results(points, infusion, administered, naming.volume_labels(participant))
 
 
 def is_form(value: Any) -> bool:
