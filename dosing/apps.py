@@ -22,3 +22,10 @@ class DosingConfig(AppConfig):
         registry.register_panel(
             registry.Panel("adverse_events", "dosing/_ae_summary.html", ae_panel_context, order=10)
         )
+        from dosing.labimport.queue import panel_context
+
+        registry.register_panel(
+            registry.Panel(
+                "lab_import", "dosing/labimport/_queue_card.html", panel_context, order=11
+            )
+        )

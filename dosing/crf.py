@@ -18,6 +18,7 @@ from dosing.forms import (
     LabForm,
     iah_net_gbq,
 )
+from dosing.labimport.queue import pending_counts
 from dosing.models import (
     AdverseEvent,
     ConcomitantMedication,
@@ -40,6 +41,8 @@ def lab_context(participant: Any, row: Any, form: LabForm) -> dict[str, Any]:
         "lab_rows": rows,
         "graded_rows": [r for r in rows if r["grade"] and r["grade"].grade],
         "findings": form.findings(),
+        # Read only where the page shows it (a callable: not on each live-grade request).
+        "lab_imports_waiting": lambda: pending_counts([participant.pk]).get(participant.pk, 0),
     }
 
 

@@ -265,3 +265,13 @@ class IahDose(CrfModel):
     amino_acids = yes_no(_("amino-acid co-infusion"))
     complications = yes_no(_("procedure complications"))
     complications_detail = models.CharField(_("complications, details"), max_length=200, blank=True)
+
+
+# The lab import's tables (files, queued values, CSV columns, hospital identifiers) live in
+# their sub-package; imported here so that they belong to this app.
+from dosing.labimport.models import (  # noqa: E402, F401
+    HospitalIdentifier,
+    ImportedLabValue,
+    LabImportFile,
+    SiteCsvColumns,
+)

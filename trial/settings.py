@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "dosing",
     "imaging",
     "followup",
+    "submission",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "trial.context_processors.user_roles",
                 "trial.jobs.jobs_state",
+                "dosing.labimport.context.lab_import_links",
             ],
         },
     }
@@ -226,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # PDFs asked for while Redis was down are sent to the worker once it is back.
     "requeue-pdf-jobs": {"task": "trial.tasks.requeue_pdf_jobs", "schedule": 300.0},
+    # SDTM packages asked for while Redis was down, likewise (submission/tasks.py).
+    "requeue-package-jobs": {
+        "task": "submission.tasks.requeue_package_jobs",
+        "schedule": 300.0,
+    },
 }
 
 # The trial's registry number, printed on every PDF and reminder.

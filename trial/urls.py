@@ -122,6 +122,7 @@ urlpatterns = [
     path("dosing/", include("dosing.urls")),
     path("imaging/", include("imaging.urls")),
     path("followup/", include("followup.urls")),
+    path("submission/", include("submission.urls")),
 ]
 
 handler404 = "trial.views.not_found"

@@ -8,6 +8,7 @@ from django import forms, template
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from dosing import labs
 from dosing.forms import soc_display, term_display
 from dosing.selectors import ae_summary
 
@@ -37,6 +38,12 @@ def ctcae_term(term: str | None) -> str:
 def ctcae_soc(soc: str | None) -> str:
     """A MedDRA system organ class in the user's language."""
     return soc_display(soc)
+
+
+@register.filter
+def lab_number(value: Any) -> str:
+    """A lab number as a person writes it: 250, not 2.5E+2 nor 250.000; 7,4 in French."""
+    return labs.number(value)
 
 
 def ae_panel_context(participant: Any, user: Any) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from submission.models import PackageJob, PackageJobStatus
 from tests.security.pages import page_post
 from trial import actions, jobs, signatures
 from trial import crf as crf_registry
@@ -106,6 +107,13 @@ def story(db) -> Story:
         )
         assert ae.is_valid(), ae.errors
         actions.add_repeat(nurse, participant, "AE", ae.crf_data(), complete=False)
+    # A data manager's finished SDTM package (the submission app's job pages).
+    PackageJob.objects.create(
+        requested_by=users["datamanager"],
+        status=PackageJobStatus.DONE,
+        content=b"PK\x05\x06" + bytes(18),
+        filename="sdtm.zip",
+    )
     yield Story(a, b, users)
     jobs._state.update(ok=True, checked=0.0)
 
@@ -143,6 +151,8 @@ def fill(pattern: Pattern, participant: Participant) -> dict | None:
             kwargs[param] = Query.objects.filter(participant=participant).first().pk
         elif param == "pk" and pattern.name.startswith("pdf_"):
             kwargs[param] = PdfJob.objects.filter(participant=participant).first().pk
+        elif param == "pk" and pattern.name.startswith("submission:package_"):
+            kwargs[param] = PackageJob.objects.get().pk
         else:
             return None
     return kwargs

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
@@ -117,6 +118,81 @@ def _columns(fields: list[Any]) -> tuple[tuple[str, str], ...]:
     return tuple((f.name, f.column) for f in fields)
 
 
+# Records of the domain apps, named by label (trial imports no domain app): the lab import's
+# files, queued values (on the panel they were approved into or chosen for), the sites' CSV
+# columns and the hospital identifiers. A file and a site's columns belong to no participant:
+# they are in the whole trail and the review, not in one participant's export.
+APP_RECORDS = [
+    (
+        "dosing.LabImportFile",
+        (
+            "name",
+            "sha256",
+            "kind",
+            "size",
+            "site",
+            "observation_count",
+            "imported_at",
+            "imported_by",
+        ),
+        "",
+        "NULL::integer",
+        "NULL::integer",
+    ),
+    (
+        "dosing.ImportedLabValue",
+        (
+            "file",
+            "position",
+            "code",
+            "display",
+            "sample_date",
+            "sampled_at",
+            "value",
+            "comparator",
+            "unit",
+            "low",
+            "high",
+            "status",
+            "state",
+            "chosen_row",
+            "written_row",
+            "decided_at",
+            "decided_by",
+            "rejection_reason",
+        ),
+        "",
+        "coalesce(e.written_row_id, e.chosen_row_id)",
+        "e.participant_id",
+    ),
+    (
+        "dosing.SiteCsvColumns",
+        (
+            "site",
+            "participant",
+            "sampled_at",
+            "code",
+            "value",
+            "unit",
+            "low",
+            "high",
+            "delimiter",
+            "identifier_system",
+        ),
+        "",
+        "NULL::integer",
+        "NULL::integer",
+    ),
+    (
+        "dosing.HospitalIdentifier",
+        ("participant", "system", "value", "added_by"),
+        "",
+        "NULL::integer",
+        "e.participant_id",
+    ),
+]
+
+
 def sources() -> list[Source]:
     """Every audited clinical table: each CRF data model and its item groups (from the
     registry), then form statuses, signatures and their breaks, queries, messages, SDV marks."""
@@ -201,6 +277,9 @@ def sources() -> list[Source]:
             "fs.participant_id",
         ),
     ]
+    for label, names, joins, fs_expr, pid_expr in APP_RECORDS:
+        if apps.is_installed(label.split(".")[0]):
+            records.append((apps.get_model(label), names, joins, fs_expr, pid_expr))
     for model, names, joins, fs_expr, pid_expr in records:
         fields = [model._meta.get_field(name) for name in names]
         result.append(
