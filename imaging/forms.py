@@ -627,8 +627,10 @@ class DosimetryForm(GroupedForm):
     group_specs = (("time_points", TimePointSet, "points", "number"),)
 
     def name_rows(self) -> None:
-        # The lesion volumes carry the segment chosen on MRI (PET index lesions form).
-        self.time_points.name_rows([], naming.volume_labels(self.participant))
+        # The lesion volumes carry the segment chosen on MRI (PET index lesions form); the
+        # page's results name them alike (imaging.pages.dosimetry_context).
+        self.volume_names = naming.volume_labels(self.participant)
+        self.time_points.name_rows([], self.volume_names)
 
     class Meta:
         model = m.Dosimetry

@@ -144,7 +144,10 @@ def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> d
         points = list(instance.points.all()) if instance is not None and instance.pk else []
     dose = registry.facts("iah_dose")
     infusion, administered = dose(participant) if dose else (None, None)
-    return dosimetry_results(points, infusion, administered, naming.volume_labels(participant))
+    names = getattr(form, "volume_names", None)  # read by the form already
+    if names is None:
+        names = naming.volume_labels(participant)
+    return dosimetry_results(points, infusion, administered, names)
 
 
 def is_form(value: Any) -> bool:
