@@ -15,11 +15,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from pghistory.core import event_models
 from pghistory.models import Events
 
+from trial.languages import shown_date
 from trial.models import FormStatus, Site
 
 HIDDEN_FIELDS = {"id", "form_status"}
@@ -89,7 +90,9 @@ def display(model_field: models.Field, value: Any) -> tuple[str, bool]:
     if isinstance(value, bool):
         return (_("Yes") if value else _("No")), False
     if isinstance(value, datetime):
-        return value.isoformat(), False
+        # In the active (site's) time zone, as the page says and as it was typed.
+        local = timezone.localtime(value)
+        return f"{shown_date(local, 'datetime')} {local.strftime('%Z')}", False
     if isinstance(value, Decimal | float):
         return formats.number_format(value), False  # 7,4 in French
     return str(value), False

@@ -119,6 +119,8 @@ def test_history_names_rows_and_units(client, nurse, scanned):
         assert f'<th scope="row">{name}</th>' in html
     assert '<th scope="row">L2 (segment IV)</th>' in html
     assert '<th scope="row">#' not in html
+    # Times in the site's zone, as typed (not UTC ISO).
+    assert h.dt(h.IAH_INJECTION).replace("T", " ") in html
 
 
 def test_the_pdf_names_rows_and_units(dosed):
