@@ -7,7 +7,7 @@ from eligibility import forms, pages
 from eligibility import models as m
 from eligibility.actions import SIGNERS
 from eligibility.selectors import SIGNATURE_KIND, signature_covers, signature_payload
-from trial.crf import COMPLETE, Crf, Derivation, ItemGroup, register
+from trial.crf import COMPLETE, Crf, Derivation, ItemGroup, numbered, register
 from trial.signatures import register_signable
 
 CRF_TEMPLATE = "eligibility/crf_form.html"
@@ -29,6 +29,8 @@ DERIVATIONS = {
         Derivation(("measurable_target_lesions",), calc.counted, ("target_lesions", COMPLETE)),
     ),
 }
+# Units of the derived values (the entered items' are their form's).
+UNITS = {"IAHCI": {"bilirubin_umol_l": "µmol/L", "child_pugh_score": _("points")}}
 GROUPS = {
     "IMAGING": (
         ItemGroup(
@@ -38,6 +40,8 @@ GROUPS = {
             repeat_key="number",
             max_rows=forms.MAX_TARGET_LESIONS,
             label=_("Target lesions"),
+            names=numbered("T", forms.MAX_TARGET_LESIONS),
+            units={"diameter_mm": "mm"},
         ),
         ItemGroup(
             "non_target_lesions",
@@ -46,6 +50,7 @@ GROUPS = {
             repeat_key="number",
             max_rows=forms.MAX_NON_TARGET_LESIONS,
             label=_("Non-target lesions"),
+            names=numbered("N", forms.MAX_NON_TARGET_LESIONS),
         ),
     ),
 }
@@ -69,6 +74,7 @@ for code, model, form_class in (
             context=pages.crf_context,
             groups=GROUPS.get(code, ()),
             derivations=DERIVATIONS.get(code, ()),
+            units=UNITS.get(code, {}),
         )
     )
 

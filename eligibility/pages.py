@@ -12,6 +12,7 @@ from eligibility.actions import refusal
 from eligibility.forms import SignoffDecisionForm
 from eligibility.models import Decision
 from trial import roles
+from trial.forms import summary_context
 from trial.models import FormStatus, Participant
 
 
@@ -55,6 +56,7 @@ def signoff_page(
         "failure_refusal": refusal(Decision.SCREEN_FAILURE, evaluation, incomplete),
         "incomplete_forms": presentation.form_links(participant, incomplete),
         "failed_codes": ", ".join(c.code for c in evaluation.failed),
+        **summary_context(sign_form),
     }
 
 
