@@ -22,6 +22,7 @@ from dosing import ctcae, labs
 from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
 from trial import registry, schedule
 from trial.calculations import CLEARANCE_PLACES, age_in_years, cockcroft_gault, shown
+from trial.languages import shown_date
 from trial.models import FormState, Participant
 
 CYCLE_NUMBERS = {"C1": 1, "C2": 2, "C3": 3, "C4": 4}
@@ -191,6 +192,14 @@ class AdviceView:
     clearance_ml_min: float | None = None
     # Grade 3 or more in the panel used: offered as adverse events.
     findings: list[dict[str, Any]] = field(default_factory=list)
+    # The day the time since the last dose runs to, and whether it is the dose's own date
+    # (recorded or typed) rather than today.
+    as_of: date | None = None
+    on_dose_date: bool = False
+
+    @property
+    def as_of_text(self) -> str:
+        return shown_date(self.as_of) if self.as_of else ""
 
     @property
     def lab_event(self) -> str:
@@ -332,11 +341,12 @@ def advice_for(
         ).select_related("form_status")
     )
     this = next((c for c in cycles if c.form_status.event == event), None)
-    on = dose_date or (this.administration_date if this else None) or timezone.localdate()
+    dose_day = dose_date or (this.administration_date if this else None)
+    on = dose_day or timezone.localdate()
     history = cycle_history(cycles, event, on)
     latest = latest_panel(panels, event)
     if latest is None:
-        return AdviceView(event, None, None, history)
+        return AdviceView(event, None, None, history, as_of=on, on_dose_date=bool(dose_day))
     clearances = _clearance(participant, panels)
     baseline_panel = panels[0]
     baseline = calc.LabSnapshot(
@@ -359,4 +369,13 @@ def advice_for(
         for g in grades.values()
         if g.severe
     ]
-    return AdviceView(event, advice, latest, history, clearances.get(latest.pk), findings)
+    return AdviceView(
+        event,
+        advice,
+        latest,
+        history,
+        clearances.get(latest.pk),
+        findings,
+        as_of=on,
+        on_dose_date=bool(dose_day),
+    )

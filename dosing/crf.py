@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,6 +78,14 @@ register(
 # Values typed in a choice of units are stored in the canonical unit the rules and the
 # advice read; an adverse event's term is stored with its MedDRA code and SOC.
 LAB_DERIVATIONS = tuple(Derivation(*spec) for spec in labs.derivations())
+# The canonical values derived from a typed value and its unit, in their canonical unit.
+LAB_UNITS = {
+    name: item.unit
+    for item in labs.LAB_ITEMS
+    if item.switchable
+    for name in (item.field, item.limit)
+    if name
+}
 AE_DERIVATIONS = (Derivation(("meddra_code", "soc"), ctcae.coded, ("term",)),)
 
 register(
@@ -87,6 +96,7 @@ register(
         template="dosing/lab_form.html",
         context=lab_context,
         derivations=LAB_DERIVATIONS,
+        units=LAB_UNITS,
     )
 )
 register(
@@ -103,8 +113,21 @@ register(Crf("CM", ConcomitantMedication, CmForm))
 
 
 def iah_context(participant: Any, row: Any, form: Any) -> dict[str, Any]:
-    # The label's advice comes first: the nurse reads it before entering the dose.
-    return {"advice": advice_for(participant, "IAH")}
+    # The label's advice comes first: the nurse reads it before entering the dose. The time
+    # since the last dose runs to the infusion date (as typed, else as saved), else to today.
+    return {"advice": advice_for(participant, "IAH", dose_date=_infusion_date(form))}
+
+
+def _infusion_date(form: Any) -> Any:
+    """The infusion date as typed (even on a save refused for another reason, or outside its
+    window), else as saved."""
+    typed = None
+    if form.is_bound and "infusion_date" in form.fields:
+        try:
+            typed = form.fields["infusion_date"].to_python(form["infusion_date"].data)
+        except ValidationError:
+            typed = None
+    return typed or getattr(form.instance, "infusion_date", None)
 
 
 register(
@@ -116,6 +139,7 @@ register(
         template="dosing/iah_form.html",
         context=iah_context,
         derivations=(Derivation(("net_administered_gbq",), iah_net_gbq, IAH_NET_INPUTS),),
+        units={"net_administered_gbq": "GBq"},
     )
 )
 

@@ -844,6 +844,11 @@ class CmForm(CrfForm):
 
 
 IAH_ACTIVITY_GBQ = (Decimal("0.5"), Decimal(15))
+# PROTOCOL.md section 2: the IAH dose 8 weeks after C4, -1 / +4 weeks (trial.schedule).
+IAH_WINDOW = _(
+    "This is outside the IAH dose window (8 weeks after C4, -1 / +4 weeks: %(opens)s to "
+    "%(closes)s)."
+)
 IAH_ACTIVITY_USUAL_GBQ = (Decimal("3.5"), Decimal("8"))
 
 
@@ -906,7 +911,7 @@ class IahDoseForm(CrfForm):
         }
 
     def clean_infusion_date(self) -> date | None:
-        return self.not_in_future(self.cleaned_data.get("infusion_date"))
+        return self.outside_window("infusion_date", IAH_WINDOW)
 
     def clean_activity_before_gbq(self) -> Decimal | None:
         return self.ranged("activity_before_gbq", IAH_ACTIVITY_GBQ, IAH_ACTIVITY_USUAL_GBQ, "GBq")

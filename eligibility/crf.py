@@ -13,7 +13,7 @@ from eligibility.selectors import (
     signature_covers,
     signature_payload,
 )
-from trial.crf import COMPLETE, Crf, Derivation, ItemGroup, register
+from trial.crf import COMPLETE, Crf, Derivation, ItemGroup, numbered, register
 from trial.decision_pages import slot_context
 from trial.decisions import Choice, Decision, register_decision
 
@@ -36,6 +36,8 @@ DERIVATIONS = {
         Derivation(("measurable_target_lesions",), calc.counted, ("target_lesions", COMPLETE)),
     ),
 }
+# Units of the derived values (the entered items' are their form's).
+UNITS = {"IAHCI": {"bilirubin_umol_l": "µmol/L", "child_pugh_score": _("points")}}
 GROUPS = {
     "IMAGING": (
         ItemGroup(
@@ -45,6 +47,8 @@ GROUPS = {
             repeat_key="number",
             max_rows=forms.MAX_TARGET_LESIONS,
             label=_("Target lesions"),
+            names=numbered("T", forms.MAX_TARGET_LESIONS),
+            units={"diameter_mm": "mm"},
         ),
         ItemGroup(
             "non_target_lesions",
@@ -53,6 +57,7 @@ GROUPS = {
             repeat_key="number",
             max_rows=forms.MAX_NON_TARGET_LESIONS,
             label=_("Non-target lesions"),
+            names=numbered("N", forms.MAX_NON_TARGET_LESIONS),
         ),
     ),
 }
@@ -76,6 +81,7 @@ for code, model, form_class in (
             context=pages.crf_context,
             groups=GROUPS.get(code, ()),
             derivations=DERIVATIONS.get(code, ()),
+            units=UNITS.get(code, {}),
         )
     )
 

@@ -42,6 +42,7 @@ from trial.forms import (
     DateTimeLocalInput,
     localize_dates,
     localize_numbers,
+    show_limits,
 )
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
@@ -461,6 +462,7 @@ class LesionForm(forms.ModelForm):
                 field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
         localize_numbers(self)
         localize_dates(self)
+        show_limits(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -522,6 +524,11 @@ class NonTargetLesionForm(LesionForm):
 
 class LesionFormSet(BaseInlineFormSet):
     too_many = _("At most %(max)s non-target lesions can be listed.")
+    # The rows' names on the page (T1-T5 target lesions, N1... non-target ones).
+    letter = "N"
+
+    def row_label(self, index: int) -> str:
+        return f"{self.letter}{index + 1}"
 
     @property
     def kept(self) -> list[forms.ModelForm]:
@@ -547,6 +554,7 @@ class LesionFormSet(BaseInlineFormSet):
 
 class TargetLesionFormSet(LesionFormSet):
     too_many = _("RECIST 1.1 allows at most %(max)s target lesions.")
+    letter = "T"
 
     def clean(self) -> None:
         super().clean()

@@ -263,6 +263,49 @@ def best_overall_response_detail(
     return BestOverallResponse(NE)
 
 
+def _confirms(
+    later: list[tuple[float, str]],
+    first_day: float,
+    endpoints: frozenset[str],
+    allowed_between: frozenset[str],
+    confirmation_days: float,
+) -> bool:
+    for later_day, later_response in later:
+        if (
+            later_response in endpoints
+            and later_day - first_day >= confirmation_days - DAY_TOLERANCE
+        ):
+            return True
+        if later_response not in allowed_between:
+            return False
+    return False
+
+
+def unconfirmed_responses(
+    assessments: Sequence[tuple[float, str]],
+    *,
+    confirmation_days: float = CONFIRMATION_DAYS,
+) -> set[float]:
+    """The days of the CR and PR assessments that no later assessment confirms (RECIST 1.1
+    section 4.4: a CR or PR at least confirmation_days later, with only allowed responses
+    between): awaiting confirmation, or never confirmed. A CR confirmed only as a PR (a
+    later PR) stays an unconfirmed CR. Assessments after the first PD are not counted."""
+    ordered = _sorted_assessments(assessments)
+    unconfirmed = set()
+    for index, (day, response) in enumerate(ordered):
+        if response == PD:
+            break
+        if response == CR:
+            rule = (_CR_ENDPOINTS, _CR_ALLOWED_BETWEEN)
+        elif response == PR:
+            rule = (_PR_ENDPOINTS, _PR_ALLOWED_BETWEEN)
+        else:
+            continue
+        if not _confirms(ordered[index + 1 :], day, *rule, confirmation_days):
+            unconfirmed.add(day)
+    return unconfirmed
+
+
 def best_overall_response(
     assessments: Sequence[tuple[float, str]],
     *,

@@ -13,14 +13,22 @@ from django.utils.translation import gettext_lazy as _
 from followup import actions, derived, forms, selectors
 from followup import models as m
 from trial.changes import Inputs
-from trial.crf import Crf, Derivation, ItemGroup, register
+from trial.crf import Crf, Derivation, ItemGroup, numbered, register
 from trial.registry import Refresh, register_refresh
 
 
 def recist_context(participant: Any, row: Any, form: forms.RecistForm) -> dict[str, Any]:
+    unconfirmed = False
+    if form.instance.pk and form.instance.overall_response:
+        recist = selectors.participant_recist(participant)
+        unconfirmed = any(
+            a.unconfirmed for a in recist.assessments if a.data.pk == form.instance.pk
+        )
     return {
         "baseline": form.baseline,
         "recist_url": reverse("followup:participant_recist", args=[participant.code]),
+        # This assessment's CR or PR is not confirmed by a later one (yet).
+        "unconfirmed": unconfirmed,
     }
 
 
@@ -48,10 +56,21 @@ register(
                 repeat_key="number",
                 max_rows=5,
                 label=_("Target lesion measurements"),
+                names=numbered("T", 5),
+                units={"size_mm": "mm"},
             ),
         ),
         derivations=(Derivation(derived.OUTPUTS, derived.assess, derived.INPUTS),),
         lookups=(("recist_context", actions.recist_context),),
+        units={
+            "sum_mm": "mm",
+            "baseline_sum_mm": "mm",
+            "nadir_mm": "mm",
+            "change_baseline_mm": "mm",
+            "change_baseline_pct": "%",
+            "change_nadir_mm": "mm",
+            "change_nadir_pct": "%",
+        },
     )
 )
 register(

@@ -27,19 +27,12 @@ def _day(value: date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+VISIT_WINDOW = _("This is outside the visit window (%(opens)s to %(closes)s).")
+
+
 def warn_outside_window(form: CrfForm, name: str) -> date | None:
     """A visit's date: not in the future; outside the event's window, a warning to confirm."""
-    value = form.not_in_future(form.cleaned_data.get(name))
-    if value and form.participant is not None and form.row is not None:
-        planned = next((p for p in form.participant.plan() if p.code == form.row.event), None)
-        window = planned.window if planned else None
-        if window and window.opens and window.closes and not window.opens <= value <= window.closes:
-            form.warn(
-                name,
-                _("This is outside the visit window (%(opens)s to %(closes)s).")
-                % {"opens": _day(window.opens), "closes": _day(window.closes)},
-            )
-    return value
+    return form.outside_window(name, VISIT_WINDOW)
 
 
 class FollowUpVisitForm(CrfForm):
@@ -179,6 +172,10 @@ class BaseMeasurementFormSet(forms.BaseFormSet):
     def __init__(self, *args: Any, lesions: dict[int, dict[str, Any]], **kwargs: Any) -> None:
         self.lesions = lesions
         super().__init__(*args, **kwargs)
+
+    def row_label(self, index: int) -> str:
+        """The baseline target lesion a row measures: T1-T5."""
+        return f"T{self.forms[index]['number'].value()}"
 
     def get_form_kwargs(self, index: int) -> dict[str, Any]:
         return {"lesions": self.lesions}

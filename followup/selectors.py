@@ -79,6 +79,8 @@ class Assessment:
     day: int | None
     data: RecistAssessment
     confirms: list[str] = field(default_factory=list)
+    # A CR or PR that no later assessment confirms (yet): shown "unconfirmed".
+    unconfirmed: bool = False
 
 
 @dataclass
@@ -91,6 +93,11 @@ class ParticipantRecist:
     best_events: list[str]  # the events that establish and confirm the best response
     baseline_sum: float | None
     nadir: float | None
+
+    @property
+    def unconfirmed(self) -> list[Assessment]:
+        """The CR and PR assessments not confirmed (yet), in date order."""
+        return [a for a in self.assessments if a.unconfirmed]
 
     @property
     def best_pct(self) -> float | None:
@@ -126,6 +133,11 @@ def _build(
     for day, response in scored:
         unique.setdefault(day, response)
     best = calc.best_overall_response_detail(list(unique.items()))
+    unconfirmed = calc.unconfirmed_responses(list(unique.items()))
+    for assessment in assessments:
+        assessment.unconfirmed = assessment.day in unconfirmed and (
+            unique.get(assessment.day) == assessment.data.overall_response
+        )
     by_day = {a.day: a.event for a in assessments}
     best_events = [by_day[d] for d in best.days if d in by_day]
     baseline_sum = (

@@ -20,11 +20,19 @@ LEFT, RIGHT, TOP, BOTTOM = 48, 16, 20, 36
 BLUE, ORANGE, GREY, RED = "#0d6efd", "#fd7e14", "#6c757d", "#dc3545"
 
 
-def _svg(body: list[str], title: str, width: int = WIDTH, height: int = HEIGHT) -> str:
+def _svg(
+    body: list[str],
+    title: str,
+    width: int = WIDTH,
+    height: int = HEIGHT,
+    font_size: int = 11,
+    css: str = "",
+) -> str:
+    css_class = f' class="{css}"' if css else ""
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'<svg xmlns="http://www.w3.org/2000/svg"{css_class} viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}" '
-        f'font-family="sans-serif" font-size="11">'
+        f'font-family="sans-serif" font-size="{font_size}">'
         f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
     )
 
@@ -51,6 +59,12 @@ def _y_axis(top: float, scale, ticks: int = 5) -> list[str]:
     return out
 
 
+# The gate chart: wider margins, so that the threshold's label stands in the right margin,
+# never on a bar or at the edge; the page scales it to its card (static/edc.css .chart-wide).
+GATE_WIDTH, GATE_HEIGHT = 640, 300
+GATE_LEFT, GATE_RIGHT, GATE_TOP, GATE_BOTTOM = 44, 96, 24, 40
+
+
 def ratio_chart(
     ratios: Sequence[tuple[str, float | None]],
     threshold: float = 3.0,
@@ -60,53 +74,67 @@ def ratio_chart(
     ratio is drawn as an empty slot marked "?". The title defaults to the translated
     "Enhancement ratio per index lesion"."""
     title = title or _("Enhancement ratio per index lesion")
+    width, height = GATE_WIDTH, GATE_HEIGHT
+    left, right, top_margin, bottom = GATE_LEFT, GATE_RIGHT, GATE_TOP, GATE_BOTTOM
     known = [r for _label, r in ratios if r is not None]
     top = _nice_top(max([threshold * 1.2, *known]))
-    plot_h = HEIGHT - TOP - BOTTOM
+    plot_h = height - top_margin - bottom
 
     def y(value: float) -> float:
-        return HEIGHT - BOTTOM - plot_h * min(value, top) / top
+        return height - bottom - plot_h * min(value, top) / top
 
-    body = _y_axis(top, y)
+    axis = height - bottom
+    body = [f'<line x1="{left}" y1="{top_margin}" x2="{left}" y2="{axis}" stroke="#333"/>']
+    for i in range(6):
+        value = top * i / 5
+        ty = y(value)
+        body.append(
+            f'<line x1="{left - 4}" y1="{ty:.1f}" x2="{left}" y2="{ty:.1f}" stroke="#333"/>'
+        )
+        body.append(
+            f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end">{_n(value, "g")}</text>'
+        )
     body.append(
-        f'<line x1="{LEFT}" y1="{HEIGHT - BOTTOM}" x2="{WIDTH - RIGHT}" '
-        f'y2="{HEIGHT - BOTTOM}" stroke="#333"/>'
+        f'<line x1="{left}" y1="{height - bottom}" x2="{width - right}" '
+        f'y2="{height - bottom}" stroke="#333"/>'
     )
-    slot = (WIDTH - LEFT - RIGHT) / max(len(ratios), 1)
+    slot = (width - left - right) / max(len(ratios), 1)
     for index, (label, ratio) in enumerate(ratios):
-        x = LEFT + slot * index + slot * 0.2
+        x = left + slot * index + slot * 0.2
         w = slot * 0.6
         cx = x + w / 2
         if ratio is None:
             body.append(
-                f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM - 6}" text-anchor="middle" '
+                f'<text x="{cx:.1f}" y="{height - bottom - 6}" text-anchor="middle" '
                 f'fill="{RED}" data-missing="{escape(label)}">?</text>'
             )
         else:
             colour = BLUE if ratio >= threshold else GREY
             body.append(
                 f'<rect x="{x:.1f}" y="{y(ratio):.1f}" width="{w:.1f}" '
-                f'height="{HEIGHT - BOTTOM - y(ratio):.1f}" fill="{colour}" '
+                f'height="{height - bottom - y(ratio):.1f}" fill="{colour}" '
                 f'data-lesion="{escape(label)}" data-ratio="{ratio:.2f}"/>'
             )
             body.append(
-                f'<text x="{cx:.1f}" y="{y(ratio) - 4:.1f}" text-anchor="middle">'
-                f"{_n(ratio, '.2f')}</text>"
+                f'<text x="{cx:.1f}" y="{max(y(ratio) - 5, top_margin - 8):.1f}" '
+                f'text-anchor="middle" font-weight="bold">{_n(ratio, ".2f")}</text>'
             )
         body.append(
-            f'<text x="{cx:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">'
+            f'<text x="{cx:.1f}" y="{height - bottom + 18}" text-anchor="middle">'
             f"{escape(label)}</text>"
         )
     ty = y(threshold)
     body.append(
-        f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" stroke="{RED}" '
-        f'stroke-dasharray="6 4" stroke-width="1.5" data-threshold="{threshold:g}"/>'
+        f'<line x1="{left}" y1="{ty:.1f}" x2="{width - right}" y2="{ty:.1f}" stroke="{RED}" '
+        f'stroke-dasharray="6 4" stroke-width="2" data-threshold="{threshold:g}"/>'
     )
+    # In the right margin, level with the line: nothing else is drawn there.
+    label = _("threshold %(value)s") % {"value": _n(threshold, "g")}
     body.append(
-        f'<text x="{WIDTH - RIGHT}" y="{ty - 4:.1f}" text-anchor="end" fill="{RED}">'
-        f"{_n(threshold, 'g')}</text>"
+        f'<text x="{width - right + 6}" y="{ty + 4:.1f}" fill="{RED}" font-weight="bold" '
+        f'data-threshold-label="{threshold:g}">{escape(label)}</text>'
     )
-    return _svg(body, title)
+    return _svg(body, title, width, height, font_size=13, css="chart-wide")
 
 
 def dot_plot(

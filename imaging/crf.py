@@ -8,7 +8,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from imaging import actions, forms, pages, selectors
+from imaging import actions, forms, naming, pages, selectors
 from imaging import models as m
 from trial import roles
 from trial.crf import Crf, Derivation, ItemGroup, register
@@ -43,6 +43,7 @@ PET_GROUPS = (
         repeat_key="number",
         max_rows=m.INDEX_LESIONS,
         label=_("Index lesion SUVs"),
+        names=naming.lesion_names,
     ),
     ItemGroup(
         "organ_suvs",
@@ -51,14 +52,16 @@ PET_GROUPS = (
         repeat_key="organ",
         max_rows=len(m.Organ),
         label=_("Organ SUVmean"),
+        names=naming.organ_names,
     ),
     ItemGroup(
         "extrahepatic",
         m.ExtraHepaticLesion,
         parent_field="pet",
         repeat_key="number",
-        max_rows=forms.MAX_EXTRA_HEPATIC,
+        max_rows=naming.MAX_EXTRA_HEPATIC,
         label=_("Extra-hepatic lesions"),
+        names=naming.extrahepatic_names,
     ),
 )
 PET_DERIVATIONS = (
@@ -90,6 +93,8 @@ register(
                 repeat_key="number",
                 max_rows=m.INDEX_LESIONS,
                 label=_("Index lesions"),
+                names=naming.lesion_names,
+                units={"diameter_mm": "mm"},
             ),
         ),
     )
@@ -105,6 +110,7 @@ for code in selectors.PETS:
             derivations=PET_DERIVATIONS,
             event_date_field="scan_date",
             context=pages.pet_context,
+            units={"net_injected_mbq": "MBq"},
         )
     )
 
@@ -132,6 +138,9 @@ register(
                 repeat_key="number",
                 max_rows=len(m.TIME_POINTS),
                 label=_("Time points"),
+                names=naming.time_point_names,
+                item_labels=naming.volume_labels,
+                units=dict.fromkeys(m.VOLUMES, "MBq"),
             ),
         ),
         context=pages.dosimetry_context,

@@ -20,8 +20,17 @@ from django.utils.translation import gettext_lazy as _
 
 from imaging import calculations as calc
 from imaging import models as m
+from imaging import naming
 from trial import decay, limits, registry
-from trial.forms import CrfForm, DateTimeLocalInput, localize_dates, localize_numbers
+from trial.forms import (
+    CrfForm,
+    DateTimeLocalInput,
+    bound_dates,
+    localize_dates,
+    localize_numbers,
+    past_events,
+    show_limits,
+)
 
 SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
@@ -33,7 +42,7 @@ PET_IV_MIN_HOURS = 10
 RESIDUE_FRACTION = 0.002
 PET_IV_MAX_DAYS = 28
 EXTRA_HEPATIC_ROWS = 3
-MAX_EXTRA_HEPATIC = 20
+MAX_EXTRA_HEPATIC = naming.MAX_EXTRA_HEPATIC
 
 
 def _when(value: datetime) -> str:
@@ -43,11 +52,28 @@ def _when(value: datetime) -> str:
 def _small(form: forms.Form) -> None:
     for field in form.fields.values():
         field.required = False
-        css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-        if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput):
-            field.widget.attrs["class"] = f"{css} form-{css.split('-')[1]}-sm"
+    if not getattr(form, "_dates_bound", False):
+        bound_dates(form)
+        past_events(form)
+        form._dates_bound = True
     localize_numbers(form)
     localize_dates(form)
+    show_limits(form)
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.CheckboxInput | forms.HiddenInput):
+            continue
+        # A cell is as wide as the values it holds ("100000,00", "09/10/2026 08:00"): the
+        # table scrolls inside its box rather than cutting them (static/edc.css).
+        if isinstance(widget, forms.Select):
+            css = "form-select form-select-sm cell-select"
+        elif isinstance(field, forms.DateTimeField):
+            css = "form-control form-control-sm cell-datetime"
+        elif isinstance(field, forms.DecimalField | forms.IntegerField):
+            css = "form-control form-control-sm cell-number"
+        else:
+            css = "form-control form-control-sm cell-text"
+        widget.attrs["class"] = css
 
 
 class SlotRow(forms.Form):
@@ -169,11 +195,14 @@ class TimePointRow(SlotRow):
 
 
 class SlotFormSet(forms.BaseFormSet):
-    """Fixed slots: row i is key `keys[i]`; `labels` name the rows on the page."""
+    """Fixed slots: row i is key `keys[i]`; `labels` name the rows on the page (a form may
+    name them for its participant: `name_rows`)."""
 
     key = "number"
     keys: tuple[int, ...] = ()
     labels: tuple[str, ...] = ()
+    # The unit of each item that has one, shown in its column's header.
+    units: dict[str, str] = {}
 
     def rows(self) -> list[dict[str, Any]]:
         rows = []
@@ -184,8 +213,39 @@ class SlotFormSet(forms.BaseFormSet):
         return rows
 
     @property
+    def row_labels(self) -> list[str]:
+        return [str(label) for label in self.labels]
+
+    def missing(self) -> list[str]:
+        """The slots with no row: blank on the page, or not posted at all."""
+        entered = {row[self.key] for row in self.rows()}
+        labels = self.row_labels
+        return [labels[i] for i, key in enumerate(self.keys) if key not in entered]
+
+    @property
     def labelled(self) -> list[tuple[str, forms.Form]]:
-        return list(zip(self.labels, self.forms, strict=False))
+        return list(zip(self.row_labels, self.forms, strict=False))
+
+    def row_label(self, index: int) -> str:
+        labels = self.row_labels
+        return labels[index] if index < len(labels) else f"#{index + 1}"
+
+    def name_rows(self, labels: list[str], items: dict[str, str] | None = None) -> None:
+        """Name the rows (and relabel items) for the participant, and give every input the
+        name a screen reader says: its row and its column ("L2 (segment IV) SUVmax")."""
+        if labels:
+            self.labels = tuple(labels)
+        for label, form in self.labelled:
+            for name, field in form.fields.items():
+                if items and name in items:
+                    field.label = items[name]
+                field.widget.attrs["aria-label"] = f"{label} · {field.label}"
+
+    @property
+    def columns(self) -> list[tuple[str, str]]:
+        """(label, unit) of each visible column, for the table's header."""
+        form = self.forms[0] if self.forms else self.empty_form
+        return [(str(f.label), self.units.get(f.name, "")) for f in form.visible_fields()]
 
     def rows_html(self) -> str:
         """The table rows of imaging/_group.html, one per slot: the key's label, each visible
@@ -196,15 +256,24 @@ class SlotFormSet(forms.BaseFormSet):
         for counter, (label, form) in enumerate(self.labelled, 1):
             out.append(
                 f'\n      <tr data-row="{counter}">\n'
-                f'        <th scope="row" class="small">{conditional_escape(label)}</th>\n        '
+                f'        <th scope="row" class="small text-nowrap">{conditional_escape(label)}'
+                "</th>\n        "
             )
             for field in form.visible_fields():
+                if field.errors:
+                    css = field.field.widget.attrs.get("class", "")
+                    if "is-invalid" not in css:
+                        field.field.widget.attrs["class"] = f"{css} is-invalid".strip()
+                    field.field.widget.attrs["aria-describedby"] = f"{field.auto_id}_errors"
+                    field.field.widget.attrs["aria-invalid"] = "true"
                 errors = "".join(_error_html(e) for e in field.errors)
+                if errors:
+                    errors = f'<div id="{field.auto_id}_errors">{errors}</div>'
                 out.append(f"\n        <td>{field}{errors}</td>\n        ")
             out.append("\n      </tr>\n      ")
             if form.non_field_errors():
                 errors = "".join(_error_html(e) for e in form.non_field_errors())
-                out.append(f'<tr><td colspan="20">{errors}</td></tr>')
+                out.append(f'<tr data-row-errors="{counter}"><td colspan="20">{errors}</td></tr>')
             out.append("\n    ")
         return mark_safe("".join(out))  # noqa: S308 - labels and errors escaped, inputs rendered
 
@@ -224,22 +293,29 @@ class FreeFormSet(SlotFormSet):
         ]
 
     @property
-    def labelled(self) -> list[tuple[str, forms.Form]]:
-        return [(str(n), f) for n, f in enumerate(self.forms, 1)]
+    def row_labels(self) -> list[str]:
+        return [f"E{n}" for n in range(1, len(self.forms) + 1)]
 
 
 def slot_formset(
-    row: type[forms.Form], keys: tuple[int, ...], labels: tuple[str, ...], key: str = "number"
+    row: type[forms.Form],
+    keys: tuple[int, ...],
+    labels: tuple[str, ...],
+    key: str = "number",
+    units: dict[str, str] | None = None,
 ) -> type[SlotFormSet]:
     base = formset_factory(
         row, formset=SlotFormSet, extra=0, max_num=len(keys), absolute_max=len(keys)
     )
-    return type(f"{row.__name__}Set", (base,), {"keys": keys, "labels": labels, "key": key})
+    attributes = {"keys": keys, "labels": labels, "key": key, "units": units or {}}
+    return type(f"{row.__name__}Set", (base,), attributes)
 
 
-LESION_KEYS = tuple(range(1, m.INDEX_LESIONS + 1))
+LESION_KEYS = naming.LESION_KEYS
 LESION_LABELS = tuple(f"L{n}" for n in LESION_KEYS)
-IndexLesionSet = slot_formset(IndexLesionRow, LESION_KEYS, LESION_LABELS)
+IndexLesionSet = slot_formset(
+    IndexLesionRow, LESION_KEYS, LESION_LABELS, units={"diameter_mm": "mm"}
+)
 LesionSuvSet = slot_formset(LesionSuvRow, LESION_KEYS, LESION_LABELS)
 # The organ names stay lazy: each page shows them in its reader's language.
 OrganSuvSet = slot_formset(OrganSuvRow, tuple(m.Organ.values), tuple(m.Organ.labels), "organ")
@@ -247,6 +323,7 @@ TimePointSet = slot_formset(
     TimePointRow,
     tuple(m.TIME_POINTS),
     tuple(f"{hours} h (±{window} h)" for hours, window in m.TIME_POINTS.values()),
+    units=dict.fromkeys(m.VOLUMES, "MBq"),
 )
 ExtraHepaticSet = type(
     "ExtraHepaticSet",
@@ -291,6 +368,12 @@ class GroupedForm(CrfForm):
                 # Unbound free list: the stored rows plus a few blank ones.
                 self._formsets[name].extra = 0
             setattr(self, name, self._formsets[name])
+        self.name_rows()
+
+    def name_rows(self) -> None:
+        """Name each group's rows and items for the participant (imaging.naming)."""
+        for formset in self._formsets.values():
+            formset.name_rows([])
 
     def group_formsets(self) -> dict[str, SlotFormSet]:
         return self._formsets
@@ -309,7 +392,7 @@ class PetIndexLesionsForm(GroupedForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if self.complete and self.index_lesions.is_valid():
-            missing = [label for label, form in self.index_lesions.labelled if form.is_blank()]
+            missing = self.index_lesions.missing()
             if missing:
                 self.add_error(
                     None,
@@ -372,6 +455,11 @@ class PetScanForm(GroupedForm):
             for name in IAH_ONLY:
                 self.fields.pop(name, None)
 
+    def name_rows(self) -> None:
+        super().name_rows()
+        # The lesions carry the segment chosen on MRI (PET index lesions form).
+        self.lesion_suvs.name_rows(list(naming.lesion_names(self.participant).values()))
+
     def clean_measured_activity_mbq(self):
         return self.ranged("measured_activity_mbq", GA68_ACTIVITY_MBQ, None, "MBq")
 
@@ -424,7 +512,7 @@ class PetScanForm(GroupedForm):
         if injection:
             self._check_interval(injection)
         if self.complete and self.lesion_suvs.is_valid():
-            missing = [label for label, f in self.lesion_suvs.labelled if f.is_blank()]
+            missing = self.lesion_suvs.missing()
             if missing:
                 self.add_error(
                     None,
@@ -520,6 +608,12 @@ class GateForm(CrfForm):
 class DosimetryForm(GroupedForm):
     group_specs = (("time_points", TimePointSet, "points", "number"),)
 
+    def name_rows(self) -> None:
+        # The lesion volumes carry the segment chosen on MRI (PET index lesions form); the
+        # page's results name them alike (imaging.pages.dosimetry_context).
+        self.volume_names = naming.volume_labels(self.participant)
+        self.time_points.name_rows([], self.volume_names)
+
     class Meta:
         model = m.Dosimetry
         fields = ["comments"]
@@ -529,6 +623,14 @@ class DosimetryForm(GroupedForm):
         if not self.time_points.is_valid():
             return data
         infusion = self._infusion_start()
+        if infusion is None and self.complete and self.time_points.rows():
+            self.add_error(
+                None,
+                _(
+                    "The IAH dose's infusion start is not entered yet: enter the IAH dose "
+                    "first, so that each acquisition is checked against it (or save a draft)."
+                ),
+            )
         previous = None
         for (number, (hours, window)), form in zip(
             m.TIME_POINTS.items(), self.time_points.forms, strict=False

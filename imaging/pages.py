@@ -10,10 +10,11 @@ from django import forms as django_forms
 from django.urls import reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging import charts, selectors
+from imaging import charts, naming, selectors
 from imaging.actions import refusal
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
@@ -30,8 +31,13 @@ def gate_page(participant: Participant, row: FormStatus | None) -> dict[str, Any
     used, used_by_others = selectors.proceed_counts(participant)
     own = selectors.gate_of(participant)
     chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
+    names = naming.lesion_names(participant)
     return {
         "summary": summary,
+        # The table names each lesion with its segment (L2 (segment IV)).
+        "lesion_rows": [
+            (names.get(lesion.number, lesion.label), lesion) for lesion in summary.lesions
+        ],
         "missing_text": selectors.missing_text(summary) if summary.missing else "",
         "chart": mark_safe(chart),  # noqa: S308 - built by charts.py, which escapes text
         "slots_used": used,
@@ -55,13 +61,18 @@ def pet_context(participant: Participant, row: FormStatus, form: Any) -> dict:
     return context
 
 
-def _volume_label(name: str) -> str:
-    return str(DosimetryPoint._meta.get_field(name).verbose_name)
+def _volume_label(name: str, names: dict[str, str]) -> str:
+    """A volume as the grid names it: a lesion with its segment, an organ by name."""
+    return capfirst(names.get(name) or str(DosimetryPoint._meta.get_field(name).verbose_name))
 
 
-def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> dict[str, Any]:
+def dosimetry_results(
+    points: list[DosimetryPoint], infusion, administered, names: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Per volume: TIA by trapezoids + tail, residence time, the mono-exponential cross-check
-    and the difference in %, with the curve drawn."""
+    and the difference in %, with the curve drawn. `names`: the volumes' names for the
+    participant (imaging.naming.volume_labels)."""
+    names = names or {}
     results = []
     if infusion is None:
         return {"results": [], "dosi_note": _("The IAH infusion start is not entered yet.")}
@@ -72,7 +83,7 @@ def dosimetry_results(points: list[DosimetryPoint], infusion, administered) -> d
             for p in timed
             if getattr(p, name) is not None
         ]
-        result: dict[str, Any] = {"name": name, "label": _volume_label(name)}
+        result: dict[str, Any] = {"name": name, "label": _volume_label(name, names)}
         times = [t for t, _a in pairs]
         activities = [a for _t, a in pairs]
         try:
@@ -116,7 +127,10 @@ def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> d
         points = list(instance.points.all()) if instance is not None and instance.pk else []
     dose = registry.IAH_DOSE.provider
     infusion, administered = dose(participant) if dose else (None, None)
-    return dosimetry_results(points, infusion, administered)
+    names = getattr(form, "volume_names", None)  # read by the form already
+    if names is None:
+        names = naming.volume_labels(participant)
+    return dosimetry_results(points, infusion, administered, names)
 
 
 def is_form(value: Any) -> bool:

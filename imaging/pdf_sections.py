@@ -7,14 +7,13 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from imaging import charts, pages, selectors
+from imaging import charts, naming, pages, selectors
 from imaging.models import Dosimetry
 from trial import registry
 from trial.pdf import Section
 
 
 def gate_chart(participant: Any, rows: Any) -> list[Any]:
-
     summary = selectors.summary(participant)
     if not summary.lesions:
         return []
@@ -32,6 +31,7 @@ def time_activity_curves(participant: Any, rows: Any) -> list[Any]:
         list(dosimetry.points.all()),
         infusion(participant) if infusion else None,
         dose(participant) if dose else None,
+        naming.volume_labels(participant),
     )
     curves = [r["chart"] for r in results.get("results", []) if r.get("chart")]
     if not curves:

@@ -2,6 +2,8 @@
    inline script or style, so what templates once did inline lives here.
    - htmx requests carry the CSRF token of <meta name="csrf-token">.
    - Bars whose width is data ([data-width], a percentage) get it here: no style attribute.
+   - After a failed save, the error summary takes focus and its links focus their inputs.
+   - Text boxes with a limit (data-maxlength) count their characters beside them.
    - The idle session: the server ends a session after data-idle-timeout seconds without a
      request of the user's (trial/middleware.py); data-idle-warning seconds before, a warning
      counts down with a "Stay logged in" button, and at the end the page goes to the login. */
@@ -34,6 +36,63 @@
     window.htmx.onLoad(applyWidths);
   } else {
     document.addEventListener("DOMContentLoaded", function () { applyWidths(document); });
+  }
+
+  // --- Text limits: each box with data-maxlength counts its characters beside it; beyond
+  // the limit the count turns red (the server refuses the text, and keeps it to shorten).
+  function counters(root) {
+    var boxes = root.querySelectorAll ? root.querySelectorAll("[data-maxlength]") : [];
+    var words = document.body.getAttribute("data-limit-text") || "{n} / {max}";
+    var over = document.body.getAttribute("data-limit-over") || words;
+    Array.prototype.forEach.call(boxes, function (box) {
+      if (box.getAttribute("data-counted")) {
+        return;
+      }
+      box.setAttribute("data-counted", "1");
+      var limit = parseInt(box.getAttribute("data-maxlength"), 10);
+      var note = document.createElement("div");
+      note.className = "form-text text-limit";
+      note.id = (box.id || box.name) + "_limit";
+      note.setAttribute("data-limit-for", box.name);
+      var anchor = box.closest(".input-group") || box;
+      anchor.insertAdjacentElement("afterend", note);
+      var described = box.getAttribute("aria-describedby");
+      box.setAttribute("aria-describedby", (described ? described + " " : "") + note.id);
+      function update() {
+        var count = box.value.length;
+        var text = count > limit ? over : words;
+        note.textContent = text.replace("{n}", count).replace("{max}", limit);
+        note.classList.toggle("text-danger", count > limit);
+        note.classList.toggle("fw-semibold", count > limit);
+      }
+      box.addEventListener("input", update);
+      update();
+    });
+  }
+
+  if (window.htmx) {
+    window.htmx.onLoad(counters);
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { counters(document); });
+  }
+
+  // --- After a failed save: the error summary takes focus; each of its links moves focus
+  // to its input (a fragment link alone scrolls but leaves focus where it was).
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    summary.focus();
+    summary.addEventListener("click", function (event) {
+      var link = event.target.closest("[data-error-link]");
+      var target = link && document.getElementById(link.getAttribute("data-error-link"));
+      if (!target) {
+        return;
+      }
+      event.preventDefault();
+      var input = target.matches("input, select, textarea, button") ? target
+        : target.querySelector("input:not([type=hidden]), select, textarea");
+      (input || target).scrollIntoView({ block: "center" });
+      (input || target).focus({ preventScroll: true });
+    });
   }
 
   // --- The idle session ------------------------------------------------------------------

@@ -22,7 +22,7 @@ ItemData (`item_path`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +53,15 @@ class ItemGroup:
     min_rows: int = 0
     max_rows: int | None = None
     label: Any = ""
+    # How a row is named wherever it shows (the form, PDFs, query and SDV lists, History, the
+    # exports): names(participant) -> {repeat key: name}, participant None where there is
+    # none (a blank form). "L1 (segment II)", "Left kidney", "4 h"; without it "#<key>".
+    names: Callable[[Any], dict[Any, str]] | None = None
+    # Item labels that depend on the participant (the dosimetry's L1-L5 carry their
+    # segment): item_labels(participant) -> {item: label}; the others are the field's own.
+    item_labels: Callable[[Any], dict[str, str]] | None = None
+    # The unit of each item that has one.
+    units: dict[str, Any] = field(default_factory=dict)
 
     @property
     def item_names(self) -> list[str]:
@@ -62,6 +71,46 @@ class ItemGroup:
     def item_fields(self) -> list[models.Field]:
         skip = {"id", self.parent_field, self.repeat_key}
         return [f for f in self.model._meta.concrete_fields if f.name not in skip]
+
+    def naming(self, participant: Any) -> GroupNaming:
+        """The group's row names and item labels for one participant (a query at most per
+        hook): what every page, PDF and list that shows the group's items reads."""
+        rows = self.names(participant) if self.names else {}
+        items = self.item_labels(participant) if self.item_labels else {}
+        return GroupNaming(
+            self,
+            {str(key): str(name) for key, name in rows.items()},
+            {name: str(label) for name, label in items.items()},
+        )
+
+
+def numbered(letter: str, count: int) -> Callable[[Any], dict[int, str]]:
+    """Row names of a numbered group: T1-T5, N1-N10..."""
+    return lambda participant=None: {n: f"{letter}{n}" for n in range(1, count + 1)}
+
+
+@dataclass(frozen=True)
+class GroupNaming:
+    """A group's names for one participant (ItemGroup.naming)."""
+
+    group: ItemGroup
+    rows: dict[str, str]
+    items: dict[str, str]
+
+    def row(self, key: Any) -> str:
+        return self.rows.get(str(key)) or f"#{key}"
+
+    def item(self, name: str) -> str:
+        """An item's label, capitalised, with its unit in brackets when it has one."""
+        unit = self.group.units.get(name)
+        return f"{self.bare_item(name)} ({unit})" if unit else self.bare_item(name)
+
+    def bare_item(self, name: str) -> str:
+        """An item's label without its unit (a table header with the unit beside it)."""
+        label = self.items.get(name)
+        if label is None:
+            label = str(self.group.model._meta.get_field(name).verbose_name)
+        return label[:1].upper() + label[1:]
 
 
 @dataclass(frozen=True)
@@ -116,10 +165,31 @@ class Crf:
     on_save: Callable[[Saved], Effects] | None = None
     # Extra template context for the edit page: context(participant, row, form) -> dict.
     context: Callable[[Any, Any, Any], dict] | None = None
+    # Units of the items the form does not show as inputs (derived values): {item: unit}.
+    # The entered items' units are the form class's `units`.
+    units: dict[str, Any] = field(default_factory=dict)
 
     @property
     def item_fields(self) -> list[models.Field]:
         return [f for f in self.model._meta.concrete_fields if f.name not in NOT_ITEMS]
+
+    @property
+    def derived_items(self) -> frozenset[str]:
+        """The items computed by the derivations: stored, shown, never typed, so never
+        verifiable against a source document."""
+        return frozenset(name for d in self.derivations for name in d.outputs)
+
+    def unit(self, name: str) -> str:
+        """The unit of one of the form's own items, "" when it has none."""
+        unit = self.units.get(name) or getattr(self.form_class, "units", {}).get(name, "")
+        return str(unit)
+
+    def item_order(self) -> list[str]:
+        """The form's items in the order the form shows them, then those it does not show
+        (derived values, in their model's order)."""
+        shown = list(getattr(getattr(self.form_class, "_meta", None), "fields", None) or [])
+        names = [f.name for f in self.item_fields]
+        return [n for n in shown if n in names] + [n for n in names if n not in shown]
 
     def group(self, name: str) -> ItemGroup:
         for group in self.groups:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from trial import decisions, selectors, signatures
-from trial.forms import SignDecisionForm
+from trial.forms import SignDecisionForm, summary_context
 from trial.models import FormState, FormStatus, Participant
 
 
@@ -66,6 +66,8 @@ def page_context(
     signed = signature is not None and signature.is_valid
     return {
         **own,
+        # After a refused signing: what needs attention, each a link to its input.
+        **summary_context(sign_form),
         "participant": participant,
         "row": row,
         "decision": decision,

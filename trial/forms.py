@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+import hashlib
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -10,6 +12,8 @@ from django.utils import formats, timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
+from trial import crf as crf_registry
+from trial.languages import shown_date
 from trial.models import Site
 
 REASONS = [
@@ -85,6 +89,19 @@ def localize_numbers(form: forms.BaseForm) -> None:
                 widget.attrs.pop(name, None)
             decimal = isinstance(field, forms.DecimalField | forms.FloatField)
             widget.attrs.setdefault("inputmode", "decimal" if decimal else "numeric")
+
+
+def show_limits(form: forms.BaseForm) -> None:
+    """Text boxes say their limit and never cut what is typed or pasted: the browser's own
+    `maxlength` silently drops the characters beyond it, so it goes; static/edc.js counts the
+    characters beside the box, and the field's check refuses a longer text with a message,
+    the text kept on the page to shorten."""
+    for field in form.fields.values():
+        limit = getattr(field, "max_length", None)
+        if not isinstance(field, forms.CharField) or not limit:
+            continue
+        field.widget.attrs.pop("maxlength", None)
+        field.widget.attrs["data-maxlength"] = str(limit)
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -185,6 +202,77 @@ def bound_dates(form: forms.BaseForm) -> None:
             field.validators.append(plausible_year)
 
 
+IN_THE_FUTURE = _("This date is in the future; enter the date it happened.")
+MOMENT_IN_THE_FUTURE = _("This time is in the future; enter when it happened.")
+
+
+def not_in_future(value: date | datetime | None) -> None:
+    """Validator of a past event's date or date-time (an administration, an acquisition, a
+    sample, a scan): not after today, or now, in the participant's site time zone."""
+    if isinstance(value, datetime):
+        if value > timezone.now():
+            raise forms.ValidationError(MOMENT_IN_THE_FUTURE, code="future")
+    elif value is not None and value > timezone.localdate():
+        raise forms.ValidationError(IN_THE_FUTURE, code="future")
+
+
+def past_events(form: forms.BaseForm, allowed: tuple[str, ...] = ()) -> None:
+    """Every date and date-time of a CRF records something that happened: none may be in the
+    future, except the fields `allowed` names."""
+    for name, field in form.fields.items():
+        if isinstance(field, forms.DateField | forms.DateTimeField) and name not in allowed:
+            field.validators.append(not_in_future)
+
+
+@dataclasses.dataclass
+class ErrorEntry:
+    """One line of the error summary at the top of a form: what needs attention and the id
+    of the element its link moves to ("" for a message about the whole form)."""
+
+    target: str
+    label: str
+    messages: list[str] = dataclasses.field(default_factory=list)
+
+
+def field_entry(bound: forms.BoundField, label: str | None = None) -> ErrorEntry:
+    return ErrorEntry(
+        bound.auto_id or "", str(label or bound.label), [str(e) for e in bound.errors]
+    )
+
+
+def error_entries(form: forms.BaseForm) -> list[ErrorEntry]:
+    """The errors of a plain form (a signature's password, a decision), for the summary: its
+    own messages, then each field's. Empty on an unbound form."""
+    if not form.is_bound:
+        return []
+    entries = [ErrorEntry("", "", [str(e)]) for e in form.non_field_errors()]
+    return entries + [field_entry(bound) for bound in form if bound.errors and not bound.is_hidden]
+
+
+def summary_context(form: forms.BaseForm | None) -> dict[str, Any]:
+    """The template context of trial/_error_summary.html for a plain form."""
+    entries = error_entries(form) if form is not None else []
+    return {"error_summary": entries, "error_fields": sum(1 for e in entries if e.target)}
+
+
+def formset_entries(name: str, title: str, formset: Any) -> list[ErrorEntry]:
+    """The errors of an item group's formset: its own, then each row's, each field's, in
+    the order the page shows them. A formset may name its rows (`row_label(index)`)."""
+    entries = [ErrorEntry(f"group-{name}", title, [str(e)]) for e in formset.non_form_errors()]
+    row_label = getattr(formset, "row_label", None)
+    for index, row in enumerate(formset.forms):
+        label = row_label(index) if row_label else f"#{index + 1}"
+        visible = row.visible_fields()
+        if row.non_field_errors():
+            target = visible[0].auto_id if visible else f"group-{name}"
+            messages = [str(e) for e in row.non_field_errors()]
+            entries.append(ErrorEntry(target, f"{title} · {label}", messages))
+        for bound in visible:
+            if bound.errors:
+                entries.append(field_entry(bound, f"{title} · {label} · {bound.label}"))
+    return entries
+
+
 class CrfForm(forms.ModelForm):
     """A CRF's form: required items checked only when the nurse marks the form complete,
     unusual-but-possible values confirmed explicitly, units shown beside every field.
@@ -196,6 +284,8 @@ class CrfForm(forms.ModelForm):
     # The items a complete form needs; ALL_FIELDS means every field of Meta.fields.
     complete_required: tuple[str, ...] | str = ()
     units: dict[str, str] = {}
+    # Dates that may lie ahead; every other date and date-time is of a past event.
+    future_allowed: tuple[str, ...] = ()
 
     confirm_unusual = forms.BooleanField(
         required=False, label=_("I have checked the values flagged as unusual; save them.")
@@ -230,8 +320,10 @@ class CrfForm(forms.ModelForm):
                 field.widget.attrs["data-unit"] = unit
                 field.widget.template_name = "trial/widgets/unit_input.html"
         bound_dates(self)
+        past_events(self, self.future_allowed)
         localize_numbers(self)
         localize_dates(self)
+        show_limits(self)
 
     @classmethod
     def initial_from_query(cls, query: Any) -> dict[str, Any]:
@@ -252,6 +344,30 @@ class CrfForm(forms.ModelForm):
         results += [formset.is_valid() for formset in self.group_formsets().values()]
         return all(results)
 
+    def group_titles(self) -> dict[str, str]:
+        """The title of each item group, for the error summary: the registry's label."""
+        spec = crf_registry.get(self.row.form) if self.row is not None else None
+        return {g.name: str(g.label or g.name) for g in spec.groups} if spec else {}
+
+    def error_summary(self) -> list[ErrorEntry]:
+        """Everything a failed save asks to correct, in the page's order: the form's own
+        messages, each field, then each item group's rows. Empty on an unbound form."""
+        entries = error_entries(self)
+        if not entries and not self.is_bound:
+            return []
+        titles = self.group_titles()
+        for name, formset in self.group_formsets().items():
+            entries += formset_entries(name, titles.get(name, name), formset)
+        if self.needs_confirmation:
+            entries.append(
+                ErrorEntry(
+                    self["confirm_unusual"].auto_id,
+                    str(self.fields["confirm_unusual"].label),
+                    [str(_("Tick this box to save the values flagged as unusual."))],
+                )
+            )
+        return entries
+
     def crf_data(self) -> dict[str, Any]:
         """What the action saves (trial.actions.save_crf): the form's items as cleaned, and
         each item group's rows. Forms validate; they never write."""
@@ -267,7 +383,8 @@ class CrfForm(forms.ModelForm):
 
     def require(self, name: str) -> None:
         """A conditionally required item, checked only when the form is marked complete."""
-        if self.complete and self.cleaned_data.get(name) in (None, ""):
+        # A value refused already (too long, not a date) has its own message.
+        if self.complete and name not in self.errors and self.cleaned_data.get(name) in (None, ""):
             self.add_error(name, REQUIRED_TO_COMPLETE)
 
     def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:
@@ -295,10 +412,37 @@ class CrfForm(forms.ModelForm):
             )
         return value
 
+    @property
+    def confirmation_name(self) -> str:
+        """The hidden input carrying what the ticked confirmation confirmed."""
+        return self.add_prefix("confirmed_warnings")
+
+    def _warnings_digest(self) -> str:
+        """What the confirmation confirms: each warning with the value it is about, as typed.
+        A changed value (even to another unusual one) is no longer confirmed."""
+        parts = sorted(
+            f"{name or ''}\x1f{message}\x1f{self[name].data if name in self.fields else ''}"
+            for name, message in self.warnings
+        )
+        return hashlib.sha256("\x1e".join(parts).encode()).hexdigest()[:24]
+
     def full_clean(self) -> None:
         super().full_clean()
-        confirmed = self.is_bound and self.cleaned_data.get("confirm_unusual")
-        if self.is_bound and not self._errors and self.warnings and not confirmed:
+        self.confirmation_digest = ""
+        if not self.is_bound or not self.warnings:
+            return
+        # The confirmation stays ticked, across saves refused for other reasons, until a value
+        # it confirmed changes: it holds for the warnings it was ticked against.
+        self.confirmation_digest = self._warnings_digest()
+        ticked = bool(self.cleaned_data.get("confirm_unusual"))
+        # A post without the digest (the demo, scripts) confirms what it ticked, as before.
+        seen = self.data.get(self.confirmation_name)
+        confirmed = ticked and seen in (None, self.confirmation_digest)
+        if ticked and not confirmed:
+            data = self.data.copy()
+            data[self.add_prefix("confirm_unusual")] = ""
+            self.data = data
+        if not confirmed:
             self.needs_confirmation = True
             for field, message in self.warnings:
                 self.add_error(
@@ -308,10 +452,22 @@ class CrfForm(forms.ModelForm):
 
     @staticmethod
     def not_in_future(value: date | None) -> date | None:
-        if value and value > timezone.localdate():
-            raise forms.ValidationError(
-                _("This date is in the future; enter the date it happened.")
-            )
+        not_in_future(value)
+        return value
+
+    def outside_window(self, name: str, message: Any) -> date | None:
+        """A date checked against its event's window (trial.schedule): outside it, a warning
+        the nurse confirms, as for any visit. `message` names the window, with %(opens)s and
+        %(closes)s."""
+        value = self.not_in_future(self.cleaned_data.get(name))
+        if value and self.participant is not None and self.row is not None:
+            planned = next((p for p in self.participant.plan() if p.code == self.row.event), None)
+            window = planned.window if planned else None
+            opens, closes = (window.opens, window.closes) if window else (None, None)
+            if opens and closes and not opens <= value <= closes:
+                self.warn(
+                    name, message % {"opens": shown_date(opens), "closes": shown_date(closes)}
+                )
         return value
 
 
@@ -348,6 +504,7 @@ class ReasonForm(forms.Form):
 
     def __init__(self, *args, choices=None, label=None, **kwargs):
         super().__init__(*args, **kwargs)
+        show_limits(self)
         if choices is not None:
             self.fields["reason"].choices = choices
         if label is not None:

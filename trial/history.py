@@ -15,11 +15,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from pghistory.core import event_models
 from pghistory.models import Events
 
+from trial.languages import shown_date
 from trial.models import FormStatus, MembershipEvent, Site, SiteEvent, UserEvent, UserGroupsEvent
 
 HIDDEN_FIELDS = {"id", "form_status"}
@@ -89,14 +90,27 @@ def display(model_field: models.Field, value: Any) -> tuple[str, bool]:
     if isinstance(value, bool):
         return (_("Yes") if value else _("No")), False
     if isinstance(value, datetime):
-        return value.isoformat(), False
+        # In the active (site's) time zone, as the page says and as it was typed.
+        local = timezone.localtime(value)
+        return f"{shown_date(local, 'datetime')} {local.strftime('%Z')}", False
     if isinstance(value, Decimal | float):
         return formats.number_format(value), False  # 7,4 in French
     return str(value), False
 
 
-def form_history(row: FormStatus, model: type[models.Model]) -> list[FieldHistory]:
-    """For each data field of the form, every value it had, oldest first."""
+def item_label(model_field: models.Field, unit: str = "") -> str:
+    """An item's label as History, the PDFs and the query and SDV lists show it: capitalised
+    (not lowered: "SUVmax"), with its unit in brackets."""
+    label = str(model_field.verbose_name)
+    label = label[:1].upper() + label[1:]
+    return f"{label} ({unit})" if unit else label
+
+
+def form_history(
+    row: FormStatus, model: type[models.Model], units: dict[str, str] | None = None
+) -> list[FieldHistory]:
+    """For each data field of the form, every value it had, oldest first (`units`: the unit
+    of each item that has one)."""
     event_model = event_model_for(model)
     if event_model is None:
         return []
@@ -107,7 +121,8 @@ def form_history(row: FormStatus, model: type[models.Model]) -> list[FieldHistor
         .order_by("pgh_id")
     )
     names = _names(_context(e).get("user") for e in events)
-    histories = [FieldHistory(f.name, str(f.verbose_name).capitalize()) for f in fields]
+    units = units or {}
+    histories = [FieldHistory(f.name, item_label(f, units.get(f.name, ""))) for f in fields]
     previous: dict[str, Any] = {}
     for event in events:
         meta = _context(event)
@@ -144,6 +159,8 @@ class RowChange:
     who: str
     reason: str
     how: str
+    # The row's name, as on the form: "L2 (segment IV)", "Left kidney", "4 h".
+    name: str = ""
 
 
 @dataclass
@@ -164,6 +181,7 @@ def group_history(row: FormStatus, spec: Any) -> list[GroupHistory]:
         event_model = event_model_for(group.model)
         if event_model is None or not parent_ids:
             continue
+        naming = group.naming(row.participant)
         events = list(
             event_model.objects.filter(**{f"{group.parent_field}_id__in": parent_ids})
             .select_related("pgh_context")
@@ -188,7 +206,7 @@ def group_history(row: FormStatus, spec: Any) -> list[GroupHistory]:
                     continue
                 changes.append(
                     (
-                        str(model_field.verbose_name).capitalize(),
+                        naming.item(model_field.name),
                         display(model_field, old)[0] if kind != "added" else "",
                         display(model_field, new)[0] if kind != "removed" else "",
                     )
@@ -196,15 +214,17 @@ def group_history(row: FormStatus, spec: Any) -> list[GroupHistory]:
             previous[event.pgh_obj_id] = event
             if kind == "changed" and not changes:
                 continue
+            key = getattr(event, group.repeat_key)
             history.entries.append(
                 RowChange(
                     event.pgh_created_at,
-                    str(getattr(event, group.repeat_key)),
+                    str(key),
                     kind,
                     changes,
                     _who(meta, names),
                     str(meta.get("reason", "")),
                     _how(meta),
+                    naming.row(key),
                 )
             )
     return result

@@ -81,7 +81,13 @@ class UserLanguageMiddleware:
 class LoginRequiredMiddleware:
     """Every page needs a login except the login page itself and static files."""
 
-    OPEN_PREFIXES = ("/accounts/login/", "/accounts/session/", "/static/", "/healthz")
+    OPEN_PREFIXES = (
+        "/accounts/login/",
+        "/accounts/session/",
+        "/static/",
+        "/healthz",
+        "/favicon.ico",
+    )
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -164,6 +170,7 @@ class SecondFactorMiddleware:
         "/accounts/session/",
         "/static/",
         "/healthz",
+        "/favicon.ico",
     )
 
     def __init__(self, get_response):

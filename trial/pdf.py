@@ -136,7 +136,19 @@ def _text(model_field: Any, value: Any, zone: ZoneInfo) -> tuple[str, bool]:
 
 
 def _units(spec: crf_registry.Crf) -> dict[str, str]:
-    return {name: str(unit) for name, unit in getattr(spec.form_class, "units", {}).items()}
+    """The unit of each of the form's own items, entered or derived."""
+    return {f.name: spec.unit(f.name) for f in spec.item_fields if spec.unit(f.name)}
+
+
+def _group_table(group: crf_registry.ItemGroup, participant: Any, rows: list) -> GroupTable:
+    """A group's table: its rows and items named as on the form (L1 (segment II), Left
+    kidney, 4 h), each column with its unit."""
+    naming = group.naming(participant)
+    return GroupTable(
+        str(group.label or group.name),
+        [(naming.bare_item(f.name), str(group.units.get(f.name, ""))) for f in group.item_fields],
+        [(naming.row(key), values) for key, values in rows],
+    )
 
 
 def _label(model_field: Any) -> str:
@@ -234,13 +246,7 @@ def form_block(
             values.get(group.name, {}).items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0
         ):
             rows.append((key, [_text(f, items.get(f.name), zone)[0] for f in fields]))
-        block.groups.append(
-            GroupTable(
-                str(group.label or group.name),
-                [(_label(f), units.get(f.name, "")) for f in fields],
-                rows,
-            )
-        )
+        block.groups.append(_group_table(group, row.participant, rows))
     return block
 
 
@@ -365,7 +371,7 @@ def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any
         ]
         if spec is not None:
             unchanged: dict[tuple[str, str], int] = {}
-            for item in history.form_history(row, spec.model):
+            for item in history.form_history(row, spec.model, _units(spec)):
                 if len(item.entries) == 1 and item.entries[0].current:
                     # Entered once and never changed: its value is the one printed in the form
                     # section; one line per save says who entered those items, and when.
@@ -393,7 +399,7 @@ def audit_appendix(rows: list[FormStatus], zone: ZoneInfo) -> list[dict[str, Any
                     entries.append(
                         (
                             _local(change.at, zone),
-                            f"{group.label} [{change.key}] {_change_kind(change.kind)}",
+                            f"{group.label} · {change.name} {_change_kind(change.kind)}",
                             text,
                             change.who,
                             change.reason,
@@ -496,9 +502,9 @@ def blank_html(*, now: datetime | None = None) -> str:
                 choices = [_("Yes"), _("No")]
             items.append(Item(_label(f), "", units.get(f.name, ""), True, choices))
         groups = [
-            GroupTable(
-                str(g.label or g.name),
-                [(_label(f), units.get(f.name, "")) for f in g.item_fields],
+            _group_table(
+                g,
+                None,
                 [(str(n), ["" for _f in g.item_fields]) for n in range(1, (g.max_rows or 5) + 1)][
                     : max(g.min_rows, 5)
                 ],

@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from trial import crf as crf_registry
-from trial import signatures
+from trial import history, signatures
 from trial.models import FormStatus, Participant, Query, QueryState
 
 WHOLE_FORM = ""
@@ -37,21 +37,36 @@ def plain_items(row: FormStatus, values: dict[str, Any]) -> dict[str, Any]:
     return signatures.normalise({item_key(ref): value for ref, value in pairs})
 
 
+def _key_order(key: str) -> tuple[int, str]:
+    return (int(key), "") if key.isdigit() else (0, key)
+
+
 def item_labels(row: FormStatus, values: dict[str, Any] | None = None) -> list[tuple[str, str]]:
-    """The items one may raise a query on, (address, label), for the raise form."""
+    """The form's items, (address, label), in the order the form shows them: its own items
+    (derived values after the typed ones), then each group's rows by key, each row's items
+    in order. Labels carry the unit, and a group's rows their name ("Index lesion SUVs ·
+    L2 (segment IV) · SUVmax"): the raise form, the query lists and the SDV list read them."""
     spec = crf_registry.get(row.form)
     if spec is None:
         return []
-    labels = [(f.name, str(f.verbose_name).capitalize()) for f in spec.item_fields]
+    fields = {f.name: f for f in spec.item_fields}
+    labels = [
+        (name, history.item_label(fields[name], spec.unit(name))) for name in spec.item_order()
+    ]
     values = item_values(row) if values is None else values
     for group in spec.groups:
         prefix = f"{group.name}["
-        for key in sorted({k for k in values if k.startswith(prefix)}):
-            head = key.split(".", 1)[0]
-            label = f"{group.label or group.name} {head[len(group.name) :]}"
-            field = key.split(".", 1)[1]
-            verbose = group.model._meta.get_field(field).verbose_name
-            labels.append((key, f"{label} · {str(verbose).capitalize()}"))
+        keys = {k[len(prefix) : k.index("]")] for k in values if k.startswith(prefix)}
+        if not keys:
+            continue
+        naming = group.naming(row.participant)
+        title = str(group.label or group.name)
+        for key in sorted(keys, key=_key_order):
+            for model_field in group.item_fields:
+                address = f"{group.name}[{key}].{model_field.name}"
+                if address in values:
+                    label = f"{title} · {naming.row(key)} · {naming.item(model_field.name)}"
+                    labels.append((address, label))
     return labels
 
 

@@ -92,6 +92,33 @@ def item_states(rows: list[FormStatus]) -> dict[int, dict[str, str]]:
     return result
 
 
+# An item computed by the form's derivations: shown in the SDV list, never verified (there
+# is no source document of a computation).
+DERIVED = "derived"
+
+
+def form_items(row: FormStatus) -> list[tuple[str, str, str]]:
+    """The SDV list of one saved form: (address, label, state) of each item in the order the
+    form shows it, derived values marked DERIVED."""
+    spec = crf_registry.get(row.form)
+    states = item_states([row]).get(row.pk, {})
+    if spec is None or not states:
+        return []
+    derived = spec.derived_items
+    return [
+        (item, label, DERIVED if item in derived else states.get(item, TO_VERIFY))
+        for item, label in queries.item_labels(row, states)
+        if item in states
+    ]
+
+
+def verifiable(row: FormStatus, items: Iterable[str]) -> list[str]:
+    """The items of `items` that can be verified against a source: not derived values."""
+    spec = crf_registry.get(row.form)
+    derived = spec.derived_items if spec else frozenset()
+    return [item for item in items if item not in derived]
+
+
 @dataclass
 class Progress:
     verified: int = 0
@@ -123,9 +150,12 @@ def row_progress(rows: list[tuple[int, int, str, str]]) -> dict[int, Progress]:
     group for the group rows, one for the marks."""
     totals: dict[int, int] = {}
     by_form: dict[str, list[int]] = defaultdict(list)
+    derived: dict[int, frozenset[str]] = {}
     for pk, _pid, _event, form in rows:
         spec = crf_registry.REGISTRY[form]
-        totals[pk] = len(spec.item_fields)
+        # Derived values are not verified at source: they do not count.
+        derived[pk] = spec.derived_items
+        totals[pk] = len(spec.item_fields) - len(derived[pk])
         if spec.groups:
             by_form[form].append(pk)
     for form, ids in by_form.items():
@@ -140,7 +170,9 @@ def row_progress(rows: list[tuple[int, int, str, str]]) -> dict[int, Progress]:
             for pk, n in counts:
                 totals[pk] += n * len(group.item_fields)
     result = {pk: Progress(total=total) for pk, total in totals.items()}
-    for (pk, _item), changed in _marks(totals).items():
+    for (pk, item), changed in _marks(totals).items():
+        if item in derived[pk]:
+            continue
         if changed:
             result[pk].changed += 1
         else:

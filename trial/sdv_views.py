@@ -19,6 +19,9 @@ def sdv_verify(request, code: str, event: str, form: str, repeat: int) -> HttpRe
     participant = selectors.participant_or_404(request.user, code)
     row = selectors.form_status_or_404(participant, event, form, repeat)
     items = None if "verify_all" in request.POST else request.POST.getlist("item")
+    if items is not None:
+        # A derived value has no checkbox: one posted anyway is not verified.
+        items = sdv.verifiable(row, items)
     if items == []:
         messages.error(request, _("Tick the items you verified, or verify the whole form."))
     else:

@@ -44,6 +44,7 @@ urlpatterns = [
     path("accounts/2fa/", account_views.otp_verify, name="otp_verify"),
     path("accounts/2fa/setup/", account_views.otp_setup, name="otp_setup"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("", views.participant_list, name="participant_list"),
     path("participants/new/", views.participant_register, name="participant_register"),
     path("p/<code:code>/", views.participant_detail, name="participant_detail"),

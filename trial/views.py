@@ -3,6 +3,8 @@ the audit pages: history, locks, deletion with a reason, signatures and the syst
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -31,9 +33,11 @@ from trial.forms import (
     DELETE_REASONS,
     LOCK_REASONS,
     UNLOCK_REASONS,
+    ErrorEntry,
     ReasonForm,
     RegisterParticipantForm,
     SignDecisionForm,
+    field_entry,
 )
 from trial.models import AuthEvent, FormState, QueryState
 
@@ -266,6 +270,7 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
     if not editable:
         for field in data_form.fields.values():
             field.disabled = True
+    summary = _error_summary(data_form, reason_form) if request.method == "POST" else []
     row_queries = queries.for_row(row) if row.pk else []
     for view in row_queries:
         if view.query.is_open and view.query.item in data_form.fields:
@@ -291,18 +296,29 @@ def _crf_page(request, participant, row, spec) -> HttpResponse:
             "sdv_items": _sdv_items(request.user, row, data_form),
             "answering": answering,
             "can_raise": row.pk is not None and roles.has_any(request.user, roles.RAISE_QUERIES),
+            "error_summary": summary,
+            "error_fields": sum(1 for entry in summary if entry.target),
         },
         status=200,
     )
 
 
+def _error_summary(data_form, reason_form) -> list[ErrorEntry]:
+    """What a failed save asks to correct: the form's and its groups' errors, then the
+    reason for change."""
+    entries = data_form.error_summary()
+    if reason_form is not None and reason_form.is_bound:
+        entries += [ErrorEntry("", "", [str(e)]) for e in reason_form.non_field_errors()]
+        entries += [field_entry(bound) for bound in reason_form if bound.errors]
+    return entries
+
+
 def _sdv_items(user, row, data_form) -> list[tuple[str, str, str]]:
-    """For monitors: each item of the saved form, its label and its verification state."""
+    """For monitors: each item of the saved form in form order, its label and its
+    verification state (derived values marked not verifiable at source)."""
     if row.pk is None or not roles.has_any(user, roles.VERIFY_SOURCE):
         return []
-    states = sdv.item_states([row]).get(row.pk, {})
-    labels = dict(queries.item_labels(row))
-    return [(item, labels.get(item, item), state) for item, state in states.items()]
+    return sdv.form_items(row)
 
 
 def _query_answered_here(request, row):
@@ -326,7 +342,9 @@ def crf_history(request, code: str, event: str, form: str, repeat: int = 1) -> H
             "participant": participant,
             "row": row,
             "event": schedule.EVENTS_BY_CODE.get(event),
-            "fields": history.form_history(row, spec.model),
+            "fields": history.form_history(
+                row, spec.model, {f.name: spec.unit(f.name) for f in spec.item_fields}
+            ),
             "groups": history.group_history(row, spec),
             "status_entries": history.status_history(row),
         },
@@ -547,3 +565,14 @@ def server_error(request) -> HttpResponse:
 
 def healthz(request) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.svg"
+
+
+def favicon(request) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page says: the site's icon (SVG),
+    cached for a day, open before login like the static files."""
+    response = HttpResponse(FAVICON.read_bytes(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -234,6 +234,5 @@ def lab_settings(request) -> HttpResponse:
 
 
 def _default_columns() -> dict[str, str]:
-
     default = Columns()
     return {name: getattr(default, name) for name in actions.CSV_FIELDS if hasattr(default, name)}

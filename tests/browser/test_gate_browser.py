@@ -106,6 +106,11 @@ def test_from_the_two_pets_to_a_signed_proceed_and_the_iah_dose(
     page.select_option("select[name=crf-amino_acids]", "True")
     page.select_option("select[name=crf-complications]", "False")
     page.click("button[name=save_complete]")
+    # C4 was 32 days ago: the dose is outside its window (8 weeks after C4, -1 / +4 weeks),
+    # confirmed as an out-of-window visit is.
+    expect(page.get_by_test_id("error-summary")).to_contain_text("outside the IAH dose window")
+    page.check("input[name=crf-confirm_unusual]")
+    page.click("button[name=save_complete]")
     expect(page.get_by_test_id("participant-code")).to_have_text(participant.code)
     assert IahDose.objects.get(form_status__participant=participant).net_administered_gbq
 

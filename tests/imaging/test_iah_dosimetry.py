@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dosing.models import IahDose
 from imaging import actions, pages
@@ -25,7 +26,7 @@ def test_no_iah_dose_form_before_a_signed_proceed(scanned):
 
 
 def test_the_iah_dose_net_activity_is_decayed_to_the_infusion(nurse, proceeded):
-    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {})
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     dose = IahDose.objects.get(form_status__participant=proceeded)
     expected = 7.4 * 2 ** (-1 / 159.528) - 0.2 * 2 ** (1 / 159.528)
     assert abs(float(dose.net_administered_gbq) - expected) < 0.0006
@@ -78,7 +79,7 @@ def test_dosimetry_page_draws_curves(client, nurse, proceeded):
 
 
 def test_a_time_point_out_of_its_window_is_a_warning(nurse, proceeded):
-    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {})
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     rows = h.dosimetry_rows((4, 24, 72, 100))
     bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
     assert not bound.is_valid() and bound.needs_confirmation
@@ -92,3 +93,35 @@ def test_time_points_out_of_order_are_refused(nurse, proceeded):
     assert not bound.is_valid()
     assert bound.time_points.forms[1].errors["acquired_at"]
     assert Decimal(bound.time_points.forms[1]["act_liver"].value()) == Decimal("0.90")
+
+
+# --- Issue 21: acquisitions after the infusion, in time order, never in the future ----------
+
+
+def test_an_acquisition_before_the_infusion_is_refused_beside_it(nurse, proceeded):
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
+    rows = h.dosimetry_rows()
+    rows[0]["acquired_at"] = h.dt(h.INFUSION - timedelta(minutes=30))
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    assert not bound.is_valid()
+    assert bound.time_points.forms[0].errors["acquired_at"] == ["This is before the IAH infusion."]
+
+
+def test_an_acquisition_in_the_future_is_refused_and_the_form_not_complete(nurse, proceeded):
+    h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
+    rows = h.dosimetry_rows()
+    rows[3]["acquired_at"] = h.dt(timezone.localtime() + timedelta(hours=2))
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    assert not bound.is_valid()
+    assert "in the future" in str(bound.time_points.forms[3].errors["acquired_at"])
+    assert Decimal(bound.time_points.forms[3]["act_liver"].value()) == Decimal("0.30")
+    assert not Dosimetry.objects.filter(form_status__participant=proceeded).exists()
+
+
+def test_acquisitions_before_the_iah_dose_is_entered_are_a_draft_only(proceeded):
+    rows = h.dosimetry_rows()
+    complete = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    assert not complete.is_valid()
+    assert "enter the IAH dose first" in str(complete.non_field_errors())
+    draft = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows}, complete=False)
+    assert draft.is_valid(), draft.errors

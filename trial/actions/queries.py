@@ -129,7 +129,8 @@ def verify_items(user: Any, row: FormStatus, items: list[str] | None = None) -> 
         (row,) = w.lock([row])
         values = queries.item_values(row)
         if items is None:
-            items = list(values)
+            # Derived values have no source document to verify them against.
+            items = sdv.verifiable(row, values)
         unknown = [item for item in items if item not in values]
         if unknown:
             raise ActionRefused(_("This form has no such item: %(item)s.") % {"item": unknown[0]})

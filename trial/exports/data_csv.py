@@ -31,6 +31,8 @@ KEYS = (
     ("form_status", "Status of the form", "text"),
 )
 GROUP_KEY = ("group_repeat", "Repeat key of the row within its item group", "integer")
+# The row's name as every page shows it (L1, Left kidney, 4 h, T1, E1), beside its key.
+GROUP_NAME = ("group_repeat_label", "Name of the row (as on the form)", "text")
 BATCH = 500
 
 
@@ -70,7 +72,8 @@ def _value(values: dict[str, Any], column: tuple[str, models.Field, bool]) -> st
 
 
 def _units(spec: crf_registry.Crf) -> dict[str, str]:
-    return dict(getattr(spec.form_class, "units", {}) or {})
+    """The unit of each of the form's own items, entered or derived."""
+    return {f.name: spec.unit(f.name) for f in spec.item_fields if spec.unit(f.name)}
 
 
 def _rows(spec: crf_registry.Crf, scope: Scope) -> Iterator[list[FormStatus]]:
@@ -105,13 +108,25 @@ def write(scope: Scope, directory: Path) -> int:
         for column in form_columns:
             dictionary.append(_describe(form_file, spec.code, "", column, units))
         group_files = {}
+        namings = {}
         for group in spec.groups:
             group_file = f"{spec.code.lower()}__{group.name}.csv"
             group_files[group.name] = (group_file, _columns(group.item_fields))
-            for name, label, kind in (*KEYS[:4], GROUP_KEY):
+            # Names without a participant's data (the lesions' segments are in their CSV).
+            namings[group.name] = group.naming(None)
+            for name, label, kind in (*KEYS[:4], GROUP_KEY, GROUP_NAME):
                 dictionary.append((group_file, spec.code, group.name, name, label, kind, "", ""))
             for column in group_files[group.name][1]:
-                dictionary.append(_describe(group_file, spec.code, group.name, column, units))
+                dictionary.append(
+                    _describe(
+                        group_file,
+                        spec.code,
+                        group.name,
+                        column,
+                        {k: str(v) for k, v in group.units.items()},
+                        namings[group.name],
+                    )
+                )
         handles = {}
         try:
             form_out = open(directory / form_file, "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -123,7 +138,9 @@ def write(scope: Scope, directory: Path) -> int:
                 handles[name] = open(directory / group_file, "w", encoding="utf-8", newline="")  # noqa: SIM115
                 group_writers[name] = csv.writer(handles[name])
                 group_writers[name].writerow(
-                    [k[0] for k in KEYS[:4]] + [GROUP_KEY[0]] + [c[0] for c in columns]
+                    [k[0] for k in KEYS[:4]]
+                    + [GROUP_KEY[0], GROUP_NAME[0]]
+                    + [c[0] for c in columns]
                 )
             for batch in _rows(spec, scope):
                 values = crf_registry.snapshot(batch)
@@ -139,7 +156,8 @@ def write(scope: Scope, directory: Path) -> int:
                     for name, (_file, columns) in group_files.items():
                         for key, items in data.get(name, {}).items():
                             group_writers[name].writerow(
-                                [*keys, key] + [_value(items, c) for c in columns]
+                                [*keys, key, namings[name].row(key)]
+                                + [_value(items, c) for c in columns]
                             )
                             total += 1
         finally:
@@ -156,9 +174,16 @@ def write(scope: Scope, directory: Path) -> int:
     return total
 
 
-def _describe(file: str, form: str, group: str, column: tuple, units: dict[str, str]) -> tuple:
+def _describe(
+    file: str,
+    form: str,
+    group: str,
+    column: tuple,
+    units: dict[str, str],
+    naming: crf_registry.GroupNaming | None = None,
+) -> tuple:
     name, model_field, is_label = column
-    label = str(model_field.verbose_name)
+    label = naming.bare_item(model_field.name) if naming else str(model_field.verbose_name)
     if is_label:
         return (file, form, group, name, f"{label} (label)", "text", "", "")
     allowed = ""
