@@ -81,7 +81,7 @@ def main() -> None:
     code = gate.first().form_status.participant.code
     dosi = Dosimetry.objects.select_related("form_status__participant").first()
     pages = {
-        "gate page": (reverse("imaging:gate_sign", args=[code]), "investigator"),
+        "gate page": (reverse("signature_sign", args=[code, "gate"]), "investigator"),
         "dosimetry page": (
             reverse("crf_edit", args=[dosi.form_status.participant.code, "DOSI", "DOSI", 1]),
             "nurse",

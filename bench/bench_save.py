@@ -1,11 +1,12 @@
 """Save benchmark: the cost of a form save under signatures.
 
 A LAB panel saved through the page (Django test client, in-process: routing, middleware, the
-form, save_crf with its audit triggers and refresh_signatures, the redirect) on a participant
-whose eligibility is signed, then whose casebook is signed too, then whose casebook is signed a
-second time (re-signature). Each save posts the same values with a reason for change, so every
-signature covering the panel is recomputed and compared, and none breaks. Two panels: the C4
-panel (covered by the casebook only) and the eligibility panel (covered by both).
+form, save_crf's write session with its audit triggers and refresh_signatures, the redirect)
+on a participant whose eligibility is signed, then whose casebook is signed too, then whose
+casebook is signed a second time (re-signature). Each save posts the same values with a
+reason for change, so every signature covering the panel is recomputed and compared, and
+none breaks. Two panels: the C4 panel (covered by the casebook only) and the eligibility
+panel (covered by both).
 
     .venv/bin/python bench/bench_save.py [--saves 200]
 
@@ -54,8 +55,10 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     if args.full_refresh:
-        whole = actions.refresh_signatures
-        actions.refresh_signatures = lambda participant, rows=None: whole(participant)
+        from trial.actions import session
+
+        whole = session.refresh_signatures
+        session.refresh_signatures = lambda participant, rows=None: whole(participant)
     password = "bench-password-1"
     site = Site.objects.create(code="BDX", name="CHU de Bordeaux")
     staff = {}

@@ -251,7 +251,7 @@ def latest_panel(panels: list[LabPanel], event: str) -> LabPanel | None:
 
 def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, float]:
     """Cockcroft-Gault clearance of each panel (by pk), from Demographics (one query)."""
-    provider = registry.facts("demographics")
+    provider = registry.DEMOGRAPHICS.provider
     person = provider(participant) if provider else None
     if person is None or None in (person["birth_date"], person["weight_kg"], person["sex"] or None):
         return {}

@@ -1,4 +1,4 @@
-"""Dosing science for NCT04837885: CTCAE v5 lab grades, unit conversions, decay, LUTATHERA dose
+"""Dosing science for NCT04837885: CTCAE v5 lab grades, unit conversions, LUTATHERA dose
 advice and the checks shown on the IV-cycle forms (PROTOCOL.md sections 2, 3 and 5).
 
 Standard library only: forms, views, tasks and tests all import this, and it must stay testable
@@ -75,25 +75,6 @@ def bilirubin_to_umol_l(value: float, unit: str) -> float:
 def umol_l_to_mg_dl_creatinine(value: float) -> float:
     """Convert serum creatinine from µmol/L to mg/dL (Cockcroft-Gault wants mg/dL)."""
     return _require_finite("creatinine", value) / CREATININE_UMOL_L_PER_MG_DL
-
-
-# --- Radioactive decay ---------------------------------------------------------------------------
-
-LU177_HALF_LIFE_H = 159.528
-GA68_HALF_LIFE_MIN = 67.71
-GA68_HALF_LIFE_H = GA68_HALF_LIFE_MIN / 60
-
-
-def decay(activity: float, hours: float, half_life_h: float) -> float:
-    """Activity after `hours`: A0 x 2^(-hours / half-life).
-
-    Negative hours are allowed: they decay-correct a measurement back to an earlier time.
-    """
-    _require_finite("activity", activity)
-    _require_finite("hours", hours, allow_negative=True)
-    if _require_finite("half-life", half_life_h) == 0:
-        raise ValueError("half-life must be positive")
-    return activity * 2.0 ** (-hours / half_life_h)
 
 
 # --- CTCAE v5 lab grades (PROTOCOL.md section 5) -------------------------------------------------
@@ -601,17 +582,3 @@ def mbq_suggestion(gbq: float) -> float | None:
     if ACTIVITY_MIN_GBQ * 1000 <= gbq <= ACTIVITY_MAX_GBQ * 1000:
         return float(f"{gbq / 1000:.4g}")
     return None
-
-
-def net_administered_activity(
-    before: float, before_h: float, residual: float, residual_h: float
-) -> float:
-    """Net 177Lu activity at the infusion start: the activity measured `before_h` hours before
-    it, decayed forwards, minus the residual measured `residual_h` hours after it, decayed
-    backwards (PROTOCOL.md section 5). ValueError when nothing is left."""
-    net = decay(before, before_h, LU177_HALF_LIFE_H) - decay(
-        residual, -residual_h, LU177_HALF_LIFE_H
-    )
-    if net <= 0:
-        raise ValueError("the residual is not below the measured activity")
-    return net

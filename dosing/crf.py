@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from dosing import ctcae, labs
+from dosing import actions, ctcae, labs, selectors
 from dosing.advice import ADVISED_EVENTS, advice_for
 from dosing.forms import (
     IAH_NET_INPUTS,
@@ -26,7 +28,9 @@ from dosing.models import (
     IahDose,
     LabPanel,
 )
+from trial import roles, schedule
 from trial.crf import Crf, Derivation, register
+from trial.decisions import Decision, register_decision
 
 
 def cycle_context(participant: Any, row: Any, form: CycleForm) -> dict[str, Any]:
@@ -47,7 +51,18 @@ def lab_context(participant: Any, row: Any, form: LabForm) -> dict[str, Any]:
 
 
 def ae_context(participant: Any, row: Any, form: AeForm) -> dict[str, Any]:
-    return {"deadline": form.instance.reporting_deadline, "now": timezone.now()}
+    causality = (
+        reverse("signature_sign", args=[participant.code, selectors.CAUSALITY_KIND])
+        + f"?repeat={row.repeat}"
+        if row.pk is not None
+        else ""
+    )
+    return {
+        "deadline": form.instance.reporting_deadline,
+        "now": timezone.now(),
+        "causality_url": causality,
+        "causality_roles": [roles.INVESTIGATOR],
+    }
 
 
 register(
@@ -125,5 +140,48 @@ register(
         context=iah_context,
         derivations=(Derivation(("net_administered_gbq",), iah_net_gbq, IAH_NET_INPUTS),),
         units={"net_administered_gbq": "GBq"},
+    )
+)
+
+
+def causality_page(participant: Any, row: Any) -> dict[str, Any]:
+    """What the causality page shows: the event as recorded, its relationships (those not due
+    yet marked so), and the sentence the investigator signs."""
+    event = AdverseEvent.objects.filter(form_status=row).first()
+    due = selectors.causality_due(participant.dates)
+    fields = [AdverseEvent._meta.get_field(name) for name in selectors.CAUSALITY_ITEMS]
+    return {
+        "title": _("Causality of adverse event #%(number)s") % {"number": row.repeat},
+        "event": event,
+        "relationships": [
+            {
+                "name": field.name,
+                "label": field.verbose_name,
+                "value": getattr(event, f"get_{field.name}_display")() if event else "",
+                "due": field.name in due,
+            }
+            for field in fields
+        ],
+        "meaning": actions.causality_meaning(event, row.repeat) if event else "",
+    }
+
+
+# An adverse event's causality: the investigator signs the relationships of one event (one
+# signature per entry); a change of its term, onset or relationships breaks it.
+register_decision(
+    Decision(
+        kind=selectors.CAUSALITY_KIND,
+        label=_("Adverse event causality"),
+        payload=selectors.causality_payload,
+        roles=frozenset({roles.INVESTIGATOR}),
+        covers=selectors.causality_covers,
+        slot=(schedule.LOG_EVENT, "AE"),
+        per_row=True,
+        decide=actions.decide_causality,
+        page=causality_page,
+        template="dosing/_causality.html",
+        command="sign_ae_causality",
+        role_refusal=_("Only an investigator signs the causality of an adverse event."),
+        signers=_("Only an investigator signs the causality of an adverse event."),
     )
 )

@@ -91,7 +91,7 @@ DEMO_MIN_CREATININE_UMOL_L = 45
 
 
 def _creatinine_ceiling(participant: Participant) -> float:
-    provider = registry.facts("demographics")
+    provider = registry.DEMOGRAPHICS.provider
     person = provider(participant) if provider else None
     if person is None or None in (person["birth_date"], person["weight_kg"]) or not person["sex"]:
         return 80.0

@@ -32,6 +32,8 @@ from dosing.models import (
     ModificationReason,
     Outcome,
 )
+from dosing.selectors import causality_due
+from trial import decay
 from trial.forms import CrfForm, DateTimeLocalInput
 from trial.languages import shown_date
 
@@ -723,10 +725,7 @@ class AeForm(CrfForm):
         if self.complete:
             dates = self.participant.dates if self.participant is not None else {}
             # Causality to the IAH procedure and dose only once they have happened.
-            if "PET-IAH" in dates or "IAH" in dates:
-                self._require(data, ("relationship_iah_procedure",))
-            if "IAH" in dates:
-                self._require(data, ("relationship_iah_lutathera",))
+            self._require(data, causality_due(dates))
         return data
 
     def _require(self, data: dict, names: tuple[str, ...]) -> None:
@@ -859,11 +858,12 @@ def iah_net_gbq(before, before_at, residual, residual_at, start) -> Decimal | No
     if None in (before, before_at, residual, residual_at, start):
         return None
     try:
-        net = calc.net_administered_activity(
+        net = decay.net_activity(
             float(before),
             (start - before_at).total_seconds() / 3600,
             float(residual),
             (residual_at - start).total_seconds() / 3600,
+            decay.LU177_HALF_LIFE_H,
         )
     except ValueError:
         return None

@@ -20,7 +20,7 @@ from dosing.models import (
     LabPanel,
 )
 from trial import schedule
-from trial.models import FormState, Participant
+from trial.models import FormState, FormStatus, Participant
 
 CYCLE_EVENTS = ("C1", "C2", "C3", "C4")
 
@@ -46,7 +46,7 @@ def _lab_sql() -> str:
     fk = LabPanel._meta.get_field("form_status").column
     return (
         f"SELECT {_columns(LabPanel, labs.CANONICAL_FIELDS, 'l')} "
-        f"FROM {LabPanel._meta.db_table} l JOIN trial_formstatus fs ON fs.id = l.{fk} "
+        f"FROM {LabPanel._meta.db_table} l JOIN {FormStatus._meta.db_table} fs ON fs.id = l.{fk} "
         "WHERE fs.participant_id = %s AND fs.event = %s AND fs.form = 'LAB' "
         "AND fs.status <> %s ORDER BY fs.repeat LIMIT 1"
     )
@@ -57,7 +57,8 @@ def _cycle_sql() -> str:
     fk = CycleAdministration._meta.get_field("form_status").column
     return (
         f"SELECT fs.event, fs.status, {_columns(CycleAdministration, _CYCLE_COLUMNS[2:], 'c')} "
-        f"FROM {CycleAdministration._meta.db_table} c JOIN trial_formstatus fs ON fs.id = c.{fk} "
+        f"FROM {CycleAdministration._meta.db_table} c "
+        f"JOIN {FormStatus._meta.db_table} fs ON fs.id = c.{fk} "
         "WHERE fs.participant_id = %s AND fs.event = ANY(%s) AND fs.form = 'CYCLE'"
     )
 
@@ -173,3 +174,43 @@ def iah_dose_facts(participant: Participant) -> tuple[Any, Any]:
     dose = _iah_dose(participant)
     gbq = dose.get("net_administered_gbq")
     return dose.get("infusion_start"), None if gbq is None else gbq * 1000
+
+
+# --- An adverse event's causality, signed by the investigator (PROTOCOL.md section 6) -------
+
+CAUSALITY_KIND = "ae_causality"
+CAUSALITY_ITEMS = (
+    "relationship_iv_lutathera",
+    "relationship_iah_procedure",
+    "relationship_iah_lutathera",
+)
+# The event's identity, signed with its relationships: a causality is of this event.
+CAUSALITY_IDENTITY = ("term", "term_specify", "onset_date")
+
+
+def causality_due(dates: dict[str, Any]) -> tuple[str, ...]:
+    """The relationships an adverse event must state, by the participant's journey (event
+    dates): to the IV cycles always; to the IAH procedure once the IAH angiography (PET-IAH)
+    or the IAH dose happened; to IAH LUTATHERA once the dose was given."""
+    due = ["relationship_iv_lutathera"]
+    if "PET-IAH" in dates or "IAH" in dates:
+        due.append("relationship_iah_procedure")
+    if "IAH" in dates:
+        due.append("relationship_iah_lutathera")
+    return tuple(due)
+
+
+def causality_payload(participant: Participant, row: Any) -> dict[str, Any]:
+    """What the investigator signs for one adverse event (one query): the event as recorded
+    (term, onset) and its three relationships; a change of any of them breaks the
+    signature."""
+    values = (
+        AdverseEvent.objects.filter(form_status=row)
+        .values(*CAUSALITY_IDENTITY, *CAUSALITY_ITEMS)
+        .first()
+    ) or dict.fromkeys((*CAUSALITY_IDENTITY, *CAUSALITY_ITEMS))
+    return {"entry": f"{row.event}/{row.form}/{row.repeat}", **values}
+
+
+def causality_covers(row: Any) -> bool:
+    return row.form == "AE"

@@ -1,9 +1,10 @@
-"""Writes of the eligibility app: the investigator's sign-off.
+"""Writes of the eligibility app: the investigator's sign-off, a decision (trial/decisions.py,
+registered in eligibility/crf.py) signed through trial.actions.sign_decision.
 
-One transaction: the decision recorded on the ELIGSIGN slot, the participant enrolled or closed,
-the next events' forms created, then the signature (trial.actions.record_signature), whose
-refusal rolls everything back. The password is checked before that transaction, so a failed
-attempt stays logged.
+`decide` is the decision's domain side, run inside the signing session: the criteria
+evaluated, the decision recorded on the ELIGSIGN slot, and the journey change returned (the
+participant enrolled or closed). The signature's refusal rolls everything back; the password
+is checked before, so a failed attempt stays logged.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
 from eligibility import facts, presentation, rules, selectors
 from eligibility.models import Decision, EligibilitySignoff
 from trial import actions as trial_actions
 from trial import roles, schedule
-from trial.audit import audit_context
+from trial.changes import JourneyChange
+from trial.decisions import Decided, DecisionContext
 from trial.models import Participant
 
 SIGNERS = {roles.INVESTIGATOR}
@@ -103,73 +104,39 @@ def refusal(
 def sign_eligibility(
     user: Any, password: str, participant: Participant, *, decision: str, on: date | None = None
 ) -> Any:
-    """Sign the eligibility decision: eligible enrols the participant, screen failure closes.
-
-    `on` is the evaluation date (default: the earlier sign-off's date when re-signing, else
-    today in the site's time zone); the demo data passes its invented dates.
-    Returns the trial.models Signature.
-    """
-    if not roles.has_any(user, SIGNERS):
-        raise trial_actions.ActionRefused(_("Only an investigator may sign eligibility."))
-    trial_actions.signable_for(user, participant, selectors.SIGNATURE_KIND)
-    # The password first, before any transaction: a failed attempt is logged for good (it
-    # counts towards the lockout) and nothing of the decision is written.
-    verified = trial_actions.verify_signer(user, password)
-    return _sign(user, verified, participant, decision, on)
+    """Sign the eligibility decision (trial.actions.sign_decision): eligible enrols the
+    participant, screen failure closes. `on` is the evaluation date (default: the earlier
+    sign-off's date when re-signing, else today in the site's time zone); the demo data
+    passes its invented dates. Returns the trial.models Signature."""
+    return trial_actions.sign_decision(
+        user, password, participant, selectors.SIGNATURE_KIND, choice=decision, on=on
+    )
 
 
-def _sign(
-    user: Any,
-    verified: trial_actions.SignerVerified,
-    participant: Participant,
-    decision: str,
-    on: date | None,
-) -> Any:
-    # One transaction: the decision, the enrolment and the signature are kept together or
-    # not at all (a refused signature leaves the participant as they were).
-    with transaction.atomic(), audit_context(user, command="sign_eligibility"):
-        participant, row = trial_actions.lock_decision_slot(
-            participant,
-            facts.ELIGIBILITY_EVENT,
-            selectors.SIGNOFF_FORM,
-            missing=_("This participant has no eligibility form."),
-        )
-        previous = EligibilitySignoff.objects.filter(form_status=row).first()
-        on = on or selectors.evaluation_date(participant, previous)
-        evaluation = selectors.evaluate(participant, on)
-        reason = refusal(decision, evaluation, facts.incomplete_forms(participant))
-        if reason:
-            raise trial_actions.ActionRefused(reason)
-        _check_journey(participant, decision)
-
-        EligibilitySignoff.objects.update_or_create(
-            form_status=row,
-            defaults={
-                "decision": decision,
-                "signoff_date": on,
-                "failed_criteria": ", ".join(c.code for c in evaluation.failed),
-            },
-        )
-        trial_actions.mark_saved(user, row)
-        _record_decision(user, participant, decision, on)
-        # Other signatures covering this form (the casebook) see the change like any save.
-        trial_actions.refresh_signatures(participant, [row])
-        return trial_actions.record_signature(
-            user,
-            verified,
-            participant,
-            kind=selectors.SIGNATURE_KIND,
-            meaning=meaning_for(decision, evaluation),
-            row=row,
-        )
+def decide(context: DecisionContext) -> Decided:
+    """The eligibility decision's side (trial/decisions.py): the criteria evaluated on the data
+    as locked, the decision refused when the evaluation does not allow it, then recorded on
+    the sign-off slot; eligible enrols, screen failure closes."""
+    participant, decision = context.participant, context.choice
+    previous = EligibilitySignoff.objects.filter(form_status=context.row).first()
+    on = context.on or selectors.evaluation_date(participant, previous)
+    evaluation = selectors.evaluate(participant, on)
+    reason = refusal(decision, evaluation, facts.incomplete_forms(participant))
+    if reason:
+        raise trial_actions.ActionRefused(reason)
+    _check_journey(participant, decision)
+    EligibilitySignoff.objects.update_or_create(
+        form_status=context.row,
+        defaults={
+            "decision": decision,
+            "signoff_date": on,
+            "failed_criteria": ", ".join(c.code for c in evaluation.failed),
+        },
+    )
+    return Decided(meaning_for(decision, evaluation), journey=_journey(participant, decision, on))
 
 
 def _check_journey(participant: Participant, decision: str) -> None:
-    current = selectors.current_signature(participant)
-    if current is not None and current.is_valid:
-        raise trial_actions.ActionRefused(
-            _("Eligibility is already signed (%(meaning)s).") % {"meaning": current.meaning}
-        )
     allowed = ELIGIBLE_FROM if decision == Decision.ELIGIBLE else SCREEN_FAILURE_FROM
     if participant.status not in allowed:
         raise trial_actions.ActionRefused(
@@ -178,16 +145,10 @@ def _check_journey(participant: Participant, decision: str) -> None:
         )
 
 
-def _record_decision(user: Any, participant: Participant, decision: str, on: date) -> None:
+def _journey(participant: Participant, decision: str, on: date) -> JourneyChange:
     if decision == Decision.ELIGIBLE:
         status = schedule.ENROLLED if participant.status in SCREEN_FAILURE_FROM else None
-        enrolment = on
-    else:
-        status, enrolment = schedule.SCREEN_FAILURE, None
-    trial_actions.change_journey(
-        user,
-        participant,
-        dates={facts.ELIGIBILITY_EVENT: on},
-        status=status,
-        enrolment_date=enrolment,
+        return JourneyChange(dates={facts.ELIGIBILITY_EVENT: on}, status=status, enrolment_date=on)
+    return JourneyChange(
+        dates={facts.ELIGIBILITY_EVENT: on}, status=schedule.SCREEN_FAILURE, enrolment_date=None
     )

@@ -2,13 +2,20 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from eligibility import actions, forms, pages
 from eligibility import calculations as calc
-from eligibility import forms, pages
 from eligibility import models as m
 from eligibility.actions import SIGNERS
-from eligibility.selectors import SIGNATURE_KIND, signature_covers, signature_payload
+from eligibility.facts import ELIGIBILITY_EVENT
+from eligibility.selectors import (
+    SIGNATURE_KIND,
+    SIGNOFF_FORM,
+    signature_covers,
+    signature_payload,
+)
 from trial.crf import COMPLETE, Crf, Derivation, ItemGroup, numbered, register
-from trial.signatures import register_signable
+from trial.decision_pages import slot_context
+from trial.decisions import Choice, Decision, register_decision
 
 CRF_TEMPLATE = "eligibility/crf_form.html"
 
@@ -78,24 +85,47 @@ for code, model, form_class in (
         )
     )
 
-# The ELIGSIGN slot opens the sign-off page itself (criteria, result, signature); the signing
-# is posted to eligibility:signoff, never saved through the generic form view.
+# The ELIGSIGN slot opens the sign-off decision's signing page (trial/sign.html); the signing
+# is never saved through the generic form view.
 register(
     Crf(
         "ELIGSIGN",
         m.EligibilitySignoff,
         forms.EligibilitySignoffForm,
-        template="eligibility/signoff.html",
-        context=pages.signoff_slot_context,
+        template="trial/sign.html",
+        context=slot_context(SIGNATURE_KIND),
     )
 )
 
 
-# Only investigators sign; what they sign is every criterion's status and every value used.
-register_signable(
-    SIGNATURE_KIND,
-    signature_payload,
-    roles=SIGNERS,
-    label=_("Eligibility sign-off"),
-    covers=signature_covers,
+# The eligibility sign-off: only investigators sign; what they sign is every criterion's
+# status and every value used, so a change of any form the rules read breaks it. Eligible
+# enrols the participant, screen failure closes the journey.
+register_decision(
+    Decision(
+        kind=SIGNATURE_KIND,
+        label=_("Eligibility sign-off"),
+        payload=signature_payload,
+        roles=frozenset(SIGNERS),
+        covers=signature_covers,
+        slot=(ELIGIBILITY_EVENT, SIGNOFF_FORM),
+        journey_fields=frozenset({f"date:{ELIGIBILITY_EVENT}", "status", "enrolment_date"}),
+        decide=actions.decide,
+        choices=(
+            Choice(m.Decision.ELIGIBLE, _("Sign: I confirm this participant is eligible")),
+            Choice(
+                m.Decision.SCREEN_FAILURE,
+                _("Sign: I confirm this participant is a screen failure"),
+                "danger",
+            ),
+        ),
+        buttons=True,
+        command="sign_eligibility",
+        page=pages.signoff_page,
+        template="eligibility/_signoff.html",
+        missing_slot=_("This participant has no eligibility form."),
+        role_refusal=_("Only an investigator may sign eligibility."),
+        signers=_("Only an investigator signs eligibility."),
+        done=_("Eligibility signed for %(code)s."),
+    )
 )

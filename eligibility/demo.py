@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -114,8 +115,6 @@ def _decision(journey: Journey) -> str | None:
 def _signer(participant: Participant) -> Any:
     """The demo investigator when the participant is at their site, else another investigator
     of that site (the demo has none at TLS: its decisions stay unsigned)."""
-    from django.contrib.auth.models import User
-
     investigators = User.objects.filter(
         groups__name=roles.INVESTIGATOR, memberships__site=participant.site_id
     )

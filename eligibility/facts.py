@@ -32,7 +32,7 @@ from eligibility.models import (
     VitalSigns,
 )
 from trial import registry
-from trial.models import CrfModel, FormState, FormStatus, Participant
+from trial.models import CrfModel, FormState, FormStatus, Participant, Site
 
 CONSENT_KEY = rules.CONSENT_KEY
 SCREENING_EVENT = "SCR"
@@ -102,14 +102,15 @@ def _screening_sql() -> str:
         "z.time_zone FROM so CROSS JOIN z"
     )
     signoff = EligibilitySignoff._meta
+    slots_table = FormStatus._meta.db_table
     return (
-        "WITH fs AS MATERIALIZED (SELECT id, form FROM trial_formstatus "
+        f"WITH fs AS MATERIALIZED (SELECT id, form FROM {slots_table} "
         "WHERE participant_id = %(participant)s AND repeat = 1 AND status <> %(deleted)s "
         f"AND (event, form) IN ({slots})), "
-        "z AS MATERIALIZED (SELECT s.time_zone FROM trial_participant p "
-        "JOIN trial_site s ON s.id = p.site_id WHERE p.id = %(participant)s), "
+        f"z AS MATERIALIZED (SELECT s.time_zone FROM {Participant._meta.db_table} p "
+        f"JOIN {Site._meta.db_table} s ON s.id = p.site_id WHERE p.id = %(participant)s), "
         f"so AS MATERIALIZED (SELECT t.signoff_date FROM {signoff.db_table} t "
-        f"JOIN trial_formstatus f ON f.id = t.{signoff.get_field('form_status').column} "
+        f"JOIN {slots_table} f ON f.id = t.{signoff.get_field('form_status').column} "
         f"WHERE f.participant_id = %(participant)s AND f.event = '{ELIGIBILITY_EVENT}' "
         f"AND f.form = '{_SIGNOFF}' ORDER BY t.id LIMIT 1) " + " UNION ALL ".join(branches)
     )
@@ -163,7 +164,7 @@ def screening_items(participant: Participant) -> dict[str, object]:
 
 def lab_items(participant: Participant) -> dict[str, object]:
     """The eligibility lab panel's items ("LAB.<field>"), from the dosing app."""
-    provider = registry.facts("lab_items")
+    provider = registry.LAB_ITEMS.provider
     return dict(provider(participant, event=ELIGIBILITY_EVENT)) if provider else {}
 
 
@@ -175,7 +176,7 @@ def cycles(participant: Participant) -> list[rules.Cycle]:
     as not entered, so the criterion waits for the cycle form (with a link to it) instead of
     failing. A cycle with no administration date and no cancellation has not been entered.
     """
-    provider = registry.facts("cycle_facts")
+    provider = registry.CYCLE_FACTS.provider
     if provider is None:
         return []
     result = []

@@ -24,7 +24,6 @@ from eligibility.models import (
     BilirubinUnit,
     CardiovascularHistory,
     Consent,
-    Decision,
     Demographics,
     DiseaseHistory,
     EligibilitySignoff,
@@ -36,21 +35,18 @@ from eligibility.models import (
     TargetLesion,
     VitalSigns,
 )
+from trial import limits
 from trial.forms import (
     ALL_FIELDS,
     CrfForm,
     DateTimeLocalInput,
-    SignForm,
     localize_dates,
     localize_numbers,
     show_limits,
 )
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
-HEIGHT_CM = (100, 230)
-HEIGHT_USUAL_CM = (140, 200)
-WEIGHT_KG = (25, 250)
-WEIGHT_USUAL_KG = (40, 150)
+# The vital signs' and body measurements' are trial/limits.py's, the same on every form.
 OLDEST_AGE = 110
 PERCENT = (0, 100)
 KI67_BY_GRADE = {"G1": (0, 3), "G2": (3, 20), "G3": (20, 100)}  # WHO 2019, Ki-67 %
@@ -62,12 +58,6 @@ ALBUMIN_G_L = (5, 70)
 ALBUMIN_USUAL_G_L = (20, 55)
 INR = (Decimal("0.5"), 10)
 INR_USUAL = (Decimal("0.8"), Decimal("3.5"))
-SYSTOLIC_MMHG = (60, 260)
-SYSTOLIC_USUAL_MMHG = (90, 180)
-DIASTOLIC_MMHG = (30, 150)
-DIASTOLIC_USUAL_MMHG = (50, 110)
-HEART_RATE = (25, 220)
-HEART_RATE_USUAL = (45, 120)
 LESION_DIAMETER_MM = (1, 300)
 # RECIST 1.1: measurable lesion at least 10 mm longest diameter, lymph node at least 15 mm short
 # axis; at most 5 target lesions, at most 2 per organ (lymph nodes count as one organ).
@@ -149,10 +139,10 @@ class DemographicsForm(ScreeningForm):
         return value
 
     def clean_height_cm(self) -> Decimal | None:
-        return self.ranged("height_cm", HEIGHT_CM, HEIGHT_USUAL_CM, "cm")
+        return self.ranged("height_cm", limits.HEIGHT_CM, limits.HEIGHT_USUAL_CM, "cm")
 
     def clean_weight_kg(self) -> Decimal | None:
-        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+        return self.ranged("weight_kg", limits.WEIGHT_KG, limits.WEIGHT_USUAL_KG, "kg")
 
 
 class ConsentForm(ScreeningForm):
@@ -694,16 +684,18 @@ class VitalSignsForm(ScreeningForm):
         return value
 
     def clean_systolic_bp(self) -> int | None:
-        return self.ranged("systolic_bp", SYSTOLIC_MMHG, SYSTOLIC_USUAL_MMHG, "mmHg")
+        return self.ranged("systolic_bp", limits.SYSTOLIC_MMHG, limits.SYSTOLIC_USUAL_MMHG, "mmHg")
 
     def clean_diastolic_bp(self) -> int | None:
-        return self.ranged("diastolic_bp", DIASTOLIC_MMHG, DIASTOLIC_USUAL_MMHG, "mmHg")
+        return self.ranged(
+            "diastolic_bp", limits.DIASTOLIC_MMHG, limits.DIASTOLIC_USUAL_MMHG, "mmHg"
+        )
 
     def clean_heart_rate(self) -> int | None:
-        return self.ranged("heart_rate", HEART_RATE, HEART_RATE_USUAL, _("beats/min"))
+        return self.ranged("heart_rate", limits.HEART_RATE, limits.HEART_RATE_USUAL, _("beats/min"))
 
     def clean_weight_kg(self) -> Decimal | None:
-        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+        return self.ranged("weight_kg", limits.WEIGHT_KG, limits.WEIGHT_USUAL_KG, "kg")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -727,9 +719,3 @@ class EligibilitySignoffForm(CrfForm):
         raise forms.ValidationError(
             _("Eligibility is signed off by the investigator's signature on this page.")
         )
-
-
-class SignoffDecisionForm(SignForm):
-    """The password re-entered to sign, and which decision (the button pressed)."""
-
-    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.HiddenInput)

@@ -6,13 +6,11 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from eligibility import derived, facts, presentation, rules, selectors
 from eligibility.actions import refusal
-from eligibility.forms import SignoffDecisionForm
 from eligibility.models import Decision
-from trial import roles
-from trial.forms import summary_context
 from trial.models import FormStatus, Participant
 
 
@@ -25,40 +23,40 @@ def crf_context(participant: Participant, row: FormStatus, form: forms.BaseForm)
             "eligibility:derived", args=[participant.code, row.event, row.form]
         )
     if row.event == facts.ELIGIBILITY_EVENT:
-        context["signoff_url"] = reverse("eligibility:signoff", args=[participant.code])
+        context["signoff_url"] = reverse(
+            "signature_sign", args=[participant.code, selectors.SIGNATURE_KIND]
+        )
     return context
 
 
-def signoff_page(
-    participant: Participant, row: FormStatus, sign_form: SignoffDecisionForm | None = None
-) -> dict[str, Any]:
-    """The sign-off page: criteria, result, derived values, the signature and the sign form."""
+def signoff_page(participant: Participant, row: FormStatus | None) -> dict[str, Any]:
+    """What the sign-off decision's page shows (eligibility/_signoff.html): the criteria, the
+    result, the computed values, the forms still incomplete, and why a choice is not
+    possible."""
     signoff = selectors.signoff_of(participant)
     on = selectors.evaluation_date(participant, signoff)
     facts_ = facts.facts_for(participant, on)
     evaluation = rules.evaluate(facts_)
-    signature = selectors.current_signature(participant)
     incomplete = facts.incomplete_forms(participant)
+    failed_codes = ", ".join(c.code for c in evaluation.failed)
+    failure_label = _("Sign: I confirm this participant is a screen failure")
     return {
-        "participant": participant,
-        "row": row,
+        "title": _("Eligibility criteria and sign-off"),
         "signoff": signoff,
         "evaluation_date": on,
         "evaluation": evaluation,
         "result_text": presentation.RESULT_TEXT[evaluation.result],
         "criteria": presentation.criterion_rows(participant, evaluation),
         "derived_values": derived.for_items(facts_.items),
-        "signature": signature,
-        "signed": signature is not None and signature.is_valid,
-        "sign_form": sign_form or SignoffDecisionForm(),
-        "signer_role": roles.INVESTIGATOR,
-        "eligible_refusal": refusal(Decision.ELIGIBLE, evaluation, incomplete),
-        "failure_refusal": refusal(Decision.SCREEN_FAILURE, evaluation, incomplete),
         "incomplete_forms": presentation.form_links(participant, incomplete),
-        "failed_codes": ", ".join(c.code for c in evaluation.failed),
-        **summary_context(sign_form),
+        "failed_codes": failed_codes,
+        "refusals": {
+            Decision.ELIGIBLE: refusal(Decision.ELIGIBLE, evaluation, incomplete) or "",
+            Decision.SCREEN_FAILURE: refusal(Decision.SCREEN_FAILURE, evaluation, incomplete) or "",
+        },
+        "choice_labels": {
+            Decision.SCREEN_FAILURE: f"{failure_label}: {failed_codes}"
+            if failed_codes
+            else failure_label
+        },
     }
-
-
-def signoff_slot_context(participant: Participant, row: FormStatus, form: forms.BaseForm) -> dict:
-    return signoff_page(participant, row)

@@ -4,6 +4,5 @@ from eligibility import views
 
 app_name = "eligibility"
 urlpatterns = [
-    path("<code:code>/signoff/", views.signoff, name="signoff"),
     path("<code:code>/derived/<code:event>/<code:form>/", views.derived_values, name="derived"),
 ]

@@ -1,7 +1,11 @@
 """Writes of the follow-up app. The visit, RECIST and end-of-study forms are CRFs saved through
-trial.actions.save_crf; what follows a save (a missed visit's forms, later assessments'
-nadirs, the journey at the end of study) is done here, inside save_crf's transaction and audit
-context, through trial.actions.
+trial.actions.save_crf; what follows a save is declared here as hooks that return what they
+change (trial.changes.Effects) for the write session to apply:
+
+- `visit_saved` (the FU form's on_save): a visit marked missed sets its event's forms MISSED;
+- `study_ended` (the EOS form's on_save): the journey's status, the remaining slots MISSED;
+- `refresh_recist` (a derived-value refresh): a corrected assessment recomputes the later
+  ones' nadir, responses and progression date.
 """
 
 from __future__ import annotations
@@ -9,46 +13,37 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followup import derived, selectors
 from followup.models import EndStatus, RecistAssessment
 from trial import actions as trial_actions
 from trial import roles, schedule
-from trial.audit import audit_context
+from trial.changes import NO_EFFECTS, Effects, JourneyChange
+from trial.crf import Lookup, Saved
 from trial.models import FormState, FormStatus, Participant
+from trial.registry import RefreshContext
 
 END_STATUSES = (schedule.COMPLETED, schedule.WITHDRAWN)
 FOLLOW_UP_EVENTS = tuple(f"M{m}" for m in schedule.FOLLOW_UP_MONTHS)
 VISIT_FORM = "FU"
+NOT_DONE = (FormState.COMPLETE, FormState.MISSED, FormState.DELETED)
 
 
-def _set_missed(user: Any, rows: list[FormStatus]) -> list[FormStatus]:
-    now = timezone.now()
-    for row in rows:
-        row.status = FormState.MISSED
-        row.version += 1
-        row.updated_at, row.updated_by = now, user
-        row.save(update_fields=["status", "version", "updated_at", "updated_by"])
-    return rows
-
-
-def visit_saved(user: Any, row: FormStatus, instance: Any) -> None:
-    """After a follow-up visit's save (Crf.after_save): a visit marked missed sets every form
-    of its event not complete (and the visit form itself) to MISSED, which is "done" for the
-    journey and the reminders (trial.journey.DONE_STATES)."""
-    if not instance.missed:
-        return
-    rows = list(
-        FormStatus.objects.select_for_update()
-        .filter(participant_id=row.participant_id, event=row.event, repeat=1)
-        .exclude(status__in=(FormState.COMPLETE, FormState.MISSED, FormState.DELETED))
-        .exclude(pk=row.pk)
+def visit_saved(saved: Saved) -> Effects:
+    """A follow-up visit marked missed: every form of its event not done (and the visit form
+    itself) becomes MISSED, which is "done" for the journey and the reminders
+    (trial.journey.DONE_STATES)."""
+    if not saved.instance.missed:
+        return NO_EFFECTS
+    others = (
+        FormStatus.objects.filter(
+            participant_id=saved.participant.pk, event=saved.row.event, repeat=1
+        )
+        .exclude(status__in=NOT_DONE)
+        .exclude(pk=saved.row.pk)
     )
-    _set_missed(user, [row, *rows])
-    trial_actions.refresh_signatures(row.participant, [row, *rows])
+    return Effects(missed=(saved.row, *others))
 
 
 def mark_visit_missed(user: Any, participant: Participant, event: str, reason: str) -> FormStatus:
@@ -71,36 +66,65 @@ def mark_visit_missed(user: Any, participant: Participant, event: str, reason: s
     return row
 
 
-def recompute_later(user: Any, row: FormStatus, instance: RecistAssessment) -> list[FormStatus]:
-    """After a RECIST save (Crf.after_save): the assessments dated after this one read its sum
-    for their nadir and its response for the progression date, so their derived values are
-    computed again, in date order, and saved where they changed (audited, signatures
-    refreshed)."""
-    if instance.imaging_date is None:
+# --- RECIST 1.1: what an assessment's derivation reads, and the later ones refreshed -------
+
+BASELINE = "followup.recist_baseline"
+ASSESSMENTS = "followup.recist_assessments"
+
+
+def _baseline(participant: Participant, memo: Any) -> dict[str, Any] | None:
+    return memo(BASELINE, lambda: selectors.baseline_of(participant))
+
+
+def _stored(participant: Participant, memo: Any) -> dict[int, tuple]:
+    return memo(ASSESSMENTS, lambda: selectors.assessment_summaries(participant.pk))
+
+
+def recist_context(lookup: Lookup) -> dict[str, Any] | None:
+    """The RECIST form's lookup (followup/crf.py): the baseline lesions and (date, sum,
+    overall response) of the participant's other assessments, read inside the save's locks."""
+    baseline = _baseline(lookup.participant, lookup.memo)
+    if baseline is None:
+        return None
+    stored = _stored(lookup.participant, lookup.memo)
+    return {**baseline, "prior": [v for pk, v in stored.items() if pk != lookup.row.pk]}
+
+
+def refresh_recist(context: RefreshContext) -> list[FormStatus]:
+    """After a RECIST save: the assessments dated after the saved one read its sum for their
+    nadir and its response for the progression date, so their derived values are computed
+    again, in date order, and saved where they changed (the session checks their
+    signatures). Reads nothing when no assessment is dated after the saved one."""
+    saved = {
+        pk: instance
+        for pk, instance in context.touched.data.items()
+        if isinstance(instance, RecistAssessment) and instance.imaging_date is not None
+    }
+    if not saved:
         return []
-    participant = row.participant
+    participant = context.participant
+    since = min(instance.imaging_date for instance in saved.values())
+    # The others as the session found them; the saved ones as it wrote them.
+    others = dict(_stored(participant, context.memo))
+    others.update({pk: _summary(instance) for pk, instance in saved.items()})
+    later_rows = [pk for pk, (day, _sum, _overall) in others.items() if day > since]
+    if not later_rows:
+        return []
     later = list(
-        selectors.stored_assessments([participant.pk])
-        .filter(imaging_date__gt=instance.imaging_date)
-        .prefetch_related("measurements")
+        selectors.stored_assessments([participant.pk]).filter(form_status_id__in=later_rows)
     )
-    if not later:
-        return []
-    baseline = selectors.baseline_of(participant)
+    baseline = _baseline(participant, context.memo)
+    measurements = selectors.measurements_of([a.pk for a in later])
     changed_rows = []
     for assessment in later:
-        context = selectors.recist_context(participant, assessment.form_status, baseline)
-        measurements = [
-            {"number": m.number, "present": m.present, "size_mm": m.size_mm}
-            for m in assessment.measurements.all()
-        ]
+        prior = [v for pk, v in others.items() if pk != assessment.form_status_id]
         values = derived.assess(
-            measurements,
+            measurements.get(assessment.pk, []),
             assessment.non_target_status,
             assessment.new_lesions,
             assessment.unequivocal_progression,
             assessment.imaging_date,
-            context,
+            None if baseline is None else {**baseline, "prior": prior},
         )
         changed = [
             name
@@ -112,39 +136,44 @@ def recompute_later(user: Any, row: FormStatus, instance: RecistAssessment) -> l
         for name, value in zip(derived.OUTPUTS, values, strict=True):
             setattr(assessment, name, value)
         assessment.save(update_fields=changed)
+        others[assessment.form_status_id] = _summary(assessment)
         changed_rows.append(assessment.form_status)
-    if changed_rows:
-        trial_actions.refresh_signatures(participant, changed_rows)
     return changed_rows
+
+
+def _summary(assessment: RecistAssessment) -> tuple[date, Any, str]:
+    return (assessment.imaging_date, assessment.sum_mm, assessment.overall_response)
+
+
+# --- The end of study -----------------------------------------------------------------------
 
 
 def journey_status(end_status: str) -> str:
     return schedule.COMPLETED if end_status == EndStatus.COMPLETED else schedule.WITHDRAWN
 
 
-def close_remaining(user: Any, participant: Participant) -> list[FormStatus]:
+def remaining_slots(participant: Participant) -> list[FormStatus]:
     """Our decision for "the remaining events are closed": every form slot of a scheduled event
     (not the EOS itself, not the AE/CM logs) that was never started becomes MISSED. The slots
     stay visible (with their history), count as done for the journey, and no reminder goes
     out for them. Drafts (in progress) are kept as typed for the data manager to resolve."""
-    rows = list(
-        FormStatus.objects.select_for_update()
-        .filter(participant=participant, status=FormState.NOT_STARTED)
-        .exclude(event__in=("EOS", schedule.LOG_EVENT))
+    return list(
+        FormStatus.objects.filter(participant=participant, status=FormState.NOT_STARTED).exclude(
+            event__in=("EOS", schedule.LOG_EVENT)
+        )
     )
-    return _set_missed(user, rows)
 
 
-def study_ended(user: Any, row: FormStatus, instance: Any) -> None:
-    """After an end-of-study save (Crf.after_save): the journey's status (completed or
-    withdrawn) through trial.actions.change_journey, then the remaining events closed."""
+def study_ended(saved: Saved) -> Effects:
+    """An end-of-study save: the journey's status (completed or withdrawn), then the remaining
+    events closed."""
+    instance = saved.instance
     if not instance.status or instance.end_date is None:
-        return
-    participant = Participant.objects.select_for_update().get(pk=row.participant_id)
-    trial_actions.change_journey(user, participant, status=journey_status(instance.status))
-    closed = close_remaining(user, participant)
-    if closed:
-        trial_actions.refresh_signatures(participant, closed)
+        return NO_EFFECTS
+    return Effects(
+        journey=JourneyChange(status=journey_status(instance.status)),
+        missed=tuple(remaining_slots(saved.participant)),
+    )
 
 
 def end_study(
@@ -159,9 +188,7 @@ def end_study(
         raise trial_actions.ActionRefused(_("Unknown end-of-study status."))
     if not reason.strip():
         raise trial_actions.ReasonRequired(_("Give a reason."))
-    with transaction.atomic(), audit_context(user, reason=reason, command="end_study"):
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        trial_actions.require_reach(user, locked)
-        trial_actions.change_journey(user, locked, dates={"EOS": on}, status=status)
-        close_remaining(user, locked)
-        return locked
+    with trial_actions.write(user, participant, reason=reason, command="end_study") as w:
+        w.journey(JourneyChange(dates={"EOS": on}, status=status))
+        w.missed(remaining_slots(w.participant))
+        return w.participant

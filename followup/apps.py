@@ -16,12 +16,12 @@ class FollowupConfig(AppConfig):
     name = "followup"
 
     def ready(self) -> None:
-        from followup import crf, demo  # noqa: F401 - registers this app's forms
+        # These modules read models, which Django imports after the AppConfig: here, once every
+        # app is loaded. Importing crf registers this app's forms and its derived values.
+        from followup import crf, demo, pdf_sections  # noqa: F401
         from trial import registry
 
         registry.register_demo(registry.DemoHooks("followup", fill=demo.fill))
-        from followup import pdf_sections
-
         registry.register_pdf_section("recist-sums", pdf_sections.recist_sums)
         registry.register_panel(
             registry.Panel("recist", "followup/_recist_panel.html", recist_panel_context, order=20)

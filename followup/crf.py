@@ -12,7 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from followup import actions, derived, forms, selectors
 from followup import models as m
+from trial.changes import Inputs
 from trial.crf import Crf, Derivation, ItemGroup, numbered, register
+from trial.registry import Refresh, register_refresh
 
 
 def recist_context(participant: Any, row: Any, form: forms.RecistForm) -> dict[str, Any]:
@@ -36,7 +38,7 @@ register(
         m.FollowUpVisit,
         forms.FollowUpVisitForm,
         event_date_field="visit_date",
-        after_save=actions.visit_saved,
+        on_save=actions.visit_saved,
     )
 )
 register(
@@ -59,7 +61,7 @@ register(
             ),
         ),
         derivations=(Derivation(derived.OUTPUTS, derived.assess, derived.INPUTS),),
-        after_save=actions.recompute_later,
+        lookups=(("recist_context", actions.recist_context),),
         units={
             "sum_mm": "mm",
             "baseline_sum_mm": "mm",
@@ -77,6 +79,15 @@ register(
         m.EndOfStudy,
         forms.EndOfStudyForm,
         event_date_field="end_date",
-        after_save=actions.study_ended,
+        on_save=actions.study_ended,
+    )
+)
+
+# A corrected assessment recomputes the later ones (their nadir and responses read it).
+register_refresh(
+    Refresh(
+        "followup.recist_responses",
+        Inputs.of(forms=[selectors.RECIST_FORM]),
+        actions.refresh_recist,
     )
 )

@@ -2,10 +2,11 @@
 measurements, the baseline and the earlier assessments, with the pure functions of
 followup/calculations.py.
 
-The baseline and the earlier sums are not items of the form: the form passes them in its
-crf_data() as "recist_context" (followup.selectors.recist_context), read just before the save.
-When an earlier assessment is corrected, followup.actions.recompute_later() runs this again on
-every later assessment, so a nadir is never stale.
+The baseline and the earlier sums are not items of the form: the form's lookup
+"recist_context" (followup.actions.recist_context) reads them inside the save's write session,
+after its locks. When an earlier assessment is corrected, the refresh
+followup.actions.refresh_recist runs this again on every later assessment, so a nadir is never
+stale.
 """
 
 from __future__ import annotations

@@ -17,12 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from followup import selectors
 from followup.derived import NODE, NODE_NORMAL_BELOW_MM
 from followup.models import EndOfStudy, EndStatus, FollowUpVisit, NonTargetStatus, RecistAssessment
+from trial import limits
 from trial.forms import CrfForm, YesNoField, localize_dates, localize_numbers
 
-SYSTOLIC_MMHG, SYSTOLIC_USUAL = (50, 300), (90, 180)
-DIASTOLIC_MMHG, DIASTOLIC_USUAL = (30, 200), (50, 110)
-HEART_RATE, HEART_RATE_USUAL = (20, 250), (45, 120)
-WEIGHT_KG, WEIGHT_USUAL_KG = (20, 300), (35, 150)
 LESION_SIZE_MM = 400
 
 
@@ -69,16 +66,18 @@ class FollowUpVisitForm(CrfForm):
         return warn_outside_window(self, "visit_date")
 
     def clean_systolic_bp(self) -> int | None:
-        return self.ranged("systolic_bp", SYSTOLIC_MMHG, SYSTOLIC_USUAL, "mmHg")
+        return self.ranged("systolic_bp", limits.SYSTOLIC_MMHG, limits.SYSTOLIC_USUAL_MMHG, "mmHg")
 
     def clean_diastolic_bp(self) -> int | None:
-        return self.ranged("diastolic_bp", DIASTOLIC_MMHG, DIASTOLIC_USUAL, "mmHg")
+        return self.ranged(
+            "diastolic_bp", limits.DIASTOLIC_MMHG, limits.DIASTOLIC_USUAL_MMHG, "mmHg"
+        )
 
     def clean_heart_rate(self) -> int | None:
-        return self.ranged("heart_rate", HEART_RATE, HEART_RATE_USUAL, _("beats/min"))
+        return self.ranged("heart_rate", limits.HEART_RATE, limits.HEART_RATE_USUAL, _("beats/min"))
 
     def clean_weight_kg(self) -> Decimal | None:
-        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+        return self.ranged("weight_kg", limits.WEIGHT_KG, limits.WEIGHT_USUAL_KG, "kg")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -295,12 +294,6 @@ class RecistForm(CrfForm):
             self.require("new_lesion_site")
         if data.get("unequivocal_progression"):
             self.require("progression_site")
-        return data
-
-    def crf_data(self) -> dict[str, Any]:
-        data = super().crf_data()
-        # Not items: what the derivation reads besides them (followup/derived.py).
-        data["recist_context"] = selectors.recist_context(self.participant, self.row, self.baseline)
         return data
 
 

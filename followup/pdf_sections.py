@@ -9,10 +9,9 @@ from django.utils.translation import gettext as _
 
 from followup import selectors
 from followup.views import sum_chart
+from trial.pdf import Section
 
 
 def recist_sums(participant: Any, rows: Any) -> list[Any]:
-    from trial.pdf import Section
-
     chart = sum_chart(selectors.participant_recist(participant))
     return [Section(_("RECIST 1.1: sum of diameters"), chart)] if chart else []

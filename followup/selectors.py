@@ -1,7 +1,7 @@
 """Reads of the follow-up app, each a fixed number of queries.
 
-The RECIST baseline belongs to eligibility; it is read through trial.registry's
-"recist_baseline" provider (two queries for any number of participants).
+The RECIST baseline belongs to eligibility; it is read through the fact
+trial.registry.RECIST_BASELINES (two queries for any number of participants).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from followup import calculations as calc
-from followup.models import RecistAssessment
+from followup.models import RecistAssessment, TargetMeasurement
 from trial import registry, schedule
 from trial.languages import shown_number
 from trial.models import FormState, Participant
@@ -23,7 +23,7 @@ RECIST_FORM = "RECIST"
 
 
 def baselines(participant_ids: list[int]) -> dict[int, dict[str, Any]]:
-    provider = registry.facts("recist_baseline")
+    provider = registry.RECIST_BASELINES.provider
     return provider(participant_ids) if provider else {}
 
 
@@ -41,21 +41,27 @@ def stored_assessments(participant_ids: list[int]):
     )
 
 
-def recist_context(
-    participant: Participant, row: Any, baseline: dict[str, Any] | None
-) -> dict[str, Any] | None:
-    """What a RECIST assessment's derivation reads besides its own items: the baseline lesions
-    and (date, sum, overall response) of the participant's other assessments (one query)."""
-    if baseline is None:
-        return None
-    others = stored_assessments([participant.pk])
-    if getattr(row, "pk", None):
-        others = others.exclude(form_status_id=row.pk)
-    prior = [
-        (a.imaging_date, a.sum_mm, a.overall_response)
-        for a in others.only("imaging_date", "sum_mm", "overall_response", "form_status")
-    ]
-    return {**baseline, "prior": prior}
+def assessment_summaries(participant_id: int) -> dict[int, tuple[date, Any, str]]:
+    """Form-status row -> (date, sum, overall response) of the participant's stored
+    assessments (one query): what an assessment's derivation reads of the others."""
+    rows = (
+        RecistAssessment.objects.filter(form_status__participant_id=participant_id)
+        .exclude(form_status__status=FormState.DELETED)
+        .exclude(imaging_date=None)
+        .order_by("imaging_date", "pk")
+        .values_list("form_status_id", "imaging_date", "sum_mm", "overall_response")
+    )
+    return {pk: (day, total, overall) for pk, day, total, overall in rows}
+
+
+def measurements_of(assessment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The target measurements of these assessments, as the derivation reads them (one
+    query)."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows = TargetMeasurement.objects.filter(assessment_id__in=assessment_ids).order_by("number")
+    for m in rows.values("assessment_id", "number", "present", "size_mm"):
+        found.setdefault(m.pop("assessment_id"), []).append(m)
+    return found
 
 
 def anchor_date(participant: Participant) -> date | None:

@@ -1,13 +1,12 @@
 """Writes of the imaging app. The PET and dosimetry forms are CRFs saved through
-trial.actions.save_crf; the gate decision is signed here, with what it changes in the
-participant's journey going through trial.actions.change_journey."""
+trial.actions.save_crf; the gate decision is a decision (trial/decisions.py, registered in
+imaging/crf.py) signed through trial.actions.sign_decision, whose domain side is `decide`."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +14,8 @@ from imaging import selectors
 from imaging.models import Gate, GateDecision
 from trial import actions as trial_actions
 from trial import roles, schedule
-from trial.audit import audit_context
+from trial.changes import JourneyChange
+from trial.decisions import Decided, DecisionContext
 from trial.models import Participant, Signature
 
 GATE_DECISIONS = (schedule.PROCEED, "not_eligible", "declined")
@@ -27,19 +27,16 @@ IAH_SLOT_LOCK = 0x1A4_5107
 def record_gate_decision(
     user: Any, participant: Participant, decision: str, on: date
 ) -> Participant:
-    """The enhancement-ratio gate's decision as the journey sees it: "proceed" opens the IAH
-    dose and dosimetry; any other decision leads straight to follow-up. sign_gate calls this
-    inside its signing transaction."""
+    """The enhancement-ratio gate's decision as the journey sees it, without a signature (the
+    demo's unsigned decisions): "proceed" opens the IAH dose and dosimetry; any other decision
+    leads straight to follow-up."""
     if not roles.has_any(user, roles.SIGN):
         raise trial_actions.ActionRefused(_("Only an investigator records the gate decision."))
     if decision not in GATE_DECISIONS:
         raise trial_actions.ActionRefused(_("Unknown gate decision."))
-    with transaction.atomic(), audit_context(user, command="record_gate_decision"):
-        locked = Participant.objects.select_for_update().get(pk=participant.pk)
-        trial_actions.require_reach(user, locked)
-        return trial_actions.change_journey(
-            user, locked, dates={"GATE": on}, gate_decision=decision
-        )
+    with trial_actions.write(user, participant, command="record_gate_decision") as w:
+        w.journey(JourneyChange(dates={selectors.GATE_EVENT: on}, gate_decision=decision))
+        return w.participant
 
 
 def meaning_for(decision: str, summary: selectors.GateSummary, reason: str) -> str:
@@ -80,60 +77,39 @@ def sign_gate(
     reason: str = "",
     on: date | None = None,
 ) -> Signature:
-    """Sign the gate decision: the Gate row, the journey and the signature in one transaction.
+    """Sign the gate decision (trial.actions.sign_decision): the Gate row, the journey and the
+    signature in one write session. "proceed" needs the gate met and a free slot of the
+    trial's 10; the count is taken under a transaction-wide advisory lock (the decision's
+    `serialize`), so concurrent signers cannot both take the last slot."""
+    return trial_actions.sign_decision(
+        user, password, participant, selectors.SIGNATURE_KIND, choice=decision, reason=reason, on=on
+    )
 
-    "proceed" needs the gate met and a free slot of the trial's 10; the count is taken under a
-    transaction-wide advisory lock, so concurrent signers cannot both take the last slot.
-    """
-    if not roles.has_any(user, roles.SIGN):
-        raise trial_actions.ActionRefused(_("Only an investigator signs the gate decision."))
-    reason = (reason or "").strip()
-    if decision == GateDecision.DECLINED and not reason:
-        raise trial_actions.ActionRefused(_("Give the reason the participant declined."))
-    trial_actions.signable_for(user, participant, selectors.SIGNATURE_KIND)
-    verified = trial_actions.verify_signer(user, password)
-    with transaction.atomic(), audit_context(user, command="sign_gate", reason=reason):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [IAH_SLOT_LOCK])
-        participant, row = trial_actions.lock_decision_slot(
-            participant,
-            selectors.GATE_EVENT,
-            selectors.GATE_FORM,
-            missing=_("This participant has no gate form yet (both PETs come first)."),
-        )
-        current = selectors.current_signature(participant)
-        if current is not None and current.is_valid:
-            raise trial_actions.ActionRefused(
-                _("The gate is already signed (%(meaning)s).") % {"meaning": current.meaning}
-            )
-        summary = selectors.summary(participant)
-        used = selectors.proceed_count(exclude_participant=participant.pk)
-        refused = refusal(decision, summary, used)
-        if refused:
-            raise trial_actions.ActionRefused(refused)
-        on = on or timezone.localdate()
-        ratio = summary.patient_ratio
-        Gate.objects.update_or_create(
-            form_status=row,
-            defaults={
-                "decision": decision,
-                "reason": reason,
-                "patient_ratio": None if ratio is None else round(ratio, 2),
-                "gate_met": summary.met,
-                "decided_on": on,
-            },
-        )
-        trial_actions.mark_saved(user, row)
-        journey = schedule.PROCEED if decision == GateDecision.PROCEED else decision
-        trial_actions.change_journey(
-            user, participant, dates={selectors.GATE_EVENT: on}, gate_decision=journey
-        )
-        trial_actions.refresh_signatures(participant, [row])
-        return trial_actions.record_signature(
-            user,
-            verified,
-            participant,
-            kind=selectors.SIGNATURE_KIND,
-            meaning=meaning_for(decision, summary, reason),
-            row=row,
-        )
+
+def decide(context: DecisionContext) -> Decided:
+    """The gate decision's side (trial/decisions.py), inside the signing session and its
+    advisory lock: refused when the gate is not met or no slot is free for "proceed", then
+    recorded on the GATE slot; "proceed" opens the IAH dose and dosimetry."""
+    participant, decision, reason = context.participant, context.choice, context.reason
+    summary = selectors.summary(participant)
+    used = selectors.proceed_count(exclude_participant=participant.pk)
+    refused = refusal(decision, summary, used)
+    if refused:
+        raise trial_actions.ActionRefused(refused)
+    on = context.on or timezone.localdate()
+    ratio = summary.patient_ratio
+    Gate.objects.update_or_create(
+        form_status=context.row,
+        defaults={
+            "decision": decision,
+            "reason": reason,
+            "patient_ratio": None if ratio is None else round(ratio, 2),
+            "gate_met": summary.met,
+            "decided_on": on,
+        },
+    )
+    journey = schedule.PROCEED if decision == GateDecision.PROCEED else decision
+    return Decided(
+        meaning_for(decision, summary, reason),
+        journey=JourneyChange(dates={selectors.GATE_EVENT: on}, gate_decision=journey),
+    )

@@ -5,11 +5,11 @@ class ImagingConfig(AppConfig):
     name = "imaging"
 
     def ready(self) -> None:
-        from imaging import crf, demo  # noqa: F401 - crf registers this app's forms
+        # These modules read models, which Django imports after the AppConfig: here, once every
+        # app is loaded. Importing crf registers this app's forms and the gate decision.
+        from imaging import crf, demo, pdf_sections  # noqa: F401
         from trial import registry
 
         registry.register_demo(registry.DemoHooks("imaging", fill=demo.fill, finish=demo.finish))
-        from imaging import pdf_sections
-
         registry.register_pdf_section("imaging-1-gate", pdf_sections.gate_chart)
         registry.register_pdf_section("imaging-2-dosimetry", pdf_sections.time_activity_curves)

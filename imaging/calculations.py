@@ -1,7 +1,9 @@
 """Imaging and dosimetry calculations (PROTOCOL.md section 5: decay, enhancement ratio,
 time-integrated activity and residence time, and its mono-exponential cross-check).
 
-Pure functions, standard library only, so they can be tested and reused outside Django.
+Pure functions, standard library only, so they can be tested and reused outside Django. A
+refused input raises trial.problems.Problem (a code and its values; imaging/problems.py words
+it on the pages). Decay and the net activity given are trial/decay.py's, shared with dosing.
 
 Units: times and half-lives in hours, activities in MBq, time-integrated activity in MBq·h,
 residence time in hours.
@@ -12,8 +14,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-LU177_HALF_LIFE_H = 159.528  # 6.647 d
-GA68_HALF_LIFE_H = 67.71 / 60  # 67.71 min
+from trial.decay import GA68_HALF_LIFE_H, LU177_HALF_LIFE_H, decay, decay_constant
+from trial.problems import Problem
 
 # The gate is decided on the ratio as displayed (two decimals), so a mean that float arithmetic
 # lands just below the threshold (3.3 / 1.1 == 2.9999999999999996) counts as the 3.00 shown on
@@ -24,76 +26,26 @@ ENHANCEMENT_GATE_THRESHOLD = 3.0
 MIN_CURVE_POINTS = 2
 
 
-def _require_positive(**values: float) -> None:
-    for name, value in values.items():
-        if not value > 0:  # also rejects NaN
-            raise ValueError(f"{name} must be positive, got {value!r}")
-
-
-def _require_not_negative(**values: float) -> None:
-    for name, value in values.items():
-        if not value >= 0:  # also rejects NaN
-            raise ValueError(f"{name} must not be negative, got {value!r}")
-
-
-def _decay_constant(half_life_h: float) -> float:
-    _require_positive(half_life_h=half_life_h)
-    return math.log(2) / half_life_h
-
-
-# --- Decay ----------------------------------------------------------------------------------
-
-
-def decay(activity: float, elapsed_h: float, half_life_h: float) -> float:
-    """Activity after elapsed_h hours: A0 × 2^(-Δt / T½).
-
-    A negative elapsed_h corrects backwards in time (the activity was higher earlier).
-    """
-    _require_not_negative(activity=activity)
-    _require_positive(half_life_h=half_life_h)
-    if not math.isfinite(elapsed_h):
-        raise ValueError(f"elapsed_h must be finite, got {elapsed_h!r}")
-    return activity * 2 ** (-elapsed_h / half_life_h)
-
-
-def net_injected_activity(
-    measured_mbq: float,
-    measured_before_injection_h: float,
-    residual_mbq: float,
-    residual_after_injection_h: float,
-    half_life_h: float = LU177_HALF_LIFE_H,
-) -> float:
-    """Net activity injected, at injection time (MBq).
-
-    Sign conventions, both intervals given as non-negative durations:
-    - measured_mbq is the syringe measured measured_before_injection_h hours *before* the
-      injection; it is decayed forwards to injection time, × 2^(-Δt / T½).
-    - residual_mbq is what was left in the syringe and lines, measured residual_after_injection_h
-      hours *after* the injection; it is decayed backwards to injection time, × 2^(+Δt / T½),
-      since it was larger at injection time than when it was measured.
-    """
-    _require_not_negative(
-        measured_before_injection_h=measured_before_injection_h,
-        residual_after_injection_h=residual_after_injection_h,
-        residual_mbq=residual_mbq,
-    )
-    _require_positive(measured_mbq=measured_mbq)
-    at_injection = decay(measured_mbq, measured_before_injection_h, half_life_h)
-    residual_at_injection = decay(residual_mbq, -residual_after_injection_h, half_life_h)
-    net = at_injection - residual_at_injection
-    # Nothing (or less than nothing) injected is a data-entry error, and a residence time divided
-    # by it would be meaningless.
-    if net <= 0:
-        raise ValueError(
-            f"residual ({residual_at_injection!r} MBq at injection) is not below the measured "
-            f"activity ({at_injection!r} MBq at injection)"
+def _require_positive(name: str, value: float) -> None:
+    if not value > 0:  # also rejects NaN
+        raise Problem(
+            f"{name}_not_positive", f"{name} must be positive, got %(value)s", value=value
         )
-    return net
+
+
+def _require_not_negative(name: str, value: float) -> None:
+    if not value >= 0:  # also rejects NaN
+        raise Problem(
+            f"{name}_negative", f"{name} must not be negative, got %(value)s", value=value
+        )
+
+
+# --- 68Ga residue ---------------------------------------------------------------------------
 
 
 def ga68_residue_fraction(elapsed_h: float) -> float:
     """Fraction of a 68Ga activity still present after elapsed_h hours."""
-    _require_not_negative(elapsed_h=elapsed_h)
+    _require_not_negative("elapsed_h", elapsed_h)
     return decay(1.0, elapsed_h, GA68_HALF_LIFE_H)
 
 
@@ -104,8 +56,12 @@ def hours_until_residue_below(fraction: float, half_life_h: float) -> float:
     which leaves 0.215 %).
     """
     if not 0 < fraction < 1:
-        raise ValueError(f"fraction must be between 0 and 1 (exclusive), got {fraction!r}")
-    _require_positive(half_life_h=half_life_h)
+        raise Problem(
+            "fraction_out_of_range",
+            "fraction must be between 0 and 1 (exclusive), got %(value)s",
+            value=fraction,
+        )
+    decay_constant(half_life_h)
     return half_life_h * math.log2(1 / fraction)
 
 
@@ -115,14 +71,25 @@ def hours_until_residue_below(fraction: float, half_life_h: float) -> float:
 def lesion_enhancement_ratios(suv_iah: Sequence[float], suv_iv: Sequence[float]) -> list[float]:
     """Per index lesion ER = SUVmax(IAH) / SUVmax(IV), in lesion order."""
     if len(suv_iah) != len(suv_iv):
-        raise ValueError(f"{len(suv_iah)} IAH values but {len(suv_iv)} IV values")
+        raise Problem(
+            "lesion_count_mismatch",
+            "%(iah)s IAH values but %(iv)s IV values",
+            iah=len(suv_iah),
+            iv=len(suv_iv),
+        )
     if not suv_iah:
-        raise ValueError("no lesion values")
+        raise Problem("no_lesion_values", "no lesion values")
     for number, (iah, iv) in enumerate(zip(suv_iah, suv_iv, strict=True), start=1):
         # A zero or negative SUV is a measurement error, and a zero IV value would divide by zero.
-        # The message is built only for a value refused (the study view checks hundreds).
-        if not (iah > 0 and iv > 0):
-            _require_positive(**{f"lesion {number} SUV IAH": iah, f"lesion {number} SUV IV": iv})
+        # The problem is built only for a value refused (the study view checks hundreds).
+        for code, scan, value in (("lesion_suv_iah", "IAH", iah), ("lesion_suv_iv", "IV", iv)):
+            if not value > 0:
+                raise Problem(
+                    f"{code}_not_positive",
+                    f"lesion %(n)s SUV {scan} must be positive, got %(value)s",
+                    n=number,
+                    value=value,
+                )
     return [iah / iv for iah, iv in zip(suv_iah, suv_iv, strict=True)]
 
 
@@ -142,7 +109,7 @@ def gate_met(patient_ratio: float, threshold: float = ENHANCEMENT_GATE_THRESHOLD
     round() gives the same digits as the f"{ratio:.2f}" display (both round the exact binary
     value), so what is shown and what is decided cannot disagree.
     """
-    _require_positive(patient_ratio=patient_ratio)
+    _require_positive("patient_ratio", patient_ratio)
     return round(patient_ratio, RATIO_DECIMALS) >= threshold
 
 
@@ -151,17 +118,38 @@ def gate_met(patient_ratio: float, threshold: float = ENHANCEMENT_GATE_THRESHOLD
 
 def _validate_curve(times_h: Sequence[float], activities_mbq: Sequence[float]) -> None:
     if len(times_h) != len(activities_mbq):
-        raise ValueError(f"{len(times_h)} times but {len(activities_mbq)} activities")
+        raise Problem(
+            "curve_length_mismatch",
+            "%(times)s times but %(activities)s activities",
+            times=len(times_h),
+            activities=len(activities_mbq),
+        )
     if len(times_h) < MIN_CURVE_POINTS:
-        raise ValueError(f"at least {MIN_CURVE_POINTS} points needed, got {len(times_h)}")
+        raise Problem(
+            "too_few_points",
+            "at least %(needed)s points needed, got %(got)s",
+            needed=MIN_CURVE_POINTS,
+            got=len(times_h),
+        )
     for time, activity in zip(times_h, activities_mbq, strict=True):
-        _require_not_negative(time_h=time, activity_mbq=activity)
+        _require_not_negative("time_h", time)
+        _require_not_negative("activity_mbq", activity)
         if not (math.isfinite(time) and math.isfinite(activity)):
-            raise ValueError(f"time and activity must be finite, got {time!r}, {activity!r}")
+            raise Problem(
+                "point_not_finite",
+                "time and activity must be finite, got %(time)s, %(activity)s",
+                time=time,
+                activity=activity,
+            )
     # Sorting silently would hide a mistyped time; two scans at the same time are a duplicate.
     for earlier, later in zip(times_h, times_h[1:], strict=False):
         if not later > earlier:
-            raise ValueError(f"times must be strictly increasing, got {earlier!r} then {later!r}")
+            raise Problem(
+                "times_not_increasing",
+                "times must be strictly increasing, got %(earlier)s then %(later)s",
+                earlier=earlier,
+                later=later,
+            )
 
 
 def time_integrated_activity(
@@ -175,7 +163,7 @@ def time_integrated_activity(
     Activities are as present at scan time (not decay-corrected).
     """
     _validate_curve(times_h, activities_mbq)
-    lambda_phys = _decay_constant(half_life_h)
+    lambda_phys = decay_constant(half_life_h)
     points = [(0.0, 0.0), *zip(times_h, activities_mbq, strict=True)]
     # A first scan at t = 0 makes a zero-width first trapezoid, so its measured value is used.
     area = math.fsum(
@@ -204,7 +192,7 @@ def residence_time(
     half_life_h: float = LU177_HALF_LIFE_H,
 ) -> float:
     """Residence time (h) = time-integrated activity / net administered activity."""
-    _require_positive(administered_mbq=administered_mbq)
+    _require_positive("administered_mbq", administered_mbq)
     return time_integrated_activity(times_h, activities_mbq, half_life_h) / administered_mbq
 
 
@@ -224,21 +212,26 @@ def fit_mono_exponential(
     for that fixed slope.
     """
     _validate_curve(times_h, activities_mbq)
-    lambda_phys = _decay_constant(half_life_h)
+    lambda_phys = decay_constant(half_life_h)
     # The uptake phase before the peak is not exponential decay; the first peak keeps the most
     # points when two scans tie.
     peak = max(range(len(activities_mbq)), key=lambda i: (activities_mbq[i], -i))
     times = list(times_h[peak:])
     activities = list(activities_mbq[peak:])
     if len(times) < MIN_CURVE_POINTS:
-        raise ValueError(
-            f"at least {MIN_CURVE_POINTS} points needed from the highest activity onwards, "
-            f"got {len(times)}"
+        raise Problem(
+            "too_few_points_after_peak",
+            "at least %(needed)s points needed from the highest activity onwards, got %(got)s",
+            needed=MIN_CURVE_POINTS,
+            got=len(times),
         )
     for time, activity in zip(times, activities, strict=True):
         if activity <= 0:
-            raise ValueError(
-                f"activity used in the fit must be positive, got {activity!r} at {time}"
+            raise Problem(
+                "fit_activity_not_positive",
+                "activity used in the fit must be positive, got %(value)s at %(time)s",
+                value=activity,
+                time=time,
             )
     logs = [math.log(activity) for activity in activities]
     mean_t = math.fsum(times) / len(times)
@@ -272,5 +265,5 @@ def percent_difference(a: float, b: float) -> float:
     value means the second method gives less.
     """
     if a == 0:
-        raise ValueError("reference value a must not be zero")
+        raise Problem("reference_zero", "reference value a must not be zero")
     return (b - a) / a * 100

@@ -8,11 +8,12 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from imaging import forms, naming, pages, selectors
+from imaging import actions, forms, naming, pages, selectors
 from imaging import models as m
 from trial import roles
 from trial.crf import Crf, Derivation, ItemGroup, register
-from trial.signatures import register_signable
+from trial.decision_pages import slot_context
+from trial.decisions import Choice, Decision, register_decision
 
 PET_TEMPLATE = "imaging/crf_form.html"
 
@@ -113,14 +114,14 @@ for code in selectors.PETS:
         )
     )
 
-# The GATE slot opens the gate page itself; the decision is posted to imaging:gate_sign.
+# The GATE slot opens the gate decision's signing page (trial/sign.html).
 register(
     Crf(
         "GATE",
         m.Gate,
         forms.GateForm,
-        template="imaging/gate.html",
-        context=pages.gate_slot_context,
+        template="trial/sign.html",
+        context=slot_context(selectors.SIGNATURE_KIND),
     )
 )
 register(
@@ -146,11 +147,33 @@ register(
     )
 )
 
-register_signable(
-    selectors.SIGNATURE_KIND,
-    selectors.signature_payload,
-    roles={roles.INVESTIGATOR},
-    label=_("Enhancement-ratio gate decision"),
-    covers=selectors.signature_covers,
-    requires=("eligibility",),
+# The gate decision: signed by an investigator once eligibility stands, on the ratios of
+# both PETs (a changed SUV breaks it); it opens the IAH dose or leads to follow-up.
+register_decision(
+    Decision(
+        kind=selectors.SIGNATURE_KIND,
+        label=_("Enhancement-ratio gate decision"),
+        payload=selectors.signature_payload,
+        roles=frozenset({roles.INVESTIGATOR}),
+        covers=selectors.signature_covers,
+        requires=("eligibility",),
+        slot=(selectors.GATE_EVENT, selectors.GATE_FORM),
+        journey_fields=frozenset({f"date:{selectors.GATE_EVENT}", "gate_decision"}),
+        decide=actions.decide,
+        choices=tuple(
+            Choice(value, label, "success" if value == m.GateDecision.PROCEED else "secondary")
+            for value, label in m.GateDecision.choices
+        ),
+        reason_label=_("Reason"),
+        reason_required_for=frozenset({m.GateDecision.DECLINED}),
+        reason_missing=_("Give the reason the participant declined."),
+        serialize=actions.IAH_SLOT_LOCK,
+        command="sign_gate",
+        page=pages.gate_page,
+        template="imaging/_gate.html",
+        missing_slot=_("This participant has no gate form yet (both PETs come first)."),
+        role_refusal=_("Only an investigator signs the gate decision."),
+        signers=_("Only an investigator signs the gate decision."),
+        done=_("Gate decision signed for %(code)s."),
+    )
 )

@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -148,8 +149,6 @@ def _dosimetry(journey: Journey, rng: random.Random) -> dict[str, list[dict]]:
 def finish(created: list[tuple[Participant, Journey]]) -> None:
     """Sign each decided gate for real when it can be (the eligibility signature stands, an
     investigator of the site, a free slot for "proceed"); mark the others decided."""
-    from django.contrib.auth.models import User
-
     investigators = {
         user.username: user
         for user in User.objects.filter(groups__name=roles.INVESTIGATOR).order_by("username")

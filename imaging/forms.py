@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from imaging import calculations as calc
 from imaging import models as m
 from imaging import naming
+from trial import decay, limits, registry
 from trial.forms import (
     CrfForm,
     DateTimeLocalInput,
@@ -34,8 +35,6 @@ from trial.forms import (
 SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
 GA68_ACTIVITY_MBQ = (1, 2000)
-WEIGHT_KG = (25, 250)
-WEIGHT_USUAL_KG = (40, 150)
 ACTIVITY_MBQ = (0, 100000)
 # PROTOCOL.md section 2: PET-IV at least 10 h after PET-IAH (68Ga residue < 0.2 %), at most
 # 28 days after. Between 10 h and the 0.2 % time (about 10.12 h) is a warning to confirm.
@@ -468,7 +467,7 @@ class PetScanForm(GroupedForm):
         return self.ranged("residual_activity_mbq", (0, GA68_ACTIVITY_MBQ[1]), None, "MBq")
 
     def clean_weight_kg(self):
-        return self.ranged("weight_kg", WEIGHT_KG, WEIGHT_USUAL_KG, "kg")
+        return self.ranged("weight_kg", limits.WEIGHT_KG, limits.WEIGHT_USUAL_KG, "kg")
 
     def crf_data(self) -> dict[str, Any]:
         data = super().crf_data()
@@ -553,7 +552,7 @@ class PetScanForm(GroupedForm):
                 % {"min": PET_IV_MIN_HOURS, "when": _when(iah), "hours": hours},
             )
             return
-        safe = calc.hours_until_residue_below(RESIDUE_FRACTION, calc.GA68_HALF_LIFE_H)
+        safe = calc.hours_until_residue_below(RESIDUE_FRACTION, decay.GA68_HALF_LIFE_H)
         if hours < safe:
             residue = calc.ga68_residue_fraction(hours) * 100
             self.warn(
@@ -587,8 +586,8 @@ def net_injected(values: dict[str, Any]) -> float | None:
     if measured is None or residual is None or before is None or after is None:
         return None
     try:
-        return calc.net_injected_activity(
-            float(measured), before, float(residual), after, calc.GA68_HALF_LIFE_H
+        return decay.net_activity(
+            float(measured), before, float(residual), after, decay.GA68_HALF_LIFE_H
         )
     except ValueError:
         return -1.0
@@ -604,23 +603,6 @@ class GateForm(CrfForm):
 
     def clean(self) -> dict[str, Any]:
         raise forms.ValidationError(_("The gate is decided by the investigator's signature."))
-
-
-class GateSignForm(forms.Form):
-    password = forms.CharField(
-        label=_("Your password"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text=_("Signing is the legally binding equivalent of your handwritten signature."),
-    )
-    decision = forms.ChoiceField(label=_("Decision"), choices=m.GateDecision.choices)
-    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("decision") == m.GateDecision.DECLINED and not data.get("reason", "").strip():
-            self.add_error("reason", _("Give the reason the participant declined."))
-        return data
 
 
 class DosimetryForm(GroupedForm):
@@ -676,7 +658,5 @@ class DosimetryForm(GroupedForm):
         return data
 
     def _infusion_start(self) -> datetime | None:
-        from trial import registry
-
-        provider = registry.facts("iah_infusion")
+        provider = registry.IAH_INFUSION.provider
         return provider(self.participant) if provider and self.participant else None

@@ -16,28 +16,23 @@ from django.utils.translation import gettext as _
 from imaging import calculations as calc
 from imaging import charts, naming, selectors
 from imaging.actions import refusal
-from imaging.forms import GateSignForm
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
-from trial import registry, roles
-from trial.forms import summary_context
+from trial import decay, registry
 from trial.models import FormStatus, Participant
 
 DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
 
 
-def gate_page(
-    participant: Participant, row: FormStatus, sign_form: GateSignForm | None = None
-) -> dict[str, Any]:
+def gate_page(participant: Participant, row: FormStatus | None) -> dict[str, Any]:
+    """What the gate decision's page shows (imaging/_gate.html): the ratios against the
+    threshold, the IAH slots, the decision recorded, and why "proceed" is not possible."""
     summary = selectors.summary(participant)
     used, used_by_others = selectors.proceed_counts(participant)
     own = selectors.gate_of(participant)
-    signature = selectors.current_signature(participant)
     chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
     names = naming.lesion_names(participant)
     return {
-        "participant": participant,
-        "row": row,
         "summary": summary,
         # The table names each lesion with its segment (L2 (segment IV)).
         "lesion_rows": [
@@ -48,22 +43,10 @@ def gate_page(
         "slots_used": used,
         "slots": selectors.IAH_SLOTS,
         "gate": own,
-        "signature": signature,
-        "signed": signature is not None and signature.is_valid,
-        "sign_form": sign_form or GateSignForm(),
-        "signer_role": roles.INVESTIGATOR,
-        "proceed_refusal": refusal(
-            GateDecision.PROCEED,
-            summary,
-            used_by_others,
-        ),
-        "sign_url": reverse("imaging:gate_sign", args=[participant.code]),
-        **summary_context(sign_form),
+        "refusals": {
+            GateDecision.PROCEED: refusal(GateDecision.PROCEED, summary, used_by_others) or ""
+        },
     }
-
-
-def gate_slot_context(participant: Participant, row: FormStatus, form: Any) -> dict:
-    return gate_page(participant, row)
 
 
 def pet_context(participant: Participant, row: FormStatus, form: Any) -> dict:
@@ -112,7 +95,7 @@ def dosimetry_results(
             result["error"] = calculation_problem(error)
             results.append(result)
             continue
-        lambda_phys = math.log(2) / calc.LU177_HALF_LIFE_H
+        lambda_phys = decay.decay_constant(decay.LU177_HALF_LIFE_H)
         lam = lambda_phys
         if activities[-1] > 0 and activities[-2] > activities[-1]:
             lam = max(
@@ -142,7 +125,7 @@ def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> d
         points = stored
     else:
         points = list(instance.points.all()) if instance is not None and instance.pk else []
-    dose = registry.facts("iah_dose")
+    dose = registry.IAH_DOSE.provider
     infusion, administered = dose(participant) if dose else (None, None)
     names = getattr(form, "volume_names", None)  # read by the form already
     if names is None:

@@ -10,11 +10,10 @@ from django.utils.translation import gettext as _
 from imaging import charts, naming, pages, selectors
 from imaging.models import Dosimetry
 from trial import registry
+from trial.pdf import Section
 
 
 def gate_chart(participant: Any, rows: Any) -> list[Any]:
-    from trial.pdf import Section
-
     summary = selectors.summary(participant)
     if not summary.lesions:
         return []
@@ -23,13 +22,11 @@ def gate_chart(participant: Any, rows: Any) -> list[Any]:
 
 
 def time_activity_curves(participant: Any, rows: Any) -> list[Any]:
-    from trial.pdf import Section
-
     dosimetry = Dosimetry.objects.filter(form_status__participant=participant).first()
     if dosimetry is None:
         return []
-    infusion = registry.facts("iah_infusion")
-    dose = registry.facts("iah_net_activity_mbq")
+    infusion = registry.IAH_INFUSION.provider
+    dose = registry.IAH_NET_ACTIVITY_MBQ.provider
     results = pages.dosimetry_results(
         list(dosimetry.points.all()),
         infusion(participant) if infusion else None,

@@ -1,74 +1,35 @@
-"""The calculations' refusals (imaging/calculations.py, plain English ValueErrors: that module
-stays free of Django) in the reader's language, for the pages that show them.
-
-Each message the pages can meet is matched by its pattern and rewritten with a translated
-format, so the English text stays exactly what the calculation said. An unknown message is
-shown as it is."""
+"""The calculations' refusals (trial.problems.Problem raised by imaging/calculations.py and
+trial/decay.py: a code and its values) worded in the reader's language, for the pages that
+show them. The English words are the calculation's own; a problem without a wording here, or
+any other error, is shown as it is."""
 
 from __future__ import annotations
 
-import re
-
 from django.utils.translation import gettext_lazy as _
 
-_NUMBER = r"(?P<value>[-+]?(?:\d+(?:\.\d*)?(?:e[-+]?\d+)?|inf|nan))"
+from trial.problems import Problem
 
-PATTERNS = (
-    (
-        re.compile(r"at least (?P<needed>\d+) points needed, got (?P<got>\d+)"),
-        _("at least %(needed)s points needed, got %(got)s"),
+MESSAGES = {
+    "too_few_points": _("at least %(needed)s points needed, got %(got)s"),
+    "too_few_points_after_peak": _(
+        "at least %(needed)s points needed from the highest activity onwards, got %(got)s"
     ),
-    (
-        re.compile(
-            r"at least (?P<needed>\d+) points needed from the highest activity onwards, "
-            r"got (?P<got>\d+)"
-        ),
-        _("at least %(needed)s points needed from the highest activity onwards, got %(got)s"),
+    "time_h_negative": _("time_h must not be negative, got %(value)s"),
+    "activity_mbq_negative": _("activity_mbq must not be negative, got %(value)s"),
+    "point_not_finite": _("time and activity must be finite, got %(time)s, %(activity)s"),
+    "times_not_increasing": _("times must be strictly increasing, got %(earlier)s then %(later)s"),
+    "administered_mbq_not_positive": _("administered_mbq must be positive, got %(value)s"),
+    "fit_activity_not_positive": _(
+        "activity used in the fit must be positive, got %(value)s at %(time)s"
     ),
-    (
-        re.compile(rf"time_h must not be negative, got {_NUMBER}"),
-        _("time_h must not be negative, got %(value)s"),
-    ),
-    (
-        re.compile(rf"activity_mbq must not be negative, got {_NUMBER}"),
-        _("activity_mbq must not be negative, got %(value)s"),
-    ),
-    (
-        re.compile(r"time and activity must be finite, got (?P<time>\S+), (?P<activity>\S+)"),
-        _("time and activity must be finite, got %(time)s, %(activity)s"),
-    ),
-    (
-        re.compile(r"times must be strictly increasing, got (?P<earlier>\S+) then (?P<later>\S+)"),
-        _("times must be strictly increasing, got %(earlier)s then %(later)s"),
-    ),
-    (
-        re.compile(rf"administered_mbq must be positive, got {_NUMBER}"),
-        _("administered_mbq must be positive, got %(value)s"),
-    ),
-    (
-        re.compile(rf"activity used in the fit must be positive, got {_NUMBER} at (?P<time>\S+)"),
-        _("activity used in the fit must be positive, got %(value)s at %(time)s"),
-    ),
-    (
-        re.compile("reference value a must not be zero"),
-        _("reference value a must not be zero"),
-    ),
-    (
-        re.compile(rf"lesion (?P<n>\d+) SUV IAH must be positive, got {_NUMBER}"),
-        _("lesion %(n)s SUV IAH must be positive, got %(value)s"),
-    ),
-    (
-        re.compile(rf"lesion (?P<n>\d+) SUV IV must be positive, got {_NUMBER}"),
-        _("lesion %(n)s SUV IV must be positive, got %(value)s"),
-    ),
-)
+    "reference_zero": _("reference value a must not be zero"),
+    "lesion_suv_iah_not_positive": _("lesion %(n)s SUV IAH must be positive, got %(value)s"),
+    "lesion_suv_iv_not_positive": _("lesion %(n)s SUV IV must be positive, got %(value)s"),
+}
 
 
 def calculation_problem(error: Exception) -> str:
-    """The calculation's message in the active language (the same words in English)."""
-    text = str(error)
-    for pattern, message in PATTERNS:
-        found = pattern.fullmatch(text)
-        if found:
-            return str(message) % found.groupdict()
-    return text
+    """The calculation's refusal in the active language (the same words in English)."""
+    if isinstance(error, Problem) and error.code in MESSAGES:
+        return str(MESSAGES[error.code]) % error.shown_values
+    return str(error)

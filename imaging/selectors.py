@@ -14,7 +14,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, OrganSuv
+from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, OrganSuv, PetScan
 from imaging.problems import calculation_problem
 from trial import crf as crf_registry
 from trial import selectors as trial_selectors
@@ -224,7 +224,7 @@ class StudyRow:
 _STUDY_SQL = """
 WITH pets AS (
     SELECT fs.participant_id AS pid, fs.form, pet.id AS pet_id
-    FROM trial_formstatus fs JOIN imaging_petscan pet ON pet.form_status_id = fs.id
+    FROM %(slots)s fs JOIN %(pets)s pet ON pet.form_status_id = fs.id
     WHERE fs.form IN ('PET_IAH', 'PET_IV') AND fs.participant_id IN (%(scope)s)
 ), lesions AS (
     SELECT pets.pid,
@@ -232,15 +232,15 @@ WITH pets AS (
         array_agg(l.suv_max::float8 ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IAH'),
         array_agg(l.number ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IV'),
         array_agg(l.suv_max::float8 ORDER BY l.number) FILTER (WHERE pets.form = 'PET_IV')
-    FROM pets JOIN imaging_lesionsuv l ON l.pet_id = pets.pet_id
+    FROM pets JOIN %(lesions)s l ON l.pet_id = pets.pet_id
     GROUP BY pets.pid
 ), organs AS (
     SELECT pets.pid, %(organs)s
-    FROM pets JOIN imaging_organsuv o ON o.pet_id = pets.pet_id
+    FROM pets JOIN %(organ_suvs)s o ON o.pet_id = pets.pet_id
     GROUP BY pets.pid
 )
 SELECT p.id, p.code, lesions.*, organs.*
-FROM trial_participant p
+FROM %(participants)s p
 LEFT JOIN lesions ON lesions.pid = p.id
 LEFT JOIN organs ON organs.pid = p.id
 WHERE lesions.pid IS NOT NULL OR organs.pid IS NOT NULL
@@ -268,7 +268,15 @@ def study_rows(participants: Any) -> list[tuple[str, StudyRow]]:
     as (code, row) in code order, for the participants with PET SUVs: one query, however
     many participants (`participants`: a queryset, the scope)."""
     scope, params = participants.values("pk").query.sql_with_params()
-    sql = _STUDY_SQL % {"scope": scope, "organs": _organ_columns()}
+    sql = _STUDY_SQL % {
+        "scope": scope,
+        "organs": _organ_columns(),
+        "slots": FormStatus._meta.db_table,
+        "pets": PetScan._meta.db_table,
+        "lesions": LesionSuv._meta.db_table,
+        "organ_suvs": OrganSuv._meta.db_table,
+        "participants": Participant._meta.db_table,
+    }
     wanted = list(range(1, INDEX_LESIONS + 1))
     ratio_of = calc.patient_enhancement_ratio
     result = []

@@ -5,5 +5,4 @@ from imaging import views
 app_name = "imaging"
 urlpatterns = [
     path("study/", views.study, name="study"),
-    path("<code:code>/gate/", views.gate_sign, name="gate_sign"),
 ]

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from submission import package
+from submission import archive, package
 from submission.models import PackageJob, PackageJobStatus
-from trial import roles
-from trial.actions import ActionRefused
+from trial import jobs, roles
+from trial.actions import ActionRefused, write
 from trial.exports.actions import finish_export, record_export
 from trial.exports.common import ExportError, Scope, resolve_scope
 
@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 
 SDTM_EXPORT = "sdtm"
 ARCHIVE_EXPORT = "archive"
+# The task that builds a PackageJob (submission/tasks.py), sent by name: the tasks module
+# calls this one, which does not import it back.
+BUILD_PACKAGE = "submission.tasks.build_package"
 
 
 def export_package(
@@ -57,8 +60,6 @@ def write_archive(
 ) -> Any:
     """Log the archive as an export, then write it (submission.archive); the log's row count
     is the number of files the manifest covers."""
-    from submission import archive
-
     archive.ensure_empty(directory)
     entry = record_export(scope, ARCHIVE_EXPORT, origin=origin)
     written = archive.write(scope, directory, language=language, progress=progress or _quiet)
@@ -74,36 +75,30 @@ def request_package(user: Any, site: str = "", *, client_address: str = "") -> P
     """A data manager asks for the SDTM package (of one site, or the whole trial): logged at
     once, built by the worker after commit. If Redis is down the job stays queued (the page
     says so; beat sends it again)."""
-    from submission import tasks
-    from trial import jobs
-
     if not roles.has_any(user, roles.ALL_SITES):
         raise ActionRefused(_("Only data managers may export the SDTM package."))
     try:
         scope = resolve_scope(user, site=site)
     except ExportError:
         raise ActionRefused(_("No such site.")) from None
-    with transaction.atomic():
+    with write(user, command="request_package") as w:
         entry = record_export(
             scope, SDTM_EXPORT, origin="exports page: SDTM package", client_address=client_address
         )
         job = PackageJob.objects.create(requested_by=user, site=site, export_log=entry)
-        transaction.on_commit(lambda: jobs.enqueue(tasks.build_package, job.pk))
+        w.on_commit(lambda: jobs.enqueue(BUILD_PACKAGE, job.pk))
     return job
 
 
 def retry_package(user: Any, job: PackageJob) -> PackageJob:
     """Ask again for a package that failed (or never left the queue)."""
-    from submission import tasks
-    from trial import jobs
-
     if not roles.has_any(user, roles.ALL_SITES):
         raise ActionRefused(_("Only data managers may export the SDTM package."))
-    with transaction.atomic():
+    with write(user, command="retry_package") as w:
         PackageJob.objects.filter(pk=job.pk).exclude(status=PackageJobStatus.DONE).update(
             status=PackageJobStatus.QUEUED, progress=0, step="", error="", finished_at=None
         )
-        transaction.on_commit(lambda: jobs.enqueue(tasks.build_package, job.pk))
+        w.on_commit(lambda: jobs.enqueue(BUILD_PACKAGE, job.pk))
     job.refresh_from_db()
     return job
 
@@ -119,7 +114,7 @@ def zipped(directory: Path) -> bytes:
 def run_job(job_id: int) -> str:
     """Build the job's package once. A finished job is left alone (a redelivered task does
     nothing); a failure is recorded on the job for the page to show."""
-    with transaction.atomic():
+    with write(None, command="build_package"):
         job = PackageJob.objects.select_for_update().filter(pk=job_id).first()
         if job is None or job.status == PackageJobStatus.DONE:
             return "nothing to do"
@@ -128,7 +123,8 @@ def run_job(job_id: int) -> str:
         job.save(update_fields=["status", "progress", "step", "error", "started_at", "attempts"])
 
     def progress(percent: int, step: str) -> None:
-        PackageJob.objects.filter(pk=job_id).update(progress=percent, step=step[:40])
+        with write(None, command="build_package"):
+            PackageJob.objects.filter(pk=job_id).update(progress=percent, step=step[:40])
 
     try:
         scope = resolve_scope(job.requested_by, site=job.site)
@@ -139,19 +135,21 @@ def run_job(job_id: int) -> str:
             content = zipped(Path(folder))
     except OperationalError:
         # The database went away: let the task retry with back-off.
-        PackageJob.objects.filter(pk=job_id).update(status=PackageJobStatus.QUEUED, progress=0)
+        with write(None, command="build_package"):
+            PackageJob.objects.filter(pk=job_id).update(status=PackageJobStatus.QUEUED, progress=0)
         raise
     except Exception as exc:  # noqa: BLE001 - shown to the user, who may ask again
         log.exception("SDTM package job %s failed", job_id)
-        PackageJob.objects.filter(pk=job_id).update(
-            status=PackageJobStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
+        with write(None, command="build_package"):
+            PackageJob.objects.filter(pk=job_id).update(
+                status=PackageJobStatus.FAILED,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                finished_at=timezone.now(),
+            )
         return "failed"
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
     where = f"_{job.site}" if job.site else ""
-    with transaction.atomic():
+    with write(None, command="build_package"):
         PackageJob.objects.filter(pk=job_id).update(
             status=PackageJobStatus.DONE,
             progress=100,

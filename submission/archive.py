@@ -15,9 +15,9 @@ and check the trial's data without this software, in open formats, with a manife
 `sha256sum -c MANIFEST.sha256` checks the hashes with no software of ours;
 `manage.py verify_archive DIR` checks them and validates every file (submission/verify.py).
 
-The roles-over-time report is included when an app registers a fact provider named
-ROLES_REPORT in trial.registry: a callable taking the scope (trial.exports.common.Scope)
-and returning (file name, bytes).
+The roles-over-time report is included when an app provides the fact
+trial.registry.ROLES_REPORT: a callable taking the scope (trial.exports.common.Scope) and
+returning (file name, bytes).
 """
 
 from __future__ import annotations
@@ -32,14 +32,14 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from submission import package, validation
-from trial import registry
+from trial import pdf, registry
 from trial.exports import audit_csv, odm
 from trial.exports.common import Scope
 from trial.models import Participant
 
 MANIFEST = "MANIFEST.sha256"
 README = "README.txt"
-ROLES_REPORT = "roles_over_time_report"
+ROLES_REPORT = registry.ROLES_REPORT.name
 CASEBOOKS, SDTM, ODM, AUDIT, REPORTS, SCHEMAS = (
     "casebooks",
     "sdtm",
@@ -147,8 +147,6 @@ def write(
         participants = participants.filter(pk__in=scope.participant_ids)
     participants = list(participants)
 
-    from trial import pdf
-
     (directory / CASEBOOKS).mkdir()
     with translation.override(language):
         for index, participant in enumerate(participants):
@@ -169,7 +167,7 @@ def write(
     (directory / AUDIT).mkdir()
     with open(directory / AUDIT / AUDIT_FILE, "w", encoding="utf-8", newline="") as target:
         audit_csv.write(scope, target)
-    report = registry.facts(ROLES_REPORT)
+    report = registry.ROLES_REPORT.provider
     if report is not None:
         name, content = report(scope)
         (directory / REPORTS).mkdir()

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from submission import compare, datasetjson, define, validation, xpt
 from submission.domains import MODULES, domain_of
 from submission.study import Study
+from trial import pdf
 from trial.exports.common import Scope
 from trial.models import FormStatus
 
@@ -119,7 +120,6 @@ def build(
         result.errors += [f"{DEFINE_FILE}: {e}" for e in validation.define_errors(content)]
         if crf_book:
             progress(90, define.CRF_FILE)
-            from trial import pdf
 
             (directory / define.CRF_FILE).write_bytes(pdf.blank_book_pdf().content)
             result.files.append(define.CRF_FILE)

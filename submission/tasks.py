@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import shared_task
+from django.utils import timezone
+
+from submission import actions
+from submission.models import PackageJob, PackageJobStatus
+from trial import jobs
 
 
 @shared_task(
@@ -15,8 +22,6 @@ from celery import shared_task
 )
 def build_package(self, job_id: int) -> str:
     """Build a PackageJob's SDTM package. Idempotent: a job already done is left alone."""
-    from submission import actions
-
     return actions.run_job(job_id)
 
 
@@ -24,13 +29,6 @@ def build_package(self, job_id: int) -> str:
 def requeue_package_jobs() -> int:
     """Send again the package jobs still queued a minute after they were asked for (the
     broker was down then). Idempotent: build_package leaves a finished job alone."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from submission.models import PackageJob, PackageJobStatus
-    from trial import jobs
-
     stale = PackageJob.objects.filter(
         status=PackageJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
     ).values_list("pk", flat=True)

@@ -19,6 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from trial.exports.odm import EDC_NS, EXTENSION_XSD
+
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 DATASET_JSON_SCHEMA = SCHEMAS / "dataset-json" / "1.1" / "dataset.schema.json"
 DEFINE_XSD = SCHEMAS / "define" / "2.1" / "define2-1-0.xsd"
@@ -43,6 +45,7 @@ _JSON_TYPES = {
 
 @cache
 def _dataset_validator() -> Any:
+    # jsonschema is loaded only when a package is checked, never by a page.
     from jsonschema import Draft201909Validator
 
     schema = json.loads(DATASET_JSON_SCHEMA.read_text(encoding="utf-8"))
@@ -82,6 +85,7 @@ def dataset_json_errors(content: Any) -> list[str]:
 
 
 def _xml_errors(schema: Any, data: bytes) -> list[str]:
+    # lxml's schema support is loaded only when a package is checked, never by a page.
     from lxml import etree
 
     try:
@@ -95,6 +99,7 @@ def _xml_errors(schema: Any, data: bytes) -> list[str]:
 
 @cache
 def _define_schema() -> Any:
+    # lxml's schema support is loaded only when a package is checked, never by a page.
     from lxml import etree
 
     return etree.XMLSchema(etree.parse(str(DEFINE_XSD)))
@@ -131,9 +136,8 @@ _ODM_WRAPPER = """<?xml version="1.0" encoding="UTF-8"?>
 
 @cache
 def _odm_schema() -> Any:
+    # lxml's schema support is loaded only when a package is checked, never by a page.
     from lxml import etree
-
-    from trial.exports.odm import EDC_NS, EXTENSION_XSD
 
     wrapper = _ODM_WRAPPER.format(
         edc=EDC_NS, odm=ODM_DIR.as_uri(), ext=Path(EXTENSION_XSD).resolve().as_uri()

@@ -20,6 +20,7 @@ from submission.metadata import Domain
 
 
 def write(path: Path, domain: Domain, records: list[dict[str, Any]]) -> None:
+    # pandas and pyreadstat take about a second to load: only when a transport file is made.
     import pandas as pd
     import pyreadstat
 
@@ -48,6 +49,7 @@ def write(path: Path, domain: Domain, records: list[dict[str, Any]]) -> None:
 def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(metadata, records) of a transport file: the dataset's name and label, the variables'
     names, labels and widths, and every record with None for a missing value."""
+    # pyreadstat (and pandas under it) takes about a second to load: only when a file is read.
     import pyreadstat
 
     frame, meta = pyreadstat.read_xport(str(path))

@@ -4,21 +4,23 @@ page of a login, and setting up an authenticator app."""
 
 from __future__ import annotations
 
-import time
 from base64 import b32encode
 
+import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.contrib.auth import logout, update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from trial import actions, roles, selectors
 from trial.accounts import SECOND_FACTOR_PENDING, has_second_factor
@@ -88,8 +90,6 @@ def _next_url(request) -> str:
 
 def _complete_login(request, device) -> None:
     """The right code: the login is complete (a new session key for the raised privilege)."""
-    from django_otp import login as otp_login
-
     otp_login(request, device)
     request.session.pop(SECOND_FACTOR_PENDING, None)
     request.session.cycle_key()
@@ -125,23 +125,14 @@ def _locked_out(request) -> HttpResponse | None:
 
 @require_http_methods(["GET", "POST"])
 def otp_verify(request) -> HttpResponse:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     if request.session.get(SECOND_FACTOR_PENDING) != "verify":
         return redirect(_next_url(request))
     if (refused := _locked_out(request)) is not None:
         return refused
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            device = (
-                TOTPDevice.objects.select_for_update()
-                .filter(user=request.user, confirmed=True)
-                .order_by("pk")
-                .first()
-            )
-            verified = device is not None and device.verify_token(form.cleaned_data["token"])
-        if verified:
+        device = actions.verify_second_factor(request.user, form.cleaned_data["token"])
+        if device is not None:
             _complete_login(request, device)
             return redirect(_next_url(request))
         if (refused := _wrong_code(request, form)) is not None:
@@ -158,23 +149,10 @@ SETUP_KEY = "edc_totp_setup_key"
 
 def _setup_device(request):
     """The device being set up, not saved: the session's key for this user."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
-
     key = request.session.get(SETUP_KEY)
     if not key:
         key = request.session[SETUP_KEY] = default_key()
     return TOTPDevice(user=request.user, key=key, name=_("Authenticator app"), confirmed=True)
-
-
-def _proves(device, token: str) -> bool:
-    from django_otp.oath import TOTP
-
-    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
-    totp.time = time.time()
-    if totp.verify(int(token), device.tolerance):
-        device.last_t = totp.t()  # this code is spent
-        return True
-    return False
 
 
 @require_http_methods(["GET", "POST"])
@@ -192,18 +170,13 @@ def otp_setup(request) -> HttpResponse:
     device = _setup_device(request)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if _proves(device, form.cleaned_data["token"]):
-            device.save()
+        if actions.enrol_second_factor(
+            request.user, device, form.cleaned_data["token"], request=request
+        ):
             request.session.pop(SETUP_KEY, None)
-            user = request.user
-            actions.log_auth_event(
-                AuthEventKind.OTP_ENROLLED, user.get_username(), user=user, request=request
-            )
             if step is not None:
                 _complete_login(request, device)
             else:
-                from django_otp import login as otp_login
-
                 otp_login(request, device)
             messages.success(request, _("Your authenticator app is set up."))
             return redirect(_next_url(request) if step is not None else "profile")
@@ -212,8 +185,6 @@ def otp_setup(request) -> HttpResponse:
                 return refused
         else:
             form.add_error("token", _("This code is not right. Try the next one."))
-    import segno
-
     qr = segno.make(device.config_url, micro=False).svg_inline(scale=4, title=_("QR code"))
     return render(
         request,
@@ -226,3 +197,17 @@ def otp_setup(request) -> HttpResponse:
             "next": _next_url(request),
         },
     )
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change page, saving through trial.actions.change_password (a write
+    session: the trail's password change names who changed it, from where)."""
+
+    template_name = "registration/password_change.html"
+    success_url = "/profile/"
+
+    def form_valid(self, form):
+        actions.change_password(self.request.user, form)
+        # The session stays logged in with the new password.
+        update_session_auth_hash(self.request, form.user)
+        return HttpResponseRedirect(self.get_success_url())

@@ -24,18 +24,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from trial import actions, roles, selectors
+from trial import actions, languages, roles, selectors
 from trial.models import AuthEventKind
 
 # In the session of a login waiting for its second factor: "verify" (a code of the user's app)
 # or "enrol" (required, and no app set up yet).
 SECOND_FACTOR_PENDING = "edc_2fa_pending"
+# In every session: when its user last did something (trial/middleware.py, IdleTimeout).
+LAST_ACTIVITY = "edc_last_activity"
 
 
 def has_second_factor(user) -> bool:
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
@@ -82,9 +83,6 @@ class LoginForm(AuthenticationForm):
 
 
 def _logged_in(sender, request, user, **kwargs) -> None:
-    from trial import languages
-    from trial.middleware import LAST_ACTIVITY
-
     step = pending_step(user)
     session = getattr(request, "session", None)
     if session is not None:

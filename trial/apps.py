@@ -9,8 +9,10 @@ class TrialConfig(AppConfig):
     verbose_name = gettext_lazy("Trial NCT04837885")
 
     def ready(self) -> None:
-        from trial import accounts, dbtypes, roles, schedule, signatures
-        from trial.audit import install_guards_after_migrate
+        # Django imports an app's models after its AppConfig: what reads models waits for
+        # ready().
+        from trial import accounts, casebook, dbtypes, roles, schedule
+        from trial.guards import install_guards_after_migrate
         from trial.ledger import install_ledger_after_migrate
 
         # After every migrate, every app's event tables exist: guard them all at once.
@@ -20,5 +22,5 @@ class TrialConfig(AppConfig):
         accounts.connect_signals()
         # The schedule's form and event labels, in the reader's language where shown.
         schedule.set_translator(gettext)
-        signatures.register_builtin()
+        casebook.register()
         connection_created.connect(dbtypes.register, dispatch_uid="trial.dbtypes")

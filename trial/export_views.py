@@ -15,11 +15,11 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from trial import roles, selectors
+from trial.addresses import client_address
 from trial.exports import audit_csv, odm
 from trial.exports.actions import finish_export, record_export
 from trial.exports.common import ExportError, resolve_scope
-from trial.middleware import client_address
-from trial.models import ExportKind
+from trial.models import AuditEntry, ExportKind
 
 EXPORTERS = {roles.MONITOR, roles.DATA_MANAGER}
 
@@ -57,8 +57,6 @@ def _logged(
 def _estimate(scope, what: str) -> int | None:
     """About how many rows the download will have: the audit trail's changed items (the
     ledger counts them), or None for the Snapshot."""
-    from trial.models import AuditEntry
-
     if what == "snapshot":
         return None
     entries = AuditEntry.objects.exclude(kind="auth")

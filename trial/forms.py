@@ -12,6 +12,8 @@ from django.utils import formats, timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
+from trial import crf as crf_registry
+from trial.languages import shown_date
 from trial.models import Site
 
 REASONS = [
@@ -344,8 +346,6 @@ class CrfForm(forms.ModelForm):
 
     def group_titles(self) -> dict[str, str]:
         """The title of each item group, for the error summary: the registry's label."""
-        from trial import crf as crf_registry
-
         spec = crf_registry.get(self.row.form) if self.row is not None else None
         return {g.name: str(g.label or g.name) for g in spec.groups} if spec else {}
 
@@ -459,8 +459,6 @@ class CrfForm(forms.ModelForm):
         """A date checked against its event's window (trial.schedule): outside it, a warning
         the nurse confirms, as for any visit. `message` names the window, with %(opens)s and
         %(closes)s."""
-        from trial.languages import shown_date
-
         value = self.not_in_future(self.cleaned_data.get(name))
         if value and self.participant is not None and self.row is not None:
             planned = next((p for p in self.participant.plan() if p.code == self.row.event), None)
@@ -559,3 +557,33 @@ class SignForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Signing is the legally binding equivalent of your handwritten signature."),
     )
+
+
+class SignDecisionForm(SignForm):
+    """What is signed for a decision (trial/decisions.py): the choice (a button each, or a
+    list), a reason when the decision asks for one, and the password."""
+
+    field_order = ("decision", "reason", "password")
+
+    def __init__(self, *args: Any, decision: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Not `self.decision`: the template reads the field of that name (sign_form.decision).
+        self.spec = decision
+        if decision.choices:
+            self.fields["decision"] = forms.ChoiceField(
+                label=_("Decision"),
+                choices=[(c.value, c.label) for c in decision.choices],
+                widget=forms.HiddenInput if decision.buttons else forms.Select,
+            )
+        if decision.reason_label:
+            self.fields["reason"] = forms.CharField(
+                label=decision.reason_label, max_length=200, required=False
+            )
+        self.order_fields(self.field_order)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        choice = data.get("decision", "")
+        if choice in self.spec.reason_required_for and not data.get("reason", "").strip():
+            self.add_error("reason", str(self.spec.reason_missing or _("Give a reason.")))
+        return data

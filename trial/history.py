@@ -21,7 +21,7 @@ from pghistory.core import event_models
 from pghistory.models import Events
 
 from trial.languages import shown_date
-from trial.models import FormStatus, Site
+from trial.models import FormStatus, MembershipEvent, Site, SiteEvent, UserEvent, UserGroupsEvent
 
 HIDDEN_FIELDS = {"id", "form_status"}
 
@@ -297,8 +297,6 @@ class SystemEntry:
 
 def account_changes(limit: int = 200) -> list[SystemEntry]:
     """The latest changes to accounts, roles, site memberships and sites, newest first."""
-    from trial.models import MembershipEvent, SiteEvent, UserEvent, UserGroupsEvent
-
     events = list(
         Events.objects.across(UserEvent, UserGroupsEvent, MembershipEvent, SiteEvent).order_by(
             "-pgh_created_at", "-pgh_id"

@@ -14,7 +14,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import redis
 from django.conf import settings
+
+from trial.celery import app as celery_app
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +36,6 @@ def broker_ok(*, fresh: bool = False) -> bool:
     if not fresh and time.monotonic() - _state["checked"] < REMEMBER:
         return _state["ok"]
     try:
-        import redis
-
         url = settings.CELERY_BROKER_URL
         if url.startswith("redis+socket://"):
             client = redis.Redis(
@@ -52,11 +53,15 @@ def broker_ok(*, fresh: bool = False) -> bool:
 
 
 def enqueue(task: Any, *args: Any) -> bool:
-    """Send the task; False (logged, remembered) when the broker cannot be reached."""
+    """Send the task (a task, or a task's name); False (logged, remembered) when the broker
+    cannot be reached."""
     if not broker_ok():
         return False
     try:
-        task.apply_async(args=args, retry=False)
+        if isinstance(task, str):
+            celery_app.send_task(task, args=args, retry=False)
+        else:
+            task.apply_async(args=args, retry=False)
     except Exception:  # noqa: BLE001 - the job stays queued in the database
         log.warning("Broker unreachable: %s delayed", getattr(task, "name", task), exc_info=True)
         return _remember(False)

@@ -12,9 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Subquery
 from django.utils import dateformat, translation
 from django.utils.formats import get_format
+
+from trial.models import Membership, Site, UserPreference
 
 SESSION_KEY = "edc_language"
 
@@ -29,10 +32,6 @@ def _known(code: str | None) -> str | None:
 
 def languages_of(user_ids: Iterable[int]) -> dict[int, str]:
     """Each user's language (one query, however many users)."""
-    from django.contrib.auth import get_user_model
-
-    from trial.models import Membership, UserPreference
-
     ids = list(user_ids)
     if not ids:
         return {}
@@ -69,8 +68,6 @@ def language_for_id(user_id: int | None) -> str:
 
 def site_language_of(user: Any) -> str:
     """The language of the user's site: what a blank preference means."""
-    from trial.models import Site
-
     code = (
         Site.objects.filter(memberships__user=user)
         .order_by("code")

@@ -17,11 +17,11 @@ their review flags computed once:
 - deletions (label "delete") and failed logins and signatures (kind "auth", from the login
   log's own trigger).
 
-The triggers are installed after every migrate (like audit.install_guards), from the same
+The triggers are installed after every migrate (like guards.install_guards), from the same
 list of audited tables the exports read (exports.common.sources), so a new form's tables are
 reviewed without a migration of their own; a table reviewed for the first time is back-filled
 from its events. The functions run as their owner: the application's role reads the ledger
-and cannot write it (audit.grant_statements).
+and cannot write it (guards.grant_statements).
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.db import connections
+
+from trial import schedule, signatures
+from trial.exports.common import sources
+from trial.models import FormStatus
 
 # The login log's kinds that the review flags (the others are routine).
 AUTH_FAILURES = ("login_failed", "login_refused", "signature_failed", "locked")
@@ -62,9 +67,6 @@ def _flags(at: str, zone: str) -> str:
 def _covers_function() -> str:
     """edc_signature_covers(kind, event, form): which signature kinds cover which forms, from
     each signable's own `covers` predicate evaluated over the schedule's forms."""
-    from trial import schedule, signatures
-    from trial.models import FormStatus
-
     pairs = [(e.code, f) for e in schedule.EVENTS for f in e.forms]
     pairs += [(schedule.LOG_EVENT, f) for f in schedule.LOG_FORMS]
     rows = []
@@ -219,8 +221,6 @@ def install_ledger(connection: Any) -> None:
     """(Re)install the ledger's triggers on every audited event table and on the login log,
     with an index on each event table for the predecessor lookup, and back-fill the tables
     the ledger has never seen. Idempotent: run after every migrate."""
-    from trial.exports.common import sources
-
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
@@ -272,6 +272,4 @@ def install_ledger(connection: Any) -> None:
 
 
 def install_ledger_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
-    from django.db import connections
-
     install_ledger(connections[using])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import time
 
 from django.conf import settings
@@ -18,47 +16,11 @@ from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
+from trial import actions, languages
+from trial.accounts import LAST_ACTIVITY, SECOND_FACTOR_PENDING
+from trial.addresses import client_address
 from trial.audit import audit_context, audit_origin
-
-
-@functools.cache
-def _proxy_networks(
-    proxies: tuple[str, ...],
-) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(p, strict=False) for p in proxies)
-
-
-def _ip(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        return ipaddress.ip_address(value.strip())
-    except ValueError:
-        return None
-
-
-def _trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
-    networks = _proxy_networks(tuple(settings.TRUSTED_PROXIES))
-    return address is not None and any(address in network for network in networks)
-
-
-def client_address(request) -> str:
-    """The client's address for the audit trail.
-
-    X-Forwarded-For is anyone's to write: it is read only when the connection comes from one
-    of settings.TRUSTED_PROXIES (EDC_TRUSTED_PROXIES). Each proxy appends the address it saw,
-    so the client is the right-most entry that is not itself a trusted proxy; what lies to its
-    left was written by the client and is ignored.
-    """
-    remote = request.META.get("REMOTE_ADDR", "")
-    if not _trusted(_ip(remote)):
-        return remote
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    for entry in reversed([part for part in forwarded if part]):
-        address = _ip(entry)
-        if address is None:
-            return remote  # not an address: a proxy of ours writes none such
-        if not _trusted(address):
-            return str(address)
-    return remote
+from trial.models import AuthEventKind
 
 
 class AuditContextMiddleware:
@@ -96,8 +58,6 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from trial import languages
-
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return self.get_response(request)
@@ -138,7 +98,6 @@ class LoginRequiredMiddleware:
         return redirect_to_login(request.get_full_path())
 
 
-LAST_ACTIVITY = "edc_last_activity"
 # Sent by the page's own timers (the PDF status poll, the session check): not the user's doing.
 BACKGROUND_HEADER = "HTTP_X_EDC_BACKGROUND"
 # A page view writes the session at most once a minute (a post always): a page costs no write
@@ -178,9 +137,6 @@ class IdleTimeoutMiddleware:
         return self.get_response(request)
 
     def _expire(self, request):
-        from trial import actions
-        from trial.models import AuthEventKind
-
         user = request.user
         actions.log_auth_event(
             AuthEventKind.SESSION_EXPIRED, user.get_username(), user=user, request=request
@@ -221,8 +177,6 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from trial.accounts import SECOND_FACTOR_PENDING
-
         if not request.user.is_authenticated or request.path.startswith(self.OPEN_PREFIXES):
             return self.get_response(request)
         step = request.session.get(SECOND_FACTOR_PENDING)

@@ -28,20 +28,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from trial import actions, history, languages, registry, schedule, selectors, signatures
 from trial import crf as crf_registry
-from trial import history, languages, registry, schedule, selectors, signatures
+from trial.exports import odm
+from trial.exports.common import resolve_scope
 from trial.models import (
     FormState,
     FormStatus,
     Participant,
     PdfJob,
-    PdfJobStatus,
     PdfKind,
     Signature,
 )
@@ -203,7 +204,10 @@ def _covering(
     for signature in current.values():
         signable = signatures.get(signature.kind)
         if signature.row_id == row.pk or (
-            signable is not None and signature.kind != signatures.CASEBOOK and signable.covers(row)
+            signable is not None
+            and not signable.per_row
+            and signature.kind != signatures.CASEBOOK
+            and signable.covers(row)
         ):
             found.append(signature)
     return sorted(found, key=lambda s: s.signed_at)
@@ -283,6 +287,7 @@ def _page_context(code: str, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
 
 
 def _write(html: str, **options: Any) -> tuple[bytes, int]:
+    # WeasyPrint loads Pango and its fonts (about half a second): only where a PDF is made.
     from weasyprint import HTML
 
     document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
@@ -291,6 +296,7 @@ def _write(html: str, **options: Any) -> tuple[bytes, int]:
 
 def document(html: str):
     """The laid-out WeasyPrint document (tests read its text when no PDF reader is installed)."""
+    # WeasyPrint loads Pango and its fonts (about half a second): only where a PDF is made.
     from weasyprint import HTML
 
     return HTML(string=html, base_url=str(settings.BASE_DIR)).render()
@@ -349,9 +355,6 @@ def snapshot_payload(participant: Participant, rows: list[FormStatus], now: date
 def odm_transactional(participant: Participant) -> bytes:
     """The participant's ODM 1.3.2 Transactional file (trial.exports): the archive copy
     carries its own machine-readable audit trail."""
-    from trial.exports import odm
-    from trial.exports.common import resolve_scope
-
     return b"".join(odm.transactional(resolve_scope(participant=participant.code)))
 
 
@@ -454,7 +457,8 @@ def casebook_html(
 
 
 def casebook_pdf(participant: Participant, *, progress: Progress = _no_progress) -> Rendered:
-    from weasyprint import Attachment
+    # WeasyPrint loads Pango and its fonts (about half a second): only where a PDF is made.
+    from weasyprint import HTML, Attachment
 
     html, payload, _rows = casebook_html(participant, progress=progress)
     code = participant.code
@@ -466,18 +470,16 @@ def casebook_pdf(participant: Participant, *, progress: Progress = _no_progress)
             relationship="Data",
         )
     ]
-    odm = odm_transactional(participant)
-    if odm is not None:
+    transactional = odm_transactional(participant)
+    if transactional is not None:
         attachments.append(
             Attachment(
-                string=odm.decode("utf-8"),
+                string=transactional.decode("utf-8"),
                 name=f"{code}_odm-transactional.xml",
                 description=_("CDISC ODM 1.3.2 Transactional file"),
                 relationship="Data",
             )
         )
-    from weasyprint import HTML
-
     document = HTML(string=html, base_url=str(settings.BASE_DIR)).render()
     progress(80)
     content = document.write_pdf(pdf_variant="pdf/a-3b", attachments=attachments)
@@ -548,16 +550,12 @@ def render_for(job: PdfJob, progress: Progress) -> Rendered:
 def run_job(job_id: int) -> str:
     """Render the job once. A finished job is left alone (a redelivered task does nothing);
     a failure is recorded on the job for the page to show, and it may be asked again."""
-    with transaction.atomic():
-        job = PdfJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status == PdfJobStatus.DONE:
-            return "nothing to do"
-        job.status, job.progress, job.error = PdfJobStatus.RUNNING, 5, ""
-        job.started_at, job.attempts = timezone.now(), job.attempts + 1
-        job.save(update_fields=["status", "progress", "error", "started_at", "attempts"])
+    job = actions.start_pdf_job(job_id)
+    if job is None:
+        return "nothing to do"
 
     def progress(percent: int) -> None:
-        PdfJob.objects.filter(pk=job_id).update(progress=percent)
+        actions.pdf_progress(job_id, percent)
 
     started = time.perf_counter()
     try:
@@ -566,23 +564,14 @@ def run_job(job_id: int) -> str:
             rendered = render_for(job, progress)
     except OperationalError:
         # The database went away: let the task retry with back-off.
-        PdfJob.objects.filter(pk=job_id).update(status=PdfJobStatus.QUEUED, progress=0)
+        actions.pdf_requeued(job_id)
         raise
     except Exception as exc:  # noqa: BLE001 - shown to the user, who may ask again
         log.exception("PDF job %s failed", job_id)
-        PdfJob.objects.filter(pk=job_id).update(
-            status=PdfJobStatus.FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
-            finished_at=timezone.now(),
-        )
+        actions.pdf_failed(job_id, f"{type(exc).__name__}: {exc}")
         return "failed"
-    PdfJob.objects.filter(pk=job_id).update(
-        status=PdfJobStatus.DONE,
-        progress=100,
-        content=rendered.content,
-        filename=rendered.filename,
-        pages=rendered.pages,
-        finished_at=timezone.now(),
+    actions.pdf_done(
+        job_id, content=rendered.content, filename=rendered.filename, pages=rendered.pages
     )
     log.info(
         "PDF job %s: %d pages in %.1f s", job_id, rendered.pages, time.perf_counter() - started

@@ -2,28 +2,117 @@
 
 The domain apps (eligibility, dosing, imaging, followup) import `trial` and never each other:
 when one needs another's data (the eligibility rules read the lab panel and the IV cycles; the
-dose advice reads the demographics), it asks for a named fact provider; when the participant
-page shows an app's card (the adverse events), it asks for the registered panels. An app that
-is absent leaves its facts empty and its panel out, instead of breaking the page.
+dose advice reads the demographics), it asks a typed *fact* declared below, which the app that
+holds the data provides. The fact is declared here, so eligibility reading dosing's labs while
+dosing reads eligibility's demographics is a dependency of data, never an import between them.
+When the participant page shows an app's card (the adverse events), it asks for the registered
+panels. An app that is absent leaves its facts empty and its panel out, instead of breaking the
+page.
+
+The write session (trial/actions/session.py) reads one more registry here: the *derived-value
+refreshes* (`register_refresh`), run once per session over everything it touched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
-FACT_PROVIDERS: dict[str, Callable[..., Any]] = {}
+from trial.changes import Inputs, Touched
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Sequence
+
+    from django.db.models import QuerySet
+
+    from trial.demo import Journey
+    from trial.exports.common import Scope
+    from trial.models import FormStatus, Participant
+    from trial.pdf import Section
+    from trial.reminders import Item
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def register_facts(name: str, provider: Callable[..., Any]) -> None:
-    """Offer `provider` under `name`, e.g. "lab_items", "cycle_facts", "demographics"."""
-    FACT_PROVIDERS[name] = provider
+class Fact(Generic[P, R]):
+    """One fact an app offers the others: declared here with its signature, provided by the
+    app holding the data (`provide`), read by the others (`provider`, None when no installed
+    app offers it)."""
+
+    def __init__(self, name: str, description: str) -> None:
+        self.name = name
+        self.description = description
+        self._provider: Callable[P, R] | None = None
+
+    def provide(self, provider: Callable[P, R] | None) -> None:
+        """Offer the fact (None withdraws it: an app's tests that provide one for a while)."""
+        self._provider = provider
+
+    @property
+    def provider(self) -> Callable[P, R] | None:
+        return self._provider
+
+    def __repr__(self) -> str:
+        return f"Fact({self.name!r})"
+
+
+# The facts, with who provides them and who reads them (docs/architecture.md has the table).
+LAB_ITEMS: Fact[..., dict[str, object]] = Fact(
+    "lab_items",
+    'dosing: {"LAB.<item>": value} of one lab panel (participant, event="ELIG"), canonical '
+    "units; read by the eligibility rules",
+)
+CYCLE_FACTS: Fact[[Participant], list[dict[str, Any]]] = Fact(
+    "cycle_facts", "dosing: one dict per IV cycle C1-C4; read by the eligibility rules"
+)
+DEMOGRAPHICS: Fact[[Participant], dict[str, object] | None] = Fact(
+    "demographics",
+    "eligibility: birth date, sex and weight; read by the dose advice and the dosing demo",
+)
+RECIST_BASELINES: Fact[[list[int]], dict[int, dict[str, object]]] = Fact(
+    "recist_baseline",
+    "eligibility: participant id -> RECIST baseline (imaging date, target lesions, non-target "
+    "count), for many participants in two queries; read by the follow-up app",
+)
+IAH_INFUSION: Fact[[Participant], datetime | None] = Fact(
+    "iah_infusion", "dosing: the IAH infusion's start; read by the dosimetry form and charts"
+)
+IAH_NET_ACTIVITY_MBQ: Fact[[Participant], Decimal | None] = Fact(
+    "iah_net_activity_mbq", "dosing: the IAH dose's net administered activity (MBq)"
+)
+IAH_DOSE: Fact[[Participant], tuple[datetime | None, Decimal | None]] = Fact(
+    "iah_dose", "dosing: (infusion start, net MBq) in one query; read by the dosimetry page"
+)
+ROLES_REPORT: Fact[[Scope], tuple[str, bytes]] = Fact(
+    "roles_over_time_report",
+    "the accounts' administration (when built): (file name, bytes) of who held which role "
+    "when, for the export's scope; read by the submission archive",
+)
+
+FACTS: dict[str, Fact[..., Any]] = {
+    fact.name: fact
+    for fact in (
+        LAB_ITEMS,
+        CYCLE_FACTS,
+        DEMOGRAPHICS,
+        RECIST_BASELINES,
+        IAH_INFUSION,
+        IAH_NET_ACTIVITY_MBQ,
+        IAH_DOSE,
+        ROLES_REPORT,
+    )
+}
 
 
 def facts(name: str) -> Callable[..., Any] | None:
-    """The provider registered under `name`, or None when no installed app offers it."""
-    return FACT_PROVIDERS.get(name)
+    """The provider of the fact named `name`, or None (prefer the Fact objects above)."""
+    fact = FACTS.get(name)
+    return fact.provider if fact is not None else None
 
 
 @dataclass(frozen=True)
@@ -33,7 +122,7 @@ class Panel:
 
     name: str
     template: str
-    context: Callable[[Any, Any], dict[str, Any]]
+    context: Callable[[Participant, Any], dict[str, Any]]
     order: int = 100
 
 
@@ -55,8 +144,8 @@ class DemoHooks:
     other apps' data, such as the eligibility sign-off reading labs and cycles)."""
 
     app: str
-    fill: Callable[..., None] | None = None
-    finish: Callable[..., None] | None = None
+    fill: Callable[[Participant, Journey, random.Random, Any], None] | None = None
+    finish: Callable[[list[tuple[Participant, Journey]]], None] | None = None
 
 
 DEMO: dict[str, DemoHooks] = {}
@@ -76,14 +165,15 @@ def demo_hooks(order: tuple[str, ...]) -> list[DemoHooks]:
 # provider(participants, as_of) -> iterable of trial.reminders.Item, where `participants` is a
 # queryset of the participants still in the study and `as_of` the aware datetime of the run.
 # One query per provider, however many participants (the reminder benchmark pins it).
-REMINDER_SOURCES: dict[str, Callable[..., Any]] = {}
+ReminderSource = Callable[["QuerySet[Participant]", datetime], Iterable["Item"]]
+REMINDER_SOURCES: dict[str, ReminderSource] = {}
 
 
-def register_reminder_source(name: str, provider: Callable[..., Any]) -> None:
+def register_reminder_source(name: str, provider: ReminderSource) -> None:
     REMINDER_SOURCES[name] = provider
 
 
-def reminder_sources() -> list[Callable[..., Any]]:
+def reminder_sources() -> list[ReminderSource]:
     return [REMINDER_SOURCES[name] for name in sorted(REMINDER_SOURCES)]
 
 
@@ -91,12 +181,52 @@ def reminder_sources() -> list[Callable[..., Any]]:
 # provider(participant, rows) -> list of trial.pdf.Section (title, html: SVG or HTML that
 # WeasyPrint renders). The imaging app is meant to give the enhancement ratios and
 # time-activity curves, the follow-up app the RECIST sums; an absent app adds nothing.
-PDF_SECTIONS: dict[str, Callable[..., Any]] = {}
+PdfSectionProvider = Callable[["Participant", "Sequence[FormStatus]"], list["Section"]]
+PDF_SECTIONS: dict[str, PdfSectionProvider] = {}
 
 
-def register_pdf_section(name: str, provider: Callable[..., Any]) -> None:
+def register_pdf_section(name: str, provider: PdfSectionProvider) -> None:
     PDF_SECTIONS[name] = provider
 
 
-def pdf_section_providers() -> list[Callable[..., Any]]:
+def pdf_section_providers() -> list[PdfSectionProvider]:
     return [PDF_SECTIONS[name] for name in sorted(PDF_SECTIONS)]
+
+
+# --- Derived values refreshed by the write session ------------------------------------------
+
+
+@dataclass(frozen=True)
+class RefreshContext:
+    """What a refresh reads: the session's participant (locked) and user, what the session
+    touched, and `memo(key, compute)`: a value read once per session (inside its locks) and
+    shared with the form lookups of the same session."""
+
+    participant: Participant
+    user: Any
+    touched: Touched
+    memo: Callable[[str, Callable[[], Any]], Any]
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """A stored derived value kept equal to a fresh computation: whenever a write session
+    touches one of its `inputs`, `run(context)` recomputes it, once, at the end of the
+    session, and returns the form-status rows whose stored values it changed (the session
+    then checks the signatures covering them). Refreshes run in `order`, then name."""
+
+    name: str
+    inputs: Inputs
+    run: Callable[[RefreshContext], Iterable[FormStatus]]
+    order: int = 100
+
+
+REFRESHES: dict[str, Refresh] = {}
+
+
+def register_refresh(refresh: Refresh) -> None:
+    REFRESHES[refresh.name] = refresh
+
+
+def refreshes() -> list[Refresh]:
+    return sorted(REFRESHES.values(), key=lambda r: (r.order, r.name))

@@ -33,18 +33,19 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.mail import send_mail
-from django.db import connection, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from trial import languages, registry, roles, schedule
+from trial import actions, languages, registry, roles, schedule, selectors, signatures
 from trial.models import (
     FormState,
     FormStatus,
     Participant,
     ParticipantStatus,
+    Query,
+    QueryState,
     ReminderKind,
     ReminderSent,
     UserPreference,
@@ -141,8 +142,6 @@ def in_study(participants: QuerySet[Participant] | None = None) -> QuerySet[Part
 def open_queries(participants: QuerySet[Participant], as_of: datetime) -> list[Item]:
     """Queries waiting for the site's answer for more than QUERY_WAIT (one query): one Item
     per query, about "Q<id>", linking to the query."""
-    from trial.models import Query, QueryState
-
     waiting = (
         Query.objects.filter(
             participant__in=participants,
@@ -297,8 +296,6 @@ def _eligibility_unsigned(
 
 
 def _signatures_to_redo(scope: QuerySet[Participant], people: list[Person]) -> list[Item]:
-    from trial import selectors, signatures
-
     by_pk = {p.pk: p for p in people}
     items = []
     for pid, pairs in selectors.signatures_to_redo(scope.values("pk")).items():
@@ -315,7 +312,7 @@ def _signatures_to_redo(scope: QuerySet[Participant], people: list[Person]) -> l
                     p.code,
                     p.site_id,
                     ReminderKind.SIGNATURE_BROKEN,
-                    signature.kind,
+                    signatures.current_key(signature),
                     _("%(what)s signature %(state)s: sign again") % {"what": label, "state": state},
                     reverse("participant_detail", args=[p.code]),
                 )
@@ -398,33 +395,13 @@ class Result:
 
 
 def _claim(items: list[Item], day: date, person: Recipient) -> set[tuple[int, str, str]]:
-    """Insert the log rows, doing nothing on conflict: returns the keys this run claimed."""
-    if not items:
-        return set()
-    table = ReminderSent._meta.db_table
-    values, params = [], []
-    now = timezone.now()
-    for item in items:
-        values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
-        params += [
-            item.participant_id,
-            item.event,
-            item.kind,
-            day,
-            person.pk,
-            person.email,
-            item.detail[:300],
-            now,
-        ]
-    sql = (
-        f"INSERT INTO {table} (participant_id, event, kind, day, recipient_id, email, detail, "
-        f"sent_at) VALUES {', '.join(values)} "
-        "ON CONFLICT ON CONSTRAINT remindersent_once_per_day DO NOTHING "
-        "RETURNING participant_id, event, kind"
+    """Log the items as sent to `person` on `day`: returns the keys this run claimed."""
+    return actions.claim_reminders(
+        ((item.participant_id, item.event, item.kind, item.detail) for item in items),
+        day,
+        person.pk,
+        person.email,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {tuple(row) for row in cursor.fetchall()}
 
 
 def digest(person: Recipient, day: date, items: list[Item]) -> tuple[str, str]:
@@ -496,7 +473,7 @@ def _send_one(
             result.lines.append(f"would e-mail {person.email}: {len(new)} item(s)")
         return
     # In the recipient's language: the items' details are computed again below, in it.
-    with transaction.atomic(), translation.override(person.language):
+    with actions.write(None, command="send_reminders"), translation.override(person.language):
         # The condition checked again just before sending, within the claiming transaction.
         still = {
             i.key: i

@@ -24,6 +24,7 @@ from trial import crf as crf_registry
 from trial import roles
 from trial.forms import date_format_hint, typed_date
 from trial.models import AuditEntry, AuditReview, Site
+from trial.selectors import participants_for, visible_sites
 
 PAGE_SIZE = 50
 REVIEWERS = {roles.MONITOR, roles.DATA_MANAGER}
@@ -96,8 +97,6 @@ class Filters:
 
 
 def reviewer_sites(user: Any) -> QuerySet[Site]:
-    from trial.selectors import visible_sites
-
     if not roles.has_any(user, REVIEWERS):
         return Site.objects.none()
     return visible_sites(user)
@@ -126,8 +125,6 @@ def entries_for(user: Any, filters: Filters) -> QuerySet[AuditEntry]:
         else:
             entries = entries.filter(site=site.pk)
     if filters.participant:
-        from trial.selectors import participants_for
-
         participant = participants_for(user).filter(code=filters.participant).first()
         if participant is None:
             errors["participant"] = _("No such participant.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_noop
 
 # The group names are stored (and compared) in English; a page shows one in the reader's
@@ -59,7 +60,5 @@ def ensure_groups(sender: Any = None, **kwargs: Any) -> None:
     Migration 0002 creates them once; this brings them back after a flush, which empties every
     table (Django's transactional tests flush between tests, then send post_migrate).
     """
-    from django.contrib.auth.models import Group
-
     for name in ALL:
         Group.objects.get_or_create(name=name)

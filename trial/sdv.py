@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count
 
 from trial import crf as crf_registry
-from trial import schedule
+from trial import queries, schedule
 from trial.history import event_model_for
 from trial.models import FormState, FormStatus, SdvMark
 
@@ -79,8 +79,6 @@ def _state(marks: dict[tuple[int, str], bool], key: tuple[int, str]) -> str:
 
 def item_states(rows: list[FormStatus]) -> dict[int, dict[str, str]]:
     """Each saved row's items and their state (one query per form model, plus the marks)."""
-    from trial import queries
-
     saved = [r for r in rows if r.status not in (FormState.NOT_STARTED, FormState.DELETED)]
     snapshot = crf_registry.snapshot(saved)
     marks = _marks(r.pk for r in saved)
@@ -102,8 +100,6 @@ DERIVED = "derived"
 def form_items(row: FormStatus) -> list[tuple[str, str, str]]:
     """The SDV list of one saved form: (address, label, state) of each item in the order the
     form shows it, derived values marked DERIVED."""
-    from trial import queries
-
     spec = crf_registry.get(row.form)
     states = item_states([row]).get(row.pk, {})
     if spec is None or not states:

@@ -11,11 +11,13 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, Value
 from django.http import Http404
 from django.utils import timezone
 
-from trial import roles
+from trial import roles, signatures
+from trial.journey import DONE_STATES
 from trial.models import (
     AuthEvent,
     AuthEventKind,
@@ -25,6 +27,7 @@ from trial.models import (
     SignatureBreak,
     Site,
 )
+from trial.schedule import LOG_EVENT
 
 
 def visible_sites(user) -> QuerySet[Site]:
@@ -86,11 +89,6 @@ def participant_count() -> int:
 
 def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]]:
     """Events with at least one form not done, per participant, in one query."""
-    from django.contrib.postgres.aggregates import ArrayAgg
-
-    from trial.journey import DONE_STATES
-    from trial.schedule import LOG_EVENT
-
     rows = (
         FormStatus.objects.filter(participant_id__in=participant_ids)
         .exclude(status__in=[s.value for s in DONE_STATES])
@@ -103,9 +101,11 @@ def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]
 
 
 # --- Signatures -------------------------------------------------------------------------
-# "Current" is the latest signature of a kind: a newer one supersedes the older (derived,
-# never written). Each selector annotates the first break (first_break_at, _changes), so
-# that Signature.verdict costs no query.
+# "Current" is the latest signature of a kind and row: a newer one supersedes the older
+# (derived, never written). A decision signed once per participant always names the same row
+# (its slot, or none), so this is the latest of its kind; a decision signed per row (an adverse
+# event's causality) has one current signature per row. Each selector annotates the first
+# break (first_break_at, _changes), so that Signature.verdict costs no query.
 
 
 def _with_first_break(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
@@ -116,14 +116,15 @@ def _with_first_break(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
     )
 
 
-def current_signature(participant: Participant, kind: str) -> Signature | None:
-    """The latest signature of that kind for the participant, valid or not."""
-    return (
-        _with_first_break(Signature.objects.filter(participant=participant, kind=kind))
-        .select_related("signer")
-        .order_by("-signed_at", "-pk")
-        .first()
-    )
+def current_signature(
+    participant: Participant, kind: str, row: FormStatus | None = None
+) -> Signature | None:
+    """The latest signature of that kind for the participant (and row, for a kind signed per
+    row), valid or not."""
+    found = Signature.objects.filter(participant=participant, kind=kind)
+    if row is not None:
+        found = found.filter(row=row)
+    return _with_first_break(found).select_related("signer").order_by("-signed_at", "-pk").first()
 
 
 def row_signature(row: FormStatus) -> Signature | None:
@@ -134,25 +135,26 @@ def row_signature(row: FormStatus) -> Signature | None:
 
 
 def current_signatures(participant: Participant) -> dict[str, Signature]:
-    """The latest signature of each kind for the participant, in one query."""
+    """The current signatures of the participant, in one query, by `signatures.current_key`:
+    the kind, or "kind/row id" for a kind signed per row."""
     latest = (
         _with_first_break(Signature.objects.filter(participant=participant))
         .select_related("row")
-        .order_by("kind", "-signed_at", "-pk")
-        .distinct("kind")
+        .order_by("kind", "row_id", "-signed_at", "-pk")
+        .distinct("kind", "row_id")
     )
-    return {signature.kind: signature for signature in latest}
+    return {signatures.current_key(signature): signature for signature in latest}
 
 
 # The save path's read of the signatures to check (refresh_signatures, on every save of a
 # covered form): written out once rather than compiled by the ORM on each save.
 _UNBROKEN_SQL = """
-SELECT DISTINCT ON (s.kind) s.id, s.participant_id, s.row_id, s.kind, s.meaning, s.signer_id,
-    s.signer_name, s.signed_at, s.content_hash, s.mac,
+SELECT DISTINCT ON (s.kind, s.row_id) s.id, s.participant_id, s.row_id, s.kind, s.meaning,
+    s.signer_id, s.signer_name, s.signed_at, s.content_hash, s.mac,
     EXISTS (SELECT 1 FROM trial_signaturebreak b WHERE b.signature_id = s.id) AS broken{sections}
 FROM trial_signature s
 WHERE s.participant_id = %s AND s.kind = ANY(%s)
-ORDER BY s.kind, s.signed_at DESC, s.id DESC
+ORDER BY s.kind, s.row_id, s.signed_at DESC, s.id DESC
 """
 
 
@@ -186,12 +188,10 @@ def signatures_to_redo(participant_ids: list[int]) -> dict[int, list[tuple[Signa
     """Per participant, the current signatures that no longer stand (broken, or a record that
     fails its seal) with their verdicts: one query for a whole page of participants. The seal is
     checked without reading the (possibly large) content."""
-    from trial import signatures
-
     latest = (
         Signature.objects.filter(participant_id__in=participant_ids)
-        .order_by("participant_id", "kind", "-signed_at", "-pk")
-        .distinct("participant_id", "kind")
+        .order_by("participant_id", "kind", "row_id", "-signed_at", "-pk")
+        .distinct("participant_id", "kind", "row_id")
         .defer("content")
         .annotate(
             first_break_at=Subquery(

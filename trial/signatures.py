@@ -9,12 +9,13 @@ the meaning, the time, the participant, the signed object and the content's hash
 key, an edit of the table cannot produce a valid seal (`verify`).
 
 A later change of the covered data breaks the signature: `trial.actions.refresh_signatures`
-recomputes what changed and appends a SignatureBreak; a signature is never updated. A kind
-whose payload is keyed per form (`sections`, the casebook) is recomputed for the changed forms
-only.
+(run by every write session at its end) recomputes what changed and appends a
+SignatureBreak; a signature is never updated. A kind whose payload is keyed per form
+(`sections`, the casebook) is recomputed for the changed forms only.
 
-This module holds no Django model code: the write side is `trial.actions.sign` and
-`refresh_signatures`, the read side `trial.selectors.current_signature(s)`.
+Each kind is registered with its decision (trial/decisions.py). This module holds no model
+code: the write side is `trial.actions.sign_decision` and `refresh_signatures`, the read side
+`trial.selectors.current_signature(s)`.
 """
 
 from __future__ import annotations
@@ -24,15 +25,19 @@ import hmac
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 if TYPE_CHECKING:
     from trial.models import FormStatus, Participant, Signature
 
-Payload = Callable[["Participant"], dict]
+# payload(participant), or payload(participant, row) for a kind signed per row.
+Payload = Callable[..., dict]
 # sections(participant, rows) -> {section key: section value} for the given form-status rows;
 # a row whose section is absent from the payload maps to None.
 Sections = Callable[["Participant", "Iterable[FormStatus]"], dict]
@@ -60,6 +65,17 @@ class Signable:
     # Kinds whose current signature must be valid before this kind may be signed (a decision
     # that depends on the eligibility sign-off requires "eligibility").
     requires: tuple[str, ...] = ()
+    # Signed per form-status row (an adverse event's causality): one current signature per
+    # row, whose payload reads that row, broken only by a change of that row.
+    per_row: bool = False
+
+    def payload_of(self, participant: Participant, row: FormStatus | None) -> dict:
+        """What is signed: for the participant, or for one row of a kind signed per row."""
+        if self.per_row:
+            if row is None:
+                raise ValueError(f"{self.kind} is signed per row: name the row")
+            return self.payload(participant, row)
+        return self.payload(participant)
 
 
 REGISTRY: dict[str, Signable] = {}
@@ -75,6 +91,7 @@ def register_signable(
     covers: Covers | Iterable[str] | None = None,
     sections: Sections | None = None,
     requires: Iterable[str] = (),
+    per_row: bool = False,
 ) -> None:
     """Declare a kind of signed thing: `payload(participant)` computes what is signed and
     `roles` names the roles allowed to sign it (PROTOCOL.md section 6).
@@ -102,6 +119,7 @@ def register_signable(
         covers=predicate,
         sections=sections,
         requires=tuple(requires),
+        per_row=per_row,
     )
 
 
@@ -186,8 +204,6 @@ def seal_message(
 ) -> bytes:
     """What the seal covers, serialised canonically: who (id and printed name), meaning what,
     when (UTC, to the microsecond), whose, which object, and the content (by its SHA-256)."""
-    from datetime import UTC
-
     return canonical(
         {
             "v": SEAL_VERSION,
@@ -204,8 +220,6 @@ def seal_message(
 
 
 def _key() -> bytes:
-    from django.conf import settings
-
     return str(settings.SIGNATURE_KEY).encode("utf-8")
 
 
@@ -228,8 +242,6 @@ def record_fault(signature: Signature, *, with_content: bool = True) -> str:
     """Why the stored record is not what was signed ("" when it is): a seal that does not
     match its fields, or content that does not match its hash. `with_content=False` checks the
     seal only (the content left unread, for lists)."""
-    from django.utils.translation import gettext as _
-
     if not hmac.compare_digest(seal(signature), signature.mac or ""):
         return _("seal mismatch")
     if with_content and digest(signature.content) != signature.content_hash:
@@ -280,7 +292,7 @@ def verify(signature: Signature, *, with_content: bool = True) -> Verdict:
     return Verdict(VALID)
 
 
-# --- The casebook: everything recorded for a participant ----------------------------------
+# --- The casebook's key of each form (trial/casebook.py builds the casebook's payload) ------
 
 CASEBOOK = "casebook"
 
@@ -289,42 +301,10 @@ def form_key(row: FormStatus) -> str:
     return f"{row.event}/{row.form}/{row.repeat}"
 
 
-def casebook_sections(participant: Participant, rows: Iterable[FormStatus]) -> dict[str, Any]:
-    """The casebook's sections of these rows: "EVENT/FORM/REPEAT" -> the form's status and
-    stored values (item groups included), or None for a form not started (not in the
-    casebook). One query per form model and item group involved (trial.crf.snapshot)."""
-    from trial import crf as crf_registry
-    from trial.models import FormState
-
-    rows = list(rows)
-    entered = [row for row in rows if row.status != FormState.NOT_STARTED]
-    values = crf_registry.snapshot(entered)
-    sections: dict[str, Any] = {form_key(row): None for row in rows}
-    for row in entered:
-        sections[form_key(row)] = {**values.get(row.pk, {}), "status": row.status}
-    return normalise(sections)
-
-
-def casebook_payload(participant: Participant) -> dict:
-    """Every saved form of the participant, item by item (item groups included), with its
-    status: what the investigator approves when signing the casebook. Keyed per form, so that
-    a save recomputes its form's section only."""
-    from trial.models import FormState
-
-    rows = participant.forms.exclude(status=FormState.NOT_STARTED).order_by("pk")
-    return {key: value for key, value in casebook_sections(participant, rows).items() if value}
-
-
-def register_builtin() -> None:
-    from django.utils.translation import gettext_lazy as _
-
-    from trial import roles
-
-    register_signable(
-        CASEBOOK,
-        casebook_payload,
-        roles=roles.SIGN,
-        meaning=_("I approve this casebook"),
-        label=_("Casebook"),
-        sections=casebook_sections,
-    )
+def current_key(signature: Signature) -> str:
+    """How the current signatures are told apart: by kind, and by row for a kind signed per
+    row (selectors.current_signatures)."""
+    signable = REGISTRY.get(signature.kind)
+    if signable is not None and signable.per_row:
+        return f"{signature.kind}/{signature.row_id}"
+    return signature.kind

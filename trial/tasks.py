@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from celery import shared_task
+from django.utils import timezone
+
+from trial import jobs, pdf, reminders
+from trial.models import PdfJob, PdfJobStatus
 
 
 @shared_task
@@ -24,8 +28,6 @@ def ping() -> str:
 def send_reminders(self, day: str | None = None) -> str:
     """The morning reminders (beat, CELERY_BEAT_SCHEDULE). Idempotent: ReminderSent's unique
     constraint makes a retry or a second run send nothing already sent."""
-    from trial import reminders
-
     result = reminders.run(date.fromisoformat(day) if day else None)
     return result.summary
 
@@ -40,8 +42,6 @@ def send_reminders(self, day: str | None = None) -> str:
 )
 def render_pdf(self, job_id: int) -> str:
     """Render a PdfJob. Idempotent: a job already done is left as it is."""
-    from trial import pdf
-
     return pdf.run_job(job_id)
 
 
@@ -49,13 +49,6 @@ def render_pdf(self, job_id: int) -> str:
 def requeue_pdf_jobs() -> int:
     """Send again the PDF jobs still queued a minute after they were asked for (the broker
     was down then). Idempotent: render_pdf leaves a finished job alone."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from trial import jobs
-    from trial.models import PdfJob, PdfJobStatus
-
     stale = PdfJob.objects.filter(
         status=PdfJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
     ).values_list("pk", flat=True)

@@ -36,9 +36,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password/",
-        auth_views.PasswordChangeView.as_view(
-            template_name="registration/password_change.html", success_url="/profile/"
-        ),
+        account_views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path("accounts/locks/", account_views.account_locks, name="account_locks"),

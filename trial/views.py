@@ -17,6 +17,8 @@ from django.views.decorators.http import require_http_methods
 
 from trial import (
     actions,
+    decision_pages,
+    decisions,
     history,
     journey,
     queries,
@@ -25,7 +27,6 @@ from trial import (
     schedule,
     sdv,
     selectors,
-    signatures,
 )
 from trial import crf as crf_registry
 from trial.forms import (
@@ -35,7 +36,7 @@ from trial.forms import (
     ErrorEntry,
     ReasonForm,
     RegisterParticipantForm,
-    SignForm,
+    SignDecisionForm,
     field_entry,
 )
 from trial.models import AuthEvent, FormState, QueryState
@@ -150,38 +151,40 @@ def _signatures_to_redo(user, participant, current: dict, rows: list) -> list[di
         if row.pk in by_row:
             row.signature_verdict = by_row[row.pk].verdict
     to_redo = []
-    for kind, signature in sorted(current.items()):
+    for _key, signature in sorted(current.items()):
         verdict = signature.verdict
         if not verdict.needs_signing:
             continue
-        signable = signatures.get(kind)
-        if signature.row_id:
-            row = signature.row
-            url = reverse("crf_edit", args=[participant.code, row.event, row.form, row.repeat])
+        decision = decisions.get(signature.kind)
+        if decision is not None:
+            url = decision_pages.sign_url(participant, decision, signature.row)
         else:
-            url = reverse("signature_sign", args=[participant.code, kind])
+            url = reverse("participant_detail", args=[participant.code])
+        label = (decision.label if decision is not None else "") or signature.kind
+        if decision is not None and decision.per_row and signature.row is not None:
+            label = f"{label} ({signature.row.label} #{signature.row.repeat})"
         to_redo.append(
             {
                 "signature": signature,
                 "verdict": verdict,
-                "label": (signable.label if signable is not None else "") or kind,
+                "label": label,
                 "url": url,
-                "can_sign": signable is not None and roles.has_any(user, set(signable.roles)),
+                "can_sign": decision is not None and roles.has_any(user, set(decision.roles)),
             }
         )
     return to_redo
 
 
 def _signature_panels(user, current: dict) -> list[dict]:
-    """Each kind signable from the participant page, with its current signature."""
+    """Each decision signed from the participant page itself (the casebook), with its current
+    signature."""
     return [
         {
-            "signable": signable,
-            "signature": current.get(signable.kind),
-            "can_sign": roles.has_any(user, set(signable.roles)),
+            "signable": decision,
+            "signature": current.get(decision.kind),
+            "can_sign": roles.has_any(user, set(decision.roles)),
         }
-        for signable in signatures.REGISTRY.values()
-        if signable.meaning
+        for decision in decisions.signed_per_participant()
     ]
 
 
@@ -487,43 +490,41 @@ def casebook_lock(request, code: str, lock: bool) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def signature_sign(request, code: str, kind: str) -> HttpResponse:
-    """Sign a kind registered with its meaning (the casebook): what is signed, then the
-    password."""
+    """The one signing page of every decision (trial/decisions.py): what is decided, the
+    signature, then the choice and the password. A decision signed per entry (an adverse
+    event's causality) names the entry with ?repeat=N."""
     participant = selectors.participant_or_404(request.user, code)
     timezone.activate(participant.site.time_zone)
-    signable = signatures.get(kind)
-    if signable is None or not signable.meaning:
+    decision = decisions.get(kind)
+    if decision is None:
         raise Http404
-    if not roles.has_any(request.user, set(signable.roles)):
+    # A decision with a slot shows what is decided to every reader (as its form slot does);
+    # one of the whole participant (the casebook) is a page for its signers only.
+    if decision.slot is None and not roles.has_any(request.user, set(decision.roles)):
         raise Http404
-    form = SignForm(request.POST or None)
+    row = decision_pages.decision_row(participant, decision, request.GET.get("repeat"))
+    form = SignDecisionForm(request.POST or None, decision=decision)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.sign(
+            actions.sign_decision(
                 request.user,
                 form.cleaned_data["password"],
                 participant,
-                kind=kind,
-                meaning=str(signable.meaning),
+                kind,
+                choice=form.cleaned_data.get("decision", ""),
+                reason=form.cleaned_data.get("reason", ""),
+                row=row if decision.per_row else None,
             )
         except actions.WrongPassword as refusal:
             form.add_error("password", str(refusal))
         except actions.ActionRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            messages.success(request, _("Signed."))
+            done = decision.done or _("Signed: %(what)s of %(code)s.")
+            messages.success(request, str(done) % {"what": decision.label, "code": code})
             return redirect("participant_detail", code=participant.code)
-    content = signatures.normalise(signable.payload(participant))
     return render(
-        request,
-        "trial/sign.html",
-        {
-            "participant": participant,
-            "signable": signable,
-            "signature": selectors.current_signature(participant, kind),
-            "items": sorted(signatures.diff({}, content).items()),
-            "form": form,
-        },
+        request, "trial/sign.html", decision_pages.page_context(decision, participant, row, form)
     )
 
 

@@ -2,7 +2,8 @@
 panel (through the CRF's own save, trial.actions.save_crf), rejecting them, choosing a panel by
 hand, and the site's CSV columns and hospital identifiers.
 
-Each is one transaction in one audit context (trial.audit.audit_context), like trial.actions.
+Each runs in one write session (trial.actions.write): one transaction, one audit context, the
+participant locked first, like every write of trial.actions.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dosing.forms import LabForm
 from dosing.labimport import csv as csv_reader
 from dosing.labimport import fhir as fhir_reader
 from dosing.labimport import flags, queue
@@ -160,22 +162,21 @@ def import_file(
     if dry_run:
         return outcome
     try:
-        with transaction.atomic():
-            imported = LabImportFile(
-                site=site,
-                name=name,
-                sha256=sha256,
-                kind=kind,
-                size=len(content),
-                content=content,
-                observation_count=len(values),
-                imported_by=user,
-            )
-            with audit_context(user, reason=imported.reason, command="import_labs"):
-                imported.save()
-                for value in values:
-                    value.file = imported
-                ImportedLabValue.objects.bulk_create(values)
+        imported = LabImportFile(
+            site=site,
+            name=name,
+            sha256=sha256,
+            kind=kind,
+            size=len(content),
+            content=content,
+            observation_count=len(values),
+            imported_by=user,
+        )
+        with trial_actions.write(user, reason=imported.reason, command="import_labs"):
+            imported.save()
+            for value in values:
+                value.file = imported
+            ImportedLabValue.objects.bulk_create(values)
     except IntegrityError:
         # The same file, imported by someone else at the same moment.
         outcome.already = LabImportFile.objects.filter(sha256=sha256).first()
@@ -327,7 +328,6 @@ def _preview(values: list[ImportedLabValue]) -> list[queue.Entry]:
 def _pending(user: Any, participant: Participant, value_ids: list[int]) -> list[ImportedLabValue]:
     """The values, locked for the decision; refused unless every one is pending and the
     participant's."""
-    trial_actions.require_reach(user, participant)
     if participant.locked_at is not None:
         raise trial_actions.Locked(
             _("This casebook is locked; a data manager must unlock it first.")
@@ -367,7 +367,8 @@ def approve(
     `versions`: the panel versions the person saw (row pk -> version); a panel saved since
     is refused. `confirmed`: the person confirmed the values the lab form finds unusual."""
     _require(user, roles.ENTER_DATA, _("enter data"))
-    with transaction.atomic():
+    with trial_actions.write(user, participant, command="approve_lab_values") as w:
+        participant = w.participant
         values = _pending(user, participant, value_ids)
         others = list(
             ImportedLabValue.objects.filter(participant=participant)
@@ -463,8 +464,6 @@ def _write_panel(
 
 def _current_post(panel: LabPanel | None) -> dict[str, str]:
     """The lab form's POST with the panel's current values as typed (nothing typed lost)."""
-    from dosing.forms import LabForm
-
     posted = {}
     for name in LabForm._meta.fields:
         # An empty panel: the form's defaults (the units shown before anything is typed).
@@ -502,14 +501,13 @@ def reject(user: Any, participant: Participant, value_ids: list[int], *, reason:
     reason = (reason or "").strip()
     if not reason:
         raise ReasonRequired(_("Give a reason for rejecting."))
-    with transaction.atomic():
-        values = _pending(user, participant, value_ids)
+    with trial_actions.write(user, participant, reason=reason, command="reject_lab_values") as w:
+        values = _pending(user, w.participant, value_ids)
         now = timezone.now()
-        with audit_context(user, reason=reason, command="reject_lab_values"):
-            for value in values:
-                value.state, value.decided_at, value.decided_by = ValueState.REJECTED, now, user
-                value.rejection_reason = reason[:300]
-                value.save(update_fields=["state", "decided_at", "decided_by", "rejection_reason"])
+        for value in values:
+            value.state, value.decided_at, value.decided_by = ValueState.REJECTED, now, user
+            value.rejection_reason = reason[:300]
+            value.save(update_fields=["state", "decided_at", "decided_by", "rejection_reason"])
     return len(values)
 
 
@@ -523,12 +521,11 @@ def choose_panel(
         row.participant_id != participant.pk or row.form != "LAB" or row.status == FormState.DELETED
     ):
         raise ActionRefused(_("Choose one of this participant's lab panels."))
-    with transaction.atomic():
-        values = _pending(user, participant, value_ids)
-        with audit_context(user, command="choose_lab_panel"):
-            for value in values:
-                value.chosen_row = row
-                value.save(update_fields=["chosen_row"])
+    with trial_actions.write(user, participant, command="choose_lab_panel") as w:
+        values = _pending(user, w.participant, value_ids)
+        for value in values:
+            value.chosen_row = row
+            value.save(update_fields=["chosen_row"])
     return len(values)
 
 
@@ -551,7 +548,7 @@ CSV_FIELDS = (
 def save_csv_columns(user: Any, site: Site, values: dict[str, str]) -> SiteCsvColumns:
     """The header of each column of the site's lab CSV (data managers)."""
     _require(user, {roles.DATA_MANAGER}, _("change the lab import settings"))
-    with transaction.atomic(), audit_context(user, command="save_csv_columns"):
+    with trial_actions.write(user, command="save_csv_columns"):
         found = SiteCsvColumns.objects.select_for_update().filter(site=site).first()
         if found is None:
             return SiteCsvColumns.objects.create(site=site, **{k: values[k] for k in CSV_FIELDS})
@@ -575,8 +572,7 @@ def add_identifier(
         raise ActionRefused(
             _("This system names participants by their code: choose the hospital's.")
         )
-    with transaction.atomic():
-        trial_actions.require_reach(user, participant)
+    with trial_actions.write(user, participant, command="add_hospital_identifier") as w:
         taken = (
             HospitalIdentifier.objects.select_for_update()
             .filter(system=system, value=value)
@@ -584,10 +580,9 @@ def add_identifier(
         )
         if taken is not None:
             raise ActionRefused(_("This identifier already names a participant."))
-        with audit_context(user, command="add_hospital_identifier"):
-            return HospitalIdentifier.objects.create(
-                participant=participant, system=system, value=value, added_by=user
-            )
+        return HospitalIdentifier.objects.create(
+            participant=w.participant, system=system, value=value, added_by=user
+        )
 
 
 def remove_identifier(
@@ -597,8 +592,9 @@ def remove_identifier(
     reason = (reason or "").strip()
     if not reason:
         raise ReasonRequired(_("Give a reason for removing the identifier."))
-    with transaction.atomic():
-        trial_actions.require_reach(user, participant)
+    with trial_actions.write(
+        user, participant, reason=reason, command="remove_hospital_identifier"
+    ):
         link = (
             HospitalIdentifier.objects.select_for_update()
             .filter(pk=identifier_id, participant=participant)
@@ -606,5 +602,4 @@ def remove_identifier(
         )
         if link is None:
             raise ActionRefused(_("This identifier is not one of this participant's."))
-        with audit_context(user, reason=reason, command="remove_hospital_identifier"):
-            link.delete()
+        link.delete()

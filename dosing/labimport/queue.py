@@ -14,6 +14,8 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.db.models import Count
+
 from dosing import labs
 from dosing.labimport import flags, mapping, windows
 from dosing.labimport.models import ImportedLabValue, ValueState
@@ -445,8 +447,6 @@ def _earlier(other: ImportedLabValue, value: ImportedLabValue) -> bool:
 
 def pending_counts(participant_ids: list[int]) -> dict[int, int]:
     """Values waiting for approval, per participant (one query)."""
-    from django.db.models import Count
-
     rows = (
         ImportedLabValue.objects.filter(
             participant_id__in=participant_ids, state=ValueState.PENDING

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from dosing.labimport import actions, history, queue, report
+from dosing.labimport.csv import Columns
 from dosing.labimport.forms import CsvColumnsForm, IdentifierForm, ReasonForm, UploadForm
 from dosing.labimport.models import SiteCsvColumns
 from dosing.labimport.words import FLAG_LABELS
@@ -233,7 +234,5 @@ def lab_settings(request) -> HttpResponse:
 
 
 def _default_columns() -> dict[str, str]:
-    from dosing.labimport.csv import Columns
-
     default = Columns()
     return {name: getattr(default, name) for name in actions.CSV_FIELDS if hasattr(default, name)}

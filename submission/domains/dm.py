@@ -7,6 +7,7 @@ from typing import Any
 
 from submission import codelists as cl
 from submission import iso8601
+from submission.domains import ex
 from submission.domains.common import base, finish, identifiers
 from submission.metadata import ASSIGNED, PROTOCOL, Domain, Variable, collected, derived
 from submission.study import Study, Subject
@@ -203,8 +204,6 @@ DOMAIN = Domain(
 
 def exposures(study: Study, subject: Subject) -> list[tuple[str, str | None]]:
     """(start, end) --DTC of each LUTATHERA administration of the subject, as EX has them."""
-    from submission.domains import ex
-
     return [
         (record["EXSTDTC"], record["EXENDTC"])
         for record in ex.subject_records(study, subject)

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from eligibility.forms import DemographicsForm
-from trial import actions, roles, signatures
+from trial import actions, decisions, roles, signatures
 from trial.models import FormStatus
 
 DEMOG = {"birth_date": "1960-04-02", "sex": "F", "height_cm": "163", "weight_kg": "61.5"}
@@ -45,14 +45,18 @@ def demog_payload(participant) -> dict:
 
 @pytest.fixture
 def test_kind():
-    """A signable kind for the tests only: the Demographics weight and birth date, signed by
-    investigators. Registered with a meaning, so the participant page shows it."""
-    signatures.register_signable(
-        TEST_KIND,
-        demog_payload,
-        roles={roles.INVESTIGATOR},
-        meaning="I confirm these demographics",
-        label="Test demographics",
+    """A decision for the tests only: the Demographics weight and birth date, signed by
+    investigators from the participant page (no slot of its own), with its meaning."""
+    decisions.register_decision(
+        decisions.Decision(
+            kind=TEST_KIND,
+            label="Test demographics",
+            payload=demog_payload,
+            roles=frozenset({roles.INVESTIGATOR}),
+            meaning="I confirm these demographics",
+            resign_while_valid=True,
+        )
     )
     yield TEST_KIND
     signatures.REGISTRY.pop(TEST_KIND, None)
+    decisions.REGISTRY.pop(TEST_KIND, None)

@@ -9,7 +9,8 @@ from pghistory.models import Context
 
 from eligibility.models import Demographics
 from trial import actions
-from trial.audit import audit_context, guarded_tables, tracked_tables
+from trial.audit import audit_context
+from trial.guards import guarded_tables, tracked_tables
 from trial.models import AuthEvent, AuthEventKind, FormStatus
 
 # Event tables of every kind: a CRF's, the status row's, the accounts' and the roles'.

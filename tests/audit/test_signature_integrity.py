@@ -17,7 +17,7 @@ from django.urls import reverse
 from eligibility.models import Demographics
 from tests.audit.conftest import TEST_KIND, save_demographics
 from tests.conftest import PASSWORD
-from trial import actions, roles, selectors, signatures
+from trial import actions, decisions, roles, selectors, signatures
 from trial.models import AuthEvent, AuthEventKind, Signature, SignatureBreak
 
 MEANING = "I confirm these demographics"
@@ -135,12 +135,14 @@ def test_a_broken_signature_is_reported_as_such_not_as_a_failure(
 def test_a_signature_needs_its_required_kinds_validly_signed_first(
     demog, investigator, nurse, participant, test_kind
 ):
-    signatures.register_signable(
-        "test-decision",
-        lambda p: {"decision": "go"},
-        roles={roles.INVESTIGATOR},
-        requires=(TEST_KIND,),
-        label="Test decision",
+    decisions.register_decision(
+        decisions.Decision(
+            kind="test-decision",
+            label="Test decision",
+            payload=lambda p: {"decision": "go"},
+            roles=frozenset({roles.INVESTIGATOR}),
+            requires=(TEST_KIND,),
+        )
     )
     try:
 
@@ -160,6 +162,7 @@ def test_a_signature_needs_its_required_kinds_validly_signed_first(
         assert decide().verdict.is_valid
     finally:
         signatures.REGISTRY.pop("test-decision", None)
+        decisions.REGISTRY.pop("test-decision", None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def signoff_url(participant):
-    return reverse("eligibility:signoff", args=[participant.code])
+    return reverse("signature_sign", args=[participant.code, "eligibility"])
 
 
 def rows_of(page: str) -> dict[str, tuple[str, str]]:

@@ -193,7 +193,7 @@ def test_an_enrolled_participant_cannot_be_turned_into_a_screen_failure(
 
 # --- Through the page ----------------------------------------------------------------------------
 def signoff_url(participant):
-    return reverse("eligibility:signoff", args=[participant.code])
+    return reverse("signature_sign", args=[participant.code, "eligibility"])
 
 
 def test_the_investigator_signs_on_the_page(investigator_client, eligible):
@@ -266,7 +266,7 @@ def test_the_page_lists_the_draft_forms_with_links(nurse, investigator_client, e
     assert reverse("crf_edit", args=[eligible.code, "SCR", "CARDIO", 1]) in page
     assert (
         "still in draft or not started: Cardiovascular history"
-        in response.context["eligible_refusal"]
+        in response.context["refusals"]["eligible"]
     )
     # A post is refused the same way.
     response = investigator_client.post(

@@ -89,7 +89,7 @@ def test_form_level_errors_head_the_summary_without_counting_as_fields(
 
 def test_a_wrong_signing_password_shows_the_summary_on_the_gate_page(client, investigator, scanned):
     client.force_login(investigator)
-    url = reverse("imaging:gate_sign", args=[scanned.code])
+    url = reverse("signature_sign", args=[scanned.code, "gate"])
     page = client.post(url, {"decision": "proceed", "password": PASSWORD + "x"})
     assert page.status_code == 200
     targets = [e.target for e in page.context["error_summary"]]

@@ -128,7 +128,7 @@ def test_the_gate_page_shows_ratios_chart_and_slots(client, investigator, scanne
     assert 'data-testid="patient-ratio">3.80' in html
     assert "<svg" in html and 'data-threshold="3"' in html
     assert "0 of 10" in html
-    sign_url = reverse("imaging:gate_sign", args=[scanned.code])
+    sign_url = reverse("signature_sign", args=[scanned.code, "gate"])
     wrong = client.post(sign_url, {"password": "nope", "decision": "proceed"})
     assert wrong.status_code == 200 and "Wrong password" in wrong.content.decode()
     done = client.post(sign_url, {"password": PASSWORD, "decision": "proceed"})
@@ -139,12 +139,12 @@ def test_the_gate_page_shows_ratios_chart_and_slots(client, investigator, scanne
 def test_the_gate_page_names_missing_cells(client, investigator, nurse, enrolled):
     h.save(nurse, enrolled, "PET-IAH", "PET_IAH", *h.pet_data(h.IAH_INJECTION))
     client.force_login(investigator)
-    page = client.get(reverse("imaging:gate_sign", args=[enrolled.code]))
+    page = client.get(reverse("signature_sign", args=[enrolled.code, "gate"]))
     html = page.content.decode()
     assert page.status_code == 200
     assert 'data-result="unknown"' in html and "PET-IV L1 SUVmax" in html
     refused = client.post(
-        reverse("imaging:gate_sign", args=[enrolled.code]),
+        reverse("signature_sign", args=[enrolled.code, "gate"]),
         {"password": PASSWORD, "decision": "proceed"},
     )
     assert refused.status_code == 200

@@ -70,7 +70,7 @@ def test_the_gate_page_runs_a_fixed_number_of_queries(
     client, investigator, scanned, django_assert_max_num_queries
 ):
     client.force_login(investigator)
-    url = reverse("imaging:gate_sign", args=[scanned.code])
+    url = reverse("signature_sign", args=[scanned.code, "gate"])
     with django_assert_max_num_queries(GATE_PAGE_QUERIES):
         assert client.get(url).status_code == 200
 

@@ -87,7 +87,7 @@ HOSTILE = st.one_of(
 
 FORMS = sorted(crf_registry.REGISTRY)
 # The decision slots, whose page is their signing page.
-SIGNING_PAGES = {"ELIGSIGN": "eligibility:signoff", "GATE": "imaging:gate_sign"}
+SIGNING_PAGES = {"ELIGSIGN": "eligibility", "GATE": "gate"}
 # A modest, repeatable search in the suite; EDC_HOSTILE_EXAMPLES=200 searches deeper, at random.
 DEEP = int(os.environ.get("EDC_HOSTILE_EXAMPLES", "0"))
 SETTINGS = settings(
@@ -104,7 +104,7 @@ def signing_page(code: str, participant, investigator) -> None:
     signature (the participant has no data to sign)."""
     client = Client()
     client.force_login(investigator)
-    url = reverse(SIGNING_PAGES[code], args=[participant.code])
+    url = reverse("signature_sign", args=[participant.code, SIGNING_PAGES[code]])
     good = {
         "decision": "eligible" if code == "ELIGSIGN" else "proceed",
         "reason": "",
@@ -315,8 +315,9 @@ QUERY_PARAMETERS = [
 # Pages whose path carries a participant's code.
 PATHS = [
     "/p/{}/",
-    "/eligibility/{}/signoff/",
-    "/imaging/{}/gate/",
+    "/p/{}/sign/eligibility/",
+    "/p/{}/sign/gate/",
+    "/p/{}/sign/ae_causality/",
     "/followup/p/{}/recist/",
     "/p/{}/queries/1/",
 ]

@@ -30,7 +30,7 @@ def written(demo_database, django_db_blocker, tmp_path_factory) -> tuple[Path, s
     """`manage.py archive` of one demo participant after an IAH dose, with a roles report
     provider registered (as the roles-over-time report's app will)."""
     directory = tmp_path_factory.mktemp("archive") / "trial"
-    registry.register_facts(archive.ROLES_REPORT, _roles_report)
+    registry.ROLES_REPORT.provide(_roles_report)
     try:
         with django_db_blocker.unblock(), _connected_to(demo_database), transaction.atomic():
             participant = (
@@ -49,7 +49,7 @@ def written(demo_database, django_db_blocker, tmp_path_factory) -> tuple[Path, s
             logged = ExportLog.objects.filter(kind="archive", finished_at__isnull=False).count()
             transaction.set_rollback(True)
     finally:
-        registry.FACT_PROVIDERS.pop(archive.ROLES_REPORT, None)
+        registry.ROLES_REPORT.provide(None)
     return directory, participant.code, logged
 
 

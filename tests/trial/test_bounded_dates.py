@@ -125,7 +125,7 @@ def test_a_consent_stored_out_of_range_still_shows_and_can_be_corrected(
         nurse_client.get(reverse("participant_detail", args=[participant.code])).status_code == 200
     )
     assert nurse_client.get(
-        reverse("eligibility:signoff", args=[participant.code])
+        reverse("signature_sign", args=[participant.code, "eligibility"])
     ).status_code in (
         200,
         404,

@@ -6,13 +6,9 @@ from datetime import date, timedelta
 import pytest
 
 from dosing.calculations import (
-    GA68_HALF_LIFE_H,
-    GA68_HALF_LIFE_MIN,
-    LU177_HALF_LIFE_H,
     Check,
     activity_check,
     cycle_interval_check,
-    decay,
     ssa_gap_check,
 )
 
@@ -108,42 +104,3 @@ def test_check_is_a_frozen_value():
     assert activity_check(7.4) == Check("ok", "7.4 GBq.")
     with pytest.raises(AttributeError):
         activity_check(7.4).level = "error"
-
-
-def test_half_life_constants():
-    assert LU177_HALF_LIFE_H == 159.528
-    assert pytest.approx(6.647 * 24) == LU177_HALF_LIFE_H
-    assert GA68_HALF_LIFE_MIN == 67.71
-    assert pytest.approx(67.71 / 60) == GA68_HALF_LIFE_H
-
-
-@pytest.mark.parametrize(
-    ("activity", "hours", "half_life", "expected"),
-    [
-        (7400, 0, LU177_HALF_LIFE_H, 7400),
-        (7400, LU177_HALF_LIFE_H, LU177_HALF_LIFE_H, 3700),
-        (7400, 2 * LU177_HALF_LIFE_H, LU177_HALF_LIFE_H, 1850),
-        (7.4, 24, LU177_HALF_LIFE_H, 7.4 * 2 ** (-24 / 159.528)),
-        (200, GA68_HALF_LIFE_MIN / 60, GA68_HALF_LIFE_H, 100),
-        (100, 10, GA68_HALF_LIFE_H, 100 * 2 ** (-600 / 67.71)),
-        # Negative time corrects a measurement back to an earlier moment.
-        (3700, -LU177_HALF_LIFE_H, LU177_HALF_LIFE_H, 7400),
-    ],
-)
-def test_decay(activity, hours, half_life, expected):
-    assert decay(activity, hours, half_life) == pytest.approx(expected, rel=1e-12)
-
-
-def test_ga68_residue_after_ten_hours():
-    # 600 min / 67.71 min = 8.86 half-lives: 0.215 % left. The protocol's "< 0.2 %" needs 10.12 h.
-    assert decay(1.0, 10, GA68_HALF_LIFE_H) == pytest.approx(0.00215019, rel=1e-5)
-    assert decay(1.0, 10.13, GA68_HALF_LIFE_H) < 0.002
-
-
-@pytest.mark.parametrize(
-    ("activity", "hours", "half_life"),
-    [(-1, 1, 1), (1, 1, 0), (1, 1, -5), (math.nan, 1, 1), (1, math.inf, 1)],
-)
-def test_decay_rejects_bad_input(activity, hours, half_life):
-    with pytest.raises(ValueError):
-        decay(activity, hours, half_life)

@@ -12,14 +12,12 @@ from imaging.calculations import (
     GA68_HALF_LIFE_H,
     LU177_HALF_LIFE_H,
     RATIO_DECIMALS,
-    decay,
     fit_mono_exponential,
     ga68_residue_fraction,
     gate_met,
     hours_until_residue_below,
     lesion_enhancement_ratios,
     mono_exponential_tia,
-    net_injected_activity,
     patient_enhancement_ratio,
     percent_difference,
     residence_time,
@@ -37,90 +35,6 @@ EXAMPLE_ACTIVITIES = [1.00, 0.90, 0.60, 0.30]
 EXAMPLE_TRAPEZOIDS = 100.2
 # Tail: lambda_eff = ln(0.6/0.3)/96 = ln 2/96 = 0.0072203 /h > lambda_phys, so 0.3 x 96 / ln 2.
 EXAMPLE_TAIL = 0.3 * 96 / LN2  # 41.5496
-
-
-# --- Decay ----------------------------------------------------------------------------------
-
-
-def test_half_life_constants() -> None:
-    assert LU177_HALF_LIFE_H == 159.528
-    ga68_half_life_h = GA68_HALF_LIFE_H
-    assert ga68_half_life_h == pytest.approx(1.1285)
-
-
-def test_lu177_decays_to_half_after_one_half_life() -> None:
-    assert decay(7400.0, 159.528, LU177_HALF_LIFE_H) == pytest.approx(3700.0)
-
-
-def test_decay_after_two_half_lives_and_zero_time() -> None:
-    assert decay(200.0, 2 * 67.71 / 60, GA68_HALF_LIFE_H) == pytest.approx(50.0)
-    assert decay(200.0, 0.0, GA68_HALF_LIFE_H) == 200.0
-
-
-def test_decay_lu177_one_day() -> None:
-    # 7400 x 2^(-24/159.528) = 7400 x 0.900973 = 6667.2 MBq
-    assert decay(7400.0, 24.0, LU177_HALF_LIFE_H) == pytest.approx(6667.2, abs=0.1)
-
-
-def test_decay_negative_time_corrects_backwards() -> None:
-    assert decay(100.0, -159.528, LU177_HALF_LIFE_H) == pytest.approx(200.0)
-
-
-@pytest.mark.parametrize(
-    ("activity", "elapsed_h", "half_life_h"),
-    [
-        (-1.0, 1.0, 1.0),
-        (1.0, 1.0, 0.0),
-        (1.0, 1.0, -1.0),
-        (1.0, math.nan, 1.0),
-        (1.0, math.inf, 1.0),
-    ],
-)
-def test_decay_rejects_bad_input(activity: float, elapsed_h: float, half_life_h: float) -> None:
-    with pytest.raises(ValueError):
-        decay(activity, elapsed_h, half_life_h)
-
-
-# --- Net injected activity ------------------------------------------------------------------
-
-
-def test_net_injected_activity_no_delays_is_a_plain_difference() -> None:
-    assert net_injected_activity(7500.0, 0.0, 100.0, 0.0) == pytest.approx(7400.0)
-
-
-def test_net_injected_activity_decays_measured_forwards_and_residual_backwards() -> None:
-    # Measured 8000 MBq one half-life before injection: 4000 at injection. Residual 100 MBq one
-    # half-life after injection: it was 200 at injection. Net 3800.
-    assert net_injected_activity(8000.0, 159.528, 100.0, 159.528) == pytest.approx(3800.0)
-
-
-def test_net_injected_activity_with_the_ga68_half_life() -> None:
-    # 68Ga: measured 200 MBq 67.71 min before (100 at injection), residual 10 MBq 2 x 67.71 min
-    # after (40 at injection): 60 MBq.
-    net = net_injected_activity(200.0, 67.71 / 60, 10.0, 2 * 67.71 / 60, GA68_HALF_LIFE_H)
-    assert net == pytest.approx(60.0)
-
-
-@pytest.mark.parametrize(
-    "arguments",
-    [
-        (0.0, 0.0, 0.0, 0.0),  # nothing measured
-        (-1.0, 0.0, 0.0, 0.0),
-        (100.0, -1.0, 0.0, 0.0),  # interval given with the wrong sign
-        (100.0, 0.0, 1.0, -1.0),
-        (100.0, 0.0, -1.0, 0.0),  # negative residual
-        (100.0, 0.0, 100.0, 0.0),  # residual equals measured: nothing injected
-        (100.0, 0.0, 60.0, 159.528),  # residual 120 at injection, more than measured
-    ],
-)
-def test_net_injected_activity_rejects_bad_input(arguments: tuple[float, ...]) -> None:
-    with pytest.raises(ValueError):
-        net_injected_activity(*arguments)
-
-
-def test_net_injected_activity_rejects_bad_half_life() -> None:
-    with pytest.raises(ValueError):
-        net_injected_activity(100.0, 1.0, 1.0, 1.0, 0.0)
 
 
 # --- 68Ga residue ---------------------------------------------------------------------------

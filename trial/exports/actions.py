@@ -1,14 +1,14 @@
-"""The exports' one write: the log of who exported what (ExportLog), in its audit context."""
+"""The exports' one write: the log of who exported what (ExportLog), in a write session."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from trial.audit import audit_context
-from trial.exports.common import SYSTEM, Scope
+from trial.actions import write
+from trial.exports.common import SYSTEM, ExportError, Scope
 from trial.models import ExportLog
 
 
@@ -18,7 +18,7 @@ def record_export(
     """Log an export before its first byte leaves (committed at once: an export that fails
     half-way is still on record)."""
     user = scope.user
-    with transaction.atomic(), audit_context(user, command=f"export {kind}"):
+    with write(user, command=f"export {kind}"):
         return ExportLog.objects.create(
             user=user,
             username=user.get_username() if user is not None else SYSTEM,
@@ -31,7 +31,7 @@ def record_export(
 
 def finish_export(log: ExportLog, row_count: int | None) -> None:
     """Record the end of an export and how many rows it wrote (once: then append-only)."""
-    with transaction.atomic(), audit_context(log.user, command=f"export {log.kind}"):
+    with write(log.user, command=f"export {log.kind}"):
         log.finished_at = timezone.now()
         log.row_count = row_count
         log.save(update_fields=["finished_at", "row_count"])
@@ -39,10 +39,6 @@ def finish_export(log: ExportLog, row_count: int | None) -> None:
 
 def requester(username: str) -> Any:
     """The account named by a command's --user, or None (the system)."""
-    from django.contrib.auth import get_user_model
-
-    from trial.exports.common import ExportError
-
     if not username:
         return None
     try:

@@ -36,6 +36,7 @@ from trial.models import (
     SignatureBreak,
     Site,
 )
+from trial.selectors import visible_sites
 
 CHUNK = 5000
 SYSTEM = "system"
@@ -63,8 +64,6 @@ def resolve_scope(user: Any = None, *, site: str = "", participant: str = "") ->
     """The scope of an export asked for by `user` (None: the system, for data managers'
     scripts) with optional site and participant codes. Unknown codes, and codes out of the
     user's reach, raise ExportError with the same message, so reach does not leak."""
-    from trial.selectors import visible_sites
-
     sites = Site.objects.all() if user is None else visible_sites(user)
     if user is not None and not roles.has_any(user, {roles.MONITOR, roles.DATA_MANAGER}):
         raise ExportError("Only monitors and data managers may export the audit trail.")

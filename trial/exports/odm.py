@@ -33,6 +33,7 @@ from django.utils import translation
 from trial import crf as crf_registry
 from trial import schedule
 from trial.exports.common import SYSTEM, Scope, people, sources, stream_changes
+from trial.history import event_model_for
 from trial.models import Participant, Signature, Site
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -292,8 +293,6 @@ def _admin(w: Writer, persons: dict, meanings: list[str]) -> None:
 
 
 def _meanings() -> list[str]:
-    from trial.history import event_model_for
-
     events = event_model_for(Signature)
     meanings = set(Signature.objects.values_list("meaning", flat=True))
     meanings |= set(events.objects.values_list("meaning", flat=True))

@@ -5,7 +5,7 @@
 
 Run after every migrate, as the owner: new tables get the application's privileges, and every
 audit table (including ones added by the migration) stays read-only to it: only the triggers,
-running as the owner, append to the trail (trial/audit.py, install_guards).
+running as the owner, append to the trail (trial/guards.py, install_guards).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from trial.audit import grant_statements
+from trial.guards import grant_statements
 
 
 class Command(BaseCommand):

@@ -1,0 +1,289 @@
+"""The write session (trial/actions/session.py): one transaction, the locks taken participant
+first, each form-status row written once, the journey saved once, the derived values and the
+signatures refreshed once each at the end, and the query count of every save pinned."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from followup import actions as followup_actions
+from tests.conftest import PASSWORD, make_user
+from tests.dosing.conftest import build_form, lab
+from tests.eligibility import helpers as eh
+from tests.followup import helpers as fh
+from tests.imaging import helpers as ih
+from trial import actions, registry, roles, signatures
+from trial.changes import Effects, Inputs, JourneyChange
+from trial.models import FormState, FormStatus, Participant
+
+
+def queries_of(call):
+    with CaptureQueriesContext(connection) as ctx:
+        result = call()
+    return result, [q["sql"] for q in ctx.captured_queries]
+
+
+def statement_index(sql: list[str], *needles: str) -> int:
+    return next(i for i, text in enumerate(sql) if all(n in text for n in needles))
+
+
+@pytest.fixture
+def fu(nurse, bdx):
+    return fh.follow_up_participant(nurse, bdx)
+
+
+# --- One row, one update; the journey, once ---------------------------------------------
+
+
+def test_a_missed_visit_moves_each_form_version_once(nurse, fu):
+    before = {r.form: r.version for r in fu.forms.filter(event="M3")}
+    followup_actions.mark_visit_missed(nurse, fu, "M3", "hospitalised elsewhere")
+    rows = {r.form: r for r in fu.forms.filter(event="M3")}
+    assert {form: row.status for form, row in rows.items()} == dict.fromkeys(
+        before, FormState.MISSED
+    )
+    assert {form: row.version for form, row in rows.items()} == {
+        form: version + 1 for form, version in before.items()
+    }
+    # One audited update per row: the visit form saved and marked missed in one statement.
+    for row in rows.values():
+        assert row.events.filter(pgh_label="update").count() == 1, row.form
+
+
+def test_the_end_of_study_changes_the_journey_once(nurse, fu):
+    form = fh.bind_form(
+        fu,
+        "EOS",
+        "EOS",
+        {
+            "status": "withdrew_consent",
+            "end_date": fh.TODAY - timedelta(days=1),
+            "death_date": "",
+            "death_cause": "",
+            "details": "",
+        },
+    )
+    journey_events = fu.events.count()
+    fh.save_form(nurse, form)
+    fu.refresh_from_db()
+    assert fu.status == "withdrawn" and "EOS" in fu.dates
+    # The end date and the status in one update of the participant.
+    assert fu.events.count() == journey_events + 1
+    assert fu.events.latest("pgh_id").pgh_context.metadata["command"] == "save_crf"
+
+
+def test_the_recist_inputs_are_read_inside_the_locks(nurse, fu):
+    fh.save_recist(nurse, fu, "M3", fh.visit_day(3), 30, 25, 18)
+    form = fh.bind_recist(fu, "M6", fh.recist_values(fh.visit_day(6)), fh.lesions(28, 22, 15))
+    assert form.is_valid(), form.errors
+    row = FormStatus.objects.get(pk=form.row.pk)
+
+    def save():
+        data = form.crf_data()
+        return actions.save_crf(nurse, row, data, expected_version=0)
+
+    saved, sql = queries_of(save)
+    lock = statement_index(sql, "FOR UPDATE OF", "trial_participant")
+    # The baseline lesions and the other assessments: both read after the lock.
+    assert statement_index(sql, "FROM", "eligibility_targetlesion") > lock
+    assert statement_index(sql, "FROM", "followup_recistassessment") > lock
+    assert saved.nadir_mm is not None and float(saved.nadir_mm) == 73.0
+
+
+def test_the_participant_is_locked_before_its_rows(nurse, participant):
+    row = participant.forms.get(event="C1", form="LAB")
+    bound = build_form(participant, "C1", "LAB", lab(sample_date=date(2025, 10, 30)))
+    assert bound.is_valid()
+    _instance, sql = queries_of(
+        lambda: actions.save_crf(nurse, row, bound.crf_data(), expected_version=0)
+    )
+    lock = sql[statement_index(sql, "FOR UPDATE")]
+    assert 'FOR UPDATE OF "trial_participant", "trial_formstatus"' in lock
+
+
+# --- The session's API --------------------------------------------------------------------
+
+
+def test_a_session_for_the_same_participant_joins_the_open_one(nurse, participant):
+    row = participant.forms.get(event="SCR", form="DEMOG")
+    with actions.write(nurse, participant, command="outer") as outer:
+        with actions.write(nurse, participant.pk, rows=[row], command="inner") as inner:
+            assert inner is outer
+            (locked,) = inner.lock([row])
+            inner.saved(locked, complete=False)
+            inner.saved(locked, complete=True)
+        # Nothing is written before the outer session ends.
+        assert FormStatus.objects.get(pk=row.pk).version == 0
+    row.refresh_from_db()
+    assert (row.status, row.version) == (FormState.COMPLETE, 1)
+    assert row.events.filter(pgh_label="update").count() == 1
+
+
+def test_a_derived_value_refresh_runs_once_when_its_inputs_were_touched(nurse, participant):
+    runs = []
+
+    def run(context):
+        runs.append(sorted(context.touched.forms))
+        return []
+
+    registry.register_refresh(
+        registry.Refresh("test.demographics", Inputs.of(forms=["DEMOG"]), run, order=1)
+    )
+    try:
+        demog, consent = (participant.forms.get(form=f) for f in ("DEMOG", "CONSENT"))
+        with actions.write(nurse, participant, rows=[demog, consent]) as w:
+            for row in w.lock([demog, consent]):
+                w.saved(row)
+        assert runs == [["CONSENT", "DEMOG"]]
+        with actions.write(nurse, participant, rows=[consent]) as w:
+            w.touch(w.lock([consent])[0])
+        assert runs == [["CONSENT", "DEMOG"]]  # not an input: not run
+        with actions.write(nurse, participant) as w:
+            w.journey(JourneyChange(dates={"C1": date(2025, 11, 3)}))
+        registry.register_refresh(
+            registry.Refresh("test.demographics", Inputs.of(event_dates=["C1"]), run, order=1)
+        )
+        with actions.write(nurse, participant) as w:
+            w.journey(JourneyChange(dates={"C1": date(2025, 11, 4)}))
+        assert runs == [["CONSENT", "DEMOG"], []]
+    finally:
+        registry.REFRESHES.pop("test.demographics", None)
+
+
+def test_effects_of_a_hook_are_applied_by_the_session(nurse, participant):
+    slots = list(participant.forms.filter(event="C2"))
+    with actions.write(nurse, participant) as w:
+        w.apply(Effects(missed=tuple(slots), journey=JourneyChange(dates={"C2": date(2026, 1, 5)})))
+    participant.refresh_from_db()
+    assert participant.dates["C2"] == date(2026, 1, 5)
+    assert {r.status for r in participant.forms.filter(event="C2")} == {FormState.MISSED}
+
+
+def test_notifications_wait_for_the_commit(nurse, participant, django_capture_on_commit_callbacks):
+    sent = []
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        actions.write(nurse, participant) as w,
+    ):
+        w.on_commit(lambda: sent.append("mail"))
+        assert sent == []
+    assert sent == ["mail"] and len(callbacks) == 1
+
+
+def test_a_refused_action_leaves_nothing(nurse, participant):
+    row = participant.forms.get(event="SCR", form="DEMOG")
+    with pytest.raises(actions.ActionRefused), actions.write(nurse, participant, rows=[row]) as w:
+        w.saved(w.lock([row])[0])
+        w.journey(JourneyChange(status="enrolled"))
+        raise actions.ActionRefused("no")
+    row.refresh_from_db()
+    participant.refresh_from_db()
+    assert row.version == 0 and participant.status == "screening"
+
+
+def test_a_participant_of_another_site_is_refused(tls_nurse, participant):
+    with (
+        pytest.raises(actions.ActionRefused, match="not in your sites"),
+        actions.write(tls_nurse, participant),
+    ):
+        pass
+
+
+# --- Query counts of each write, pinned (the counts of the start of this work in comments) -
+
+
+def count(call) -> int:
+    return len(queries_of(call)[1])
+
+
+def test_the_query_count_of_each_save_is_pinned(nurse, investigator, monitor, bdx):
+    participant = eh.eligible_participant(nurse, bdx)
+    bound = eh.bind(participant, "ELIG", "LAB", {**eh.lab_data(), "confirm_unusual": "on"})
+    assert bound.is_valid()
+    data = bound.crf_data()
+
+    def change_lab():
+        row = FormStatus.objects.get(pk=bound.row.pk)
+        return lambda: actions.save_crf(
+            nurse, row, data, expected_version=row.version, reason="transcription error"
+        )
+
+    assert count(change_lab()) == 6  # was 6
+    sign_eligibility = lambda: actions.sign_decision(  # noqa: E731
+        investigator, PASSWORD, participant, "eligibility", choice="eligible"
+    )
+    assert count(sign_eligibility) == 31  # was 34
+    assert count(change_lab()) == 9  # was 9
+    sign_casebook = lambda: actions.sign_decision(  # noqa: E731
+        investigator, PASSWORD, participant, signatures.CASEBOOK
+    )
+    assert count(sign_casebook) == 21  # was 22
+    assert count(change_lab()) == 10  # was 10: two signatures checked
+    c4 = participant.forms.get(event="C4", form="LAB")
+    panel = {**eh.lab_data(), "sample_date": eh.CYCLE_DATES[4] - timedelta(days=1)}
+    c4_form = eh.bind(participant, "C4", "LAB", {**panel, "confirm_unusual": "on"})
+    assert c4_form.is_valid()
+    first = c4_form.crf_data()
+    assert count(lambda: actions.save_crf(nurse, c4, first, expected_version=0)) == 9  # was 9
+    cycle = participant.forms.get(event="C4", form="CYCLE")
+    cycle_form = eh.bind(participant, "C4", "CYCLE", {**eh.cycle_data(4), "confirm_unusual": "on"})
+    assert cycle_form.is_valid()
+    values = cycle_form.crf_data()
+    change_cycle = lambda: actions.save_crf(  # noqa: E731
+        nurse, cycle, values, expected_version=cycle.version, reason="transcription error"
+    )
+    assert count(change_cycle) == 9  # was 9: the event date and two signatures
+    manager = make_user("dora", roles.DATA_MANAGER, bdx)
+    lock = lambda: actions.lock_form(manager, cycle, reason="database freeze")  # noqa: E731
+    assert count(lock) <= 10  # was 11 (the role read of a new user included)
+
+
+def test_the_query_count_of_queries_sdv_and_logs_is_pinned(nurse, monitor, participant):
+    bound = build_form(participant, "C1", "LAB", lab(sample_date=date(2025, 10, 30)))
+    assert bound.is_valid()
+    row = FormStatus.objects.get(pk=bound.row.pk)
+    data = bound.crf_data()
+    assert count(lambda: actions.save_crf(nurse, row, data, expected_version=0)) == 7  # was 7
+    query = actions.open_query(monitor, row, item="alt_u_l", text="Check the source.")
+    assert count(lambda: actions.answer_query(nurse, query, text="Checked.")) == 6  # was 6
+    row.refresh_from_db()
+    assert count(lambda: actions.verify_items(monitor, row)) == 7  # was 8
+    add = lambda: actions.add_repeat(nurse, participant, "AE", {"term": "Nausea", "grade": 1})  # noqa: E731
+    assert count(add) == 9  # was 10
+    ae = participant.forms.get(form="AE")
+    delete = lambda: actions.delete_crf(nurse, ae, reason="entered in error")  # noqa: E731
+    assert count(delete) == 5  # was 6
+    register = lambda: actions.register_participant(nurse, participant.site, date(2026, 3, 2))  # noqa: E731
+    assert count(register) == 8  # was 8 (9 when the nurse's roles are not read yet)
+
+
+def test_the_query_count_of_the_follow_up_saves_is_pinned(nurse, fu):
+    def recist(event, month, *sizes, reason=""):
+        form = fh.bind_recist(fu, event, fh.recist_values(fh.visit_day(month)), fh.lesions(*sizes))
+        assert form.is_valid()
+        row = FormStatus.objects.get(pk=form.row.pk)
+        return lambda: actions.save_crf(
+            nurse, row, form.crf_data(), expected_version=row.version, reason=reason
+        )
+
+    assert count(recist("M3", 3, 30, 25, 18)) == 13  # was 13
+    fh.save_recist(nurse, fu, "M6", fh.visit_day(6), 28, 22, 15)
+    fh.save_recist(nurse, fu, "M9", fh.visit_day(9), 28, 22, 15)
+    correction = recist("M3", 3, 20, 25, 18, reason="transcription error")
+    assert count(correction) == 16  # was 19: two later assessments recomputed
+    missed = lambda: followup_actions.mark_visit_missed(nurse, fu, "M12", "hospitalised")  # noqa: E731
+    assert count(missed) == 13  # was 14
+
+
+def test_the_query_count_of_the_gate_is_pinned(nurse, investigator, bdx):
+    participant = ih.enrolled(nurse, investigator, bdx)
+    ih.enter_pets(nurse, participant)
+    sign = lambda: actions.sign_decision(  # noqa: E731
+        investigator, PASSWORD, participant, "gate", choice="proceed"
+    )
+    assert count(sign) == 34  # was 37
+    assert Participant.objects.get(pk=participant.pk).gate_decision == "proceed"

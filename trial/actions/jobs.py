@@ -1,0 +1,160 @@
+"""Background work asked for and recorded: PDF jobs (asked for, retried, and their progress
+written by the worker), the reminders' log of what was sent, and the marks of an audit-trail
+review. Each runs in a write session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from trial import jobs, review, roles
+from trial.actions.errors import ActionRefused, require_reach, require_role
+from trial.actions.session import write
+from trial.models import (
+    AuditReview,
+    FormStatus,
+    Participant,
+    PdfJob,
+    PdfJobStatus,
+    PdfKind,
+    ReminderSent,
+)
+
+# The task that renders a PdfJob (trial/tasks.py), sent by name: the worker runs trial.pdf,
+# which records its progress through this module.
+RENDER_PDF = "trial.tasks.render_pdf"
+
+
+def request_pdf(
+    user: Any,
+    kind: str,
+    *,
+    participant: Participant | None = None,
+    row: FormStatus | None = None,
+) -> PdfJob:
+    """Record a PDF asked for and queue its rendering after commit. If Redis is down the
+    job stays queued (the page says jobs are delayed; beat sends it again later)."""
+    if kind != PdfKind.BLANK:
+        require_role(user, roles.READ_CLINICAL, _("print participant data"))
+        if participant is None:
+            raise ActionRefused(_("This participant is not in your sites."))
+        require_reach(user, participant)
+    with write(user, command="request_pdf") as w:
+        job = PdfJob.objects.create(kind=kind, participant=participant, row=row, requested_by=user)
+        w.on_commit(lambda: jobs.enqueue(RENDER_PDF, job.pk))
+    return job
+
+
+def retry_pdf(user: Any, job: PdfJob) -> PdfJob:
+    """Ask again for a PDF that failed (or never left the queue)."""
+    with write(user, command="retry_pdf") as w:
+        PdfJob.objects.filter(pk=job.pk).exclude(status=PdfJobStatus.DONE).update(
+            status=PdfJobStatus.QUEUED, progress=0, error="", finished_at=None
+        )
+        w.on_commit(lambda: jobs.enqueue(RENDER_PDF, job.pk))
+    job.refresh_from_db()
+    return job
+
+
+def start_pdf_job(job_id: int) -> PdfJob | None:
+    """The worker takes a job: None when there is nothing to do (gone, or done already: a
+    redelivered task)."""
+    with write(None, command="render_pdf"):
+        job = PdfJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status == PdfJobStatus.DONE:
+            return None
+        job.status, job.progress, job.error = PdfJobStatus.RUNNING, 5, ""
+        job.started_at, job.attempts = timezone.now(), job.attempts + 1
+        job.save(update_fields=["status", "progress", "error", "started_at", "attempts"])
+    return job
+
+
+def pdf_progress(job_id: int, percent: int) -> None:
+    with write(None, command="render_pdf"):
+        PdfJob.objects.filter(pk=job_id).update(progress=percent)
+
+
+def pdf_requeued(job_id: int) -> None:
+    """The database went away during the rendering: queued again for the task's retry."""
+    with write(None, command="render_pdf"):
+        PdfJob.objects.filter(pk=job_id).update(status=PdfJobStatus.QUEUED, progress=0)
+
+
+def pdf_failed(job_id: int, error: str) -> None:
+    with write(None, command="render_pdf"):
+        PdfJob.objects.filter(pk=job_id).update(
+            status=PdfJobStatus.FAILED, error=error[:2000], finished_at=timezone.now()
+        )
+
+
+def pdf_done(job_id: int, *, content: bytes, filename: str, pages: int) -> None:
+    with write(None, command="render_pdf"):
+        PdfJob.objects.filter(pk=job_id).update(
+            status=PdfJobStatus.DONE,
+            progress=100,
+            content=content,
+            filename=filename,
+            pages=pages,
+            finished_at=timezone.now(),
+        )
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+
+def claim_reminders(
+    items: Iterable[tuple[int, str, str, str]], day: date, recipient_id: int, email: str
+) -> set[tuple[int, str, str]]:
+    """Log reminder items (participant id, event, kind, detail) as sent to one person on one
+    day, doing nothing for those already logged: returns the keys this call claimed. Inside
+    the caller's transaction, which sends the e-mail (a failure rolls the claim back)."""
+    items = list(items)
+    if not items:
+        return set()
+    table = ReminderSent._meta.db_table
+    values, params = [], []
+    now = timezone.now()
+    for participant_id, event, kind, detail in items:
+        values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")
+        params += [participant_id, event, kind, day, recipient_id, email, detail[:300], now]
+    sql = (
+        f"INSERT INTO {table} (participant_id, event, kind, day, recipient_id, email, detail, "
+        f"sent_at) VALUES {', '.join(values)} "
+        "ON CONFLICT ON CONSTRAINT remindersent_once_per_day DO NOTHING "
+        "RETURNING participant_id, event, kind"
+    )
+    with write(None, command="send_reminders"), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {tuple(row) for row in cursor.fetchall()}
+
+
+# --- Audit-trail review ---------------------------------------------------------------------
+
+
+def mark_reviewed(user: Any, entry_ids: Iterable[int], *, comment: str) -> int:
+    """Mark audit entries reviewed, with one comment: one AuditReview each, audited like any
+    write. Only entries the reviewer may see are marked; the count says how many."""
+    require_role(user, review.REVIEWERS, _("review the audit trail"))
+    comment = " ".join(comment.split())
+    if len(comment) > 500:
+        raise ActionRefused(_("The comment is too long: 500 characters at most."))
+    ids = {int(pk) for pk in entry_ids}
+    if not ids:
+        raise ActionRefused(_("Tick the entries you reviewed."))
+    with write(user, reason=comment, command="mark_reviewed"):
+        entries = list(
+            review.entries_for(user, review.Filters())
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if len(entries) != len(ids):
+            raise ActionRefused(_("No such audit entry."))
+        AuditReview.objects.bulk_create(
+            AuditReview(entry_id=pk, reviewer=user, comment=comment) for pk in entries
+        )
+    return len(entries)

@@ -1,0 +1,78 @@
+"""The trial app's tables, one module per concern; everything is importable from here
+(`from trial.models import FormStatus`), and pghistory puts the event models it generates
+(`SiteEvent`, `FormStatusEvent`, ...) in this package too.
+
+- sites: sites and memberships;
+- participants: participants, the form-status table and the base of every CRF's data model;
+- signatures: electronic signatures and their breaks;
+- accounts: the login log, preferences, and the account tables in the audit trail;
+- queries: queries and source-data verification marks;
+- jobs: reminders sent, PDF jobs and the export log;
+- review: the audit ledger and the reviewers' marks.
+"""
+
+from trial.models.accounts import (
+    AuditedTOTPDevice,
+    AuditedUser,
+    AuditedUserGroups,
+    AuthEvent,
+    AuthEventKind,
+    UserPreference,
+)
+from trial.models.jobs import (
+    ExportKind,
+    ExportLog,
+    PdfJob,
+    PdfJobStatus,
+    PdfKind,
+    ReminderKind,
+    ReminderSent,
+)
+from trial.models.participants import (
+    CrfModel,
+    FormState,
+    FormStatus,
+    Participant,
+    ParticipantStatus,
+    optional_decimal,
+    yes_no,
+)
+from trial.models.queries import Query, QueryMessage, QueryMessageKind, QueryState, SdvMark
+from trial.models.review import AuditEntry, AuditReview
+from trial.models.signatures import Signature, SignatureBreak
+from trial.models.sites import Membership, Site, default_language
+
+__all__ = [
+    "AuditEntry",
+    "AuditReview",
+    "AuditedTOTPDevice",
+    "AuditedUser",
+    "AuditedUserGroups",
+    "AuthEvent",
+    "AuthEventKind",
+    "CrfModel",
+    "ExportKind",
+    "ExportLog",
+    "FormState",
+    "FormStatus",
+    "Membership",
+    "Participant",
+    "ParticipantStatus",
+    "PdfJob",
+    "PdfJobStatus",
+    "PdfKind",
+    "Query",
+    "QueryMessage",
+    "QueryMessageKind",
+    "QueryState",
+    "ReminderKind",
+    "ReminderSent",
+    "SdvMark",
+    "Signature",
+    "SignatureBreak",
+    "Site",
+    "UserPreference",
+    "default_language",
+    "optional_decimal",
+    "yes_no",
+]
