@@ -592,9 +592,7 @@ def _transaminase(r: _Reader, name: Text, key: str, uln_key: str) -> tuple[_Cond
         return _unknown(*(k for k, v in ((key, value), (uln_key, uln)) if v is None)), None
     exact_multiple = uln_multiple(value, uln)
     ok = meets(exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN)
-    multiple = shown_against(
-        exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES
-    )
+    multiple = shown_against(exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
     return _known(ok), _(
         "%(name)s %(multiple)s x ULN %(sign)s %(max)s",
         name=name,
@@ -976,9 +974,7 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
         if prothrombin is None
         else _(
             "prothrombin %(value)s %%",
-            value=_shown_num(
-                prothrombin, PROTHROMBIN_PLACES, ">=", MIN_NORMAL_PROTHROMBIN_PERCENT
-            ),
+            value=_shown_num(prothrombin, PROTHROMBIN_PLACES, ">=", MIN_NORMAL_PROTHROMBIN_PERCENT),
         ),
         None
         if inr is None
