@@ -14,6 +14,7 @@ from imaging import selectors
 from imaging.models import Gate, GateDecision
 from trial import actions as trial_actions
 from trial import roles, schedule
+from trial.calculations import exact
 from trial.changes import JourneyChange
 from trial.decisions import Decided, DecisionContext
 from trial.models import Participant, Signature
@@ -103,7 +104,7 @@ def decide(context: DecisionContext) -> Decided:
         defaults={
             "decision": decision,
             "reason": reason,
-            "patient_ratio": None if ratio is None else round(ratio, 2),
+            "patient_ratio": None if ratio is None else exact(ratio),
             "gate_met": summary.met,
             "decided_on": on,
         },

@@ -32,9 +32,10 @@ EXPECTED_RATIO = 3.75  # Kratochwil et al. 2010, the mean the trial expects
 
 
 def ratio_text(value: float) -> str:
-    """A ratio as shown and decided: two decimals (rounded as calc.gate_met rounds), written
-    in the reader's number format (3.80 in English, 3,80 in French)."""
-    return shown_number(value, ".2f")
+    """A ratio as shown against the gate's threshold: two decimals, more when two would read as
+    the other side (calc.ratio_shown: 2.99689 is 2.997, never 3.00), in the reader's number
+    format (3.80 in English, 3,80 in French)."""
+    return shown_number(calc.ratio_shown(value))
 
 
 @dataclass
@@ -54,6 +55,12 @@ class LesionRatio:
         if self.iah_max and self.iv_max:
             return float(self.iah_max) / float(self.iv_max)
         return None
+
+    @property
+    def ratio_max_text(self) -> str:
+        """The SUVmax ratio as shown against the threshold (its bar stands beside the line)."""
+        ratio = self.ratio_max
+        return "" if ratio is None else ratio_text(ratio)
 
     @property
     def ratio_mean(self) -> float | None:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ def test_proceed_is_signed_and_opens_the_iah_dose(investigator, scanned):
     assert signature.kind == "gate" and signature.is_valid
     assert scanned.gate_decision == "proceed"
     gate = selectors.gate_of(scanned)
-    assert str(gate.patient_ratio) == "3.80" and gate.gate_met
+    assert gate.patient_ratio == Decimal("3.8") and gate.gate_met
     assert scanned.forms.filter(event="IAH", form="IAHDOSE").exists()
     assert selectors.proceed_count() == 1
     assert "3.80" in signature.meaning
@@ -150,3 +151,50 @@ def test_the_gate_page_names_missing_cells(client, investigator, nurse, enrolled
     assert refused.status_code == 200
     assert "Cannot be computed" in refused.content.decode()
     assert selectors.gate_of(enrolled) is None
+
+
+# --- Issue 23: the gate decided on the exact patient ratio (PROTOCOL.md section 5) -----------
+# (IAH SUVs, IV SUVs) of the 5 index lesions, as (SUVmax, SUVmean).
+THREES = [(30, 15), (24, 12), (21, 10)], [(10, 5), (8, 4), (7, 3)]
+EXACT_RATIOS = [
+    # 3, 3, 3, 3 and 2.9995: 2.9999, "3.00" at two decimals.
+    ("2.9999", [(120, 60)] * 4 + [(119.98, 60)], [(40, 20)] * 5, False, "2.9999"),
+    # 3, 3, 3, 2.00025 and 3.9842: 2.99689, "3.00" at two decimals (the issue's patient).
+    (
+        "2.99689",
+        [*THREES[0], (160.02, 80), (199.21, 99)],
+        [*THREES[1], (80, 40), (50, 25)],
+        False,
+        "2.997",
+    ),
+    ("3.0", [*THREES[0], (12, 6), (60, 30)], [*THREES[1], (4, 2), (20, 10)], True, "3.00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("iah", "iv", "met", "shown"), [e[1:] for e in EXACT_RATIOS], ids=[e[0] for e in EXACT_RATIOS]
+)
+def test_the_gate_is_decided_on_the_exact_ratio_and_shown_on_its_side(
+    client, nurse, investigator, enrolled, iah, iv, met, shown
+):
+    h.save(nurse, enrolled, "PET-IAH", "PETLES", *h.lesions_data())
+    h.save(nurse, enrolled, "PET-IAH", "PET_IAH", *h.pet_data(h.IAH_INJECTION, iah))
+    h.save(nurse, enrolled, "PET-IV", "PET_IV", *h.pet_data(h.IV_INJECTION, iv, iah=False))
+    summary = selectors.summary(enrolled)
+    assert summary.met is met and summary.patient_ratio_text == shown
+    client.force_login(investigator)
+    html = client.get(reverse("signature_sign", args=[enrolled.code, "gate"])).content.decode()
+    assert f'data-testid="patient-ratio">{shown}<' in html
+    assert f'data-result="{"met" if met else "not-met"}"' in html
+    if met:
+        signature = actions.sign_gate(investigator, PASSWORD, enrolled, "proceed")
+        assert selectors.gate_of(enrolled).patient_ratio == Decimal(3)
+        assert f"ratio {shown}" in signature.meaning
+        return
+    with pytest.raises(trial_actions.ActionRefused, match=f"ratio {shown} is below"):
+        actions.sign_gate(investigator, PASSWORD, enrolled, "proceed")
+    actions.sign_gate(investigator, PASSWORD, enrolled, "not_eligible")
+    gate = selectors.gate_of(enrolled)
+    assert gate.gate_met is False and gate.patient_ratio == Decimal(
+        shown if shown != "2.997" else "2.99689"
+    )
