@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,13 +9,12 @@ from django.db import connection
 from django.urls import reverse
 
 from imaging import actions, selectors
-from imaging.models import Gate
 from tests.conftest import PASSWORD, make_user
 from tests.eligibility import helpers as eh
 from tests.imaging import helpers as h
 from trial import actions as trial_actions
 from trial import roles
-from trial.models import FormStatus
+from trial.audit import audit_context
 
 
 def test_proceed_is_signed_and_opens_the_iah_dose(investigator, scanned):
@@ -25,7 +25,8 @@ def test_proceed_is_signed_and_opens_the_iah_dose(investigator, scanned):
     gate = selectors.gate_of(scanned)
     assert gate.patient_ratio == Decimal("3.8") and gate.gate_met
     assert scanned.forms.filter(event="IAH", form="IAHDOSE").exists()
-    assert selectors.proceed_count() == 1
+    slots = selectors.iah_slots()
+    assert (slots.given, slots.pending, slots.left) == (0, 1, 9)
     assert "3.80" in signature.meaning
 
 
@@ -70,19 +71,39 @@ def test_the_gate_cannot_be_signed_while_eligibility_is_broken(nurse, investigat
     assert scanned.gate_decision == ""
 
 
-def _fill_slots(site, count: int) -> None:
-    """Other participants holding a signed "proceed" (the slot count reads Gate rows)."""
-    user = make_user("filler", roles.NURSE, site)
+def _fill_slots(site, count: int, *, given: int = 0, given_decision: str = "proceed") -> None:
+    """Other participants holding IAH slots: the first `given` with their dose given (the IAH
+    event's date on the journey, with `given_decision` at the gate), the rest with a "proceed"
+    and no dose yet."""
+    user = make_user(f"filler{count}{given}", roles.NURSE, site)
     for n in range(count):
         other = trial_actions.register_participant(user, site, h.NOW.date())
-        row = FormStatus.objects.create(participant=other, event="GATE", form="GATE", repeat=1)
-        Gate.objects.create(form_status=row, decision="proceed")
-        assert n >= 0
+        dose = n < given
+        with audit_context(user, command="test_setup"):
+            trial_actions.change_journey(
+                user,
+                other,
+                dates={"IAH": h.NOW.date()} if dose else {},
+                gate_decision=given_decision if dose else "proceed",
+            )
+
+
+SLOTS_FULL = "10 IAH slots are all held"
 
 
 def test_the_tenth_slot_is_the_last(nurse, investigator, scanned, bdx):
-    _fill_slots(bdx, selectors.IAH_SLOTS)
-    with pytest.raises(trial_actions.ActionRefused, match="10 IAH doses"):
+    _fill_slots(bdx, selectors.IAH_SLOTS, given=4)
+    with pytest.raises(trial_actions.ActionRefused, match=SLOTS_FULL):
+        actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+
+
+def test_the_cap_counts_doses_given_whatever_the_gate_says(nurse, investigator, scanned, bdx):
+    # Ten doses given, none of them a "proceed" any more (re-decided before this issue): the
+    # slots are theirs for good, so an eleventh dose is refused.
+    _fill_slots(bdx, selectors.IAH_SLOTS, given=10, given_decision="not_eligible")
+    slots = selectors.iah_slots()
+    assert (slots.given, slots.pending, slots.left) == (10, 0, 0)
+    with pytest.raises(trial_actions.ActionRefused, match=SLOTS_FULL):
         actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
 
 
@@ -93,7 +114,7 @@ def test_two_investigators_racing_for_the_tenth_slot_get_one(nurse, investigator
     second = h.enrolled(nurse, investigator, bdx)
     h.enter_pets(nurse, second)
     other = make_user("olga", roles.INVESTIGATOR, bdx)
-    _fill_slots(bdx, selectors.IAH_SLOTS - 1)
+    _fill_slots(bdx, selectors.IAH_SLOTS - 1, given=5)
     barrier = threading.Barrier(2)
     outcome: dict[str, str] = {}
 
@@ -116,8 +137,9 @@ def test_two_investigators_racing_for_the_tenth_slot_get_one(nurse, investigator
     for thread in threads:
         thread.join(timeout=120)
     assert sorted(outcome.values()).count("signed") == 1, outcome
-    assert any("10 IAH doses" in value for value in outcome.values()), outcome
-    assert selectors.proceed_count() == selectors.IAH_SLOTS
+    assert any(SLOTS_FULL in value for value in outcome.values()), outcome
+    slots = selectors.iah_slots()
+    assert (slots.given, slots.pending, slots.left) == (5, 5, 0)
 
 
 def test_the_gate_page_shows_ratios_chart_and_slots(client, investigator, scanned):
@@ -128,7 +150,7 @@ def test_the_gate_page_shows_ratios_chart_and_slots(client, investigator, scanne
     html = page.content.decode()
     assert 'data-testid="patient-ratio">3.80' in html
     assert "<svg" in html and 'data-threshold="3"' in html
-    assert "0 of 10" in html
+    assert "0 doses given, 0 proceeds pending, 10 left of 10" in html
     sign_url = reverse("signature_sign", args=[scanned.code, "gate"])
     wrong = client.post(sign_url, {"password": "nope", "decision": "proceed"})
     assert wrong.status_code == 200 and "Wrong password" in wrong.content.decode()
@@ -198,3 +220,98 @@ def test_the_gate_is_decided_on_the_exact_ratio_and_shown_on_its_side(
     assert gate.gate_met is False and gate.patient_ratio == Decimal(
         shown if shown != "2.997" else "2.99689"
     )
+
+
+# --- Issue 23: the cap counts doses; a re-decision is a correction ----------------------------
+
+
+def _give_the_dose(nurse, participant) -> None:
+    h.save(nurse, participant, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
+    participant.refresh_from_db()
+
+
+def _break_the_gate_signature(nurse, participant) -> None:
+    values, groups = h.pet_data(h.IV_INJECTION, h.IV_SUVS, iah=False)
+    groups["lesion_suvs"][1] = {"suv_max": "8.5", "suv_mean": "4"}
+    h.save(nurse, participant, "PET-IV", "PET_IV", values, groups, reason="transcription error")
+
+
+def test_once_the_dose_is_given_the_gate_stands_and_keeps_its_slot(
+    client, nurse, investigator, scanned
+):
+    actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    _give_the_dose(nurse, scanned)
+    slots = selectors.iah_slots()
+    assert (slots.given, slots.pending, slots.left) == (1, 0, 9)
+    # The finding: a broken signature signed again as "not eligible" freed the slot and dropped
+    # the IAH dose and dosimetry from the plan. Now refused, with or without a reason.
+    _break_the_gate_signature(nurse, scanned)
+    for choice in ("not_eligible", "declined"):
+        with pytest.raises(trial_actions.ActionRefused, match="IAH dose was given on"):
+            actions.sign_gate(investigator, PASSWORD, scanned, choice, "wrong SUV")
+    scanned.refresh_from_db()
+    assert scanned.gate_decision == "proceed"
+    assert {"IAH", "DOSI"} <= {event.code for event in scanned.plan()}
+    assert selectors.gate_of(scanned).decision == "proceed"
+    assert selectors.iah_slots().given == 1
+    # The page says why, and counts the dose.
+    client.force_login(investigator)
+    html = client.get(reverse("signature_sign", args=[scanned.code, "gate"])).content.decode()
+    assert 'data-testid="not_eligible-refusal"' in html and "IAH dose was given on" in html
+    assert "1 doses given, 0 proceeds pending, 9 left of 10" in html
+    # Signing the same "proceed" again, on the corrected data, stays possible.
+    actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    assert selectors.current_signature(scanned).is_valid
+
+
+def test_a_proceed_withdrawn_before_the_dose_needs_a_reason_and_frees_its_slot(
+    client, nurse, investigator, scanned, bdx
+):
+    first = actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    first_day = selectors.gate_of(scanned).decided_on
+    assert selectors.iah_slots().pending == 1
+    other = make_user("olga", roles.INVESTIGATOR, bdx)
+    # Changed after signing, with no reason: refused, nothing written.
+    with pytest.raises(trial_actions.ReasonRequired, match="correction"):
+        actions.sign_gate(other, PASSWORD, scanned, "not_eligible")
+    assert selectors.gate_of(scanned).decision == "proceed"
+    # With its reason: the slot is freed, the GATE date stays the first decision's.
+    later = actions.sign_gate(
+        other, PASSWORD, scanned, "not_eligible", "hepatic artery anatomy unsuitable"
+    )
+    scanned.refresh_from_db()
+    gate = selectors.gate_of(scanned)
+    assert (gate.decision, gate.decided_on) == ("not_eligible", first_day)
+    assert scanned.dates["GATE"] == first_day and scanned.gate_decision == "not_eligible"
+    slots = selectors.iah_slots()
+    assert (slots.given, slots.pending, slots.left) == (0, 0, 10)
+    assert [s.pk for s in selectors.signed_decisions(scanned)] == [first.pk, later.pk]
+    # The first decision, its date and its signer stay on the page...
+    client.force_login(investigator)
+    html = client.get(reverse("signature_sign", args=[scanned.code, "gate"])).content.decode()
+    assert 'data-testid="first-decision"' in html and first.meaning in html
+    assert first.signer_name in html and later.signer_name in html
+    # ... and in History, with the reason of the change.
+    history = client.get(
+        reverse("crf_history", args=[scanned.code, "GATE", "GATE", 1])
+    ).content.decode()
+    assert "Proceed to the IAH dose" in history and "Not eligible" in history
+    assert "hepatic artery anatomy unsuitable" in history
+
+
+def test_the_gate_date_stays_the_first_decisions_unless_corrected_with_a_reason(
+    nurse, investigator, scanned
+):
+    actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
+    first_day = selectors.gate_of(scanned).decided_on
+    _break_the_gate_signature(nurse, scanned)
+    earlier = first_day - timedelta(days=1)
+    with pytest.raises(trial_actions.ReasonRequired, match="another date is a correction"):
+        actions.sign_gate(investigator, PASSWORD, scanned, "proceed", on=earlier)
+    scanned.refresh_from_db()
+    assert scanned.dates["GATE"] == first_day
+    actions.sign_gate(
+        investigator, PASSWORD, scanned, "proceed", "decided the day before", on=earlier
+    )
+    scanned.refresh_from_db()
+    assert scanned.dates["GATE"] == earlier == selectors.gate_of(scanned).decided_on
