@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import DecimalValidator
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -44,7 +45,7 @@ REQUIRED = forms.Field.default_error_messages["required"]
 # --- Shared pieces ------------------------------------------------------------------------------
 
 
-def _label(model: type, name: str) -> str:
+def _label(model: type[models.Model], name: str) -> str:
     return capfirst(model._meta.get_field(name).verbose_name)
 
 
@@ -668,7 +669,9 @@ class AeForm(CrfForm):
                 "hx-include": f"[name='{self.add_prefix('grade')}']:checked",
             }
         )
-        self.fields["grade"].choices = grade_choices(self.current_term_text())
+        cast(forms.ChoiceField, self.fields["grade"]).choices = grade_choices(
+            self.current_term_text()
+        )
 
     def current_term_text(self) -> str:
         if self.is_bound:
