@@ -377,8 +377,14 @@ def item_refs(row: FormStatus, values: dict[str, Any]) -> list[tuple[ItemRef, An
     return refs
 
 
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """A concrete field of a model by name (Django's lookup may also answer a relation's
+    reverse side, which no form item is)."""
+    return cast("models.Field[Any, Any]", model._meta.get_field(name))
+
+
 def db_column(model: type[models.Model], name: str) -> str:
     """The database column of a model's field, for the SQL the exports write."""
-    column = cast("models.Field", model._meta.get_field(name)).column
+    column = model_field(model, name).column
     assert column is not None  # a concrete field always has its column
     return column

@@ -287,7 +287,7 @@ class CrfForm(forms.ModelForm):
 
     # The items a complete form needs; ALL_FIELDS means every field of Meta.fields.
     complete_required: tuple[str, ...] | str = ()
-    units: dict[str, str] = {}
+    units: dict[str, StrOrPromise] = {}
     # Dates that may lie ahead; every other date and date-time is of a past event.
     future_allowed: tuple[str, ...] = ()
 

@@ -88,7 +88,8 @@ class CsvColumnsForm(forms.ModelForm):
         }
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("participant", "sampled_at", "code", "value", "unit", "low", "high"):
             if name in data:
                 data[name] = (data[name] or "").strip()
