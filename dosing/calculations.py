@@ -422,13 +422,13 @@ def _check_hepatic(latest: LabSnapshot, found: _Findings) -> None:
     albumin, inr = latest.albumin_g_l, latest.inr
     low_albumin = None if albumin is None else _below(albumin, HEPATIC_ALBUMIN_MIN_G_L)
     high_inr = None if inr is None else _above(inr, HEPATIC_INR_MAX)
-    if low_albumin and high_inr:
-        assert albumin is not None and inr is not None
-        albumin = _against(albumin, "<", HEPATIC_ALBUMIN_MIN_G_L)
-        inr = _against(inr, ">", HEPATIC_INR_MAX)
+    if low_albumin and high_inr and albumin is not None and inr is not None:
+        albumin_shown = _against(albumin, "<", HEPATIC_ALBUMIN_MIN_G_L)
+        inr_shown = _against(inr, ">", HEPATIC_INR_MAX)
         found.toxic(
-            f"hepatotoxicity (albumin {_fmt(albumin)} g/L below 30 with INR {_fmt(inr)} above 1.5)",
-            _msg("hepatic_albumin_inr", albumin=albumin, inr=inr),
+            f"hepatotoxicity (albumin {_fmt(albumin_shown)} g/L below 30 with INR "
+            f"{_fmt(inr_shown)} above 1.5)",
+            _msg("hepatic_albumin_inr", albumin=albumin_shown, inr=inr_shown),
         )
     # Either value alone can rule the criterion out; only name what would still decide it.
     elif low_albumin is not False and high_inr is not False:
