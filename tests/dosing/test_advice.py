@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from django.utils import timezone
 
 from dosing.advice import advice_for
@@ -128,6 +129,7 @@ def test_a_long_delay_with_toxicity_advises_stopping(nurse, participant):
     assert "16 weeks" in view.advice.rule
 
 
+@pytest.mark.req("CALC.DOSE_ADVICE", "CALC.THRESHOLDS")
 def test_clearance_is_decided_on_the_exact_value_and_shown_on_its_side(nurse, participant):
     # 52 x 36 / (72 x 57.5 / 88.4) = 39.97 mL/min: "40.0" at one decimal, yet below 40
     # (PROTOCOL.md section 5, Thresholds): renal toxicity, and never shown as 40.0.
@@ -149,6 +151,7 @@ def test_clearance_is_decided_on_the_exact_value_and_shown_on_its_side(nurse, pa
     assert "creatinine clearance 39.97 mL/min, below 40" in view.advice.rule
 
 
+@pytest.mark.req("CALC.DOSE_ADVICE", "CALC.THRESHOLDS")
 def test_a_value_on_the_limit_is_shown_with_the_places_it_needs():
     from dataclasses import replace
 

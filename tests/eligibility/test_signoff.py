@@ -194,6 +194,7 @@ def test_an_enrolled_participant_cannot_be_turned_into_a_screen_failure(
         sign(investigator, eligible, "screen_failure", reason="ECOG 3 on review")
 
 
+@pytest.mark.req("GATE.CORRECTION", "ELIG.SIGN")
 def test_a_changed_eligibility_decision_needs_a_reason(
     nurse, investigator, investigator_client, eligible
 ):

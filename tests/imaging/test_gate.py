@@ -91,12 +91,14 @@ def _fill_slots(site, count: int, *, given: int = 0, given_decision: str = "proc
 SLOTS_FULL = "10 IAH slots are all held"
 
 
+@pytest.mark.req("GATE.CAP")
 def test_the_tenth_slot_is_the_last(nurse, investigator, scanned, bdx):
     _fill_slots(bdx, selectors.IAH_SLOTS, given=4)
     with pytest.raises(trial_actions.ActionRefused, match=SLOTS_FULL):
         actions.sign_gate(investigator, PASSWORD, scanned, "proceed")
 
 
+@pytest.mark.req("GATE.CAP")
 def test_the_cap_counts_doses_given_whatever_the_gate_says(nurse, investigator, scanned, bdx):
     # Ten doses given, none of them a "proceed" any more (re-decided before this issue): the
     # slots are theirs for good, so an eleventh dose is refused.
@@ -108,6 +110,7 @@ def test_the_cap_counts_doses_given_whatever_the_gate_says(nurse, investigator, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.req("GATE.CAP")
 def test_two_investigators_racing_for_the_tenth_slot_get_one(nurse, investigator, bdx):
     first = h.enrolled(nurse, investigator, bdx)
     h.enter_pets(nurse, first)
@@ -193,6 +196,7 @@ EXACT_RATIOS = [
 ]
 
 
+@pytest.mark.req("CALC.ER", "CALC.THRESHOLDS")
 @pytest.mark.parametrize(
     ("iah", "iv", "met", "shown"), [e[1:] for e in EXACT_RATIOS], ids=[e[0] for e in EXACT_RATIOS]
 )
@@ -236,6 +240,7 @@ def _break_the_gate_signature(nurse, participant) -> None:
     h.save(nurse, participant, "PET-IV", "PET_IV", values, groups, reason="transcription error")
 
 
+@pytest.mark.req("GATE.CAP", "GATE.CORRECTION")
 def test_once_the_dose_is_given_the_gate_stands_and_keeps_its_slot(
     client, nurse, investigator, scanned
 ):
@@ -264,6 +269,7 @@ def test_once_the_dose_is_given_the_gate_stands_and_keeps_its_slot(
     assert selectors.current_signature(scanned).is_valid
 
 
+@pytest.mark.req("GATE.CAP", "GATE.CORRECTION")
 def test_a_proceed_withdrawn_before_the_dose_needs_a_reason_and_frees_its_slot(
     client, nurse, investigator, scanned, bdx
 ):
@@ -299,6 +305,7 @@ def test_a_proceed_withdrawn_before_the_dose_needs_a_reason_and_frees_its_slot(
     assert "hepatic artery anatomy unsuitable" in history
 
 
+@pytest.mark.req("GATE.CORRECTION")
 def test_the_gate_date_stays_the_first_decisions_unless_corrected_with_a_reason(
     nurse, investigator, scanned
 ):

@@ -78,6 +78,9 @@ def test_nothing_for_a_visit_marked_missed(cycled):
     assert not {k for k in kinds(NOTICE_DAY) if k[1] == "C2"}
 
 
+@pytest.mark.req("REM.SAE")
+@pytest.mark.req("REM.QUERY")
+@pytest.mark.req("REM.OVERDUE", "REM.QUERY")
 @pytest.mark.parametrize("status", [ParticipantStatus.COMPLETED, ParticipantStatus.WITHDRAWN])
 def test_nothing_after_the_end_of_study(cycled, status):
     assert kinds(LAST_DAY + timedelta(days=1))

@@ -838,6 +838,7 @@ CASES = [
 ]
 
 
+@pytest.mark.req("CALC.THRESHOLDS")
 @pytest.mark.parametrize(
     "case",
     [pytest.param(c, id=c.id, marks=pytest.mark.req(f"ELIG.{c.code}")) for c in CASES],
@@ -1110,6 +1111,7 @@ def test_every_rounded_threshold_has_an_exact_value_test() -> None:
     }
 
 
+@pytest.mark.req("CALC.THRESHOLDS")
 def test_binary_noise_is_not_a_value() -> None:
     from trial.calculations import exact, meets, shown_against
 

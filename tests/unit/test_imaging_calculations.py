@@ -67,6 +67,7 @@ def test_hours_until_half_is_one_half_life() -> None:
     assert hours_until_residue_below(0.125, LU177_HALF_LIFE_H) == pytest.approx(3 * 159.528)
 
 
+@pytest.mark.req("CALC.ER", "CALC.THRESHOLDS")
 @pytest.mark.parametrize(
     ("fraction", "half_life_h"),
     [(0.0, 1.0), (1.0, 1.0), (-0.1, 1.0), (1.5, 1.0), (0.5, 0.0), (0.5, -1.0)],
@@ -111,6 +112,7 @@ def test_gate_not_met_at_2_99() -> None:
     assert gate_met(ratio) is False
 
 
+@pytest.mark.req("CALC.ER", "CALC.THRESHOLDS")
 def test_gate_met_on_float_boundary() -> None:
     # 3.3 / 1.1 is 2.9999999999999996 in binary floating point: binary noise, the ratio is 3.
     assert RATIO_DECIMALS == 2

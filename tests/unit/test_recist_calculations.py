@@ -454,6 +454,7 @@ def test_first_progression_rejects_bad_input(assessments: list[tuple[float, str]
 # --- Issue 23: a change is shown on the side of the threshold its response is decided on ------
 
 
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
 def test_a_change_is_never_shown_across_its_threshold() -> None:
     from followup.models import RecistAssessment
 
