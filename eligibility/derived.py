@@ -132,11 +132,11 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
     # Decided on the exact value, as the rules decide it; shown with the rules' places, more
     # when those would read as the other side of the threshold.
     ok = meets(value, ">=", rules.MIN_CLEARANCE_ML_MIN)
-    value = shown_against(value, ">=", rules.MIN_CLEARANCE_ML_MIN, rules.CLEARANCE_PLACES)
+    shown = shown_against(value, ">=", rules.MIN_CLEARANCE_ML_MIN, rules.CLEARANCE_PLACES)
     return Derived(
         "clearance",
         label,
-        _("%(value)s mL/min") % {"value": formats.localize(value)},
+        _("%(value)s mL/min") % {"value": formats.localize(shown)},
         _("at least %(min)s mL/min required") % {"min": rules.MIN_CLEARANCE_ML_MIN},
         ok,
     )
@@ -153,13 +153,11 @@ def transaminase(name: str, value: object, uln: object) -> Derived:
     except ValueError:
         return Derived(key, label, "", _("Not computable from the values entered."))
     ok = meets(multiple, "<=", rules.MAX_TRANSAMINASE_X_ULN)
-    multiple = shown_against(
-        multiple, "<=", rules.MAX_TRANSAMINASE_X_ULN, rules.ULN_MULTIPLE_PLACES
-    )
+    shown = shown_against(multiple, "<=", rules.MAX_TRANSAMINASE_X_ULN, rules.ULN_MULTIPLE_PLACES)
     return Derived(
         key,
         label,
-        _("%(value)s × ULN") % {"value": formats.localize(multiple)},
+        _("%(value)s × ULN") % {"value": formats.localize(shown)},
         _("at most %(max)s × ULN") % {"max": formats.localize(rules.MAX_TRANSAMINASE_X_ULN)},
         ok,
     )
