@@ -125,16 +125,16 @@ def decide(context: DecisionContext) -> Decided:
             % {"day": shown_date(first_on)}
         )
     ratio = summary.patient_ratio
-    Gate.objects.update_or_create(
-        form_status=context.row,
-        defaults={
-            "decision": decision,
-            "reason": reason,
-            "patient_ratio": None if ratio is None else exact(ratio),
-            "gate_met": summary.met,
-            "decided_on": on,
-        },
+    # The row read above, under the slot's lock: one write, an update or the first insert.
+    gate = first if first is not None else Gate(form_status=context.row)
+    gate.decision, gate.reason, gate.gate_met, gate.decided_on = (
+        decision,
+        reason,
+        summary.met,
+        on,
     )
+    gate.patient_ratio = None if ratio is None else exact(ratio)
+    gate.save()
     journey = schedule.PROCEED if decision == GateDecision.PROCEED else decision
     return Decided(
         meaning_for(decision, summary, reason),
