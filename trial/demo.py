@@ -39,6 +39,9 @@ SHOWCASE_STAGES = (
     "follow_up_overdue",  # in follow-up, M6 past due; the eligibility signature broken
     "end_of_study",  # completed at M18
 )
+# The showcase needs nine BDX participants: twelve, a quarter of them at TLS. A smaller demo
+# (the tests' and benchmarks' small ones) is the random spread alone, as it always was.
+SHOWCASE_FROM = 12
 # What else each showcase participant carries, read by the hooks that write it.
 UNREPORTED_SAE = "unreported_sae"
 OPEN_QUERY = "open_query"

@@ -65,7 +65,9 @@ class Command(BaseCommand):
         finishers = [h.finish for h in registered if h.finish is not None]
         created = []
         sites = actions.demo_sites()
-        showcase = list(trial_demo.SHOWCASE_STAGES)
+        showcase = list(
+            trial_demo.SHOWCASE_STAGES if participants >= trial_demo.SHOWCASE_FROM else ()
+        )
         spread = 0
         for index in range(participants):
             # A quarter at TLS: 4 and the 9 stages share no factor, so both sites see every stage.
