@@ -193,6 +193,22 @@ def plan_showcase(showcase: str, today: date, rng: random.Random) -> Journey:
     return journey
 
 
+# After the showcase, BDX's spread takes the stages in this order: first those the showcase
+# does not stop in, and a follow-up after the IAH dose as its last "in follow-up", so that the
+# tests' 18-participant demo still has every stage; TLS keeps stage_for's.
+BDX_SPREAD_AFTER_SHOWCASE = (
+    "awaiting_eligibility",
+    "withdrawn",
+    "follow_up",
+    "gate_proceed",
+    "enrolled",
+    "screen_failure",
+    "completed",
+    "follow_up_iah",
+    "screening",
+)
+
+
 def stage_for(index: int, count: int) -> str:
     """Spread participants over every stage, so even a small demo shows them all."""
     return STAGES[index % len(STAGES)]

@@ -70,7 +70,8 @@ class Command(BaseCommand):
         )
         spread = 0
         for index in range(participants):
-            # A quarter at TLS: 4 and the 9 stages share no factor, so both sites see every stage.
+            # A quarter at TLS, whose stages follow the index: 4 and the 9 stages share no
+            # factor, so TLS sees every stage of a large enough demo.
             site = sites[1] if index % 4 == 3 else sites[0]
             nurse = users["nurse"] if site.code == "BDX" else users["nurse2"]
             if site.code == "BDX" and showcase:
@@ -79,9 +80,11 @@ class Command(BaseCommand):
                 own = trial_demo.showcase_rng(showcase[0])
                 journey, fill_rng = trial_demo.plan_showcase(showcase.pop(0), today, own), own
             else:
-                stage = trial_demo.stage_for(spread, participants)
+                stage = trial_demo.stage_for(index, participants)
+                if site.code == "BDX" and participants >= trial_demo.SHOWCASE_FROM:
+                    order = trial_demo.BDX_SPREAD_AFTER_SHOWCASE
+                    stage, spread = order[spread % len(order)], spread + 1
                 journey, fill_rng = trial_demo.plan_journey(stage, today, rng), rng
-                spread += 1
             participant = actions.import_demo_participant(nurse, site, journey)
             for fill in hooks:
                 fill(participant, journey, fill_rng, nurse)
