@@ -9,19 +9,36 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, OrganSuv, PetScan
+from imaging import dosimetry
+from imaging.models import (
+    INDEX_LESIONS,
+    REGION_KEYS,
+    VOLUMES,
+    Dosimetry,
+    DosimetryPoint,
+    Gate,
+    GateDecision,
+    LesionSuv,
+    Organ,
+    OrganSuv,
+    PetScan,
+    VoiVolume,
+)
 from imaging.problems import calculation_problem
 from trial import crf as crf_registry
+from trial import registry
 from trial import selectors as trial_selectors
 from trial.languages import shown_number
 from trial.models import FormStatus, Participant, Signature
 
 SIGNATURE_KIND = "gate"
+DOSIMETRY_KIND = "dosimetry"
 GATE_EVENT, GATE_FORM = "GATE", "GATE"
 PETS = ("PET_IAH", "PET_IV")
 PET_LABELS = {"PET_IAH": "PET-IAH", "PET_IV": "PET-IV"}
@@ -291,3 +308,181 @@ def study_rows(participants: Any) -> list[tuple[str, StudyRow]]:
                     ratio = None
             result.append((code, StudyRow(pk, ratio, tuple(organs))))
     return result
+
+
+# --- Dosimetry (PROTOCOL.md section 5) ------------------------------------------------------
+
+KIDNEYS = frozenset({"act_kidney_l", "act_kidney_r"})
+# One curve's dosimetry (imaging/dosimetry.py), for the reporting apps' read side (the SDTM XD
+# domain computes it from the package's own values).
+region_dosimetry = dosimetry.region_dosimetry
+TRAPEZOIDS, MONO, SINGLE = dosimetry.TRAPEZOIDS, dosimetry.MONO, dosimetry.SINGLE
+REGION_NAMES = {number: name for name, number in REGION_KEYS.items()}
+
+
+def kidney_limit_gy() -> float:
+    """The kidney dose flagged (settings.KIDNEY_DOSE_LIMIT_GY, default 23 Gy)."""
+    return float(Decimal(str(settings.KIDNEY_DOSE_LIMIT_GY)))
+
+
+def point_values(points: Iterable[DosimetryPoint]) -> list[dict[str, Any]]:
+    return [
+        {"acquired_at": p.acquired_at, **{name: getattr(p, name) for name in VOLUMES}}
+        for p in points
+    ]
+
+
+def volume_values(volumes: Iterable[VoiVolume]) -> dict[str, tuple[Any, Any]]:
+    """(volume mL, density or None) by volume name, for the rows entered."""
+    return {
+        REGION_NAMES[v.region]: (v.volume_ml, v.density_g_ml)
+        for v in volumes
+        if v.region in REGION_NAMES
+    }
+
+
+def dosimetry_regions(
+    points: list[dict[str, Any]],
+    volumes: dict[str, tuple[Any, Any]],
+    infusion: Any,
+    administered: Any,
+) -> list[dosimetry.RegionDosimetry]:
+    """Every volume of interest's dosimetry (imaging/dosimetry.py) from the values entered."""
+    return dosimetry.regions(
+        VOLUMES,
+        points,
+        infusion,
+        volumes,
+        None if administered is None else float(administered),
+        kidneys=KIDNEYS,
+        kidney_limit_gy=kidney_limit_gy(),
+    )
+
+
+@dataclass
+class DosimetryData:
+    row: FormStatus | None
+    points: list[dict[str, Any]]
+    volumes: dict[str, tuple[Any, Any]]
+    infusion: Any
+    administered: Any
+    participant_code: str = ""
+
+    @property
+    def regions(self) -> list[dosimetry.RegionDosimetry]:
+        if self.infusion is None:
+            return []
+        return dosimetry_regions(self.points, self.volumes, self.infusion, self.administered)
+
+
+def dosimetry_data(participant: Participant) -> DosimetryData:
+    """The participant's dosimetry as entered, with the IAH dose's infusion start and net
+    activity: four queries."""
+    found = Dosimetry.objects.filter(form_status__participant=participant).select_related(
+        "form_status"
+    )
+    dosi = found.first()
+    points = list(dosi.points.all()) if dosi else []
+    volumes = list(dosi.volumes.all()) if dosi else []
+    dose = registry.IAH_DOSE.provider
+    infusion, administered = dose(participant) if dose else (None, None)
+    return DosimetryData(
+        dosi.form_status if dosi else None,
+        point_values(points),
+        volume_values(volumes),
+        infusion,
+        administered,
+        participant.code,
+    )
+
+
+# --- The physicist's signed review of the dosimetry ----------------------------------------
+
+DOSIMETRY_EVENT, DOSIMETRY_FORM = "DOSI", "DOSI"
+# Its inputs: the SPECT/CT form (times, activities, VOI volumes) and the IAH dose (infusion
+# start, net activity). A change to either breaks the review.
+DOSIMETRY_COVERED = frozenset({DOSIMETRY_FORM, "IAHDOSE"})
+
+
+def _number(value: float | None) -> str | None:
+    # 9 significant digits: the exact value thresholds decide on (calc.exact), as text so
+    # the signed content compares the same after a JSON round trip.
+    return None if value is None else format(value, ".9g")
+
+
+def region_content(region: dosimetry.RegionDosimetry) -> dict[str, Any]:
+    """One volume's results as signed and exported: each method's TIA and dose, the flags."""
+    return {
+        "volume_ml": _number(region.volume_ml),
+        "density_g_ml": _number(region.density_g_ml),
+        "residence_h": _number(region.residence_h),
+        "uncertainty": _number(region.uncertainty),
+        "single_time_h": _number(region.single_time_h),
+        **{
+            f"{key}_{part}": _number(getattr(method, attribute))
+            for key, method in region.methods.items()
+            for part, attribute in (("tia", "tia"), ("gy", "dose_gy"), ("gy_per_gbq", "gy_per_gbq"))
+        },
+        "flags": sorted(
+            flag
+            for flag, raised in (
+                ("uncertainty", region.uncertainty_flag),
+                ("methods", region.methods_flag),
+                ("kidney", region.kidney_flag),
+            )
+            if raised
+        ),
+    }
+
+
+def dosimetry_payload(participant: Participant) -> dict[str, Any]:
+    """What the physicist's review covers: the SPECT/CT form and the IAH dose as stored, and
+    every result computed from them now (three methods, doses, flags) with the kidney limit."""
+    rows = list(
+        FormStatus.objects.filter(participant=participant, form__in=DOSIMETRY_COVERED).order_by(
+            "event", "form", "repeat"
+        )
+    )
+    stored = crf_registry.snapshot(rows)
+    payload: dict[str, Any] = {
+        f"{row.event}/{row.form}": stored[row.pk] for row in rows if row.pk in stored
+    }
+    data = dosimetry_data(participant)
+    payload["kidney_limit_gy"] = _number(kidney_limit_gy())
+    payload["results"] = {region.name: region_content(region) for region in data.regions}
+    return payload
+
+
+def dosimetry_covers(row: FormStatus) -> bool:
+    return row.form in DOSIMETRY_COVERED
+
+
+def kidney_doses_text(regions: list[dosimetry.RegionDosimetry]) -> str:
+    """The kidneys' doses by the trapezoids, as the review states them."""
+    parts = []
+    for region in regions:
+        dose = region.methods[dosimetry.TRAPEZOIDS].dose_gy if region.kidney else None
+        if dose is not None:
+            label = DosimetryPoint._meta.get_field(region.name).verbose_name
+            parts.append(f"{label} {shown_number(dose, '.2f')} Gy")
+    return ", ".join(parts)
+
+
+def dosimetry_refusal(data: DosimetryData) -> str | None:
+    """Why the dosimetry cannot be reviewed yet, or None."""
+    if data.row is None or not data.points:
+        return _("The SPECT/CT time points are not entered yet.")
+    if data.infusion is None:
+        return _("The IAH dose's infusion start is not entered yet.")
+    if not any(r.methods[dosimetry.TRAPEZOIDS].dose_gy is not None for r in data.regions):
+        return _("No absorbed dose can be computed yet: enter the VOI volumes.")
+    return None
+
+
+def dosimetry_meaning(data: DosimetryData) -> str:
+    kidneys = kidney_doses_text(data.regions)
+    if kidneys:
+        return _(
+            "I have reviewed the dosimetry of the IAH dose (kidneys by the trapezoids: %(kidneys)s)"
+        ) % {"kidneys": kidneys}
+    return _("I have reviewed the dosimetry of the IAH dose")
