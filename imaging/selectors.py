@@ -486,3 +486,66 @@ def dosimetry_meaning(data: DosimetryData) -> str:
             "I have reviewed the dosimetry of the IAH dose (kidneys by the trapezoids: %(kidneys)s)"
         ) % {"kidneys": kidneys}
     return _("I have reviewed the dosimetry of the IAH dose")
+
+
+# --- The dosimetry's results in the data export (trial.registry.ComputedTable) --------------
+
+RESULT_COLUMNS = (
+    ("volume_ml", "VOI volume", "decimal", "mL"),
+    ("density_g_ml", "Density used (1.06 unless entered)", "decimal", "g/mL"),
+    ("residence_h", "Residence time", "decimal", "h"),
+    ("tia_trapezoids", "TIA, trapezoids and tail", "decimal", "MBq·h"),
+    ("tia_mono", "TIA, mono-exponential fit", "decimal", "MBq·h"),
+    ("tia_mono_sd_pct", "TIA, mono-exponential fit: relative SD", "decimal", "%"),
+    ("tia_single", "TIA, single time point", "decimal", "MBq·h"),
+    ("single_time_h", "Single time point used", "decimal", "h"),
+    ("difference_mono_pct", "Mono-exponential vs trapezoids", "decimal", "%"),
+    ("difference_single_pct", "Single time point vs trapezoids", "decimal", "%"),
+    ("dose_trapezoids_gy", "Absorbed dose, trapezoids", "decimal", "Gy"),
+    ("dose_mono_gy", "Absorbed dose, mono-exponential fit", "decimal", "Gy"),
+    ("dose_single_gy", "Absorbed dose, single time point", "decimal", "Gy"),
+    ("gy_per_gbq_trapezoids", "Gy/GBq, trapezoids", "decimal", "Gy/GBq"),
+    ("gy_per_gbq_mono", "Gy/GBq, mono-exponential fit", "decimal", "Gy/GBq"),
+    ("gy_per_gbq_single", "Gy/GBq, single time point", "decimal", "Gy/GBq"),
+    ("flag_uncertainty", "Flag: fit uncertainty above 50 %", "boolean", ""),
+    ("flag_methods", "Flag: methods differ by more than 20 %", "boolean", ""),
+    ("flag_kidney", "Flag: kidney dose above the limit", "boolean", ""),
+)
+
+
+def region_values(region: dosimetry.RegionDosimetry) -> dict[str, Any]:
+    """One volume's results as the data export writes them (9 significant digits)."""
+    methods = region.methods
+    uncertainty = None if region.uncertainty is None else region.uncertainty * 100
+    values: dict[str, Any] = {
+        "volume_ml": region.volume_ml,
+        "density_g_ml": region.density_g_ml if region.volume_ml is not None else None,
+        "residence_h": region.residence_h,
+        "tia_mono_sd_pct": uncertainty,
+        "single_time_h": region.single_time_h,
+        "difference_mono_pct": methods[dosimetry.MONO].difference,
+        "difference_single_pct": methods[dosimetry.SINGLE].difference,
+    }
+    for key, method in methods.items():
+        values[f"tia_{key}"] = method.tia
+        values[f"dose_{key}_gy"] = method.dose_gy
+        values[f"gy_per_gbq_{key}"] = method.gy_per_gbq
+    values = {name: _number(value) for name, value in values.items()}
+    values["flag_uncertainty"] = region.uncertainty_flag
+    values["flag_methods"] = region.methods_flag
+    values["flag_kidney"] = region.kidney_flag
+    return values
+
+
+def result_rows(rows: list[FormStatus]) -> dict[int, list[tuple[Any, str, dict[str, Any]]]]:
+    """Each DOSI row's computed results, one per volume of interest (keyed as the VOI
+    volumes: REGION_KEYS). Four queries per participant: the IAH doses are at most 10."""
+    found: dict[int, list[tuple[Any, str, dict[str, Any]]]] = {}
+    for row in rows:
+        data = dosimetry_data(row.participant)
+        labels = {name: str(DosimetryPoint._meta.get_field(name).verbose_name) for name in VOLUMES}
+        found[row.pk] = [
+            (REGION_KEYS[region.name], labels[region.name], region_values(region))
+            for region in data.regions
+        ]
+    return found

@@ -275,3 +275,29 @@ def test_the_review_page_shows_the_results_and_signs(client, investigator, examp
     assert trial_selectors.current_signature(example, "dosimetry").is_valid
     dosi = client.get(reverse("crf_edit", args=[example.code, "DOSI", "DOSI", 1])).content
     assert url.encode() in dosi
+
+
+def test_the_data_export_has_the_computed_results(example, tmp_path, settings):
+    settings.KIDNEY_DOSE_LIMIT_GY = "1.1"
+    data_csv.write(Scope(), tmp_path)
+    results = list(csv.DictReader((tmp_path / "dosi__results.csv").open()))
+    assert [r["group_repeat_label"] for r in results][5:8] == [
+        "healthy liver",
+        "left kidney",
+        "right kidney",
+    ]
+    liver = results[5]
+    assert liver["participant"] == example.code and liver["group_repeat"] == "6"
+    assert float(liver["tia_trapezoids"]) == pytest.approx(141.7496, abs=1e-4)
+    assert float(liver["tia_mono"]) == pytest.approx(140.2245, abs=1e-4)
+    assert float(liver["tia_mono_sd_pct"]) == pytest.approx(1.9415, abs=1e-4)
+    assert float(liver["tia_single"]) == pytest.approx(124.6489, abs=1e-4)
+    assert float(liver["dose_trapezoids_gy"]) == pytest.approx(1.14076, abs=1e-5)
+    assert float(liver["gy_per_gbq_trapezoids"]) == pytest.approx(1.14076 / 7.4, abs=1e-5)
+    assert liver["density_g_ml"] == "1.06" and results[9]["density_g_ml"] == "1.03"
+    assert liver["flag_kidney"] == "false" and results[6]["flag_kidney"] == "true"
+    dictionary = {
+        (d["file"], d["field"]): d for d in csv.DictReader((tmp_path / "dictionary.csv").open())
+    }
+    assert dictionary[("dosi__results.csv", "dose_mono_gy")]["unit"] == "Gy"
+    assert dictionary[("dosi__results.csv", "gy_per_gbq_single")]["unit"] == "Gy/GBq"
