@@ -361,8 +361,8 @@ def mono_exponential_uncertainty(
 
 # Hänscheid et al., J Nucl Med 2018: the single time point is meaningful from 72 h to 144 h;
 # the one closest to 96 h is used.
-SINGLE_TIME_POINT_H = (72.0, 144.0)
-SINGLE_TIME_POINT_TARGET_H = 96.0
+SINGLE_TIME_POINT_H = (72, 144)
+SINGLE_TIME_POINT_TARGET_H = 96
 
 
 def single_time_point_tia(t_h: float, activity: float) -> float | None:

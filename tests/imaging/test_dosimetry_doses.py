@@ -170,7 +170,9 @@ def test_a_bad_volume_is_refused_beside_it_and_kept(client, nurse, proceeded):
     assert not VoiVolume.objects.exists()
 
 
-def test_a_changed_volume_is_in_history_the_ledger_and_the_exports(nurse, example, tmp_path):
+def test_a_changed_volume_is_in_history_the_ledger_and_the_exports(
+    client, nurse, example, tmp_path
+):
     row = example.forms.get(form="DOSI")
     volumes = h.voi_rows(TEN_ML)
     volumes[6]["volume_ml"] = "162.5"
@@ -188,6 +190,11 @@ def test_a_changed_volume_is_in_history_the_ledger_and_the_exports(nurse, exampl
     group = next(g for g in changes if g.name == "volumes")
     text = str(group.__dict__)
     assert "162.5" in text and "kidney contour redrawn" in text and "Left kidney" in text
+    client.force_login(nurse)
+    page = client.get(reverse("crf_history", args=[example.code, "DOSI", "DOSI", 1]))
+    shown = page.content.decode()
+    assert page.status_code == 200
+    assert "VOI volumes" in shown and "Left kidney" in shown and "162.5" in shown
     entry = AuditEntry.objects.get(form="DOSI", grp="volumes", item="volume_ml", label="update")
     assert entry.address == "volumes[7].volume_ml"
     assert (entry.old_value, entry.new_value) == ("10.0", "162.5")

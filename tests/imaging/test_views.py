@@ -92,6 +92,6 @@ def test_the_dosimetry_page_runs_a_fixed_number_of_queries(
 
 # One more than before: the lesions' Couinaud segments, which name them (L2 (segment IV)).
 GATE_PAGE_QUERIES = 11
-# The generic CRF page, with its queries panel (one query), plus the dosimetry tables, plus
-# the lesions' segments naming the lesion volumes.
-DOSI_PAGE_QUERIES = 10
+# The generic CRF page, with its queries panel (one query), plus the dosimetry tables (the time
+# points and the VOI volumes), plus the lesions' segments naming the lesion volumes.
+DOSI_PAGE_QUERIES = 11
