@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from imaging import models as m
+from trial.crf import model_field
 
 LESION_KEYS = tuple(range(1, m.INDEX_LESIONS + 1))
 MAX_EXTRA_HEPATIC = 20
@@ -75,6 +76,6 @@ def regions_named(labels: dict[str, str]) -> dict[int, str]:
     """region_names from the volumes' labels already read (volume_labels): no query."""
     names = {}
     for name, number in m.REGION_KEYS.items():
-        label = labels.get(name) or str(m.DosimetryPoint._meta.get_field(name).verbose_name)
+        label = labels.get(name) or str(model_field(m.DosimetryPoint, name).verbose_name)
         names[number] = label[:1].upper() + label[1:]
     return names

@@ -139,7 +139,8 @@ def region_rows(
         }
         if region.times_h:
             band = None
-            if fit is not None and fit.has_covariance and not fit.fixed:
+            if fit is not None and not fit.fixed and fit.var_b0 is not None:
+                assert fit.var_b1 is not None and fit.cov_b0_b1 is not None  # set together
                 band = (fit.var_b0, fit.var_b1, fit.cov_b0_b1)
             row["chart"] = mark_safe(  # noqa: S308 - built by charts.py, which escapes text
                 charts.time_activity_chart(
@@ -184,13 +185,13 @@ def dosimetry_results(
 def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> dict:
     instance = getattr(form, "instance", None)
     stored = getattr(form, "stored_rows", {})
-    has = instance is not None and instance.pk
+    saved = instance if instance is not None and instance.pk else None
     points = stored.get("time_points")
     if points is None:  # read by the form already, else here
-        points = list(instance.points.all()) if has else []
+        points = list(saved.points.all()) if saved is not None else []
     volumes = stored.get("volumes")
     if volumes is None:
-        volumes = list(instance.volumes.all()) if has else []
+        volumes = list(saved.volumes.all()) if saved is not None else []
     dose = registry.IAH_DOSE.provider
     infusion, administered = dose(participant) if dose else (None, None)
     names = getattr(form, "volume_names", None)  # read by the form already

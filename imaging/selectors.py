@@ -34,6 +34,7 @@ from imaging.problems import calculation_problem
 from trial import crf as crf_registry
 from trial import registry
 from trial import selectors as trial_selectors
+from trial.crf import model_field
 from trial.languages import shown_number
 from trial.models import FormStatus, Participant, Signature
 
@@ -463,7 +464,7 @@ def kidney_doses_text(regions: list[dosimetry.RegionDosimetry]) -> str:
     for region in regions:
         dose = region.methods[dosimetry.TRAPEZOIDS].dose_gy if region.kidney else None
         if dose is not None:
-            label = DosimetryPoint._meta.get_field(region.name).verbose_name
+            label = model_field(DosimetryPoint, region.name).verbose_name
             parts.append(f"{label} {shown_number(dose, '.2f')} Gy")
     return ", ".join(parts)
 
@@ -543,7 +544,7 @@ def result_rows(rows: list[FormStatus]) -> dict[int, list[tuple[Any, str, dict[s
     found: dict[int, list[tuple[Any, str, dict[str, Any]]]] = {}
     for row in rows:
         data = dosimetry_data(row.participant)
-        labels = {name: str(DosimetryPoint._meta.get_field(name).verbose_name) for name in VOLUMES}
+        labels = {name: str(model_field(DosimetryPoint, name).verbose_name) for name in VOLUMES}
         found[row.pk] = [
             (REGION_KEYS[region.name], labels[region.name], region_values(region))
             for region in data.regions

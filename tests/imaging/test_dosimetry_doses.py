@@ -245,6 +245,7 @@ def test_only_an_investigator_signs_the_review(nurse, example):
         trial_actions.sign_decision(nurse, PASSWORD, example, "dosimetry")
 
 
+@pytest.mark.req("DOSI.REVIEW")
 def test_the_signed_review_covers_the_doses_and_breaks_on_a_volume(nurse, investigator, example):
     signature = trial_actions.sign_decision(investigator, PASSWORD, example, "dosimetry")
     assert "left kidney 1.14 Gy, right kidney 1.14 Gy" in signature.meaning
@@ -260,6 +261,7 @@ def test_the_signed_review_covers_the_doses_and_breaks_on_a_volume(nurse, invest
     assert current is not None and not current.is_valid
 
 
+@pytest.mark.req("DOSI.REVIEW")
 def test_a_changed_infusion_breaks_the_review(nurse, investigator, example):
     trial_actions.sign_decision(investigator, PASSWORD, example, "dosimetry")
     dose = h.iah_dose_data(

@@ -35,6 +35,7 @@ def numpy_uncertainty(times, activities) -> tuple[float, float, float]:
 # --- the worked example ----------------------------------------------------------------------
 
 
+@pytest.mark.req("CALC.FIT_UNCERTAINTY", "CALC.MONOEXP")
 def test_the_worked_example_fit_and_its_uncertainty():
     fit = calc.mono_exponential_fit(TIMES, EXAMPLE)
     assert fit.a0 == pytest.approx(1.0455, abs=5e-5)
@@ -46,12 +47,14 @@ def test_the_worked_example_fit_and_its_uncertainty():
     assert calc.mono_exponential_uncertainty(TIMES, EXAMPLE) == pytest.approx(0.019415, abs=1e-6)
 
 
+@pytest.mark.req("CALC.SINGLE_TIME_POINT")
 def test_the_worked_example_single_time_point_is_the_72_h_scan():
     assert calc.single_time_point_index(TIMES) == 2
     assert calc.single_time_point_tia(72, 0.60) == pytest.approx(0.60 * 144 / math.log(2))
     assert calc.single_time_point_tia(72, 0.60) == pytest.approx(124.65, abs=0.005)
 
 
+@pytest.mark.req("CALC.ABSORBED_DOSE")
 def test_the_absorbed_dose_example_of_the_protocol():
     assert calc.absorbed_dose_gy(100, 10) == pytest.approx(0.8048, abs=5e-5)
     # Independently: decays × energy per decay in joules / kg.
@@ -69,6 +72,7 @@ def test_gy_per_gbq():
 # --- against numpy on other curves -------------------------------------------------------------
 
 
+@pytest.mark.req("CALC.FIT_UNCERTAINTY")
 @pytest.mark.parametrize(
     "times, activities",
     [
@@ -112,6 +116,7 @@ def test_points_on_an_exponential_have_no_uncertainty():
     assert calc.mono_exponential_uncertainty(times, activities) == pytest.approx(0, abs=1e-7)
 
 
+@pytest.mark.req("CALC.FIT_UNCERTAINTY")
 def test_two_fitted_points_have_no_uncertainty():
     # The peak is at 72 h: the fit keeps 72 h and 168 h only.
     assert calc.mono_exponential_uncertainty((4, 24, 72, 168), (0.2, 0.5, 0.9, 0.4)) is None
@@ -122,6 +127,7 @@ def test_three_fitted_points_are_enough():
     assert calc.mono_exponential_uncertainty((24, 72, 168), (2.0, 1.5, 0.6)) is not None
 
 
+@pytest.mark.req("CALC.FIT_UNCERTAINTY")
 def test_lambda_set_to_the_physical_decay_has_no_uncertainty():
     # Cleared more slowly than 177Lu decays: λ is set to λ_phys, the covariance does not apply.
     activities = tuple(10 * math.exp(-0.5 * LAMBDA_PHYS * t) for t in TIMES)
@@ -138,6 +144,7 @@ def test_the_uncertainty_refuses_what_the_fit_refuses():
         calc.mono_exponential_uncertainty((4, 24, 72), (1.0, 0.0, 0.5))
 
 
+@pytest.mark.req("CALC.SINGLE_TIME_POINT")
 @pytest.mark.parametrize(
     "hours, computed", [(71.99, False), (72, True), (96, True), (144, True), (144.01, False)]
 )
@@ -165,6 +172,7 @@ def test_the_dose_refuses_a_volume_not_positive(volume):
         calc.absorbed_dose_gy(100, volume)
 
 
+@pytest.mark.req("CALC.ABSORBED_DOSE")
 def test_the_dose_refuses_a_negative_tia_and_a_density_not_positive():
     with pytest.raises(Problem) as refused:
         calc.absorbed_dose_gy(-0.01, 10)
@@ -200,6 +208,7 @@ def _with_difference(difference: float) -> dosimetry.RegionDosimetry:
     return region
 
 
+@pytest.mark.req("CALC.ABSORBED_DOSE", "CALC.THRESHOLDS")
 def test_methods_differing_by_more_than_20_percent_are_flagged_not_at_20():
     assert not _with_difference(20.0).methods_flag
     assert not _with_difference(-20.0).methods_flag
@@ -213,6 +222,7 @@ def test_methods_differing_by_more_than_20_percent_are_flagged_not_at_20():
     ).methods_flag
 
 
+@pytest.mark.req("CALC.ABSORBED_DOSE", "CALC.THRESHOLDS")
 def test_a_kidney_dose_above_the_limit_is_flagged_and_not_at_it():
     region = dosimetry.region_dosimetry(
         "act_kidney_l",
@@ -244,6 +254,7 @@ def test_a_kidney_dose_above_the_limit_is_flagged_and_not_at_it():
     assert not not_kidney.kidney_flag
 
 
+@pytest.mark.req("CALC.FIT_UNCERTAINTY", "CALC.THRESHOLDS")
 def test_an_uncertainty_above_50_percent_is_flagged():
     noisy = dosimetry.region_dosimetry(
         "x",

@@ -133,16 +133,16 @@ def write(scope: Scope, directory: Path) -> int:
             table_file = f"{spec.code.lower()}__{table.name}.csv"
             for name, label, kind in (*KEYS[:4], GROUP_KEY, GROUP_NAME):
                 dictionary.append((table_file, spec.code, table.name, name, label, kind, "", ""))
-            for column in table.columns:
+            for computed_column in table.columns:
                 dictionary.append(
                     (
                         table_file,
                         spec.code,
                         table.name,
-                        column.name,
-                        column.label,
-                        column.kind,
-                        column.unit,
+                        computed_column.name,
+                        computed_column.label,
+                        computed_column.kind,
+                        computed_column.unit,
                         "",
                     )
                 )
