@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from imaging import calculations as calc
+from trial.calculations import meets
 from trial.decay import LU177_HALF_LIFE_H, decay_constant
 from trial.problems import Problem
 
@@ -67,12 +68,12 @@ class RegionDosimetry:
 
     @property
     def uncertainty_flag(self) -> bool:
-        return self.uncertainty is not None and calc.exact(self.uncertainty) > UNCERTAINTY_FLAG
+        return self.uncertainty is not None and meets(self.uncertainty, ">", UNCERTAINTY_FLAG)
 
     @property
     def methods_flag(self) -> bool:
         return any(
-            m.difference is not None and calc.exact(abs(m.difference)) > METHODS_DIFFER_PERCENT
+            m.difference is not None and meets(abs(m.difference), ">", METHODS_DIFFER_PERCENT)
             for m in self.methods.values()
         )
 
@@ -163,7 +164,7 @@ def region_dosimetry(
         if administered_mbq:
             method.gy_per_gbq = calc.dose_per_gbq(method.dose_gy, administered_mbq)
         if kidney and kidney_limit_gy is not None:
-            method.above_kidney_limit = calc.exact(method.dose_gy) > kidney_limit_gy
+            method.above_kidney_limit = meets(method.dose_gy, ">", kidney_limit_gy)
     return result
 
 
