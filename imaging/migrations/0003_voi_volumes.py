@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('imaging', '0001_initial'),
+        ('imaging', '0002_gate_ratio_exact'),
         ('pghistory', '0007_auto_20250421_0444'),
     ]
 
