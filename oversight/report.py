@@ -1,0 +1,127 @@
+"""Everything the oversight page and the DSMB report show, for one scope and one date: the
+risk indicators per site and for the study, the endpoints, the safety tables, and their
+charts as inline SVG. The page and the PDF render the same context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.conf import settings
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from oversight import charts, endpoints, risk, safety
+from oversight.study import Study, read
+from trial import roles, selectors
+from trial.languages import shown_number
+
+# Who sees the oversight page and asks for the DSMB report: the monitors (their own sites)
+# and the data managers (every site).
+OVERSEE = {roles.MONITOR, roles.DATA_MANAGER}
+
+
+def _shown(value: float, decimals: int) -> str:
+    return shown_number(value, f".{decimals}f")
+
+
+@dataclass(frozen=True)
+class Scope:
+    participants: Any  # a queryset of Participant
+    sites: Any  # a queryset of Site
+    label: str
+
+
+def may_oversee(user: Any) -> bool:
+    return roles.has_any(user, OVERSEE)
+
+
+def every_site_label() -> str:
+    return str(_("All sites"))
+
+
+def scope_for(user: Any) -> Scope:
+    """The participants and sites the user oversees: a monitor's own sites, a data
+    manager's every site."""
+    every = roles.has_any(user, roles.ALL_SITES)
+    sites = selectors.visible_sites(user)
+    label = every_site_label() if every else str(_("Your sites"))
+    return Scope(selectors.participants_for(user), sites, label)
+
+
+def thresholds() -> dict[str, tuple[float, float]]:
+    return {key: tuple(limits) for key, limits in settings.OVERSIGHT_THRESHOLDS.items()}
+
+
+def context(scope: Scope, as_of: date, *, cutoff: bool = False) -> dict[str, Any]:
+    study = read(scope.participants, scope.sites, as_of, cutoff=cutoff)
+    return build(study, scope.label)
+
+
+def build(study: Study, scope_label: str) -> dict[str, Any]:
+    limits = thresholds()
+    rows = risk.table(study, limits, _shown)
+    for row in rows:
+        for cell in row.cells:
+            where = cell.site or scope_label
+            cell.chart = mark_safe(  # noqa: S308 - built by charts, every text escaped there
+                charts.sparkline(cell.trend, row.limits, f"{row.label} · {where}")
+            )
+    funnel = endpoints.funnel(study)
+    ratios = endpoints.ratios(study)
+    responses = endpoints.responses(study)
+    pfs = endpoints.progression_free_survival(study)
+    estimate = pfs.estimate
+    return {
+        "study": study,
+        "as_of": study.as_of,
+        "scope_label": scope_label,
+        "sites": study.sites,
+        "rows": rows,
+        "limits": limits,
+        "participant_count": len(study.people),
+        "funnel": funnel,
+        "funnel_chart": mark_safe(  # noqa: S308 - escaped in charts
+            charts.funnel([(step.label, step.count) for step in funnel])
+        ),
+        "ratios": ratios,
+        "ratio_chart": mark_safe(  # noqa: S308 - escaped in charts
+            charts.ratio_histogram([r for _c, r in ratios.values], ratios.threshold)
+        ),
+        "responses": responses,
+        "waterfall_chart": mark_safe(  # noqa: S308 - escaped in charts
+            charts.waterfall([(r.code, r.best_pct, r.best) for r in responses.rows])
+        ),
+        "pfs": pfs,
+        "pfs_text": _pfs_text(estimate),
+        "pfs_chart": mark_safe(  # noqa: S308 - escaped in charts
+            charts.kaplan_meier(
+                estimate.steps if estimate else [(0.0, 1.0)],
+                estimate.censored if estimate else [],
+                estimate.median if estimate else None,
+                _("Months since the follow-up anchor"),
+            )
+        ),
+        "ae_tables": safety.ae_tables(study),
+        "grades": safety.GRADES,
+        "lab_grades": safety.LAB_GRADES,
+        "saes": safety.sae_listing(study),
+        "shifts": safety.lab_shifts(study),
+    }
+
+
+def _pfs_text(estimate: Any) -> dict[str, str]:
+    if estimate is None:
+        return {}
+
+    def months(value: float | None) -> str:
+        return _("not reached") if value is None else shown_number(value, ".1f")
+
+    return {
+        "median": months(estimate.median),
+        "low": months(estimate.ci_low),
+        "high": months(estimate.ci_high),
+        "n": str(estimate.n),
+        "events": str(estimate.events),
+    }

@@ -1,0 +1,282 @@
+"""What the oversight page and the DSMB report read, once, as plain records.
+
+A fixed number of queries whatever the number of participants (tests/oversight pin it), each
+read limited to the scope (a data manager's every site, a monitor's own) and to the data
+cut-off: an observation dated after it (an onset, a sample, a visit, a query opened) is left
+out, as are the participants screened after it. Derived values are computed here from the
+current data (grades, ratios, responses), never read from a stored copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from dosing import selectors as dosing_selectors
+from dosing.models import AdverseEvent
+from followup.models import EndOfStudy, FollowUpVisit, RecistAssessment
+from imaging import selectors as imaging_selectors
+from imaging.models import Gate, GateDecision
+from trial import schedule
+from trial.models import AuditEntry, FormState, FormStatus, Query
+
+
+@dataclass
+class Person:
+    pk: int
+    code: str
+    site: str
+    status: str
+    screening_date: date
+    enrolment_date: date | None
+    gate_decision: str
+    # Event dates up to the cut-off only.
+    dates: dict[str, date]
+
+    def plan(self) -> list[schedule.PlannedEvent]:
+        return schedule.plan(
+            self.status,
+            self.gate_decision,
+            self.dates,
+            screening_date=self.screening_date,
+            enrolment_date=self.enrolment_date,
+        )
+
+
+@dataclass(frozen=True)
+class Ae:
+    participant_id: int
+    row_id: int
+    repeat: int
+    term: str
+    soc: str
+    grade: int | None
+    onset: date | None
+    serious: bool
+    awareness_at: datetime | None
+    reported_at: datetime | None
+    outcome: str
+    relationships: tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A form entered for a dated visit: the visit's date and the day it was first saved."""
+
+    participant_id: int
+    event: str
+    visit: date
+    entered: date
+
+
+@dataclass(frozen=True)
+class Recist:
+    participant_id: int
+    event: str
+    imaging_date: date
+    change_pct: float | None
+    overall: str
+    progression_date: date | None
+
+
+@dataclass(frozen=True)
+class Ending:
+    status: str
+    end_date: date | None
+    death_date: date | None
+
+
+@dataclass
+class Study:
+    as_of: date
+    cutoff: bool  # True when the as-of date is a data cut-off chosen by someone
+    moment: datetime  # now, or the end of the cut-off day if earlier
+    sites: list[str]
+    people: list[Person]
+    aes: list[Ae] = field(default_factory=list)
+    labs: list[dosing_selectors.GradedLab] = field(default_factory=list)
+    queries: list[tuple[int, date, date | None]] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    missed: list[tuple[int, str]] = field(default_factory=list)
+    recist: list[Recist] = field(default_factory=list)
+    endings: dict[int, Ending] = field(default_factory=dict)
+    # (participant, month) -> [items entered, items changed after entry]
+    changes: dict[tuple[int, date], list[int]] = field(default_factory=dict)
+    ratios: dict[int, float | None] = field(default_factory=dict)
+    slots_used: int = 0
+
+    @property
+    def by_pk(self) -> dict[int, Person]:
+        return {p.pk: p for p in self.people}
+
+
+def _local_day(moment: datetime | None) -> date | None:
+    return None if moment is None else timezone.localtime(moment).date()
+
+
+def _end_of(day: date) -> datetime:
+    """The first instant after the day, in the trial's time zone."""
+    return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def read(participants: Any, sites: Any, as_of: date, *, cutoff: bool = False) -> Study:
+    """Everything the page shows for these participants (a queryset) and sites, as of the
+    day `as_of` (included). Eleven queries."""
+    scope = participants.filter(screening_date__lte=as_of)
+    ids = scope.values("pk")
+    people = [
+        Person(
+            pk,
+            code,
+            site,
+            status,
+            screening,
+            enrolment if enrolment and enrolment <= as_of else None,
+            gate,
+            {
+                event: day
+                for event, text in (dates or {}).items()
+                if (day := date.fromisoformat(text)) <= as_of
+            },
+        )
+        for pk, code, site, status, screening, enrolment, gate, dates in scope.order_by(
+            "code"
+        ).values_list(
+            "pk",
+            "code",
+            "site__code",
+            "status",
+            "screening_date",
+            "enrolment_date",
+            "gate_decision",
+            "event_dates",
+        )
+    ]
+    end = _end_of(as_of)
+    site_codes = list(sites.order_by("code").values_list("code", flat=True))
+    study = Study(as_of, cutoff, min(end, timezone.now()), site_codes, people)
+
+    aes = (
+        AdverseEvent.objects.filter(form_status__participant__in=ids)
+        .exclude(form_status__status=FormState.DELETED)
+        .exclude(onset_date=None)
+        .filter(onset_date__lte=as_of)
+        .order_by("form_status__participant_id", "onset_date", "form_status__repeat")
+        .values_list(
+            "form_status__participant_id",
+            "form_status_id",
+            "form_status__repeat",
+            "term",
+            "soc",
+            "grade",
+            "onset_date",
+            "serious",
+            "awareness_at",
+            "reported_to_sponsor_at",
+            "outcome",
+            "relationship_iv_lutathera",
+            "relationship_iah_procedure",
+            "relationship_iah_lutathera",
+        )
+    )
+    study.aes = [
+        Ae(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9], r[10], r[11:14])
+        for r in aes
+    ]
+    study.labs = dosing_selectors.graded_labs(scope, until=as_of)
+    study.queries = [
+        (pid, _local_day(opened), _local_day(closed))
+        for pid, opened, closed in Query.objects.filter(participant__in=ids, opened_at__lt=end)
+        .order_by("pk")
+        .values_list("participant_id", "opened_at", "closed_at")
+    ]
+    study.entries = _entries(study)
+    study.missed = list(
+        FollowUpVisit.objects.filter(form_status__participant__in=ids, missed=True)
+        .exclude(form_status__status=FormState.DELETED)
+        .values_list("form_status__participant_id", "form_status__event")
+    )
+    study.recist = [
+        Recist(pid, event, day, None if pct is None else float(pct), overall or "", progression)
+        for pid, event, day, pct, overall, progression in RecistAssessment.objects.filter(
+            form_status__participant__in=ids, imaging_date__lte=as_of
+        )
+        .exclude(form_status__status=FormState.DELETED)
+        .order_by("form_status__participant_id", "imaging_date", "pk")
+        .values_list(
+            "form_status__participant_id",
+            "form_status__event",
+            "imaging_date",
+            "change_baseline_pct",
+            "overall_response",
+            "progression_date",
+        )
+    ]
+    study.endings = {
+        pid: Ending(status, end_date, death if death and death <= as_of else None)
+        for pid, status, end_date, death in EndOfStudy.objects.filter(
+            form_status__participant__in=ids, end_date__lte=as_of
+        )
+        .exclude(form_status__status=FormState.DELETED)
+        .values_list("form_status__participant_id", "status", "end_date", "death_date")
+    }
+    study.changes = _changes(scope, end)
+    study.ratios = {
+        row.participant_id: row.patient_ratio
+        for _code, row in imaging_selectors.study_rows(scope)
+        if "PET-IV" in study.by_pk.get(row.participant_id, _NOBODY).dates
+    }
+    study.slots_used = (
+        Gate.objects.filter(
+            decision=GateDecision.PROCEED, form_status__participant__screening_date__lte=as_of
+        )
+        .exclude(decided_on__gt=as_of)
+        .count()
+    )
+    return study
+
+
+_NOBODY = Person(0, "", "", "", date.min, None, "", {})
+
+
+def _entries(study: Study) -> list[Entry]:
+    """Each form of a dated visit (not the logs, not the decisions' own slots) with the day
+    it was first saved: one query."""
+    by_pk = study.by_pk
+    found = []
+    rows = (
+        FormStatus.objects.filter(participant__in=list(by_pk), first_saved_at__isnull=False)
+        .exclude(event=schedule.LOG_EVENT)
+        .exclude(status=FormState.DELETED)
+        .values_list("participant_id", "event", "first_saved_at")
+    )
+    for pid, event, saved in rows:
+        visit = by_pk[pid].dates.get(event)
+        if visit is not None:
+            found.append(Entry(pid, event, visit, _local_day(saved)))
+    return found
+
+
+# Items entered (a first value) and items changed after entry (a change from a value), per
+# participant and month, from the audit ledger (trial/ledger.py), in one statement.
+_CHANGES_SQL = """
+SELECT participant_id,
+       date_trunc('month', at AT TIME ZONE %%s)::date,
+       count(*) FILTER (WHERE old_value IS NULL AND new_value IS NOT NULL),
+       count(*) FILTER (WHERE corrections > 0 AND old_value IS NOT NULL)
+FROM %(ledger)s
+WHERE kind IN ('item', 'group') AND participant_id IN (%(scope)s) AND at < %%s
+GROUP BY 1, 2
+"""
+
+
+def _changes(scope: Any, end: datetime) -> dict[tuple[int, date], list[int]]:
+    inner, params = scope.values("pk").query.sql_with_params()
+    sql = _CHANGES_SQL % {"ledger": AuditEntry._meta.db_table, "scope": inner}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [timezone.get_current_timezone_name(), *params, end])
+        return {(pid, month): [entered, changed] for pid, month, entered, changed in cursor}
