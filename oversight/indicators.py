@@ -9,7 +9,6 @@ compared with absolute (amber, red) limits, kept in settings.OVERSIGHT_THRESHOLD
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -39,6 +38,9 @@ class Point:
     flagged: bool = False
     # False for a point of the trend only (a query's state at an earlier month end).
     current: bool = True
+    # How many identical observations the point stands for (lab values of one participant
+    # and month, forms of one visit entered the same day).
+    times: int = 1
 
 
 @dataclass(frozen=True)
@@ -78,24 +80,44 @@ def figure(spec: Spec, points: Sequence[Point], limits: tuple[float, float]) -> 
     if spec.kind == RATE:
         exposure = sum(p.weight for p in current)
         events = [p for p in current if p.weight == 0]
-        value = sum(p.value for p in events) / exposure if exposure > 0 else None
+        value = sum(p.value * p.times for p in events) / exposure if exposure > 0 else None
         behind = {p.participant for p in events if p.value > 0}
-        count = len(events)
+        count = sum(p.times for p in events)
     elif spec.kind == MEDIAN:
-        value = statistics.median([p.value for p in current]) if current else None
+        value = _median([(p.value, p.times) for p in current])
         behind = {p.participant for p in flagged}
-        count = len(current)
+        count = sum(p.times for p in current)
     elif spec.kind == COUNT:
-        value = float(len(flagged))
+        value = float(sum(p.times for p in flagged))
         behind = {p.participant for p in flagged}
-        count = len(current)
+        count = sum(p.times for p in current)
     elif spec.kind == PERCENT:
-        value = 100.0 * len(flagged) / len(current) if current else None
+        count = sum(p.times for p in current)
+        value = 100.0 * sum(p.times for p in flagged) / count if count else None
         behind = {p.participant for p in flagged}
-        count = len(current)
     else:
         raise ValueError(f"unknown kind {spec.kind}")
-    return Figure(value, count, len(flagged), status_of(value, limits), sorted(behind))
+    flagged_count = sum(p.times for p in flagged)
+    return Figure(value, count, flagged_count, status_of(value, limits), sorted(behind))
+
+
+def _median(weighted: Sequence[tuple[float, int]]) -> float | None:
+    """The median of values each repeated `times` (statistics.median of the expanded list)."""
+    total = sum(times for _v, times in weighted)
+    if not total:
+        return None
+    ordered = sorted(weighted)
+
+    def nth(index: int) -> float:
+        seen = 0
+        for value, times in ordered:
+            seen += times
+            if index < seen:
+                return value
+        raise IndexError(index)
+
+    middle = total // 2
+    return nth(middle) if total % 2 else (nth(middle - 1) + nth(middle)) / 2
 
 
 def months_back(as_of: date, count: int = TREND_MONTHS) -> list[date]:
@@ -130,7 +152,7 @@ def trend(
 
 
 def _as_current(p: Point) -> Point:
-    return Point(p.site, p.month, p.participant, p.value, p.weight, p.flagged, True)
+    return Point(p.site, p.month, p.participant, p.value, p.weight, p.flagged, True, p.times)
 
 
 # --- Turning observations into points --------------------------------------------------------

@@ -4,7 +4,7 @@ charts as inline SVG. The page and the PDF render the same context."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -12,8 +12,8 @@ from django.conf import settings
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from oversight import charts, endpoints, risk, safety
-from oversight.study import Study, read
+from oversight import charts, endpoints, memo, risk, safety
+from oversight.study import Study, moment_of, read
 from trial import roles, selectors
 from trial.languages import shown_number
 
@@ -54,24 +54,68 @@ def thresholds() -> dict[str, tuple[float, float]]:
     return {key: tuple(limits) for key, limits in settings.OVERSIGHT_THRESHOLDS.items()}
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """What a read of the trial gives, whatever the time of day: kept by oversight.memo
+    while the database has not changed."""
+
+    study: Study
+    figures: risk.Computed
+    funnel: list[endpoints.Step]
+    ratios: endpoints.Ratios
+    responses: endpoints.Responses
+    pfs: endpoints.Pfs
+    shifts: list[safety.Shift]
+
+
+def prepare(study: Study) -> Prepared:
+    return Prepared(
+        study,
+        risk.static_figures(study, thresholds()),
+        endpoints.funnel(study),
+        endpoints.ratios(study),
+        endpoints.responses(study),
+        endpoints.progression_free_survival(study),
+        safety.lab_shifts(study),
+    )
+
+
 def context(scope: Scope, as_of: date, *, cutoff: bool = False) -> dict[str, Any]:
-    study = read(scope.participants, scope.sites, as_of, cutoff=cutoff)
-    return build(study, scope.label)
+    """The page's (and the report's) context: the trial read once, or taken from memory
+    while no transaction has written since (oversight.memo); the moment moves on."""
+    key = (
+        "oversight",
+        str(scope.participants.query),
+        str(scope.sites.query),
+        as_of,
+        cutoff,
+        tuple(sorted(thresholds().items())),
+    )
+    prepared = memo.read(
+        key, lambda: prepare(read(scope.participants, scope.sites, as_of, cutoff=cutoff))
+    )
+    study = replace(prepared.study, moment=moment_of(as_of))
+    return build(replace(prepared, study=study), scope.label)
 
 
-def build(study: Study, scope_label: str) -> dict[str, Any]:
+def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
+    if isinstance(prepared, Study):
+        prepared = prepare(prepared)
+    study = prepared.study
     limits = thresholds()
-    rows = risk.table(study, limits, _shown)
+    rows = risk.table(study, limits, _shown, prepared.figures)
     for row in rows:
         for cell in row.cells:
             where = cell.site or scope_label
             cell.chart = mark_safe(  # noqa: S308 - built by charts, every text escaped there
                 charts.sparkline(cell.trend, row.limits, f"{row.label} · {where}")
             )
-    funnel = endpoints.funnel(study)
-    ratios = endpoints.ratios(study)
-    responses = endpoints.responses(study)
-    pfs = endpoints.progression_free_survival(study)
+    funnel, ratios, responses, pfs = (
+        prepared.funnel,
+        prepared.ratios,
+        prepared.responses,
+        prepared.pfs,
+    )
     estimate = pfs.estimate
     return {
         "study": study,
@@ -107,7 +151,7 @@ def build(study: Study, scope_label: str) -> dict[str, Any]:
         "grades": safety.GRADES,
         "lab_grades": safety.LAB_GRADES,
         "saes": safety.sae_listing(study),
-        "shifts": safety.lab_shifts(study),
+        "shifts": prepared.shifts,
     }
 
 

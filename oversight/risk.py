@@ -6,6 +6,7 @@ monthly trend and the participants behind them all come from those points.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -53,11 +54,47 @@ LABELS = {
     "changes": _("Changes per 100 items after entry"),
 }
 # How many decimals each figure is shown with (the colour is decided on the exact value).
-DECIMALS = {"ae_rate": 2, "sae_delay": 1, "entry_delay": 1, "changes": 1}
+DECIMALS = {
+    "ae_rate": 2,
+    "sae_delay": 1,
+    "lab_grade3": 1,
+    "entry_delay": 1,
+    "missed_visits": 1,
+    "out_of_window": 1,
+    "screen_failure": 1,
+    "changes": 1,
+}
+
+
+def sae_points(study: Study) -> list[ind.Point]:
+    """The SAE reporting delays, in hours, up to the study's moment (now, or the end of the
+    cut-off day): read at each request, as a pending delay grows with time."""
+    by_pk = study.by_pk
+    found = []
+    for ae in study.aes:
+        if not ae.serious or ae.awareness_at is None:
+            continue
+        person = by_pk[ae.participant_id]
+        reported = ae.reported_at
+        if reported is None or reported > study.moment:
+            # Still pending: the delay so far (a lower bound), so that an SAE never
+            # reported cannot lower the median.
+            reported = study.moment
+        delay = (reported - ae.awareness_at).total_seconds() / 3600
+        found.append(
+            ind.Point(
+                person.site,
+                ind.month_of(ae.awareness_at.date()),
+                person.code,
+                delay,
+                flagged=delay > SAE_REPORTING_DELAY.total_seconds() / 3600,
+            )
+        )
+    return found
 
 
 def points(study: Study) -> dict[str, list[ind.Point]]:
-    """Every indicator's points."""
+    """Every indicator's points but the SAE delays' (sae_points), which move with time."""
     by_pk = study.by_pk
     as_of = study.as_of
     months = ind.months_back(as_of)
@@ -73,48 +110,37 @@ def points(study: Study) -> dict[str, list[ind.Point]]:
             person.site, person.code, person.screening_date, end, as_of
         )
     for ae in study.aes:
-        person = by_pk[ae.participant_id]
         if ae.onset is not None:
+            person = by_pk[ae.participant_id]
             found["ae_rate"].append(ind.Point(person.site, ind.month_of(ae.onset), person.code))
-        if ae.serious and ae.awareness_at is not None:
-            reported = ae.reported_at
-            if reported is None or reported > study.moment:
-                # Still pending at the as-of moment: the delay so far (a lower bound), so
-                # that an SAE never reported cannot lower the median.
-                reported = study.moment
-            delay = (reported - ae.awareness_at).total_seconds() / 3600
-            found["sae_delay"].append(
-                ind.Point(
-                    person.site,
-                    ind.month_of(ae.awareness_at.date()),
-                    person.code,
-                    delay,
-                    flagged=delay > SAE_REPORTING_DELAY.total_seconds() / 3600,
-                )
-            )
-    for lab in study.labs:
-        person = by_pk[lab.participant_id]
+    labs = Counter(
+        (lab.participant_id, ind.month_of(lab.sample_date), lab.grade >= SEVERE_LAB_GRADE)
+        for lab in study.labs
+    )
+    for (pid, month, severe), times in labs.items():
+        person = by_pk[pid]
         found["lab_grade3"].append(
-            ind.Point(
-                person.site,
-                ind.month_of(lab.sample_date),
-                person.code,
-                flagged=lab.grade >= SEVERE_LAB_GRADE,
-            )
+            ind.Point(person.site, month, person.code, flagged=severe, times=times)
         )
     for pid, opened, closed in study.queries:
         person = by_pk[pid]
         found["old_queries"] += ind.open_query_points(
             person.site, person.code, opened, closed, as_of, months, QUERY_AGE_DAYS
         )
-    for entry in study.entries:
-        person = by_pk[entry.participant_id]
-        days = (entry.entered - entry.visit).days
+    entries = Counter(
+        (e.participant_id, e.visit, (e.entered - e.visit).days) for e in study.entries
+    )
+    for (pid, visit, days), times in entries.items():
+        person = by_pk[pid]
         late = days > LATE_ENTRY_DAYS
-        month = ind.month_of(entry.visit)
-        found["entry_delay"].append(ind.Point(person.site, month, person.code, days, flagged=late))
+        month = ind.month_of(visit)
+        found["entry_delay"].append(
+            ind.Point(person.site, month, person.code, days, flagged=late, times=times)
+        )
         if late:
-            found["late_entries"].append(ind.Point(person.site, month, person.code, flagged=True))
+            found["late_entries"].append(
+                ind.Point(person.site, month, person.code, flagged=True, times=times)
+            )
     found["missed_visits"] = _missed_points(study)
     found["out_of_window"] = _window_points(study)
     for person in study.people:
@@ -199,26 +225,68 @@ class Row:
     cells: list[Cell]
 
 
-def table(study: Study, thresholds: Mapping[str, tuple[float, float]], shown) -> list[Row]:
-    """One row per indicator: a cell per site, then the study's. `shown(value, decimals)`
-    writes a number in the reader's format."""
-    everything = points(study)
+Computed = dict[str, list[tuple[str, ind.Figure, list[tuple[date, float | None]]]]]
+
+
+def _computed(
+    specs: tuple[ind.Spec, ...],
+    found: Mapping[str, list[ind.Point]],
+    study: Study,
+    thresholds: Mapping[str, tuple[float, float]],
+) -> Computed:
     months = ind.months_back(study.as_of)
+    result: Computed = {}
+    for spec in specs:
+        limits = tuple(thresholds[spec.key])
+        result[spec.key] = []
+        for site in [*study.sites, ""]:
+            these = [p for p in found[spec.key] if not site or p.site == site]
+            result[spec.key].append(
+                (
+                    site,
+                    ind.figure(spec, these, limits),
+                    ind.trend(spec, these, limits, months),
+                )
+            )
+    return result
+
+
+def static_figures(study: Study, thresholds: Mapping[str, tuple[float, float]]) -> Computed:
+    """Every figure and trend but the SAE delays': what a read of the data gives, whatever
+    the time of day (oversight.memo keeps it while the data stays the same)."""
+    return _computed(
+        tuple(s for s in SPECS if s.key != "sae_delay"), points(study), study, thresholds
+    )
+
+
+def table(
+    study: Study,
+    thresholds: Mapping[str, tuple[float, float]],
+    shown,
+    static: Computed | None = None,
+) -> list[Row]:
+    """One row per indicator: a cell per site, then the study's. `shown(value, decimals)`
+    writes a number in the reader's format; `static`: static_figures(study), if known."""
+    computed = {
+        **(static if static is not None else static_figures(study, thresholds)),
+        **_computed(
+            (SPECS_BY_KEY["sae_delay"],), {"sae_delay": sae_points(study)}, study, thresholds
+        ),
+    }
     rows = []
     for spec in SPECS:
-        limits = tuple(thresholds[spec.key])
         cells = []
-        for site in [*study.sites, ""]:
-            these = [p for p in everything[spec.key] if not site or p.site == site]
-            result = ind.figure(spec, these, limits)
-            text = "—" if result.value is None else shown(result.value, DECIMALS.get(spec.key, 0))
-            cells.append(Cell(result, text, ind.trend(spec, these, limits, months), site))
-        rows.append(Row(spec.key, str(LABELS[spec.key]), limits, cells))
+        for site, result, trend in computed[spec.key]:
+            decimals = DECIMALS.get(spec.key, 0)
+            text = "—" if result.value is None else shown(result.value, decimals)
+            cells.append(Cell(result, text, trend, site))
+        rows.append(Row(spec.key, str(LABELS[spec.key]), tuple(thresholds[spec.key]), cells))
     return rows
 
 
 def behind(study: Study, key: str, site: str, thresholds: Mapping) -> list[str]:
     """The participants behind one figure (codes, in order)."""
     spec = SPECS_BY_KEY[key]
-    these = [p for p in points(study)[key] if not site or p.site == site]
+    found = sae_points(study) if key == "sae_delay" else points(study)[key]
+    these = [p for p in found if not site or p.site == site]
     return ind.figure(spec, these, tuple(thresholds[key])).participants

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dosing import selectors as dosing_selectors
@@ -123,9 +123,25 @@ def _end_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
+def moment_of(as_of: date) -> datetime:
+    """Now, or the end of the as-of day when that is earlier (a cut-off in the past)."""
+    return min(_end_of(as_of), timezone.now())
+
+
 def read(participants: Any, sites: Any, as_of: date, *, cutoff: bool = False) -> Study:
     """Everything the page shows for these participants (a queryset) and sites, as of the
-    day `as_of` (included). Eleven queries."""
+    day `as_of` (included): twelve queries, in one read-only transaction at the repeatable
+    read level, so that every query sees the same data (a participant registered between
+    two of them is in all or none)."""
+    if connection.in_atomic_block:
+        return _read(participants, sites, as_of, cutoff)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        return _read(participants, sites, as_of, cutoff)
+
+
+def _read(participants: Any, sites: Any, as_of: date, cutoff: bool) -> Study:
     scope = participants.filter(screening_date__lte=as_of)
     ids = scope.values("pk")
     people = [
@@ -158,7 +174,7 @@ def read(participants: Any, sites: Any, as_of: date, *, cutoff: bool = False) ->
     ]
     end = _end_of(as_of)
     site_codes = list(sites.order_by("code").values_list("code", flat=True))
-    study = Study(as_of, cutoff, min(end, timezone.now()), site_codes, people)
+    study = Study(as_of, cutoff, moment_of(as_of), site_codes, people)
 
     aes = (
         AdverseEvent.objects.filter(form_status__participant__in=ids)
@@ -225,10 +241,11 @@ def read(participants: Any, sites: Any, as_of: date, *, cutoff: bool = False) ->
         .values_list("form_status__participant_id", "status", "end_date", "death_date")
     }
     study.changes = _changes(scope, end)
+    by_pk = study.by_pk
     study.ratios = {
         row.participant_id: row.patient_ratio
         for _code, row in imaging_selectors.study_rows(scope)
-        if "PET-IV" in study.by_pk.get(row.participant_id, _NOBODY).dates
+        if "PET-IV" in by_pk.get(row.participant_id, _NOBODY).dates
     }
     study.slots_used = (
         Gate.objects.filter(

@@ -21,7 +21,9 @@ from trial.actions import ActionRefused
 class CutoffForm(forms.Form):
     cutoff = forms.DateField(
         label=_lazy("Data cut-off"),
-        widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"}),
+        widget=forms.DateInput(
+            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
+        ),
         error_messages={"invalid": _lazy("Enter a date, such as 2026-06-30.")},
     )
 
