@@ -156,11 +156,13 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
 
 
 def _pfs_text(estimate: Any) -> dict[str, str]:
+    """The median and its 95 % CI in months as the reader writes numbers; a bound the curve
+    never reaches is left blank (the template says "not reached")."""
     if estimate is None:
         return {}
 
     def months(value: float | None) -> str:
-        return _("not reached") if value is None else shown_number(value, ".1f")
+        return "" if value is None else shown_number(value, ".1f")
 
     return {
         "median": months(estimate.median),
