@@ -137,13 +137,14 @@ def ratio_histogram(values: Sequence[float], threshold: float) -> str:
                 f'fill="#555">{_n(low, "g")}</text>'
             )
     tx = round(left + threshold / 0.5 * bw, 1)
+    gate = _("gate %(threshold)s") % {"threshold": _n(threshold, ".1f")}
+    axis = _("Patient enhancement ratio (IAH / IV SUVmax)")
     body.append(
         f'<line x1="{tx}" y1="{top_m}" x2="{tx}" y2="{height - bottom}" stroke="#cf222e" '
         f'stroke-width="2" stroke-dasharray="6 3"/>'
-        f'<text x="{tx + 4}" y="{top_m + 10}" fill="#cf222e">'
-        f"{escape(_('gate %(threshold)s') % {'threshold': _n(threshold, '.1f')})}</text>"
+        f'<text x="{tx + 4}" y="{top_m + 10}" fill="#cf222e">{escape(gate)}</text>'
         f'<text x="{left + plot_w / 2}" y="{height - 4}" text-anchor="middle" fill="#333">'
-        f"{escape(_('Patient enhancement ratio (IAH / IV SUVmax)'))}</text>"
+        f"{escape(axis)}</text>"
     )
     return _svg(width, height, _("Distribution of the patient enhancement ratios"), body)
 

@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from oversight import actions, endpoints, report, risk
@@ -20,11 +20,11 @@ from trial.actions import ActionRefused
 
 class CutoffForm(forms.Form):
     cutoff = forms.DateField(
-        label=_lazy("Data cut-off"),
+        label=gettext_lazy("Data cut-off"),
         widget=forms.DateInput(
             format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
         ),
-        error_messages={"invalid": _lazy("Enter a date, such as 2026-06-30.")},
+        error_messages={"invalid": gettext_lazy("Enter a date, such as 2026-06-30.")},
     )
 
     def clean_cutoff(self):
