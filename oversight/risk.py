@@ -127,9 +127,9 @@ def points(study: Study) -> dict[str, list[ind.Point]]:
         found["old_queries"] += ind.open_query_points(
             person.site, person.code, opened, closed, as_of, months, QUERY_AGE_DAYS
         )
-    entries = Counter(
-        (e.participant_id, e.visit, (e.entered - e.visit).days) for e in study.entries
-    )
+    entries = Counter()
+    for e in study.entries:
+        entries[e.participant_id, e.visit, e.days] += e.times
     for (pid, visit, days), times in entries.items():
         person = by_pk[pid]
         late = days > LATE_ENTRY_DAYS

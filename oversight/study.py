@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
 from dosing import selectors as dosing_selectors
@@ -21,8 +22,9 @@ from dosing.models import AdverseEvent
 from followup.models import EndOfStudy, FollowUpVisit, RecistAssessment
 from imaging import selectors as imaging_selectors
 from imaging.models import Gate, GateDecision
+from oversight import memo
 from trial import schedule
-from trial.models import AuditEntry, FormState, FormStatus, Query
+from trial.models import AuditEntry, FormState, FormStatus, Participant, Query
 
 
 @dataclass
@@ -65,12 +67,12 @@ class Ae:
 
 @dataclass(frozen=True)
 class Entry:
-    """A form entered for a dated visit: the visit's date and the day it was first saved."""
+    """Forms of a dated visit first saved `days` after the visit (`times` of them)."""
 
     participant_id: int
-    event: str
     visit: date
-    entered: date
+    days: int
+    times: int = 1
 
 
 @dataclass(frozen=True)
@@ -134,14 +136,14 @@ def read(participants: Any, sites: Any, as_of: date, *, cutoff: bool = False) ->
     read level, so that every query sees the same data (a participant registered between
     two of them is in all or none)."""
     if connection.in_atomic_block:
-        return _read(participants, sites, as_of, cutoff)
+        return _read(participants, sites, as_of, cutoff, reuse=False)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return _read(participants, sites, as_of, cutoff)
+        return _read(participants, sites, as_of, cutoff, reuse=True)
 
 
-def _read(participants: Any, sites: Any, as_of: date, cutoff: bool) -> Study:
+def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bool) -> Study:
     scope = participants.filter(screening_date__lte=as_of)
     ids = scope.values("pk")
     people = [
@@ -203,14 +205,14 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool) -> Study:
         Ae(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9], r[10], r[11:14])
         for r in aes
     ]
-    study.labs = dosing_selectors.graded_labs(scope, until=as_of)
+    study.labs = _graded_labs(scope, as_of, reuse)
     study.queries = [
         (pid, _local_day(opened), _local_day(closed))
         for pid, opened, closed in Query.objects.filter(participant__in=ids, opened_at__lt=end)
         .order_by("pk")
         .values_list("participant_id", "opened_at", "closed_at")
     ]
-    study.entries = _entries(study)
+    study.entries = _entries(scope, as_of)
     study.missed = list(
         FollowUpVisit.objects.filter(form_status__participant__in=ids, missed=True)
         .exclude(form_status__status=FormState.DELETED)
@@ -240,7 +242,8 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool) -> Study:
         .exclude(form_status__status=FormState.DELETED)
         .values_list("form_status__participant_id", "status", "end_date", "death_date")
     }
-    study.changes = _changes(scope, end)
+    people_ids = tuple(p.pk for p in people)
+    study.changes = _changes(scope, end, people_ids, reuse)
     by_pk = study.by_pk
     study.ratios = {
         row.participant_id: row.patient_ratio
@@ -260,26 +263,36 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool) -> Study:
 _NOBODY = Person(0, "", "", "", date.min, None, "", {})
 
 
-def _entries(study: Study) -> list[Entry]:
-    """Each form of a dated visit (not the logs, not the decisions' own slots) with the day
-    it was first saved: one query."""
-    by_pk = study.by_pk
-    found = []
-    rows = (
-        FormStatus.objects.filter(participant__in=list(by_pk), first_saved_at__isnull=False)
-        .exclude(event=schedule.LOG_EVENT)
-        .exclude(status=FormState.DELETED)
-        .values_list("participant_id", "event", "first_saved_at")
-    )
-    for pid, event, saved in rows:
-        visit = by_pk[pid].dates.get(event)
-        if visit is not None:
-            found.append(Entry(pid, event, visit, _local_day(saved)))
-    return found
+# Each form of a dated visit (not the logs), with the days from the visit (the event's date on
+# the participant) to its first save, in the trial's time zone; identical ones counted.
+_ENTRIES_SQL = """
+SELECT fs.participant_id, (p.event_dates ->> fs.event)::date AS visit,
+       (fs.first_saved_at AT TIME ZONE %%s)::date - (p.event_dates ->> fs.event)::date,
+       count(*)
+FROM %(slots)s fs JOIN %(participants)s p ON p.id = fs.participant_id
+WHERE fs.participant_id IN (%(scope)s) AND fs.first_saved_at IS NOT NULL
+  AND fs.event <> %%s AND fs.status <> %%s AND p.event_dates ? fs.event
+  AND (p.event_dates ->> fs.event)::date <= %%s
+GROUP BY 1, 2, 3
+"""
+
+
+def _entries(scope: Any, as_of: date) -> list[Entry]:
+    inner, params = scope.values("pk").query.sql_with_params()
+    sql = _ENTRIES_SQL % {
+        "slots": FormStatus._meta.db_table,
+        "participants": Participant._meta.db_table,
+        "scope": inner,
+    }
+    zone = timezone.get_current_timezone_name()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [zone, *params, schedule.LOG_EVENT, FormState.DELETED, as_of])
+        return [Entry(pid, visit, days, times) for pid, visit, days, times in cursor]
 
 
 # Items entered (a first value) and items changed after entry (a change from a value), per
-# participant and month, from the audit ledger (trial/ledger.py), in one statement.
+# participant and month, from the audit ledger (trial/ledger.py), in one statement; %(above)s
+# limits it to the entries after a given id.
 _CHANGES_SQL = """
 SELECT participant_id,
        date_trunc('month', at AT TIME ZONE %%s)::date,
@@ -287,13 +300,67 @@ SELECT participant_id,
        count(*) FILTER (WHERE corrections > 0 AND old_value IS NOT NULL)
 FROM %(ledger)s
 WHERE kind IN ('item', 'group') AND participant_id IN (%(scope)s) AND at < %%s
+  AND id > %%s
 GROUP BY 1, 2
 """
 
+Changes = dict[tuple[int, date], list[int]]
 
-def _changes(scope: Any, end: datetime) -> dict[tuple[int, date], list[int]]:
+
+def _count_changes(scope: Any, end: datetime, above: int = 0) -> Changes:
     inner, params = scope.values("pk").query.sql_with_params()
     sql = _CHANGES_SQL % {"ledger": AuditEntry._meta.db_table, "scope": inner}
+    zone = timezone.get_current_timezone_name()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.get_current_timezone_name(), *params, end])
+        cursor.execute(sql, [zone, *params, end, above])
         return {(pid, month): [entered, changed] for pid, month, entered, changed in cursor}
+
+
+@dataclass(frozen=True)
+class _Counted:
+    last: int  # the highest ledger id counted
+    size: int  # the ledger's row count then
+    changes: Changes
+
+
+def _changes(scope: Any, end: datetime, people: tuple[int, ...], reuse: bool) -> Changes:
+    """The ledger's counts. The ledger is append-only (no row is ever deleted), so with the
+    counts of an earlier read (its highest id and its row count), only the entries after
+    that id are read, as long as no entry at or below it appeared since (a transaction
+    that committed late): then the whole ledger is read again."""
+    if not reuse:
+        return _count_changes(scope, end)
+    key = ("changes", str(scope.query), end, people)
+    size = AuditEntry.objects.aggregate(n=Count("pk"), last=Max("pk"))
+    last, total = size["last"] or 0, size["n"]
+    before = memo.peek(key)
+    if isinstance(before, _Counted):
+        if (before.last, before.size) == (last, total):
+            return before.changes
+        newer = AuditEntry.objects.filter(pk__gt=before.last).count()
+        if total - newer == before.size:
+            merged = {k: list(v) for k, v in before.changes.items()}
+            for k, (entered, changed) in _count_changes(scope, end, before.last).items():
+                counts = merged.setdefault(k, [0, 0])
+                counts[0] += entered
+                counts[1] += changed
+            memo.put(key, _Counted(last, total, merged))
+            return merged
+    counted = _Counted(last, total, _count_changes(scope, end))
+    memo.put(key, counted)
+    return counted.changes
+
+
+def _graded_labs(scope: Any, as_of: date, reuse: bool) -> list[dosing_selectors.GradedLab]:
+    def compute() -> list[dosing_selectors.GradedLab]:
+        return dosing_selectors.graded_labs(scope, until=as_of)
+
+    if not reuse:
+        return compute()
+    # Every change of a lab form, its deletion too, raises its row's version (the write
+    # session), so the count and the sum of the versions move with any of them.
+    version = FormStatus.objects.filter(form="LAB", participant__in=scope.values("pk")).aggregate(
+        n=Count("pk"), versions=Sum("version")
+    )
+    key = ("labs", str(scope.query), as_of, version["n"], version["versions"])
+    return memo.keyed(key, compute)

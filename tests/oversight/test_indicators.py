@@ -85,9 +85,9 @@ def study() -> Study:
         (1, date(2026, 1, 10), date(2026, 3, 1)),
     ]
     s.entries = [
-        Entry(1, "C4", date(2026, 2, 1), date(2026, 2, 3)),
-        Entry(1, "ELIG", date(2026, 2, 15), date(2026, 3, 1)),
-        Entry(1, "ELIG", date(2026, 2, 15), date(2026, 2, 16)),
+        Entry(1, date(2026, 2, 1), 2),  # C4, entered on the 3rd
+        Entry(1, date(2026, 2, 15), 14),  # ELIG, one form entered on 1 March
+        Entry(1, date(2026, 2, 15), 1),
     ]
     s.missed = [(1, "M3")]
     s.changes = {
