@@ -170,7 +170,8 @@ def waterfall(bars: Sequence[tuple[str, float, str]]) -> str:
             f"{_n(tick, 'g')}</text>"
         )
         tick += step
-    bw = (width - left - 10) / max(len(bars), 1)
+    # A bar no wider than 40 units, so that a handful of participants reads as bars.
+    bw = min((width - left - 10) / max(len(bars), 1), 40)
     for i, (code, pct, response) in enumerate(bars):
         x = round(left + i * bw, 1)
         top, bottom_y = (y(pct), y(0)) if pct >= 0 else (y(0), y(pct))

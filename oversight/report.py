@@ -51,7 +51,7 @@ def scope_for(user: Any) -> Scope:
 
 
 def thresholds() -> dict[str, tuple[float, float]]:
-    return {key: tuple(limits) for key, limits in settings.OVERSIGHT_THRESHOLDS.items()}
+    return {key: risk.limits_of(settings.OVERSIGHT_THRESHOLDS, key) for key in risk.SPECS_BY_KEY}
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,9 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
         ),
         "responses": responses,
         "waterfall_chart": mark_safe(  # noqa: S308 - escaped in charts
-            charts.waterfall([(r.code, r.best_pct, r.best) for r in responses.rows])
+            charts.waterfall(
+                [(r.code, r.best_pct, r.best) for r in responses.rows if r.best_pct is not None]
+            )
         ),
         "pfs": pfs,
         "pfs_text": _pfs_text(estimate),

@@ -7,7 +7,7 @@ monthly trend and the participants behind them all come from those points.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -127,7 +127,7 @@ def points(study: Study) -> dict[str, list[ind.Point]]:
         found["old_queries"] += ind.open_query_points(
             person.site, person.code, opened, closed, as_of, months, QUERY_AGE_DAYS
         )
-    entries = Counter()
+    entries: Counter[tuple[int, date, int]] = Counter()
     for e in study.entries:
         entries[e.participant_id, e.visit, e.days] += e.times
     for (pid, visit, days), times in entries.items():
@@ -160,6 +160,11 @@ def points(study: Study) -> dict[str, list[ind.Point]]:
         found["changes"].append(ind.Point(person.site, month, person.code, float(changed)))
         found["changes"].append(ind.Point(person.site, month, person.code, 0.0, entered / 100))
     return found
+
+
+def limits_of(thresholds: Mapping[str, Sequence[float]], key: str) -> tuple[float, float]:
+    amber, red = thresholds[key]
+    return float(amber), float(red)
 
 
 def _anchor(dates: Mapping[str, date], gate_decision: str) -> date | None:
@@ -237,7 +242,7 @@ def _computed(
     months = ind.months_back(study.as_of)
     result: Computed = {}
     for spec in specs:
-        limits = tuple(thresholds[spec.key])
+        limits = limits_of(thresholds, spec.key)
         result[spec.key] = []
         for site in [*study.sites, ""]:
             these = [p for p in found[spec.key] if not site or p.site == site]
@@ -280,7 +285,7 @@ def table(
             decimals = DECIMALS.get(spec.key, 0)
             text = "—" if result.value is None else shown(result.value, decimals)
             cells.append(Cell(result, text, trend, site))
-        rows.append(Row(spec.key, str(LABELS[spec.key]), tuple(thresholds[spec.key]), cells))
+        rows.append(Row(spec.key, str(LABELS[spec.key]), limits_of(thresholds, spec.key), cells))
     return rows
 
 
@@ -289,4 +294,4 @@ def behind(study: Study, key: str, site: str, thresholds: Mapping) -> list[str]:
     spec = SPECS_BY_KEY[key]
     found = sae_points(study) if key == "sae_delay" else points(study)[key]
     these = [p for p in found if not site or p.site == site]
-    return ind.figure(spec, these, tuple(thresholds[key])).participants
+    return ind.figure(spec, these, limits_of(thresholds, key)).participants

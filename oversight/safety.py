@@ -7,7 +7,7 @@ grade → worst grade after baseline).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +23,7 @@ PERIODS = {
 }
 
 
-def period_of(ae: Ae, iah: object) -> str:
+def period_of(ae: Ae, iah: date | None) -> str:
     """An AE belongs to the IAH period from the day of the IAH dose on."""
     return AFTER_IAH if iah is not None and ae.onset is not None and ae.onset >= iah else BEFORE_IAH
 

@@ -207,7 +207,7 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bo
     ]
     study.labs = _graded_labs(scope, as_of, reuse)
     study.queries = [
-        (pid, _local_day(opened), _local_day(closed))
+        (pid, timezone.localtime(opened).date(), _local_day(closed))
         for pid, opened, closed in Query.objects.filter(participant__in=ids, opened_at__lt=end)
         .order_by("pk")
         .values_list("participant_id", "opened_at", "closed_at")
@@ -233,6 +233,7 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bo
             "overall_response",
             "progression_date",
         )
+        if day is not None
     ]
     study.endings = {
         pid: Ending(status, end_date, death if death and death <= as_of else None)

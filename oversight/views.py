@@ -112,7 +112,7 @@ def report_download(request, pk: int) -> HttpResponse:
     if job.status != ReportJobStatus.DONE:
         raise Http404
     content = ReportJob.objects.values_list("content", flat=True).get(pk=job.pk)
-    response = HttpResponse(bytes(content), content_type="application/pdf")
+    response = HttpResponse(bytes(content or b""), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response
 
