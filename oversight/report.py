@@ -9,6 +9,8 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -66,6 +68,7 @@ class Prepared:
     responses: endpoints.Responses
     pfs: endpoints.Pfs
     shifts: list[safety.Shift]
+    ae_tables: list[safety.AeTable]
 
 
 def prepare(study: Study) -> Prepared:
@@ -77,6 +80,7 @@ def prepare(study: Study) -> Prepared:
         endpoints.responses(study),
         endpoints.progression_free_survival(study),
         safety.lab_shifts(study),
+        safety.ae_tables(study),
     )
 
 
@@ -90,6 +94,8 @@ def context(scope: Scope, as_of: date, *, cutoff: bool = False) -> dict[str, Any
         as_of,
         cutoff,
         tuple(sorted(thresholds().items())),
+        # The tables' labels are in the reader's language.
+        translation.get_language(),
     )
     prepared = memo.read(
         key, lambda: prepare(read(scope.participants, scope.sites, as_of, cutoff=cutoff))
@@ -149,12 +155,37 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
                 _("Months since the follow-up anchor"),
             )
         ),
-        "ae_tables": safety.ae_tables(study),
+        "ae_tables": prepared.ae_tables,
         "grades": safety.GRADES,
         "lab_grades": safety.LAB_GRADES,
-        "saes": safety.sae_listing(study),
+        "saes": _sae_rows(safety.sae_listing(study)),
         "shifts": prepared.shifts,
     }
+
+
+def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
+    """The SAE listing as the table shows it, written once here: a few hundred template
+    filters and URL reversals cost more than the rest of the page."""
+    link = reverse("participant_detail", args=["CODE"])
+
+    def moment(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    return [
+        {
+            "code": line.code,
+            "url": link.replace("CODE", line.code),
+            "term": line.term,
+            "grade": "" if line.grade is None else str(line.grade),
+            "onset": line.onset.isoformat() if line.onset else "",
+            "aware": moment(line.awareness_at),
+            "reported": moment(line.reported_at),
+            "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
+            "period": line.period,
+            "outcome": line.outcome,
+        }
+        for line in lines
+    ]
 
 
 def _pfs_text(estimate: Any) -> dict[str, str]:
