@@ -14,14 +14,13 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone
 
 from dosing import selectors as dosing_selectors
 from dosing.models import AdverseEvent
 from followup.models import EndOfStudy, FollowUpVisit, RecistAssessment
 from imaging import selectors as imaging_selectors
-from imaging.models import Gate, GateDecision
 from oversight import memo
 from trial import schedule
 from trial.models import AuditEntry, FormState, FormStatus, Participant, Query
@@ -251,17 +250,26 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bo
         for _code, row in imaging_selectors.study_rows(scope)
         if "PET-IV" in by_pk.get(row.participant_id, _NOBODY).dates
     }
-    study.slots_used = (
-        Gate.objects.filter(
-            decision=GateDecision.PROCEED, form_status__participant__screening_date__lte=as_of
-        )
-        .exclude(decided_on__gt=as_of)
-        .count()
-    )
+    study.slots_used = _slots_held(as_of)
     return study
 
 
 _NOBODY = Person(0, "", "", "", date.min, None, "", {})
+
+
+def _slots_held(as_of: date) -> int:
+    """The IAH slots held across the trial (every site: the cap is the trial's) at the end of
+    the as-of day, as imaging.selectors.iah_slots counts them now: a dose given, or a
+    "proceed" standing without a dose yet (its GATE date by then)."""
+    held = 0
+    rows = Participant.objects.filter(
+        Q(event_dates__has_key="IAH") | Q(gate_decision=schedule.PROCEED)
+    ).values_list("event_dates", "gate_decision")
+    for dates, decision in rows:
+        # Held by then: the dose given by then, or the "proceed" decided by then.
+        days = [dates.get("IAH"), dates.get("GATE") if decision == schedule.PROCEED else None]
+        held += any(day and date.fromisoformat(day) <= as_of for day in days)
+    return held
 
 
 # Each form of a dated visit (not the logs), with the days from the visit (the event's date on

@@ -6,7 +6,8 @@ records are what oversight.study.read returns). Data as of 2026-06-30.
          grade 2 on 2026-01-02; a serious one, aware 2026-01-10 09:00, reported 2026-01-11
          09:00. RECIST: PR on 2026-03-10 (-40 %), PR on 2026-04-10 (-45 %), PD on 2026-06-10
          (progression dated 2026-06-08).
-    P-2  gate not met (ER 2.5), PET-IV 2026-01-20 (anchor). AE:
+    P-2  gate not met (ER 2.997: the exact value, not 3.00 as rounded), PET-IV 2026-01-20
+         (anchor). AE:
          nausea grade 2 on 2026-02-01. RECIST: SD on 2026-04-20 (-10 %). Died 2026-05-20.
     P-3  screening only. AE: nausea, no grade yet, on 2026-02-01.
     Labs (anaemia): P-1 baseline grade 0, later 1 and 3; P-2 baseline 1, later 1; P-3
@@ -70,7 +71,7 @@ def study() -> Study:
         Recist(2, "M3", date(2026, 4, 20), -10.0, "SD", None),
     ]
     s.endings = {2: Ending("death", date(2026, 5, 20), date(2026, 5, 20))}
-    s.ratios = {1: 3.4, 2: 2.5}
+    s.ratios = {1: 3.4, 2: 2.997}
     s.slots_used = 1
     return s
 
@@ -119,7 +120,7 @@ def test_screening_funnel(study):
 
 def test_ratios_and_slots(study):
     ratios = endpoints.ratios(study)
-    assert ratios.values == [("P-2", 2.5), ("P-1", 3.4)]
+    assert ratios.values == [("P-2", 2.997), ("P-1", 3.4)]
     assert (ratios.met, ratios.slots_used, ratios.slots, ratios.threshold) == (1, 1, 10, 3.0)
 
 
