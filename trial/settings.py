@@ -238,6 +238,10 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-report-jobs": {"task": "oversight.tasks.requeue_report_jobs", "schedule": 300.0},
 }
 
+# The kidney absorbed dose flagged on the dosimetry page (Gy, PROTOCOL.md section 5): the one
+# place it is set. A decimal string, so 23.5 is kept as typed.
+KIDNEY_DOSE_LIMIT_GY = env.string("EDC_KIDNEY_DOSE_LIMIT_GY", "23")
+
 # The trial's registry number, printed on every PDF and reminder.
 TRIAL_NUMBER = env.string("TRIAL_NUMBER", "NCT04837885")
 # Risk-based oversight (the oversight page): each indicator's (amber, red) limits, the one
