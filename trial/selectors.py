@@ -113,7 +113,16 @@ def _with_first_break(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
     return signatures.annotate(
         first_break_at=Subquery(breaks.values("at")[:1]),
         first_break_changes=Subquery(breaks.values("changes")[:1]),
+        first_break_mac=Subquery(breaks.values("mac")[:1]),
     )
+
+
+def _rechecked(signature: Signature | None) -> Signature | None:
+    # A page shows the verdict on the data as it stands, not only as the application last
+    # recorded it: a change made around the write session (SQL by hand) shows as broken.
+    if signature is None:
+        return None
+    return signatures.recheck(signature, signature.participant)
 
 
 def current_signature(
@@ -124,13 +133,21 @@ def current_signature(
     found = Signature.objects.filter(participant=participant, kind=kind)
     if row is not None:
         found = found.filter(row=row)
-    return _with_first_break(found).select_related("signer").order_by("-signed_at", "-pk").first()
+    return _rechecked(
+        _with_first_break(found)
+        .select_related("signer", "row", "participant")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
 
 
 def row_signature(row: FormStatus) -> Signature | None:
     """The latest signature attached to this form-status row, valid or not."""
-    return (
-        _with_first_break(Signature.objects.filter(row=row)).order_by("-signed_at", "-pk").first()
+    return _rechecked(
+        _with_first_break(Signature.objects.filter(row=row))
+        .select_related("row", "participant")
+        .order_by("-signed_at", "-pk")
+        .first()
     )
 
 
@@ -143,7 +160,11 @@ def current_signatures(participant: Participant) -> dict[str, Signature]:
         .order_by("kind", "row_id", "-signed_at", "-pk")
         .distinct("kind", "row_id")
     )
-    return {signatures.current_key(signature): signature for signature in latest}
+    found = {}
+    for signature in latest:
+        signature.participant = participant
+        found[signatures.current_key(signature)] = signatures.recheck(signature, participant)
+    return found
 
 
 # The save path's read of the signatures to check (refresh_signatures, on every save of a

@@ -238,6 +238,17 @@ def record_signature(
         content_hash=signatures.digest(content),
     )
     signature.mac = signatures.seal(signature)
+    # The next link of the participant's chain (the session holds the participant's lock, so
+    # two signatures of one participant never take the same number).
+    last = (
+        Signature.objects.filter(participant=participant, sequence__isnull=False)
+        .order_by("-sequence")
+        .values_list("sequence", "chain")
+        .first()
+    )
+    sequence, previous = (last[0] + 1, last[1]) if last else (1, "")
+    signature.sequence = sequence
+    signature.chain = signatures.chain_link(participant.pk, sequence, signature.mac, previous)
     signature.save(force_insert=True)
     log_auth_event(AuthEventKind.SIGNED, user.get_username(), user=user, detail=kind)
     return signature
