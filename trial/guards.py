@@ -83,6 +83,10 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION edc_stamp_context() RETURNS trigger AS $$
 BEGIN
+    -- A database migrated back to before the table (only the owner migrates).
+    IF pg_catalog.to_regclass('trial_contextstamp') IS NULL THEN
+        RETURN NEW;
+    END IF;
     INSERT INTO trial_contextstamp
         (context_id, txid, transaction_started_at, clock_at, db_role, client_address)
     VALUES (
