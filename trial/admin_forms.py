@@ -59,11 +59,13 @@ class PasswordResetForm(ReasonForm):
 class AssignmentForm(ReasonForm):
     role = forms.ChoiceField(label=_("Role"), choices=[])
     site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none())
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     ends_on = forms.DateField(
         label=_("To (included)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Empty: until ended."),
     )
 
@@ -83,7 +85,9 @@ class AssignmentForm(ReasonForm):
 
 
 class EndAssignmentForm(ReasonForm):
-    ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(
+        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     field_order = ["ends_on", "reason"]
 
