@@ -9,6 +9,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from trial import roles
+from trial.forms import DateInput, bound_dates, localize_dates
 from trial.models import Site
 
 REASON_MAX = 200
@@ -59,13 +60,11 @@ class PasswordResetForm(ReasonForm):
 class AssignmentForm(ReasonForm):
     role = forms.ChoiceField(label=_("Role"), choices=[])
     site = forms.ModelChoiceField(label=_("Site"), queryset=Site.objects.none())
-    starts_on = forms.DateField(
-        label=_("From"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
+    starts_on = forms.DateField(label=_("First day"), widget=DateInput())
     ends_on = forms.DateField(
-        label=_("To (included)"),
+        label=_("Last day (included)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput(),
         help_text=_("Empty: until ended."),
     )
 
@@ -75,6 +74,9 @@ class AssignmentForm(ReasonForm):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, _(r)) for r in roles.ALL]
         self.fields["site"].queryset = Site.objects.order_by("code")
+        # Typed the reader's way (28/09/2026 in French), not the browser picker's.
+        localize_dates(self)
+        bound_dates(self)
 
     def clean(self):
         data = super().clean()
@@ -86,10 +88,18 @@ class AssignmentForm(ReasonForm):
 
 class EndAssignmentForm(ReasonForm):
     ends_on = forms.DateField(
-        label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("Last day"),
+        widget=DateInput(
+            attrs={"class": "form-control form-control-sm", "aria-label": _("Last day")}
+        ),
     )
 
     field_order = ["ends_on", "reason"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        localize_dates(self)
+        bound_dates(self)
 
 
 def _time_zones() -> list[tuple[str, str]]:
