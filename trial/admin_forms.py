@@ -126,4 +126,5 @@ class RolesReportForm(forms.Form):
         queryset=Site.objects.order_by("code"),
         required=False,
         empty_label=_("All sites"),
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
     )
