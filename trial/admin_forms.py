@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import cast
 
 from django import forms
 from django.conf import settings
@@ -72,8 +73,8 @@ class AssignmentForm(ReasonForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, _(r)) for r in roles.ALL]
-        self.fields["site"].queryset = Site.objects.order_by("code")
+        cast(forms.ChoiceField, self.fields["role"]).choices = [(r, _(r)) for r in roles.ALL]
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = Site.objects.order_by("code")
         # Typed the reader's way (28/09/2026 in French), not the browser picker's.
         localize_dates(self)
         bound_dates(self)

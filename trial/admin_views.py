@@ -55,9 +55,8 @@ def users(request) -> HttpResponse:
         .order_by("username")
     )
     locked = {lock.username for lock in selectors.current_locks()}
-    for person in people:
-        person.locked = person.username in locked
-    return render(request, "trial/admin/users.html", {"people": people})
+    rows = [{"person": person, "locked": person.username in locked} for person in people]
+    return render(request, "trial/admin/users.html", {"rows": rows})
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,13 +139,16 @@ def user_detail(request, pk: int) -> HttpResponse:
         ):
             messages.success(request, _("The end of the assignment is recorded."))
             return redirect("admin_user", pk=person.pk)
-    assignments = list(person.role_assignments.select_related("site").order_by("starts_on", "pk"))
     today = timezone.localdate()
-    for assignment in assignments:
-        assignment.current = assignment.in_force(today)
-        assignment.end_form = end_forms.get(assignment.pk) or EndAssignmentForm(
-            prefix=f"end-{assignment.pk}", initial={"ends_on": today}
-        )
+    assignments = [
+        {
+            "a": assignment,
+            "current": assignment.in_force(today),
+            "end_form": end_forms.get(assignment.pk)
+            or EndAssignmentForm(prefix=f"end-{assignment.pk}", initial={"ends_on": today}),
+        }
+        for assignment in person.role_assignments.select_related("site").order_by("starts_on", "pk")
+    ]
     return render(
         request,
         "trial/admin/user_detail.html",

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pghistory.core import event_models
-
+from trial.history import event_model_of
 from trial.models import Participant, RoleAssignment, Site
 
 FILE_NAME = "roles-over-time.csv"
@@ -78,7 +77,7 @@ def held(site_ids: Iterable[int] | None = None) -> list[Held]:
     if site_ids is not None:
         found = found.filter(site_id__in=list(site_ids))
     assignments = list(found.order_by("site__code", "starts_on", "user__username", "role", "pk"))
-    events = event_models(tracks_model=RoleAssignment)[0]
+    events = event_model_of(RoleAssignment)
     assigned: dict[int, tuple[str, datetime, str]] = {}
     ended: dict[int, tuple[str, str]] = {}
     previous_end: dict[int, Any] = {}

@@ -223,6 +223,11 @@ def signatures_to_redo(
                 .values("at")[:1]
             ),
             first_break_changes=Value(None, output_field=JSONField()),
+            first_break_mac=Subquery(
+                SignatureBreak.objects.filter(signature=OuterRef("pk"))
+                .order_by("at", "pk")
+                .values("mac")[:1]
+            ),
         )
     )
     result: dict[int, list[tuple[Signature, Any]]] = {}

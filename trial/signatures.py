@@ -356,7 +356,7 @@ def verify(signature: Signature, *, with_content: bool = True) -> Verdict:
         return Verdict(INVALID, fault=fault)
     first = signature.first_break
     if first is not None:
-        if first.mac is not None and break_fault(first, signature):
+        if break_fault(first, signature):
             return Verdict(INVALID, fault=break_fault(first, signature))
         return Verdict(BROKEN, broken_at=first.at, changes=first.changes)
     recomputed = signature.__dict__.get(RECOMPUTED)

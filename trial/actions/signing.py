@@ -246,7 +246,7 @@ def record_signature(
         .values_list("sequence", "chain")
         .first()
     )
-    sequence, previous = (last[0] + 1, last[1]) if last else (1, "")
+    sequence, previous = ((last[0] or 0) + 1, last[1]) if last else (1, "")
     signature.sequence = sequence
     signature.chain = signatures.chain_link(participant.pk, sequence, signature.mac, previous)
     signature.save(force_insert=True)

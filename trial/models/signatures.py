@@ -82,8 +82,7 @@ class Signature(models.Model):
                 signature=self,
                 at=self.first_break_at,
                 changes=self.first_break_changes or {},
-                # None: not read (a list checks the signature's own seal only).
-                mac=self.__dict__.get("first_break_mac"),
+                mac=self.__dict__.get("first_break_mac") or "",
             )
         return self.breaks.order_by("at", "pk").first()
 

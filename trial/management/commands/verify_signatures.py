@@ -16,9 +16,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
-from pghistory.core import event_models
 
 from trial import signatures
+from trial.history import event_model_of
 from trial.models import Participant, Signature, SignatureBreak
 
 
@@ -91,7 +91,7 @@ class Command(BaseCommand):
     @staticmethod
     def _deleted(present: set[int]) -> list[str]:
         """Signatures the audit trail saw inserted that are no longer there."""
-        events = event_models(tracks_model=Signature)[0]
+        events = event_model_of(Signature)
         inserted = (
             events.objects.filter(pgh_label="insert")
             .exclude(pgh_obj_id__in=present)
