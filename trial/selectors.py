@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -126,19 +126,21 @@ def _rechecked(signature: Signature | None) -> Signature | None:
 
 
 def current_signature(
-    participant: Participant, kind: str, row: FormStatus | None = None
+    participant: Participant, kind: str, row: FormStatus | None = None, *, recheck: bool = True
 ) -> Signature | None:
     """The latest signature of that kind for the participant (and row, for a kind signed per
-    row), valid or not."""
+    row), valid or not. `recheck` (pages): its signed data recomputed from the data as it
+    stands; the signing action reads it without (the session's breaks are its record)."""
     found = Signature.objects.filter(participant=participant, kind=kind)
     if row is not None:
         found = found.filter(row=row)
-    return _rechecked(
+    latest = (
         _with_first_break(found)
         .select_related("signer", "row", "participant")
         .order_by("-signed_at", "-pk")
         .first()
     )
+    return _rechecked(latest) if recheck else latest
 
 
 def row_signature(row: FormStatus) -> Signature | None:
@@ -222,7 +224,12 @@ def signatures_to_redo(
                 .order_by("at", "pk")
                 .values("at")[:1]
             ),
-            first_break_changes=Value(None, output_field=JSONField()),
+            # Read with the break: its seal covers them (a list shows a forged break invalid).
+            first_break_changes=Subquery(
+                SignatureBreak.objects.filter(signature=OuterRef("pk"))
+                .order_by("at", "pk")
+                .values("changes")[:1]
+            ),
             first_break_mac=Subquery(
                 SignatureBreak.objects.filter(signature=OuterRef("pk"))
                 .order_by("at", "pk")

@@ -215,7 +215,7 @@ def _check_not_signed(
     # A correctable decision changed (with its reason) supersedes a signature that stands.
     if decision.resign_while_valid or (decision.correctable and changed):
         return
-    current = selectors.current_signature(participant, decision.kind, row)
+    current = selectors.current_signature(participant, decision.kind, row, recheck=False)
     if current is not None and current.is_valid:
         raise ActionRefused(
             _("%(what)s is already signed (%(meaning)s).")
@@ -293,7 +293,7 @@ def record_signature(
 def _check_required(signable: signatures.Signable, participant: Participant) -> None:
     """A decision that depends on another signed one waits for that one to stand."""
     for required in signable.requires:
-        current = selectors.current_signature(participant, required)
+        current = selectors.current_signature(participant, required, recheck=False)
         if current is not None and current.verdict.is_valid:
             continue
         other = signatures.get(required)
