@@ -90,7 +90,7 @@ IAH_DOSE: Fact[[Participant], tuple[datetime | None, Decimal | None]] = Fact(
 )
 ROLES_REPORT: Fact[[Scope], tuple[str, bytes]] = Fact(
     "roles_over_time_report",
-    "the accounts' administration (when built): (file name, bytes) of who held which role "
+    "trial (trial/roles_report.py): (file name, CSV bytes) of who held which role "
     "when, for the export's scope; read by the submission archive",
 )
 

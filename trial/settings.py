@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trial.middleware.IdleTimeoutMiddleware",
+    "trial.middleware.AccessStampMiddleware",
     "trial.middleware.SecondFactorMiddleware",
     "trial.middleware.LoginRequiredMiddleware",
 ]
@@ -226,6 +227,11 @@ CELERY_BEAT_SCHEDULE = {
     "morning-reminders": {
         "task": "trial.tasks.send_reminders",
         "schedule": crontab(hour=REMINDER_HOUR, minute=0),
+    },
+    # Role assignments that start or end today bring the accounts' access along.
+    "role-dates": {
+        "task": "trial.tasks.apply_role_dates",
+        "schedule": crontab(hour=0, minute=5),
     },
     # PDFs asked for while Redis was down are sent to the worker once it is back.
     "requeue-pdf-jobs": {"task": "trial.tasks.requeue_pdf_jobs", "schedule": 300.0},
