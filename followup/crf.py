@@ -83,11 +83,15 @@ register(
     )
 )
 
-# A corrected assessment recomputes the later ones (their nadir and responses read it).
+# Every assessment reads the baseline (the inclusion imaging's lesions) and the assessments
+# dated before it: a change of any of them recomputes them all.
 register_refresh(
     Refresh(
         "followup.recist_responses",
-        Inputs.of(forms=[selectors.RECIST_FORM]),
+        Inputs.of(
+            forms=[selectors.RECIST_FORM, selectors.BASELINE_FORM],
+            groups=[(selectors.RECIST_FORM, "measurements")],
+        ),
         actions.refresh_recist,
     )
 )

@@ -20,6 +20,8 @@ from trial.languages import shown_number
 from trial.models import FormState, Participant
 
 RECIST_FORM = "RECIST"
+# The form holding the RECIST baseline (eligibility's inclusion imaging), a refresh input.
+BASELINE_FORM = "IMAGING"
 
 
 def baselines(participant_ids: list[int]) -> dict[int, dict[str, Any]]:

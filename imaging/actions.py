@@ -16,7 +16,8 @@ from trial import actions as trial_actions
 from trial import roles, schedule
 from trial.changes import JourneyChange
 from trial.decisions import Decided, DecisionContext
-from trial.models import Participant, Signature
+from trial.models import FormStatus, Participant, Signature
+from trial.registry import RefreshContext
 
 GATE_DECISIONS = (schedule.PROCEED, "not_eligible", "declined")
 # The advisory lock that orders every "proceed" across the trial: two investigators signing
@@ -97,14 +98,12 @@ def decide(context: DecisionContext) -> Decided:
     if refused:
         raise trial_actions.ActionRefused(refused)
     on = context.on or timezone.localdate()
-    ratio = summary.patient_ratio
     Gate.objects.update_or_create(
         form_status=context.row,
         defaults={
             "decision": decision,
             "reason": reason,
-            "patient_ratio": None if ratio is None else round(ratio, 2),
-            "gate_met": summary.met,
+            **selectors.gate_record(summary),
             "decided_on": on,
         },
     )
@@ -113,3 +112,28 @@ def decide(context: DecisionContext) -> Decided:
         meaning_for(decision, summary, reason),
         journey=JourneyChange(dates={selectors.GATE_EVENT: on}, gate_decision=journey),
     )
+
+
+def refresh_gate_ratio(context: RefreshContext) -> list[FormStatus]:
+    """After a change of either PET (a corrected SUV): the Gate row's stored patient ratio and
+    "gate met" computed again from the SUVs as they are now. The gate signature covers the
+    PETs and the Gate row, so the session records its break; the decision itself stays as
+    signed until an investigator decides again."""
+    gate = (
+        Gate.objects.filter(
+            form_status__participant_id=context.participant.pk,
+            form_status__form=selectors.GATE_FORM,
+        )
+        .select_related("form_status")
+        .first()
+    )
+    if gate is None:
+        return []
+    values = selectors.gate_record(selectors.summary(context.participant))
+    changed = [name for name, value in values.items() if getattr(gate, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(gate, name, values[name])
+    gate.save(update_fields=changed)
+    return [gate.form_status]

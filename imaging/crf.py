@@ -11,9 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from imaging import actions, forms, naming, pages, selectors
 from imaging import models as m
 from trial import roles
+from trial.changes import Inputs
 from trial.crf import Crf, Derivation, ItemGroup, register
 from trial.decision_pages import slot_context
 from trial.decisions import Choice, Decision, register_decision
+from trial.registry import Refresh, register_refresh
 
 PET_TEMPLATE = "imaging/crf_form.html"
 
@@ -175,5 +177,15 @@ register_decision(
         role_refusal=_("Only an investigator signs the gate decision."),
         signers=_("Only an investigator signs the gate decision."),
         done=_("Gate decision signed for %(code)s."),
+    )
+)
+
+# The Gate row stores the patient ratio and "gate met" beside the decision: a change of any
+# SUV of either PET computes them again (and so breaks the gate signature).
+register_refresh(
+    Refresh(
+        "imaging.gate_ratio",
+        Inputs.of(forms=selectors.PETS, groups=[(pet, "lesion_suvs") for pet in selectors.PETS]),
+        actions.refresh_gate_ratio,
     )
 )

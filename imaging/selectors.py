@@ -148,6 +148,18 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
     return result
 
 
+def gate_record(summary_: GateSummary) -> dict[str, Any]:
+    """The derived values the Gate row stores beside the decision: the patient ratio and
+    whether the gate is met, from the PETs as they are now. Written when signing and kept
+    equal to this by the refresh imaging.actions.refresh_gate_ratio."""
+    ratio = summary_.patient_ratio
+    column = Gate._meta.get_field("patient_ratio")
+    return {
+        "patient_ratio": None if ratio is None else crf_registry.as_stored(column, ratio),
+        "gate_met": summary_.met,
+    }
+
+
 def proceed_count(exclude_participant: int | None = None) -> int:
     """Participants with a signed "proceed" (sign_gate writes the decision only with its
     signature), across the trial."""
