@@ -46,6 +46,7 @@ PET_GROUPS = (
         max_rows=m.INDEX_LESIONS,
         label=_("Index lesion SUVs"),
         names=naming.lesion_names,
+        prefix="L",
     ),
     ItemGroup(
         "organ_suvs",
@@ -64,6 +65,7 @@ PET_GROUPS = (
         max_rows=naming.MAX_EXTRA_HEPATIC,
         label=_("Extra-hepatic lesions"),
         names=naming.extrahepatic_names,
+        prefix="E",
     ),
 )
 PET_DERIVATIONS = (
@@ -96,6 +98,7 @@ register(
                 max_rows=m.INDEX_LESIONS,
                 label=_("Index lesions"),
                 names=naming.lesion_names,
+                prefix="L",
                 units={"diameter_mm": "mm"},
             ),
         ),
