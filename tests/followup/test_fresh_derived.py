@@ -62,7 +62,7 @@ def correct_baseline(user, participant, diameters: list[str], extra=()) -> None:
         for lesion, diameter in zip(saved, diameters, strict=True)
     ]
     rows += [{"organ": organ, "diameter_mm": d} for organ, d in extra]
-    data = h.eh.imaging_data()
+    data = eh.imaging_data([], [])
     data.update(ct_date=h.SCREENING + timedelta(days=2), mri_date=h.BASELINE_IMAGING)
     data.update(eh.formset_data("target", rows, 5, initial=len(saved)))
     participant.refresh_from_db()

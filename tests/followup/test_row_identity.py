@@ -33,7 +33,7 @@ def imaging_post(participant, targets: list[dict], **extra) -> dict:
     """The inclusion imaging as the page posts it: `targets` rows, saved ones with their id
     (and "DELETE": "on" to remove one), the saved non-target lesion kept."""
     imaging = InclusionImaging.objects.get(form_status__participant=participant)
-    data = eh.imaging_data()
+    data = eh.imaging_data([], [])
     data.update(ct_date=h.SCREENING + timedelta(days=2), mri_date=h.BASELINE_IMAGING, **extra)
     saved = sum(1 for row in targets if "id" in row)
     data.update(eh.formset_data("target", targets, 5, initial=saved))
