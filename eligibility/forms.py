@@ -585,7 +585,7 @@ class LesionFormSet(BaseInlineFormSet):
             if refusals:
                 # A row marked for removal is not validated by the formset: this is.
                 raise forms.ValidationError(
-                    _("%(rows)s cannot be removed: see the message beside each.")
+                    _("Some lesions cannot be removed (%(rows)s): see the message beside each.")
                     % {"rows": ", ".join(f"{self.letter}{n}" for n in sorted(refusals))}
                 )
         # Counted here rather than with validate_max, which also counts the blank rows.

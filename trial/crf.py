@@ -283,7 +283,9 @@ def removal_refusals(
         for key, names in dependants.find(participant, keys).items():
             if not names or key in refusals:
                 continue
-            message = gettext("%(row)s cannot be removed: %(dependants)s depend on it.") % {
+            message = gettext(
+                "%(row)s cannot be removed; data that depend on it: %(dependants)s."
+            ) % {
                 "row": group.label_of(key) if group.prefix else key,
                 "dependants": ", ".join(names),
             }
