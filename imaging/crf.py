@@ -15,7 +15,7 @@ from trial.changes import Inputs
 from trial.crf import Crf, Derivation, ItemGroup, register
 from trial.decision_pages import slot_context
 from trial.decisions import Choice, Decision, register_decision
-from trial.registry import Refresh, register_refresh
+from trial.registry import Refresh, RowDependants, register_refresh, register_row_dependants
 
 PET_TEMPLATE = "imaging/crf_form.html"
 
@@ -190,5 +190,16 @@ register_refresh(
         "imaging.gate_ratio",
         Inputs.of(forms=selectors.PETS, groups=[(pet, "lesion_suvs") for pet in selectors.PETS]),
         actions.refresh_gate_ratio,
+    )
+)
+
+# An index lesion whose SUVs are entered on a PET is part of the ratios and the gate: it is
+# not removed from the index lesions (its SUVs are cleared first, with a reason).
+register_row_dependants(
+    RowDependants(
+        "PETLES",
+        "index_lesions",
+        selectors.index_lesion_dependants,
+        _("Clear its SUVs on those PETs first."),
     )
 )

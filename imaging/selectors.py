@@ -160,6 +160,23 @@ def gate_record(summary_: GateSummary) -> dict[str, Any]:
     }
 
 
+def index_lesion_dependants(participant: Participant, numbers: list[Any]) -> dict[Any, list[str]]:
+    """Index lesion number -> the PETs whose SUVs of that lesion are entered ("PET-IAH",
+    "PET-IV"; one query): what depends on an index lesion (its ratio, the gate)."""
+    found: dict[Any, list[str]] = {}
+    rows = (
+        LesionSuv.objects.filter(
+            pet__form_status__participant_id=participant.pk, number__in=numbers
+        )
+        .exclude(suv_max=None, suv_mean=None)
+        .order_by("number", "pet__form_status__form")
+        .values_list("number", "pet__form_status__form")
+    )
+    for number, form in rows:
+        found.setdefault(number, []).append(PET_LABELS[form])
+    return found
+
+
 def proceed_count(exclude_participant: int | None = None) -> int:
     """Participants with a signed "proceed" (sign_gate writes the decision only with its
     signature), across the trial."""

@@ -190,3 +190,17 @@ def test_the_submission_names_lesions_by_their_label():
     assert lesion_id("IMAGING", "target_lesions", 2) == "T2"
     assert lesion_id("IMAGING", "non_target_lesions", 1) == "NT1"
     assert lesion_id("PET_IAH", "extrahepatic", 3) == "E3"
+
+
+def test_an_index_lesion_with_suvs_cannot_be_removed(nurse, investigator, bdx):
+    participant = ih.enrolled(nurse, investigator, bdx)
+    ih.enter_pets(nurse, participant)
+    values, groups = ih.lesions_data()
+    groups["index_lesions"][1] = {"segment": "", "diameter_mm": ""}  # L2 blanked
+    row = participant.forms.get(event="PET-IAH", form="PETLES")
+    bound = ih.bind(participant, "PET-IAH", "PETLES", values, groups, complete=False)
+    assert bound.is_valid()
+    with pytest.raises(actions.ActionRefused, match="L2 cannot be removed.*PET-IAH, PET-IV"):
+        actions.save_crf(
+            nurse, row, bound.crf_data(), expected_version=row.version, reason="wrong lesion"
+        )
