@@ -165,7 +165,9 @@ class ExtraHepaticRow(SlotRow):
     needed = ("location", "suv_max")
     # A saved row's number (its label E1, E2...), posted back so the save keeps it; blank on
     # a new row, which the save numbers.
-    number = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    number = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_EXTRA_HEPATIC * 2
+    )
     location = forms.CharField(label=_("Location"), max_length=100, required=False)
     suv_max = suv_field(_("SUVmax"))
 
