@@ -670,8 +670,8 @@ class InclusionImagingForm(ScreeningForm):
         self.non_target_lesions = NonTargetLesions(
             data, instance=self.instance, prefix=f"{prefix}-nontarget"
         )
-        if self.participant is not None and self.row is not None:
-            spec = crf_registry.get(self.row.form)
+        spec = crf_registry.get(self.row.form) if self.row is not None else None
+        if self.participant is not None and spec is not None:
             for name, formset in self.group_formsets().items():
                 formset.refusals = partial(
                     crf_registry.removal_refusals, self.participant, spec.code, spec.group(name)

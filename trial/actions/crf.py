@@ -187,7 +187,7 @@ def _write_group(
             % {"max": group.max_rows, "group": group.label or group.name}
         )
     fields = {f.name: f for f in group.item_fields}
-    key_field = group.model._meta.get_field(group.repeat_key)
+    key_field = crf_registry.model_field(group.model, group.repeat_key)
     existing = (
         {}
         if created
