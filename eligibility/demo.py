@@ -58,9 +58,11 @@ def fill(participant: Participant, journey: Journey, rng: random.Random, user: A
         for row in participant.forms.filter(event__in=("SCR", "ELIG"), repeat=1)
     }
     # One transaction per participant: a few hundred commits fewer for the whole demo.
+    # Screening under way: part of the forms; the showcase's "in the cycles" has finished it.
+    partial = journey.stage == "screening" and journey.showcase != "in_cycles"
     with transaction.atomic():
         for code, data in forms.items():
-            if journey.stage == "screening" and code not in SCREENING_ONLY:
+            if partial and code not in SCREENING_ONLY:
                 continue
             _save(user, participant, rows[("SCR", code)], data)
         c4 = journey.dates.get("C4")

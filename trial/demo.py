@@ -180,6 +180,8 @@ def plan_showcase(showcase: str, today: date, rng: random.Random) -> Journey:
     journey = plan_journey(stage, today, rng, first_cycle_days=days)
     if showcase == "screening_started":  # registered three days ago, C1 next week
         journey.screening_date = journey.dates["SCR"] = today - timedelta(days=3)
+    if showcase == "in_cycles":  # consented after C2, screening done: C4 is the next step
+        journey.screening_date = journey.dates["SCR"] = journey.dates["C2"] + timedelta(days=14)
     if showcase == "gate_to_sign":  # both PETs done by now: the gate is the next step
         pet_iah = journey.dates.setdefault("PET-IAH", today - timedelta(days=9))
         journey.dates.setdefault("PET-IV", min(pet_iah + timedelta(days=3), today))
