@@ -246,6 +246,7 @@ class Line:
     item_label: str
     reason: str
     origin: str
+    address: str
     flags: list[Any]
     reviews: list[AuditReview]
 
@@ -287,6 +288,7 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
                 _item_label(entry),
                 meta.get("reason", ""),
                 meta.get("url") or meta.get("command") or "",
+                meta.get("client_address", ""),
                 flags,
                 reviews.get(entry.id, []),
             )

@@ -109,10 +109,17 @@ def _row(line: review.Line) -> SafeString:
         else _value(e.new_value)
     )
     reason = format_html(
-        "{}{}",
+        "{}{}{}",
         line.reason,
         format_html('<div class="text-muted text-break">{}</div>', Truncator(line.origin).chars(60))
         if line.origin
+        else "",
+        format_html(
+            '<div class="text-muted font-monospace" title="{}">{}</div>',
+            _("Client address"),
+            line.address,
+        )
+        if line.address
         else "",
     )
     flags = format_html_join(

@@ -31,6 +31,7 @@ HEADER = (
     "reason",
     "change",
     "audit_event",
+    "client_address",
 )
 
 
@@ -58,7 +59,7 @@ CSV_SELECT = f"""
   COALESCE(fs.repeat::text, ''), u.grp,
   CASE WHEN u.grp = '' THEN '' ELSE COALESCE(u.grp_key, '') END, u.item,
   COALESCE(u.old_value, ''), COALESCE(u.new_value, ''), COALESCE(c.metadata ->> 'reason', ''),
-  u.pgh_label, u.tbl || ':' || u.pgh_id"""
+  u.pgh_label, u.tbl || ':' || u.pgh_id, COALESCE(c.metadata ->> 'client_address', '')"""
 
 
 def csv_sql(scope: Scope) -> tuple[str, dict]:

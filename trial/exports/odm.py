@@ -381,14 +381,15 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
             record.clear()
 
     for row in stream_changes(scope):
+        src, pgh_id = row[0], row[1]
+        participant = row[8]
+        if not participant:
+            # Written after the subjects (below), in ClinicalData's extension slot.
+            continue
         count += 1
         if w.full():
             counter[0] = count
             yield w.take()
-        src, pgh_id = row[0], row[1]
-        participant = row[8]
-        if not participant:
-            continue
         kind = kinds[src]
         if kind not in ("item", "group"):
             if record and (record[0][0], record[0][1]) != (src, pgh_id):
@@ -399,21 +400,63 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
         _write_item(w, tree, row, tables[src], persons)
     flush_record()
     tree.close()
+    if scope.participant_ids is None:
+        # The records of no participant (a lab file, a site's CSV columns): ODM puts
+        # extensions last, so they come after every subject, in a pass of their own over
+        # the few tables that hold them.
+        bare = [s for s in sources() if s.bare]
+        for row in stream_changes(scope, bare, bare=True):
+            count += 1
+            if w.full():
+                counter[0] = count
+                yield w.take()
+            if record and (record[0][0], record[0][1]) != (row[0], row[1]):
+                _bare_record(w, record, bare, persons)
+                record.clear()
+            record.append(row)
+        if record:
+            _bare_record(w, record, bare, persons)
     w.end("ClinicalData")
     w.end("ODM")
     counter[0] = count
     yield w.take()
 
 
+def _record(w: Writer, rows: list[tuple], kind: str, table: str, persons: dict) -> None:
+    """One event of a record as an edc: element: its values old and new, and its audit."""
+    first = rows[0]
+    stamp, label, user_id, reason, address = first[2], first[3], first[4], first[6], first[18]
+    w.start(
+        f"edc:{kind}",
+        RecordID=first[13],
+        Change=label,
+        SourceID=f"{table}:{first[1]}",
+        DateTimeStamp=stamp,
+        UserOID=user_oid(user_id) if user_id in persons else SYSTEM_USER,
+        Reason=reason or None,
+        ClientAddress=address or None,
+    )
+    for r in rows:
+        w.leaf("edc:Value", Name=r[14], Old=r[15], New=r[16])
+    w.end(f"edc:{kind}")
+
+
+def _bare_record(w: Writer, rows: list[tuple], bare: list, persons: dict) -> None:
+    source = bare[rows[0][0]]
+    _record(w, rows, source.kind, source.event_table, persons)
+
+
 def _audit_record(w: Writer, row: tuple, table: str, persons: dict) -> None:
     stamp, user_id, reason, site = row[2], row[4], row[6], row[7]
     user = user_oid(user_id) if user_id in persons else SYSTEM_USER
     reason = f"<ReasonForChange>{escape(reason)}</ReasonForChange>" if reason else ""
+    # The client address is no part of ODM's AuditRecord: the extension slot holds it.
+    address = f"<edc:ClientAddress>{escape(row[18])}</edc:ClientAddress>" if row[18] else ""
     w.write(
         f'<AuditRecord><UserRef UserOID="{attr(user)}"/>'
         f'<LocationRef LocationOID="{attr(location_oid(site))}"/>'
         f"<DateTimeStamp>{stamp}</DateTimeStamp>{reason}"
-        f"<SourceID>{table}:{row[1]}</SourceID></AuditRecord>"
+        f"<SourceID>{table}:{row[1]}</SourceID>{address}</AuditRecord>"
     )
 
 
@@ -450,42 +493,22 @@ def _write_record(
 ) -> None:
     """One event of a record that is not a CRF item: a Signature, or an edc: extension."""
     first = rows[0]
-    stamp, label, user_id, reason, site, participant, event, form, repeat = (
-        first[2],
-        first[3],
-        first[4],
-        first[6],
-        first[7],
-        first[8],
-        first[9],
-        first[10],
-        first[11],
-    )
-    values = {r[14]: (r[15], r[16]) for r in rows}
+    stamp, label, site, participant, event, form, repeat = first[2], first[3], *first[7:12]
     keys = _path(participant, event, form, repeat)
     if kind == "Signature" and label == "insert":
         tree.goto(keys, fresh=True)
-        new = {name: pair[1] for name, pair in values.items()}
+        new = {r[14]: r[16] for r in rows}
         w.start("Signature")
         w.leaf("UserRef", UserOID=user_oid(new.get("signer")))
         w.leaf("LocationRef", LocationOID=location_oid(site))
         w.leaf("SignatureRef", SignatureOID=signature_def_oid(new.get("meaning") or ""))
         w.leaf("DateTimeStamp", new.get("signed_at") or stamp)
+        # Which event of the trail the signature is (Signature has no SourceID in ODM).
+        w.leaf("edc:SourceID", f"{table}:{first[1]}")
         w.end("Signature")
         return
     tree.goto(keys)
-    w.start(
-        f"edc:{kind}",
-        RecordID=first[13],
-        Change=label,
-        SourceID=f"{table}:{first[1]}",
-        DateTimeStamp=stamp,
-        UserOID=user_oid(user_id) if user_id in persons else SYSTEM_USER,
-        Reason=reason or None,
-    )
-    for name, (old, new) in values.items():
-        w.leaf("edc:Value", Name=name, Old=old, New=new)
-    w.end(f"edc:{kind}")
+    _record(w, rows, kind, table, persons)
     # An extension closes its FormData (or SubjectData): ODM puts extensions last.
     tree.close(len(keys) - 1)
 
