@@ -22,6 +22,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
+from django.db.models import Q
 
 from trial import crf as crf_registry
 from trial import roles, schedule
@@ -34,6 +35,7 @@ from trial.models import (
     ExportLog,
     FormStatus,
     Membership,
+    MembershipEvent,
     Participant,
     Query,
     QueryMessage,
@@ -69,6 +71,8 @@ class Scope:
     participant: Participant | None = None
     participant_ids: list[int] | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    # The sites exported (None: every site): AdminData lists their users and locations.
+    sites: list[Site] | None = None
 
 
 def resolve_scope(user: Any = None, *, site: str = "", participant: str = "") -> Scope:
@@ -96,6 +100,12 @@ def resolve_scope(user: Any = None, *, site: str = "", participant: str = "") ->
     all_sites = user is None or bool(roles.role_names(user) & roles.ALL_SITES)
     if not all_sites or site or participant:
         scope.participant_ids = list(participants.values_list("pk", flat=True))
+    if scope.participant is not None:
+        scope.sites = [scope.participant.site]
+    elif scope.site is not None:
+        scope.sites = [scope.site]
+    elif not all_sites:
+        scope.sites = list(sites.order_by("code"))
     return scope
 
 
@@ -490,15 +500,31 @@ class Person:
     first_name: str
     last_name: str
     roles: str
+    # Their sites among the exported ones (codes), for AdminData's LocationRefs.
+    sites: tuple[str, ...] = ()
+    role_names: frozenset[str] = frozenset()
 
 
-def people() -> dict[str, Person]:
-    """Every account by id (text, as in the audit context), with its roles: a handful of
-    rows, read once per export."""
+def people(sites: list[Site] | None = None) -> dict[str, Person]:
+    """The accounts of the exported sites (`sites`, None: every account) by id (text, as in
+    the audit context), with their roles and sites: a handful of rows, read once per export.
+
+    A user of a site is a member of it now or ever (a member who left still signs the
+    changes they made there), or holds a role that reaches every site (a data manager's
+    queries and locks)."""
     User = get_user_model()
     role_map: dict[int, list[str]] = {}
     for user_id, name in User.groups.through.objects.values_list("user_id", "group__name"):
         role_map.setdefault(user_id, []).append(name)
+    members = Membership.objects.all()
+    users = User.objects.all()
+    if sites is not None:
+        members = members.filter(site__in=sites)
+        ever = MembershipEvent.objects.filter(site__in=sites).values("user_id")
+        users = users.filter(Q(pk__in=ever) | Q(groups__name__in=roles.ALL_SITES)).distinct()
+    site_map: dict[int, list[str]] = {}
+    for user_id, code in members.order_by("site__code").values_list("user_id", "site__code"):
+        site_map.setdefault(user_id, []).append(code)
     return {
         str(u.pk): Person(
             u.pk,
@@ -507,6 +533,8 @@ def people() -> dict[str, Person]:
             u.first_name,
             u.last_name,
             "; ".join(sorted(role_map.get(u.pk, []))),
+            tuple(site_map.get(u.pk, [])),
+            frozenset(role_map.get(u.pk, [])),
         )
-        for u in User.objects.all()
+        for u in users.order_by("username")
     }

@@ -3,7 +3,8 @@
 Both are written as a stream of strings (Writer), never built as a tree:
 
 - Study / MetaDataVersion from the registry and the schedule, so every OID resolves;
-- AdminData: a User per account (and one for the system), a Location per site, a
+- AdminData: a User per account of the exported sites (and one for the system), typed by
+  their role, with a LocationRef per site of theirs; a Location per exported site; a
   SignatureDef per meaning signed;
 - ClinicalData: in the Transactional file, every changed item as an ItemData with
   TransactionType Insert, Update or Remove (a deleted item-group row) and its AuditRecord
@@ -31,7 +32,7 @@ from django.db import connection, models
 from django.utils import translation
 
 from trial import crf as crf_registry
-from trial import schedule
+from trial import roles, schedule
 from trial.exports.common import SYSTEM, Scope, people, sources, stream_changes
 from trial.history import event_model_for
 from trial.models import Participant, Signature, Site
@@ -259,14 +260,29 @@ def _groups(spec: crf_registry.Crf) -> list[tuple[str, str, list[models.Field], 
     return result
 
 
-def _admin(w: Writer, persons: dict, meanings: list[str]) -> None:
+# ODM's UserType for each role (Sponsor, Investigator, Lab or Other), the first that applies:
+# the investigator signs for the site; monitors and data managers work for the sponsor; the
+# site's nurses and the administrator are "Other". The roles themselves are in DisplayName.
+USER_TYPES = (
+    (roles.INVESTIGATOR, "Investigator"),
+    (roles.MONITOR, "Sponsor"),
+    (roles.DATA_MANAGER, "Sponsor"),
+)
+
+
+def user_type(role_names: frozenset[str]) -> str:
+    return next((kind for role, kind in USER_TYPES if role in role_names), "Other")
+
+
+def _admin(w: Writer, persons: dict, meanings: list[str], sites: list[Site] | None) -> None:
+    """The users of the exported sites, each with their role and sites, and the sites."""
     w.start("AdminData", StudyOID=STUDY_OID)
     w.start("User", OID=SYSTEM_USER, UserType="Other")
     w.leaf("LoginName", SYSTEM)
     w.leaf("DisplayName", "System (scripts and commands)")
     w.end("User")
     for person in persons.values():
-        w.start("User", OID=user_oid(person.pk), UserType="Sponsor")
+        w.start("User", OID=user_oid(person.pk), UserType=user_type(person.role_names))
         w.leaf("LoginName", person.username)
         w.leaf("DisplayName", f"{person.full_name} ({person.roles or 'no role'})")
         w.leaf("FullName", person.full_name)
@@ -274,8 +290,10 @@ def _admin(w: Writer, persons: dict, meanings: list[str]) -> None:
             w.leaf("FirstName", person.first_name)
         if person.last_name:
             w.leaf("LastName", person.last_name)
+        for code in person.sites:
+            w.leaf("LocationRef", LocationOID=location_oid(code))
         w.end("User")
-    for site in Site.objects.order_by("code"):
+    for site in sites if sites is not None else Site.objects.order_by("code"):
         w.start("Location", OID=location_oid(site.code), Name=site.name, LocationType="Site")
         w.leaf(
             "MetaDataVersionRef",
@@ -364,10 +382,10 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
     64 kB; `counter[0]` counts the changed items."""
     counter = counter if counter is not None else [0]
     w = Writer()
-    persons = people()
+    persons = people(scope.sites)
     _header(w, "Transactional", f"AUDIT.{datetime.now(UTC):%Y%m%dT%H%M%S}", "Audit trail")
     _study(w)
-    _admin(w, persons, _meanings())
+    _admin(w, persons, _meanings(), scope.sites)
     w.start("ClinicalData", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)
     tree = Tree(w)
     tables = [s.event_table for s in sources()]
@@ -592,10 +610,10 @@ def snapshot(scope: Scope, counter: list[int] | None = None) -> Iterator[bytes]:
     in pieces of about 64 kB; `counter[0]` counts the items."""
     counter = counter if counter is not None else [0]
     w = Writer()
-    persons = people()
+    persons = people(scope.sites)
     _header(w, "Snapshot", f"DATA.{datetime.now(UTC):%Y%m%dT%H%M%S}", "Current data")
     _study(w)
-    _admin(w, persons, _meanings())
+    _admin(w, persons, _meanings(), scope.sites)
     w.start("ClinicalData", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)
     participants = Participant.objects.order_by("code")
     if scope.participant_ids is not None:
