@@ -23,6 +23,7 @@ from pghistory.models import Context
 from trial import crf as crf_registry
 from trial import roles
 from trial.forms import date_format_hint, typed_date
+from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Site
 from trial.selectors import participants_for, visible_sites
 
@@ -102,10 +103,21 @@ def reviewer_sites(user: Any) -> QuerySet[Site]:
     return visible_sites(user)
 
 
+# The dates a filter accepts: any the trail can hold, with room for time zones both sides
+# (a day at the calendar's ends has no midnight in every zone).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def _day(value: str, name: str) -> date:
     day = typed_date(value)
     if day is None:
         raise FilterError(name, _("Enter a date as %(format)s.") % {"format": date_format_hint()})
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FilterError(
+            name,
+            _("Enter a date between %(first)s and %(last)s.")
+            % {"first": shown_date(FIRST_DAY), "last": shown_date(LAST_DAY)},
+        )
     return day
 
 
@@ -183,11 +195,18 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str) -> Cursor | None:
-        try:
-            stamp, pk = text.rsplit("~", 1)
-            return cls(datetime.fromisoformat(stamp), int(pk))
-        except ValueError:
+        """The cursor of a page link; None for none. ValueError when it is not one of ours:
+        an aware time stamp within the filters' dates, and an entry id."""
+        if not text:
             return None
+        stamp, pk = text.rsplit("~", 1) if "~" in text else (text, "")
+        at = datetime.fromisoformat(stamp)
+        number = int(pk) if pk.isascii() and pk.isdigit() else -1
+        if at.tzinfo is None or not FIRST_DAY <= at.date() <= LAST_DAY:
+            raise ValueError(text)
+        if not 0 <= number < 2**63:
+            raise ValueError(text)
+        return cls(at, number)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from trial import actions, review, roles, schedule
+from trial.bad_requests import BadParameter
 from trial.forms import date_entry
 
 
@@ -23,8 +24,13 @@ def audit_review(request) -> HttpResponse:
         raise Http404
     filters = review.Filters.from_query(request.GET)
     entries = review.entries_for(request.user, filters)
-    after = review.Cursor.parse(request.GET.get("after", ""))
-    before = review.Cursor.parse(request.GET.get("before", ""))
+    try:
+        after = review.Cursor.parse(request.GET.get("after", ""))
+        before = review.Cursor.parse(request.GET.get("before", ""))
+    except ValueError:
+        raise BadParameter(
+            _("This page link is damaged: go back to the first page of the review.")
+        ) from None
     page = review.page(entries, after=after, before=before, last=request.GET.get("last") == "1")
     sites = list(review.reviewer_sites(request.user))
     zones = {s.pk: s.time_zone for s in sites}
@@ -49,6 +55,8 @@ def audit_review(request) -> HttpResponse:
             "here": request.get_full_path(),
             "data_manager": roles.has_any(request.user, roles.ALL_SITES),
         },
+        # A filter no page of ours sends: the page, its message beside the filter.
+        status=400 if filters.errors else 200,
     )
 
 

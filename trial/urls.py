@@ -123,5 +123,6 @@ urlpatterns = [
     path("submission/", include("submission.urls")),
 ]
 
+handler400 = "trial.views.bad_request"
 handler404 = "trial.views.not_found"
 handler500 = "trial.views.server_error"
