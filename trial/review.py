@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from pghistory.models import Context
 
 from trial import crf as crf_registry
-from trial import roles
+from trial import roles, schedule
 from trial.forms import date_format_hint, typed_date
 from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Site
@@ -51,6 +51,9 @@ KINDS: dict[str, tuple[Any, dict[str, Any]]] = {
     "locked": (_("Account locked"), {"label": "locked"}),
 }
 REVIEWED = {"no": _("Not reviewed"), "yes": _("Reviewed")}
+# The participant's own changes (registration, status, gate decision, event dates, casebook
+# lock): their record kind in the ledger, offered beside the forms in the form filter.
+PARTICIPANT = "Participant"
 
 
 class FilterError(ValueError):
@@ -142,7 +145,9 @@ def entries_for(user: Any, filters: Filters) -> QuerySet[AuditEntry]:
             errors["participant"] = _("No such participant.")
         else:
             entries = entries.filter(participant=participant.pk)
-    if filters.form:
+    if filters.form == PARTICIPANT:
+        entries = entries.filter(kind=PARTICIPANT)
+    elif filters.form:
         entries = entries.filter(form=filters.form)
     if filters.item:
         entries = entries.filter(item=filters.item)
@@ -271,6 +276,8 @@ class Line:
 
 
 def _item_label(entry: AuditEntry) -> str:
+    if entry.kind == PARTICIPANT:
+        return _participant_item_label(entry.item)
     spec = crf_registry.get(entry.form)
     if spec is None or not entry.item:
         return entry.item
@@ -281,6 +288,25 @@ def _item_label(entry: AuditEntry) -> str:
         except Exception:  # noqa: BLE001 - a record's column, or an item since renamed
             continue
     return entry.item
+
+
+PARTICIPANT_LABELS = {
+    "code": _("Participant code"),
+    "site": _("Site"),
+    "status": _("Status"),
+    "screening_date": _("Screening date"),
+    "enrolment_date": _("Enrolment date"),
+    "gate_decision": _("Gate decision"),
+    "locked_at": _("Casebook locked at"),
+    "locked_by": _("Casebook locked by"),
+}
+
+
+def _participant_item_label(item: str) -> str:
+    event = schedule.EVENTS_BY_CODE.get(item.removeprefix("event_dates."))
+    if item.startswith("event_dates.") and event is not None:
+        return str(_("Date of %(event)s") % {"event": event.label})
+    return str(PARTICIPANT_LABELS.get(item, item))
 
 
 def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:

@@ -44,10 +44,13 @@ def audit_review(request) -> HttpResponse:
             "page": page,
             "rows": mark_safe("".join(_row(line) for line in review.lines(page.entries, zones))),
             "sites": sites,
-            "forms": sorted(
-                ((code, schedule.form_label(code)) for code in schedule.FORMS),
-                key=lambda pair: pair[1],
-            ),
+            "forms": [
+                (review.PARTICIPANT, _("Participant (registration, status, dates, lock)")),
+                *sorted(
+                    ((code, schedule.form_label(code)) for code in schedule.FORMS),
+                    key=lambda pair: pair[1],
+                ),
+            ],
             "kinds": [(k, label) for k, (label, _l) in review.KINDS.items()],
             "flags": [(k, label) for k, (label, _l) in review.FLAGS.items()],
             "reviewed_choices": list(review.REVIEWED.items()),
@@ -94,6 +97,8 @@ def _row(line: review.Line) -> SafeString:
         who = e.site.code if e.site_id else "—"
     if e.form:
         form = f"{e.event} / {e.form}" + (f" #{e.repeat}" if e.repeat and e.repeat > 1 else "")
+    elif e.kind == review.PARTICIPANT:
+        form = _("Participant")
     else:
         form = _("Login log") if e.kind == "auth" else e.kind
     group = format_html(

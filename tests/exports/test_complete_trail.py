@@ -210,3 +210,12 @@ def test_casebook_lock_and_unlock_reach_the_odm(locked, tmp_path):
     ]
     assert {r.get("ClientAddress") for r in records[-2:]} == {ADDRESS}
     assert re.search(rb"SubjectKey=\"" + locked.code.encode(), data)
+
+
+def test_the_form_filter_offers_the_participants_own_changes(locked, client):
+    query = {"participant": locked.code, "form": "Participant"}
+    page = client.get(reverse("audit_review"), query).content.decode()
+    shown = {int(pk) for pk in re.findall(r'data-entry="(\d+)"', page)}
+    expected = AuditEntry.objects.filter(participant=locked, kind="Participant")
+    assert shown == set(expected.values_list("id", flat=True)) and shown
+    assert "Casebook locked at" in page and "Participant code" in page
