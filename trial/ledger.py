@@ -139,7 +139,7 @@ WITH x AS (
   CROSS JOIN LATERAL (VALUES {values}) AS k(item, col)
   WHERE CASE x.pgh_label
     WHEN 'update' THEN (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)
-    WHEN 'insert' THEN jsonb_typeof(x.j -> k.col) IS DISTINCT FROM 'null'
+    WHEN 'insert' THEN coalesce(jsonb_typeof(x.j -> k.col), 'null') <> 'null'
     ELSE true END
 ), pr AS (
   SELECT d.obj_id, d.item, (SELECT max(a.corrections) FROM {LEDGER} a

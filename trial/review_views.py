@@ -168,7 +168,7 @@ def _row(line: review.Line) -> SafeString:
         user=e.username or _("system"),
         who=who,
         form=form,
-        group=group if e.grp else "",
+        group=group if e.grp and e.kind != review.PARTICIPANT else "",
         item=item,
         old=old,
         new=new,

@@ -389,6 +389,9 @@ def _branch(index: int, source: Source, scoped: bool, bare: bool = False) -> str
     if bare:
         where = f"WHERE {source.pid_expr} IS NULL"
     key = f"x.j ->> {_literal(source.key_column)}" if source.key_column else "''"
+    # A spread key absent from the event and its predecessor (an event not yet dated) is no
+    # item of that event.
+    spread = " AND (x.j ? k.col OR x.pj ? k.col)" if source.spread else ""
     return f"""
 SELECT {index} AS src, {_literal(source.event_table)} AS tbl, x.pgh_id, x.pgh_created_at,
   x.pgh_label, x.pgh_context_id, x.fs_id,
@@ -404,7 +407,7 @@ FROM (
   FROM {source.event_table} e {source.joins} {where}
 ) x
 CROSS JOIN LATERAL (VALUES {values}) AS k(item, col, n)
-WHERE x.pgh_label <> 'update' OR (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)"""
+WHERE (x.pgh_label <> 'update' OR (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)){spread}"""
 
 
 # The columns of every changed item, in this order.
