@@ -102,6 +102,7 @@ def every_kind_of_record(demo):
     lab_actions.import_file(nurse, "export.csv", text.encode(), site=participant.site)
 
 
+@pytest.mark.req("P11.10e", "E6.4.2.2", "E6.4.2.3")
 def test_every_audited_table_reaches_the_review_page_the_csv_and_the_odm(
     every_kind_of_record, client
 ):
@@ -176,6 +177,7 @@ def test_casebook_lock_and_unlock_reach_the_review_page(locked, client):
     assert ADDRESS in page
 
 
+@pytest.mark.req("A11.9")
 def test_casebook_lock_and_unlock_reach_the_csv(locked):
     text = "".join(audit_csv.chunks(resolve_scope(participant=locked.code)))
     rows = [

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from tests.conftest import make_user
 from tests.exports.odm_check import ODM, unresolved_refs
 from trial import roles
@@ -22,6 +24,7 @@ def locations(element: ET.Element) -> list[str]:
     return [ref.get("LocationOID") for ref in element.iter(ODM + "LocationRef")]
 
 
+@pytest.mark.req("E6.4.2.5")
 def test_a_monitors_bdx_export_lists_only_the_bdx_users_with_their_roles(story, monitor):
     for data in (
         b"".join(odm.transactional(resolve_scope(monitor))),

@@ -26,7 +26,7 @@ from django.db.models import Q
 
 from trial import crf as crf_registry
 from trial import roles, schedule
-from trial.history import event_model_for
+from trial.history import event_model_for, event_model_of
 from trial.models import (
     AuditedTOTPDevice,
     AuditedUser,
@@ -35,7 +35,6 @@ from trial.models import (
     ExportLog,
     FormStatus,
     Membership,
-    MembershipEvent,
     Participant,
     Query,
     QueryMessage,
@@ -523,7 +522,7 @@ def people(sites: list[Site] | None = None) -> dict[str, Person]:
     users = User.objects.all()
     if sites is not None:
         members = members.filter(site__in=sites)
-        ever = MembershipEvent.objects.filter(site__in=sites).values("user_id")
+        ever = event_model_of(Membership).objects.filter(site__in=sites).values("user_id")
         users = users.filter(Q(pk__in=ever) | Q(groups__name__in=roles.ALL_SITES)).distinct()
     site_map: dict[int, list[str]] = {}
     for user_id, code in members.order_by("site__code").values_list("user_id", "site__code"):
