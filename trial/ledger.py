@@ -129,17 +129,17 @@ WITH x AS (
   FROM (
     SELECT e.pgh_id, e.pgh_created_at, e.pgh_label, e.pgh_context_id,
       e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
-      to_jsonb(e) AS j, prev.pj
+      {source.row_json("e")} AS j, prev.pj
     FROM {relation} e {source.joins}
     LEFT JOIN LATERAL (
-      SELECT to_jsonb(pe) AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
+      SELECT {source.row_json("pe")} AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
         AND pe.pgh_id < e.pgh_id ORDER BY pe.pgh_id DESC LIMIT 1
     ) prev ON e.pgh_label = 'update'
   ) x
   CROSS JOIN LATERAL (VALUES {values}) AS k(item, col)
   WHERE CASE x.pgh_label
     WHEN 'update' THEN (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)
-    WHEN 'insert' THEN jsonb_typeof(x.j -> k.col) IS DISTINCT FROM 'null'
+    WHEN 'insert' THEN coalesce(jsonb_typeof(x.j -> k.col), 'null') <> 'null'
     ELSE true END
 ), pr AS (
   SELECT d.obj_id, d.item, (SELECT max(a.corrections) FROM {LEDGER} a

@@ -29,6 +29,7 @@ from trial import (
     selectors,
 )
 from trial import crf as crf_registry
+from trial.bad_requests import BadParameter
 from trial.forms import (
     DELETE_REASONS,
     LOCK_REASONS,
@@ -560,6 +561,12 @@ def _int(value: str | None) -> int:
 
 def not_found(request, exception=None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def bad_request(request, exception=None) -> HttpResponse:
+    """400: our own refusals say what is wrong; others (a forged header) say no more."""
+    message = str(exception) if isinstance(exception, BadParameter) else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def server_error(request) -> HttpResponse:
