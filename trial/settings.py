@@ -226,6 +226,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trial.tasks.send_reminders",
         "schedule": crontab(hour=REMINDER_HOUR, minute=0),
     },
+    # The audit events queued by the saves, filed into the review ledger (trial/ledger.py):
+    # every second, so that the ledger stays current between the reads that file it too.
+    "file-review-ledger": {
+        "task": "trial.tasks.file_review_ledger",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
     # PDFs asked for while Redis was down are sent to the worker once it is back.
     "requeue-pdf-jobs": {"task": "trial.tasks.requeue_pdf_jobs", "schedule": 300.0},
     # SDTM packages asked for while Redis was down, likewise (submission/tasks.py).

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from trial import jobs, pdf, reminders
+from trial import actions, jobs, pdf, reminders
 from trial.models import PdfJob, PdfJobStatus
 
 
@@ -53,3 +53,11 @@ def requeue_pdf_jobs() -> int:
         status=PdfJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
     ).values_list("pk", flat=True)
     return sum(1 for pk in stale if jobs.enqueue(render_pdf, pk))
+
+
+@shared_task(ignore_result=True)
+def file_review_ledger() -> int:
+    """File the audit events queued by the saves into the review ledger (beat, every second).
+    Idempotent: what is filed leaves the queue in the same transaction, and a run cut short
+    leaves the rest for the next one."""
+    return actions.file_review_ledger()

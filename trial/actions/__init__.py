@@ -15,7 +15,7 @@ transitions, then at the end the derived values, the journey and the signatures,
 - locks: forms, events and casebooks locked and unlocked;
 - queries: queries and source-data verification;
 - accounts: the login log and lockout, the second factor, passwords, preferences;
-- jobs: PDF jobs, the reminders' log, the audit-trail review marks;
+- jobs: PDF jobs, the reminders' log, the audit-trail review marks and the ledger's filing;
 - demo: seed_demo's sites, staff and participants.
 """
 
@@ -52,6 +52,7 @@ from trial.actions.errors import (
 from trial.actions.formstatus import ensure_expected_forms
 from trial.actions.jobs import (
     claim_reminders,
+    file_review_ledger,
     mark_reviewed,
     pdf_done,
     pdf_failed,
@@ -121,6 +122,7 @@ __all__ = [
     "delete_crf",
     "demo_sites",
     "enrol_second_factor",
+    "file_review_ledger",
     "ensure_expected_forms",
     "import_demo_participant",
     "lift_lock",

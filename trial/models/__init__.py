@@ -38,12 +38,13 @@ from trial.models.participants import (
     yes_no,
 )
 from trial.models.queries import Query, QueryMessage, QueryMessageKind, QueryState, SdvMark
-from trial.models.review import AuditEntry, AuditReview
+from trial.models.review import AuditEntry, AuditReview, LedgerQueue
 from trial.models.signatures import Signature, SignatureBreak
 from trial.models.sites import Membership, Site, default_language
 
 __all__ = [
     "AuditEntry",
+    "LedgerQueue",
     "AuditReview",
     "AuditedTOTPDevice",
     "AuditedUser",

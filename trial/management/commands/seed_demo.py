@@ -74,6 +74,8 @@ class Command(BaseCommand):
         for finish in finishers:
             finish(created)
         demo_monitoring.run(created, users)
+        # The review ledger of the whole demo, filed now rather than by the first reader.
+        actions.file_review_ledger()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {participants} participants in {time.monotonic() - started:.1f} s. "
