@@ -217,7 +217,8 @@ FROM (SELECT DISTINCT event_table, obj_id, item FROM ins WHERE corrections = {OF
 WHERE a.event_table = o.event_table AND a.obj_id = o.obj_id AND a.item = o.item
   AND a.corrections < {OFTEN} AND NOT a.often_changed"""
     return f"""
-CREATE OR REPLACE FUNCTION {name}(ids bigint[], ats timestamptz[]) RETURNS void LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {name}(ids bigint[], ats timestamptz[]) RETURNS void
+LANGUAGE plpgsql AS $fn$
 BEGIN
   {insert};
 END

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.core.paginator import Paginator
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from trial import (
     history,
     journey,
     keyset,
+    participant_html,
     queries,
     registry,
     roles,
@@ -81,7 +82,7 @@ def participant_list(request) -> HttpResponse:
         "trial/participant_list.html",
         {
             "page": page,
-            "rows": rows,
+            "rows": participant_html.list_rows(rows),
             "query": query,
             "status": status,
             "statuses": ParticipantStatus.choices,
@@ -122,6 +123,8 @@ def participant_detail(request, code: str) -> HttpResponse:
     events = journey.timeline(participant, rows, today)
     current = selectors.current_signatures(participant)
     to_redo = _signatures_to_redo(request.user, participant, current, rows)
+    for view in events:
+        view.chips = participant_html.form_chips(participant, (slot.row for slot in view.slots))
     return render(
         request,
         "trial/participant_detail.html",
