@@ -43,8 +43,8 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from eligibility.models import Demographics
-    from trial.history import event_model_for
     from trial import actions
+    from trial.history import event_model_for
     from trial.models import AuditEntry, Participant
 
     call_command("migrate", verbosity=0)
