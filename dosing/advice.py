@@ -257,7 +257,7 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
         return {}
     clearances = {}
     for panel in panels:
-        if panel.creatinine_umol_l:
+        if panel.creatinine_umol_l and panel.sample_date:
             try:
                 clearance = cockcroft_gault(
                     age_in_years(person["birth_date"], panel.sample_date),
@@ -360,7 +360,11 @@ def advice_for(
     advice = calc.dose_advice(
         _snapshot(latest, clearances.get(latest.pk)), baseline=baseline, history=history
     )
-    earlier = [p for p in panels if p.sample_date < latest.sample_date]
+    earlier = [
+        p
+        for p in panels
+        if p.sample_date and latest.sample_date and p.sample_date < latest.sample_date
+    ]
     grades = labs.grades(
         labs.panel_values(latest), labs.panel_values(earlier[0]) if earlier else None
     )

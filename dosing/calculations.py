@@ -407,7 +407,7 @@ def _check_hepatic(latest: LabSnapshot, found: _Findings) -> None:
     albumin, inr = latest.albumin_g_l, latest.inr
     low_albumin = None if albumin is None else _below(albumin, HEPATIC_ALBUMIN_MIN_G_L)
     high_inr = None if inr is None else _above(inr, HEPATIC_INR_MAX)
-    if low_albumin and high_inr:
+    if low_albumin and high_inr and albumin is not None and inr is not None:
         found.toxic(
             f"hepatotoxicity (albumin {_fmt(albumin)} g/L below 30 with INR {_fmt(inr)} above 1.5)",
             _msg("hepatic_albumin_inr", albumin=albumin, inr=inr),

@@ -314,8 +314,8 @@ def _test(key: str, value: T | None, predicate: Callable[[T], bool]) -> _Cond:
     return _unknown(key) if value is None else _known(predicate(value))
 
 
-def _is_true(value: bool) -> bool:
-    return value
+def _is_true(value: object) -> bool:
+    return value is True
 
 
 # --- Reading items -------------------------------------------------------------------------------
@@ -353,18 +353,21 @@ class _Reader:
         value = self._raw(key)
         if value is None or isinstance(value, bool):
             return value
-        return self._unusable(key, value, _("yes/no"))
+        self._unusable(key, value, _("yes/no"))
+        return None
 
     def number(self, key: str, *, positive: bool = False) -> float | None:
         value = self._raw(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            return self._unusable(key, value, _("a number"))
+            self._unusable(key, value, _("a number"))
+            return None
         number = float(value)
         if number < 0 or (positive and number == 0):
             expected = _("a positive number") if positive else _(">= 0")
-            return self._unusable(key, value, expected)
+            self._unusable(key, value, expected)
+            return None
         return number
 
     def integer(self, key: str, allowed: range | None = None) -> int | None:
@@ -372,24 +375,28 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return self._unusable(key, value, _("a whole number >= 0"))
+            self._unusable(key, value, _("a whole number >= 0"))
+            return None
         if allowed is not None and value not in allowed:
             expected = _("in %(low)s-%(high)s", low=allowed.start, high=allowed.stop - 1)
-            return self._unusable(key, value, expected)
+            self._unusable(key, value, expected)
+            return None
         return value
 
     def day(self, key: str) -> date | None:
         value = self._raw(key)
         if value is None or isinstance(value, date):
             return _as_date(value)
-        return self._unusable(key, value, _("a date"))
+        self._unusable(key, value, _("a date"))
+        return None
 
     def text(self, key: str) -> str | None:
         value = self._raw(key)
         if value is None:
             return None
         if not isinstance(value, str):
-            return self._unusable(key, value, _("text"))
+            self._unusable(key, value, _("text"))
+            return None
         return value.strip() or None
 
     def choice(self, key: str, allowed: Iterable[str]) -> str | None:
@@ -399,7 +406,8 @@ class _Reader:
             return None
         if isinstance(value, str) and value in allowed:
             return value
-        return self._unusable(key, value, _("one of %(values)s", values=Joined(sorted(allowed))))
+        self._unusable(key, value, _("one of %(values)s", values=Joined(sorted(allowed))))
+        return None
 
     def cycle(self, number: int) -> Cycle | None:
         matches = [c for c in self.facts.cycles if c.number == number]
@@ -494,7 +502,7 @@ def _eligibility_lab(r: _Reader) -> _Cond:
     if missing:
         return _unknown(*missing)
     assert sample is not None and c4_date is not None
-    signoff = _as_date(r.facts.signoff_date)
+    signoff = _as_date(r.facts.signoff_date) or r.facts.signoff_date
     # An out-of-window lab is not a failure: the fix is to draw and enter a new panel, so the
     # criterion waits for LAB.sample_date instead of being "not met".
     if sample <= c4_date:
@@ -691,7 +699,8 @@ def _i2_progression(r: _Reader) -> _Outcome:
 
 def _i3_four_cycles(r: _Reader) -> _Outcome:
     conds = []
-    given, not_given = [], []
+    given: list[str] = []
+    not_given: list[str] = []
     for number in IV_CYCLES:
         administered = r.cycle_value(number, "administered")
         conds.append(_test(f"C{number}.administered", administered, _is_true))

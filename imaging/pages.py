@@ -19,6 +19,7 @@ from imaging.actions import refusal
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
 from trial import decay, registry
+from trial.crf import model_field
 from trial.models import FormStatus, Participant
 
 DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
@@ -63,7 +64,7 @@ def pet_context(participant: Participant, row: FormStatus, form: Any) -> dict:
 
 def _volume_label(name: str, names: dict[str, str]) -> str:
     """A volume as the grid names it: a lesion with its segment, an organ by name."""
-    return capfirst(names.get(name) or str(DosimetryPoint._meta.get_field(name).verbose_name))
+    return capfirst(names.get(name) or str(model_field(DosimetryPoint, name).verbose_name))
 
 
 def dosimetry_results(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import formats, timezone
@@ -15,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from trial import crf as crf_registry
 from trial.languages import shown_date
 from trial.models import Site
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 REASONS = [
     ("", _("— choose a reason —")),
@@ -283,13 +287,19 @@ class CrfForm(forms.ModelForm):
 
     # The items a complete form needs; ALL_FIELDS means every field of Meta.fields.
     complete_required: tuple[str, ...] | str = ()
-    units: dict[str, str] = {}
+    units: dict[str, StrOrPromise] = {}
     # Dates that may lie ahead; every other date and date-time is of a past event.
     future_allowed: tuple[str, ...] = ()
 
     confirm_unusual = forms.BooleanField(
         required=False, label=_("I have checked the values flagged as unusual; save them.")
     )
+
+    def clean(self) -> dict[str, Any]:
+        # Django returns the cleaned data from clean(), typed as optional; typed here once so
+        # every form's `data = super().clean()` reads a dict.
+        super().clean()
+        return self.cleaned_data
 
     def __init__(self, *args, complete: bool = True, participant=None, row=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -298,10 +308,12 @@ class CrfForm(forms.ModelForm):
         self.participant = participant
         self.row = row
         self.complete = complete
-        self.warnings: list[tuple[str | None, str]] = []
+        self.warnings: list[tuple[str | None, StrOrPromise]] = []
         self.needs_confirmation = False
         required = (
-            self._meta.fields if self.complete_required == ALL_FIELDS else self.complete_required
+            self._meta.fields or ()
+            if self.complete_required == ALL_FIELDS
+            else self.complete_required
         )
         for name, field in list(self.fields.items()):
             # Nullable booleans come as Django's "Unknown/Yes/No" select, whose "required" does
@@ -372,13 +384,15 @@ class CrfForm(forms.ModelForm):
         """What the action saves (trial.actions.save_crf): the form's items as cleaned, and
         each item group's rows. Forms validate; they never write."""
         data = {
-            name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
+            name: self.cleaned_data[name]
+            for name in self._meta.fields or ()
+            if name in self.cleaned_data
         }
         for name, formset in self.group_formsets().items():
             data[name] = formset.rows()
         return data
 
-    def warn(self, field: str | None, message: str) -> None:
+    def warn(self, field: str | None, message: StrOrPromise) -> None:
         self.warnings.append((field, message))
 
     def require(self, name: str) -> None:
@@ -387,7 +401,7 @@ class CrfForm(forms.ModelForm):
         if self.complete and name not in self.errors and self.cleaned_data.get(name) in (None, ""):
             self.add_error(name, REQUIRED_TO_COMPLETE)
 
-    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:
+    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: StrOrPromise) -> Any:
         """A number within its plausible range (else an error), and within its usual range
         (else a warning the nurse confirms). For use in clean_<name>()."""
         value = self.cleaned_data.get(name)
@@ -439,7 +453,7 @@ class CrfForm(forms.ModelForm):
         seen = self.data.get(self.confirmation_name)
         confirmed = ticked and seen in (None, self.confirmation_digest)
         if ticked and not confirmed:
-            data = self.data.copy()
+            data = cast(Any, self.data).copy()  # a QueryDict, or a dict from a script
             data[self.add_prefix("confirm_unusual")] = ""
             self.data = data
         if not confirmed:
@@ -510,8 +524,9 @@ class ReasonForm(forms.Form):
         if label is not None:
             self.fields["reason"].label = label
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("reason") == "other" and not data.get("reason_other", "").strip():
             self.add_error("reason_other", _("Explain the reason for this change."))
         return data
@@ -582,7 +597,8 @@ class SignDecisionForm(SignForm):
         self.order_fields(self.field_order)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         choice = data.get("decision", "")
         if choice in self.spec.reason_required_for and not data.get("reason", "").strip():
             self.add_error("reason", str(self.spec.reason_missing or _("Give a reason.")))

@@ -62,7 +62,7 @@ class Fact(Generic[P, R]):
 
 
 # The facts, with who provides them and who reads them (docs/architecture.md has the table).
-LAB_ITEMS: Fact[..., dict[str, object]] = Fact(
+LAB_ITEMS: Fact[..., dict[str, Any]] = Fact(
     "lab_items",
     'dosing: {"LAB.<item>": value} of one lab panel (participant, event="ELIG"), canonical '
     "units; read by the eligibility rules",
@@ -70,11 +70,11 @@ LAB_ITEMS: Fact[..., dict[str, object]] = Fact(
 CYCLE_FACTS: Fact[[Participant], list[dict[str, Any]]] = Fact(
     "cycle_facts", "dosing: one dict per IV cycle C1-C4; read by the eligibility rules"
 )
-DEMOGRAPHICS: Fact[[Participant], dict[str, object] | None] = Fact(
+DEMOGRAPHICS: Fact[[Participant], dict[str, Any] | None] = Fact(
     "demographics",
     "eligibility: birth date, sex and weight; read by the dose advice and the dosing demo",
 )
-RECIST_BASELINES: Fact[[list[int]], dict[int, dict[str, object]]] = Fact(
+RECIST_BASELINES: Fact[[list[int]], dict[int, dict[str, Any]]] = Fact(
     "recist_baseline",
     "eligibility: participant id -> RECIST baseline (imaging date, target lesions, non-target "
     "count), for many participants in two queries; read by the follow-up app",

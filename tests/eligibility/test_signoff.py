@@ -39,6 +39,7 @@ def assert_untouched(participant):
     assert not EligibilitySignoff.objects.exists()
 
 
+@pytest.mark.req("ELIG.SIGN")
 def test_eligible_cannot_be_signed_while_an_item_is_missing(nurse, investigator, bdx):
     participant = h.eligible_participant(nurse, bdx)
     h.save(nurse, participant, "ELIG", "VITALS", {**h.vitals_data(), "ecog": ""}, complete=False)
@@ -77,6 +78,7 @@ def test_signing_eligible_enrols_the_participant(investigator, eligible):
     assert signature.content["evaluation_date"] == h.TODAY.isoformat()
 
 
+@pytest.mark.req("ELIG.SIGN")
 def test_signing_a_screen_failure_closes_the_participant(nurse, investigator, eligible):
     h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
     h.save(nurse, eligible, "SCR", "REPRO", {**h.repro_data(), "mri_contraindication": "True"})
@@ -92,6 +94,7 @@ def test_signing_a_screen_failure_closes_the_participant(nurse, investigator, el
     assert [p.code for p in eligible.plan()][-1] == "ELIG"
 
 
+@pytest.mark.req("ROLE.SIGNERS")
 def test_only_an_investigator_signs(nurse, eligible):
     with pytest.raises(trial_actions.ActionRefused, match="Only an investigator"):
         sign(nurse, eligible, "eligible")
@@ -230,6 +233,7 @@ def test_the_page_shows_which_value_broke_the_signature(
 
 
 # --- Issue 9: signed on complete forms only -------------------------------------------------------
+@pytest.mark.req("P11.10f")
 def test_eligible_is_refused_while_a_form_is_a_draft(nurse, investigator, bdx):
     # Every value entered and eligible, but Demographics and the lab panel only saved as drafts.
     participant = h.eligible_participant(nurse, bdx)

@@ -838,7 +838,10 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, id=c.id, marks=pytest.mark.req(f"ELIG.{c.code}")) for c in CASES],
+)
 def test_criterion_case(case: Case) -> None:
     facts = make_facts(case.changes, signoff=case.signoff, drop_cycles=case.drop_cycles)
     evaluation = evaluate(facts)
@@ -1017,6 +1020,7 @@ BOUNDARIES = [
 @pytest.mark.parametrize(
     ("changes", "code", "status"), [b[1:] for b in BOUNDARIES], ids=[b[0] for b in BOUNDARIES]
 )
+@pytest.mark.req("CALC.THRESHOLDS")
 def test_every_threshold_at_its_exact_boundary(changes: dict, code: str, status: str) -> None:
     result = criterion(evaluate(make_facts(changes)), code)
     assert result.status == status, result.detail

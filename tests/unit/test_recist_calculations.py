@@ -55,6 +55,7 @@ def test_module_imports_only_the_standard_library() -> None:
 # --- sum_of_diameters, nadir, percent_change -----------------------------------------------------
 
 
+@pytest.mark.req("CALC.RECIST")
 def test_sum_of_diameters_adds_the_lesions() -> None:
     # 23.4 + 15.0 + 11.6 = 50.0 mm
     assert sum_of_diameters([23.4, 15.0, 11.6]) == 50.0
@@ -76,6 +77,7 @@ def test_sum_of_diameters_rejects_bad_input(sizes: list[float]) -> None:
         sum_of_diameters(sizes)
 
 
+@pytest.mark.req("CALC.RECIST")
 def test_nadir_is_the_smallest_sum_baseline_included() -> None:
     assert nadir([100.0, 80.0, 60.0, 75.0]) == 60.0
 
@@ -150,6 +152,7 @@ def test_percent_change_rejects_bad_input(reference: float, current: float) -> N
         (100.0, 90.0, 85.0, "SD"),  # -15 % from baseline; below the nadir, so no PD
     ],
 )
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
 def test_target_response_boundaries(
     baseline: float, low: float, current: float, expected: str
 ) -> None:
@@ -234,6 +237,7 @@ TABLE_1 = [
 
 
 @pytest.mark.parametrize(("target", "non_target", "new_lesions", "expected"), TABLE_1)
+@pytest.mark.req("CALC.RECIST")
 def test_overall_response_table_1(
     target: str, non_target: str, new_lesions: bool, expected: str
 ) -> None:
@@ -325,6 +329,7 @@ def test_default_intervals() -> None:
         ([(30, "NE"), (60, "NE"), (70, "SD")], "SD"),
     ],
 )
+@pytest.mark.req("CALC.BOR")
 def test_best_overall_response(assessments: list[tuple[float, str]], expected: str) -> None:
     assert best_overall_response(assessments) == expected
 
@@ -405,6 +410,7 @@ def test_best_overall_response_rejects_bad_intervals(kwargs: dict[str, float]) -
         ([(30, "NE")], BestOverallResponse("NE")),
     ],
 )
+@pytest.mark.req("CALC.BOR")
 def test_best_overall_response_detail(
     assessments: list[tuple[float, str]], expected: BestOverallResponse
 ) -> None:
