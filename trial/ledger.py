@@ -24,12 +24,13 @@ queued, a rolled-back one never). `edc_review_file()` files the queue in its ord
 batch at a time, and deletes what it filed in the same transaction, so a filing cut short
 (a crash, a killed worker) leaves its batches queued for the next call. It is called by the
 worker every second (trial.tasks.file_review_ledger) and by every reader of the ledger before
-it reads (the review page, SDV progress, the exports: actions.file_review_ledger), so a page
-shows a change as soon as it is committed. One advisory lock makes concurrent callers file
+it reads (the review page, SDV progress and verification: actions.file_review_ledger), so a
+page shows a change as soon as it is committed. One advisory lock makes concurrent callers file
 one after the other: a reader waits for a filing under way rather than read without it.
 
-Filed later, a change's flags compare times (as a back-fill does): a mark or a signature
-counts if it was given at or before the change's transaction began.
+Filed later, a change's flags compare times: a mark or a signature counts if it was given at
+or before the clock of the statement that queued the change (a back-fill of past events uses
+their transaction's time).
 
 The triggers are installed after every migrate (like guards.install_guards), from the same
 list of audited tables the exports read (exports.common.sources), so a new form's tables are
