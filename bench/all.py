@@ -33,6 +33,7 @@ BENCHES = {
     "bench_exports": [],
     "bench_review": [],
     "bench_submission": [],
+    "bench_oversight": [],
     "bench_load": ["--users", "100", "--duration", "300"],
 }
 QUICK = {"run": ["--participants", "500"], "bench_load": ["--users", "30", "--duration", "60"]}

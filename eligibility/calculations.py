@@ -16,7 +16,9 @@ from trial.calculations import (  # noqa: E402, F401
     SEXES,
     age_in_years,
     cockcroft_gault,
+    meets,
     shown,
+    shown_against,
 )
 
 # Child-Pugh bands: the values named here belong to the 2-point band (PROTOCOL.md section 5).

@@ -24,7 +24,8 @@ from eligibility.calculations import (
     age_in_years,
     child_pugh,
     cockcroft_gault,
-    shown,
+    meets,
+    shown_against,
     uln_multiple,
 )
 
@@ -148,11 +149,11 @@ TREATED_HYPERTENSION_SYSTOLIC_MMHG = 160
 TREATED_HYPERTENSION_DIASTOLIC_MMHG = 95
 EXCLUDING_DOSE_MODIFICATIONS = frozenset({"reduced", "cancelled"})
 
-# --- Decimal places shown, and decided on ---------------------------------------------------------
-# Every threshold is decided on the value as shown, rounded half-up (calculations.shown), so the
-# page never says "Clearance 50.0 mL/min < 50". Computed values are shown with these places;
-# entered values with the places their model field keeps, which leaves them as typed and only
-# removes the noise of unit conversions and binary floats.
+# --- Decimal places shown ------------------------------------------------------------------------
+# Every threshold is decided on the exact value (PROTOCOL.md section 5, Thresholds:
+# calculations.meets, a float at 9 significant digits), never on a display rounding. Values are
+# shown with these places, and with more when these would read as the other side of the
+# threshold (calculations.shown_against: a clearance of 49.96 is "49.96 < 50", not "50.0").
 from trial.calculations import CLEARANCE_PLACES  # noqa: E402 - one place for both apps
 
 ULN_MULTIPLE_PLACES = 2
@@ -434,22 +435,16 @@ def _num(value: float) -> str:
     return f"{value:.10g}"
 
 
-_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-}
-
-
 def _cmp(value: float, op: str, threshold: float, places: int) -> bool:
-    """`value op threshold`, both as shown with `places` decimals (see CLEARANCE_PLACES)."""
-    return _COMPARE[op](shown(value, places), shown(threshold, places))
+    """`value op threshold` on the exact values (`places` is the display's, unused here: kept
+    beside each call so that the decision and its note name the same places)."""
+    return meets(value, op, threshold)
 
 
-def _shown_num(value: float, places: int) -> Decimal:
-    """A value as shown (rounded to `places`), without trailing zeros (nor an exponent)."""
-    number = shown(value, places).normalize()
+def _shown_num(value: float, places: int, op: str, threshold: float) -> Decimal:
+    """A value as shown beside its threshold (rounded to `places`, more when that would read as
+    the other side), without trailing zeros (nor an exponent)."""
+    number = shown_against(value, op, threshold, places).normalize()
     exponent = number.as_tuple().exponent
     return number.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else number
 
@@ -587,8 +582,8 @@ def _clearance(r: _Reader) -> tuple[_Cond, Text | None]:
         # Weight, creatinine and sex are validated on reading: only the birth date can be wrong.
         r.warn(_("Clearance not computable from DEMOG.birth_date: %(error)s", error=exc))
         return _unknown("DEMOG.birth_date"), None
-    value = shown(clearance, CLEARANCE_PLACES)
-    ok = value >= shown(MIN_CLEARANCE_ML_MIN, CLEARANCE_PLACES)
+    ok = meets(clearance, ">=", MIN_CLEARANCE_ML_MIN)
+    value = shown_against(clearance, ">=", MIN_CLEARANCE_ML_MIN, CLEARANCE_PLACES)
     note = _(
         "Clearance %(value)s mL/min %(sign)s %(min)s",
         value=value,
@@ -603,8 +598,9 @@ def _transaminase(r: _Reader, name: Text, key: str, uln_key: str) -> tuple[_Cond
     uln = r.number(uln_key, positive=True)
     if value is None or uln is None:
         return _unknown(*(k for k, v in ((key, value), (uln_key, uln)) if v is None)), None
-    multiple = shown(uln_multiple(value, uln), ULN_MULTIPLE_PLACES)
-    ok = multiple <= shown(MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
+    exact_multiple = uln_multiple(value, uln)
+    ok = meets(exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN)
+    multiple = shown_against(exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
     return _known(ok), _(
         "%(name)s %(multiple)s x ULN %(sign)s %(max)s",
         name=name,
@@ -624,7 +620,7 @@ def _at_least(
     return _known(ok), _(
         "%(label)s %(value)s %(unit)s %(sign)s %(min)s",
         label=label,
-        value=_shown_num(value, places),
+        value=_shown_num(value, places, ">=", minimum),
         unit=unit,
         sign=">=" if ok else "<",
         min=_num(minimum),
@@ -898,7 +894,7 @@ def _e3_carcinoid_heart(r: _Reader) -> _Outcome:
         low = _cmp(lvef, "<", MIN_LVEF_PERCENT, LVEF_PLACES)
         lvef_note = _(
             "LVEF %(value)s %% %(sign)s %(min)s",
-            value=_shown_num(lvef, LVEF_PLACES),
+            value=_shown_num(lvef, LVEF_PLACES, "<", MIN_LVEF_PERCENT),
             sign="<" if low else ">=",
             min=MIN_LVEF_PERCENT,
         )
@@ -965,7 +961,9 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
     albumin = r.number("LAB.albumin_g_l")
     low = _test("LAB.albumin_g_l", albumin, lambda v: _cmp(v, "<", MIN_ALBUMIN_G_L, ALBUMIN_PLACES))
     if albumin is None or not low.value:
-        shown_albumin = None if albumin is None else _shown_num(albumin, ALBUMIN_PLACES)
+        shown_albumin = (
+            None if albumin is None else _shown_num(albumin, ALBUMIN_PLACES, "<", MIN_ALBUMIN_G_L)
+        )
         note = None
         if albumin is not None:
             note = _("Albumin %(value)s g/L >= %(min)s", value=shown_albumin, min=MIN_ALBUMIN_G_L)
@@ -983,8 +981,13 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
     coag = [
         None
         if prothrombin is None
-        else _("prothrombin %(value)s %%", value=_shown_num(prothrombin, PROTHROMBIN_PLACES)),
-        None if inr is None else _("INR %(value)s", value=_shown_num(inr, INR_PLACES)),
+        else _(
+            "prothrombin %(value)s %%",
+            value=_shown_num(prothrombin, PROTHROMBIN_PLACES, ">=", MIN_NORMAL_PROTHROMBIN_PERCENT),
+        ),
+        None
+        if inr is None
+        else _("INR %(value)s", value=_shown_num(inr, INR_PLACES, "<=", MAX_NORMAL_INR)),
     ]
     values = Joined(c for c in coag if c)
     coag_note: str | None = values or None
@@ -999,7 +1002,7 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
         _all(low, _not(normal)),
         _(
             "Albumin %(value)s g/L < %(min)s",
-            value=_shown_num(albumin, ALBUMIN_PLACES),
+            value=_shown_num(albumin, ALBUMIN_PLACES, "<", MIN_ALBUMIN_G_L),
             min=MIN_ALBUMIN_G_L,
         ),
         coag_note,
@@ -1027,7 +1030,11 @@ def _treated_hypertension(r: _Reader) -> tuple[_Cond, Text | None]:
     if systolic is None and diastolic is None and treated is None:
         return cond, None
     bp = "/".join(
-        "?" if v is None else str(_shown_num(v, BP_PLACES)) for v in (systolic, diastolic)
+        "?" if v is None else str(_shown_num(v, BP_PLACES, ">=", limit))
+        for v, limit in (
+            (systolic, TREATED_HYPERTENSION_SYSTOLIC_MMHG),
+            (diastolic, TREATED_HYPERTENSION_DIASTOLIC_MMHG),
+        )
     )
     treatment = {
         None: _("treatment not entered"),

@@ -580,19 +580,27 @@ class SignDecisionForm(SignForm):
 
     field_order = ("decision", "reason", "password")
 
-    def __init__(self, *args: Any, decision: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, decision: Any, previous: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Not `self.decision`: the template reads the field of that name (sign_form.decision).
         self.spec = decision
+        # The choice signed before (trial.decisions.recorded_choice): another one is a
+        # correction, which needs a reason.
+        self.previous = previous
         if decision.choices:
             self.fields["decision"] = forms.ChoiceField(
                 label=_("Decision"),
                 choices=[(c.value, c.label) for c in decision.choices],
                 widget=forms.HiddenInput if decision.buttons else forms.Select,
             )
-        if decision.reason_label:
+        if decision.reason_label or previous:
             self.fields["reason"] = forms.CharField(
-                label=decision.reason_label, max_length=200, required=False
+                label=decision.reason_label or _("Reason for the change"),
+                max_length=200,
+                required=False,
+                help_text=_("Changing a signed decision is a correction: give its reason.")
+                if previous
+                else "",
             )
         self.order_fields(self.field_order)
 
@@ -602,4 +610,8 @@ class SignDecisionForm(SignForm):
         choice = data.get("decision", "")
         if choice in self.spec.reason_required_for and not data.get("reason", "").strip():
             self.add_error("reason", str(self.spec.reason_missing or _("Give a reason.")))
+        elif self.previous and choice and choice != self.previous and not data.get("reason"):
+            self.add_error(
+                "reason", _("This changes the decision signed: give the reason for the change.")
+            )
         return data

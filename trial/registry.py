@@ -163,7 +163,8 @@ def demo_hooks(order: tuple[str, ...]) -> list[DemoHooks]:
 
 # --- Reminders: items an app finds in its own data (the serious AEs of dosing) -------------
 # provider(participants, as_of) -> iterable of trial.reminders.Item, where `participants` is a
-# queryset of the participants still in the study and `as_of` the aware datetime of the run.
+# queryset of the participants in scope, ended or not (a duty such as reporting a serious AE
+# outlives the study), and `as_of` the aware datetime of the run.
 # One query per provider, however many participants (the reminder benchmark pins it).
 ReminderSource = Callable[["QuerySet[Participant]", datetime], Iterable["Item"]]
 REMINDER_SOURCES: dict[str, ReminderSource] = {}

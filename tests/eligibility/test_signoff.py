@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 ELIGIBLE_MEANING = "I confirm this participant is eligible"
 
 
-def sign(user, participant, decision, password=PASSWORD):
-    return actions.sign_eligibility(user, password, participant, decision=decision)
+def sign(user, participant, decision, password=PASSWORD, reason=""):
+    return actions.sign_eligibility(user, password, participant, decision=decision, reason=reason)
 
 
 def slot(participant):
@@ -191,7 +191,30 @@ def test_an_enrolled_participant_cannot_be_turned_into_a_screen_failure(
     sign(investigator, eligible, "eligible")
     h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
     with pytest.raises(trial_actions.ActionRefused, match="data manager"):
-        sign(investigator, eligible, "screen_failure")
+        sign(investigator, eligible, "screen_failure", reason="ECOG 3 on review")
+
+
+@pytest.mark.req("GATE.CORRECTION", "ELIG.SIGN")
+def test_a_changed_eligibility_decision_needs_a_reason(
+    nurse, investigator, investigator_client, eligible
+):
+    h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
+    first = sign(investigator, eligible, "screen_failure")
+    h.save(nurse, eligible, "ELIG", "VITALS", h.vitals_data())
+    # The signature is broken, and the other decision is a correction: a reason is needed.
+    with pytest.raises(trial_actions.ReasonRequired, match="correction"):
+        sign(investigator, eligible, "eligible")
+    eligible.refresh_from_db()
+    assert eligible.status == schedule.SCREEN_FAILURE
+    # On the page, the reason is asked beside the password, and what was typed is kept.
+    page = investigator_client.post(
+        signoff_url(eligible), {"password": PASSWORD, "decision": "eligible"}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "give the reason for the change" in html
+    second = sign(investigator, eligible, "eligible", reason="ECOG corrected to 1")
+    eligible.refresh_from_db()
+    assert eligible.status == schedule.ENROLLED and second.is_valid and not first.is_valid
 
 
 # --- Through the page ----------------------------------------------------------------------------

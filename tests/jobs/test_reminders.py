@@ -78,6 +78,9 @@ def test_nothing_for_a_visit_marked_missed(cycled):
     assert not {k for k in kinds(NOTICE_DAY) if k[1] == "C2"}
 
 
+@pytest.mark.req("REM.SAE")
+@pytest.mark.req("REM.QUERY")
+@pytest.mark.req("REM.OVERDUE", "REM.QUERY")
 @pytest.mark.parametrize("status", [ParticipantStatus.COMPLETED, ParticipantStatus.WITHDRAWN])
 def test_nothing_after_the_end_of_study(cycled, status):
     assert kinds(LAST_DAY + timedelta(days=1))
@@ -228,3 +231,59 @@ def test_a_query_waiting_over_seven_days_reaches_the_site(participant, people, m
     # Answered: nothing more to remind.
     actions.answer_query(nurse, query, text="The passport, seen on 1 May.")
     assert key not in kinds(date(2026, 5, 10))
+
+
+# --- Reminders follow their duty, not the study status ------------------------------------
+
+ENDED = [ParticipantStatus.COMPLETED, ParticipantStatus.WITHDRAWN, ParticipantStatus.SCREEN_FAILURE]
+
+
+@pytest.mark.parametrize("status", ENDED)
+def test_an_unreported_serious_ae_is_reminded_after_the_end_of_study(participant, people, status):
+    from dosing.models import AdverseEvent
+
+    row = actions.next_repeat(participant, "AE")
+    row.status = FormState.IN_PROGRESS
+    row.save()
+    aware = datetime(2026, 5, 4, 10, tzinfo=UTC)
+    AdverseEvent.objects.create(form_status=row, term="Nausea", serious=True, awareness_at=aware)
+    Participant.objects.filter(pk=participant.pk).update(status=status)
+    key = (ReminderKind.SAE_UNREPORTED, f"LOG/AE/{row.repeat}")
+    assert key in kinds(date(2026, 5, 6))
+    reminders.run(date(2026, 5, 6))
+    sent = ReminderSent.objects.filter(kind=ReminderKind.SAE_UNREPORTED, participant=participant)
+    assert {r.recipient.username for r in sent} == {"ivan"}
+    # Until it is marked reported.
+    AdverseEvent.objects.filter(form_status=row).update(reported_to_sponsor_at=aware)
+    assert key not in kinds(date(2026, 5, 7))
+
+
+@pytest.mark.parametrize("status", ENDED)
+def test_an_open_query_is_reminded_after_the_end_of_study(
+    participant, people, monitor, nurse, status
+):
+    from trial.models import Query
+
+    demog = participant.forms.get(form="DEMOG")
+    query = actions.open_query(monitor, demog, item="", text="Source of the demographics?")
+    Query.objects.filter(pk=query.pk).update(opened_at=datetime(2026, 5, 1, 9, tzinfo=UTC))
+    Participant.objects.filter(pk=participant.pk).update(status=status)
+    key = (ReminderKind.QUERY_OPEN, f"Q{query.pk}")
+    assert key in kinds(date(2026, 5, 9))
+    actions.answer_query(nurse, query, text="The passport, seen on 1 May.")
+    assert key not in kinds(date(2026, 5, 10))
+
+
+@pytest.mark.parametrize("status", ENDED)
+def test_visit_reminders_stop_at_the_end_of_study_the_duties_do_not(
+    cycled, people, monitor, status
+):
+    from trial.models import Query
+
+    day = LAST_DAY + timedelta(days=1)
+    query = actions.open_query(monitor, cycled.forms.get(form="DEMOG"), item="", text="Source?")
+    Query.objects.filter(pk=query.pk).update(opened_at=datetime(2026, 2, 1, 9, tzinfo=UTC))
+    assert (ReminderKind.OVERDUE, "C2") in kinds(day)
+    Participant.objects.filter(pk=cycled.pk).update(status=status)
+    left = kinds(day)
+    assert left == {(ReminderKind.QUERY_OPEN, f"Q{query.pk}")}

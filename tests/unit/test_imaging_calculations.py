@@ -20,6 +20,7 @@ from imaging.calculations import (
     mono_exponential_tia,
     patient_enhancement_ratio,
     percent_difference,
+    ratio_shown,
     residence_time,
     time_integrated_activity,
 )
@@ -66,6 +67,7 @@ def test_hours_until_half_is_one_half_life() -> None:
     assert hours_until_residue_below(0.125, LU177_HALF_LIFE_H) == pytest.approx(3 * 159.528)
 
 
+@pytest.mark.req("CALC.ER", "CALC.THRESHOLDS")
 @pytest.mark.parametrize(
     ("fraction", "half_life_h"),
     [(0.0, 1.0), (1.0, 1.0), (-0.1, 1.0), (1.5, 1.0), (0.5, 0.0), (0.5, -1.0)],
@@ -110,27 +112,35 @@ def test_gate_not_met_at_2_99() -> None:
     assert gate_met(ratio) is False
 
 
+@pytest.mark.req("CALC.ER", "CALC.THRESHOLDS")
 def test_gate_met_on_float_boundary() -> None:
-    # 3.3 / 1.1 is 2.9999999999999996 in binary floating point, displayed as 3.00: met.
+    # 3.3 / 1.1 is 2.9999999999999996 in binary floating point: binary noise, the ratio is 3.
     assert RATIO_DECIMALS == 2
     ratio = patient_enhancement_ratio([3.3] * 5, [1.1] * 5)
     assert ratio < 3.0
-    assert f"{ratio:.2f}" == "3.00"
     assert gate_met(ratio) is True
+    assert str(ratio_shown(ratio)) == "3.00"
 
 
+# PROTOCOL.md section 5, Thresholds: decided on the exact value (a float at 9 significant
+# digits), never on the two decimals shown; shown with the decimals it needs to agree.
 @pytest.mark.parametrize(
-    ("ratio", "expected"),
+    ("ratio", "expected", "shown"),
     [
-        (2.9999999999, True),
-        (2.995000001, True),  # displayed 3.00
-        (2.994, False),  # displayed 2.99
-        (3.75, True),
-        (0.5, False),
+        (2.9999999999, True, "3.00"),  # binary noise at the 11th digit: 3
+        (2.9999, False, "2.9999"),
+        (2.99689, False, "2.997"),
+        (2.995000001, False, "2.995"),
+        (2.994, False, "2.99"),
+        (3.0, True, "3.00"),
+        (3.004, True, "3.00"),
+        (3.75, True, "3.75"),
+        (0.5, False, "0.50"),
     ],
 )
-def test_gate_met_decides_on_the_displayed_value(ratio: float, expected: bool) -> None:
+def test_gate_met_decides_on_the_exact_value(ratio: float, expected: bool, shown: str) -> None:
     assert gate_met(ratio) is expected
+    assert str(ratio_shown(ratio)) == shown
 
 
 def test_gate_met_with_another_threshold() -> None:

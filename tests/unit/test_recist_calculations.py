@@ -14,6 +14,7 @@ import ast
 import dataclasses
 import math
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -448,3 +449,30 @@ def test_first_progression(assessments: list[tuple[float, str]], expected: float
 def test_first_progression_rejects_bad_input(assessments: list[tuple[float, str]]) -> None:
     with pytest.raises(ValueError):
         first_progression(assessments)
+
+
+# --- Issue 23: a change is shown on the side of the threshold its response is decided on ------
+
+
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
+def test_a_change_is_never_shown_across_its_threshold() -> None:
+    from followup.models import RecistAssessment
+
+    # 250.0 -> 175.1 mm: -29.96 %, not a PR (exactly -30 % is 175.0 mm), never shown "-30.0".
+    a = RecistAssessment(baseline_sum_mm=Decimal("250.0"), sum_mm=Decimal("175.1"))
+    a.nadir_mm = Decimal("250.0")
+    assert target_response(250.0, 250.0, 175.1) == "SD"
+    assert str(a.change_baseline_pct_shown) == "-29.96"
+    a.sum_mm = Decimal("175.0")
+    assert target_response(250.0, 250.0, 175.0) == "PR"
+    assert str(a.change_baseline_pct_shown) == "-30.0"
+    # 250.0 -> 299.9 mm from the nadir: +19.96 %, not a PD, never shown "20.0".
+    a.sum_mm = Decimal("299.9")
+    assert target_response(250.0, 250.0, 299.9) == "SD"
+    assert str(a.change_nadir_pct_shown) == "19.96"
+    a.sum_mm = Decimal("300.0")
+    assert target_response(250.0, 250.0, 300.0) == "PD"
+    assert str(a.change_nadir_pct_shown) == "20.0"
+    # Far from the thresholds: one decimal, as before.
+    a.sum_mm = Decimal("200.0")
+    assert str(a.change_baseline_pct_shown) == "-20.0"
