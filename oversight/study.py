@@ -22,7 +22,7 @@ from dosing.models import AdverseEvent
 from followup.models import EndOfStudy, FollowUpVisit, RecistAssessment
 from imaging import selectors as imaging_selectors
 from oversight import memo
-from trial import actions, schedule
+from trial import schedule
 from trial.models import AuditEntry, FormState, FormStatus, Participant, Query
 
 
@@ -337,9 +337,6 @@ def _changes(scope: Any, end: datetime, people: tuple[int, ...], reuse: bool) ->
     counts of an earlier read (its highest id and its row count), only the entries after
     that id are read, as long as no entry at or below it appeared since (a transaction
     that committed late): then the whole ledger is read again."""
-    # The ledger is filed off the save path (trial/ledger.py): the changes committed since
-    # its last filing are filed first, so that they count.
-    actions.file_review_ledger()
     if not reuse:
         return _count_changes(scope, end)
     key = ("changes", str(scope.query), end, people)
