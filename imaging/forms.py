@@ -36,6 +36,9 @@ SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
 GA68_ACTIVITY_MBQ = (1, 2000)
 ACTIVITY_MBQ = (0, 100000)
+# A VOI from a 0.1 mL lesion to a whole liver; densities from lung-like to cortical bone.
+VOI_VOLUME_ML = (0, 5000)
+DENSITY_G_ML = (Decimal("0.30"), Decimal("2.00"))
 # PROTOCOL.md section 2: PET-IV at least 10 h after PET-IAH (68Ga residue < 0.2 %), at most
 # 28 days after. Between 10 h and the 0.2 % time (about 10.12 h) is a warning to confirm.
 PET_IV_MIN_HOURS = 10
@@ -87,7 +90,9 @@ class SlotRow(forms.Form):
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
-        return all(data.get(name) in (None, "") for name in self.fields)
+        # A row's hidden number is who it is, not a value typed: a saved row emptied is blank.
+        items = [name for name, f in self.fields.items() if not f.widget.is_hidden]
+        return all(data.get(name) in (None, "") for name in items)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -161,6 +166,11 @@ class OrganSuvRow(SlotRow):
 
 class ExtraHepaticRow(SlotRow):
     needed = ("location", "suv_max")
+    # A saved row's number (its label E1, E2...), posted back so the save keeps it; blank on
+    # a new row, which the save numbers.
+    number = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_EXTRA_HEPATIC * 2
+    )
     location = forms.CharField(label=_("Location"), max_length=100, required=False)
     suv_max = suv_field(_("SUVmax"))
 
@@ -192,6 +202,46 @@ class TimePointRow(SlotRow):
             if value is not None and not ACTIVITY_MBQ[0] <= value <= ACTIVITY_MBQ[1]:
                 self.add_error(name, _("Enter an activity between 0 and 100000 MBq."))
         return data
+
+
+class VoiVolumeRow(SlotRow):
+    needed = ("volume_ml",)
+    volume_ml = forms.DecimalField(
+        label=_("VOI volume"), max_digits=7, decimal_places=1, required=False
+    )
+    density_g_ml = forms.DecimalField(
+        label=_("Density"),
+        max_digits=4,
+        decimal_places=2,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The default stands in the empty box, so a blank density reads as what is used.
+        self.fields["density_g_ml"].widget.attrs["placeholder"] = formats.localize(
+            Decimal(str(calc.DEFAULT_DENSITY_G_ML))
+        )
+
+    def clean_volume_ml(self) -> Decimal | None:
+        value = self.cleaned_data.get("volume_ml")
+        low, high = VOI_VOLUME_ML
+        if value is not None and not low < value <= high:
+            raise forms.ValidationError(
+                _("Enter a volume above %(low)s and up to %(high)s mL.")
+                % {"low": low, "high": high}
+            )
+        return value
+
+    def clean_density_g_ml(self) -> Decimal | None:
+        value = self.cleaned_data.get("density_g_ml")
+        low, high = DENSITY_G_ML
+        if value is not None and not low <= value <= high:
+            raise forms.ValidationError(
+                _("Enter a density between %(low)s and %(high)s g/mL.")
+                % {"low": formats.localize(low), "high": formats.localize(high)}
+            )
+        return value
 
 
 class SlotFormSet(forms.BaseFormSet):
@@ -254,10 +304,11 @@ class SlotFormSet(forms.BaseFormSet):
         (4 time points x 11 inputs); the markup is the loop's, whitespace included."""
         out = []
         for counter, (label, form) in enumerate(self.labelled, 1):
+            hidden = "".join(str(field) for field in form.hidden_fields())
             out.append(
-                f'\n      <tr data-row="{counter}">\n'
-                f'        <th scope="row" class="small text-nowrap">{conditional_escape(label)}'
-                "</th>\n        "
+                f'\n      <tr data-row="{counter}" data-label="{conditional_escape(label)}">\n'
+                f'        <th scope="row" class="small text-nowrap">{hidden}'
+                f"{conditional_escape(label)}</th>\n        "
             )
             for field in form.visible_fields():
                 if field.errors:
@@ -283,18 +334,30 @@ def _error_html(error: Any) -> str:
 
 
 class FreeFormSet(SlotFormSet):
-    """A free list: the rows typed, numbered 1, 2, ... in order."""
+    """A free list whose rows keep their number for good (E1, E2...): a saved row posts its
+    number back, a new row has none and the save gives it the lowest free one; a saved row
+    emptied is removed and the others keep their labels."""
+
+    letter = "E"
 
     def rows(self) -> list[dict[str, Any]]:
-        kept = [f for f in self.forms if not f.is_blank()]
         return [
-            {self.key: n, **{k: f.cleaned_data.get(k) for k in f.fields}}
-            for n, f in enumerate(kept, 1)
+            {k: f.cleaned_data.get(k) for k in f.fields} for f in self.forms if not f.is_blank()
         ]
 
     @property
     def row_labels(self) -> list[str]:
-        return [f"E{n}" for n in range(1, len(self.forms) + 1)]
+        numbers = [self._number(f) for f in self.forms]
+        taken = {n for n in numbers if n is not None}
+        free = (n for n in range(1, len(numbers) + len(taken) + 1) if n not in taken)
+        return [f"{self.letter}{n if n is not None else next(free)}" for n in numbers]
+
+    def _number(self, form: forms.Form) -> int | None:
+        value = form["number"].value()
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
 
 
 def slot_formset(
@@ -324,6 +387,13 @@ TimePointSet = slot_formset(
     tuple(m.TIME_POINTS),
     tuple(f"{hours} h (±{window} h)" for hours, window in m.TIME_POINTS.values()),
     units=dict.fromkeys(m.VOLUMES, "MBq"),
+)
+VoiVolumeSet = slot_formset(
+    VoiVolumeRow,
+    tuple(m.REGION_KEYS.values()),
+    tuple(f"#{n}" for n in m.REGION_KEYS.values()),
+    key="region",
+    units={"volume_ml": "mL", "density_g_ml": "g/mL"},
 )
 ExtraHepaticSet = type(
     "ExtraHepaticSet",
@@ -606,13 +676,18 @@ class GateForm(CrfForm):
 
 
 class DosimetryForm(GroupedForm):
-    group_specs = (("time_points", TimePointSet, "points", "number"),)
+    group_specs = (
+        ("time_points", TimePointSet, "points", "number"),
+        ("volumes", VoiVolumeSet, "volumes", "region"),
+    )
 
     def name_rows(self) -> None:
         # The lesion volumes carry the segment chosen on MRI (PET index lesions form); the
         # page's results name them alike (imaging.pages.dosimetry_context).
         self.volume_names = naming.volume_labels(self.participant)
         self.time_points.name_rows([], self.volume_names)
+        regions = naming.regions_named(self.volume_names)
+        self.volumes.name_rows([regions[key] for key in self.volumes.keys])
 
     class Meta:
         model = m.Dosimetry

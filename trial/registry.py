@@ -90,7 +90,7 @@ IAH_DOSE: Fact[[Participant], tuple[datetime | None, Decimal | None]] = Fact(
 )
 ROLES_REPORT: Fact[[Scope], tuple[str, bytes]] = Fact(
     "roles_over_time_report",
-    "the accounts' administration (when built): (file name, bytes) of who held which role "
+    "trial (trial/roles_report.py): (file name, CSV bytes) of who held which role "
     "when, for the export's scope; read by the submission archive",
 )
 
@@ -194,6 +194,41 @@ def pdf_section_providers() -> list[PdfSectionProvider]:
     return [PDF_SECTIONS[name] for name in sorted(PDF_SECTIONS)]
 
 
+# --- Computed tables: values computed from a form at read time, exported beside it ---------
+
+
+@dataclass(frozen=True)
+class ComputedColumn:
+    name: str
+    label: str
+    kind: str  # the dictionary's type: text, decimal, integer, boolean
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class ComputedTable:
+    """Values an app computes from a form when read, never stored (the dosimetry's doses),
+    exported in the data CSVs as `<form>__<name>.csv` beside the form's own files.
+    `rows(form_rows)` returns, for each form-status row, its computed rows: (key, name,
+    {column: value})."""
+
+    form: str
+    name: str
+    columns: tuple[ComputedColumn, ...]
+    rows: Callable[[list[FormStatus]], dict[int, list[tuple[Any, str, dict[str, Any]]]]]
+
+
+COMPUTED_TABLES: dict[str, ComputedTable] = {}
+
+
+def register_computed_table(table: ComputedTable) -> None:
+    COMPUTED_TABLES[f"{table.form}__{table.name}"] = table
+
+
+def computed_tables(form: str) -> list[ComputedTable]:
+    return [t for key, t in sorted(COMPUTED_TABLES.items()) if t.form == form]
+
+
 # --- Derived values refreshed by the write session ------------------------------------------
 
 
@@ -231,3 +266,31 @@ def register_refresh(refresh: Refresh) -> None:
 
 def refreshes() -> list[Refresh]:
     return sorted(REFRESHES.values(), key=lambda r: (r.order, r.name))
+
+
+# --- Rows other data depend on ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowDependants:
+    """What depends on the rows of one item group (form, group): `find(participant, keys)`
+    returns {repeat key: [names of what depends on it]} for the keys that something depends
+    on (the follow-up assessments measuring a baseline target lesion). The save refuses to
+    remove such a row, naming them; the form says so beside the row first."""
+
+    form: str
+    group: str
+    find: Callable[[Participant, list[Any]], dict[Any, list[str]]]
+    # What to do instead, in words (RECIST: mark the lesion not evaluable at those visits).
+    instead: Any = ""
+
+
+ROW_DEPENDANTS: dict[tuple[str, str], list[RowDependants]] = {}
+
+
+def register_row_dependants(dependants: RowDependants) -> None:
+    ROW_DEPENDANTS.setdefault((dependants.form, dependants.group), []).append(dependants)
+
+
+def row_dependants(form: str, group: str) -> list[RowDependants]:
+    return ROW_DEPENDANTS.get((form, group), [])

@@ -61,3 +61,10 @@ def file_review_ledger() -> int:
     Idempotent: what is filed leaves the queue in the same transaction, and a run cut short
     leaves the rest for the next one."""
     return actions.file_review_ledger()
+
+
+@shared_task
+def apply_role_dates() -> int:
+    """Just after midnight (beat): the role assignments starting or ending today take effect;
+    the accounts whose access changed are logged out. Idempotent."""
+    return actions.apply_role_dates()

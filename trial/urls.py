@@ -3,6 +3,7 @@ from django.urls import include, path, register_converter
 
 from trial import (
     account_views,
+    admin_views,
     export_views,
     job_views,
     query_views,
@@ -43,6 +44,13 @@ urlpatterns = [
     path("accounts/session/", account_views.session_status, name="session_status"),
     path("accounts/2fa/", account_views.otp_verify, name="otp_verify"),
     path("accounts/2fa/setup/", account_views.otp_setup, name="otp_setup"),
+    path("administration/", admin_views.users, name="admin_users"),
+    path("administration/users/new/", admin_views.user_new, name="admin_user_new"),
+    path("administration/users/<int:pk>/", admin_views.user_detail, name="admin_user"),
+    path("administration/sites/", admin_views.sites, name="admin_sites"),
+    path("administration/sites/<int:pk>/", admin_views.site_detail, name="admin_site"),
+    path("administration/roles/", admin_views.roles_over_time, name="admin_roles"),
+    path("administration/trail/", admin_views.trail, name="admin_trail"),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("", views.participant_list, name="participant_list"),

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('trial', '0013_french_sites'),
+        ('trial', '0014_trail_security'),
     ]
 
     operations = [
