@@ -22,6 +22,8 @@ from trial.forms import date_entry
 def audit_review(request) -> HttpResponse:
     if not roles.has_any(request.user, review.REVIEWERS):
         raise Http404
+    # The changes committed since the last filing are on this page (trial/ledger.py).
+    actions.file_review_ledger()
     filters = review.Filters.from_query(request.GET)
     entries = review.entries_for(request.user, filters)
     try:
