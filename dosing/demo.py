@@ -83,7 +83,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
 
     _adverse_events(participant, journey, rng, user, lymphopenia, today)
     if trial_demo.UNREPORTED_SAE in journey.extras:
-        _unreported_sae(participant, journey, user, today)
+        _unreported_sae(participant, user, today)
     _iah_dose(participant, journey, rng, user)
 
 
@@ -363,7 +363,7 @@ def _adverse_events(
         )
 
 
-def _unreported_sae(participant: Participant, journey: Journey, user: Any, today: date) -> None:
+def _unreported_sae(participant: Participant, user: Any, today: date) -> None:
     """The showcase's serious adverse event still to report: known since yesterday morning, so
     its 24-hour deadline has passed and the pages flag it."""
     aware = min(
