@@ -106,7 +106,7 @@ def test_the_parameters_are_found_in_the_views():
     by_name = {p.name: names for p, names in parameters().items()}
     assert set(by_name["audit_review"]) == {*review.Filters.NAMES, "after", "before", "last"}
     assert {"format", "site", "participant", "token"} <= set(by_name["exports"])
-    assert {"q", "page"} <= set(by_name["participant_list"])
+    assert {"q", "status", "after", "before"} <= set(by_name["participant_list"])
     assert "site" in by_name["sdv_site"]
 
 
