@@ -17,6 +17,7 @@ from dosing import actions as dosing_actions
 from dosing.forms import AeForm, CmForm, CycleForm, IahDoseForm, LabForm
 from trial import actions, registry, schedule
 from trial import crf as crf_registry
+from trial import demo as trial_demo
 from trial.calculations import age_in_years
 from trial.demo import Journey
 from trial.models import FormStatus, Participant
@@ -81,6 +82,8 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
             _save(user, participant, rows[(event, "LAB")], LabForm, values, lymphopenia)
 
     _adverse_events(participant, journey, rng, user, lymphopenia, today)
+    if trial_demo.UNREPORTED_SAE in journey.extras:
+        _unreported_sae(participant, user, today)
     _iah_dose(participant, journey, rng, user)
 
 
@@ -358,6 +361,35 @@ def _adverse_events(
                 "outcome": "recovered",
             },
         )
+
+
+def _unreported_sae(participant: Participant, user: Any, today: date) -> None:
+    """The showcase's serious adverse event still to report: known since yesterday morning, so
+    its 24-hour deadline has passed and the pages flag it."""
+    aware = min(
+        timezone.make_aware(datetime.combine(today - timedelta(days=1), time(9, 0))),
+        timezone.now(),
+    )
+    _log_form(
+        user,
+        participant,
+        "AE",
+        AeForm,
+        {
+            "term": "Vomiting",
+            "grade": 3,
+            "onset_date": today - timedelta(days=2),
+            "ongoing": True,
+            "serious": "True",
+            "serious_hospitalisation": True,
+            "awareness_at": aware,
+            "relationship_iv_lutathera": "possible",
+            "relationship_iah_procedure": "not_related",
+            "relationship_iah_lutathera": "not_related",
+            "action_taken": "dose_not_changed",
+            "outcome": "not_recovered",
+        },
+    )
 
 
 def _iah_dose(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:

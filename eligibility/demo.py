@@ -5,7 +5,8 @@ and save_crf; from C4 on, the eligibility vital signs too. Screen failures fail 
 these forms; the "awaiting eligibility" stage leaves the ECOG out (a missing item).
 
 Signatures: a signature re-checks the investigator's password (about 0.3 s of hashing), so only
-the first few participants of each decision are signed for real, through the sign-off action;
+the showcase's decided participants and the first few others of each decision are signed for
+real, through the sign-off action;
 the other decided ones get their ELIGSIGN slot marked complete, as seed_demo does for forms
 without data. Eligible sign-offs read the IV cycles and the eligibility lab, which the dosing
 app's demo hook enters after this one: they are signed at the next participant's turn.
@@ -57,9 +58,11 @@ def fill(participant: Participant, journey: Journey, rng: random.Random, user: A
         for row in participant.forms.filter(event__in=("SCR", "ELIG"), repeat=1)
     }
     # One transaction per participant: a few hundred commits fewer for the whole demo.
+    # Screening under way: part of the forms; the showcase's "in the cycles" has finished it.
+    partial = journey.stage == "screening" and journey.showcase != "in_cycles"
     with transaction.atomic():
         for code, data in forms.items():
-            if journey.stage == "screening" and code not in SCREENING_ONLY:
+            if partial and code not in SCREENING_ONLY:
                 continue
             _save(user, participant, rows[("SCR", code)], data)
         c4 = journey.dates.get("C4")
@@ -67,7 +70,8 @@ def fill(participant: Participant, journey: Journey, rng: random.Random, user: A
         # Eligibility follows C4: no vital signs until the day after it.
         if journey.stage != "screening" and c4 and latest > c4 and ("ELIG", "VITALS") in rows:
             vitals = _vitals(rng, c4, latest, failure)
-            draft = journey.stage == "awaiting_eligibility"
+            # The showcase's "ready to sign" has every item; the others miss one.
+            draft = journey.stage == "awaiting_eligibility" and not journey.showcase
             if draft:
                 vitals["ecog"] = ""  # the missing item the sign-off page points to
             _save(user, participant, rows[("ELIG", "VITALS")], vitals, complete=not draft)
@@ -101,8 +105,10 @@ def finish(created: list[tuple[Participant, Journey]]) -> None:
         if decision is None:
             continue
         on = journey.dates.get("ELIG")
+        if journey.showcase and on is not None and _sign(participant, decision, on):
+            continue  # the showcase's later steps (gate, dosimetry, a broken signature) need it
         wanted = signed[decision] < SIGNED_PER_DECISION and failed[decision] < MAX_FAILED_ATTEMPTS
-        if wanted and on is not None:
+        if wanted and on is not None and not journey.showcase:
             if _sign(participant, decision, on):
                 signed[decision] += 1
                 continue

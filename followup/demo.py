@@ -30,6 +30,8 @@ COURSES = {
     "PD": (0.92, 1.18, 1.30, 1.40, 1.50, 1.60),
 }
 COURSE_ORDER = ("PR", "SD", "PD")
+# The showcase's courses are fixed: its end of study shows a progression, so every demo does.
+SHOWCASE_COURSES = {"follow_up_overdue": "PR", "end_of_study": "PD"}
 ENDINGS = ("death", "withdrew_consent", "lost_to_follow_up")
 # One follow-up participant in this many misses M1 (marked missed with a reason).
 MISSED_M1_EVERY = 5
@@ -70,7 +72,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
         for row in participant.forms.filter(form__in=("FU", "RECIST", "EOS"), repeat=1)
     }
     baseline = selectors.baseline_of(participant)
-    course = COURSES[next_course()]
+    course = COURSES[SHOWCASE_COURSES.get(journey.showcase) or next_course()]
     weight = rng.randint(55, 90)
     for index, month in enumerate(schedule.FOLLOW_UP_MONTHS):
         event = f"M{month}"

@@ -89,7 +89,8 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
     if ("PET-IAH", "PET_IAH") not in rows:
         return
     pet_iah = journey.dates.get("PET-IAH")
-    if pet_iah is None and journey.stage == WAITING_STAGE and "ELIG" in journey.dates:
+    waiting = journey.stage == WAITING_STAGE and not journey.showcase
+    if pet_iah is None and waiting and "ELIG" in journey.dates:
         # Every waiting participant has had the first PET, so the demo shows the gate waiting.
         pet_iah = min(journey.dates["ELIG"] + timedelta(days=3), timezone.localdate())
         pet_iah -= timedelta(days=1) if pet_iah > journey.dates["ELIG"] else timedelta(0)
@@ -108,13 +109,14 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
         },
     )
     iv_max = [rng.uniform(4, 12) for _ in range(5)]
-    proceed = journey.gate_decision == "proceed"
+    # The showcase's gate to sign shows a met threshold: "proceed" is the decision to take.
+    proceed = journey.gate_decision == "proceed" or journey.showcase == "gate_to_sign"
     factor = (lambda: rng.uniform(3.3, 4.6)) if proceed else (lambda: rng.uniform(1.3, 2.7))
     iah_max = [v * factor() for v in iv_max]
     iah_injection = _at(pet_iah, 8)
     suvs = [(v, v * rng.uniform(0.5, 0.7)) for v in iah_max]
     _save(user, participant, rows[("PET-IAH", "PET_IAH")], *_pet(iah_injection, suvs, rng, True))
-    if journey.stage == WAITING_STAGE:
+    if waiting:
         # Waiting for the second PET: it is not dated yet.
         with transaction.atomic():
             actions.change_journey(user, participant, dates={"PET-IV": None})

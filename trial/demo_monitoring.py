@@ -1,7 +1,8 @@
 """The demo's monitoring visit: so that a monitor opening the demo finds work in the review
 queues, one participant's demographics are verified, queried and corrected after
-verification, and one item corrected three times. Written through the actions, like every
-other demo write, by the demo's monitor and nurse."""
+verification, and one item corrected three times. The showcase's open query and broken
+signature are written here too. Written through the actions, like every other demo write, by
+the demo's monitor and nurse."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from trial import actions
 from trial import crf as crf_registry
+from trial import demo as trial_demo
 from trial.models import FormState, FormStatus, Participant
 
 
@@ -28,6 +30,28 @@ def _resave(user: Any, row: FormStatus, changes: dict[str, Any], reason: str, qu
 
 
 def run(created: list[tuple[Participant, Any]], users: dict[str, Any]) -> None:
+    _monitoring_visit(created, users)
+    for participant, journey in created:
+        demog = participant.forms.filter(form="DEMOG", status=FormState.COMPLETE).first()
+        if demog is None:
+            continue
+        if trial_demo.OPEN_QUERY in journey.extras:
+            height = crf_registry.snapshot([demog])[demog.pk]["height_cm"]
+            actions.open_query(
+                users["monitor"],
+                demog,
+                item="height_cm",
+                text=f"{height} cm here, 4 cm more in the screening visit's notes: which is right?",
+            )
+        cardio = participant.forms.filter(form="CARDIO", status=FormState.COMPLETE).first()
+        if trial_demo.BROKEN_SIGNATURE in journey.extras and cardio is not None:
+            # An item the eligibility sign-off read, corrected afterwards: the signature is
+            # broken and waits for the investigator to sign again.
+            lvef = int(crf_registry.snapshot([cardio])[cardio.pk]["lvef_percent"])
+            _resave(users["nurse"], cardio, {"lvef_percent": lvef + 2}, "transcription error")
+
+
+def _monitoring_visit(created: list[tuple[Participant, Any]], users: dict[str, Any]) -> None:
     rows = [
         row
         for participant, _journey in created

@@ -15,13 +15,16 @@ from trial import demo as trial_demo
 from trial.audit import audit_origin
 
 DEMO_APPS = ("eligibility", "dosing", "imaging", "followup")
+# Nine BDX participants of the showcase, then the random spread over every stage at both
+# sites: 21 leave 12 for the spread (5 at TLS), so it too has every stage.
+DEFAULT_PARTICIPANTS = 21
 
 
 class Command(BaseCommand):
     help = "Create demo sites, users and N invented participants spread over the whole journey."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--participants", type=int, default=12)
+        parser.add_argument("--participants", type=int, default=DEFAULT_PARTICIPANTS)
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when participants already exist."
@@ -63,17 +66,32 @@ class Command(BaseCommand):
         finishers = [h.finish for h in registered if h.finish is not None]
         created = []
         sites = actions.demo_sites()
+        showcase = list(
+            trial_demo.SHOWCASE_STAGES if participants >= trial_demo.SHOWCASE_FROM else ()
+        )
+        spread = 0
         for index in range(participants):
-            # A quarter at TLS: 4 and the 9 stages share no factor, so both sites see every stage.
+            # A quarter at TLS, whose stages follow the index: 4 and the 9 stages share no
+            # factor, so TLS sees every stage of a large enough demo.
             site = sites[1] if index % 4 == 3 else sites[0]
             nurse = users["nurse"] if site.code == "BDX" else users["nurse2"]
-            journey = trial_demo.plan_journey(trial_demo.stage_for(index, participants), today, rng)
+            if site.code == "BDX" and showcase:
+                # The first BDX participants show one stage each (README, "The demo's
+                # participants"), with values of their own whatever the seed.
+                own = trial_demo.showcase_rng(showcase[0])
+                journey, fill_rng = trial_demo.plan_showcase(showcase.pop(0), today, own), own
+            else:
+                stage = trial_demo.stage_for(index, participants)
+                if site.code == "BDX" and participants >= trial_demo.SHOWCASE_FROM:
+                    order = trial_demo.BDX_SPREAD_AFTER_SHOWCASE
+                    stage, spread = order[spread % len(order)], spread + 1
+                journey, fill_rng = trial_demo.plan_journey(stage, today, rng), rng
             # One transaction per participant: its dozens of actions commit (and flush the
             # write-ahead log) once, each still in its own write session and audit context.
             with transaction.atomic():
                 participant = actions.import_demo_participant(nurse, site, journey)
                 for fill in hooks:
-                    fill(participant, journey, rng, nurse)
+                    fill(participant, journey, fill_rng, nurse)
             created.append((participant, journey))
         for finish in finishers:
             finish(created)
