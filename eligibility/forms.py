@@ -530,6 +530,16 @@ class LesionFormSet(BaseInlineFormSet):
     def row_label(self, index: int) -> str:
         return f"{self.letter}{index + 1}"
 
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.ModelForm:
+        """Each input of a row gets the name a screen reader says, its row and its column
+        ("T2 · Diameter"): the table's header alone labels none of them (WCAG 1.3.1, 4.1.2)."""
+        form = super()._construct_form(i, **kwargs)
+        row = self.row_label(i)
+        for name, field in form.fields.items():
+            column = _("Remove") if name == "DELETE" else field.label
+            field.widget.attrs["aria-label"] = f"{row} · {column}"
+        return form
+
     @property
     def kept(self) -> list[forms.ModelForm]:
         """The rows that are lesions after this save: saved or typed, and not deleted."""

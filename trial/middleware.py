@@ -84,6 +84,7 @@ class LoginRequiredMiddleware:
     OPEN_PREFIXES = (
         "/accounts/login/",
         "/accounts/session/",
+        "/accessibility/",
         "/static/",
         "/healthz",
         "/favicon.ico",
@@ -168,6 +169,7 @@ class SecondFactorMiddleware:
         "/accounts/logout/",
         "/accounts/login/",
         "/accounts/session/",
+        "/accessibility/",
         "/static/",
         "/healthz",
         "/favicon.ico",
