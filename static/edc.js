@@ -280,12 +280,18 @@
 
     // An htmx request of an ended session is answered with a redirection to the login page:
     // on this page it is not followed, the typed values stay.
+    // Once the session is over, the page's live panels ask nothing more of the server.
     document.addEventListener("htmx:beforeOnLoad", function (event) {
       var xhr = event.detail.xhr;
       var target = xhr && xhr.getResponseHeader("HX-Redirect");
-      if (target && target.indexOf(loginUrl) === 0 && keepsTyped()) {
+      if (target && target.indexOf(loginUrl) === 0 && (expired || keepsTyped())) {
         event.preventDefault();
         sessionOver();
+      }
+    });
+    document.addEventListener("htmx:beforeRequest", function (event) {
+      if (expired) {
+        event.preventDefault();
       }
     });
   }

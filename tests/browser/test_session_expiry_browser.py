@@ -63,6 +63,9 @@ def test_a_session_ending_mid_form_asks_the_password_then_saves_what_was_typed(
     expect(page.locator("#reauth-password")).to_be_focused()
     expect(page.locator("#reauth-username")).to_have_value(nurse.username)
     page.screenshot(path=str(out / "reauth-dialog.png"))
+    # The live panel ("computed as you type") asked the server on the way: it did not get
+    # the login page swapped into it.
+    expect(page.locator("main input[name=username]")).to_have_count(0)
     row.refresh_from_db()
     assert row.version == 0 and not Demographics.objects.filter(form_status=row).exists()
 
@@ -103,3 +106,9 @@ def test_the_reauthentication_takes_only_the_right_password(client, nurse):
     )
     assert response.status_code == 200 and response.json()["csrf"]
     assert client.session["_auth_user_id"] == str(nurse.pk)
+
+
+def test_a_live_panel_of_a_page_without_session_is_told_not_swapped(client):
+    response = client.get("/todo/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == "/accounts/login/"
+    assert client.get("/todo/").status_code == 302
