@@ -29,7 +29,8 @@ CUT_JS = """() => {
     const wide = Array.from(document.querySelectorAll('body *')).filter(e => {
       const r = e.getBoundingClientRect();
       const p = e.parentElement.getBoundingClientRect();
-      return r.right > width + 1 && p.right <= width + 1 && r.width > 0;
+      return r.right > width + 1 && p.right <= width + 1 && r.width > 0
+        && !e.parentElement.closest('.group-scroll, .table-responsive');
     }).slice(0, 3).map(e => e.tagName.toLowerCase() + '.' + Array.from(e.classList).join('.')
       + (e.getAttribute('name') ? `[name=${e.getAttribute('name')}]` : ''));
     problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} px`
