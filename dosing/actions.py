@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from dosing import selectors
 from dosing.models import AdverseEvent, Relationship
 from trial import actions as trial_actions
+from trial.crf import model_field
 from trial.decisions import Decided, DecisionContext
 from trial.models import FormStatus, Participant
 
@@ -35,7 +36,7 @@ def decide_causality(context: DecisionContext) -> Decided:
     the entry keeps its version, the signature is the decision."""
     event = AdverseEvent.objects.filter(form_status=context.row).first()
     missing = [
-        str(AdverseEvent._meta.get_field(name).verbose_name)
+        str(model_field(AdverseEvent, name).verbose_name)
         for name in selectors.causality_due(context.participant.dates)
         if event is None or not getattr(event, name)
     ]
@@ -51,7 +52,7 @@ def decide_causality(context: DecisionContext) -> Decided:
 def causality_meaning(event: AdverseEvent, number: int) -> str:
     """The sentence signed: the event and each relationship stated, in the signer's words."""
     relationships = "; ".join(
-        f"{AdverseEvent._meta.get_field(name).verbose_name}: "
+        f"{model_field(AdverseEvent, name).verbose_name}: "
         f"{Relationship(getattr(event, name)).label}"
         for name in selectors.CAUSALITY_ITEMS
         if getattr(event, name)

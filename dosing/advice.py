@@ -21,7 +21,13 @@ from dosing import calculations as calc
 from dosing import ctcae, labs
 from dosing.models import CycleAdministration, DoseModification, LabPanel, ModificationReason
 from trial import registry, schedule
-from trial.calculations import CLEARANCE_PLACES, age_in_years, cockcroft_gault, shown
+from trial.calculations import (
+    CLEARANCE_PLACES,
+    age_in_years,
+    cockcroft_gault,
+    exact,
+    shown_against,
+)
 from trial.languages import shown_date
 from trial.models import FormState, Participant
 
@@ -198,6 +204,17 @@ class AdviceView:
     on_dose_date: bool = False
 
     @property
+    def clearance_text(self) -> str:
+        """The clearance with one decimal, more when one would read as the other side of the
+        renal limit (39.97 is shown 39.97, never 40.0), in the reader's number format."""
+        if self.clearance_ml_min is None:
+            return ""
+        value = shown_against(
+            self.clearance_ml_min, "<", calc.RENAL_CLEARANCE_MIN_ML_MIN, CLEARANCE_PLACES
+        )
+        return formats.localize(value)
+
+    @property
     def as_of_text(self) -> str:
         return shown_date(self.as_of) if self.as_of else ""
 
@@ -257,7 +274,7 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
         return {}
     clearances = {}
     for panel in panels:
-        if panel.creatinine_umol_l:
+        if panel.creatinine_umol_l and panel.sample_date:
             try:
                 clearance = cockcroft_gault(
                     age_in_years(person["birth_date"], panel.sample_date),
@@ -267,9 +284,9 @@ def _clearance(participant: Participant, panels: list[LabPanel]) -> dict[int, fl
                 )
             except ValueError:  # an age past 140 or similar nonsense: no clearance, no advice
                 continue
-            # Rounded as shown (the eligibility rules' places), so "below 40" is decided on the
-            # number the page shows.
-            clearances[panel.pk] = float(shown(clearance, CLEARANCE_PLACES))
+            # The exact value (PROTOCOL.md section 5, Thresholds: binary noise removed, no
+            # display rounding): 39.97 is below 40, even if one decimal would show 40.0.
+            clearances[panel.pk] = float(exact(clearance))
     return clearances
 
 
@@ -360,7 +377,11 @@ def advice_for(
     advice = calc.dose_advice(
         _snapshot(latest, clearances.get(latest.pk)), baseline=baseline, history=history
     )
-    earlier = [p for p in panels if p.sample_date < latest.sample_date]
+    earlier = [
+        p
+        for p in panels
+        if p.sample_date and latest.sample_date and p.sample_date < latest.sample_date
+    ]
     grades = labs.grades(
         labs.panel_values(latest), labs.panel_values(earlier[0]) if earlier else None
     )

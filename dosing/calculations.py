@@ -1,10 +1,10 @@
 """Dosing science for NCT04837885: CTCAE v5 lab grades, unit conversions, LUTATHERA dose
 advice and the checks shown on the IV-cycle forms (PROTOCOL.md sections 2, 3 and 5).
 
-Standard library only: forms, views, tasks and tests all import this, and it must stay testable
-without Django. Messages are plain English; the form layer wraps them for translation. The dose
-advice also says what it found as `Message`s (a wording key and its values), which dosing.advice
-words in the user's language.
+Standard library only (and trial.calculations, as pure): forms, views, tasks and tests all
+import this, and it must stay testable without Django. Messages are plain English; the form
+layer wraps them for translation. The dose advice also says what it found as `Message`s (a
+wording key and its values), which dosing.advice words in the user's language.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields
 from datetime import date
+from decimal import Decimal
 from typing import Literal
+
+from trial.calculations import shown_against
 
 # --- Units (PROTOCOL.md section 3) -------------------------------------------------------------
 
@@ -289,8 +292,16 @@ class DoseAdvice:
     parts: tuple[Message, ...] = field(default=(), compare=False)
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float | Decimal) -> str:
+    if isinstance(value, Decimal):  # already shown against its threshold (_against)
+        return format(value, "f")
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _against(value: float, op: str, limit: float) -> Decimal:
+    """A value named beside its limit: two decimals, more when two would read as the other
+    side (PROTOCOL.md section 5, Thresholds: a clearance of 39.996 is below 40, never "40")."""
+    return shown_against(value, op, limit, 2).normalize()
 
 
 # term -> (lowest grade that modifies the dose, grades to wait for, unit shown)
@@ -362,9 +373,10 @@ def _check_renal(latest: LabSnapshot, baseline: LabSnapshot | None, found: _Find
         if value is None:
             found.missing.append(name)
     if clearance is not None and _below(clearance, RENAL_CLEARANCE_MIN_ML_MIN):
+        low = _against(clearance, "<", RENAL_CLEARANCE_MIN_ML_MIN)
         found.toxic(
-            f"renal toxicity (creatinine clearance {_fmt(clearance)} mL/min, below 40)",
-            _msg("renal_clearance_low", clearance=clearance),
+            f"renal toxicity (creatinine clearance {_fmt(low)} mL/min, below 40)",
+            _msg("renal_clearance_low", clearance=low),
         )
     # "A 40 % fall" and "creatinine up 40 %" are read as at least 40 %, the label's wording.
     if (
@@ -372,20 +384,22 @@ def _check_renal(latest: LabSnapshot, baseline: LabSnapshot | None, found: _Find
         and base_clearance is not None
         and not _above(clearance, (1 - RENAL_CHANGE_FRACTION) * base_clearance)
     ):
+        fallen = _against(clearance, "<=", (1 - RENAL_CHANGE_FRACTION) * base_clearance)
         found.toxic(
-            f"renal toxicity (creatinine clearance {_fmt(clearance)} mL/min, at least 40 % "
+            f"renal toxicity (creatinine clearance {_fmt(fallen)} mL/min, at least 40 % "
             f"below baseline {_fmt(base_clearance)})",
-            _msg("renal_clearance_fall", clearance=clearance, baseline=base_clearance),
+            _msg("renal_clearance_fall", clearance=fallen, baseline=base_clearance),
         )
     if (
         creatinine is not None
         and base_creatinine is not None
         and _at_least(creatinine, (1 + RENAL_CHANGE_FRACTION) * base_creatinine)
     ):
+        risen = _against(creatinine, ">=", (1 + RENAL_CHANGE_FRACTION) * base_creatinine)
         found.toxic(
-            f"renal toxicity (creatinine {_fmt(creatinine)} µmol/L, at least 40 % above "
+            f"renal toxicity (creatinine {_fmt(risen)} µmol/L, at least 40 % above "
             f"baseline {_fmt(base_creatinine)})",
-            _msg("renal_creatinine_rise", creatinine=creatinine, baseline=base_creatinine),
+            _msg("renal_creatinine_rise", creatinine=risen, baseline=base_creatinine),
         )
 
 
@@ -400,17 +414,21 @@ def _check_hepatic(latest: LabSnapshot, found: _Findings) -> None:
         and uln is not None
         and _above(bilirubin, HEPATIC_BILIRUBIN_ULN_MULTIPLE * uln)
     ):
+        high = _against(bilirubin, ">", HEPATIC_BILIRUBIN_ULN_MULTIPLE * uln)
         found.toxic(
-            f"hepatotoxicity (bilirubin {_fmt(bilirubin)} µmol/L, above 3 x ULN {_fmt(uln)})",
-            _msg("hepatic_bilirubin", bilirubin=bilirubin, uln=uln),
+            f"hepatotoxicity (bilirubin {_fmt(high)} µmol/L, above 3 x ULN {_fmt(uln)})",
+            _msg("hepatic_bilirubin", bilirubin=high, uln=uln),
         )
     albumin, inr = latest.albumin_g_l, latest.inr
     low_albumin = None if albumin is None else _below(albumin, HEPATIC_ALBUMIN_MIN_G_L)
     high_inr = None if inr is None else _above(inr, HEPATIC_INR_MAX)
-    if low_albumin and high_inr:
+    if low_albumin and high_inr and albumin is not None and inr is not None:
+        albumin_shown = _against(albumin, "<", HEPATIC_ALBUMIN_MIN_G_L)
+        inr_shown = _against(inr, ">", HEPATIC_INR_MAX)
         found.toxic(
-            f"hepatotoxicity (albumin {_fmt(albumin)} g/L below 30 with INR {_fmt(inr)} above 1.5)",
-            _msg("hepatic_albumin_inr", albumin=albumin, inr=inr),
+            f"hepatotoxicity (albumin {_fmt(albumin_shown)} g/L below 30 with INR "
+            f"{_fmt(inr_shown)} above 1.5)",
+            _msg("hepatic_albumin_inr", albumin=albumin_shown, inr=inr_shown),
         )
     # Either value alone can rule the criterion out; only name what would still decide it.
     elif low_albumin is not False and high_inr is not False:

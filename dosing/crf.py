@@ -29,7 +29,7 @@ from dosing.models import (
     LabPanel,
 )
 from trial import roles, schedule
-from trial.crf import Crf, Derivation, register
+from trial.crf import Crf, Derivation, model_field, register
 from trial.decisions import Decision, register_decision
 
 
@@ -149,7 +149,7 @@ def causality_page(participant: Any, row: Any) -> dict[str, Any]:
     yet marked so), and the sentence the investigator signs."""
     event = AdverseEvent.objects.filter(form_status=row).first()
     due = selectors.causality_due(participant.dates)
-    fields = [AdverseEvent._meta.get_field(name) for name in selectors.CAUSALITY_ITEMS]
+    fields = [model_field(AdverseEvent, name) for name in selectors.CAUSALITY_ITEMS]
     return {
         "title": _("Causality of adverse event #%(number)s") % {"number": row.repeat},
         "event": event,

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.validators import DecimalValidator
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -34,6 +35,7 @@ from dosing.models import (
 )
 from dosing.selectors import causality_due
 from trial import decay
+from trial.crf import model_field
 from trial.forms import CrfForm, DateTimeLocalInput
 from trial.languages import shown_date
 
@@ -44,8 +46,8 @@ REQUIRED = forms.Field.default_error_messages["required"]
 # --- Shared pieces ------------------------------------------------------------------------------
 
 
-def _label(model: type, name: str) -> str:
-    return capfirst(model._meta.get_field(name).verbose_name)
+def _label(model: type[models.Model], name: str) -> str:
+    return capfirst(str(model_field(model, name).verbose_name))
 
 
 def _relax_digits(field: forms.Field) -> None:
@@ -354,11 +356,11 @@ class LabForm(CrfForm):
             widget.template_name = type(widget).template_name
         for item in labs.LAB_ITEMS:
             value = self.fields[item.input_field]
-            value.label = item.label
+            value.label = str(item.label)
             _relax_digits(value)
             if item.limit_input_field:
                 limit = self.fields[item.limit_input_field]
-                limit.label = labs.LIMIT_LABELS[item.limit_kind]
+                limit.label = str(labs.LIMIT_LABELS[item.limit_kind])
                 limit.help_text = ""
                 _relax_digits(limit)
             if item.unit_field:
@@ -370,7 +372,8 @@ class LabForm(CrfForm):
                         "aria-label": _("%(item)s unit") % {"item": item.label},
                     }
                 )
-        self._baseline: dict[str, Any] | None | bool = False
+        self._baseline: dict[str, Any] | None = None
+        self._baseline_read = False
 
     # Cross-field: a value's meaning depends on its unit, so the checks run in clean().
     def clean(self) -> dict:
@@ -381,7 +384,7 @@ class LabForm(CrfForm):
             if item.unit_field and item.unit_field not in data:
                 continue  # the unit itself is wrong; its own error says so
             canonical[item.field] = self._clean_value(item, item.input_field, unit, data)
-            if item.limit:
+            if item.limit and item.limit_input_field:
                 canonical[item.limit] = self._clean_value(
                     item, item.limit_input_field, unit, data, limit=True
                 )
@@ -409,7 +412,7 @@ class LabForm(CrfForm):
         if value < 0:
             self.add_error(name, _("A lab value cannot be negative."))
             return None
-        low, high = item.limit_plausible if limit else item.plausible
+        low, high = (item.limit_plausible or item.plausible) if limit else item.plausible
         # Compared before rounding into the column: a huge typed number must give a message,
         # not an overflow.
         per_unit = labs.factor(item, unit)
@@ -504,8 +507,8 @@ class LabForm(CrfForm):
 
     def baseline(self) -> dict[str, Any] | None:
         """The participant's earliest other panel sampled before this one (one query, cached)."""
-        if self._baseline is False:
-            self._baseline = None
+        if not self._baseline_read:
+            self._baseline_read = True
             if self.participant is not None:
                 panels = LabPanel.objects.filter(
                     form_status__participant=self.participant, sample_date__isnull=False
@@ -668,7 +671,9 @@ class AeForm(CrfForm):
                 "hx-include": f"[name='{self.add_prefix('grade')}']:checked",
             }
         )
-        self.fields["grade"].choices = grade_choices(self.current_term_text())
+        cast(forms.ChoiceField, self.fields["grade"]).choices = grade_choices(
+            self.current_term_text()
+        )
 
     def current_term_text(self) -> str:
         if self.is_bound:
@@ -708,7 +713,8 @@ class AeForm(CrfForm):
         return value
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         term = find_term(data.get("term"))
         grade = data.get("grade")
         if term is not None and grade is not None and grade not in term.grades:
@@ -790,7 +796,8 @@ class AePrefillForm(forms.Form):
     onset = forms.DateField(required=False)
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         term = find_term(data.get("term"))
         if term is None:
             self.add_error("term", _("Not a CTCAE v5 term."))

@@ -393,12 +393,12 @@ def _converter(item: LabItem) -> Callable[[Decimal | None, str | None], Decimal 
 def derivations() -> list[tuple[tuple[str, ...], Callable, tuple[str, ...]]]:
     """(outputs, function, inputs) of each canonical value typed in a choice of units: the
     value and its normal limit, from what was typed and its unit."""
-    result = []
+    result: list[tuple[tuple[str, ...], Callable, tuple[str, ...]]] = []
     for item in LAB_ITEMS:
-        if not item.switchable:
+        if not item.switchable or not item.unit_field:
             continue
         result.append(((item.field,), _converter(item), (item.input_field, item.unit_field)))
-        if item.limit:
+        if item.limit and item.limit_input_field:
             result.append(
                 ((item.limit,), _converter(item), (item.limit_input_field, item.unit_field))
             )

@@ -9,6 +9,7 @@ everything else reads (grades, advice, eligibility).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,10 @@ from trial.audit import audited
 from trial.models import CrfModel, optional_decimal, yes_no
 
 # A serious AE must reach the sponsor within 24 hours of the site becoming aware of it.
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
 SAE_REPORTING_DELAY = timedelta(hours=24)
 
 
@@ -77,7 +82,7 @@ class MicromolarUnit(models.TextChoices):
     MG_DL = "mg/dL", "mg/dL"
 
 
-def _unit(label: str, units: type[models.TextChoices], default: str) -> models.CharField:
+def _unit(label: StrOrPromise, units: type[models.TextChoices], default: str) -> models.CharField:
     return models.CharField(label, max_length=8, choices=units.choices, default=default)
 
 
@@ -167,11 +172,11 @@ SERIOUS_CRITERIA = (
 )
 
 
-def _relationship(label: str) -> models.CharField:
+def _relationship(label: StrOrPromise) -> models.CharField:
     return models.CharField(label, max_length=12, choices=Relationship.choices, blank=True)
 
 
-def _criterion(label: str) -> models.BooleanField:
+def _criterion(label: StrOrPromise) -> models.BooleanField:
     return models.BooleanField(label, default=False)
 
 

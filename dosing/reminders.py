@@ -43,7 +43,9 @@ def unreported_serious_aes(participants: QuerySet[Participant], as_of: datetime)
                 % {
                     # In the language the reminder is written in: "French (English)" in French.
                     "term": term_display(ae.term) if ae.term else f"#{row.repeat}",
-                    "due": shown_date(ae.awareness_at + SAE_REPORTING_DELAY, "datetime") + " UTC",
+                    "due": shown_date(ae.awareness_at + SAE_REPORTING_DELAY, "datetime") + " UTC"
+                    if ae.awareness_at
+                    else "—",
                 },
                 reverse("crf_edit", args=[p.code, row.event, row.form, row.repeat]),
             )

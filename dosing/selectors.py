@@ -155,7 +155,8 @@ def _iah_dose(participant: Participant) -> dict[str, Any]:
     found = IahDose.objects.filter(form_status__participant=participant).values(
         "infusion_start", "net_administered_gbq"
     )
-    return next(iter(found), {})
+    rows = list(found)
+    return dict(rows[0]) if rows else {}
 
 
 def iah_infusion(participant: Participant) -> Any:

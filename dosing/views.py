@@ -3,6 +3,7 @@ opening an adverse event pre-filled from a lab finding. Thin: access, a form, an
 
 from __future__ import annotations
 
+from typing import cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dosing import ctcae
 from dosing.crf import lab_context
-from dosing.forms import AeForm, AePrefillForm, find_term, french_active
+from dosing.forms import AeForm, AePrefillForm, LabForm, find_term, french_active
 from trial import crf as crf_registry
 from trial import roles, selectors
 
@@ -63,7 +64,7 @@ def lab_grades(request, code: str, event: str) -> HttpResponse:
         "row": row,
         "form": form,
         "editable": roles.can_enter_data(request.user),
-        **lab_context(participant, row, form),
+        **lab_context(participant, row, cast(LabForm, form)),  # the LAB form's own class
     }
     return render(request, "dosing/_lab_live.html", context)
 

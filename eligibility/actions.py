@@ -102,14 +102,27 @@ def refusal(
 
 
 def sign_eligibility(
-    user: Any, password: str, participant: Participant, *, decision: str, on: date | None = None
+    user: Any,
+    password: str,
+    participant: Participant,
+    *,
+    decision: str,
+    on: date | None = None,
+    reason: str = "",
 ) -> Any:
     """Sign the eligibility decision (trial.actions.sign_decision): eligible enrols the
     participant, screen failure closes. `on` is the evaluation date (default: the earlier
     sign-off's date when re-signing, else today in the site's time zone); the demo data
-    passes its invented dates. Returns the trial.models Signature."""
+    passes its invented dates. `reason`: why a decision signed before is changed (a
+    correction). Returns the trial.models Signature."""
     return trial_actions.sign_decision(
-        user, password, participant, selectors.SIGNATURE_KIND, choice=decision, on=on
+        user,
+        password,
+        participant,
+        selectors.SIGNATURE_KIND,
+        choice=decision,
+        on=on,
+        reason=reason,
     )
 
 

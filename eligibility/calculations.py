@@ -16,7 +16,9 @@ from trial.calculations import (  # noqa: E402, F401
     SEXES,
     age_in_years,
     cockcroft_gault,
+    meets,
     shown,
+    shown_against,
 )
 
 # Child-Pugh bands: the values named here belong to the 2-point band (PROTOCOL.md section 5).
@@ -105,7 +107,7 @@ def child_pugh_of(
     Called on the values as stored (bilirubin rounded to its column), so that the page, the
     database and the eligibility rules give the same score.
     """
-    if None in (bilirubin, albumin, inr) or not ascites or not encephalopathy:
+    if bilirubin is None or albumin is None or inr is None or not ascites or not encephalopathy:
         return None
     try:
         return child_pugh(float(bilirubin), float(albumin), float(inr), ascites, encephalopathy)

@@ -10,6 +10,7 @@ from eligibility.facts import ELIGIBILITY_EVENT
 from eligibility.selectors import (
     SIGNATURE_KIND,
     SIGNOFF_FORM,
+    recorded_decision,
     signature_covers,
     signature_payload,
 )
@@ -120,6 +121,7 @@ register_decision(
             ),
         ),
         buttons=True,
+        recorded=recorded_decision,
         command="sign_eligibility",
         page=pages.signoff_page,
         template="eligibility/_signoff.html",

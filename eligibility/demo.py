@@ -34,7 +34,13 @@ from trial.models import FormStatus, Participant
 
 SIGNED_PER_DECISION = 2
 DEMO_INVESTIGATOR = "investigator"
-DECIDED_ELIGIBLE = ("enrolled", "gate_proceed", "follow_up", "follow_up_iah", "completed")
+DECIDED_ELIGIBLE: tuple[str, ...] = (
+    "enrolled",
+    "gate_proceed",
+    "follow_up",
+    "follow_up_iah",
+    "completed",
+)
 DECIDED_ELIGIBLE += ("withdrawn",)
 SCREENING_ONLY = ("CONSENT", "DEMOG", "DISEASE", "CARDIO", "IAHCI")
 FAILURES = ("ecog", "mri", "child_pugh", "complete_response", "carcinoid_heart")
@@ -73,7 +79,7 @@ def _save(
 ) -> None:
     form = crf_registry.bind(row, participant, crf_registry.post_data(data), complete=complete)
     if not form.is_valid():  # a bug in this generator, not in the data: say which
-        errors = [form.errors.as_text()]
+        errors = [str(form.errors.as_text())]
         errors += [
             str(fs.errors) + str(fs.non_form_errors()) for fs in getattr(form, "formsets", ())
         ]
@@ -104,7 +110,7 @@ def finish(created: list[tuple[Participant, Journey]]) -> None:
         _mark_decided(participant.forms.get(event="ELIG", form="ELIGSIGN"))
 
 
-def _decision(journey: Journey) -> str | None:
+def _decision(journey: Journey) -> Decision | None:
     if journey.stage == "screen_failure":
         return Decision.SCREEN_FAILURE
     if journey.stage in DECIDED_ELIGIBLE:
@@ -174,7 +180,7 @@ def _screening_data(
     targets = [("liver", str(rng.randint(15, 60))), ("liver", str(rng.randint(12, 40)))]
     if rng.random() < 0.4:
         targets.append(("lymph_node", str(rng.randint(15, 25))))
-    data = {
+    data: dict[str, dict[str, Any]] = {
         "CONSENT": {
             "consent_datetime": consent.strftime("%Y-%m-%dT%H:%M"),
             "form_version": rng.choice(("2.0", "2.1")),

@@ -21,7 +21,8 @@ from eligibility.calculations import (
     age_in_years,
     child_pugh_of,
     cockcroft_gault,
-    shown,
+    meets,
+    shown_against,
     uln_multiple,
 )
 from trial import crf as crf_registry
@@ -128,13 +129,14 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
         value = cockcroft_gault(age, float(weight), float(creatinine), str(sex))
     except (ValueError, TypeError):
         return Derived("clearance", label, "", _("Not computable from the values entered."))
-    # Shown and decided on the same rounded value as the rules (rules.CLEARANCE_PLACES).
-    value = shown(value, rules.CLEARANCE_PLACES)
-    ok = value >= shown(rules.MIN_CLEARANCE_ML_MIN, rules.CLEARANCE_PLACES)
+    # Decided on the exact value, as the rules decide it; shown with the rules' places, more
+    # when those would read as the other side of the threshold.
+    ok = meets(value, ">=", rules.MIN_CLEARANCE_ML_MIN)
+    shown = shown_against(value, ">=", rules.MIN_CLEARANCE_ML_MIN, rules.CLEARANCE_PLACES)
     return Derived(
         "clearance",
         label,
-        _("%(value)s mL/min") % {"value": formats.localize(value)},
+        _("%(value)s mL/min") % {"value": formats.localize(shown)},
         _("at least %(min)s mL/min required") % {"min": rules.MIN_CLEARANCE_ML_MIN},
         ok,
     )
@@ -150,12 +152,12 @@ def transaminase(name: str, value: object, uln: object) -> Derived:
         multiple = uln_multiple(float(value), float(uln))
     except ValueError:
         return Derived(key, label, "", _("Not computable from the values entered."))
-    multiple = shown(multiple, rules.ULN_MULTIPLE_PLACES)
-    ok = multiple <= shown(rules.MAX_TRANSAMINASE_X_ULN, rules.ULN_MULTIPLE_PLACES)
+    ok = meets(multiple, "<=", rules.MAX_TRANSAMINASE_X_ULN)
+    shown = shown_against(multiple, "<=", rules.MAX_TRANSAMINASE_X_ULN, rules.ULN_MULTIPLE_PLACES)
     return Derived(
         key,
         label,
-        _("%(value)s × ULN") % {"value": formats.localize(multiple)},
+        _("%(value)s × ULN") % {"value": formats.localize(shown)},
         _("at most %(max)s × ULN") % {"max": formats.localize(rules.MAX_TRANSAMINASE_X_ULN)},
         ok,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.forms import BaseInlineFormSet, inlineformset_factory
@@ -47,6 +47,10 @@ from trial.forms import (
 
 # Plausible ranges: outside is an error, inside but outside the usual range a warning to confirm.
 # The vital signs' and body measurements' are trial/limits.py's, the same on every form.
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+
 OLDEST_AGE = 110
 PERCENT = (0, 100)
 KI67_BY_GRADE = {"G1": (0, 3), "G2": (3, 20), "G3": (20, 100)}  # WHO 2019, Ki-67 %
@@ -84,7 +88,8 @@ class ScreeningForm(CrfForm):
         found = Demographics.objects.filter(
             form_status__participant=self.participant, form_status__event=facts.SCREENING_EVENT
         ).values("birth_date", "sex")
-        return next(iter(found), {})
+        rows = list(found)
+        return dict(rows[0]) if rows else {}
 
     @cached_property
     def consent_day(self) -> date | None:
@@ -189,7 +194,7 @@ class ConsentForm(ScreeningForm):
             self.warn("copy_given", _("The participant should keep a copy of the signed form."))
         return value
 
-    def _earliest_procedure(self) -> tuple[str, date] | None:
+    def _earliest_procedure(self) -> tuple[StrOrPromise, date] | None:
         """The earliest dated study procedure already entered: (what, day), or None."""
         if self.participant is None:
             return None
@@ -197,8 +202,8 @@ class ConsentForm(ScreeningForm):
         imaging = InclusionImaging.objects.filter(**mine).values("ct_date", "mri_date").first()
         vitals = VitalSigns.objects.filter(**mine).values_list("assessment_date", flat=True)
         days = [
-            (_("the inclusion CT"), (imaging or {}).get("ct_date")),
-            (_("the inclusion liver MRI"), (imaging or {}).get("mri_date")),
+            (_("the inclusion CT"), imaging["ct_date"] if imaging else None),
+            (_("the inclusion liver MRI"), imaging["mri_date"] if imaging else None),
             (_("the eligibility vital signs"), vitals.first()),
             (
                 _("the eligibility lab panel"),
@@ -465,7 +470,8 @@ class LesionForm(forms.ModelForm):
         show_limits(self)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.has_changed() or self.instance.pk:
             for name in self.needed:
                 if data.get(name) in (None, ""):
@@ -546,13 +552,13 @@ class LesionFormSet(BaseInlineFormSet):
         return [
             f
             for f in self.forms
-            if (f.instance.pk or f.has_changed()) and not self._should_delete_form(f)
+            if (f.instance.pk or f.has_changed()) and not cast(Any, self)._should_delete_form(f)
         ]
 
     def rows(self) -> list[dict[str, Any]]:
         """The lesions as saved: numbered 1, 2, ... in the order listed (T1-T5 for targets,
         the numbers follow-up visits measure them by)."""
-        names = [n for n in self.form._meta.fields if n != "number"]
+        names = [n for n in self.form._meta.fields or () if n != "number"]
         return [{n: form.cleaned_data.get(n) for n in names} for form in self.kept]
 
     def clean(self) -> None:
@@ -644,7 +650,7 @@ class InclusionImagingForm(ScreeningForm):
     def clean_mri_date(self) -> date | None:
         return self.after_consent("mri_date")
 
-    def group_formsets(self) -> dict[str, BaseInlineFormSet]:
+    def group_formsets(self) -> dict[str, Any]:
         # The number of measurable target lesions is derived from the rows by the action.
         return {
             "target_lesions": self.target_lesions,

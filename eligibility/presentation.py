@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from eligibility import rules
 from eligibility.facts import ELIGIBILITY_EVENT, FORM_MODELS
 from trial import crf as crf_registry
+from trial.crf import model_field
 from trial.models import FormState, Participant
 
 # The protocol's criteria in the user's language (rules.py is pure and speaks English).
@@ -175,7 +176,7 @@ def _field_label(form: str, field: str) -> str:
     spec = crf_registry.get(form)
     if spec is not None:
         try:
-            return capfirst(str(spec.model._meta.get_field(field).verbose_name))
+            return capfirst(str(model_field(spec.model, field).verbose_name))
         except Exception:  # noqa: BLE001 - a key the other app names differently: show it raw
             pass
     return capfirst(field.replace("_", " "))

@@ -24,7 +24,8 @@ from eligibility.calculations import (
     age_in_years,
     child_pugh,
     cockcroft_gault,
-    shown,
+    meets,
+    shown_against,
     uln_multiple,
 )
 
@@ -148,11 +149,11 @@ TREATED_HYPERTENSION_SYSTOLIC_MMHG = 160
 TREATED_HYPERTENSION_DIASTOLIC_MMHG = 95
 EXCLUDING_DOSE_MODIFICATIONS = frozenset({"reduced", "cancelled"})
 
-# --- Decimal places shown, and decided on ---------------------------------------------------------
-# Every threshold is decided on the value as shown, rounded half-up (calculations.shown), so the
-# page never says "Clearance 50.0 mL/min < 50". Computed values are shown with these places;
-# entered values with the places their model field keeps, which leaves them as typed and only
-# removes the noise of unit conversions and binary floats.
+# --- Decimal places shown ------------------------------------------------------------------------
+# Every threshold is decided on the exact value (PROTOCOL.md section 5, Thresholds:
+# calculations.meets, a float at 9 significant digits), never on a display rounding. Values are
+# shown with these places, and with more when these would read as the other side of the
+# threshold (calculations.shown_against: a clearance of 49.96 is "49.96 < 50", not "50.0").
 from trial.calculations import CLEARANCE_PLACES  # noqa: E402 - one place for both apps
 
 ULN_MULTIPLE_PLACES = 2
@@ -314,8 +315,8 @@ def _test(key: str, value: T | None, predicate: Callable[[T], bool]) -> _Cond:
     return _unknown(key) if value is None else _known(predicate(value))
 
 
-def _is_true(value: bool) -> bool:
-    return value
+def _is_true(value: object) -> bool:
+    return value is True
 
 
 # --- Reading items -------------------------------------------------------------------------------
@@ -353,18 +354,21 @@ class _Reader:
         value = self._raw(key)
         if value is None or isinstance(value, bool):
             return value
-        return self._unusable(key, value, _("yes/no"))
+        self._unusable(key, value, _("yes/no"))
+        return None
 
     def number(self, key: str, *, positive: bool = False) -> float | None:
         value = self._raw(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-            return self._unusable(key, value, _("a number"))
+            self._unusable(key, value, _("a number"))
+            return None
         number = float(value)
         if number < 0 or (positive and number == 0):
             expected = _("a positive number") if positive else _(">= 0")
-            return self._unusable(key, value, expected)
+            self._unusable(key, value, expected)
+            return None
         return number
 
     def integer(self, key: str, allowed: range | None = None) -> int | None:
@@ -372,24 +376,28 @@ class _Reader:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            return self._unusable(key, value, _("a whole number >= 0"))
+            self._unusable(key, value, _("a whole number >= 0"))
+            return None
         if allowed is not None and value not in allowed:
             expected = _("in %(low)s-%(high)s", low=allowed.start, high=allowed.stop - 1)
-            return self._unusable(key, value, expected)
+            self._unusable(key, value, expected)
+            return None
         return value
 
     def day(self, key: str) -> date | None:
         value = self._raw(key)
         if value is None or isinstance(value, date):
             return _as_date(value)
-        return self._unusable(key, value, _("a date"))
+        self._unusable(key, value, _("a date"))
+        return None
 
     def text(self, key: str) -> str | None:
         value = self._raw(key)
         if value is None:
             return None
         if not isinstance(value, str):
-            return self._unusable(key, value, _("text"))
+            self._unusable(key, value, _("text"))
+            return None
         return value.strip() or None
 
     def choice(self, key: str, allowed: Iterable[str]) -> str | None:
@@ -399,7 +407,8 @@ class _Reader:
             return None
         if isinstance(value, str) and value in allowed:
             return value
-        return self._unusable(key, value, _("one of %(values)s", values=Joined(sorted(allowed))))
+        self._unusable(key, value, _("one of %(values)s", values=Joined(sorted(allowed))))
+        return None
 
     def cycle(self, number: int) -> Cycle | None:
         matches = [c for c in self.facts.cycles if c.number == number]
@@ -426,22 +435,16 @@ def _num(value: float) -> str:
     return f"{value:.10g}"
 
 
-_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-}
-
-
 def _cmp(value: float, op: str, threshold: float, places: int) -> bool:
-    """`value op threshold`, both as shown with `places` decimals (see CLEARANCE_PLACES)."""
-    return _COMPARE[op](shown(value, places), shown(threshold, places))
+    """`value op threshold` on the exact values (`places` is the display's, unused here: kept
+    beside each call so that the decision and its note name the same places)."""
+    return meets(value, op, threshold)
 
 
-def _shown_num(value: float, places: int) -> Decimal:
-    """A value as shown (rounded to `places`), without trailing zeros (nor an exponent)."""
-    number = shown(value, places).normalize()
+def _shown_num(value: float, places: int, op: str, threshold: float) -> Decimal:
+    """A value as shown beside its threshold (rounded to `places`, more when that would read as
+    the other side), without trailing zeros (nor an exponent)."""
+    number = shown_against(value, op, threshold, places).normalize()
     exponent = number.as_tuple().exponent
     return number.quantize(Decimal(1)) if isinstance(exponent, int) and exponent > 0 else number
 
@@ -494,7 +497,7 @@ def _eligibility_lab(r: _Reader) -> _Cond:
     if missing:
         return _unknown(*missing)
     assert sample is not None and c4_date is not None
-    signoff = _as_date(r.facts.signoff_date)
+    signoff = _as_date(r.facts.signoff_date) or r.facts.signoff_date
     # An out-of-window lab is not a failure: the fix is to draw and enter a new panel, so the
     # criterion waits for LAB.sample_date instead of being "not met".
     if sample <= c4_date:
@@ -579,8 +582,8 @@ def _clearance(r: _Reader) -> tuple[_Cond, Text | None]:
         # Weight, creatinine and sex are validated on reading: only the birth date can be wrong.
         r.warn(_("Clearance not computable from DEMOG.birth_date: %(error)s", error=exc))
         return _unknown("DEMOG.birth_date"), None
-    value = shown(clearance, CLEARANCE_PLACES)
-    ok = value >= shown(MIN_CLEARANCE_ML_MIN, CLEARANCE_PLACES)
+    ok = meets(clearance, ">=", MIN_CLEARANCE_ML_MIN)
+    value = shown_against(clearance, ">=", MIN_CLEARANCE_ML_MIN, CLEARANCE_PLACES)
     note = _(
         "Clearance %(value)s mL/min %(sign)s %(min)s",
         value=value,
@@ -595,8 +598,9 @@ def _transaminase(r: _Reader, name: Text, key: str, uln_key: str) -> tuple[_Cond
     uln = r.number(uln_key, positive=True)
     if value is None or uln is None:
         return _unknown(*(k for k, v in ((key, value), (uln_key, uln)) if v is None)), None
-    multiple = shown(uln_multiple(value, uln), ULN_MULTIPLE_PLACES)
-    ok = multiple <= shown(MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
+    exact_multiple = uln_multiple(value, uln)
+    ok = meets(exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN)
+    multiple = shown_against(exact_multiple, "<=", MAX_TRANSAMINASE_X_ULN, ULN_MULTIPLE_PLACES)
     return _known(ok), _(
         "%(name)s %(multiple)s x ULN %(sign)s %(max)s",
         name=name,
@@ -616,7 +620,7 @@ def _at_least(
     return _known(ok), _(
         "%(label)s %(value)s %(unit)s %(sign)s %(min)s",
         label=label,
-        value=_shown_num(value, places),
+        value=_shown_num(value, places, ">=", minimum),
         unit=unit,
         sign=">=" if ok else "<",
         min=_num(minimum),
@@ -691,7 +695,8 @@ def _i2_progression(r: _Reader) -> _Outcome:
 
 def _i3_four_cycles(r: _Reader) -> _Outcome:
     conds = []
-    given, not_given = [], []
+    given: list[str] = []
+    not_given: list[str] = []
     for number in IV_CYCLES:
         administered = r.cycle_value(number, "administered")
         conds.append(_test(f"C{number}.administered", administered, _is_true))
@@ -889,7 +894,7 @@ def _e3_carcinoid_heart(r: _Reader) -> _Outcome:
         low = _cmp(lvef, "<", MIN_LVEF_PERCENT, LVEF_PLACES)
         lvef_note = _(
             "LVEF %(value)s %% %(sign)s %(min)s",
-            value=_shown_num(lvef, LVEF_PLACES),
+            value=_shown_num(lvef, LVEF_PLACES, "<", MIN_LVEF_PERCENT),
             sign="<" if low else ">=",
             min=MIN_LVEF_PERCENT,
         )
@@ -956,7 +961,9 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
     albumin = r.number("LAB.albumin_g_l")
     low = _test("LAB.albumin_g_l", albumin, lambda v: _cmp(v, "<", MIN_ALBUMIN_G_L, ALBUMIN_PLACES))
     if albumin is None or not low.value:
-        shown_albumin = None if albumin is None else _shown_num(albumin, ALBUMIN_PLACES)
+        shown_albumin = (
+            None if albumin is None else _shown_num(albumin, ALBUMIN_PLACES, "<", MIN_ALBUMIN_G_L)
+        )
         note = None
         if albumin is not None:
             note = _("Albumin %(value)s g/L >= %(min)s", value=shown_albumin, min=MIN_ALBUMIN_G_L)
@@ -974,8 +981,13 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
     coag = [
         None
         if prothrombin is None
-        else _("prothrombin %(value)s %%", value=_shown_num(prothrombin, PROTHROMBIN_PLACES)),
-        None if inr is None else _("INR %(value)s", value=_shown_num(inr, INR_PLACES)),
+        else _(
+            "prothrombin %(value)s %%",
+            value=_shown_num(prothrombin, PROTHROMBIN_PLACES, ">=", MIN_NORMAL_PROTHROMBIN_PERCENT),
+        ),
+        None
+        if inr is None
+        else _("INR %(value)s", value=_shown_num(inr, INR_PLACES, "<=", MAX_NORMAL_INR)),
     ]
     values = Joined(c for c in coag if c)
     coag_note: str | None = values or None
@@ -990,7 +1002,7 @@ def _e6_low_albumin(r: _Reader) -> _Outcome:
         _all(low, _not(normal)),
         _(
             "Albumin %(value)s g/L < %(min)s",
-            value=_shown_num(albumin, ALBUMIN_PLACES),
+            value=_shown_num(albumin, ALBUMIN_PLACES, "<", MIN_ALBUMIN_G_L),
             min=MIN_ALBUMIN_G_L,
         ),
         coag_note,
@@ -1018,7 +1030,11 @@ def _treated_hypertension(r: _Reader) -> tuple[_Cond, Text | None]:
     if systolic is None and diastolic is None and treated is None:
         return cond, None
     bp = "/".join(
-        "?" if v is None else str(_shown_num(v, BP_PLACES)) for v in (systolic, diastolic)
+        "?" if v is None else str(_shown_num(v, BP_PLACES, ">=", limit))
+        for v, limit in (
+            (systolic, TREATED_HYPERTENSION_SYSTOLIC_MMHG),
+            (diastolic, TREATED_HYPERTENSION_DIASTOLIC_MMHG),
+        )
     )
     treatment = {
         None: _("treatment not entered"),

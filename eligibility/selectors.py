@@ -23,6 +23,13 @@ def signoff_of(participant: Participant) -> EligibilitySignoff | None:
     ).first()
 
 
+def recorded_decision(participant: Participant, row: FormStatus | None = None) -> str:
+    """The eligibility decision last signed ("" before any): trial.decisions' `recorded`, so
+    that signing the other decision after a break is a correction, with its reason."""
+    signoff = signoff_of(participant)
+    return signoff.decision if signoff is not None else ""
+
+
 def evaluation_date(participant: Participant, signoff: EligibilitySignoff | None = None) -> date:
     """The date the criteria are evaluated for: the sign-off's once signed, else today.
 

@@ -33,6 +33,17 @@ OVERALL_RESPONSES = frozenset({CR, PR, SD, PD, NE})
 PR_MAX_FRACTION_OF_BASELINE = (7, 10)
 PD_MIN_FRACTION_OF_NADIR = (12, 10)
 PD_MIN_INCREASE_MM = 5
+# The same thresholds as changes in %, for showing a change beside them.
+PR_DECREASE_PERCENT = (
+    (PR_MAX_FRACTION_OF_BASELINE[0] - PR_MAX_FRACTION_OF_BASELINE[1])
+    * 100
+    // (PR_MAX_FRACTION_OF_BASELINE[1])
+)
+PD_INCREASE_PERCENT = (
+    (PD_MIN_FRACTION_OF_NADIR[0] - PD_MIN_FRACTION_OF_NADIR[1])
+    * 100
+    // (PD_MIN_FRACTION_OF_NADIR[1])
+)
 
 # Diameters are recorded to 0.1 mm, so sums are compared as whole numbers of tenths of a millimetre.
 TENTHS_PER_MM = 10

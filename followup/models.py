@@ -5,11 +5,16 @@ Every data field is nullable (drafts). The RECIST responses are derived by the a
 (trial.actions.save_crf through the Derivation in followup/crf.py), never typed.
 """
 
+from decimal import Decimal
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from followup import calculations as calc
 from trial.audit import audited
+from trial.calculations import shown_against
 from trial.models import CrfModel, optional_decimal, yes_no
 
 # The RECIST 1.1 codes stored (followup.calculations) as a French page abbreviates them.
@@ -88,6 +93,25 @@ class RecistAssessment(CrfModel):
     target_response = models.CharField(_("target response"), max_length=4, blank=True)
     overall_response = models.CharField(_("overall response"), max_length=4, blank=True)
     progression_date = models.DateField(_("first date of progression"), null=True, blank=True)
+
+    # The changes in % as the pages show them: computed from the sums (whole tenths of a mm, so
+    # exact), with one decimal, more when one would read as the other side of the threshold
+    # the response is decided on (PROTOCOL.md section 5, Thresholds: -29.96 % is not a PR, so it
+    # is never shown as -30.0 %; +19.96 % from the nadir is not a PD, never shown as 20.0 %).
+    @property
+    def change_baseline_pct_shown(self) -> Decimal | None:
+        return _pct_shown(self.baseline_sum_mm, self.sum_mm, "<=", calc.PR_DECREASE_PERCENT)
+
+    @property
+    def change_nadir_pct_shown(self) -> Decimal | None:
+        return _pct_shown(self.nadir_mm, self.sum_mm, ">=", calc.PD_INCREASE_PERCENT)
+
+
+def _pct_shown(reference: Decimal | None, current: Decimal | None, op: str, limit: int) -> Any:
+    if reference is None or current is None or reference <= 0:
+        return None
+    change = calc.percent_change(float(reference), float(current))
+    return shown_against(change, op, limit, 1)
 
 
 @audited

@@ -14,13 +14,15 @@ from imaging import selectors
 from imaging.models import Gate, GateDecision
 from trial import actions as trial_actions
 from trial import roles, schedule
+from trial.calculations import exact
 from trial.changes import JourneyChange
 from trial.decisions import Decided, DecisionContext
+from trial.languages import shown_date
 from trial.models import Participant, Signature
 
 GATE_DECISIONS = (schedule.PROCEED, "not_eligible", "declined")
-# The advisory lock that orders every "proceed" across the trial: two investigators signing
-# the 10th slot at once are served one after the other, and the second sees 10 used.
+# The advisory lock that orders every gate decision across the trial: two investigators signing
+# the 10th slot at once are served one after the other, and the second sees 10 held.
 IAH_SLOT_LOCK = 0x1A4_5107
 
 
@@ -50,10 +52,21 @@ def meaning_for(decision: str, summary: selectors.GateSummary, reason: str) -> s
     return _("The participant declined the IAH dose: %(reason)s") % {"reason": reason}
 
 
-def refusal(decision: str, summary: selectors.GateSummary, used: int) -> str | None:
-    """Why this decision cannot be signed, or None."""
+def refusal(
+    decision: str,
+    summary: selectors.GateSummary,
+    used: int,
+    given_on: date | None = None,
+) -> str | None:
+    """Why this decision cannot be signed, or None. `used`: the IAH slots held by the other
+    participants; `given_on`: the date of this participant's IAH dose, when given."""
     if decision not in GateDecision.values:
         return _("Unknown decision.")
+    if given_on is not None and decision != GateDecision.PROCEED:
+        return _(
+            "The IAH dose was given on %(day)s: the decision to proceed stands and can no "
+            "longer be changed (its slot is kept for good)."
+        ) % {"day": shown_date(given_on)}
     if decision != GateDecision.PROCEED:
         return None
     if summary.patient_ratio is None:
@@ -62,10 +75,10 @@ def refusal(decision: str, summary: selectors.GateSummary, used: int) -> str | N
         return _("The patient enhancement ratio %(ratio)s is below the threshold of 3.") % {
             "ratio": summary.patient_ratio_text
         }
-    if used >= selectors.IAH_SLOTS:
-        return _("The trial's %(slots)s IAH doses are all decided.") % {
-            "slots": selectors.IAH_SLOTS
-        }
+    if used >= selectors.IAH_SLOTS and given_on is None:
+        return _(
+            "The trial's %(slots)s IAH slots are all held (doses given or decided to proceed)."
+        ) % {"slots": selectors.IAH_SLOTS}
     return None
 
 
@@ -88,26 +101,40 @@ def sign_gate(
 
 def decide(context: DecisionContext) -> Decided:
     """The gate decision's side (trial/decisions.py), inside the signing session and its
-    advisory lock: refused when the gate is not met or no slot is free for "proceed", then
-    recorded on the GATE slot; "proceed" opens the IAH dose and dosimetry."""
+    advisory lock: refused when the gate is not met or no slot is free for "proceed", and any
+    other decision once the IAH dose is given; then recorded on the GATE slot. "proceed" opens
+    the IAH dose and dosimetry.
+
+    A decision signed again keeps the first decision's date (the GATE event's date) unless
+    another date is given, which is a correction and needs a reason; the first decision, its
+    date and signer stay in the Gate row's audit trail and in the signatures."""
     participant, decision, reason = context.participant, context.choice, context.reason
     summary = selectors.summary(participant)
-    used = selectors.proceed_count(exclude_participant=participant.pk)
-    refused = refusal(decision, summary, used)
+    # Counted under the advisory lock, after the participant's row lock: a dose recorded or a
+    # "proceed" signed by another session is committed before this count is taken.
+    slots = selectors.iah_slots(participant)
+    refused = refusal(decision, summary, slots.held_by_others, selectors.dose_given_on(participant))
     if refused:
         raise trial_actions.ActionRefused(refused)
-    on = context.on or timezone.localdate()
+    first = Gate.objects.filter(form_status=context.row).first()
+    first_on = first.decided_on if first is not None else None
+    on = context.on or first_on or timezone.localdate()
+    if first_on is not None and on != first_on and not reason:
+        raise trial_actions.ReasonRequired(
+            _("The gate was decided on %(day)s: another date is a correction, give the reason.")
+            % {"day": shown_date(first_on)}
+        )
     ratio = summary.patient_ratio
-    Gate.objects.update_or_create(
-        form_status=context.row,
-        defaults={
-            "decision": decision,
-            "reason": reason,
-            "patient_ratio": None if ratio is None else round(ratio, 2),
-            "gate_met": summary.met,
-            "decided_on": on,
-        },
+    # The row read above, under the slot's lock: one write, an update or the first insert.
+    gate = first if first is not None else Gate(form_status=context.row)
+    gate.decision, gate.reason, gate.gate_met, gate.decided_on = (
+        decision,
+        reason,
+        summary.met,
+        on,
     )
+    gate.patient_ratio = None if ratio is None else exact(ratio)
+    gate.save()
     journey = schedule.PROCEED if decision == GateDecision.PROCEED else decision
     return Decided(
         meaning_for(decision, summary, reason),

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from decimal import Decimal
 
+from trial.calculations import meets, shown_against
 from trial.decay import GA68_HALF_LIFE_H, LU177_HALF_LIFE_H, decay, decay_constant
 from trial.problems import Problem
 
-# The gate is decided on the ratio as displayed (two decimals), so a mean that float arithmetic
-# lands just below the threshold (3.3 / 1.1 == 2.9999999999999996) counts as the 3.00 shown on
-# the screen, and the investigator never signs a "3.00, not met".
+# The gate is decided on the exact patient ratio (PROTOCOL.md section 5, Thresholds): the float
+# at 9 significant digits, so binary noise (3.3 / 1.1 == 2.9999999999999996) counts as the 3 it
+# is, and 2.99689 is below 3. A ratio is shown with two decimals, more when two would read as
+# the other side of the threshold (2.99689 is shown 2.997, never 3.00).
 RATIO_DECIMALS = 2
 ENHANCEMENT_GATE_THRESHOLD = 3.0
 
@@ -104,13 +107,15 @@ def patient_enhancement_ratio(suv_iah: Sequence[float], suv_iv: Sequence[float])
 
 
 def gate_met(patient_ratio: float, threshold: float = ENHANCEMENT_GATE_THRESHOLD) -> bool:
-    """Gate reached when the patient ER, rounded to RATIO_DECIMALS as displayed, is ≥ threshold.
-
-    round() gives the same digits as the f"{ratio:.2f}" display (both round the exact binary
-    value), so what is shown and what is decided cannot disagree.
-    """
+    """Gate reached when the exact patient ER (9 significant digits) is ≥ threshold."""
     _require_positive("patient_ratio", patient_ratio)
-    return round(patient_ratio, RATIO_DECIMALS) >= threshold
+    return meets(patient_ratio, ">=", threshold)
+
+
+def ratio_shown(ratio: float, threshold: float = ENHANCEMENT_GATE_THRESHOLD) -> Decimal:
+    """A ratio as shown beside the gate's threshold: RATIO_DECIMALS, more when those would read
+    as the other side (2.99689 -> 2.997, 2.9999 -> 2.9999, 3.0 -> 3.00, 3.804 -> 3.80)."""
+    return shown_against(ratio, ">=", threshold, RATIO_DECIMALS)
 
 
 # --- Time-integrated activity (MIRD) --------------------------------------------------------

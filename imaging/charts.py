@@ -13,6 +13,7 @@ from html import escape
 
 from django.utils.translation import gettext as _
 
+from trial.calculations import meets, shown_against
 from trial.languages import shown_number as _n
 
 WIDTH, HEIGHT = 480, 260
@@ -109,15 +110,16 @@ def ratio_chart(
                 f'fill="{RED}" data-missing="{escape(label)}">?</text>'
             )
         else:
-            colour = BLUE if ratio >= threshold else GREY
+            colour = BLUE if meets(ratio, ">=", threshold) else GREY
+            shown = shown_against(ratio, ">=", threshold, 2)
             body.append(
                 f'<rect x="{x:.1f}" y="{y(ratio):.1f}" width="{w:.1f}" '
                 f'height="{height - bottom - y(ratio):.1f}" fill="{colour}" '
-                f'data-lesion="{escape(label)}" data-ratio="{ratio:.2f}"/>'
+                f'data-lesion="{escape(label)}" data-ratio="{shown}"/>'
             )
             body.append(
                 f'<text x="{cx:.1f}" y="{max(y(ratio) - 5, top_margin - 8):.1f}" '
-                f'text-anchor="middle" font-weight="bold">{_n(ratio, ".2f")}</text>'
+                f'text-anchor="middle" font-weight="bold">{_n(shown)}</text>'
             )
         body.append(
             f'<text x="{cx:.1f}" y="{height - bottom + 18}" text-anchor="middle">'
@@ -154,12 +156,15 @@ def dot_plot(
 
     body = _y_axis(top, y)
     slot = (width - LEFT - RIGHT) / max(len(points), 1)
+    gate = lines[0][0] if lines else 3.0
     for index, (label, value) in enumerate(points):
         cx = LEFT + slot * (index + 0.5)
+        # Read against the gate's line: never a rounding that crosses it (2.997, not 3.00).
+        shown_value = shown_against(value, ">=", gate, 2)
         body.append(
             f'<circle cx="{cx:.1f}" cy="{y(value):.1f}" r="4" fill="{BLUE}" '
-            f'data-participant="{escape(label)}" data-ratio="{value:.2f}">'
-            f"<title>{escape(label)}: {_n(value, '.2f')}</title></circle>"
+            f'data-participant="{escape(label)}" data-ratio="{shown_value}">'
+            f"<title>{escape(label)}: {_n(shown_value)}</title></circle>"
         )
     for value, colour, text in lines:
         ly = y(value)

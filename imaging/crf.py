@@ -168,6 +168,10 @@ register_decision(
         reason_required_for=frozenset({m.GateDecision.DECLINED}),
         reason_missing=_("Give the reason the participant declined."),
         serialize=actions.IAH_SLOT_LOCK,
+        # A signed decision may be corrected, with its reason (a "proceed" withdrawn before
+        # the dose frees its slot); once the dose is given, `decide` refuses any change.
+        recorded=selectors.recorded_decision,
+        correctable=True,
         command="sign_gate",
         page=pages.gate_page,
         template="imaging/_gate.html",

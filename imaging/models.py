@@ -179,14 +179,15 @@ class GateDecision(models.TextChoices):
 @audited
 class Gate(CrfModel):
     """The investigator's gate decision, written by imaging.actions.sign_gate only; the ratio
-    is stored as it was computed when signing."""
+    is stored as it was decided on when signing: exact, at 9 significant digits (PROTOCOL.md
+    section 5, Thresholds), never a display rounding that could read as the other side."""
 
     decision = models.CharField(
         _("decision"), max_length=16, choices=GateDecision.choices, blank=True
     )
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     patient_ratio = models.DecimalField(
-        _("patient enhancement ratio"), max_digits=6, decimal_places=2, null=True, blank=True
+        _("patient enhancement ratio"), max_digits=15, decimal_places=9, null=True, blank=True
     )
     gate_met = yes_no(_("gate met"))
     decided_on = models.DateField(_("decision date"), null=True, blank=True)

@@ -19,6 +19,7 @@ from imaging.actions import refusal
 from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
 from trial import decay, registry
+from trial.crf import model_field
 from trial.models import FormStatus, Participant
 
 DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
@@ -28,8 +29,20 @@ def gate_page(participant: Participant, row: FormStatus | None) -> dict[str, Any
     """What the gate decision's page shows (imaging/_gate.html): the ratios against the
     threshold, the IAH slots, the decision recorded, and why "proceed" is not possible."""
     summary = selectors.summary(participant)
-    used, used_by_others = selectors.proceed_counts(participant)
+    slots = selectors.iah_slots(participant)
+    given_on = selectors.dose_given_on(participant)
     own = selectors.gate_of(participant)
+    signed = selectors.signed_decisions(participant)
+    refusals = {
+        choice: refusal(choice, summary, slots.held_by_others, given_on) or ""
+        for choice in GateDecision.values
+    }
+    current = signed[-1] if signed else None
+    if own is not None and own.decision and current is not None and current.is_valid:
+        # Signing the same decision again adds nothing; another one is a correction.
+        refusals[own.decision] = refusals[own.decision] or _(
+            "This is the decision signed; to change it, choose another and give the reason."
+        )
     chart = charts.ratio_chart([(lesion.label, lesion.ratio_max) for lesion in summary.lesions])
     names = naming.lesion_names(participant)
     return {
@@ -40,12 +53,13 @@ def gate_page(participant: Participant, row: FormStatus | None) -> dict[str, Any
         ],
         "missing_text": selectors.missing_text(summary) if summary.missing else "",
         "chart": mark_safe(chart),  # noqa: S308 - built by charts.py, which escapes text
-        "slots_used": used,
-        "slots": selectors.IAH_SLOTS,
+        "iah_slots": slots,
         "gate": own,
-        "refusals": {
-            GateDecision.PROCEED: refusal(GateDecision.PROCEED, summary, used_by_others) or ""
-        },
+        "given_on": given_on,
+        # The first decision signed (its date and signer) beside the later ones.
+        "first_signed": signed[0] if signed else None,
+        "later_signed": signed[1:],
+        "refusals": refusals,
     }
 
 
@@ -63,7 +77,7 @@ def pet_context(participant: Participant, row: FormStatus, form: Any) -> dict:
 
 def _volume_label(name: str, names: dict[str, str]) -> str:
     """A volume as the grid names it: a lesion with its segment, an organ by name."""
-    return capfirst(names.get(name) or str(DosimetryPoint._meta.get_field(name).verbose_name))
+    return capfirst(names.get(name) or str(model_field(DosimetryPoint, name).verbose_name))
 
 
 def dosimetry_results(
@@ -167,8 +181,7 @@ def study_page(participants: Any) -> dict[str, Any]:
             charts.dot_plot(points)
         ),
         "ratios": len(points),
-        "slots_used": selectors.proceed_count(),
-        "slots": selectors.IAH_SLOTS,
+        "iah_slots": selectors.iah_slots(),
         "threshold": calc.ENHANCEMENT_GATE_THRESHOLD,
         "expected": selectors.EXPECTED_RATIO,
     }

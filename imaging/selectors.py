@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -14,15 +15,18 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging.models import INDEX_LESIONS, Gate, GateDecision, LesionSuv, Organ, OrganSuv, PetScan
+from imaging.models import INDEX_LESIONS, Gate, LesionSuv, Organ, OrganSuv, PetScan
 from imaging.problems import calculation_problem
 from trial import crf as crf_registry
+from trial import schedule
 from trial import selectors as trial_selectors
 from trial.languages import shown_number
 from trial.models import FormStatus, Participant, Signature
 
 SIGNATURE_KIND = "gate"
 GATE_EVENT, GATE_FORM = "GATE", "GATE"
+IAH_EVENT = "IAH"
+PROCEED = schedule.PROCEED
 PETS = ("PET_IAH", "PET_IV")
 PET_LABELS = {"PET_IAH": "PET-IAH", "PET_IV": "PET-IV"}
 COVERED_FORMS = frozenset({"PETLES", *PETS, GATE_FORM})
@@ -32,9 +36,10 @@ EXPECTED_RATIO = 3.75  # Kratochwil et al. 2010, the mean the trial expects
 
 
 def ratio_text(value: float) -> str:
-    """A ratio as shown and decided: two decimals (rounded as calc.gate_met rounds), written
-    in the reader's number format (3.80 in English, 3,80 in French)."""
-    return shown_number(value, ".2f")
+    """A ratio as shown against the gate's threshold: two decimals, more when two would read as
+    the other side (calc.ratio_shown: 2.99689 is 2.997, never 3.00), in the reader's number
+    format (3.80 in English, 3,80 in French)."""
+    return shown_number(calc.ratio_shown(value))
 
 
 @dataclass
@@ -54,6 +59,12 @@ class LesionRatio:
         if self.iah_max and self.iv_max:
             return float(self.iah_max) / float(self.iv_max)
         return None
+
+    @property
+    def ratio_max_text(self) -> str:
+        """The SUVmax ratio as shown against the threshold (its bar stands beside the line)."""
+        ratio = self.ratio_max
+        return "" if ratio is None else ratio_text(ratio)
 
     @property
     def ratio_mean(self) -> float | None:
@@ -148,22 +159,66 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
     return result
 
 
-def proceed_count(exclude_participant: int | None = None) -> int:
-    """Participants with a signed "proceed" (sign_gate writes the decision only with its
-    signature), across the trial."""
-    found = Gate.objects.filter(decision=GateDecision.PROCEED)
-    if exclude_participant is not None:
-        found = found.exclude(form_status__participant_id=exclude_participant)
-    return found.count()
+@dataclass(frozen=True)
+class IahSlots:
+    """The trial's IAH slots: a slot is held from a "proceed" and kept for good once the dose is
+    given; it is freed only when a "proceed" is withdrawn before the dose."""
+
+    given: int  # participants whose IAH dose is recorded (its infusion date)
+    pending: int  # a "proceed" stands, no dose recorded yet
+    held_by_others: int  # held by participants other than the one asked about
+    total: int = IAH_SLOTS
+
+    @property
+    def held(self) -> int:
+        return self.given + self.pending
+
+    @property
+    def left(self) -> int:
+        return max(self.total - self.held, 0)
 
 
-def proceed_counts(participant: Participant) -> tuple[int, int]:
-    """proceed_count() and proceed_count(exclude_participant=participant.pk), in one query."""
-    counts = Gate.objects.filter(decision=GateDecision.PROCEED).aggregate(
-        every=Count("pk"),
-        others=Count("pk", filter=~Q(form_status__participant_id=participant.pk)),
+# The dose given is the IAH event's date on the journey (the IAH dose form's infusion date);
+# the "proceed" is the journey's gate decision (signed, or the demo's unsigned decisions).
+_GIVEN = Q(event_dates__has_key=IAH_EVENT)
+_HELD = _GIVEN | Q(gate_decision=PROCEED)
+
+
+def iah_slots(participant: Participant | None = None) -> IahSlots:
+    """The IAH slots across the trial, in one query; `held_by_others` leaves out `participant`
+    (whose own slot does not stop their decision)."""
+    others = _HELD if participant is None else _HELD & ~Q(pk=participant.pk)
+    counts = Participant.objects.aggregate(
+        given=Count("pk", filter=_GIVEN),
+        pending=Count("pk", filter=Q(gate_decision=PROCEED) & ~_GIVEN),
+        others=Count("pk", filter=others),
     )
-    return counts["every"], counts["others"]
+    return IahSlots(counts["given"], counts["pending"], counts["others"])
+
+
+def dose_given_on(participant: Participant) -> date | None:
+    """The IAH dose's date when it is recorded: from then on the gate decision stands."""
+    return participant.dates.get(IAH_EVENT)
+
+
+def recorded_decision(participant: Participant, row: FormStatus | None = None) -> str:
+    """The gate decision last signed ("" before any): trial.decisions' `recorded`."""
+    found = Gate.objects.filter(form_status=row) if row is not None else None
+    if found is None:
+        found = Gate.objects.filter(
+            form_status__participant=participant, form_status__form=GATE_FORM
+        )
+    return found.values_list("decision", flat=True).first() or ""
+
+
+def signed_decisions(participant: Participant) -> list[Signature]:
+    """Every gate signature of the participant, the first decision first (the page shows the
+    first decision, its date and its signer beside the current one)."""
+    return list(
+        Signature.objects.filter(participant=participant, kind=SIGNATURE_KIND).order_by(
+            "signed_at", "pk"
+        )
+    )
 
 
 def gate_of(participant: Participant) -> Gate | None:

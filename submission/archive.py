@@ -142,10 +142,10 @@ def write(
     directory.mkdir(parents=True, exist_ok=True)
     language = language or settings.LANGUAGE_CODE
     written = Written(directory)
-    participants = Participant.objects.select_related("site").order_by("code")
+    chosen = Participant.objects.select_related("site").order_by("code")
     if scope.participant_ids is not None:
-        participants = participants.filter(pk__in=scope.participant_ids)
-    participants = list(participants)
+        chosen = chosen.filter(pk__in=scope.participant_ids)
+    participants = list(chosen)
 
     (directory / CASEBOOKS).mkdir()
     with translation.override(language):

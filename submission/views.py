@@ -55,7 +55,7 @@ def package_download(request, pk: int) -> HttpResponse:
     if job.status != PackageJobStatus.DONE:
         raise Http404
     content = PackageJob.objects.values_list("content", flat=True).get(pk=job.pk)
-    response = HttpResponse(bytes(content), content_type="application/zip")
+    response = HttpResponse(bytes(content or b""), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response
 

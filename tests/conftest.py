@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.db import OperationalError, connection
 from django.test.utils import override_settings
 
+from tests.traceability_plugin import TraceabilityPlugin
 from trial import actions, roles
 from trial.models import Membership, Site
 
@@ -141,6 +142,11 @@ def demo_database(django_db_setup, django_db_blocker, tmp_path_factory) -> Itera
     yield name
     with django_db_blocker.unblock():
         _drop_database(name)
+
+
+def pytest_configure(config):
+    # Requirements traced to tests (docs/requirements.toml, `@pytest.mark.req`).
+    config.pluginmanager.register(TraceabilityPlugin(), "traceability")
 
 
 def pytest_sessionfinish(session):

@@ -3,8 +3,10 @@ Django, so that the domain apps share them without importing each other."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CREATININE_UMOL_PER_MG_DL = 88.4
 CG_AGE_CONSTANT = 140
@@ -12,9 +14,15 @@ CG_DIVISOR = 72
 CG_FEMALE_FACTOR = 0.85
 
 SEXES = ("F", "M")
-# The creatinine clearance is shown, and decided on, with one decimal (eligibility I6, and
-# the dose advice's renal toxicity).
+# The creatinine clearance is shown with one decimal (eligibility I6, and the dose advice's
+# renal toxicity), more when one decimal would read as the other side of its threshold.
 CLEARANCE_PLACES = 1
+# PROTOCOL.md section 5, Thresholds: a float is decided on at 9 significant digits, which
+# removes binary noise (49.99999999999999 is 50) and nothing a person entered or computed.
+SIGNIFICANT_DIGITS = 9
+# Decimals added at most to a displayed value to agree with its decision: a value computed
+# at 9 significant digits agrees at its own last digit long before.
+MAX_EXTRA_PLACES = 12
 
 
 def _require_positive(**values: float) -> None:
@@ -48,11 +56,50 @@ def age_in_years(born: date, on: date) -> int:
 
 
 def shown(value: float | Decimal | int, places: int) -> Decimal:
-    """A value rounded half-up to `places` decimals: the number displayed, and the number every
-    threshold is decided on, so a clearance shown as 50.0 never fails "at least 50".
+    """A value rounded half-up to `places` decimals, for display only: a threshold is decided
+    on `exact(value)` (`meets`), and a value shown beside its threshold is `shown_against`.
 
     A float goes through its shortest repr (49.99999999999999 -> 50.0 at one place), the
     same rounding as dosing.labs.quantize.
     """
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+Number = float | Decimal | int
+COMPARISONS: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+
+
+def exact(value: Number) -> Decimal:
+    """The value a threshold is decided on (PROTOCOL.md section 5, Thresholds): a Decimal or an
+    integer as it is, a float at 9 significant digits (binary noise removed, never a display
+    rounding: 2.99689 stays 2.99689, 2.9999999999999996 is 3)."""
+    if isinstance(value, float):
+        return Decimal(format(value, f".{SIGNIFICANT_DIGITS}g"))
+    return Decimal(value)
+
+
+def meets(value: Number, op: str, threshold: Number) -> bool:
+    """`value op threshold` on the exact values (op: ">=", ">", "<=", "<")."""
+    return COMPARISONS[op](exact(value), exact(threshold))
+
+
+def shown_against(value: Number, op: str, threshold: Number, places: int) -> Decimal:
+    """The value displayed beside its threshold: rounded half-up to `places` decimals, with as
+    many more as it takes to read on the side of the threshold it was decided on (an enhancement
+    ratio of 2.99689 against ">= 3" shows as 2.997, never 3.00; a clearance of 49.96 as 49.96)."""
+    number, limit = exact(value), exact(threshold)
+    decided = COMPARISONS[op](number, limit)
+    for extra in range(MAX_EXTRA_PLACES + 1):
+        try:
+            rounded = number.quantize(Decimal(1).scaleb(-(places + extra)), rounding=ROUND_HALF_UP)
+        except InvalidOperation:  # an absurd magnitude (1e300): shown as it is
+            return number
+        if COMPARISONS[op](rounded, limit) == decided:
+            return rounded
+    return number

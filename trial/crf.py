@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from django.db import models
@@ -86,7 +86,11 @@ class ItemGroup:
 
 def numbered(letter: str, count: int) -> Callable[[Any], dict[int, str]]:
     """Row names of a numbered group: T1-T5, N1-N10..."""
-    return lambda participant=None: {n: f"{letter}{n}" for n in range(1, count + 1)}
+
+    def names(participant: Any = None) -> dict[int, str]:
+        return {n: f"{letter}{n}" for n in range(1, count + 1)}
+
+    return names
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class GroupNaming:
         """An item's label without its unit (a table header with the unit beside it)."""
         label = self.items.get(name)
         if label is None:
-            label = str(self.group.model._meta.get_field(name).verbose_name)
+            label = str(cast(Any, self.group.model._meta.get_field(name)).verbose_name)
         return label[:1].upper() + label[1:]
 
 
@@ -224,7 +228,7 @@ def bind(
     """The registered form class of the row, bound to `data` (a POST) or unbound, on the
     row's saved data. Field names carry the "crf" prefix, as on the page."""
     spec = spec or REGISTRY[row.form]
-    instance = spec.model.objects.filter(form_status=row).first() if row.pk else None
+    instance = spec.model._default_manager.filter(form_status=row).first() if row.pk else None
     return spec.form_class(
         data,
         initial=initial or {},
@@ -289,7 +293,7 @@ def derive(spec: Crf, values: dict[str, Any]) -> dict[str, Any]:
 def group_rows(group: ItemGroup, parent_ids: Iterable[int]) -> dict[int, list[models.Model]]:
     """The group's rows of each parent, in repeat-key order (one query)."""
     by_parent: dict[int, list] = {}
-    rows = group.model.objects.filter(**{f"{group.parent_field}_id__in": list(parent_ids)})
+    rows = group.model._default_manager.filter(**{f"{group.parent_field}_id__in": list(parent_ids)})
     for child in rows.order_by(group.repeat_key, "pk"):
         by_parent.setdefault(getattr(child, f"{group.parent_field}_id"), []).append(child)
     return by_parent
@@ -326,7 +330,7 @@ def snapshot(rows: Sequence[FormStatus]) -> dict[int, dict[str, Any]]:
         done_models.add(spec.model)
         # Every row of any form sharing this model (LAB serves several events).
         row_ids = [r.pk for c, rs in by_spec.items() if REGISTRY[c].model is spec.model for r in rs]
-        instances = list(spec.model.objects.filter(form_status_id__in=row_ids))
+        instances = list(spec.model._default_manager.filter(form_status_id__in=row_ids))
         children = {
             group.name: group_rows(group, [i.pk for i in instances]) for group in spec.groups
         }
@@ -371,3 +375,16 @@ def item_refs(row: FormStatus, values: dict[str, Any]) -> list[tuple[ItemRef, An
         else:
             refs.append((ItemRef(row.event, row.form, row.repeat, name), value))
     return refs
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    """A concrete field of a model by name (Django's lookup may also answer a relation's
+    reverse side, which no form item is)."""
+    return cast("models.Field[Any, Any]", model._meta.get_field(name))
+
+
+def db_column(model: type[models.Model], name: str) -> str:
+    """The database column of a model's field, for the SQL the exports write."""
+    column = model_field(model, name).column
+    assert column is not None  # a concrete field always has its column
+    return column

@@ -54,6 +54,7 @@ def page_context(
 ) -> dict[str, Any]:
     """Everything trial/sign.html shows: what is decided, the signature, the form."""
     own = decision.page(participant, row) if decision.page is not None else {}
+    previous = decisions.recorded_choice(decision, participant, row)
     refusals = own.get("refusals", {})
     labels = own.get("choice_labels", {})
     signature = selectors.current_signature(
@@ -75,11 +76,14 @@ def page_context(
         "signature": signature,
         "signed": signed,
         # A signed decision is signed again only after a change broke it (the casebook may
-        # be approved again at any time).
-        "can_resign": decision.resign_while_valid or not signed,
+        # be approved again at any time), or corrected, with a reason, when it may be.
+        "can_resign": decision.resign_while_valid
+        or not signed
+        or (decision.correctable and bool(previous)),
+        "previous": previous,
         "locked": participant.locked_at is not None
         or (row is not None and (row.is_locked or row.status == FormState.DELETED)),
-        "sign_form": sign_form or SignDecisionForm(decision=decision),
+        "sign_form": sign_form or SignDecisionForm(decision=decision, previous=previous),
         "sign_url": sign_url(participant, decision, row),
         "signer_roles": sorted(decision.roles),
         "choices": [

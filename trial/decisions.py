@@ -11,7 +11,11 @@ A spec says:
 - what it writes on the journey: `journey_fields`, checked on every signing, and `decide`,
   the domain's side: it checks the choice against the data, records it in the app's own
   tables and returns the meaning signed and the journey change (`Decided`);
-- where it is recorded: `slot`, the (event, form) slot saved with it.
+- where it is recorded: `slot`, the (event, form) slot saved with it;
+- what was decided last: `recorded`, the choice the domain holds. Signing another choice is a
+  correction, refused without a reason (whatever broke or did not break the signature), and
+  `correctable` lets a decision be corrected while its signature stands (a "proceed" at the
+  gate withdrawn before the dose).
 
 The decisions today: the eligibility sign-off (eligibility/decisions.py), the enhancement-ratio
 gate (imaging/decisions.py), an adverse event's causality (dosing/decisions.py) and the
@@ -89,6 +93,11 @@ class Decision:
     meaning: Any = ""
     # A valid signature may be signed again (a re-approved casebook supersedes the first).
     resign_while_valid: bool = False
+    # The choice last signed, as the domain recorded it (recorded(participant, slot) -> "" when
+    # none): another choice is a correction and needs a reason.
+    recorded: Callable[[Participant, FormStatus | None], str] | None = None
+    # A signed decision may be changed while its signature stands (always with a reason).
+    correctable: bool = False
     # An advisory lock taken before the participant's: decisions that count across
     # participants (the gate's IAH slots) are served one after the other.
     serialize: int | None = None
@@ -123,6 +132,13 @@ def register_decision(decision: Decision) -> None:
         requires=decision.requires,
         per_row=decision.per_row,
     )
+
+
+def recorded_choice(decision: Decision, participant: Participant, row: FormStatus | None) -> str:
+    """The choice last signed for this decision ("" when none, or for a decision without)."""
+    if decision.recorded is None:
+        return ""
+    return decision.recorded(participant, row) or ""
 
 
 def get(kind: str) -> Decision | None:

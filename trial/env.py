@@ -6,6 +6,7 @@ variables the settings actually read (and every one production requires).
 
 import ipaddress
 import os
+from typing import overload
 
 READ: set[str] = set()
 
@@ -14,6 +15,10 @@ class MissingVariable(RuntimeError):
     pass
 
 
+@overload
+def string(name: str, default: str, *, required: bool = False) -> str: ...
+@overload
+def string(name: str, default: None = None, *, required: bool = False) -> str | None: ...
 def string(name: str, default: str | None = None, *, required: bool = False) -> str | None:
     READ.add(name)
     value = os.environ.get(name, "").strip()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.cache import caches
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -78,7 +79,7 @@ def export_progress(request, token: str) -> HttpResponse:
     return JsonResponse(value)
 
 
-def exports(request) -> HttpResponse:
+def exports(request) -> HttpResponseBase:
     if not roles.has_any(request.user, EXPORTERS):
         raise Http404
     what = request.GET.get("format", "")
@@ -119,6 +120,7 @@ def exports(request) -> HttpResponse:
         progress = (_progress_key(request.user, token), _estimate(scope, what))
         _set_progress(progress[0], {"rows": 0, "total": progress[1], "done": False})
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+    chunks: Iterator[Any]
     if what == "csv":
         chunks, content_type, name = audit_csv.chunks(scope, counter), "text/csv", "audit"
     elif what == "odm":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.utils import formats, timezone
@@ -15,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 from trial import crf as crf_registry
 from trial.languages import shown_date
 from trial.models import Site
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 REASONS = [
     ("", _("— choose a reason —")),
@@ -283,13 +287,19 @@ class CrfForm(forms.ModelForm):
 
     # The items a complete form needs; ALL_FIELDS means every field of Meta.fields.
     complete_required: tuple[str, ...] | str = ()
-    units: dict[str, str] = {}
+    units: dict[str, StrOrPromise] = {}
     # Dates that may lie ahead; every other date and date-time is of a past event.
     future_allowed: tuple[str, ...] = ()
 
     confirm_unusual = forms.BooleanField(
         required=False, label=_("I have checked the values flagged as unusual; save them.")
     )
+
+    def clean(self) -> dict[str, Any]:
+        # Django returns the cleaned data from clean(), typed as optional; typed here once so
+        # every form's `data = super().clean()` reads a dict.
+        super().clean()
+        return self.cleaned_data
 
     def __init__(self, *args, complete: bool = True, participant=None, row=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -298,10 +308,12 @@ class CrfForm(forms.ModelForm):
         self.participant = participant
         self.row = row
         self.complete = complete
-        self.warnings: list[tuple[str | None, str]] = []
+        self.warnings: list[tuple[str | None, StrOrPromise]] = []
         self.needs_confirmation = False
         required = (
-            self._meta.fields if self.complete_required == ALL_FIELDS else self.complete_required
+            self._meta.fields or ()
+            if self.complete_required == ALL_FIELDS
+            else self.complete_required
         )
         for name, field in list(self.fields.items()):
             # Nullable booleans come as Django's "Unknown/Yes/No" select, whose "required" does
@@ -372,13 +384,15 @@ class CrfForm(forms.ModelForm):
         """What the action saves (trial.actions.save_crf): the form's items as cleaned, and
         each item group's rows. Forms validate; they never write."""
         data = {
-            name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data
+            name: self.cleaned_data[name]
+            for name in self._meta.fields or ()
+            if name in self.cleaned_data
         }
         for name, formset in self.group_formsets().items():
             data[name] = formset.rows()
         return data
 
-    def warn(self, field: str | None, message: str) -> None:
+    def warn(self, field: str | None, message: StrOrPromise) -> None:
         self.warnings.append((field, message))
 
     def require(self, name: str) -> None:
@@ -387,7 +401,7 @@ class CrfForm(forms.ModelForm):
         if self.complete and name not in self.errors and self.cleaned_data.get(name) in (None, ""):
             self.add_error(name, REQUIRED_TO_COMPLETE)
 
-    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: str) -> Any:
+    def ranged(self, name: str, limits: tuple, usual: tuple | None, unit: StrOrPromise) -> Any:
         """A number within its plausible range (else an error), and within its usual range
         (else a warning the nurse confirms). For use in clean_<name>()."""
         value = self.cleaned_data.get(name)
@@ -439,7 +453,7 @@ class CrfForm(forms.ModelForm):
         seen = self.data.get(self.confirmation_name)
         confirmed = ticked and seen in (None, self.confirmation_digest)
         if ticked and not confirmed:
-            data = self.data.copy()
+            data = cast(Any, self.data).copy()  # a QueryDict, or a dict from a script
             data[self.add_prefix("confirm_unusual")] = ""
             self.data = data
         if not confirmed:
@@ -510,8 +524,9 @@ class ReasonForm(forms.Form):
         if label is not None:
             self.fields["reason"].label = label
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("reason") == "other" and not data.get("reason_other", "").strip():
             self.add_error("reason_other", _("Explain the reason for this change."))
         return data
@@ -565,25 +580,38 @@ class SignDecisionForm(SignForm):
 
     field_order = ("decision", "reason", "password")
 
-    def __init__(self, *args: Any, decision: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, decision: Any, previous: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Not `self.decision`: the template reads the field of that name (sign_form.decision).
         self.spec = decision
+        # The choice signed before (trial.decisions.recorded_choice): another one is a
+        # correction, which needs a reason.
+        self.previous = previous
         if decision.choices:
             self.fields["decision"] = forms.ChoiceField(
                 label=_("Decision"),
                 choices=[(c.value, c.label) for c in decision.choices],
                 widget=forms.HiddenInput if decision.buttons else forms.Select,
             )
-        if decision.reason_label:
+        if decision.reason_label or previous:
             self.fields["reason"] = forms.CharField(
-                label=decision.reason_label, max_length=200, required=False
+                label=decision.reason_label or _("Reason for the change"),
+                max_length=200,
+                required=False,
+                help_text=_("Changing a signed decision is a correction: give its reason.")
+                if previous
+                else "",
             )
         self.order_fields(self.field_order)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         choice = data.get("decision", "")
         if choice in self.spec.reason_required_for and not data.get("reason", "").strip():
             self.add_error("reason", str(self.spec.reason_missing or _("Give a reason.")))
+        elif self.previous and choice and choice != self.previous and not data.get("reason"):
+            self.add_error(
+                "reason", _("This changes the decision signed: give the reason for the change.")
+            )
         return data

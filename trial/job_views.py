@@ -3,6 +3,8 @@ log, and the PDFs (asked for, rendered by a worker, polled with htmx, downloaded
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -38,7 +40,10 @@ class LanguageForm(forms.Form):
         super().__init__(*args, **kwargs)
         names = dict(settings.LANGUAGES)
         from_site = _("From my site (%(language)s)") % {"language": names[site_language]}
-        self.fields["language"].choices = [("", from_site), *settings.LANGUAGES]
+        cast(forms.ChoiceField, self.fields["language"]).choices = [
+            ("", from_site),
+            *settings.LANGUAGES,
+        ]
 
 
 @require_http_methods(["GET", "POST"])
@@ -126,6 +131,7 @@ def pdf_request(request, kind: str) -> HttpResponse:
     if kind in (PdfKind.CASEBOOK, PdfKind.FORM):
         participant = selectors.participant_or_404(request.user, what["code"])
     if kind == PdfKind.FORM:
+        assert participant is not None
         row = selectors.form_status_or_404(
             participant, what["event"], what["form"], what["repeat"] or 1
         )
@@ -148,7 +154,7 @@ def pdf_download(request, pk: int) -> HttpResponse:
     if job.status != PdfJobStatus.DONE:
         raise Http404
     content = PdfJob.objects.values_list("content", flat=True).get(pk=job.pk)
-    response = HttpResponse(bytes(content), content_type="application/pdf")
+    response = HttpResponse(bytes(content or b""), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response
 

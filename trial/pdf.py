@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -176,7 +176,7 @@ def signature_lines(found: list[Signature], zone: ZoneInfo) -> list[SignatureLin
         elif verdict.is_broken:
             changed = ", ".join(sorted(verdict.changes or {})) or "—"
             verification = _("Broken on %(at)s: the signed data changed (%(what)s)") % {
-                "at": _local(verdict.broken_at, zone),
+                "at": _local(verdict.broken_at, zone) if verdict.broken_at else "—",
                 "what": changed,
             }
         else:
@@ -217,7 +217,7 @@ def form_block(
     row: FormStatus,
     values: dict[str, Any] | None,
     zone: ZoneInfo,
-    found: list[Signature] = (),
+    found: Sequence[Signature] = (),
 ) -> FormBlock:
     spec = crf_registry.get(row.form)
     block = FormBlock(
@@ -539,9 +539,11 @@ def blank_book_pdf(*, progress: Progress = _no_progress) -> Rendered:
 
 def render_for(job: PdfJob, progress: Progress) -> Rendered:
     if job.kind == PdfKind.FORM:
+        assert job.row_id is not None  # a form job names its form
         row = FormStatus.objects.select_related("participant__site").get(pk=job.row_id)
         return form_pdf(row, progress=progress)
     if job.kind == PdfKind.CASEBOOK:
+        assert job.participant_id is not None  # a casebook job names its participant
         participant = Participant.objects.select_related("site").get(pk=job.participant_id)
         return casebook_pdf(participant, progress=progress)
     return blank_book_pdf(progress=progress)

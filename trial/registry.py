@@ -62,7 +62,7 @@ class Fact(Generic[P, R]):
 
 
 # The facts, with who provides them and who reads them (docs/architecture.md has the table).
-LAB_ITEMS: Fact[..., dict[str, object]] = Fact(
+LAB_ITEMS: Fact[..., dict[str, Any]] = Fact(
     "lab_items",
     'dosing: {"LAB.<item>": value} of one lab panel (participant, event="ELIG"), canonical '
     "units; read by the eligibility rules",
@@ -70,11 +70,11 @@ LAB_ITEMS: Fact[..., dict[str, object]] = Fact(
 CYCLE_FACTS: Fact[[Participant], list[dict[str, Any]]] = Fact(
     "cycle_facts", "dosing: one dict per IV cycle C1-C4; read by the eligibility rules"
 )
-DEMOGRAPHICS: Fact[[Participant], dict[str, object] | None] = Fact(
+DEMOGRAPHICS: Fact[[Participant], dict[str, Any] | None] = Fact(
     "demographics",
     "eligibility: birth date, sex and weight; read by the dose advice and the dosing demo",
 )
-RECIST_BASELINES: Fact[[list[int]], dict[int, dict[str, object]]] = Fact(
+RECIST_BASELINES: Fact[[list[int]], dict[int, dict[str, Any]]] = Fact(
     "recist_baseline",
     "eligibility: participant id -> RECIST baseline (imaging date, target lesions, non-target "
     "count), for many participants in two queries; read by the follow-up app",
@@ -163,7 +163,8 @@ def demo_hooks(order: tuple[str, ...]) -> list[DemoHooks]:
 
 # --- Reminders: items an app finds in its own data (the serious AEs of dosing) -------------
 # provider(participants, as_of) -> iterable of trial.reminders.Item, where `participants` is a
-# queryset of the participants still in the study and `as_of` the aware datetime of the run.
+# queryset of the participants in scope, ended or not (a duty such as reporting a serious AE
+# outlives the study), and `as_of` the aware datetime of the run.
 # One query per provider, however many participants (the reminder benchmark pins it).
 ReminderSource = Callable[["QuerySet[Participant]", datetime], Iterable["Item"]]
 REMINDER_SOURCES: dict[str, ReminderSource] = {}

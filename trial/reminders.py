@@ -9,8 +9,10 @@ number of queries, however many participants (bench/bench_reminders.py):
 - a query open for more than 7 days (the site; `open_queries` until queries exist);
 - eligibility data complete but unsigned for 3 days (the investigators);
 - a current signature broken or invalid (the investigators, who sign again).
-Nothing is due for a participant at the end of study (completed, withdrawn, screen failure),
-and nothing for a visit with a form marked missed.
+Reminders follow their duty, not the study status: the visits, the eligibility sign-off and the
+signatures to redo stop at the end of study (completed, withdrawn, screen failure), and nothing
+is due for a visit with a form marked missed; a serious AE not yet reported to the sponsor and
+an open query are duties that outlive the study, so they are reminded until settled.
 
 `run(day)` sends one digest per person and day, grouped by participant. Each (participant,
 event, kind, day, recipient) is claimed in ReminderSent by an insert that does nothing on
@@ -168,12 +170,15 @@ def open_queries(participants: QuerySet[Participant], as_of: datetime) -> list[I
 
 
 def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) -> list[Item]:
-    """Every item due at `as_of`, for the participants given (default: all) still in study.
+    """Every item due at `as_of`, for the participants given (default: all): the journey's
+    items for those still in study, the duties (open queries, the registered sources: the
+    unreported serious AEs) for every one of them, ended or not.
 
     Queries: participants, touched events, eligibility, signatures, one per registered
     source: the same for 10 or 10,000 participants.
     """
-    scope = in_study(participants)
+    every = participants if participants is not None else Participant.objects.all()
+    scope = in_study(every)
     # Plain tuples, not model instances: 10,000 participants are read in a fraction of the time.
     people = [
         Person(pk, code, site_id, tz, status, gate, dates, screening, enrolment)
@@ -189,8 +194,14 @@ def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) 
             "enrolment_date",
         )
     ]
+    items: list[Item] = []
+    # A duty does not end with the study: the reporting of a serious AE and the answer to a
+    # query are owed whatever became of the participant.
+    items += open_queries(every, as_of)
+    for source in registry.reminder_sources():
+        items += source(every, as_of)
     if not people:
-        return []
+        return sorted(items, key=lambda i: (i.participant_code, i.kind, i.event))
     touched = dict(
         FormStatus.objects.filter(participant__in=scope)
         .exclude(status=FormState.NOT_STARTED)
@@ -202,7 +213,6 @@ def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) 
     opens_text = _("%(event)s: window opens on %(opens)s")
     overdue_text = _("%(event)s: window closed on %(closes)s, no form started")
     days: dict[str, date] = {}
-    items: list[Item] = []
     for p in people:
         day = days.get(p.tz) or days.setdefault(p.tz, site_day(as_of, p.tz))
         started = touched.get(p.pk, ())
@@ -242,9 +252,6 @@ def compute(as_of: datetime, participants: QuerySet[Participant] | None = None) 
             )
     items += _eligibility_unsigned(scope, people, as_of)
     items += _signatures_to_redo(scope, people)
-    items += open_queries(scope, as_of)
-    for source in registry.reminder_sources():
-        items += source(scope, as_of)
     return sorted(items, key=lambda i: (i.participant_code, i.kind, i.event))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -257,7 +257,7 @@ def _item_label(entry: AuditEntry) -> str:
     models = [spec.model, *(g.model for g in spec.groups if g.name == entry.grp)]
     for model in reversed(models):
         try:
-            return str(model._meta.get_field(entry.item).verbose_name).capitalize()
+            return str(cast(Any, model._meta.get_field(entry.item)).verbose_name).capitalize()
         except Exception:  # noqa: BLE001 - a record's column, or an item since renamed
             continue
     return entry.item
@@ -277,7 +277,7 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
     default = settings.TIME_ZONE
     result = []
     for entry in entries:
-        meta = contexts.get(entry.context_id, {})
+        meta = contexts.get(entry.context_id, {}) if entry.context_id else {}
         zone = ZoneInfo(zones.get(entry.site_id or 0, default))
         flags = [label for name, (label, lookup) in FLAGS.items() if _has(entry, lookup)]
         result.append(

@@ -80,10 +80,8 @@ def _row(line: review.Line) -> SafeString:
     Django template several times what format_html does, and the page must answer in
     150 ms at any depth of the trail."""
     e = line.entry
-    if e.participant_id:
-        who = f"{e.site.code} · {e.participant.code}"
-    else:
-        who = e.site.code if e.site_id else "—"
+    site = e.site.code if e.site else "—"
+    who = f"{site} · {e.participant.code}" if e.participant else site
     if e.form:
         form = f"{e.event} / {e.form}" + (f" #{e.repeat}" if e.repeat and e.repeat > 1 else "")
     else:

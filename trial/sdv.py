@@ -20,7 +20,7 @@ from django.db.models import Count
 
 from trial import crf as crf_registry
 from trial import queries, schedule
-from trial.history import event_model_for
+from trial.history import event_model_of
 from trial.models import FormState, FormStatus, SdvMark
 
 VERIFIED, CHANGED, TO_VERIFY = "verified", "changed", "to_verify"
@@ -66,7 +66,7 @@ def _marks(row_ids: Iterable[int]) -> dict[tuple[int, str], bool]:
     if not ids:
         return {}
     with connection.cursor() as cursor:
-        cursor.execute(_MARKS_SQL, [event_model_for(SdvMark)._meta.db_table, ids])
+        cursor.execute(_MARKS_SQL, [event_model_of(SdvMark)._meta.db_table, ids])
         return {(row_id, item): changed for row_id, item, changed in cursor.fetchall()}
 
 
@@ -163,7 +163,7 @@ def row_progress(rows: list[tuple[int, int, str, str]]) -> dict[int, Progress]:
         for group in spec.groups:
             parent = f"{group.parent_field}__form_status"
             counts = (
-                group.model.objects.filter(**{f"{parent}__in": ids})
+                group.model._default_manager.filter(**{f"{parent}__in": ids})
                 .values_list(parent)
                 .annotate(n=Count("pk"))
             )

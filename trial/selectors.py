@@ -110,7 +110,7 @@ def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]
 
 def _with_first_break(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
     breaks = SignatureBreak.objects.filter(signature=OuterRef("pk")).order_by("at", "pk")
-    return signatures.annotate(
+    return signatures.annotate(  # type: ignore[no-redef]  # declared on Signature for its readers
         first_break_at=Subquery(breaks.values("at")[:1]),
         first_break_changes=Subquery(breaks.values("changes")[:1]),
     )
@@ -184,7 +184,9 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def signatures_to_redo(participant_ids: list[int]) -> dict[int, list[tuple[Signature, Any]]]:
+def signatures_to_redo(
+    participant_ids: list[int] | QuerySet[Any, Any],
+) -> dict[int, list[tuple[Signature, Any]]]:
     """Per participant, the current signatures that no longer stand (broken, or a record that
     fails its seal) with their verdicts: one query for a whole page of participants. The seal is
     checked without reading the (possibly large) content."""
@@ -193,7 +195,7 @@ def signatures_to_redo(participant_ids: list[int]) -> dict[int, list[tuple[Signa
         .order_by("participant_id", "kind", "row_id", "-signed_at", "-pk")
         .distinct("participant_id", "kind", "row_id")
         .defer("content")
-        .annotate(
+        .annotate(  # type: ignore[no-redef]  # declared on Signature for its readers
             first_break_at=Subquery(
                 SignatureBreak.objects.filter(signature=OuterRef("pk"))
                 .order_by("at", "pk")

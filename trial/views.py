@@ -503,7 +503,8 @@ def signature_sign(request, code: str, kind: str) -> HttpResponse:
     if decision.slot is None and not roles.has_any(request.user, set(decision.roles)):
         raise Http404
     row = decision_pages.decision_row(participant, decision, request.GET.get("repeat"))
-    form = SignDecisionForm(request.POST or None, decision=decision)
+    previous = decisions.recorded_choice(decision, participant, row)
+    form = SignDecisionForm(request.POST or None, decision=decision, previous=previous)
     if request.method == "POST" and form.is_valid():
         try:
             actions.sign_decision(
@@ -517,6 +518,8 @@ def signature_sign(request, code: str, kind: str) -> HttpResponse:
             )
         except actions.WrongPassword as refusal:
             form.add_error("password", str(refusal))
+        except actions.ReasonRequired as refusal:
+            form.add_error("reason" if "reason" in form.fields else None, str(refusal))
         except actions.ActionRefused as refusal:
             form.add_error(None, str(refusal))
         else:

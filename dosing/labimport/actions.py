@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError
@@ -40,6 +40,7 @@ from trial import crf as crf_registry
 from trial import roles, selectors
 from trial.actions import ActionRefused, ReasonRequired, StaleVersion
 from trial.audit import audit_context
+from trial.crf import model_field
 from trial.models import FormState, FormStatus, Participant, Site
 
 # Who brings files in: the site staff and the data managers (PROTOCOL.md section 6).
@@ -134,8 +135,11 @@ def import_file(
     `user` None: the system (a management command run without --user), every site in reach.
     `site`: the participants must be of this site, and a CSV is read with its columns."""
     _require(user, IMPORT_ROLES, _("import lab results"))
-    in_reach = user is None or site is None
-    if not in_reach and not selectors.visible_sites(user).filter(pk=site.pk).exists():
+    if (
+        user is not None
+        and site is not None
+        and not selectors.visible_sites(user).filter(pk=site.pk).exists()
+    ):
         raise ActionRefused(_("This site is not one of yours."))
     name = PurePath(name.replace("\\", "/")).name[:255] or "upload"
     sha256 = hashlib.sha256(content).hexdigest()
@@ -400,6 +404,7 @@ def approve(
             )
         by_row: dict[int, list[queue.Entry]] = defaultdict(list)
         for entry in entries:
+            assert entry.row is not None  # refused above: every value has its panel
             by_row[entry.row.pk].append(entry)
         reason = "; ".join(sorted({entry.value.file.reason for entry in entries}))
         written = []
@@ -425,14 +430,18 @@ def _write_panel(
     confirmed: bool,
     versions: dict[int, int] | None,
 ) -> FormStatus:
-    row = FormStatus.objects.select_for_update().get(pk=entries[0].row.pk)
+    target = entries[0].row
+    assert target is not None  # grouped by their panel's row
+    row = FormStatus.objects.select_for_update().get(pk=target.pk)
     if versions is not None and versions.get(row.pk, row.version) != row.version:
         raise StaleVersion(
             _("This panel was saved since the queue was shown; review it and approve again.")
         )
     seen: dict[str, queue.Entry] = {}
     for entry in entries:
-        key = entry.resolved.item.key
+        item = entry.resolved.item
+        assert item is not None  # refused above: every value is mapped
+        key = item.key
         if key in seen:
             raise ActionRefused(
                 _("Two values of %(item)s wait for this panel: approve or reject them one by one.")
@@ -465,7 +474,7 @@ def _write_panel(
 def _current_post(panel: LabPanel | None) -> dict[str, str]:
     """The lab form's POST with the panel's current values as typed (nothing typed lost)."""
     posted = {}
-    for name in LabForm._meta.fields:
+    for name in cast(Any, LabForm)._meta.fields:
         # An empty panel: the form's defaults (the units shown before anything is typed).
         value = getattr(panel, name) if panel is not None else _default(name)
         if value is None:
@@ -475,7 +484,7 @@ def _current_post(panel: LabPanel | None) -> dict[str, str]:
 
 
 def _default(name: str) -> Any:
-    default = LabPanel._meta.get_field(name).get_default()
+    default = model_field(LabPanel, name).get_default()
     return default if default not in (None, "") else None
 
 

@@ -160,6 +160,8 @@ def _read_line(
         limits[key] = bound
     if len(reading.problems) > before:
         return
+    # Every problem above returned: the date and the value are present.
+    assert sampled is not None and value is not None
     reading.observations.append(
         Observation(
             position=line,

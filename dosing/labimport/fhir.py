@@ -154,6 +154,8 @@ def _observation(
         problems.append(Problem(where, _("code: the observation names no test.")))
     if len(problems) > before:
         return None
+    # Every problem above returned: the identifier, the date and the quantity are present.
+    assert identifier is not None and sample_date is not None
     low, high, range_unit = _reference_range(observation)
     return Observation(
         position=number,
@@ -204,8 +206,8 @@ def _reference_range(observation: Any) -> tuple[Decimal | None, Decimal | None, 
     return low, high, unit
 
 
-def _errors(error: pydantic.ValidationError) -> list[dict]:
-    return error.errors(include_url=False)
+def _errors(error: pydantic.ValidationError) -> list[Any]:
+    return list(error.errors(include_url=False))
 
 
 def _path(loc: tuple) -> str:

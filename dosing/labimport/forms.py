@@ -3,7 +3,7 @@ CSV columns. They validate; the actions write."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +28,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args: Any, sites: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["site"].queryset = sites
+        cast(forms.ModelChoiceField, self.fields["site"]).queryset = sites
         only = list(sites[:2]) if sites is not None else []
         if len(only) == 1:
             self.fields["site"].initial = only[0]
@@ -88,7 +88,8 @@ class CsvColumnsForm(forms.ModelForm):
         }
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in ("participant", "sampled_at", "code", "value", "unit", "low", "high"):
             if name in data:
                 data[name] = (data[name] or "").strip()

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from dosing.labimport.models import HospitalIdentifier, ImportedLabValue, ValueState
 from trial import schedule
-from trial.history import event_model_for
+from trial.history import event_model_of
 from trial.models import FormStatus, Participant
 
 
@@ -38,14 +38,14 @@ def _meta(event: Any) -> dict[str, Any]:
 def participant_history(participant: Participant) -> list[Line]:
     """Newest first (four queries: the two event tables, the panels named, the people)."""
     value_events = list(
-        event_model_for(ImportedLabValue)
-        .objects.filter(participant_id=participant.pk)
+        event_model_of(ImportedLabValue)
+        ._default_manager.filter(participant_id=participant.pk)
         .select_related("pgh_context", "file")
         .order_by("pgh_id")
     )
     link_events = list(
-        event_model_for(HospitalIdentifier)
-        .objects.filter(participant_id=participant.pk)
+        event_model_of(HospitalIdentifier)
+        ._default_manager.filter(participant_id=participant.pk)
         .select_related("pgh_context")
         .order_by("pgh_id")
     )

@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, cast
 
+from django.db import models
 from django.db.models import Count
 
 from dosing import labs
@@ -23,6 +24,7 @@ from dosing.labimport.observations import LOINC_SYSTEM
 from dosing.labimport.words import FLAG_LABELS
 from dosing.models import LabPanel
 from trial import schedule
+from trial.crf import model_field
 from trial.models import FormState, FormStatus, Participant
 
 
@@ -62,7 +64,7 @@ class Resolved:
 
 
 def _places(name: str) -> int:
-    return LabPanel._meta.get_field(name).decimal_places
+    return cast(models.DecimalField, model_field(LabPanel, name)).decimal_places or 0
 
 
 def _typed(panel: LabPanel | None, name: str | None) -> Any:
@@ -97,7 +99,11 @@ def resolve(value: ImportedLabValue, panel: LabPanel | None = None) -> Resolved:
             unit = panel_unit
     places = _places(item.input_field)
     stored = _quantize(entered, places)
-    stored_limit = _quantize(limit, _places(item.limit_input_field)) if limit is not None else None
+    stored_limit = (
+        _quantize(limit, _places(item.limit_input_field))
+        if limit is not None and item.limit_input_field
+        else None
+    )
     canonical = labs.to_canonical(item, stored, unit if item.switchable else None)
     canonical_limit = (
         labs.to_canonical(item, stored_limit, unit if item.switchable else None)
@@ -123,6 +129,7 @@ def _quantize(value: Decimal, places: int) -> Decimal:
 def form_values(resolved: Resolved) -> dict[str, Any]:
     """The lab form's fields this value fills (value, its unit, the lab's normal limit)."""
     item = resolved.item
+    assert item is not None  # only a value mapped to a lab item fills the form
     values: dict[str, Any] = {item.input_field: resolved.entered}
     if item.unit_field:
         values[item.unit_field] = resolved.entered_unit
@@ -310,9 +317,10 @@ def assess(
     entries = []
     for value in values:
         chosen = value.chosen_row_id is not None and value.chosen_row_id in rows_by_pk
+        row: FormStatus | None
         if value.state == ValueState.APPROVED and value.written_row_id in rows_by_pk:
             row = rows_by_pk[value.written_row_id]
-        elif chosen:
+        elif chosen and value.chosen_row_id is not None:
             row = rows_by_pk[value.chosen_row_id]
         else:
             event = windows.target_event(spans, value.sample_date)
@@ -347,7 +355,7 @@ def assess(
         if item is not None and resolved.canonical is not None:
             current = labs.panel_values(panel) if panel is not None else {}
             merged = {**current, item.field: resolved.canonical, "sample_date": value.sample_date}
-            if resolved.limit is not None:
+            if resolved.limit is not None and item.limit:
                 merged[item.limit] = resolved.limit
             grade = labs.grade(item, merged, _baseline(panels, row, value.sample_date))
         entries.append(

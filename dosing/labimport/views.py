@@ -163,11 +163,11 @@ def _act(request, participant, what: str, failed: dict) -> str:
         return _("Panel chosen: %(panel)s") % {"panel": _panel_label(row)}
     if what == "link":
         failed["key"] = "link"
-        form = IdentifierForm(post, prefix="link")
-        if not form.is_valid():
+        link = IdentifierForm(post, prefix="link")
+        if not link.is_valid():
             raise ActionRefused(_("Give the identifier system and the identifier."))
         actions.add_identifier(
-            user, participant, form.cleaned_data["system"], form.cleaned_data["value"]
+            user, participant, link.cleaned_data["system"], link.cleaned_data["value"]
         )
         return _("Hospital identifier added")
     if what == "unlink":

@@ -161,7 +161,7 @@ DOMAIN = Domain(
 
 def strongest(values: dict[str, Any]) -> str | None:
     order = list(RELATIONSHIP)
-    given = [values.get(name) for name in RELATIONSHIPS if values.get(name) in RELATIONSHIP]
+    given = [str(values[name]) for name in RELATIONSHIPS if values.get(name) in RELATIONSHIP]
     if not given:
         return None
     return RELATIONSHIP[max(given, key=order.index)]

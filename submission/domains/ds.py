@@ -109,10 +109,10 @@ def records(study: Study) -> list[dict[str, Any]]:
             add(subject, term, term, MILESTONE, "SCREENING", consent.values["consent_datetime"])
         sign = study.form_of(subject, "ELIGSIGN", "ELIG")
         decision = sign.values.get("decision") if sign else ""
-        if decision == "eligible":
+        if sign and decision == "eligible":
             term = "ELIGIBILITY CRITERIA MET"
             add(subject, term, term, MILESTONE, "SCREENING", sign.values.get("signoff_date"))
-        elif decision == "screen_failure":
+        elif sign and decision == "screen_failure":
             failed = sign.values.get("failed_criteria") or ""
             term = f"SCREEN FAILURE: {failed}" if failed else "SCREEN FAILURE"
             add(

@@ -117,11 +117,11 @@ DOMAIN = Domain(
 )
 
 
-def method(organ: str) -> str:
+def method(organ: str | None) -> str:
     return MRI if organ == "liver" else CT
 
 
-def baseline_date(values: dict[str, Any], organ: str) -> Any:
+def baseline_date(values: dict[str, Any], organ: str | None) -> Any:
     """The lesion's baseline imaging: the MRI for the liver, the CT otherwise, else the other."""
     mri, ct = values.get("mri_date"), values.get("ct_date")
     return (mri or ct) if organ == "liver" else (ct or mri)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
@@ -33,6 +34,7 @@ def test_activity_keeps_the_session(nurse_client):
     assert time.time() - nurse_client.session[LAST_ACTIVITY] < 5
 
 
+@pytest.mark.req("P11.10d")
 def test_after_thirty_idle_minutes_the_next_request_goes_to_the_login_page(nurse_client, nurse):
     nurse_client.get(reverse("participant_list"))
     idle_for(nurse_client, 30 * 60 + 1)

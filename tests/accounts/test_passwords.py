@@ -22,6 +22,7 @@ def test_production_settings_hash_with_argon2id_first():
     assert result.stdout.split() == ["argon2", "argon2id"]
 
 
+@pytest.mark.req("E6.4.3.3")
 def test_stored_passwords_are_argon2id_and_verify(nurse):
     nurse.refresh_from_db()
     assert nurse.password.startswith("argon2$argon2id$")
@@ -48,6 +49,7 @@ def test_an_older_pbkdf2_hash_is_upgraded_at_login(db):
         ("alice.dubois.2026", "too similar to the username"),
     ],
 )
+@pytest.mark.req("P11.300")
 def test_the_policy_refuses(password, reason, db):
     user = User(username="alice.dubois", first_name="Alice", last_name="Dubois")
     with pytest.raises(ValidationError) as refused:

@@ -68,6 +68,7 @@ def test_off_by_default_and_no_app_means_one_step(client, investigator, settings
     assert kinds("ivan") == [AuthEventKind.LOGIN]
 
 
+@pytest.mark.req("E6.4.3.3")
 def test_required_for_investigators_and_data_managers_who_set_it_up_first(
     client, investigator, settings
 ):

@@ -46,6 +46,7 @@ def history(demog, nurse, data_manager):
 
 
 @pytest.mark.parametrize("table", EVENT_TABLES)
+@pytest.mark.req("P11.10e")
 def test_raw_update_and_delete_of_an_event_table_are_refused(history, table):
     before = count(table)
     assert before > 0
@@ -109,6 +110,7 @@ def test_every_event_table_of_every_app_is_guarded_against_truncate(db):
     assert set(guarded_tables()) <= guarded
 
 
+@pytest.mark.req("P11.10e")
 def test_the_who_and_why_of_a_past_change_cannot_be_rewritten(history):
     context = Context.objects.filter(metadata__reason="role review").get()
     # Another transaction than the one that wrote it: pretend it is from yesterday.

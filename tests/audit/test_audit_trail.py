@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, timedelta
 
+import pytest
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
 from django.utils import timezone
@@ -19,6 +20,7 @@ DemographicsEvent = event_models(tracks_model=Demographics)[0]
 FormStatusEvent = event_models(tracks_model=FormStatus)[0]
 
 
+@pytest.mark.req("P11.10e", "E6.4.2.2", "E6.4.2.4")
 def test_a_correction_through_the_page_records_user_reason_page_and_address(nurse_client, demog):
     page = crf_url(demog)
     response = nurse_client.post(
@@ -87,6 +89,7 @@ def test_an_action_run_by_a_command_keeps_both_names(nurse, bdx):
     assert registered["username"] == "alice"
 
 
+@pytest.mark.req("A11.12", "E6.4.2.2")
 def test_user_role_and_site_changes_are_audited(bdx, tls, administrator):
     with audit_context(administrator, reason="new starter", url="/admin/"):
         user = User.objects.create_user("newbie", password="x" * 12, first_name="New")

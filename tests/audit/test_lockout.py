@@ -21,6 +21,7 @@ def login(client, password: str, username: str = "alice"):
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
+@pytest.mark.req("P11.10d", "P11.300")
 def test_five_failed_logins_lock_the_account_with_a_clear_message(client, nurse):
     for _ in range(4):
         response = login(client, "wrong")
@@ -59,6 +60,7 @@ def test_a_success_resets_the_count(client, nurse):
     assert login(client, PASSWORD).status_code == 302
 
 
+@pytest.mark.req("P11.300")
 def test_failed_signatures_count_with_failed_logins(
     client, investigator, participant, demog, test_kind
 ):

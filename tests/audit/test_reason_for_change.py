@@ -28,6 +28,7 @@ def test_the_first_save_needs_no_reason(participant, nurse):
     assert (row.version, row.status) == (1, FormState.COMPLETE)
 
 
+@pytest.mark.req("A11.9", "E6.4.2.4")
 def test_a_correction_without_reason_is_refused_and_nothing_is_saved(demog, nurse):
     form = DemographicsForm(
         {**DEMOG, "weight_kg": "70"}, instance=Demographics.objects.get(form_status=demog)
@@ -42,6 +43,7 @@ def test_a_correction_without_reason_is_refused_and_nothing_is_saved(demog, nurs
     assert DemographicsEvent.objects.count() == events_before
 
 
+@pytest.mark.req("A11.5")
 def test_the_page_asks_for_a_reason_and_keeps_what_was_typed(nurse_client, demog):
     page = nurse_client.get(crf_url(demog)).content.decode()
     assert "why are you changing it?" in page
@@ -100,6 +102,7 @@ def cm(participant, nurse) -> FormStatus:
     )
 
 
+@pytest.mark.req("A11.9")
 def test_delete_is_a_status_change_with_a_reason_never_a_physical_delete(cm, nurse):
     with pytest.raises(actions.ReasonRequired):
         actions.delete_crf(nurse, cm, reason=" ")

@@ -105,6 +105,7 @@ def test_a_tokyo_site_is_judged_in_its_own_time(demog, bdx):
     assert not entry.off_hours and not entry.weekend
 
 
+@pytest.mark.req("E6.4.2.3")
 def test_edits_after_sdv_are_flagged_item_by_item(demog, nurse, monitor):
     actions.verify_items(monitor, demog, ["weight_kg"])
     save_demographics(nurse, demog, reason="rescaled", weight_kg="63.0", height_cm="164")
@@ -176,6 +177,7 @@ def test_monitors_review_their_sites_only(demog, tls_participant, tls_nurse, mon
     assert set(filters.errors) == {"participant", "kind", "start"}
 
 
+@pytest.mark.req("E6.4.2.3")
 def test_the_page_filters_pages_and_marks_entries_reviewed(demog, nurse, monitor, client):
     save_demographics(nurse, demog, reason="<b>bold</b> reason", weight_kg="66")
     client.force_login(monitor)

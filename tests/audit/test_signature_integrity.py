@@ -36,6 +36,7 @@ def verify() -> tuple[int, str]:
     return 0, out.getvalue()
 
 
+@pytest.mark.req("P11.70", "A11.14")
 def test_the_seal_is_an_hmac_of_signer_meaning_time_object_and_content(
     demog, investigator, participant, test_kind, settings
 ):
@@ -132,6 +133,7 @@ def test_a_broken_signature_is_reported_as_such_not_as_a_failure(
     assert "Signature invalid" not in page
 
 
+@pytest.mark.req("P11.10f")
 def test_a_signature_needs_its_required_kinds_validly_signed_first(
     demog, investigator, nurse, participant, test_kind
 ):

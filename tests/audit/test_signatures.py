@@ -53,6 +53,7 @@ def sign(user, password=PASSWORD, participant=None, **kwargs):
     return actions.sign(user, password, participant, kind=TEST_KIND, meaning=MEANING, **kwargs)
 
 
+@pytest.mark.req("P11.200", "A11.14")
 def test_the_right_password_stores_the_signature_with_its_hash(
     demog, investigator, participant, test_kind
 ):
@@ -74,6 +75,7 @@ def test_the_right_password_stores_the_signature_with_its_hash(
     assert signature.events.get().pgh_context.metadata["username"] == "ivan"
 
 
+@pytest.mark.req("P11.200")
 def test_a_wrong_password_is_refused_and_logged(demog, investigator, participant, test_kind):
     with pytest.raises(actions.WrongPassword):
         sign(investigator, "not-my-password", participant=participant)
@@ -86,12 +88,14 @@ def test_a_wrong_password_is_refused_and_logged(demog, investigator, participant
     )
 
 
+@pytest.mark.req("ROLE.SIGNERS", "P11.10g")
 def test_a_role_not_allowed_for_the_kind_cannot_sign(demog, nurse, participant, test_kind):
     with pytest.raises(actions.ActionRefused, match="role"):
         sign(nurse, participant=participant)
     assert not Signature.objects.exists()
 
 
+@pytest.mark.req("ROLE.SIGNERS")
 def test_an_investigator_of_another_site_cannot_sign(demog, participant, tls, test_kind):
     from tests.conftest import make_user
     from trial import roles
@@ -101,6 +105,7 @@ def test_an_investigator_of_another_site_cannot_sign(demog, participant, tls, te
         sign(stranger, participant=participant)
 
 
+@pytest.mark.req("P11.70")
 def test_a_later_change_through_save_crf_breaks_the_signature(
     demog, investigator, nurse, participant, test_kind
 ):
@@ -121,6 +126,7 @@ def test_a_later_change_through_save_crf_breaks_the_signature(
     assert signature.events.count() == 1  # its insert only
 
 
+@pytest.mark.req("P11.50", "A11.14")
 def test_the_pages_show_the_manifestation_then_the_break(
     client, demog, investigator, nurse, participant, test_kind
 ):

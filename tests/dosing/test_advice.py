@@ -2,6 +2,7 @@
 
 from datetime import date, timedelta
 
+import pytest
 from django.utils import timezone
 
 from dosing.advice import advice_for
@@ -128,8 +129,10 @@ def test_a_long_delay_with_toxicity_advises_stopping(nurse, participant):
     assert "16 weeks" in view.advice.rule
 
 
-def test_clearance_is_decided_as_shown(nurse, nurse_client, participant):
-    # Issue 9: 52 x 36 / (72 x 57.5 / 88.4) = 39.97 mL/min, shown as 40.0: not "below 40".
+@pytest.mark.req("CALC.DOSE_ADVICE", "CALC.THRESHOLDS")
+def test_clearance_is_decided_on_the_exact_value_and_shown_on_its_side(nurse, participant):
+    # 52 x 36 / (72 x 57.5 / 88.4) = 39.97 mL/min: "40.0" at one decimal, yet below 40
+    # (PROTOCOL.md section 5, Thresholds): renal toxicity, and never shown as 40.0.
     record_c1_c2(nurse, participant)
     sample = TODAY - timedelta(days=5)
     born = date(sample.year - 88, 1, 1) if sample.month > 1 else date(sample.year - 89, 6, 1)
@@ -142,5 +145,28 @@ def test_clearance_is_decided_as_shown(nurse, nurse_client, participant):
     elig = lab(sample_date=sample, creatinine_entered="57.5")
     save(nurse, participant, "ELIG", "LAB", {**elig, "confirm_unusual": True})
     view = advice_for(participant, "IAH", dose_date=TODAY)
-    assert view.clearance_ml_min == 40.0
-    assert "renal toxicity" not in view.advice.rule
+    assert 39.97 < view.clearance_ml_min < 39.98
+    assert view.clearance_text == "39.97"
+    assert view.advice.action == "withhold"
+    assert "creatinine clearance 39.97 mL/min, below 40" in view.advice.rule
+
+
+@pytest.mark.req("CALC.DOSE_ADVICE", "CALC.THRESHOLDS")
+def test_a_value_on_the_limit_is_shown_with_the_places_it_needs():
+    from dataclasses import replace
+
+    from dosing.advice import advice_text
+    from dosing.calculations import dose_advice
+    from tests.unit.test_dose_advice import BASELINE, NORMAL, ON_TIME
+
+    def words(**latest) -> str:
+        advice = dose_advice(replace(NORMAL, **latest), baseline=BASELINE, history=ON_TIME)
+        # The record (English, calculations') and the page's words.
+        return advice.rule + " | " + " ".join(advice_text(part) for part in advice.parts)
+
+    # 39.996 mL/min is below 40: two decimals would read "40".
+    assert words(creatinine_clearance_ml_min=39.996).count("39.996 mL/min, below 40") == 2
+    both = words(albumin_g_l=29.999, inr=1.5001)
+    assert both.count("albumin 29.999 g/L below 30 with INR 1.5001 above 1.5") == 2
+    # Far from the limit: two decimals at most, as before.
+    assert "39.12 mL/min" in words(creatinine_clearance_ml_min=39.1234)

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.django_db
 ELIGIBLE_MEANING = "I confirm this participant is eligible"
 
 
-def sign(user, participant, decision, password=PASSWORD):
-    return actions.sign_eligibility(user, password, participant, decision=decision)
+def sign(user, participant, decision, password=PASSWORD, reason=""):
+    return actions.sign_eligibility(user, password, participant, decision=decision, reason=reason)
 
 
 def slot(participant):
@@ -39,6 +39,7 @@ def assert_untouched(participant):
     assert not EligibilitySignoff.objects.exists()
 
 
+@pytest.mark.req("ELIG.SIGN")
 def test_eligible_cannot_be_signed_while_an_item_is_missing(nurse, investigator, bdx):
     participant = h.eligible_participant(nurse, bdx)
     h.save(nurse, participant, "ELIG", "VITALS", {**h.vitals_data(), "ecog": ""}, complete=False)
@@ -77,6 +78,7 @@ def test_signing_eligible_enrols_the_participant(investigator, eligible):
     assert signature.content["evaluation_date"] == h.TODAY.isoformat()
 
 
+@pytest.mark.req("ELIG.SIGN")
 def test_signing_a_screen_failure_closes_the_participant(nurse, investigator, eligible):
     h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
     h.save(nurse, eligible, "SCR", "REPRO", {**h.repro_data(), "mri_contraindication": "True"})
@@ -92,6 +94,7 @@ def test_signing_a_screen_failure_closes_the_participant(nurse, investigator, el
     assert [p.code for p in eligible.plan()][-1] == "ELIG"
 
 
+@pytest.mark.req("ROLE.SIGNERS")
 def test_only_an_investigator_signs(nurse, eligible):
     with pytest.raises(trial_actions.ActionRefused, match="Only an investigator"):
         sign(nurse, eligible, "eligible")
@@ -188,7 +191,30 @@ def test_an_enrolled_participant_cannot_be_turned_into_a_screen_failure(
     sign(investigator, eligible, "eligible")
     h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
     with pytest.raises(trial_actions.ActionRefused, match="data manager"):
-        sign(investigator, eligible, "screen_failure")
+        sign(investigator, eligible, "screen_failure", reason="ECOG 3 on review")
+
+
+@pytest.mark.req("GATE.CORRECTION", "ELIG.SIGN")
+def test_a_changed_eligibility_decision_needs_a_reason(
+    nurse, investigator, investigator_client, eligible
+):
+    h.save(nurse, eligible, "ELIG", "VITALS", {**h.vitals_data(), "ecog": "3"})
+    first = sign(investigator, eligible, "screen_failure")
+    h.save(nurse, eligible, "ELIG", "VITALS", h.vitals_data())
+    # The signature is broken, and the other decision is a correction: a reason is needed.
+    with pytest.raises(trial_actions.ReasonRequired, match="correction"):
+        sign(investigator, eligible, "eligible")
+    eligible.refresh_from_db()
+    assert eligible.status == schedule.SCREEN_FAILURE
+    # On the page, the reason is asked beside the password, and what was typed is kept.
+    page = investigator_client.post(
+        signoff_url(eligible), {"password": PASSWORD, "decision": "eligible"}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200 and "give the reason for the change" in html
+    second = sign(investigator, eligible, "eligible", reason="ECOG corrected to 1")
+    eligible.refresh_from_db()
+    assert eligible.status == schedule.ENROLLED and second.is_valid and not first.is_valid
 
 
 # --- Through the page ----------------------------------------------------------------------------
@@ -230,6 +256,7 @@ def test_the_page_shows_which_value_broke_the_signature(
 
 
 # --- Issue 9: signed on complete forms only -------------------------------------------------------
+@pytest.mark.req("P11.10f")
 def test_eligible_is_refused_while_a_form_is_a_draft(nurse, investigator, bdx):
     # Every value entered and eligible, but Demographics and the lab panel only saved as drafts.
     participant = h.eligible_participant(nurse, bdx)

@@ -31,6 +31,7 @@ def files(story):
     return transactional.getvalue(), snapshot.getvalue()
 
 
+@pytest.mark.req("P11.10b", "E6.4.2.5")
 def test_both_files_validate_against_the_odm_132_xsd(files, tmp_path):
     transactional, snapshot = files
     odm_schema().validate(snapshot)
@@ -46,6 +47,7 @@ def test_every_reference_resolves(files):
     assert unresolved_refs(snapshot) == []
 
 
+@pytest.mark.req("P11.10b")
 def test_replaying_the_transactional_file_gives_the_snapshot(files):
     transactional, snapshot = files
     replayed, current = replay(transactional), snapshot_values(snapshot)

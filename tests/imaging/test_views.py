@@ -49,7 +49,7 @@ def test_the_study_view_plots_every_ratio(client, nurse, data_manager, bdx):
     assert page.status_code == 200
     assert html.count("<circle") == 2
     assert 'data-ratio="4.00"' in html and 'data-ratio="2.00"' in html
-    assert "3.75" in html and "0 of 10" in html
+    assert "3.75" in html and "0 doses given, 0 proceeds pending, 10 left of 10" in html
 
 
 def test_the_study_view_runs_a_fixed_number_of_queries(client, nurse, investigator, bdx):
@@ -90,8 +90,10 @@ def test_the_dosimetry_page_runs_a_fixed_number_of_queries(
     assert page.content.decode().count('data-part="trapezoids"') == 10
 
 
-# One more than before: the lesions' Couinaud segments, which name them (L2 (segment IV)).
-GATE_PAGE_QUERIES = 11
+# The lesions' Couinaud segments, which name them (L2 (segment IV)); then the IAH slots, the
+# gate's signatures in order (the first decision beside the corrections) and the decision
+# last signed (a change is a correction).
+GATE_PAGE_QUERIES = 14
 # The generic CRF page, with its queries panel (one query), plus the dosimetry tables, plus
 # the lesions' segments naming the lesion volumes.
 DOSI_PAGE_QUERIES = 10

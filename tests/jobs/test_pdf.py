@@ -30,6 +30,7 @@ def text_of(content: bytes, html: str) -> str:
     return text if text is not None else layout_text(html)
 
 
+@pytest.mark.req("P11.10b", "A11.8")
 def test_a_filled_form_shows_items_units_status_and_the_signature(signed):
     row = signed.forms.get(event="SCR", form="DEMOG")
     rendered = pdf.form_pdf(row)
@@ -46,6 +47,7 @@ def test_a_filled_form_shows_items_units_status_and_the_signature(signed):
     assert re.search(r"Page 1 of \d+", text)
 
 
+@pytest.mark.req("A11.8")
 def test_the_casebook_is_pdf_a_3b_with_the_data_attached(signed):
     rendered = pdf.casebook_pdf(signed)
     raw = inflated(rendered.content)

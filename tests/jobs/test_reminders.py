@@ -49,6 +49,7 @@ def kinds(day: date, **filters) -> set[tuple[str, str]]:
     }
 
 
+@pytest.mark.req("REM.WINDOW")
 def test_the_window_reminder_comes_seven_days_ahead_not_the_day_before(cycled):
     assert (ReminderKind.WINDOW_OPENS, "C2") not in kinds(NOTICE_DAY - timedelta(days=1))
     assert (ReminderKind.WINDOW_OPENS, "C2") in kinds(NOTICE_DAY)
@@ -56,6 +57,7 @@ def test_the_window_reminder_comes_seven_days_ahead_not_the_day_before(cycled):
     assert not {k for k in kinds(date(2026, 2, 22)) if k[1] == "C2"}
 
 
+@pytest.mark.req("REM.OVERDUE")
 def test_overdue_from_the_first_day_after_the_window(cycled):
     assert (ReminderKind.OVERDUE, "C2") not in kinds(LAST_DAY)
     assert (ReminderKind.OVERDUE, "C2") in kinds(LAST_DAY + timedelta(days=1))
@@ -67,6 +69,7 @@ def test_overdue_from_the_first_day_after_the_window(cycled):
     assert item.url == reverse("crf_edit", args=[cycled.code, "C2", "CYCLE", 1])
 
 
+@pytest.mark.req("REM.OVERDUE")
 def test_nothing_for_a_visit_marked_missed(cycled):
     FormStatus.objects.filter(participant=cycled, event="C2", form="CYCLE").update(
         status=FormState.MISSED
@@ -75,6 +78,9 @@ def test_nothing_for_a_visit_marked_missed(cycled):
     assert not {k for k in kinds(NOTICE_DAY) if k[1] == "C2"}
 
 
+@pytest.mark.req("REM.SAE")
+@pytest.mark.req("REM.QUERY")
+@pytest.mark.req("REM.OVERDUE", "REM.QUERY")
 @pytest.mark.parametrize("status", [ParticipantStatus.COMPLETED, ParticipantStatus.WITHDRAWN])
 def test_nothing_after_the_end_of_study(cycled, status):
     assert kinds(LAST_DAY + timedelta(days=1))
@@ -82,6 +88,7 @@ def test_nothing_after_the_end_of_study(cycled, status):
     assert kinds(LAST_DAY + timedelta(days=1)) == set()
 
 
+@pytest.mark.req("REM.ONCE")
 def test_one_digest_per_person_and_nothing_sent_twice(cycled, people, tls_participant):
     nurse, investigator = people
     day = LAST_DAY + timedelta(days=1)
@@ -99,6 +106,7 @@ def test_one_digest_per_person_and_nothing_sent_twice(cycled, people, tls_partic
     assert ReminderSent.objects.filter(participant=cycled, event="C2", kind="overdue").count() == 2
 
 
+@pytest.mark.req("REM.WINDOW")
 def test_the_window_notice_goes_to_nurses_only(cycled, people):
     reminders.run(NOTICE_DAY)
     log = ReminderSent.objects.filter(kind=ReminderKind.WINDOW_OPENS)
@@ -133,6 +141,7 @@ def test_the_condition_is_checked_again_before_sending(cycled, people, monkeypat
     assert result.sent == 0 and mail.outbox == []
 
 
+@pytest.mark.req("REM.ELIGIBILITY")
 def test_eligibility_unsigned_for_three_days_reaches_the_investigator(participant, people):
     done_at = datetime(2026, 4, 1, 9, tzinfo=UTC)
     FormStatus.objects.filter(participant=participant, event__in=["SCR", "ELIG"]).exclude(
@@ -158,6 +167,7 @@ def test_the_command_prints_its_count_last(cycled, people, capsys):
     assert capsys.readouterr().out.strip().splitlines()[-1] == f"0 sent, {n} already sent"
 
 
+@pytest.mark.req("REM.ONCE")
 def test_the_log_is_for_data_managers(cycled, people, client, data_manager, nurse):
     reminders.run(LAST_DAY + timedelta(days=1))
     client.force_login(nurse)
@@ -175,6 +185,7 @@ def test_the_beat_runs_the_task_each_morning():
     assert entry["schedule"].hour == {settings.REMINDER_HOUR}
 
 
+@pytest.mark.req("REM.SAE")
 def test_a_serious_ae_past_its_deadline_reaches_the_investigator(participant, people):
     from dosing.models import AdverseEvent
 
@@ -190,6 +201,7 @@ def test_a_serious_ae_past_its_deadline_reaches_the_investigator(participant, pe
     assert key not in kinds(date(2026, 5, 6))
 
 
+@pytest.mark.req("REM.ONCE")
 def test_the_beat_task_run_twice_sends_nothing_twice(cycled, people):
     from trial import tasks
 
@@ -202,6 +214,7 @@ def test_the_beat_task_run_twice_sends_nothing_twice(cycled, people):
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.req("REM.QUERY")
 def test_a_query_waiting_over_seven_days_reaches_the_site(participant, people, monitor, nurse):
     from trial.models import Query
 
@@ -218,3 +231,59 @@ def test_a_query_waiting_over_seven_days_reaches_the_site(participant, people, m
     # Answered: nothing more to remind.
     actions.answer_query(nurse, query, text="The passport, seen on 1 May.")
     assert key not in kinds(date(2026, 5, 10))
+
+
+# --- Reminders follow their duty, not the study status ------------------------------------
+
+ENDED = [ParticipantStatus.COMPLETED, ParticipantStatus.WITHDRAWN, ParticipantStatus.SCREEN_FAILURE]
+
+
+@pytest.mark.parametrize("status", ENDED)
+def test_an_unreported_serious_ae_is_reminded_after_the_end_of_study(participant, people, status):
+    from dosing.models import AdverseEvent
+
+    row = actions.next_repeat(participant, "AE")
+    row.status = FormState.IN_PROGRESS
+    row.save()
+    aware = datetime(2026, 5, 4, 10, tzinfo=UTC)
+    AdverseEvent.objects.create(form_status=row, term="Nausea", serious=True, awareness_at=aware)
+    Participant.objects.filter(pk=participant.pk).update(status=status)
+    key = (ReminderKind.SAE_UNREPORTED, f"LOG/AE/{row.repeat}")
+    assert key in kinds(date(2026, 5, 6))
+    reminders.run(date(2026, 5, 6))
+    sent = ReminderSent.objects.filter(kind=ReminderKind.SAE_UNREPORTED, participant=participant)
+    assert {r.recipient.username for r in sent} == {"ivan"}
+    # Until it is marked reported.
+    AdverseEvent.objects.filter(form_status=row).update(reported_to_sponsor_at=aware)
+    assert key not in kinds(date(2026, 5, 7))
+
+
+@pytest.mark.parametrize("status", ENDED)
+def test_an_open_query_is_reminded_after_the_end_of_study(
+    participant, people, monitor, nurse, status
+):
+    from trial.models import Query
+
+    demog = participant.forms.get(form="DEMOG")
+    query = actions.open_query(monitor, demog, item="", text="Source of the demographics?")
+    Query.objects.filter(pk=query.pk).update(opened_at=datetime(2026, 5, 1, 9, tzinfo=UTC))
+    Participant.objects.filter(pk=participant.pk).update(status=status)
+    key = (ReminderKind.QUERY_OPEN, f"Q{query.pk}")
+    assert key in kinds(date(2026, 5, 9))
+    actions.answer_query(nurse, query, text="The passport, seen on 1 May.")
+    assert key not in kinds(date(2026, 5, 10))
+
+
+@pytest.mark.parametrize("status", ENDED)
+def test_visit_reminders_stop_at_the_end_of_study_the_duties_do_not(
+    cycled, people, monitor, status
+):
+    from trial.models import Query
+
+    day = LAST_DAY + timedelta(days=1)
+    query = actions.open_query(monitor, cycled.forms.get(form="DEMOG"), item="", text="Source?")
+    Query.objects.filter(pk=query.pk).update(opened_at=datetime(2026, 2, 1, 9, tzinfo=UTC))
+    assert (ReminderKind.OVERDUE, "C2") in kinds(day)
+    Participant.objects.filter(pk=cycled.pk).update(status=status)
+    left = kinds(day)
+    assert left == {(ReminderKind.QUERY_OPEN, f"Q{query.pk}")}

@@ -217,6 +217,7 @@ def client_for(user: User) -> Client:
     return client
 
 
+@pytest.mark.req("ROLE.MATRIX", "P11.10d", "P11.10g", "A11.12")
 def test_every_page_keeps_to_the_role_matrix(story):
     a, b, users = story.a, story.b, story.users
     patterns = [p for p in walk() if p.name not in ALLOWED_UNFILLED]

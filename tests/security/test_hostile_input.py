@@ -187,6 +187,7 @@ def slot(participant):
     return make
 
 
+@pytest.mark.req("A11.5")
 def test_hostile_values_are_stored_exactly_or_refused_next_to_the_item(slot, nurse, investigator):
     """Every form of the registry, one after the other, on one participant (a new form is
     covered as soon as it is registered)."""

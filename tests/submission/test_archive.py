@@ -69,6 +69,7 @@ def copy(written, tmp_path) -> Path:
     return target
 
 
+@pytest.mark.req("P11.10c", "A11.17", "E6.4.2.7")
 def test_a_fresh_archive_holds_everything_and_verifies(written):
     directory, code, logged = written
     assert logged == 1
@@ -113,6 +114,7 @@ def test_the_manifest_is_checked_by_sha256sum_too(written):
     "name",
     ["sdtm/dm.xpt", "odm/transactional.odm.xml", "audit/audit-trail.csv", "casebooks"],
 )
+@pytest.mark.req("A11.17", "E6.4.2.7")
 def test_one_changed_byte_fails_verification(copy, written, name):
     if name == "casebooks":
         name = f"casebooks/{written[1]}_casebook.pdf"

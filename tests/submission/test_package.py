@@ -58,6 +58,7 @@ def test_the_package_has_every_domain_and_no_error(sdtm):
     assert {"define.xml", "blankcrf.pdf"} <= names
 
 
+@pytest.mark.req("E6.4.2.5")
 def test_every_dataset_json_is_valid_against_cdiscs_schema(sdtm):
     schema = json.loads((SCHEMAS / "dataset-json" / "1.1" / "dataset.schema.json").read_text())
     validator = Draft201909Validator(schema)
@@ -87,6 +88,7 @@ def define_tree(sdtm):
     return etree.parse(str(sdtm.directory / "define.xml"))
 
 
+@pytest.mark.req("E6.4.2.5")
 def test_define_xml_is_valid_against_the_define_2_1_xsd(sdtm):
     schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "define" / "2.1" / "define2-1-0.xsd")))
     tree = define_tree(sdtm)
@@ -177,6 +179,7 @@ def _xpt_rows(path: Path) -> tuple[list[dict], object]:
     return frame.to_dict("records"), meta
 
 
+@pytest.mark.req("E6.4.2.5")
 def test_each_xpt_equals_its_json_row_by_row_and_value_by_value(sdtm):
     for code in DOMAINS:
         content = sdtm.json(code)

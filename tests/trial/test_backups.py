@@ -54,6 +54,7 @@ def restored_name():
         )
 
 
+@pytest.mark.req("P11.10c", "A11.7", "E6.4.3.3")
 def test_backup_then_restore_finds_every_row_and_audit_event(
     participant, nurse, tmp_path, restored_name
 ):

@@ -57,6 +57,7 @@ def test_every_registered_form_is_a_crf_form_with_dates():
     assert kinds == set(BAD)
 
 
+@pytest.mark.req("A11.6")
 def test_implausible_years_in_every_date_of_every_form_get_a_message(nurse_client, participant):
     checked = 0
     for code, spec in sorted(crf_registry.REGISTRY.items()):

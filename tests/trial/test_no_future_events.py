@@ -67,6 +67,7 @@ def _management(form) -> dict[str, str]:
     return data
 
 
+@pytest.mark.req("A11.6")
 def test_every_date_of_every_form_refuses_the_future(participant):
     checked = set()
     for code in sorted(crf_registry.REGISTRY):

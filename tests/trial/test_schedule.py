@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from trial import schedule as s
 
 SCREENING = date(2026, 1, 10)
@@ -17,6 +19,7 @@ def planned(status: str = s.SCREENING, gate: str = "", **dates: date) -> dict[st
     }
 
 
+@pytest.mark.req("SCHED.WINDOWS")
 def test_next_cycle_window_is_eight_weeks_plus_or_minus_one():
     c2 = planned(C1=date(2026, 1, 1))["C2"].window
     assert c2.target == date(2026, 2, 26)
@@ -31,6 +34,7 @@ def test_eligibility_applies_only_after_c4_and_screen_failures_stop_there():
     assert list(failed)[-1] == "ELIG"
 
 
+@pytest.mark.req("SCHED.WINDOWS")
 def test_imaging_windows_follow_c4_and_the_iah_pet():
     events = planned(s.ENROLLED, C4=date(2026, 4, 1), PET_IAH=date(2026, 4, 20))
     assert events["PET-IAH"].window.closes == date(2026, 4, 1) + timedelta(weeks=8)
@@ -38,6 +42,7 @@ def test_imaging_windows_follow_c4_and_the_iah_pet():
     assert events["PET-IV"].window.closes == date(2026, 5, 18)
 
 
+@pytest.mark.req("SCHED.WINDOWS", "P11.10f")
 def test_iah_dose_and_dosimetry_only_after_a_proceed_gate():
     no = planned(s.ENROLLED, "not_eligible", C4=date(2026, 4, 1))
     assert "IAH" not in no and "DOSI" not in no
@@ -51,6 +56,7 @@ def test_iah_dose_and_dosimetry_only_after_a_proceed_gate():
     assert "DOSI" in yes
 
 
+@pytest.mark.req("SCHED.WINDOWS")
 def test_follow_up_anchors_on_iah_dose_or_else_the_iv_pet():
     with_iah = planned(s.FOLLOW_UP, s.PROCEED, C4=date(2026, 4, 1), IAH=date(2026, 5, 27))
     assert with_iah["M1"].window.target == date(2026, 6, 27)
@@ -59,6 +65,7 @@ def test_follow_up_anchors_on_iah_dose_or_else_the_iv_pet():
     assert without["EOS"].window == without["M18"].window
 
 
+@pytest.mark.req("SCHED.WINDOWS")
 def test_follow_up_tolerances_by_month():
     events = planned(s.FOLLOW_UP, "declined", C4=date(2026, 4, 1), PET_IV=date(2026, 4, 25))
     for month, days in ((1, 7), (3, 14), (6, 14), (9, 30), (18, 30)):
@@ -80,6 +87,7 @@ def test_overdue_means_window_closed_and_not_done():
     assert not done.is_overdue(date(2026, 6, 1))
 
 
+@pytest.mark.req("SCHED.END")
 def test_withdrawn_keeps_done_events_and_gets_end_of_study():
     events = planned(s.WITHDRAWN, "", C1=date(2026, 1, 1), C2=date(2026, 2, 26))
     assert list(events) == ["C1", "C2", "EOS"]

@@ -20,6 +20,8 @@ from dosing.calculations import (
     umol_l_to_mg_dl_creatinine,
 )
 
+pytestmark = pytest.mark.req("CALC.CTCAE")
+
 
 def test_term_constants_are_the_ctcae_spellings():
     assert (ANEMIA, NEUTROPHILS_DECREASED, PLATELETS_DECREASED, LYMPHOCYTES_DECREASED) == (

@@ -19,6 +19,8 @@ from trial.decay import (
 )
 from trial.problems import Problem
 
+pytestmark = pytest.mark.req("CALC.DECAY")
+
 # --- Decay ----------------------------------------------------------------------------------
 
 

@@ -15,6 +15,8 @@ from dosing.calculations import (
     dose_advice,
 )
 
+pytestmark = pytest.mark.req("CALC.DOSE_ADVICE")
+
 NORMAL = LabSnapshot(
     haemoglobin_g_dl=13.0,
     neutrophils_mm3=3000,

@@ -15,10 +15,12 @@ from eligibility.calculations import age_in_years, child_pugh, cockcroft_gault, 
 UMOL_PER_MG_DL = 88.4
 
 
+@pytest.mark.req("CALC.CG")
 def test_cockcroft_gault_classic_male_example() -> None:
     assert cockcroft_gault(60, 72.0, 1.0 * UMOL_PER_MG_DL, "M") == pytest.approx(80.0)
 
 
+@pytest.mark.req("CALC.CG")
 def test_cockcroft_gault_classic_female_example_applies_0_85() -> None:
     assert cockcroft_gault(60, 72.0, 1.0 * UMOL_PER_MG_DL, "F") == pytest.approx(68.0)
 
@@ -42,6 +44,7 @@ def test_cockcroft_gault_reference_female_45_years() -> None:
         (80.0, 138.125),  # 80 umol/L = 0.905 mg/dL, a typical French lab value
     ],
 )
+@pytest.mark.req("CALC.CG")
 def test_cockcroft_gault_converts_umol_per_litre(
     creatinine_umol_l: float, expected_ml_min: float
 ) -> None:
@@ -83,16 +86,19 @@ def _score(**changes: object) -> int:
 
 
 @pytest.mark.parametrize(("bilirubin", "points"), [(33.9, 1), (34.0, 2), (51.0, 2), (51.1, 3)])
+@pytest.mark.req("CALC.CHILD_PUGH")
 def test_child_pugh_bilirubin_bands(bilirubin: float, points: int) -> None:
     assert _score(bilirubin_umol_l=bilirubin) == 4 + points
 
 
 @pytest.mark.parametrize(("albumin", "points"), [(35.1, 1), (35.0, 2), (28.0, 2), (27.9, 3)])
+@pytest.mark.req("CALC.CHILD_PUGH")
 def test_child_pugh_albumin_bands(albumin: float, points: int) -> None:
     assert _score(albumin_g_l=albumin) == 4 + points
 
 
 @pytest.mark.parametrize(("inr", "points"), [(1.69, 1), (1.7, 2), (2.3, 2), (2.31, 3)])
+@pytest.mark.req("CALC.CHILD_PUGH")
 def test_child_pugh_inr_bands(inr: float, points: int) -> None:
     assert _score(inr=inr) == 4 + points
 
@@ -120,6 +126,7 @@ def test_child_pugh_encephalopathy_points(encephalopathy: str, points: int) -> N
         ((60.0, 25.0, 2.5, "moderate-severe", "grade 3-4"), (15, "C")),
     ],
 )
+@pytest.mark.req("CALC.CHILD_PUGH")
 def test_child_pugh_class_boundaries(args: tuple, expected: tuple[int, str]) -> None:
     assert child_pugh(*args) == expected
 

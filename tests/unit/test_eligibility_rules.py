@@ -838,7 +838,11 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@pytest.mark.req("CALC.THRESHOLDS")
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(c, id=c.id, marks=pytest.mark.req(f"ELIG.{c.code}")) for c in CASES],
+)
 def test_criterion_case(case: Case) -> None:
     facts = make_facts(case.changes, signoff=case.signoff, drop_cycles=case.drop_cycles)
     evaluation = evaluate(facts)
@@ -990,7 +994,7 @@ BOUNDARIES = [
     ("E3-lvef-39", {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 39}, "E3", MET),
     (
         "E3-lvef-float",
-        {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 39.9999999},
+        {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 39.99999999},
         "E3",
         NOT_MET,
     ),
@@ -1017,6 +1021,7 @@ BOUNDARIES = [
 @pytest.mark.parametrize(
     ("changes", "code", "status"), [b[1:] for b in BOUNDARIES], ids=[b[0] for b in BOUNDARIES]
 )
+@pytest.mark.req("CALC.THRESHOLDS")
 def test_every_threshold_at_its_exact_boundary(changes: dict, code: str, status: str) -> None:
     result = criterion(evaluate(make_facts(changes)), code)
     assert result.status == status, result.detail
@@ -1048,6 +1053,76 @@ def test_clearance_of_exactly_50_is_shown_and_decided_as_50() -> None:
     result = criterion(evaluate(make_facts(CLEARANCE_50)), "I6")
     assert result.status == MET
     assert result.detail.startswith("Clearance 50.0 mL/min >= 50;")
+
+
+# --- Issue 23: decided on the exact value, never on a display rounding ----------------------------
+# (name, changes, criterion, status, the value as the criterion's note shows it). Each value lies
+# just on the other side of its threshold by less than the display's places: the earlier rule
+# ("decide on the value as shown") decided each of them the wrong way.
+EXACT = [
+    # 52 x 45 / (72 x 57.5 / 88.4) = 49.9653 mL/min: "50.0" at one decimal.
+    ("I6-clearance", {**CLEARANCE_50, "LAB.creatinine_umol_l": 57.5}, "I6", NOT_MET, "49.97"),
+    ("I6-alt", {"LAB.alt_u_l": 100.16, "LAB.alt_uln": 40.0}, "I6", NOT_MET, "2.504"),
+    ("I6-ast", {"LAB.ast_u_l": 87.64, "LAB.ast_uln": 35.0}, "I6", NOT_MET, "2.504"),
+    ("I7-hb", {"LAB.haemoglobin_g_dl": 7.996}, "I7", NOT_MET, "7.996"),
+    ("I7-neutrophils", {"LAB.neutrophils_mm3": 1499.996}, "I7", NOT_MET, "1499.996"),
+    ("I7-platelets", {"LAB.platelets_mm3": 99_999.996}, "I7", NOT_MET, "99999.996"),
+    (
+        "E3-lvef",
+        {"CARDIO.carcinoid_heart_disease": True, "CARDIO.lvef_percent": 39.6},
+        "E3",
+        MET,
+        "39.6",
+    ),
+    ("E6-albumin", {**LOW_ALBUMIN, "LAB.albumin_g_l": 29.96}, "E6", MET, "29.96"),
+    ("E6-pt", {**LOW_ALBUMIN, "LAB.prothrombin_percent": 69.96}, "E6", MET, "69.96"),
+    ("E6-inr", {**LOW_ALBUMIN, "LAB.inr": 1.204}, "E6", MET, "1.204"),
+    ("E7-systolic", {**TREATED, "VITALS.systolic_bp": 159.6}, "E7", NOT_MET, "159.6/"),
+    ("E7-diastolic", {**TREATED, "VITALS.diastolic_bp": 94.6}, "E7", NOT_MET, "/94.6"),
+]
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "status", "shown_as"), [e[1:] for e in EXACT], ids=[e[0] for e in EXACT]
+)
+def test_every_threshold_is_decided_on_the_exact_value_and_shown_on_its_side(
+    changes: dict, code: str, status: str, shown_as: str
+) -> None:
+    result = criterion(evaluate(make_facts(changes)), code)
+    assert result.status == status, result.detail
+    assert shown_as in result.detail, result.detail
+
+
+def test_every_rounded_threshold_has_an_exact_value_test() -> None:
+    # Every threshold on a number with decimals (ECOG, age and the Child-Pugh score are whole).
+    assert {e[0] for e in EXACT} == {
+        "I6-clearance",
+        "I6-alt",
+        "I6-ast",
+        "I7-hb",
+        "I7-neutrophils",
+        "I7-platelets",
+        "E3-lvef",
+        "E6-albumin",
+        "E6-pt",
+        "E6-inr",
+        "E7-systolic",
+        "E7-diastolic",
+    }
+
+
+@pytest.mark.req("CALC.THRESHOLDS")
+def test_binary_noise_is_not_a_value() -> None:
+    from trial.calculations import exact, meets, shown_against
+
+    assert exact(3.3 / 1.1) == 3 and meets(3.3 / 1.1, ">=", 3.0)
+    assert exact(2.99689) == Decimal("2.99689") and not meets(2.99689, ">=", 3.0)
+    assert not meets(2.9999, ">=", 3.0) and meets(3.0, ">=", 3.0)
+    assert str(shown_against(2.99689, ">=", 3.0, 2)) == "2.997"
+    assert str(shown_against(2.9999, ">=", 3.0, 2)) == "2.9999"
+    assert str(shown_against(3.0, ">=", 3.0, 2)) == "3.00"
+    assert str(shown_against(3.004, ">=", 3.0, 2)) == "3.00"
+    assert str(shown_against(2.504, "<=", 2.5, 2)) == "2.504"
 
 
 def test_shown_rounds_half_up_from_the_displayed_digits() -> None:

@@ -14,6 +14,7 @@ import ast
 import dataclasses
 import math
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -55,6 +56,7 @@ def test_module_imports_only_the_standard_library() -> None:
 # --- sum_of_diameters, nadir, percent_change -----------------------------------------------------
 
 
+@pytest.mark.req("CALC.RECIST")
 def test_sum_of_diameters_adds_the_lesions() -> None:
     # 23.4 + 15.0 + 11.6 = 50.0 mm
     assert sum_of_diameters([23.4, 15.0, 11.6]) == 50.0
@@ -76,6 +78,7 @@ def test_sum_of_diameters_rejects_bad_input(sizes: list[float]) -> None:
         sum_of_diameters(sizes)
 
 
+@pytest.mark.req("CALC.RECIST")
 def test_nadir_is_the_smallest_sum_baseline_included() -> None:
     assert nadir([100.0, 80.0, 60.0, 75.0]) == 60.0
 
@@ -150,6 +153,7 @@ def test_percent_change_rejects_bad_input(reference: float, current: float) -> N
         (100.0, 90.0, 85.0, "SD"),  # -15 % from baseline; below the nadir, so no PD
     ],
 )
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
 def test_target_response_boundaries(
     baseline: float, low: float, current: float, expected: str
 ) -> None:
@@ -234,6 +238,7 @@ TABLE_1 = [
 
 
 @pytest.mark.parametrize(("target", "non_target", "new_lesions", "expected"), TABLE_1)
+@pytest.mark.req("CALC.RECIST")
 def test_overall_response_table_1(
     target: str, non_target: str, new_lesions: bool, expected: str
 ) -> None:
@@ -325,6 +330,7 @@ def test_default_intervals() -> None:
         ([(30, "NE"), (60, "NE"), (70, "SD")], "SD"),
     ],
 )
+@pytest.mark.req("CALC.BOR")
 def test_best_overall_response(assessments: list[tuple[float, str]], expected: str) -> None:
     assert best_overall_response(assessments) == expected
 
@@ -405,6 +411,7 @@ def test_best_overall_response_rejects_bad_intervals(kwargs: dict[str, float]) -
         ([(30, "NE")], BestOverallResponse("NE")),
     ],
 )
+@pytest.mark.req("CALC.BOR")
 def test_best_overall_response_detail(
     assessments: list[tuple[float, str]], expected: BestOverallResponse
 ) -> None:
@@ -442,3 +449,30 @@ def test_first_progression(assessments: list[tuple[float, str]], expected: float
 def test_first_progression_rejects_bad_input(assessments: list[tuple[float, str]]) -> None:
     with pytest.raises(ValueError):
         first_progression(assessments)
+
+
+# --- Issue 23: a change is shown on the side of the threshold its response is decided on ------
+
+
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
+def test_a_change_is_never_shown_across_its_threshold() -> None:
+    from followup.models import RecistAssessment
+
+    # 250.0 -> 175.1 mm: -29.96 %, not a PR (exactly -30 % is 175.0 mm), never shown "-30.0".
+    a = RecistAssessment(baseline_sum_mm=Decimal("250.0"), sum_mm=Decimal("175.1"))
+    a.nadir_mm = Decimal("250.0")
+    assert target_response(250.0, 250.0, 175.1) == "SD"
+    assert str(a.change_baseline_pct_shown) == "-29.96"
+    a.sum_mm = Decimal("175.0")
+    assert target_response(250.0, 250.0, 175.0) == "PR"
+    assert str(a.change_baseline_pct_shown) == "-30.0"
+    # 250.0 -> 299.9 mm from the nadir: +19.96 %, not a PD, never shown "20.0".
+    a.sum_mm = Decimal("299.9")
+    assert target_response(250.0, 250.0, 299.9) == "SD"
+    assert str(a.change_nadir_pct_shown) == "19.96"
+    a.sum_mm = Decimal("300.0")
+    assert target_response(250.0, 250.0, 300.0) == "PD"
+    assert str(a.change_nadir_pct_shown) == "20.0"
+    # Far from the thresholds: one decimal, as before.
+    a.sum_mm = Decimal("200.0")
+    assert str(a.change_baseline_pct_shown) == "-20.0"

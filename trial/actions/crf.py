@@ -136,7 +136,7 @@ def write_form(
         name: read(crf_registry.Lookup(participant, row, w.memo)) for name, read in spec.lookups
     }
     values = crf_registry.derive(spec, {**data, **looked_up, crf_registry.COMPLETE: complete})
-    instance = spec.model.objects.filter(form_status=row).first()
+    instance = spec.model._default_manager.filter(form_status=row).first()
     names = [f.name for f in spec.item_fields if f.name in values]
     created = instance is None
     if instance is None:
@@ -178,7 +178,7 @@ def _write_group(
         if created
         else {
             getattr(child, group.repeat_key): child
-            for child in group.model.objects.filter(**{group.parent_field: parent})
+            for child in group.model._default_manager.filter(**{group.parent_field: parent})
         }
     )
     wanted: dict[int, dict[str, Any]] = {}
@@ -195,7 +195,7 @@ def _write_group(
         child = existing.get(key)
         if child is None:
             keys = {group.parent_field: parent, group.repeat_key: key}
-            group.model.objects.create(**keys, **values)
+            group.model._default_manager.create(**keys, **values)
             touched = True
             continue
         changed = [name for name, value in values.items() if getattr(child, name) != value]

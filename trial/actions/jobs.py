@@ -117,7 +117,8 @@ def claim_reminders(
     if not items:
         return set()
     table = ReminderSent._meta.db_table
-    values, params = [], []
+    values: list[str] = []
+    params: list[Any] = []
     now = timezone.now()
     for participant_id, event, kind, detail in items:
         values.append("(%s, %s, %s, %s, %s, %s, %s, %s)")

@@ -174,10 +174,11 @@ class WriteSession:
                 participant.event_dates = merged
                 self.touched.event_dates |= changed
                 self._journey_fields.add("event_dates")
-        for name, value in (
+        journey_fields: tuple[tuple[str, Any], ...] = (
             ("status", change.status),
             ("gate_decision", change.gate_decision),
-        ):
+        )
+        for name, value in journey_fields:
             if value is not None and value != getattr(participant, name):
                 setattr(participant, name, value)
                 self._journey_fields.add(name)

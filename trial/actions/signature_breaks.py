@@ -60,6 +60,7 @@ def refresh_signatures(
     for signature in current:
         signable = kinds[signature.kind]
         if signable.per_row:
+            assert signature.row_id is not None  # a kind signed per row always names its row
             row = changed_rows.get(signature.row_id)
             if row is None and rows is not None:
                 continue  # a change of another row of this kind

@@ -21,7 +21,14 @@ from django.utils.translation import gettext as _
 
 from trial import decisions, roles, selectors, signatures
 from trial.actions.accounts import locked_message, log_auth_event, record_failure_durably
-from trial.actions.errors import AccountLocked, ActionRefused, Locked, WrongPassword, require_reach
+from trial.actions.errors import (
+    AccountLocked,
+    ActionRefused,
+    Locked,
+    ReasonRequired,
+    WrongPassword,
+    require_reach,
+)
 from trial.actions.session import WriteSession, write
 from trial.changes import UNCHANGED, JourneyChange
 from trial.models import AuthEventKind, FormState, FormStatus, Participant, Signature
@@ -111,7 +118,8 @@ def sign_decision(
         user, participant, reason=reason, command=command, serialize=decision.serialize, kind=kind
     ) as w:
         slot = _locked_slot(w, decision, row)
-        _check_not_signed(decision, w.participant, slot)
+        changed = _check_correction(decision, w.participant, slot, choice, reason)
+        _check_not_signed(decision, w.participant, slot, changed)
         if decision.decide is not None:
             decided = decision.decide(
                 decisions.DecisionContext(user, w.participant, slot, choice, reason, on, w.memo)
@@ -174,10 +182,38 @@ def _locked_slot(
     return slot
 
 
+def _check_correction(
+    decision: decisions.Decision,
+    participant: Participant,
+    row: FormStatus | None,
+    choice: str,
+    reason: str,
+) -> bool:
+    """A choice other than the one signed is a correction: refused without a reason. Returns
+    whether the decision changes."""
+    previous = decisions.recorded_choice(decision, participant, row)
+    if not previous or previous == choice:
+        return False
+    if not reason:
+        labels = {c.value: c.label for c in decision.choices}
+        raise ReasonRequired(
+            _(
+                "%(what)s was signed as “%(previous)s”: changing it is a correction, "
+                "give the reason."
+            )
+            % {"what": decision.label, "previous": labels.get(previous, previous)}
+        )
+    return True
+
+
 def _check_not_signed(
-    decision: decisions.Decision, participant: Participant, row: FormStatus | None
+    decision: decisions.Decision,
+    participant: Participant,
+    row: FormStatus | None,
+    changed: bool = False,
 ) -> None:
-    if decision.resign_while_valid:
+    # A correctable decision changed (with its reason) supersedes a signature that stands.
+    if decision.resign_while_valid or (decision.correctable and changed):
         return
     current = selectors.current_signature(participant, decision.kind, row)
     if current is not None and current.is_valid:

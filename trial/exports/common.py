@@ -215,7 +215,7 @@ def sources() -> list[Source]:
         )
         parent_events = _table(spec.model)
         for group in spec.groups:
-            parent_column = group.model._meta.get_field(group.parent_field).column
+            parent_column = crf_registry.db_column(group.model, group.parent_field)
             result.append(
                 Source(
                     "group",
@@ -228,7 +228,7 @@ def sources() -> list[Source]:
                     "fs.id",
                     "fs.participant_id",
                     group=group.name,
-                    key_column=group.model._meta.get_field(group.repeat_key).column,
+                    key_column=crf_registry.db_column(group.model, group.repeat_key),
                     model=group.model,
                 )
             )

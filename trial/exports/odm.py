@@ -33,7 +33,7 @@ from django.utils import translation
 from trial import crf as crf_registry
 from trial import schedule
 from trial.exports.common import SYSTEM, Scope, people, sources, stream_changes
-from trial.history import event_model_for
+from trial.history import event_model_of
 from trial.models import Participant, Signature, Site
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
@@ -293,9 +293,9 @@ def _admin(w: Writer, persons: dict, meanings: list[str]) -> None:
 
 
 def _meanings() -> list[str]:
-    events = event_model_for(Signature)
+    events = event_model_of(Signature)
     meanings = set(Signature.objects.values_list("meaning", flat=True))
-    meanings |= set(events.objects.values_list("meaning", flat=True))
+    meanings |= set(events._default_manager.values_list("meaning", flat=True))
     return sorted(meanings)
 
 
@@ -332,7 +332,7 @@ class Tree:
 
 
 def _path(participant: str, event: str, form: str, repeat: Any) -> list[tuple]:
-    keys = [((participant,), {"SubjectKey": participant, "TransactionType": "Upsert"})]
+    keys: list[tuple] = [((participant,), {"SubjectKey": participant, "TransactionType": "Upsert"})]
     if form:
         keys.append(((event,), {"StudyEventOID": event_oid(event), "TransactionType": "Upsert"}))
         keys.append(
@@ -507,7 +507,7 @@ def _current_values(participant_ids: list[int]) -> Iterator[tuple]:
             continue
         seen.add(spec.model)
         table = spec.model._meta.db_table
-        columns = [(f.name, f.column) for f in spec.item_fields]
+        columns = [(f.name, crf_registry.db_column(spec.model, f.name)) for f in spec.item_fields]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT p.code, fs.event, fs.form, fs.repeat, t.id, {AS_TEXT % 't'} "
@@ -524,8 +524,11 @@ def _current_values(participant_ids: list[int]) -> Iterator[tuple]:
                 for name, column in columns:
                     rows.append((code, event, form, repeat, "", "", name, _text(data.get(column))))
             for group in spec.groups:
-                parent_column = group.model._meta.get_field(group.parent_field).column
-                key_column = group.model._meta.get_field(group.repeat_key).column
+                parent_column = crf_registry.db_column(group.model, group.parent_field)
+                key_column = crf_registry.db_column(group.model, group.repeat_key)
+                item_columns = [
+                    (f.name, crf_registry.db_column(group.model, f.name)) for f in group.item_fields
+                ]
                 cursor.execute(
                     f"SELECT {parent_column}, {AS_TEXT % 'g'} FROM {group.model._meta.db_table} g "
                     f"WHERE {parent_column} = ANY(%s)",
@@ -535,9 +538,9 @@ def _current_values(participant_ids: list[int]) -> Iterator[tuple]:
                     data = _loads(data)
                     code, event, form, repeat = parents[parent_id]
                     key = _text(data.get(key_column))
-                    for f in group.item_fields:
-                        value = _text(data.get(f.column))
-                        rows.append((code, event, form, repeat, group.name, key, f.name, value))
+                    for name, column in item_columns:
+                        value = _text(data.get(column))
+                        rows.append((code, event, form, repeat, group.name, key, name, value))
     order = schedule.EVENT_ORDER
     rows.sort(key=lambda r: (r[0], order.get(r[1], 999), r[1], r[2], r[3], r[4], _num(r[5])))
     return iter(rows)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pghistory
 import pgtrigger
 from django.conf import settings
@@ -58,6 +60,9 @@ class AuthEvent(models.Model):
         related_name="+",
     )
 
+    # Set by the selector of the locks page (not a column).
+    until: datetime
+
     class Meta:
         indexes = [models.Index(fields=["username", "-at"]), models.Index(fields=["-at"])]
         triggers = [
@@ -93,7 +98,8 @@ class AuditedUser(User):
     obj_field=None,
     model_name="UserGroupsEvent",
 )
-class AuditedUserGroups(User.groups.through):
+# The stubs type the auto-created through model as a name they cannot resolve.
+class AuditedUserGroups(User.groups.through):  # type: ignore[name-defined]
     class Meta:
         proxy = True
 

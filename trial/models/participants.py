@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from trial import schedule
 from trial.audit import audited
 from trial.models.sites import Site
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ParticipantStatus(models.TextChoices):
@@ -44,6 +48,10 @@ class Participant(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+    # Set by the participant list for its page (not columns).
+    signatures_to_redo: list[Any]
+    open_queries: int
 
     class Meta:
         ordering = ["code"]
@@ -131,12 +139,12 @@ class FormStatus(models.Model):
         return self.locked_at is not None
 
 
-def yes_no(label: str) -> models.BooleanField:
+def yes_no(label: StrOrPromise) -> models.BooleanField:
     """A yes/no item that may still be unanswered (None) in a draft."""
     return models.BooleanField(label, null=True, blank=True)
 
 
-def optional_decimal(label: str, digits: int, places: int) -> models.DecimalField:
+def optional_decimal(label: StrOrPromise, digits: int, places: int) -> models.DecimalField:
     """A number that may still be unanswered in a draft."""
     return models.DecimalField(
         label, max_digits=digits, decimal_places=places, null=True, blank=True

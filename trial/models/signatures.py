@@ -3,6 +3,9 @@ and verifies them)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
@@ -41,6 +44,12 @@ class Signature(models.Model):
     content = models.JSONField()
     content_hash = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
+
+    # Set by the selectors that read signatures in one statement (not columns).
+    first_break_at: datetime | None
+    first_break_changes: dict[str, Any] | None
+    broken: bool
+    stored_sections: dict[str, Any]
 
     class Meta:
         indexes = [models.Index(fields=["participant", "kind", "-signed_at"])]

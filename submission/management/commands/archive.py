@@ -50,8 +50,8 @@ class Command(BaseCommand):
                 )
             except (ExportError, ArchiveError) as error:
                 raise CommandError(str(error)) from None
-        for error in written.errors:
-            self.stderr.write(error)
+        for problem in written.errors:
+            self.stderr.write(problem)
         self.stderr.write(
             f"{len(written.files)} files ({written.casebooks} casebooks) and the manifest "
             f"written to {output}"

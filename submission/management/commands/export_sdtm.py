@@ -40,8 +40,8 @@ class Command(BaseCommand):
             except ExportError as error:
                 raise CommandError(str(error)) from None
             result = actions.export_package(scope, output, origin="manage.py export_sdtm")
-        for error in result.errors:
-            self.stderr.write(error)
+        for problem in result.errors:
+            self.stderr.write(problem)
         summary = ", ".join(f"{code} {count}" for code, count in result.records.items())
         self.stderr.write(f"{len(result.files)} files written to {output}: {summary}")
         if result.errors:

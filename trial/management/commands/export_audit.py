@@ -11,6 +11,8 @@ Every export is logged (ExportLog) and itself audited.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.core.management.base import BaseCommand, CommandError
 
 from trial.audit import audit_origin
@@ -45,7 +47,7 @@ class Command(BaseCommand):
             output = options["output"]
             if odm_format:
                 if output == "-":
-                    count = odm.write_transactional(scope, self.stdout._out.buffer)
+                    count = odm.write_transactional(scope, cast(Any, self.stdout)._out.buffer)
                 else:
                     with open(output, "wb") as target:
                         count = odm.write_transactional(scope, target)
