@@ -55,7 +55,7 @@ bench: $(STAMP)
 		'&&' $(PY) bench/bench_save.py '&&' $(PY) bench/bench_followup.py \
 		'&&' $(PY) bench/bench_reminders.py '&&' $(PY) bench/bench_pdf.py \
 		'&&' $(PY) bench/bench_exports.py '&&' $(PY) bench/bench_review.py \
-		'&&' $(PY) bench/bench_submission.py \
+		'&&' $(PY) bench/bench_submission.py '&&' $(PY) bench/bench_oversight.py \
 		'&&' $(PY) bench/bench_load.py
 
 # make backup [FILE=path]: pg_dump of the database (the embedded one, or DATABASE_URL's).

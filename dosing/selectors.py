@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.db import connection
@@ -149,6 +151,50 @@ def ae_summary(participant: Participant) -> list[dict[str, Any]]:
             }
         )
     return summary
+
+
+@dataclass(frozen=True)
+class GradedLab:
+    """One graded lab value: its CTCAE v5 term and grade (0: below grade 1)."""
+
+    participant_id: int
+    event: str
+    sample_date: date
+    term: str
+    grade: int
+    baseline: bool  # the participant's earliest panel (by sample date)
+
+
+def graded_labs(participants: Any, until: date | None = None) -> list[GradedLab]:
+    """Every gradable lab value of the participants (`participants`: a queryset, the scope)
+    with a sample date (up to `until`), graded as the lab page grades it (dosing.labs.grade,
+    each later panel against the participant's earliest one): one query."""
+    panels = (
+        LabPanel.objects.filter(form_status__participant__in=participants.values("pk"))
+        .exclude(form_status__status=FormState.DELETED)
+        .exclude(sample_date=None)
+        .order_by("form_status__participant_id", "sample_date", "form_status_id")
+        .values_list("form_status__participant_id", "form_status__event", *labs.CANONICAL_FIELDS)
+    )
+    if until is not None:
+        panels = panels.filter(sample_date__lte=until)
+    found: list[GradedLab] = []
+    first: dict[str, Any] | None = None
+    current = None
+    for pid, event, *values in panels:
+        panel = dict(zip(labs.CANONICAL_FIELDS, values, strict=True))
+        is_baseline = pid != current
+        if is_baseline:
+            current, first = pid, panel
+        graded = labs.grades(panel, None if is_baseline else first)
+        for result in graded.values():
+            if result.grade is not None:
+                found.append(
+                    GradedLab(
+                        pid, event, panel["sample_date"], result.term, result.grade, is_baseline
+                    )
+                )
+    return found
 
 
 def _iah_dose(participant: Participant) -> dict[str, Any]:

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "imaging",
     "followup",
     "submission",
+    "oversight",
 ]
 
 MIDDLEWARE = [
@@ -233,10 +234,29 @@ CELERY_BEAT_SCHEDULE = {
         "task": "submission.tasks.requeue_package_jobs",
         "schedule": 300.0,
     },
+    # DSMB reports, likewise (oversight/tasks.py).
+    "requeue-report-jobs": {"task": "oversight.tasks.requeue_report_jobs", "schedule": 300.0},
 }
 
 # The trial's registry number, printed on every PDF and reminder.
 TRIAL_NUMBER = env.string("TRIAL_NUMBER", "NCT04837885")
+# Risk-based oversight (the oversight page): each indicator's (amber, red) limits, the one
+# place they are kept. A site's figure strictly above a limit takes its colour; the exact
+# computed value is compared, never the rounded one shown. Sites are compared with these
+# absolute limits, not with each other: with two sites a z-score cannot fire.
+OVERSIGHT_THRESHOLDS = {
+    "ae_rate": (1.0, 2.0),  # adverse events per participant-month
+    "sae_delay": (24.0, 72.0),  # hours from awareness to "reported to the sponsor", median
+    "lab_grade3": (5.0, 10.0),  # % of graded lab values at CTCAE grade 3 or more
+    "old_queries": (0.0, 5.0),  # queries open for more than 30 days
+    "entry_delay": (5.0, 10.0),  # days from visit to data entry, median
+    "late_entries": (5.0, 15.0),  # forms entered more than 10 days after their visit
+    "missed_visits": (5.0, 10.0),  # % of follow-up visits due that were missed
+    "out_of_window": (10.0, 20.0),  # % of dated visits outside their window, confirmed
+    "screen_failure": (30.0, 50.0),  # % of eligibility decisions that were screen failures
+    "changes": (5.0, 10.0),  # item changes per 100 items entered
+}
+
 # The address the reminder e-mails link to.
 SITE_URL = env.string("SITE_URL", "http://localhost:8000").rstrip("/")
 

@@ -124,6 +124,7 @@ urlpatterns = [
     path("imaging/", include("imaging.urls")),
     path("followup/", include("followup.urls")),
     path("submission/", include("submission.urls")),
+    path("oversight/", include("oversight.urls")),
 ]
 
 handler404 = "trial.views.not_found"

@@ -26,6 +26,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from oversight.models import ReportJob, ReportJobStatus
 from submission.models import PackageJob, PackageJobStatus
 from tests.security.pages import page_post
 from trial import actions, jobs, signatures
@@ -114,6 +115,14 @@ def story(db) -> Story:
         content=b"PK\x05\x06" + bytes(18),
         filename="sdtm.zip",
     )
+    # A data manager's finished DSMB report (the oversight app's job pages).
+    ReportJob.objects.create(
+        requested_by=users["datamanager"],
+        cutoff=a.screening_date,
+        status=ReportJobStatus.DONE,
+        content=b"%PDF-1.7\n",
+        filename="dsmb.pdf",
+    )
     yield Story(a, b, users)
     jobs._state.update(ok=True, checked=0.0)
 
@@ -153,6 +162,8 @@ def fill(pattern: Pattern, participant: Participant) -> dict | None:
             kwargs[param] = PdfJob.objects.filter(participant=participant).first().pk
         elif param == "pk" and pattern.name.startswith("submission:package_"):
             kwargs[param] = PackageJob.objects.get().pk
+        elif param == "pk" and pattern.name.startswith("oversight:report_"):
+            kwargs[param] = ReportJob.objects.get().pk
         else:
             return None
     return kwargs
