@@ -140,3 +140,14 @@ def decide(context: DecisionContext) -> Decided:
         meaning_for(decision, summary, reason),
         journey=JourneyChange(dates={selectors.GATE_EVENT: on}, gate_decision=journey),
     )
+
+
+def decide_dosimetry(context: DecisionContext) -> Decided:
+    """The physicist's (investigator's) review of the dosimetry (trial/decisions.py): refused
+    until doses can be computed; nothing else is written, the signature is the review, and
+    any change to the SPECT/CT form or the IAH dose breaks it."""
+    data = selectors.dosimetry_data(context.participant)
+    refused = selectors.dosimetry_refusal(data)
+    if refused:
+        raise trial_actions.ActionRefused(refused)
+    return Decided(selectors.dosimetry_meaning(data), saves_slot=False)

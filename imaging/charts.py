@@ -187,9 +187,11 @@ def time_activity_chart(
     tail_lambda: float | None = None,
     mono: tuple[float, float] | None = None,
     title: str | None = None,
+    band: tuple[float, float, float] | None = None,
 ) -> str:
     """Points, the trapezoids from A(0) = 0, the exponential tail after the last point, and
-    the fitted mono-exponential A0·e^(-λt) (dashed).
+    the fitted mono-exponential A0·e^(-λt) (dashed) with its ±1 SD band: `band` is the fit's
+    (var b0, var b1, cov b0 b1), ln A(t) having the variance var b0 + t² var b1 + 2t cov.
 
     A pure function of its numbers: the dosimetry page draws the same curves each time it is
     shown, so the drawings are kept (keyed by every argument)."""
@@ -201,6 +203,7 @@ def time_activity_chart(
         title or _("Time-activity curve"),
         # The texts are arguments, so a drawing kept in one language is not shown in another.
         _("no data"),
+        None if band is None else tuple(band),
     )
 
 
@@ -212,6 +215,7 @@ def _time_activity_chart(
     mono: tuple[float, ...] | None,
     title: str,
     empty_text: str = "no data",
+    band: tuple[float, ...] | None = None,
 ) -> str:
     if not times_h:
         return _svg([f'<text x="20" y="30">{escape(empty_text)}</text>'], title)
@@ -250,6 +254,20 @@ def _time_activity_chart(
         body.append(
             f'<polyline points="{tail}" fill="none" stroke="{BLUE}" '
             f'stroke-dasharray="2 3" data-part="tail"/>'
+        )
+    if mono and band:
+        a0, lam = mono
+        var_b0, var_b1, cov = band
+        steps = [t_end * i / 40 for i in range(41)]
+
+        def spread(t: float) -> float:
+            return math.sqrt(max(var_b0 + t * t * var_b1 + 2 * t * cov, 0.0))
+
+        upper = [f"{x(t):.1f},{y(a0 * math.exp(-lam * t + spread(t))):.1f}" for t in steps]
+        lower = [f"{x(t):.1f},{y(a0 * math.exp(-lam * t - spread(t))):.1f}" for t in steps]
+        body.append(
+            f'<polygon points="{" ".join(upper + lower[::-1])}" fill="{ORANGE}" '
+            f'fill-opacity="0.2" stroke="none" data-part="band"/>'
         )
     if mono:
         a0, lam = mono

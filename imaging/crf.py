@@ -142,6 +142,16 @@ register(
                 item_labels=naming.volume_labels,
                 units=dict.fromkeys(m.VOLUMES, "MBq"),
             ),
+            ItemGroup(
+                "volumes",
+                m.VoiVolume,
+                parent_field="dosimetry",
+                repeat_key="region",
+                max_rows=len(m.REGION_KEYS),
+                label=_("VOI volumes"),
+                names=naming.region_names,
+                units={"volume_ml": "mL", "density_g_ml": "g/mL"},
+            ),
         ),
         context=pages.dosimetry_context,
     )
@@ -179,5 +189,26 @@ register_decision(
         role_refusal=_("Only an investigator signs the gate decision."),
         signers=_("Only an investigator signs the gate decision."),
         done=_("Gate decision signed for %(code)s."),
+    )
+)
+
+# The physicist's (investigator's) review of the dosimetry: signed on the doses as computed
+# from the SPECT/CT form and the IAH dose; a change to either breaks it.
+register_decision(
+    Decision(
+        kind=selectors.DOSIMETRY_KIND,
+        label=_("Dosimetry review"),
+        payload=selectors.dosimetry_payload,
+        roles=frozenset({roles.INVESTIGATOR}),
+        covers=selectors.dosimetry_covers,
+        slot=(selectors.DOSIMETRY_EVENT, selectors.DOSIMETRY_FORM),
+        decide=actions.decide_dosimetry,
+        command="sign_dosimetry_review",
+        page=pages.dosimetry_review_page,
+        template="imaging/_dosimetry_review.html",
+        missing_slot=_("This participant has no dosimetry form (no IAH dose decided)."),
+        role_refusal=_("Only an investigator signs the dosimetry review."),
+        signers=_("Only an investigator (the physicist's review) signs the dosimetry."),
+        done=_("Dosimetry review signed for %(code)s."),
     )
 )

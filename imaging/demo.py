@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from imaging import actions as imaging_actions
 from imaging import selectors
-from imaging.models import TIME_POINTS, VOLUMES
+from imaging.models import REGION_KEYS, TIME_POINTS, VOLUMES
 from trial import actions, roles
 from trial import crf as crf_registry
 from trial.demo import Journey
@@ -125,10 +125,15 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
     suvs = [(v, v * rng.uniform(0.5, 0.7)) for v in iv_max]
     _save(user, participant, rows[("PET-IV", "PET_IV")], *_pet(iv_injection, suvs, rng, False))
     if "DOSI" in journey.done_events and ("DOSI", "DOSI") in rows and "IAH" in journey.dates:
-        _save(user, participant, rows[("DOSI", "DOSI")], {}, _dosimetry(journey, rng))
+        # The volumes draw from a generator of their own, so the rest of the demo (every
+        # later participant's journey) stays what it was before they existed.
+        volumes = random.Random(f"voi-{participant.code}")
+        _save(user, participant, rows[("DOSI", "DOSI")], {}, _dosimetry(journey, rng, volumes))
 
 
-def _dosimetry(journey: Journey, rng: random.Random) -> dict[str, list[dict]]:
+def _dosimetry(
+    journey: Journey, rng: random.Random, volumes_rng: random.Random
+) -> dict[str, list[dict]]:
     start = _at(journey.dates["IAH"], 10)
     # A bi-phasic-looking uptake: rises to 24 h in the lesions, then clears.
     peaks = {
@@ -143,7 +148,18 @@ def _dosimetry(journey: Journey, rng: random.Random) -> dict[str, list[dict]]:
             rise = 0.8 if number == 1 else 1.0
             row[name] = f"{peaks[name] * rise * 2.718 ** (-clearance[name] * hours):.2f}"
         rows.append(row)
-    return {"time_points": rows}
+    # CT volumes (mL) in plausible ranges: lesions, healthy liver, kidneys, spleen, marrow;
+    # the marrow's density entered (red marrow, 1.03 g/mL), the others at the default.
+    ranges = {"act_liver": (1200, 1800), "act_kidney_l": (130, 190)}
+    ranges |= {"act_kidney_r": (130, 190), "act_spleen": (150, 260), "act_marrow": (800, 1100)}
+    volumes = [
+        {
+            "volume_ml": f"{volumes_rng.uniform(*ranges.get(name, (5, 40))):.1f}",
+            "density_g_ml": "1.03" if name == "act_marrow" else "",
+        }
+        for name in REGION_KEYS
+    ]
+    return {"time_points": rows, "volumes": volumes}
 
 
 def finish(created: list[tuple[Participant, Journey]]) -> None:

@@ -36,6 +36,9 @@ SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
 GA68_ACTIVITY_MBQ = (1, 2000)
 ACTIVITY_MBQ = (0, 100000)
+# A VOI from a 0.1 mL lesion to a whole liver; densities from lung-like to cortical bone.
+VOI_VOLUME_ML = (0, 5000)
+DENSITY_G_ML = (Decimal("0.30"), Decimal("2.00"))
 # PROTOCOL.md section 2: PET-IV at least 10 h after PET-IAH (68Ga residue < 0.2 %), at most
 # 28 days after. Between 10 h and the 0.2 % time (about 10.12 h) is a warning to confirm.
 PET_IV_MIN_HOURS = 10
@@ -194,6 +197,46 @@ class TimePointRow(SlotRow):
         return data
 
 
+class VoiVolumeRow(SlotRow):
+    needed = ("volume_ml",)
+    volume_ml = forms.DecimalField(
+        label=_("VOI volume"), max_digits=7, decimal_places=1, required=False
+    )
+    density_g_ml = forms.DecimalField(
+        label=_("Density"),
+        max_digits=4,
+        decimal_places=2,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The default stands in the empty box, so a blank density reads as what is used.
+        self.fields["density_g_ml"].widget.attrs["placeholder"] = formats.localize(
+            Decimal(str(calc.DEFAULT_DENSITY_G_ML))
+        )
+
+    def clean_volume_ml(self) -> Decimal | None:
+        value = self.cleaned_data.get("volume_ml")
+        low, high = VOI_VOLUME_ML
+        if value is not None and not low < value <= high:
+            raise forms.ValidationError(
+                _("Enter a volume above %(low)s and up to %(high)s mL.")
+                % {"low": low, "high": high}
+            )
+        return value
+
+    def clean_density_g_ml(self) -> Decimal | None:
+        value = self.cleaned_data.get("density_g_ml")
+        low, high = DENSITY_G_ML
+        if value is not None and not low <= value <= high:
+            raise forms.ValidationError(
+                _("Enter a density between %(low)s and %(high)s g/mL.")
+                % {"low": formats.localize(low), "high": formats.localize(high)}
+            )
+        return value
+
+
 class SlotFormSet(forms.BaseFormSet):
     """Fixed slots: row i is key `keys[i]`; `labels` name the rows on the page (a form may
     name them for its participant: `name_rows`)."""
@@ -324,6 +367,13 @@ TimePointSet = slot_formset(
     tuple(m.TIME_POINTS),
     tuple(f"{hours} h (±{window} h)" for hours, window in m.TIME_POINTS.values()),
     units=dict.fromkeys(m.VOLUMES, "MBq"),
+)
+VoiVolumeSet = slot_formset(
+    VoiVolumeRow,
+    tuple(m.REGION_KEYS.values()),
+    tuple(f"#{n}" for n in m.REGION_KEYS.values()),
+    key="region",
+    units={"volume_ml": "mL", "density_g_ml": "g/mL"},
 )
 ExtraHepaticSet = type(
     "ExtraHepaticSet",
@@ -606,13 +656,18 @@ class GateForm(CrfForm):
 
 
 class DosimetryForm(GroupedForm):
-    group_specs = (("time_points", TimePointSet, "points", "number"),)
+    group_specs = (
+        ("time_points", TimePointSet, "points", "number"),
+        ("volumes", VoiVolumeSet, "volumes", "region"),
+    )
 
     def name_rows(self) -> None:
         # The lesion volumes carry the segment chosen on MRI (PET index lesions form); the
         # page's results name them alike (imaging.pages.dosimetry_context).
         self.volume_names = naming.volume_labels(self.participant)
         self.time_points.name_rows([], self.volume_names)
+        regions = naming.regions_named(self.volume_names)
+        self.volumes.name_rows([regions[key] for key in self.volumes.keys])
 
     class Meta:
         model = m.Dosimetry

@@ -256,3 +256,30 @@ VOLUMES = (
     "act_spleen",
     "act_marrow",
 )
+
+# The VOI volumes' rows, keyed 1-10 in the order of VOLUMES (the activity columns).
+REGION_KEYS = {name: number for number, name in enumerate(VOLUMES, start=1)}
+
+
+@audited
+class VoiVolume(models.Model):
+    """The CT volume of one volume of interest (an index lesion or an organ), for its mass:
+    the density is the soft tissue's 1.06 g/mL unless entered (null: not entered)."""
+
+    dosimetry = models.ForeignKey(Dosimetry, on_delete=models.CASCADE, related_name="volumes")
+    region = models.PositiveSmallIntegerField(_("volume of interest"), default=1)
+    volume_ml = models.DecimalField(
+        _("VOI volume"), max_digits=7, decimal_places=1, null=True, blank=True
+    )
+    density_g_ml = models.DecimalField(
+        _("density"), max_digits=4, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["region", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["dosimetry", "region"], name="voi_volume_unique_region")
+        ]
+
+    def __str__(self) -> str:
+        return f"VOI {self.region}"

@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from imaging import models as m
+from trial.crf import model_field
 
 LESION_KEYS = tuple(range(1, m.INDEX_LESIONS + 1))
 MAX_EXTRA_HEPATIC = 20
@@ -63,3 +64,18 @@ def volume_labels(participant: Any) -> dict[str, str]:
     """The dosimetry's volumes: the lesions with their segment, the organs by name."""
     lesions = lesion_names(participant)
     return {name: lesions[number] for name, number in LESION_VOLUMES.items()}
+
+
+def region_names(participant: Any) -> dict[int, str]:
+    """The VOI volumes' rows (REGION_KEYS): the lesions with their segment, the organs by
+    name, as the dosimetry grid names its columns."""
+    return regions_named(volume_labels(participant))
+
+
+def regions_named(labels: dict[str, str]) -> dict[int, str]:
+    """region_names from the volumes' labels already read (volume_labels): no query."""
+    names = {}
+    for name, number in m.REGION_KEYS.items():
+        label = labels.get(name) or str(model_field(m.DosimetryPoint, name).verbose_name)
+        names[number] = label[:1].upper() + label[1:]
+    return names

@@ -3,7 +3,6 @@ results and the study view. Each builder runs a fixed number of queries."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from django import forms as django_forms
@@ -14,15 +13,15 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging import charts, naming, selectors
+from imaging import charts, dosimetry, naming, selectors
 from imaging.actions import refusal
-from imaging.models import VOLUMES, DosimetryPoint, GateDecision, Organ
+from imaging.models import DosimetryPoint, GateDecision, Organ
 from imaging.problems import calculation_problem
-from trial import decay, registry
+from trial import registry
+from trial.calculations import meets
 from trial.crf import model_field
+from trial.languages import shown_number
 from trial.models import FormStatus, Participant
-
-DIFFERENCE_FLAG_PERCENT = 20  # the two TIA methods disagree: look at the curve
 
 
 def gate_page(participant: Participant, row: FormStatus | None) -> dict[str, Any]:
@@ -80,71 +79,147 @@ def _volume_label(name: str, names: dict[str, str]) -> str:
     return capfirst(names.get(name) or str(model_field(DosimetryPoint, name).verbose_name))
 
 
+def _shown(value: float | None, spec: str) -> str:
+    return "" if value is None else shown_number(value, spec)
+
+
+def _against(value: float | None, threshold: float, decimals: int) -> str:
+    """A value compared with a threshold, with the decimals that agree with the decision."""
+    if value is None:
+        return ""
+    return shown_number(value, f".{dosimetry.decimals_against(value, threshold, decimals)}f")
+
+
+def _signed_against(value: float | None, threshold: float, decimals: int) -> str:
+    """A difference whose size is compared with a threshold, with its sign."""
+    if value is None:
+        return ""
+    size = _against(abs(value), threshold, decimals)
+    return f"-{size}" if value < 0 else f"+{size}"
+
+
+def _method_row(region: dosimetry.RegionDosimetry, key: str) -> dict[str, Any]:
+    method = region.methods[key]
+    limit = selectors.kidney_limit_gy()
+    row: dict[str, Any] = {
+        "key": key,
+        "tia": _shown(method.tia, ".2f"),
+        "tia_value": method.tia,
+        "problem": calculation_problem(method.problem) if method.problem else "",
+        "dose": _against(method.dose_gy, limit, 2)
+        if region.kidney
+        else _shown(method.dose_gy, ".2f"),
+        "dose_value": method.dose_gy,
+        "per_gbq": _shown(method.gy_per_gbq, ".3f"),
+        "above_limit": method.above_kidney_limit,
+        "difference": _signed_against(method.difference, dosimetry.METHODS_DIFFER_PERCENT, 1),
+        "differs": method.difference is not None
+        and meets(abs(method.difference), ">", dosimetry.METHODS_DIFFER_PERCENT),
+    }
+    return row
+
+
+def region_rows(
+    regions: list[dosimetry.RegionDosimetry], names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """What the dosimetry table shows per volume of interest: the numbers in the reader's
+    format, the flags, and the time-activity curve with the fit and its ±1 SD band."""
+    rows = []
+    for region in regions:
+        label = _volume_label(region.name, names)
+        fit = region.fit
+        row: dict[str, Any] = {
+            "name": region.name,
+            "label": label,
+            "region": region,
+            "methods": [_method_row(region, key) for key in dosimetry.METHODS],
+            "residence": _shown(region.residence_h, ".6f"),
+            "uncertainty": _against(
+                None if region.uncertainty is None else region.uncertainty * 100,
+                dosimetry.UNCERTAINTY_FLAG * 100,
+                1,
+            ),
+            "single_time": _shown(region.single_time_h, ".0f"),
+            "volume": _shown(region.volume_ml, "g"),
+            "density": _shown(region.density_g_ml, ".2f"),
+            "density_entered": region.density_entered,
+            "dose_problem": calculation_problem(region.dose_problem) if region.dose_problem else "",
+            "flags": {
+                "uncertainty": region.uncertainty_flag,
+                "methods": region.methods_flag,
+                "kidney": region.kidney_flag,
+            },
+            "flagged": region.flagged,
+        }
+        if region.times_h:
+            band = None
+            if fit is not None and not fit.fixed and fit.var_b0 is not None:
+                assert fit.var_b1 is not None and fit.cov_b0_b1 is not None  # set together
+                band = (fit.var_b0, fit.var_b1, fit.cov_b0_b1)
+            row["chart"] = mark_safe(  # noqa: S308 - built by charts.py, which escapes text
+                charts.time_activity_chart(
+                    region.times_h,
+                    region.activities,
+                    tail_lambda=region.tail_lambda,
+                    mono=None if fit is None else (fit.a0, fit.decay_per_h),
+                    title=str(label),
+                    band=band,
+                )
+            )
+        rows.append(row)
+    return rows
+
+
 def dosimetry_results(
-    points: list[DosimetryPoint], infusion, administered, names: dict[str, str] | None = None
+    data: selectors.DosimetryData, names: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    """Per volume: TIA by trapezoids + tail, residence time, the mono-exponential cross-check
-    and the difference in %, with the curve drawn. `names`: the volumes' names for the
+    """The dosimetry results of the page and the PDF. `names`: the volumes' names for the
     participant (imaging.naming.volume_labels)."""
     names = names or {}
-    results = []
-    if infusion is None:
+    if data.infusion is None:
         return {"results": [], "dosi_note": _("The IAH infusion start is not entered yet.")}
-    timed = [p for p in points if p.acquired_at is not None]
-    for name in VOLUMES:
-        pairs = [
-            ((p.acquired_at - infusion).total_seconds() / 3600, float(getattr(p, name)))
-            for p in timed
-            if getattr(p, name) is not None
-        ]
-        result: dict[str, Any] = {"name": name, "label": _volume_label(name, names)}
-        times = [t for t, _a in pairs]
-        activities = [a for _t, a in pairs]
-        try:
-            tia = calc.time_integrated_activity(times, activities)
-            result["tia"] = tia
-            if administered:
-                result["residence"] = calc.residence_time(times, activities, float(administered))
-        except ValueError as error:
-            result["error"] = calculation_problem(error)
-            results.append(result)
-            continue
-        lambda_phys = decay.decay_constant(decay.LU177_HALF_LIFE_H)
-        lam = lambda_phys
-        if activities[-1] > 0 and activities[-2] > activities[-1]:
-            lam = max(
-                math.log(activities[-2] / activities[-1]) / (times[-1] - times[-2]), lambda_phys
-            )
-        mono = None
-        try:
-            mono = calc.fit_mono_exponential(times, activities)
-            result["mono_tia"] = calc.mono_exponential_tia(times, activities)
-            result["difference"] = calc.percent_difference(tia, result["mono_tia"])
-            result["flag"] = abs(result["difference"]) > DIFFERENCE_FLAG_PERCENT
-        except ValueError as error:
-            result["mono_error"] = calculation_problem(error)
-        result["chart"] = mark_safe(  # noqa: S308 - built by charts.py, which escapes text
-            charts.time_activity_chart(
-                times, activities, tail_lambda=lam, mono=mono, title=str(result["label"])
-            )
+    administered = data.administered
+    return {
+        "results": region_rows(data.regions, names),
+        "administered": administered,
+        "administered_gbq": None
+        if administered is None
+        else shown_number(float(administered) / 1000, ".4f"),
+        "kidney_limit": shown_number(selectors.kidney_limit_gy(), "g"),
+        "uncertainty_limit": shown_number(dosimetry.UNCERTAINTY_FLAG * 100, "g"),
+        "methods_limit": shown_number(dosimetry.METHODS_DIFFER_PERCENT, "g"),
+        "review_url": reverse(
+            "signature_sign", args=[data.participant_code, selectors.DOSIMETRY_KIND]
         )
-        results.append(result)
-    return {"results": results, "administered": administered}
+        if data.participant_code
+        else "",
+    }
 
 
 def dosimetry_context(participant: Participant, row: FormStatus, form: Any) -> dict:
     instance = getattr(form, "instance", None)
-    stored = getattr(form, "stored_rows", {}).get("time_points")
-    if stored is not None:  # read by the form already
-        points = stored
-    else:
-        points = list(instance.points.all()) if instance is not None and instance.pk else []
+    stored = getattr(form, "stored_rows", {})
+    saved = instance if instance is not None and instance.pk else None
+    points = stored.get("time_points")
+    if points is None:  # read by the form already, else here
+        points = list(saved.points.all()) if saved is not None else []
+    volumes = stored.get("volumes")
+    if volumes is None:
+        volumes = list(saved.volumes.all()) if saved is not None else []
     dose = registry.IAH_DOSE.provider
     infusion, administered = dose(participant) if dose else (None, None)
     names = getattr(form, "volume_names", None)  # read by the form already
     if names is None:
         names = naming.volume_labels(participant)
-    return dosimetry_results(points, infusion, administered, names)
+    data = selectors.DosimetryData(
+        row,
+        selectors.point_values(points),
+        selectors.volume_values(volumes),
+        infusion,
+        administered,
+        participant.code,
+    )
+    return dosimetry_results(data, names)
 
 
 def is_form(value: Any) -> bool:
@@ -184,4 +259,24 @@ def study_page(participants: Any) -> dict[str, Any]:
         "iah_slots": selectors.iah_slots(),
         "threshold": calc.ENHANCEMENT_GATE_THRESHOLD,
         "expected": selectors.EXPECTED_RATIO,
+    }
+
+
+def dosimetry_review_page(participant: Participant, row: FormStatus | None) -> dict[str, Any]:
+    """What the physicist's review page shows (imaging/_dosimetry_review.html): the results
+    table and curves as on the dosimetry page, and why it cannot be signed yet."""
+    data = selectors.dosimetry_data(participant)
+    results = dosimetry_results(data, naming.volume_labels(participant))
+    refused = selectors.dosimetry_refusal(data)
+    flagged = sum(1 for r in results.get("results", []) if r["flagged"])
+    return {
+        **results,
+        "review_url": "",
+        "flagged_count": flagged,
+        "refused": refused or "",
+        "meaning": "" if refused else selectors.dosimetry_meaning(data),
+        "form_url": reverse(
+            "crf_edit",
+            args=[participant.code, selectors.DOSIMETRY_EVENT, selectors.DOSIMETRY_FORM, 1],
+        ),
     }

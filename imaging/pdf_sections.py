@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from imaging import charts, naming, pages, selectors
-from imaging.models import Dosimetry
-from trial import registry
 from trial.pdf import Section
 
 
@@ -22,18 +21,17 @@ def gate_chart(participant: Any, rows: Any) -> list[Any]:
 
 
 def time_activity_curves(participant: Any, rows: Any) -> list[Any]:
-    dosimetry = Dosimetry.objects.filter(form_status__participant=participant).first()
-    if dosimetry is None:
+    """The dosimetry's results table (three methods, doses, flags) and its curves."""
+    data = selectors.dosimetry_data(participant)
+    if data.row is None:
         return []
-    infusion = registry.IAH_INFUSION.provider
-    dose = registry.IAH_NET_ACTIVITY_MBQ.provider
-    results = pages.dosimetry_results(
-        list(dosimetry.points.all()),
-        infusion(participant) if infusion else None,
-        dose(participant) if dose else None,
-        naming.volume_labels(participant),
-    )
-    curves = [r["chart"] for r in results.get("results", []) if r.get("chart")]
-    if not curves:
+    results = pages.dosimetry_results(data, naming.volume_labels(participant))
+    if not results.get("results"):
         return []
-    return [Section(_("Time-activity curves (SPECT/CT)"), "".join(curves))]
+    # The PDF has no links: the review's signature is in the casebook's signatures.
+    table = render_to_string("imaging/_dosimetry_table.html", {**results, "review_url": ""})
+    curves = "".join(r["chart"] for r in results["results"] if r.get("chart"))
+    return [
+        Section(_("Dosimetry: time-integrated activity and absorbed dose"), table),
+        Section(_("Time-activity curves (SPECT/CT)"), curves),
+    ]

@@ -22,6 +22,10 @@ MESSAGES = {
     "fit_activity_not_positive": _(
         "activity used in the fit must be positive, got %(value)s at %(time)s"
     ),
+    "tia_mbq_h_negative": _("tia_mbq_h must not be negative, got %(value)s"),
+    "volume_ml_not_positive": _("volume_ml must be positive, got %(value)s"),
+    "density_g_ml_not_positive": _("density_g_ml must be positive, got %(value)s"),
+    "no_single_time_point": _("no scan from %(low)s h to %(high)s h after the infusion"),
     "reference_zero": _("reference value a must not be zero"),
     "lesion_suv_iah_not_positive": _("lesion %(n)s SUV IAH must be positive, got %(value)s"),
     "lesion_suv_iv_not_positive": _("lesion %(n)s SUV IV must be positive, got %(value)s"),

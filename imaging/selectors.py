@@ -10,20 +10,36 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from imaging import calculations as calc
-from imaging.models import INDEX_LESIONS, Gate, LesionSuv, Organ, OrganSuv, PetScan
+from imaging import dosimetry
+from imaging.models import (
+    INDEX_LESIONS,
+    REGION_KEYS,
+    VOLUMES,
+    Dosimetry,
+    DosimetryPoint,
+    Gate,
+    LesionSuv,
+    Organ,
+    OrganSuv,
+    PetScan,
+    VoiVolume,
+)
 from imaging.problems import calculation_problem
 from trial import crf as crf_registry
-from trial import schedule
+from trial import registry, schedule
 from trial import selectors as trial_selectors
+from trial.crf import model_field
 from trial.languages import shown_number
 from trial.models import FormStatus, Participant, Signature
 
 SIGNATURE_KIND = "gate"
+DOSIMETRY_KIND = "dosimetry"
 GATE_EVENT, GATE_FORM = "GATE", "GATE"
 IAH_EVENT = "IAH"
 PROCEED = schedule.PROCEED
@@ -346,3 +362,244 @@ def study_rows(participants: Any) -> list[tuple[str, StudyRow]]:
                     ratio = None
             result.append((code, StudyRow(pk, ratio, tuple(organs))))
     return result
+
+
+# --- Dosimetry (PROTOCOL.md section 5) ------------------------------------------------------
+
+KIDNEYS = frozenset({"act_kidney_l", "act_kidney_r"})
+# One curve's dosimetry (imaging/dosimetry.py), for the reporting apps' read side (the SDTM XD
+# domain computes it from the package's own values).
+region_dosimetry = dosimetry.region_dosimetry
+TRAPEZOIDS, MONO, SINGLE = dosimetry.TRAPEZOIDS, dosimetry.MONO, dosimetry.SINGLE
+REGION_NAMES = {number: name for name, number in REGION_KEYS.items()}
+
+
+def kidney_limit_gy() -> float:
+    """The kidney dose flagged (settings.KIDNEY_DOSE_LIMIT_GY, default 23 Gy)."""
+    return float(Decimal(str(settings.KIDNEY_DOSE_LIMIT_GY)))
+
+
+def point_values(points: Iterable[DosimetryPoint]) -> list[dict[str, Any]]:
+    return [
+        {"acquired_at": p.acquired_at, **{name: getattr(p, name) for name in VOLUMES}}
+        for p in points
+    ]
+
+
+def volume_values(volumes: Iterable[VoiVolume]) -> dict[str, tuple[Any, Any]]:
+    """(volume mL, density or None) by volume name, for the rows entered."""
+    return {
+        REGION_NAMES[v.region]: (v.volume_ml, v.density_g_ml)
+        for v in volumes
+        if v.region in REGION_NAMES
+    }
+
+
+def dosimetry_regions(
+    points: list[dict[str, Any]],
+    volumes: dict[str, tuple[Any, Any]],
+    infusion: Any,
+    administered: Any,
+) -> list[dosimetry.RegionDosimetry]:
+    """Every volume of interest's dosimetry (imaging/dosimetry.py) from the values entered."""
+    return dosimetry.regions(
+        VOLUMES,
+        points,
+        infusion,
+        volumes,
+        None if administered is None else float(administered),
+        kidneys=KIDNEYS,
+        kidney_limit_gy=kidney_limit_gy(),
+    )
+
+
+@dataclass
+class DosimetryData:
+    row: FormStatus | None
+    points: list[dict[str, Any]]
+    volumes: dict[str, tuple[Any, Any]]
+    infusion: Any
+    administered: Any
+    participant_code: str = ""
+
+    @property
+    def regions(self) -> list[dosimetry.RegionDosimetry]:
+        if self.infusion is None:
+            return []
+        return dosimetry_regions(self.points, self.volumes, self.infusion, self.administered)
+
+
+def dosimetry_data(participant: Participant) -> DosimetryData:
+    """The participant's dosimetry as entered, with the IAH dose's infusion start and net
+    activity: four queries."""
+    found = Dosimetry.objects.filter(form_status__participant=participant).select_related(
+        "form_status"
+    )
+    dosi = found.first()
+    points = list(dosi.points.all()) if dosi else []
+    volumes = list(dosi.volumes.all()) if dosi else []
+    dose = registry.IAH_DOSE.provider
+    infusion, administered = dose(participant) if dose else (None, None)
+    return DosimetryData(
+        dosi.form_status if dosi else None,
+        point_values(points),
+        volume_values(volumes),
+        infusion,
+        administered,
+        participant.code,
+    )
+
+
+# --- The physicist's signed review of the dosimetry ----------------------------------------
+
+DOSIMETRY_EVENT, DOSIMETRY_FORM = "DOSI", "DOSI"
+# Its inputs: the SPECT/CT form (times, activities, VOI volumes) and the IAH dose (infusion
+# start, net activity). A change to either breaks the review.
+DOSIMETRY_COVERED = frozenset({DOSIMETRY_FORM, "IAHDOSE"})
+
+
+def _number(value: float | None) -> str | None:
+    # 9 significant digits: the exact value thresholds decide on (calc.exact), as text so
+    # the signed content compares the same after a JSON round trip.
+    return None if value is None else format(value, ".9g")
+
+
+def region_content(region: dosimetry.RegionDosimetry) -> dict[str, Any]:
+    """One volume's results as signed and exported: each method's TIA and dose, the flags."""
+    return {
+        "volume_ml": _number(region.volume_ml),
+        "density_g_ml": _number(region.density_g_ml),
+        "residence_h": _number(region.residence_h),
+        "uncertainty": _number(region.uncertainty),
+        "single_time_h": _number(region.single_time_h),
+        **{
+            f"{key}_{part}": _number(getattr(method, attribute))
+            for key, method in region.methods.items()
+            for part, attribute in (("tia", "tia"), ("gy", "dose_gy"), ("gy_per_gbq", "gy_per_gbq"))
+        },
+        "flags": sorted(
+            flag
+            for flag, raised in (
+                ("uncertainty", region.uncertainty_flag),
+                ("methods", region.methods_flag),
+                ("kidney", region.kidney_flag),
+            )
+            if raised
+        ),
+    }
+
+
+def dosimetry_payload(participant: Participant) -> dict[str, Any]:
+    """What the physicist's review covers: the SPECT/CT form and the IAH dose as stored, and
+    every result computed from them now (three methods, doses, flags) with the kidney limit."""
+    rows = list(
+        FormStatus.objects.filter(participant=participant, form__in=DOSIMETRY_COVERED).order_by(
+            "event", "form", "repeat"
+        )
+    )
+    stored = crf_registry.snapshot(rows)
+    payload: dict[str, Any] = {
+        f"{row.event}/{row.form}": stored[row.pk] for row in rows if row.pk in stored
+    }
+    data = dosimetry_data(participant)
+    payload["kidney_limit_gy"] = _number(kidney_limit_gy())
+    payload["results"] = {region.name: region_content(region) for region in data.regions}
+    return payload
+
+
+def dosimetry_covers(row: FormStatus) -> bool:
+    return row.form in DOSIMETRY_COVERED
+
+
+def kidney_doses_text(regions: list[dosimetry.RegionDosimetry]) -> str:
+    """The kidneys' doses by the trapezoids, as the review states them."""
+    parts = []
+    for region in regions:
+        dose = region.methods[dosimetry.TRAPEZOIDS].dose_gy if region.kidney else None
+        if dose is not None:
+            label = model_field(DosimetryPoint, region.name).verbose_name
+            parts.append(f"{label} {shown_number(dose, '.2f')} Gy")
+    return ", ".join(parts)
+
+
+def dosimetry_refusal(data: DosimetryData) -> str | None:
+    """Why the dosimetry cannot be reviewed yet, or None."""
+    if data.row is None or not data.points:
+        return _("The SPECT/CT time points are not entered yet.")
+    if data.infusion is None:
+        return _("The IAH dose's infusion start is not entered yet.")
+    if not any(r.methods[dosimetry.TRAPEZOIDS].dose_gy is not None for r in data.regions):
+        return _("No absorbed dose can be computed yet: enter the VOI volumes.")
+    return None
+
+
+def dosimetry_meaning(data: DosimetryData) -> str:
+    kidneys = kidney_doses_text(data.regions)
+    if kidneys:
+        return _(
+            "I have reviewed the dosimetry of the IAH dose (kidneys by the trapezoids: %(kidneys)s)"
+        ) % {"kidneys": kidneys}
+    return _("I have reviewed the dosimetry of the IAH dose")
+
+
+# --- The dosimetry's results in the data export (trial.registry.ComputedTable) --------------
+
+RESULT_COLUMNS = (
+    ("volume_ml", "VOI volume", "decimal", "mL"),
+    ("density_g_ml", "Density used (1.06 unless entered)", "decimal", "g/mL"),
+    ("residence_h", "Residence time", "decimal", "h"),
+    ("tia_trapezoids", "TIA, trapezoids and tail", "decimal", "MBq·h"),
+    ("tia_mono", "TIA, mono-exponential fit", "decimal", "MBq·h"),
+    ("tia_mono_sd_pct", "TIA, mono-exponential fit: relative SD", "decimal", "%"),
+    ("tia_single", "TIA, single time point", "decimal", "MBq·h"),
+    ("single_time_h", "Single time point used", "decimal", "h"),
+    ("difference_mono_pct", "Mono-exponential vs trapezoids", "decimal", "%"),
+    ("difference_single_pct", "Single time point vs trapezoids", "decimal", "%"),
+    ("dose_trapezoids_gy", "Absorbed dose, trapezoids", "decimal", "Gy"),
+    ("dose_mono_gy", "Absorbed dose, mono-exponential fit", "decimal", "Gy"),
+    ("dose_single_gy", "Absorbed dose, single time point", "decimal", "Gy"),
+    ("gy_per_gbq_trapezoids", "Gy/GBq, trapezoids", "decimal", "Gy/GBq"),
+    ("gy_per_gbq_mono", "Gy/GBq, mono-exponential fit", "decimal", "Gy/GBq"),
+    ("gy_per_gbq_single", "Gy/GBq, single time point", "decimal", "Gy/GBq"),
+    ("flag_uncertainty", "Flag: fit uncertainty above 50 %", "boolean", ""),
+    ("flag_methods", "Flag: methods differ by more than 20 %", "boolean", ""),
+    ("flag_kidney", "Flag: kidney dose above the limit", "boolean", ""),
+)
+
+
+def region_values(region: dosimetry.RegionDosimetry) -> dict[str, Any]:
+    """One volume's results as the data export writes them (9 significant digits)."""
+    methods = region.methods
+    uncertainty = None if region.uncertainty is None else region.uncertainty * 100
+    values: dict[str, Any] = {
+        "volume_ml": region.volume_ml,
+        "density_g_ml": region.density_g_ml if region.volume_ml is not None else None,
+        "residence_h": region.residence_h,
+        "tia_mono_sd_pct": uncertainty,
+        "single_time_h": region.single_time_h,
+        "difference_mono_pct": methods[dosimetry.MONO].difference,
+        "difference_single_pct": methods[dosimetry.SINGLE].difference,
+    }
+    for key, method in methods.items():
+        values[f"tia_{key}"] = method.tia
+        values[f"dose_{key}_gy"] = method.dose_gy
+        values[f"gy_per_gbq_{key}"] = method.gy_per_gbq
+    values = {name: _number(value) for name, value in values.items()}
+    values["flag_uncertainty"] = region.uncertainty_flag
+    values["flag_methods"] = region.methods_flag
+    values["flag_kidney"] = region.kidney_flag
+    return values
+
+
+def result_rows(rows: list[FormStatus]) -> dict[int, list[tuple[Any, str, dict[str, Any]]]]:
+    """Each DOSI row's computed results, one per volume of interest (keyed as the VOI
+    volumes: REGION_KEYS). Four queries per participant: the IAH doses are at most 10."""
+    found: dict[int, list[tuple[Any, str, dict[str, Any]]]] = {}
+    for row in rows:
+        data = dosimetry_data(row.participant)
+        labels = {name: str(model_field(DosimetryPoint, name).verbose_name) for name in VOLUMES}
+        found[row.pk] = [
+            (REGION_KEYS[region.name], labels[region.name], region_values(region))
+            for region in data.regions
+        ]
+    return found

@@ -24,16 +24,28 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trial import actions, languages, roles, selectors
-from trial.models import AuthEventKind
+from trial.models import AccessStamp, AuthEventKind
 
 # In the session of a login waiting for its second factor: "verify" (a code of the user's app)
 # or "enrol" (required, and no app set up yet).
 SECOND_FACTOR_PENDING = "edc_2fa_pending"
 # In every session: when its user last did something (trial/middleware.py, IdleTimeout).
 LAST_ACTIVITY = "edc_last_activity"
+# In every session: the account's access stamp at login (trial/middleware.py, AccessStamp).
+ACCESS_VERSION = "edc_access_version"
+
+
+def access_version(user) -> int:
+    """The account's access stamp: read with the user by the backend (no query), else 0."""
+    try:
+        stamp = user.access_stamp
+    except AccessStamp.DoesNotExist:
+        return 0
+    return stamp.version if stamp is not None else 0
 
 
 def has_second_factor(user) -> bool:
@@ -63,8 +75,27 @@ class LockoutBackend(ModelBackend):
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
 
+    def get_user(self, user_id):
+        """The session's user, with its access stamp in the same query (one join): the
+        middleware compares it with the session's at no cost."""
+        model = get_user_model()
+        try:
+            user = model._default_manager.select_related("access_stamp").get(pk=user_id)
+        except model.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
 
 class LoginForm(AuthenticationForm):
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        # An account with no role in force may do nothing here: no session for it.
+        if not roles.role_names(user):
+            raise forms.ValidationError(
+                _("This account has no role at present. Ask an administrator."),
+                code="no_role",
+            )
+
     def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
         if username:
@@ -87,6 +118,7 @@ def _logged_in(sender, request, user, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is not None:
         session[LAST_ACTIVITY] = time.time()
+        session[ACCESS_VERSION] = access_version(user)
         # Resolved once per login: the pages read it from the session.
         languages.remember(request, user)
     if step is not None and session is not None:

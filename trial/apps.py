@@ -11,7 +11,7 @@ class TrialConfig(AppConfig):
     def ready(self) -> None:
         # Django imports an app's models after its AppConfig: what reads models waits for
         # ready().
-        from trial import accounts, casebook, dbtypes, roles, schedule
+        from trial import accounts, casebook, dbtypes, registry, roles, roles_report, schedule
         from trial.guards import install_guards_after_migrate
         from trial.ledger import install_ledger_after_migrate
 
@@ -23,4 +23,6 @@ class TrialConfig(AppConfig):
         # The schedule's form and event labels, in the reader's language where shown.
         schedule.set_translator(gettext)
         casebook.register()
+        # The accounts' administration is here: the archive reads its roles report.
+        registry.ROLES_REPORT.provide(roles_report.for_scope)
         connection_created.connect(dbtypes.register, dispatch_uid="trial.dbtypes")

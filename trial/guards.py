@@ -17,7 +17,7 @@ from django.db import connection, connections
 from pghistory.core import event_models
 from pghistory.models import Context
 
-from trial.models import AuthEvent
+from trial.models import AuthEvent, ContextStamp
 
 # --- Database guards ------------------------------------------------------------------------
 
@@ -34,6 +34,13 @@ from trial.models import AuthEvent
 # be attached to more events unchanged (pghistory skips the UPDATE when the metadata is the
 # same), never rewritten nor completed: a reason added later would pass for the original one.
 # "The transaction that created it" is the one whose start time is its created_at (NOW()).
+#
+# edc_stamp_context: pghistory's upsert of the context runs before every event of a
+# transaction (a BEFORE INSERT trigger fires even when the row then conflicts), so each
+# transaction that attaches events to a context leaves one ContextStamp: the login role
+# (session_user: SET ROLE does not change it), the transaction id, its start (the events'
+# pgh_created_at) and the server's clock. The application asserts the context's who and why;
+# the database asserts these, and the application's role can only read them.
 #
 # edc_refuse_trigger_skip: pgtrigger's trigger functions return early when their name is in
 # the session setting pgtrigger.ignore, which any role may SET. Rather than editing pgtrigger's
@@ -70,6 +77,24 @@ BEGIN
         RAISE EXCEPTION 'audit table % is append-only: UPDATE refused (context % is from an '
             'earlier transaction)', TG_TABLE_NAME, OLD.id;
     END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql;
+
+CREATE OR REPLACE FUNCTION edc_stamp_context() RETURNS trigger AS $$
+BEGIN
+    -- A database migrated back to before the table (only the owner migrates).
+    IF pg_catalog.to_regclass('trial_contextstamp') IS NULL THEN
+        RETURN NEW;
+    END IF;
+    INSERT INTO trial_contextstamp
+        (context_id, txid, transaction_started_at, clock_at, db_role, client_address)
+    VALUES (
+        NEW.id, pg_catalog.txid_current(), pg_catalog.transaction_timestamp(),
+        pg_catalog.clock_timestamp(), session_user,
+        COALESCE(pg_catalog.host(pg_catalog.inet_client_addr()), 'local')
+    )
+    ON CONFLICT (context_id, txid) DO NOTHING;
     RETURN NEW;
 END;
 $$ LANGUAGE plpgsql;
@@ -136,7 +161,7 @@ def event_tables() -> list[str]:
 def guarded_tables() -> list[str]:
     """Every append-only table: the event tables of every app, the context and auth log."""
     tables = {model._meta.db_table for model in event_models()}
-    tables |= {Context._meta.db_table, AuthEvent._meta.db_table}
+    tables |= {Context._meta.db_table, AuthEvent._meta.db_table, ContextStamp._meta.db_table}
     return sorted(tables)
 
 
@@ -165,6 +190,10 @@ def install_guards(connection: Any) -> None:
             f"CREATE OR REPLACE TRIGGER edc_guard_context BEFORE UPDATE OR DELETE ON "
             f"{context_table} FOR EACH ROW EXECUTE FUNCTION edc_guard_context()"
         )
+        cursor.execute(
+            f"CREATE OR REPLACE TRIGGER edc_stamp_context BEFORE INSERT ON {context_table} "
+            f"FOR EACH ROW EXECUTE FUNCTION edc_stamp_context()"
+        )
         writers: set[tuple[str, str]] = set()
         for table, events in tracked_tables().items():
             if table not in existing:
@@ -177,7 +206,10 @@ def install_guards(connection: Any) -> None:
             cursor.execute(_EVENT_WRITERS, [table, [f'"{event}"' for event in events]])
             writers.update(cursor.fetchall())
         cursor.execute(_CONTEXT_WRITER)
-        writers.update(cursor.fetchall())
+        context_writers = cursor.fetchall()
+        writers.update(context_writers)
+        # The stamp's writer runs as the owner too: the application's role may not insert.
+        writers.update(("edc_stamp_context()", schema) for _f, schema in context_writers)
         for function, schema in sorted(writers):
             cursor.execute(
                 f"ALTER FUNCTION {function} SECURITY DEFINER SET search_path = {q(schema)}, pg_temp"
@@ -207,9 +239,13 @@ def grant_statements(role: str, database: str) -> list[str]:
     database role) explains why."""
 
     q = connection.ops.quote_name
-    trail = ", ".join(q(t) for t in [*event_tables(), "pghistory_context"])
+    trail = ", ".join(
+        q(t) for t in [*event_tables(), "pghistory_context", ContextStamp._meta.db_table]
+    )
     logs = ", ".join(
-        q(t) for t in guarded_tables() if t not in event_tables() and t != "pghistory_context"
+        q(t)
+        for t in guarded_tables()
+        if t not in event_tables() and t not in ("pghistory_context", ContextStamp._meta.db_table)
     )
     return [
         f"REVOKE ALL ON DATABASE {q(database)} FROM PUBLIC",

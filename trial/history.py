@@ -26,8 +26,10 @@ from trial.languages import shown_date
 from trial.models import (  # type: ignore[attr-defined]
     FormStatus,
     MembershipEvent,
+    RoleAssignmentEvent,
     Site,
     SiteEvent,
+    TOTPDeviceEvent,
     UserEvent,
     UserGroupsEvent,
 )
@@ -313,11 +315,17 @@ class SystemEntry:
 
 
 def account_changes(limit: int = 200) -> list[SystemEntry]:
-    """The latest changes to accounts, roles, site memberships and sites, newest first."""
+    """The latest changes to accounts, roles, role assignments, site memberships, sites and
+    second factors, newest first."""
     events = list(
-        Events.objects.across(UserEvent, UserGroupsEvent, MembershipEvent, SiteEvent).order_by(
-            "-pgh_created_at", "-pgh_id"
-        )[:limit]
+        Events.objects.across(
+            UserEvent,
+            UserGroupsEvent,
+            MembershipEvent,
+            SiteEvent,
+            RoleAssignmentEvent,
+            TOTPDeviceEvent,
+        ).order_by("-pgh_created_at", "-pgh_id")[:limit]
     )
     user_ids: set[Any] = set()
     for e in events:
@@ -351,6 +359,28 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
         # A role's stored name is its English msgid (trial/roles.py): shown in the reader's.
         name = groups.get(data.get("group_id"))
         details = _(name) if name else str(data.get("group_id"))
+    elif model == "RoleAssignmentEvent":
+        subject = user
+        what = {
+            "insert": _("Role assigned"),
+            "update": _("Role assignment changed"),
+            "delete": _("Role assignment deleted"),
+        }.get(label, label)
+        role = str(data.get("role", ""))
+        details = _("%(role)s at %(site)s, from %(start)s to %(end)s") % {
+            "role": _(role) if role else "",
+            "site": sites.get(data.get("site_id"), str(data.get("site_id"))),
+            "start": data.get("starts_on") or "",
+            "end": data.get("ends_on") or "…",
+        }
+    elif model == "TOTPDeviceEvent":
+        subject = user
+        what = {
+            "totp.add": _("Second factor set up"),
+            "totp.change": _("Second factor changed"),
+            "totp.remove": _("Second factor removed"),
+        }.get(label, label)
+        details = str(data.get("name", ""))
     elif model == "MembershipEvent":
         subject = user
         what = {

@@ -17,7 +17,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from trial import actions, languages
-from trial.accounts import LAST_ACTIVITY, SECOND_FACTOR_PENDING
+from trial.accounts import ACCESS_VERSION, LAST_ACTIVITY, SECOND_FACTOR_PENDING, access_version
 from trial.addresses import client_address
 from trial.audit import audit_context, audit_origin
 from trial.models import AuthEventKind
@@ -156,6 +156,47 @@ class IdleTimeoutMiddleware:
             _("Your session ended after %(minutes)s minutes without activity. Log in again.")
             % {"minutes": minutes},
         )
+        login_url = resolve_url(settings.LOGIN_URL)
+        if request.path == login_url or request.path.startswith("/accounts/session/"):
+            return self.get_response(request)
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = login_url
+            return response
+        return redirect_to_login(request.get_full_path())
+
+
+class AccessStampMiddleware:
+    """A session ends with its right: when the account's access stamp moved on since the
+    login (locked, deactivated, its roles or sites changed, its password or second factor
+    reset by an administrator), the next request is logged out and sent to the login page,
+    which refuses a locked, deactivated or role-less account. The stamp comes with the user
+    (the authentication backend joins it), so this costs no query; a deactivated account is
+    not even loaded (the backend refuses it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return self.get_response(request)
+        current = access_version(request.user)
+        seen = request.session.get(ACCESS_VERSION)
+        if seen is None:
+            # A session from before the stamps: it starts from now.
+            request.session[ACCESS_VERSION] = current
+        elif seen != current:
+            return self._end(request)
+        return self.get_response(request)
+
+    def _end(self, request):
+        user = request.user
+        actions.log_auth_event(
+            AuthEventKind.SESSION_ENDED, user.get_username(), user=user, request=request
+        )
+        request.edc_session_expired = True  # the logout signal logs no LOGOUT on top
+        logout(request)
+        messages.warning(request, _("Your session ended: your account was changed. Log in again."))
         login_url = resolve_url(settings.LOGIN_URL)
         if request.path == login_url or request.path.startswith("/accounts/session/"):
             return self.get_response(request)

@@ -579,3 +579,20 @@ def run_job(job_id: int) -> str:
         "PDF job %s: %d pages in %.1f s", job_id, rendered.pages, time.perf_counter() - started
     )
     return "done"
+
+
+# --- The roles-over-time report (trial/roles_report.py) ----------------------------------
+
+
+def roles_pdf(rows: list[Any], *, sites: str, now: datetime | None = None) -> bytes:
+    """The roles-over-time report as a PDF for an inspection: per site, who held which role
+    when, who assigned it and why."""
+    zone = ZoneInfo(settings.TIME_ZONE)
+    now = now or timezone.now()
+    title = _("Roles over time")
+    html = render_to_string(
+        "pdf/roles.html",
+        {**_page_context(title, zone, now), "rows": rows, "sites": sites, "title": title},
+    )
+    content, _pages = _write(html)
+    return content

@@ -90,7 +90,7 @@ IAH_DOSE: Fact[[Participant], tuple[datetime | None, Decimal | None]] = Fact(
 )
 ROLES_REPORT: Fact[[Scope], tuple[str, bytes]] = Fact(
     "roles_over_time_report",
-    "the accounts' administration (when built): (file name, bytes) of who held which role "
+    "trial (trial/roles_report.py): (file name, CSV bytes) of who held which role "
     "when, for the export's scope; read by the submission archive",
 )
 
@@ -192,6 +192,41 @@ def register_pdf_section(name: str, provider: PdfSectionProvider) -> None:
 
 def pdf_section_providers() -> list[PdfSectionProvider]:
     return [PDF_SECTIONS[name] for name in sorted(PDF_SECTIONS)]
+
+
+# --- Computed tables: values computed from a form at read time, exported beside it ---------
+
+
+@dataclass(frozen=True)
+class ComputedColumn:
+    name: str
+    label: str
+    kind: str  # the dictionary's type: text, decimal, integer, boolean
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class ComputedTable:
+    """Values an app computes from a form when read, never stored (the dosimetry's doses),
+    exported in the data CSVs as `<form>__<name>.csv` beside the form's own files.
+    `rows(form_rows)` returns, for each form-status row, its computed rows: (key, name,
+    {column: value})."""
+
+    form: str
+    name: str
+    columns: tuple[ComputedColumn, ...]
+    rows: Callable[[list[FormStatus]], dict[int, list[tuple[Any, str, dict[str, Any]]]]]
+
+
+COMPUTED_TABLES: dict[str, ComputedTable] = {}
+
+
+def register_computed_table(table: ComputedTable) -> None:
+    COMPUTED_TABLES[f"{table.form}__{table.name}"] = table
+
+
+def computed_tables(form: str) -> list[ComputedTable]:
+    return [t for key, t in sorted(COMPUTED_TABLES.items()) if t.form == form]
 
 
 # --- Derived values refreshed by the write session ------------------------------------------

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
-from django.db.models import Exists, JSONField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -113,24 +113,43 @@ def _with_first_break(signatures: QuerySet[Signature]) -> QuerySet[Signature]:
     return signatures.annotate(  # type: ignore[no-redef]  # declared on Signature for its readers
         first_break_at=Subquery(breaks.values("at")[:1]),
         first_break_changes=Subquery(breaks.values("changes")[:1]),
+        first_break_mac=Subquery(breaks.values("mac")[:1]),
     )
 
 
+def _rechecked(signature: Signature | None) -> Signature | None:
+    # A page shows the verdict on the data as it stands, not only as the application last
+    # recorded it: a change made around the write session (SQL by hand) shows as broken.
+    if signature is None:
+        return None
+    return signatures.recheck(signature, signature.participant)
+
+
 def current_signature(
-    participant: Participant, kind: str, row: FormStatus | None = None
+    participant: Participant, kind: str, row: FormStatus | None = None, *, recheck: bool = True
 ) -> Signature | None:
     """The latest signature of that kind for the participant (and row, for a kind signed per
-    row), valid or not."""
+    row), valid or not. `recheck` (pages): its signed data recomputed from the data as it
+    stands; the signing action reads it without (the session's breaks are its record)."""
     found = Signature.objects.filter(participant=participant, kind=kind)
     if row is not None:
         found = found.filter(row=row)
-    return _with_first_break(found).select_related("signer").order_by("-signed_at", "-pk").first()
+    latest = (
+        _with_first_break(found)
+        .select_related("signer", "row", "participant")
+        .order_by("-signed_at", "-pk")
+        .first()
+    )
+    return _rechecked(latest) if recheck else latest
 
 
 def row_signature(row: FormStatus) -> Signature | None:
     """The latest signature attached to this form-status row, valid or not."""
-    return (
-        _with_first_break(Signature.objects.filter(row=row)).order_by("-signed_at", "-pk").first()
+    return _rechecked(
+        _with_first_break(Signature.objects.filter(row=row))
+        .select_related("row", "participant")
+        .order_by("-signed_at", "-pk")
+        .first()
     )
 
 
@@ -143,7 +162,11 @@ def current_signatures(participant: Participant) -> dict[str, Signature]:
         .order_by("kind", "row_id", "-signed_at", "-pk")
         .distinct("kind", "row_id")
     )
-    return {signatures.current_key(signature): signature for signature in latest}
+    found = {}
+    for signature in latest:
+        signature.participant = participant
+        found[signatures.current_key(signature)] = signatures.recheck(signature, participant)
+    return found
 
 
 # The save path's read of the signatures to check (refresh_signatures, on every save of a
@@ -201,7 +224,17 @@ def signatures_to_redo(
                 .order_by("at", "pk")
                 .values("at")[:1]
             ),
-            first_break_changes=Value(None, output_field=JSONField()),
+            # Read with the break: its seal covers them (a list shows a forged break invalid).
+            first_break_changes=Subquery(
+                SignatureBreak.objects.filter(signature=OuterRef("pk"))
+                .order_by("at", "pk")
+                .values("changes")[:1]
+            ),
+            first_break_mac=Subquery(
+                SignatureBreak.objects.filter(signature=OuterRef("pk"))
+                .order_by("at", "pk")
+                .values("mac")[:1]
+            ),
         )
     )
     result: dict[int, list[tuple[Signature, Any]]] = {}

@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "trial.middleware.IdleTimeoutMiddleware",
+    "trial.middleware.AccessStampMiddleware",
     "trial.middleware.SecondFactorMiddleware",
     "trial.middleware.LoginRequiredMiddleware",
 ]
@@ -227,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trial.tasks.send_reminders",
         "schedule": crontab(hour=REMINDER_HOUR, minute=0),
     },
+    # Role assignments that start or end today bring the accounts' access along.
+    "role-dates": {
+        "task": "trial.tasks.apply_role_dates",
+        "schedule": crontab(hour=0, minute=5),
+    },
     # PDFs asked for while Redis was down are sent to the worker once it is back.
     "requeue-pdf-jobs": {"task": "trial.tasks.requeue_pdf_jobs", "schedule": 300.0},
     # SDTM packages asked for while Redis was down, likewise (submission/tasks.py).
@@ -237,6 +243,10 @@ CELERY_BEAT_SCHEDULE = {
     # DSMB reports, likewise (oversight/tasks.py).
     "requeue-report-jobs": {"task": "oversight.tasks.requeue_report_jobs", "schedule": 300.0},
 }
+
+# The kidney absorbed dose flagged on the dosimetry page (Gy, PROTOCOL.md section 5): the one
+# place it is set. A decimal string, so 23.5 is kept as typed.
+KIDNEY_DOSE_LIMIT_GY = env.string("EDC_KIDNEY_DOSE_LIMIT_GY", "23")
 
 # The trial's registry number, printed on every PDF and reminder.
 TRIAL_NUMBER = env.string("TRIAL_NUMBER", "NCT04837885")

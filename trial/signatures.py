@@ -249,6 +249,74 @@ def record_fault(signature: Signature, *, with_content: bool = True) -> str:
     return ""
 
 
+def _hmac(message: bytes) -> str:
+    return hmac.new(_key(), message, hashlib.sha256).hexdigest()
+
+
+def chain_link(participant_id: int, sequence: int, mac: str, previous: str) -> str:
+    """The signature's link in its participant's chain: keyed, over its number, its seal and
+    the previous link ("" for the first), so no signature can be taken out or put back in
+    another place without the key."""
+    return _hmac(
+        canonical(
+            {
+                "v": 1,
+                "chain": participant_id,
+                "sequence": sequence,
+                "mac": mac,
+                "previous": previous,
+            }
+        )
+    )
+
+
+def seal_break(signature_id: int, signature_mac: str, at: datetime, changes: dict) -> str:
+    """A break's seal: keyed, over the signature it breaks (id and seal), when, and what
+    changed (canonical JSON)."""
+    return _hmac(
+        canonical(
+            {
+                "v": 1,
+                "break_of": signature_id,
+                "signature_mac": signature_mac,
+                "at": at.astimezone(UTC).isoformat(timespec="microseconds"),
+                "changes": changes,
+            }
+        )
+    )
+
+
+def break_fault(brk: Any, signature: Signature) -> str:
+    """Why a stored break is not one the application recorded ("" when it is)."""
+    expected = seal_break(signature.pk, signature.mac, brk.at, brk.changes)
+    if not hmac.compare_digest(expected, brk.mac or ""):
+        return _("break not sealed: not recorded by the application")
+    return ""
+
+
+def chain_faults(chain: list[Signature]) -> dict[int, str]:
+    """For one participant's signatures in their order: signature id -> why its place in
+    the chain is wrong (a number missing before it, or a link that does not verify)."""
+    faults: dict[int, str] = {}
+    previous = ""
+    expected = 1
+    for signature in chain:
+        if signature.sequence is None:
+            faults[signature.pk] = _("not in the chain of signatures")
+            continue
+        if signature.sequence != expected:
+            faults[signature.pk] = _("signature(s) %(missing)s missing before it") % {
+                "missing": ", ".join(str(n) for n in range(expected, signature.sequence))
+                or str(signature.sequence)
+            }
+        link = chain_link(signature.participant_id, signature.sequence, signature.mac, previous)
+        if signature.pk not in faults and not hmac.compare_digest(link, signature.chain or ""):
+            faults[signature.pk] = _("chain link does not verify")
+        previous = signature.chain
+        expected = signature.sequence + 1
+    return faults
+
+
 # Verdicts of a signature as the pages show it.
 VALID, BROKEN, INVALID, SUPERSEDED = "valid", "broken", "invalid", "superseded"
 
@@ -288,8 +356,35 @@ def verify(signature: Signature, *, with_content: bool = True) -> Verdict:
         return Verdict(INVALID, fault=fault)
     first = signature.first_break
     if first is not None:
+        if break_fault(first, signature):
+            return Verdict(INVALID, fault=break_fault(first, signature))
         return Verdict(BROKEN, broken_at=first.at, changes=first.changes)
+    recomputed = signature.__dict__.get(RECOMPUTED)
+    if recomputed is not None and recomputed[0] != signature.content_hash:
+        # The signed data as it stands differs and no break says so: changed by a path that
+        # bypassed the application's write session (SQL run by hand, a restore...).
+        return Verdict(BROKEN, fault=_("changed outside the application"), changes=recomputed[1])
     return Verdict(VALID)
+
+
+# Set on a Signature by recheck(): (hash of the signed data as it stands now, what changed).
+RECOMPUTED = "_recomputed"
+
+
+def recheck(signature: Signature, participant: Participant) -> Signature:
+    """Recompute what `signature` signed from the data as it stands now, so that its verdict
+    (a page showing it) tells a change made around the application from a valid signature."""
+    signable = REGISTRY.get(signature.kind)
+    if signable is None or (signable.per_row and signature.row is None):
+        return signature
+    content = normalise(signable.payload_of(participant, signature.row))
+    now = digest(content)
+    changes = {}
+    if now != signature.content_hash and "content" not in signature.get_deferred_fields():
+        changes = {key: list(pair) for key, pair in diff(signature.content, content).items()}
+    signature.__dict__[RECOMPUTED] = (now, changes)
+    signature.__dict__.pop("_verdict", None)
+    return signature
 
 
 # --- The casebook's key of each form (trial/casebook.py builds the casebook's payload) ------

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.utils import timezone
 
-from trial import jobs, pdf, reminders
+from trial import actions, jobs, pdf, reminders
 from trial.models import PdfJob, PdfJobStatus
 
 
@@ -53,3 +53,10 @@ def requeue_pdf_jobs() -> int:
         status=PdfJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
     ).values_list("pk", flat=True)
     return sum(1 for pk in stale if jobs.enqueue(render_pdf, pk))
+
+
+@shared_task
+def apply_role_dates() -> int:
+    """Just after midnight (beat): the role assignments starting or ending today take effect;
+    the accounts whose access changed are logged out. Idempotent."""
+    return actions.apply_role_dates()

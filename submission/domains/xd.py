@@ -4,11 +4,15 @@ Collected: the 177Lu activity (MBq, as present at scan time) in each volume of i
 each SPECT/CT time point after the IAH dose, with the time point's planned elapsed time
 (XDELTM) from the infusion start (XDRFTDTC) and the acquisition time (XDDTC).
 
+Collected per volume, without a time point: the VOI volume (mL, from the CT) and the density
+(g/mL) when one was entered (else 1.06 g/mL is used).
+
 Derived per volume, from that volume's time-activity curve, by the pure functions of
-imaging/calculations.py as the dosimetry page computes them: the time-integrated activity
-(trapezoids and tail), the residence time, and the mono-exponential cross-check. Each is a
-`DerivedTest`; a new quantity is one more entry of DERIVED_TESTS (e.g. the absorbed dose,
-once the volumes' masses are collected: its `compute` reads them from `Curve.extras`).
+imaging/calculations.py and imaging/dosimetry.py as the dosimetry page computes them: the
+time-integrated activity by three methods (trapezoids and tail; mono-exponential fit with its
+relative uncertainty; single time point), the residence time, and the absorbed dose of each
+method in Gy and Gy/GBq. Each is a `DerivedTest`; a new quantity is one more entry of
+DERIVED_TESTS (its `compute` reads the volume and density from `Curve.extras`).
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from imaging import calculations as calc
-from imaging.models import TIME_POINTS, VOLUMES
+from imaging import selectors
+from imaging.models import REGION_KEYS, TIME_POINTS, VOLUMES
 from submission import codelists as cl
 from submission.domains.common import (
     base,
@@ -88,6 +93,35 @@ def _residence(curve: Curve) -> float | None:
     return calc.residence_time(curve.times_h, curve.activities_mbq, curve.administered_mbq)
 
 
+def _region(curve: Curve) -> Any:
+    volume, density = curve.extras.get("volume_ml"), curve.extras.get("density_g_ml")
+    return selectors.region_dosimetry(
+        curve.volume,
+        curve.times_h,
+        curve.activities_mbq,
+        volume_ml=None if volume is None else float(volume),
+        density_g_ml=None if density is None else float(density),
+        administered_mbq=curve.administered_mbq,
+    )
+
+
+def _method(method: str, attribute: str) -> Callable[[Curve], float | None]:
+    def compute(curve: Curve) -> float | None:
+        return getattr(_region(curve).methods[method], attribute)
+
+    return compute
+
+
+def _uncertainty_percent(curve: Curve) -> float | None:
+    relative = calc.mono_exponential_uncertainty(curve.times_h, curve.activities_mbq)
+    return None if relative is None else relative * 100
+
+
+_DOSE = (
+    "Local energy deposition of the 177Lu electrons (147.9 keV per decay) in the VOI's mass, "
+    "volume x density (1.06 g/mL unless entered), from the time-integrated activity "
+)
+
 DERIVED_TESTS: list[DerivedTest] = [
     DerivedTest(
         "TIA",
@@ -113,7 +147,73 @@ DERIVED_TESTS: list[DerivedTest] = [
         "activity on (imaging/calculations.py mono_exponential_tia).",
         lambda curve: calc.mono_exponential_tia(curve.times_h, curve.activities_mbq),
     ),
+    DerivedTest(
+        "TIAUNC",
+        "TIA Mono-Exp Fit, Relative SD",
+        "%",
+        "One standard deviation of the mono-exponential time-integrated activity, the OLS "
+        "covariance of ln A propagated (Gear et al., EANM 2018); not defined with two fitted "
+        "points or lambda set to lambda_phys (imaging/calculations.py "
+        "mono_exponential_uncertainty).",
+        _uncertainty_percent,
+    ),
+    DerivedTest(
+        "TIASTP",
+        "TIA, Single Time Point",
+        "MBq.h",
+        "A(t) x 2t / ln 2 from the time point closest to 96 h, from 72 to 144 h (Hanscheid et "
+        "al., J Nucl Med 2018; imaging/calculations.py single_time_point_tia).",
+        _method(selectors.SINGLE, "tia"),
+    ),
+    DerivedTest(
+        "DOSE",
+        "Absorbed Dose, Trapezoids",
+        "Gy",
+        _DOSE + "by the trapezoids (imaging/calculations.py absorbed_dose_gy).",
+        _method(selectors.TRAPEZOIDS, "dose_gy"),
+    ),
+    DerivedTest(
+        "DOSEMONO",
+        "Absorbed Dose, Mono-Exp Fit",
+        "Gy",
+        _DOSE + "of the mono-exponential fit (imaging/calculations.py absorbed_dose_gy).",
+        _method(selectors.MONO, "dose_gy"),
+    ),
+    DerivedTest(
+        "DOSESTP",
+        "Absorbed Dose, Single Time Point",
+        "Gy",
+        _DOSE + "of the single time point (imaging/calculations.py absorbed_dose_gy).",
+        _method(selectors.SINGLE, "dose_gy"),
+    ),
+    DerivedTest(
+        "DOSEGBQ",
+        "Absorbed Dose per GBq, Trapezoids",
+        "Gy/GBq",
+        "The absorbed dose by the trapezoids divided by the net administered activity (GBq).",
+        _method(selectors.TRAPEZOIDS, "gy_per_gbq"),
+    ),
+    DerivedTest(
+        "DOSMOGBQ",
+        "Absorbed Dose per GBq, Mono-Exp Fit",
+        "Gy/GBq",
+        "The absorbed dose of the mono-exponential fit divided by the net administered "
+        "activity (GBq).",
+        _method(selectors.MONO, "gy_per_gbq"),
+    ),
+    DerivedTest(
+        "DOSSTGBQ",
+        "Absorbed Dose per GBq, Single Time Pt",
+        "Gy/GBq",
+        "The absorbed dose of the single time point divided by the net administered activity "
+        "(GBq).",
+        _method(selectors.SINGLE, "gy_per_gbq"),
+    ),
 ]
+COLLECTED_TESTS = (
+    ("VOLUME", "Volume of Interest, Volume", "mL", "volume_ml"),
+    ("DENSITY", "Volume of Interest, Density", "g/mL", "density_g_ml"),
+)
 
 
 def register(test: DerivedTest) -> None:
@@ -130,6 +230,7 @@ def domain() -> Domain:
         "Dosimetry tests",
         (
             ("ACTIVITY", "Activity in Volume of Interest"),
+            *((code, name) for code, name, _unit, _item in COLLECTED_TESTS),
             *((t.code, t.name) for t in DERIVED_TESTS),
         ),
     )
@@ -242,7 +343,9 @@ def domain() -> Domain:
         ),
         custom=True,
         comment="Custom findings domain: the SPECT/CT activities after the IAH LUTATHERA dose "
-        "and the dosimetry derived from them (time-integrated activity, residence time).",
+        "and the VOI volumes, and the dosimetry derived from them (time-integrated activity "
+        "by three methods with the fit's uncertainty, residence time, absorbed dose in Gy and "
+        "Gy/GBq).",
         keys=("XDSPID", "XDTESTCD", "XDTPTNUM"),
     )
 
@@ -259,11 +362,16 @@ def _text(value: Any) -> str:
 
 
 def curves(
-    points: list[tuple[str, dict[str, Any]]], infusion: Any, administered_mbq: float | None
+    points: list[tuple[str, dict[str, Any]]],
+    infusion: Any,
+    administered_mbq: float | None,
+    volumes: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[Curve]:
     """Each volume's curve: (hours since the infusion start, MBq) of the time points that
-    have an acquisition time and a value for it, in time-point order."""
+    have an acquisition time and a value for it, in time-point order; `volumes`: each volume
+    name's VOI row (volume_ml, density_g_ml), its extras."""
     found = []
+    volumes = volumes or {}
     for volume in VOLUMES:
         pairs = [
             ((items["acquired_at"] - infusion).total_seconds() / 3600, float(items[volume]))
@@ -272,10 +380,24 @@ def curves(
         ]
         found.append(
             Curve(
-                volume, tuple(t for t, _a in pairs), tuple(a for _t, a in pairs), administered_mbq
+                volume,
+                tuple(t for t, _a in pairs),
+                tuple(a for _t, a in pairs),
+                administered_mbq,
+                volumes.get(volume, {}),
             )
         )
     return found
+
+
+REGION_NAMES = {str(number): name for name, number in REGION_KEYS.items()}
+
+
+def _volumes(entry: Entry) -> dict[str, dict[str, Any]]:
+    """The VOI rows by volume name (the group is keyed by region number)."""
+    return {
+        REGION_NAMES[key]: items for key, items in entry.group("volumes") if key in REGION_NAMES
+    }
 
 
 def _record(subject: Subject, test: str, name: str, volume: str) -> dict[str, Any]:
@@ -315,11 +437,26 @@ def _subject_records(entry: Entry, dose: Entry | None) -> list[dict[str, Any]]:
                 XDRFTDTC=reference,
             )
             found.append(record)
+    volumes = _volumes(entry)
+    for volume, items in volumes.items():
+        for code, name, unit, item in COLLECTED_TESTS:
+            value = items.get(item)
+            if value is None:
+                continue
+            record = _record(subject, code, name, volume)
+            record.update(
+                XDORRES=_text(value),
+                XDORRESU=unit,
+                XDSTRESC=_text(value),
+                XDSTRESN=number(value),
+                XDSTRESU=unit,
+            )
+            found.append(record)
     if infusion is None:
         return found
     gbq = dose.values.get("net_administered_gbq") if dose else None
     administered = float(gbq) * 1000 if gbq is not None else None
-    for curve in curves(points, infusion, administered):
+    for curve in curves(points, infusion, administered, volumes):
         for test in DERIVED_TESTS:
             try:
                 value = test.compute(curve)
@@ -347,7 +484,10 @@ def records(study: Study) -> list[dict[str, Any]]:
     for entry in study.forms("DOSI"):
         found += _subject_records(entry, study.form_of(entry.subject, "IAHDOSE", "IAH"))
     volumes = {VOLUME_IDS[v][0]: i for i, v in enumerate(VOLUMES)}
-    tests = {"ACTIVITY": 0, **{t.code: i + 1 for i, t in enumerate(DERIVED_TESTS)}}
+    collected = [code for code, _name, _unit, _item in COLLECTED_TESTS]
+    tests = {
+        code: i for i, code in enumerate(["ACTIVITY", *collected, *(t.code for t in DERIVED_TESTS)])
+    }
     return finish(
         domain(),
         found,

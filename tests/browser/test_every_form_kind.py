@@ -205,7 +205,11 @@ def iah_dose() -> dict[str, Any]:
 def dosimetry() -> dict[str, Any]:
     given = ih.dosimetry_rows()
     given[0]["act_kidney_r"] = "180.85"
-    return {**items(comments="Acquisitions as planned"), **rows("time_points", *given)}
+    return {
+        **items(comments="Acquisitions as planned"),
+        **rows("time_points", *given),
+        **rows("volumes", *ih.voi_rows()),
+    }
 
 
 def visit(month: int) -> dict[str, Any]:

@@ -118,9 +118,7 @@ def test_from_the_two_pets_to_a_signed_proceed_and_the_iah_dose(
 
     # The dosimetry (entered through the form class) and its curves.
     participant.refresh_from_db()
-    h.save(
-        nurse, participant, "DOSI", "DOSI", {"comments": ""}, {"time_points": h.dosimetry_rows()}
-    )
+    h.save(nurse, participant, "DOSI", "DOSI", {"comments": ""}, h.dosimetry_groups())
     page.goto(f"{live_server.url}/p/{participant.code}/DOSI/DOSI/1/")
     expect(page.get_by_test_id("dosimetry-results")).to_be_visible()
     page.get_by_test_id("tac-charts").screenshot(path=str(out / "time_activity_curves.png"))

@@ -17,7 +17,7 @@ from pathlib import Path
 # and queries (Q12). A word with a digit or an underscore in it is a code too (BDX-001,
 # weight_kg).
 _ALLOWED = """
-    GBq MBq kBq Bq MBq·h Gy mGy mSv SUV SUVmax SUVmean IAH IV PRRT IAH-PRRT LUTATHERA Lu
+    GBq MBq kBq Bq MBq·h Gy Gy/GBq mGy mSv SUV SUVmax SUVmean IAH IV PRRT IAH-PRRT LUTATHERA Lu
     DOTATATE RECIST CTCAE ODM CDISC CSV PDF JSON XML HTML SVG QR EDC NCT
     kg g mg µg mL L dL µmol mmol mol cm mm m h min s mg/dL µmol/L g/L g/dL mL/min G/L
     BDX TLS OTP

@@ -157,6 +157,29 @@ def dosimetry_rows(hours: tuple[float, ...] = PLANNED_HOURS) -> list[dict[str, A
     return rows
 
 
+# VOI volumes (mL) of the SPECT/CT form, by region key (imaging.models.REGION_KEYS: L1-L5,
+# healthy liver, left and right kidney, spleen, bone marrow); the density is the default
+# 1.06 g/mL except the marrow's.
+VOI_VOLUMES = ("12.5", "8", "20", "6.5", "15", "1450", "160", "155", "210", "900")
+MARROW_DENSITY = "1.03"
+
+
+def voi_rows(volumes: tuple[str, ...] = VOI_VOLUMES) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [{"volume_ml": v, "density_g_ml": ""} for v in volumes]
+    rows[-1]["density_g_ml"] = MARROW_DENSITY
+    return rows
+
+
+def dosimetry_groups(
+    rows: list[dict[str, Any]] | None = None, volumes: list[dict[str, Any]] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The SPECT/CT form's two groups as the page posts them."""
+    return {
+        "time_points": dosimetry_rows() if rows is None else rows,
+        "volumes": voi_rows() if volumes is None else volumes,
+    }
+
+
 def enter_iah_and_dosimetry(nurse: Any, participant: Participant) -> None:
     from tests.dosing.conftest import NORMAL_LAB
 
@@ -172,4 +195,4 @@ def enter_iah_and_dosimetry(nurse: Any, participant: Participant) -> None:
     # after C4, -1 / +4 weeks), which the nurse confirms.
     save(nurse, participant, "IAH", "IAHDOSE", iah_dose_data(), {}, confirm=True)
     participant.refresh_from_db()
-    save(nurse, participant, "DOSI", "DOSI", {"comments": ""}, {"time_points": dosimetry_rows()})
+    save(nurse, participant, "DOSI", "DOSI", {"comments": ""}, dosimetry_groups())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dosing.models import IahDose
 from imaging import selectors
-from imaging.models import Dosimetry, Gate, PetScan
+from imaging.models import REGION_KEYS, Dosimetry, Gate, PetScan
 from trial.models import FormStatus, Participant
 
 
@@ -24,6 +24,15 @@ def signed_proceed_with_full_dosimetry():
     assert IahDose.objects.filter(form_status__participant=participant).exists()
     dosi = Dosimetry.objects.get(form_status__participant=participant)
     assert dosi.points.count() == 4
+    # Issue 31: a VOI volume for every region, and a dose in Gy and Gy/GBq for each method.
+    assert dosi.volumes.count() == len(REGION_KEYS)
+    regions = selectors.dosimetry_data(participant).regions
+    assert [r.name for r in regions] == list(REGION_KEYS)
+    for region in regions:
+        assert region.methods["trapezoids"].dose_gy > 0, region.name
+        assert region.methods["mono"].dose_gy > 0, region.name
+        assert region.methods["single"].dose_gy > 0, region.name
+        assert region.methods["trapezoids"].gy_per_gbq > 0, region.name
 
 
 def signed_below_threshold():

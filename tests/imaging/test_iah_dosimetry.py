@@ -56,16 +56,15 @@ def test_dosimetry_computes_tia_residence_time_and_the_cross_check(nurse, procee
     form = h.bind(proceeded, "DOSI", "DOSI", {}, {})
     form = type(form)(instance=dosi, participant=proceeded, row=dosi.form_status)
     result = pages.dosimetry_context(proceeded, dosi.form_status, form)
-    by_name = {r["name"]: r for r in result["results"]}
-    assert by_name["act_liver"]["tia"] == pytest.approx(141.75, abs=0.01)
-    assert by_name["act_l1"]["tia"] == pytest.approx(283.5, abs=0.02)
+    by_name = {r["name"]: r["region"] for r in result["results"]}
+    liver = by_name["act_liver"]
+    assert liver.methods["trapezoids"].tia == pytest.approx(141.75, abs=0.01)
+    assert by_name["act_l1"].methods["trapezoids"].tia == pytest.approx(283.5, abs=0.02)
     administered = float(result["administered"])
-    assert by_name["act_liver"]["residence"] == pytest.approx(
-        by_name["act_liver"]["tia"] / administered, rel=1e-9
-    )
-    assert by_name["act_liver"]["difference"] == pytest.approx(-1.08, abs=0.05)
-    assert not by_name["act_liver"]["flag"]
-    assert "<svg" in by_name["act_liver"]["chart"]
+    assert liver.residence_h == pytest.approx(141.7496 / administered, rel=1e-5)
+    assert liver.methods["mono"].difference == pytest.approx(-1.08, abs=0.05)
+    assert not liver.methods_flag
+    assert "<svg" in {r["name"]: r for r in result["results"]}["act_liver"]["chart"]
 
 
 def test_dosimetry_page_draws_curves(client, nurse, proceeded):
@@ -75,13 +74,15 @@ def test_dosimetry_page_draws_curves(client, nurse, proceeded):
     html = page.content.decode()
     assert page.status_code == 200
     assert html.count('data-part="mono"') == 10
+    # Four points from the peak: the fit has its covariance and its ±1 SD band.
+    assert html.count('data-part="band"') == 10
     assert 'data-testid="dosimetry-results"' in html
 
 
 def test_a_time_point_out_of_its_window_is_a_warning(nurse, proceeded):
     h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     rows = h.dosimetry_rows((4, 24, 72, 100))
-    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, h.dosimetry_groups(rows))
     assert not bound.is_valid() and bound.needs_confirmation
     assert "planned 168" in str(bound.non_field_errors())
 
@@ -89,7 +90,7 @@ def test_a_time_point_out_of_its_window_is_a_warning(nurse, proceeded):
 def test_time_points_out_of_order_are_refused(nurse, proceeded):
     rows = h.dosimetry_rows()
     rows[1]["acquired_at"] = h.dt(h.INFUSION + timedelta(hours=2))
-    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, h.dosimetry_groups(rows))
     assert not bound.is_valid()
     assert bound.time_points.forms[1].errors["acquired_at"]
     assert Decimal(bound.time_points.forms[1]["act_liver"].value()) == Decimal("0.90")
@@ -102,7 +103,7 @@ def test_an_acquisition_before_the_infusion_is_refused_beside_it(nurse, proceede
     h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     rows = h.dosimetry_rows()
     rows[0]["acquired_at"] = h.dt(h.INFUSION - timedelta(minutes=30))
-    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, h.dosimetry_groups(rows))
     assert not bound.is_valid()
     assert bound.time_points.forms[0].errors["acquired_at"] == ["This is before the IAH infusion."]
 
@@ -111,7 +112,7 @@ def test_an_acquisition_in_the_future_is_refused_and_the_form_not_complete(nurse
     h.save(nurse, proceeded, "IAH", "IAHDOSE", h.iah_dose_data(), {}, confirm=True)
     rows = h.dosimetry_rows()
     rows[3]["acquired_at"] = h.dt(timezone.localtime() + timedelta(hours=2))
-    bound = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    bound = h.bind(proceeded, "DOSI", "DOSI", {}, h.dosimetry_groups(rows))
     assert not bound.is_valid()
     assert "in the future" in str(bound.time_points.forms[3].errors["acquired_at"])
     assert Decimal(bound.time_points.forms[3]["act_liver"].value()) == Decimal("0.30")
@@ -120,8 +121,8 @@ def test_an_acquisition_in_the_future_is_refused_and_the_form_not_complete(nurse
 
 def test_acquisitions_before_the_iah_dose_is_entered_are_a_draft_only(proceeded):
     rows = h.dosimetry_rows()
-    complete = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows})
+    complete = h.bind(proceeded, "DOSI", "DOSI", {}, h.dosimetry_groups(rows))
     assert not complete.is_valid()
     assert "enter the IAH dose first" in str(complete.non_field_errors())
-    draft = h.bind(proceeded, "DOSI", "DOSI", {}, {"time_points": rows}, complete=False)
+    draft = h.bind(proceeded, "DOSI", "DOSI", {}, h.dosimetry_groups(rows), complete=False)
     assert draft.is_valid(), draft.errors

@@ -7,8 +7,15 @@ import pytest
 from django.utils import translation
 
 from imaging import calculations as calc
+from imaging import dosimetry
 from imaging.problems import MESSAGES, calculation_problem
 from trial.problems import Problem
+
+
+def _raise(problem: Problem | None) -> None:
+    assert problem is not None
+    raise problem
+
 
 REFUSALS = [
     (lambda: calc.time_integrated_activity([1.0], [2.0]), "too_few_points"),
@@ -26,6 +33,24 @@ REFUSALS = [
         "fit_activity_not_positive",
     ),
     (lambda: calc.percent_difference(0, 1), "reference_zero"),
+    (lambda: calc.absorbed_dose_gy(-1.5, 10), "tia_mbq_h_negative"),
+    (lambda: calc.absorbed_dose_gy(100, 0.0), "volume_ml_not_positive"),
+    (lambda: calc.absorbed_dose_gy(100, 10, -1.06), "density_g_ml_not_positive"),
+    (
+        lambda: _raise(
+            dosimetry.region_dosimetry(
+                "x",
+                (4.0, 24.0),
+                (1.0, 0.5),
+                volume_ml=None,
+                density_g_ml=None,
+                administered_mbq=None,
+            )
+            .methods[dosimetry.SINGLE]
+            .problem
+        ),
+        "no_single_time_point",
+    ),
     (
         lambda: calc.patient_enhancement_ratio([1.0, 0.0], [1.0, 1.0]),
         "lesion_suv_iah_not_positive",

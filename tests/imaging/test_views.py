@@ -94,6 +94,6 @@ def test_the_dosimetry_page_runs_a_fixed_number_of_queries(
 # gate's signatures in order (the first decision beside the corrections) and the decision
 # last signed (a change is a correction).
 GATE_PAGE_QUERIES = 14
-# The generic CRF page, with its queries panel (one query), plus the dosimetry tables, plus
-# the lesions' segments naming the lesion volumes.
-DOSI_PAGE_QUERIES = 10
+# The generic CRF page, with its queries panel (one query), plus the dosimetry tables (the time
+# points and the VOI volumes), plus the lesions' segments naming the lesion volumes.
+DOSI_PAGE_QUERIES = 11

@@ -162,6 +162,10 @@ def fill(pattern: Pattern, participant: Participant) -> dict | None:
             kwargs[param] = PdfJob.objects.filter(participant=participant).first().pk
         elif param == "pk" and pattern.name.startswith("submission:package_"):
             kwargs[param] = PackageJob.objects.get().pk
+        elif param == "pk" and pattern.name == "admin_user":
+            kwargs[param] = User.objects.get(username="nurse").pk
+        elif param == "pk" and pattern.name == "admin_site":
+            kwargs[param] = participant.site_id
         elif param == "pk" and pattern.name.startswith("oversight:report_"):
             kwargs[param] = ReportJob.objects.get().pk
         else:

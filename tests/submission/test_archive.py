@@ -15,42 +15,33 @@ from django.db import transaction
 from submission import archive
 from submission.verify import pdfa_failures, verify
 from tests.conftest import _connected_to
-from trial import registry
+from trial import roles_report
 from trial.models import ExportLog, Participant
-
-ROLES = b"user,role,from,to\nnurse,Research nurse,2026-01-05,\n"
-
-
-def _roles_report(scope):
-    return "roles-over-time.csv", ROLES
 
 
 @pytest.fixture(scope="module")
-def written(demo_database, django_db_blocker, tmp_path_factory) -> tuple[Path, str, int]:
-    """`manage.py archive` of one demo participant after an IAH dose, with a roles report
-    provider registered (as the roles-over-time report's app will)."""
+def written(demo_database, django_db_blocker, tmp_path_factory) -> tuple[Path, str, int, bytes]:
+    """`manage.py archive` of one demo participant after an IAH dose, and the roles-over-time
+    report of its site as the administration page gives it."""
     directory = tmp_path_factory.mktemp("archive") / "trial"
-    registry.ROLES_REPORT.provide(_roles_report)
-    try:
-        with django_db_blocker.unblock(), _connected_to(demo_database), transaction.atomic():
-            participant = (
-                Participant.objects.filter(gate_decision="proceed", status="follow_up")
-                .order_by("code")
-                .first()
-            )
-            call_command(
-                "archive",
-                "--output",
-                str(directory),
-                "--participant",
-                participant.code,
-                stderr=io.StringIO(),
-            )
-            logged = ExportLog.objects.filter(kind="archive", finished_at__isnull=False).count()
-            transaction.set_rollback(True)
-    finally:
-        registry.ROLES_REPORT.provide(None)
-    return directory, participant.code, logged
+    with django_db_blocker.unblock(), _connected_to(demo_database), transaction.atomic():
+        participant = (
+            Participant.objects.filter(gate_decision="proceed", status="follow_up")
+            .order_by("code")
+            .first()
+        )
+        call_command(
+            "archive",
+            "--output",
+            str(directory),
+            "--participant",
+            participant.code,
+            stderr=io.StringIO(),
+        )
+        logged = ExportLog.objects.filter(kind="archive", finished_at__isnull=False).count()
+        roles = roles_report.csv_bytes(roles_report.held([participant.site_id]))
+        transaction.set_rollback(True)
+    return directory, participant.code, logged, roles
 
 
 def _verify(directory: Path) -> tuple[int, list[str]]:
@@ -71,7 +62,7 @@ def copy(written, tmp_path) -> Path:
 
 @pytest.mark.req("P11.10c", "A11.17", "E6.4.2.7")
 def test_a_fresh_archive_holds_everything_and_verifies(written):
-    directory, code, logged = written
+    directory, code, logged, roles = written
     assert logged == 1
     names = archive.files_of(directory)
     assert f"casebooks/{code}_casebook.pdf" in names
@@ -91,7 +82,9 @@ def test_a_fresh_archive_holds_everything_and_verifies(written):
         "schemas/define/2.1/define2-1-0.xsd",
     ):
         assert name in names, name
-    assert (directory / "reports" / "roles-over-time.csv").read_bytes() == ROLES
+    report = (directory / "reports" / "roles-over-time.csv").read_bytes()
+    # The site's staff, each with the role assigned at seeding, who assigned it and why.
+    assert report == roles and len(report.splitlines()) > 2 and b",study start-up," in report
     manifest = (directory / "MANIFEST.sha256").read_text().splitlines()
     assert [line.split("  ", 1)[1] for line in manifest] == names
     assert _verify(directory) == (0, [])

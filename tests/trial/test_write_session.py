@@ -216,13 +216,14 @@ def test_the_query_count_of_each_save_is_pinned(nurse, investigator, monitor, bd
     sign_eligibility = lambda: actions.sign_decision(  # noqa: E731
         investigator, PASSWORD, participant, "eligibility", choice="eligible"
     )
-    # was 34; 31 before the decision last signed was read (a change is a correction)
-    assert count(sign_eligibility) == 32
+    # was 34; 31 before the decision last signed was read (a change is a correction); one
+    # more since a signature takes the next link of its participant's chain
+    assert count(sign_eligibility) == 33
     assert count(change_lab()) == 9  # was 9
     sign_casebook = lambda: actions.sign_decision(  # noqa: E731
         investigator, PASSWORD, participant, signatures.CASEBOOK
     )
-    assert count(sign_casebook) == 21  # was 22
+    assert count(sign_casebook) == 22  # was 22, then 21; +1: the chain's last link
     assert count(change_lab()) == 10  # was 10: two signatures checked
     c4 = participant.forms.get(event="C4", form="LAB")
     panel = {**eh.lab_data(), "sample_date": eh.CYCLE_DATES[4] - timedelta(days=1)}
@@ -287,6 +288,7 @@ def test_the_query_count_of_the_gate_is_pinned(nurse, investigator, bdx):
         investigator, PASSWORD, participant, "gate", choice="proceed"
     )
     # was 37, then 34; the decision last signed and the IAH slots are read now, and the Gate
-    # row is written in one statement (update_or_create took a savepoint and a locked read)
-    assert count(sign) == 31
+    # row is written in one statement (update_or_create took a savepoint and a locked read);
+    # one more since a signature takes the next link of its participant's chain
+    assert count(sign) == 32
     assert Participant.objects.get(pk=participant.pk).gate_decision == "proceed"

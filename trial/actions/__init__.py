@@ -15,12 +15,14 @@ transitions, then at the end the derived values, the journey and the signatures,
 - locks: forms, events and casebooks locked and unlocked;
 - queries: queries and source-data verification;
 - accounts: the login log and lockout, the second factor, passwords, preferences;
+- administration: the administrator's accounts, sites and dated role assignments;
 - jobs: PDF jobs, the reminders' log, the audit-trail review marks;
 - demo: seed_demo's sites, staff and participants.
 """
 
 from trial.actions.accounts import (
     change_password,
+    end_sessions,
     enrol_second_factor,
     lift_lock,
     locked_message,
@@ -30,6 +32,18 @@ from trial.actions.accounts import (
     set_email_reminders,
     set_language,
     verify_second_factor,
+)
+from trial.actions.administration import (
+    apply_assignments,
+    apply_role_dates,
+    assign_role,
+    create_user,
+    end_assignment,
+    reset_password,
+    reset_second_factor,
+    save_site,
+    set_active,
+    update_user,
 )
 from trial.actions.crf import add_repeat, delete_crf, next_repeat, save_crf
 from trial.actions.demo import (
@@ -111,15 +125,21 @@ __all__ = [
     "WrongPassword",
     "add_repeat",
     "answer_query",
+    "apply_assignments",
+    "apply_role_dates",
+    "assign_role",
     "change_journey",
     "change_password",
     "claim_reminders",
     "close_query",
     "create_demo_staff",
+    "create_user",
     "current",
     "decision_for",
     "delete_crf",
     "demo_sites",
+    "end_assignment",
+    "end_sessions",
     "enrol_second_factor",
     "ensure_expected_forms",
     "import_demo_participant",
@@ -146,8 +166,12 @@ __all__ = [
     "reopen_query",
     "request_pdf",
     "require_reach",
+    "reset_password",
+    "reset_second_factor",
     "retry_pdf",
     "save_crf",
+    "save_site",
+    "set_active",
     "set_email_reminders",
     "set_language",
     "sign",
@@ -156,6 +180,7 @@ __all__ = [
     "unlock_casebook",
     "unlock_event",
     "unlock_form",
+    "update_user",
     "verify_items",
     "verify_second_factor",
     "verify_signer",

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.oath import TOTP
@@ -21,7 +22,7 @@ from trial.actions.errors import ActionRefused, require_reason, require_role
 from trial.actions.session import write
 from trial.addresses import client_address
 from trial.languages import available
-from trial.models import AuthEvent, AuthEventKind, UserPreference
+from trial.models import AccessStamp, AuthEvent, AuthEventKind, UserPreference
 
 
 def log_auth_event(
@@ -44,6 +45,14 @@ def log_auth_event(
             detail=detail[:200],
             actor=actor if getattr(actor, "pk", None) else None,
         )
+
+
+def end_sessions(user: Any) -> None:
+    """Move the account's access stamp on: each of its open sessions ends at its next
+    request (trial.middleware.AccessStampMiddleware). In the caller's transaction."""
+    stamp, created = AccessStamp.objects.get_or_create(user_id=user.pk, defaults={"version": 1})
+    if not created:
+        AccessStamp.objects.filter(pk=stamp.pk).update(version=F("version") + 1)
 
 
 def _serialize_username(username: str) -> None:
@@ -89,6 +98,9 @@ def record_failure(
         log_auth_event(kind, username, user=user, request=request)
         if selectors.consecutive_failures(username) >= selectors.MAX_FAILURES:
             log_auth_event(AuthEventKind.LOCKED, username, user=user, request=request)
+            if user is not None:
+                # A lock ends the account's open sessions too, not only its next login.
+                end_sessions(user)
     return selectors.locked_until(username)
 
 

@@ -3,10 +3,12 @@ every other write. Invented people only."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from trial import crf as crf_registry
 from trial import roles, schedule
@@ -14,7 +16,14 @@ from trial.actions import formstatus
 from trial.actions.participants import register_participant
 from trial.actions.session import write
 from trial.changes import JourneyChange
-from trial.models import FormStatus, Membership, Participant, Site, UserPreference
+from trial.models import (
+    FormStatus,
+    Membership,
+    Participant,
+    RoleAssignment,
+    Site,
+    UserPreference,
+)
 
 DEMO_STAFF = (
     # username, first name, last name, role, site, language chosen ("": the site's)
@@ -27,6 +36,11 @@ DEMO_STAFF = (
     ("nurse2", "Lucie", "Bernard", roles.NURSE, "TLS", ""),
 )
 DEMO_SITES = (("BDX", "CHU de Bordeaux", "fr"), ("TLS", "CHU de Toulouse", "fr"))
+# The staff's assignments start this many days before the demo is seeded; the monitor also
+# covered TLS for the first months (an assignment that ended), so the roles-over-time report
+# shows a history.
+DEMO_STAFF_SINCE_DAYS = 300
+DEMO_ENDED = (("monitor", roles.MONITOR, "TLS", 0, 120),)
 
 
 def demo_sites() -> list[Site]:
@@ -41,7 +55,8 @@ def create_demo_staff(password: str) -> dict[str, Any]:
     """The demo users, one per role (idempotent; an existing user keeps its password)."""
     sites = {site.code: site for site in demo_sites()}
     users = {}
-    with write(None, command="seed_demo"):
+    since = timezone.localdate() - timedelta(days=DEMO_STAFF_SINCE_DAYS)
+    with write(None, reason="study start-up", command="seed_demo"):
         for username, first, last, role, site_code, language in DEMO_STAFF:
             user, created = User.objects.get_or_create(
                 username=username,
@@ -57,6 +72,18 @@ def create_demo_staff(password: str) -> dict[str, Any]:
                 user.save()
                 user.groups.add(Group.objects.get(name=role))
                 Membership.objects.get_or_create(user=user, site=sites[site_code])
+                RoleAssignment.objects.create(
+                    user=user, role=role, site=sites[site_code], starts_on=since
+                )
+                for name, old_role, old_site, start, end in DEMO_ENDED:
+                    if name == username:
+                        RoleAssignment.objects.create(
+                            user=user,
+                            role=old_role,
+                            site=sites[old_site],
+                            starts_on=since + timedelta(days=start),
+                            ends_on=since + timedelta(days=end),
+                        )
                 if language:
                     UserPreference.objects.update_or_create(
                         user=user, defaults={"language": language}

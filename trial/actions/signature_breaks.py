@@ -73,9 +73,13 @@ def refresh_signatures(
             content = signatures.normalise(signable.payload_of(participant, None))
             changes = _whole_changes(signature, content)
         if changes:
+            listed = signatures.normalise(_as_lists(changes))
             breaks.append(
                 SignatureBreak.objects.create(
-                    signature=signature, at=now, changes=_as_lists(changes)
+                    signature=signature,
+                    at=now,
+                    changes=listed,
+                    mac=signatures.seal_break(signature.pk, signature.mac, now, listed),
                 )
             )
     if breaks:

@@ -215,7 +215,7 @@ def _check_not_signed(
     # A correctable decision changed (with its reason) supersedes a signature that stands.
     if decision.resign_while_valid or (decision.correctable and changed):
         return
-    current = selectors.current_signature(participant, decision.kind, row)
+    current = selectors.current_signature(participant, decision.kind, row, recheck=False)
     if current is not None and current.is_valid:
         raise ActionRefused(
             _("%(what)s is already signed (%(meaning)s).")
@@ -274,6 +274,17 @@ def record_signature(
         content_hash=signatures.digest(content),
     )
     signature.mac = signatures.seal(signature)
+    # The next link of the participant's chain (the session holds the participant's lock, so
+    # two signatures of one participant never take the same number).
+    last = (
+        Signature.objects.filter(participant=participant, sequence__isnull=False)
+        .order_by("-sequence")
+        .values_list("sequence", "chain")
+        .first()
+    )
+    sequence, previous = ((last[0] or 0) + 1, last[1]) if last else (1, "")
+    signature.sequence = sequence
+    signature.chain = signatures.chain_link(participant.pk, sequence, signature.mac, previous)
     signature.save(force_insert=True)
     log_auth_event(AuthEventKind.SIGNED, user.get_username(), user=user, detail=kind)
     return signature
@@ -282,7 +293,7 @@ def record_signature(
 def _check_required(signable: signatures.Signable, participant: Participant) -> None:
     """A decision that depends on another signed one waits for that one to stand."""
     for required in signable.requires:
-        current = selectors.current_signature(participant, required)
+        current = selectors.current_signature(participant, required, recheck=False)
         if current is not None and current.verdict.is_valid:
             continue
         other = signatures.get(required)

@@ -31,6 +31,11 @@ HEADER = (
     "reason",
     "change",
     "audit_event",
+    # Asserted by the database, not the application (trial/guards.py, edc_stamp_context): the
+    # login role that wrote the change, its transaction id and the server's clock.
+    "db_role",
+    "db_transaction",
+    "db_time_utc",
 )
 
 
@@ -58,7 +63,9 @@ CSV_SELECT = f"""
   COALESCE(fs.repeat::text, ''), u.grp,
   CASE WHEN u.grp = '' THEN '' ELSE COALESCE(u.grp_key, '') END, u.item,
   COALESCE(u.old_value, ''), COALESCE(u.new_value, ''), COALESCE(c.metadata ->> 'reason', ''),
-  u.pgh_label, u.tbl || ':' || u.pgh_id"""
+  u.pgh_label, u.tbl || ':' || u.pgh_id, COALESCE(st.db_role, ''),
+  COALESCE(st.txid::text, ''),
+  COALESCE(to_char(st.clock_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '')"""
 
 
 def csv_sql(scope: Scope) -> tuple[str, dict]:

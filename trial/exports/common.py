@@ -349,7 +349,8 @@ COLUMNS = (
 
 
 # The changed items' columns (COLUMNS); u: the unpivoted events, fs/p/s: form, participant
-# and site, c: the audit context, au and r: the account and its roles (now).
+# and site, c: the audit context, au and r: the account and its roles (now), st: what the
+# database recorded of the transaction (ContextStamp).
 SELECT = """u.src, u.pgh_id,
   to_char(u.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp,
   u.pgh_label, c.metadata ->> 'user', c.metadata ->> 'username', c.metadata ->> 'reason',
@@ -381,6 +382,11 @@ LEFT JOIN trial_participant p ON p.id = u.pid
 LEFT JOIN trial_site s ON s.id = p.site_id
 LEFT JOIN pghistory_context c ON c.id = u.pgh_context_id
 LEFT JOIN auth_user au ON au.id::text = c.metadata ->> 'user'
+LEFT JOIN LATERAL (
+  SELECT st.db_role, st.txid, st.clock_at FROM trial_contextstamp st
+  WHERE st.context_id = c.id AND st.transaction_started_at = u.pgh_created_at
+  ORDER BY st.txid LIMIT 1
+) st ON true
 LEFT JOIN (
   SELECT ug.user_id, string_agg(g.name, '; ' ORDER BY g.name) AS roles
   FROM auth_user_groups ug JOIN auth_group g ON g.id = ug.group_id GROUP BY ug.user_id

@@ -19,6 +19,7 @@ from django.db import models
 from django.utils import translation
 
 from trial import crf as crf_registry
+from trial import registry
 from trial.exports import odm
 from trial.exports.common import Scope
 from trial.models import FormStatus
@@ -127,6 +128,24 @@ def write(scope: Scope, directory: Path) -> int:
                         namings[group.name],
                     )
                 )
+        computed = registry.computed_tables(spec.code)
+        for table in computed:
+            table_file = f"{spec.code.lower()}__{table.name}.csv"
+            for name, label, kind in (*KEYS[:4], GROUP_KEY, GROUP_NAME):
+                dictionary.append((table_file, spec.code, table.name, name, label, kind, "", ""))
+            for computed_column in table.columns:
+                dictionary.append(
+                    (
+                        table_file,
+                        spec.code,
+                        table.name,
+                        computed_column.name,
+                        computed_column.label,
+                        computed_column.kind,
+                        computed_column.unit,
+                        "",
+                    )
+                )
         handles = {}
         try:
             form_out = open(directory / form_file, "w", encoding="utf-8", newline="")  # noqa: SIM115
@@ -142,8 +161,37 @@ def write(scope: Scope, directory: Path) -> int:
                     + [GROUP_KEY[0], GROUP_NAME[0]]
                     + [c[0] for c in columns]
                 )
+            table_writers = {}
+            for table in computed:
+                handle = open(  # noqa: SIM115 - closed with the others below
+                    directory / f"{spec.code.lower()}__{table.name}.csv",
+                    "w",
+                    encoding="utf-8",
+                    newline="",
+                )
+                handles[f"computed:{table.name}"] = handle
+                table_writers[table.name] = csv.writer(handle)
+                table_writers[table.name].writerow(
+                    [k[0] for k in KEYS[:4]]
+                    + [GROUP_KEY[0], GROUP_NAME[0]]
+                    + [c.name for c in table.columns]
+                )
             for batch in _rows(spec, scope):
                 values = crf_registry.snapshot(batch)
+                for table in computed:
+                    found = table.rows([row for row in batch if row.pk in values])
+                    for row in batch:
+                        keys = [
+                            row.participant.code,
+                            row.participant.site.code,
+                            row.event,
+                            row.repeat,
+                        ]
+                        for key, label, items in found.get(row.pk, []):
+                            table_writers[table.name].writerow(
+                                [*keys, key, label]
+                                + [_cell(items.get(c.name)) for c in table.columns]
+                            )
                 for row in batch:
                     if row.pk not in values:
                         continue

@@ -8,7 +8,9 @@
 - accounts: the login log, preferences, and the account tables in the audit trail;
 - queries: queries and source-data verification marks;
 - jobs: reminders sent, PDF jobs and the export log;
-- review: the audit ledger and the reviewers' marks.
+- review: the audit ledger and the reviewers' marks;
+- administration: dated role assignments and each account's access stamp;
+- trail: what the database records beside each audit context (role, transaction, time).
 """
 
 from trial.models.accounts import (
@@ -19,6 +21,7 @@ from trial.models.accounts import (
     AuthEventKind,
     UserPreference,
 )
+from trial.models.administration import AccessStamp, RoleAssignment
 from trial.models.jobs import (
     ExportKind,
     ExportLog,
@@ -41,8 +44,12 @@ from trial.models.queries import Query, QueryMessage, QueryMessageKind, QuerySta
 from trial.models.review import AuditEntry, AuditReview
 from trial.models.signatures import Signature, SignatureBreak
 from trial.models.sites import Membership, Site, default_language
+from trial.models.trail import ContextStamp
 
 __all__ = [
+    "AccessStamp",
+    "ContextStamp",
+    "RoleAssignment",
     "AuditEntry",
     "AuditReview",
     "AuditedTOTPDevice",

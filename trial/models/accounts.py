@@ -29,6 +29,7 @@ class AuthEventKind(models.TextChoices):
     OTP_FAILED = "otp_failed", _("Failed second factor (wrong code)")
     OTP_ENROLLED = "otp_enrolled", _("Second factor (authenticator app) set up")
     SESSION_EXPIRED = "session_expired", _("Session ended after inactivity")
+    SESSION_ENDED = "session_ended", _("Session ended: the account's access changed")
 
 
 class AuthEvent(models.Model):

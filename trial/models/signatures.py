@@ -44,6 +44,12 @@ class Signature(models.Model):
     content = models.JSONField()
     content_hash = models.CharField(max_length=64)
     mac = models.CharField(max_length=64)
+    # The participant's signatures form a keyed chain: the n-th signature's link is an HMAC
+    # over its seal and the (n-1)-th link (trial/signatures.py chain_link). A signature
+    # deleted from the middle leaves a gap in the numbers and a link that no longer verifies;
+    # the last one deleted leaves its insert event in the trail (verify_signatures reads both).
+    sequence = models.PositiveIntegerField(null=True)
+    chain = models.CharField(max_length=64, blank=True, default="")
 
     # Set by the selectors that read signatures in one statement (not columns).
     first_break_at: datetime | None
@@ -53,6 +59,11 @@ class Signature(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["participant", "kind", "-signed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "sequence"], name="signature_unique_sequence"
+            )
+        ]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
@@ -68,7 +79,10 @@ class Signature(models.Model):
             if self.first_break_at is None:
                 return None
             return SignatureBreak(
-                signature=self, at=self.first_break_at, changes=self.first_break_changes or {}
+                signature=self,
+                at=self.first_break_at,
+                changes=self.first_break_changes or {},
+                mac=self.__dict__.get("first_break_mac") or "",
             )
         return self.breaks.order_by("at", "pk").first()
 
@@ -98,6 +112,10 @@ class SignatureBreak(models.Model):
     signature = models.ForeignKey(Signature, on_delete=models.PROTECT, related_name="breaks")
     at = models.DateTimeField(default=timezone.now)
     changes = models.JSONField(default=dict, blank=True)
+    # Sealed like a signature (trial/signatures.py seal_break): a break the application did not
+    # write with the key (a row inserted by hand) is a failure of verify_signatures, not a
+    # reason to stop checking the signature's data.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["signature", "at"])]
