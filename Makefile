@@ -50,13 +50,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Every benchmark, then one table: measure, target, value, pass or fail (bench/README.md).
 bench: $(STAMP)
-	$(PY) -m trial.embedded run -- $(PY) bench/run.py '&&' $(PY) bench/bench_audit.py \
-		'&&' $(PY) bench/bench_save.py '&&' $(PY) bench/bench_followup.py \
-		'&&' $(PY) bench/bench_reminders.py '&&' $(PY) bench/bench_pdf.py \
-		'&&' $(PY) bench/bench_exports.py '&&' $(PY) bench/bench_review.py \
-		'&&' $(PY) bench/bench_submission.py '&&' $(PY) bench/bench_oversight.py \
-		'&&' $(PY) bench/bench_load.py
+	$(PY) -m trial.embedded run -- $(PY) bench/all.py
 
 # make backup [FILE=path]: pg_dump of the database (the embedded one, or DATABASE_URL's).
 backup: $(STAMP)

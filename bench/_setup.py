@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -47,3 +48,15 @@ def summary(samples_ms: list[float]) -> tuple[float, float]:
     )
     p95 = ordered[min(len(ordered) - 1, int(round(0.95 * len(ordered))) - 1)]
     return median, p95
+
+
+def record(measure: str, target: str, value: str, passed: bool) -> None:
+    """One line of `make bench`'s table (bench/all.py prints them together at the end): the
+    measure, its target, the value found, pass or fail. Appended to the file BENCH_RESULTS
+    names, when the benchmark runs under bench/all.py; printed at once as well."""
+    line = {"measure": measure, "target": target, "value": value, "passed": bool(passed)}
+    print(f"[{'pass' if passed else 'FAIL'}] {measure}: {value} (target {target})")
+    path = os.environ.get("BENCH_RESULTS")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line) + "\n")

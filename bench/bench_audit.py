@@ -10,7 +10,8 @@ reports both medians and their ratio.
 The untracked twin is a table created with raw SQL (`CREATE TABLE ... (LIKE ...)` copies the
 columns, defaults, constraints and indexes but no trigger) and a model declared here at run time
 for a throwaway app label: nothing is added to the project's apps or migrations.
-Target (issue 3): the audited save costs at most 1.3 times the plain one.
+Target (issue 26): the audited save costs at most 1.25 times the plain one (the review
+ledger is filed off the save path: the trigger only queues the events).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from _setup import fresh_database, summary
+from _setup import fresh_database, record, summary
 
-TARGET = 1.3
+TARGET = 1.25
 
 
 def main() -> None:
@@ -122,6 +123,12 @@ def main() -> None:
     print(f"  audit events recorded: {recorded}")
     verdict = "within" if ratio <= TARGET else "ABOVE"
     print(f"  ratio audited / untracked: {ratio:.2f} ({verdict} the {TARGET} target)")
+    record(
+        "audited save / untracked twin (medians)",
+        f"<= {TARGET}",
+        f"{ratio:.2f} ({audited_median:.2f} / {plain_median:.2f} ms)",
+        ratio <= TARGET,
+    )
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import argparse
 import resource
 import time
 
-from _setup import fresh_database
+from _setup import fresh_database, record
 
 CSV_TARGET, ODM_TARGET, MEMORY_MB = 0.7, 0.25, 200
 
@@ -137,6 +137,19 @@ def main() -> None:
         rate = results[name][0] / results[name][2]
         verdict = "ok" if rate / copy_rate >= target else "BELOW TARGET"
         print(f"{name} / COPY throughput: {rate / copy_rate:.2f} (target >= {target}) {verdict}")
+        record(
+            f"audit export {name} / COPY",
+            f">= {target}",
+            f"{rate / copy_rate:.2f}",
+            rate / copy_rate >= target,
+        )
+    growth = max(results["CSV"][3], results["ODM"][3])
+    record(
+        "audit exports: peak RSS growth",
+        f"< {MEMORY_MB} MB",
+        f"{growth:.0f} MB",
+        growth < MEMORY_MB,
+    )
     print(f"peak RSS now {maxrss_mb():.0f} MB (target: each export's growth < {MEMORY_MB} MB)")
     if args.tracemalloc:
         import tracemalloc

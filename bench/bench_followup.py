@@ -17,7 +17,7 @@ import os
 import time
 from urllib.parse import urlsplit, urlunsplit
 
-from _setup import ROOT, fresh_database, summary
+from _setup import ROOT, fresh_database, record, summary
 
 DATABASE = "edc_bench_followup"
 
@@ -107,6 +107,7 @@ def main() -> None:
         print(
             f"{label:60} {median:10.1f} {p95:8.1f} {cpu_median:7.1f} {len(ctx.captured_queries):8d}"
         )
+        record(f"follow-up: {label}: median", "< 50 ms", f"{median:.1f} ms", median < 50)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import random
 import time
 from datetime import date, timedelta
 
-from _setup import fresh_database
+from _setup import fresh_database, record
 
 TARGET_S = 10.0
 
@@ -127,6 +127,12 @@ def main() -> None:
         )
     verdict = "OK" if seconds < TARGET_S else "TOO SLOW"
     print(f"target < {TARGET_S:.0f} s for {args.participants}: {verdict}")
+    record(
+        f"reminders, {args.participants} participants",
+        f"< {TARGET_S:.0f} s",
+        f"{seconds:.2f} s",
+        seconds < TARGET_S,
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ A real demo (seed_demo) gives two sites, their participants and their forms; the
 loader appends `--events` Demographics update events (as the database owner, one INSERT ...
 SELECT) spread over the demo's participants and over a year, one every 30 seconds, so that
 nights and weekends come naturally; the weight changes at every event, the height at every
-tenth. The ledger's trigger files them as it files any event (the loading time includes it).
+tenth. The ledger's trigger queues them as it queues any
+event; the filing that the worker runs every second files them, timed on its own.
 
 Then, through the Django test client (the whole view, middleware included), it times the
 review page for a data manager and for a monitor: first page, last page, a page from a
@@ -22,7 +23,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from _setup import fresh_database, summary
+from _setup import fresh_database, record, summary
 
 TARGET_MS = 150
 
@@ -42,6 +43,7 @@ def main() -> None:
     from django.test.utils import CaptureQueriesContext
 
     from eligibility.models import Demographics
+    from trial import actions
     from trial.history import event_model_for
     from trial.models import AuditEntry, Participant
 
@@ -71,11 +73,17 @@ def main() -> None:
             f"ORDER BY pgh_obj_id, pgh_id DESC) e ON e.n = mod(g, %s)",
             [args.events, objects],
         )
+    loaded = time.perf_counter() - started
+    # The load only queued its events (one batch); the worker files them, as here.
+    started = time.perf_counter()
+    actions.file_review_ledger()
+    filed = time.perf_counter() - started
+    with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     entries = AuditEntry.objects.count()
     print(
-        f"loaded {args.events:,} events over {objects} forms in "
-        f"{time.perf_counter() - started:.1f} s: the ledger holds {entries:,} entries"
+        f"loaded {args.events:,} events over {objects} forms in {loaded:.1f} s, filed into the "
+        f"review ledger in {filed:.1f} s: the ledger holds {entries:,} entries"
     )
 
     participant = Participant.objects.filter(site__code="BDX").order_by("code").first()
@@ -121,6 +129,9 @@ def main() -> None:
             )
     verdict = "ok" if worst < TARGET_MS else "ABOVE TARGET"
     print(f"review page: worst median {worst:.1f} ms (target < {TARGET_MS} ms) {verdict}")
+    record(
+        "audit review page: worst median", f"< {TARGET_MS} ms", f"{worst:.1f} ms", worst < TARGET_MS
+    )
 
     client = Client()
     client.force_login(User.objects.get(username="monitor"))
@@ -139,6 +150,7 @@ def main() -> None:
         f"SDV site view ({count} participants): median {median:.1f} ms, p95 {p95:.1f} ms, "
         f"{len(queries.captured_queries)} queries (target < {TARGET_MS} ms) {verdict}"
     )
+    record("SDV site view: median", f"< {TARGET_MS} ms", f"{median:.1f} ms", median < TARGET_MS)
 
 
 if __name__ == "__main__":

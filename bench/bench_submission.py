@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import fresh_database
+from _setup import fresh_database, record
 
 
 def main() -> None:
@@ -52,6 +52,7 @@ def main() -> None:
         start = time.perf_counter()
         failures = verify(Path(folder) / "archive")
         print(f"verify_archive: {time.perf_counter() - start:.2f} s, {len(failures)} failures")
+        record("archive verified", "0 failures", str(len(failures)), not failures)
 
 
 if __name__ == "__main__":

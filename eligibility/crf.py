@@ -50,6 +50,7 @@ GROUPS = {
             label=_("Target lesions"),
             names=numbered("T", forms.MAX_TARGET_LESIONS),
             units={"diameter_mm": "mm"},
+            prefix="T",
         ),
         ItemGroup(
             "non_target_lesions",
@@ -58,7 +59,8 @@ GROUPS = {
             repeat_key="number",
             max_rows=forms.MAX_NON_TARGET_LESIONS,
             label=_("Non-target lesions"),
-            names=numbered("N", forms.MAX_NON_TARGET_LESIONS),
+            names=numbered("NT", forms.MAX_NON_TARGET_LESIONS),
+            prefix="NT",
         ),
     ),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
@@ -35,6 +35,7 @@ from eligibility.models import (
     TargetLesion,
     VitalSigns,
 )
+from trial import crf as crf_registry
 from trial import limits
 from trial.forms import (
     ALL_FIELDS,
@@ -530,11 +531,30 @@ class NonTargetLesionForm(LesionForm):
 
 class LesionFormSet(BaseInlineFormSet):
     too_many = _("At most %(max)s non-target lesions can be listed.")
-    # The rows' names on the page (T1-T5 target lesions, N1... non-target ones).
-    letter = "N"
+    # The rows' labels (T1-T5 target lesions, NT1... non-target ones): a saved lesion keeps
+    # its number for good; a blank row shows the label it would be given.
+    letter = "NT"
+    # refusals(numbers) -> {number: why it cannot be removed}, set by the form
+    # (trial.crf.removal_refusals: a baseline lesion measured at follow-up stays).
+    refusals: Any = None
 
     def row_label(self, index: int) -> str:
-        return f"{self.letter}{index + 1}"
+        return f"{self.letter}{self.row_numbers()[index]}"
+
+    def row_numbers(self) -> list[int]:
+        """Each row's number: a saved lesion's own, then the free numbers in order for the
+        blank rows (as the save gives them: the lowest no lesion holds)."""
+        taken = {f.instance.number for f in self.forms if f.instance.pk}
+        free = (n for n in range(1, len(self.forms) + len(taken) + 1) if n not in taken)
+        return [f.instance.number if f.instance.pk else next(free) for f in self.forms]
+
+    @property
+    def labelled(self) -> list[tuple[str, forms.ModelForm]]:
+        """(label, row form) of each row, for the page's table."""
+        return [
+            (f"{self.letter}{n}", form)
+            for n, form in zip(self.row_numbers(), self.forms, strict=True)
+        ]
 
     def _construct_form(self, i: int, **kwargs: Any) -> forms.ModelForm:
         """Each input of a row gets the name a screen reader says, its row and its column
@@ -555,14 +575,35 @@ class LesionFormSet(BaseInlineFormSet):
             if (f.instance.pk or f.has_changed()) and not cast(Any, self)._should_delete_form(f)
         ]
 
+    @property
+    def removed(self) -> list[forms.ModelForm]:
+        """The saved lesions this save removes (their "Remove" box ticked)."""
+        return [f for f in self.forms if f.instance.pk and cast(Any, self)._should_delete_form(f)]
+
     def rows(self) -> list[dict[str, Any]]:
-        """The lesions as saved: numbered 1, 2, ... in the order listed (T1-T5 for targets,
-        the numbers follow-up visits measure them by)."""
+        """The lesions as saved: a saved lesion with its own number (T2 stays T2 when T1 is
+        removed), a new one without (the save gives it the lowest free number)."""
         names = [n for n in self.form._meta.fields or () if n != "number"]
-        return [{n: form.cleaned_data.get(n) for n in names} for form in self.kept]
+        return [
+            {"number": form.instance.number if form.instance.pk else None}
+            | {n: form.cleaned_data.get(n) for n in names}
+            for form in self.kept
+        ]
 
     def clean(self) -> None:
         super().clean()
+        if self.refusals is not None:
+            removed = {form.instance.number: form for form in self.removed}
+            refusals = self.refusals(list(removed))
+            for number, message in refusals.items():
+                # Beside the row: its "Remove" box is what the nurse undoes.
+                removed[number].add_error(None, message)
+            if refusals:
+                # A row marked for removal is not validated by the formset: this is.
+                raise forms.ValidationError(
+                    _("Some lesions cannot be removed (%(rows)s): see the message beside each.")
+                    % {"rows": ", ".join(f"{self.letter}{n}" for n in sorted(refusals))}
+                )
         # Counted here rather than with validate_max, which also counts the blank rows.
         if not any(self.errors) and len(self.kept) > self.max_num:
             raise forms.ValidationError(self.too_many % {"max": self.max_num})
@@ -639,6 +680,12 @@ class InclusionImagingForm(ScreeningForm):
         self.non_target_lesions = NonTargetLesions(
             data, instance=self.instance, prefix=f"{prefix}-nontarget"
         )
+        spec = crf_registry.get(self.row.form) if self.row is not None else None
+        if self.participant is not None and spec is not None:
+            for name, formset in self.group_formsets().items():
+                formset.refusals = partial(
+                    crf_registry.removal_refusals, self.participant, spec.code, spec.group(name)
+                )
 
     @property
     def formsets(self) -> tuple[BaseInlineFormSet, ...]:

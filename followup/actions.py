@@ -4,8 +4,8 @@ change (trial.changes.Effects) for the write session to apply:
 
 - `visit_saved` (the FU form's on_save): a visit marked missed sets its event's forms MISSED;
 - `study_ended` (the EOS form's on_save): the journey's status, the remaining slots MISSED;
-- `refresh_recist` (a derived-value refresh): a corrected assessment recomputes the later
-  ones' nadir, responses and progression date.
+- `refresh_recist` (a derived-value refresh): any change of an assessment or of the baseline
+  recomputes every assessment's sums, nadir, responses and progression date.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from followup import derived, selectors
@@ -91,33 +92,28 @@ def recist_context(lookup: Lookup) -> dict[str, Any] | None:
 
 
 def refresh_recist(context: RefreshContext) -> list[FormStatus]:
-    """After a RECIST save: the assessments dated after the saved one read its sum for their
-    nadir and its response for the progression date, so their derived values are computed
-    again, in date order, and saved where they changed (the session checks their
-    signatures). Reads nothing when no assessment is dated after the saved one."""
-    saved = {
-        pk: instance
-        for pk, instance in context.touched.data.items()
-        if isinstance(instance, RecistAssessment) and instance.imaging_date is not None
-    }
-    if not saved:
-        return []
+    """After any change of a RECIST input (an assessment's measurements or date, the baseline
+    lesions): every assessment of the participant is computed again, in date order, each
+    reading the earlier ones as just recomputed, and saved where its values changed (the
+    session then checks the signatures covering them). All of them, not only those after the
+    saved one: a date moved past later assessments changes what those read as earlier, and a
+    corrected baseline changes every one."""
     participant = context.participant
-    since = min(instance.imaging_date for instance in saved.values())
-    # The others as the session found them; the saved ones as it wrote them.
-    others = dict(_stored(participant, context.memo))
-    others.update({pk: _summary(instance) for pk, instance in saved.items()})
-    later_rows = [pk for pk, (day, _sum, _overall) in others.items() if day > since]
-    if not later_rows:
-        return []
-    later = list(
-        selectors.stored_assessments([participant.pk]).filter(form_status_id__in=later_rows)
+    assessments = list(
+        RecistAssessment.objects.filter(form_status__participant_id=participant.pk)
+        .exclude(form_status__status=FormState.DELETED)
+        .select_related("form_status")
+        .order_by(F("imaging_date").asc(nulls_last=True), "pk")
     )
-    baseline = _baseline(participant, context.memo)
-    measurements = selectors.measurements_of([a.pk for a in later])
+    if not assessments:
+        return []
+    # Read now, not from the session's memo: this session may have changed the baseline.
+    baseline = selectors.baseline_of(participant)
+    measurements = selectors.measurements_of([a.pk for a in assessments])
+    summaries = {a.form_status_id: _summary(a) for a in assessments if a.imaging_date}
     changed_rows = []
-    for assessment in later:
-        prior = [v for pk, v in others.items() if pk != assessment.form_status_id]
+    for assessment in assessments:
+        prior = [v for pk, v in summaries.items() if pk != assessment.form_status_id]
         values = derived.assess(
             measurements.get(assessment.pk, []),
             assessment.non_target_status,
@@ -136,7 +132,8 @@ def refresh_recist(context: RefreshContext) -> list[FormStatus]:
         for name, value in zip(derived.OUTPUTS, values, strict=True):
             setattr(assessment, name, value)
         assessment.save(update_fields=changed)
-        others[assessment.form_status_id] = _summary(assessment)
+        if assessment.imaging_date:
+            summaries[assessment.form_status_id] = _summary(assessment)
         changed_rows.append(assessment.form_status)
     return changed_rows
 

@@ -14,7 +14,7 @@ from followup import actions, derived, forms, selectors
 from followup import models as m
 from trial.changes import Inputs
 from trial.crf import Crf, Derivation, ItemGroup, numbered, register
-from trial.registry import Refresh, register_refresh
+from trial.registry import Refresh, RowDependants, register_refresh, register_row_dependants
 
 
 def recist_context(participant: Any, row: Any, form: forms.RecistForm) -> dict[str, Any]:
@@ -58,6 +58,7 @@ register(
                 label=_("Target lesion measurements"),
                 names=numbered("T", 5),
                 units={"size_mm": "mm"},
+                prefix="T",
             ),
         ),
         derivations=(Derivation(derived.OUTPUTS, derived.assess, derived.INPUTS),),
@@ -83,11 +84,29 @@ register(
     )
 )
 
-# A corrected assessment recomputes the later ones (their nadir and responses read it).
+# Every assessment reads the baseline (the inclusion imaging's lesions) and the assessments
+# dated before it: a change of any of them recomputes them all.
 register_refresh(
     Refresh(
         "followup.recist_responses",
-        Inputs.of(forms=[selectors.RECIST_FORM]),
+        Inputs.of(
+            forms=[selectors.RECIST_FORM, selectors.BASELINE_FORM],
+            groups=[(selectors.RECIST_FORM, "measurements")],
+        ),
         actions.refresh_recist,
+    )
+)
+
+# A baseline target lesion measured at follow-up is part of every response computed since:
+# it cannot be removed from the inclusion imaging; RECIST 1.1 records it as not evaluable.
+register_row_dependants(
+    RowDependants(
+        selectors.BASELINE_FORM,
+        "target_lesions",
+        selectors.measured_lesions,
+        _(
+            "RECIST 1.1 keeps a baseline target lesion for the whole study: record it as not "
+            "evaluable at those visits instead (leave its measurement empty)."
+        ),
     )
 )

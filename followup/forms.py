@@ -192,7 +192,9 @@ class BaseMeasurementFormSet(forms.BaseFormSet):
     def clean(self) -> None:
         if any(self.errors):
             return
+        # An untouched extra row is not cleaned (no number): it is no measurement, no duplicate.
         numbers = [f.cleaned_data.get("number") for f in self.forms]
+        numbers = [n for n in numbers if n is not None]
         if len(numbers) != len(set(numbers)):
             raise forms.ValidationError(_("Each baseline lesion is measured once."))
 

@@ -20,6 +20,8 @@ from trial.languages import shown_number
 from trial.models import FormState, Participant
 
 RECIST_FORM = "RECIST"
+# The form holding the RECIST baseline (eligibility's inclusion imaging), a refresh input.
+BASELINE_FORM = "IMAGING"
 
 
 def baselines(participant_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -52,6 +54,23 @@ def assessment_summaries(participant_id: int) -> dict[int, tuple[date, Any, str]
         .values_list("form_status_id", "imaging_date", "sum_mm", "overall_response")
     )
     return {pk: (day, total, overall) for pk, day, total, overall in rows}
+
+
+def measured_lesions(participant: Participant, numbers: list[Any]) -> dict[Any, list[str]]:
+    """Baseline target lesion number -> the follow-up assessments that measure it ("M3
+    RECIST"), in date order (one query): what depends on a baseline lesion."""
+    found: dict[Any, list[str]] = {}
+    rows = (
+        TargetMeasurement.objects.filter(
+            assessment__form_status__participant_id=participant.pk, number__in=numbers
+        )
+        .exclude(assessment__form_status__status=FormState.DELETED)
+        .order_by("number", "assessment__imaging_date", "assessment__form_status__event")
+        .values_list("number", "assessment__form_status__event")
+    )
+    for number, event in rows:
+        found.setdefault(number, []).append(f"{event} {RECIST_FORM}")
+    return found
 
 
 def measurements_of(assessment_ids: list[int]) -> dict[int, list[dict[str, Any]]]:

@@ -18,7 +18,8 @@ from trial.calculations import exact
 from trial.changes import JourneyChange
 from trial.decisions import Decided, DecisionContext
 from trial.languages import shown_date
-from trial.models import Participant, Signature
+from trial.models import FormStatus, Participant, Signature
+from trial.registry import RefreshContext
 
 GATE_DECISIONS = (schedule.PROCEED, "not_eligible", "declined")
 # The advisory lock that orders every gate decision across the trial: two investigators signing
@@ -151,3 +152,28 @@ def decide_dosimetry(context: DecisionContext) -> Decided:
     if refused:
         raise trial_actions.ActionRefused(refused)
     return Decided(selectors.dosimetry_meaning(data), saves_slot=False)
+
+
+def refresh_gate_ratio(context: RefreshContext) -> list[FormStatus]:
+    """After a change of either PET (a corrected SUV): the Gate row's stored patient ratio and
+    "gate met" computed again from the SUVs as they are now. The gate signature covers the
+    PETs and the Gate row, so the session records its break; the decision itself stays as
+    signed until an investigator decides again."""
+    gate = (
+        Gate.objects.filter(
+            form_status__participant_id=context.participant.pk,
+            form_status__form=selectors.GATE_FORM,
+        )
+        .select_related("form_status")
+        .first()
+    )
+    if gate is None:
+        return []
+    values = selectors.gate_record(selectors.summary(context.participant))
+    changed = [name for name, value in values.items() if getattr(gate, name) != value]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(gate, name, values[name])
+    gate.save(update_fields=changed)
+    return [gate.form_status]

@@ -11,9 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from imaging import actions, forms, naming, pages, selectors
 from imaging import models as m
 from trial import roles
+from trial.changes import Inputs
 from trial.crf import Crf, Derivation, ItemGroup, register
 from trial.decision_pages import slot_context
 from trial.decisions import Choice, Decision, register_decision
+from trial.registry import Refresh, RowDependants, register_refresh, register_row_dependants
 
 PET_TEMPLATE = "imaging/crf_form.html"
 
@@ -44,6 +46,7 @@ PET_GROUPS = (
         max_rows=m.INDEX_LESIONS,
         label=_("Index lesion SUVs"),
         names=naming.lesion_names,
+        prefix="L",
     ),
     ItemGroup(
         "organ_suvs",
@@ -62,6 +65,7 @@ PET_GROUPS = (
         max_rows=naming.MAX_EXTRA_HEPATIC,
         label=_("Extra-hepatic lesions"),
         names=naming.extrahepatic_names,
+        prefix="E",
     ),
 )
 PET_DERIVATIONS = (
@@ -94,6 +98,7 @@ register(
                 max_rows=m.INDEX_LESIONS,
                 label=_("Index lesions"),
                 names=naming.lesion_names,
+                prefix="L",
                 units={"diameter_mm": "mm"},
             ),
         ),
@@ -210,5 +215,26 @@ register_decision(
         role_refusal=_("Only an investigator signs the dosimetry review."),
         signers=_("Only an investigator (the physicist's review) signs the dosimetry."),
         done=_("Dosimetry review signed for %(code)s."),
+    )
+)
+
+# The Gate row stores the patient ratio and "gate met" beside the decision: a change of any
+# SUV of either PET computes them again (and so breaks the gate signature).
+register_refresh(
+    Refresh(
+        "imaging.gate_ratio",
+        Inputs.of(forms=selectors.PETS, groups=[(pet, "lesion_suvs") for pet in selectors.PETS]),
+        actions.refresh_gate_ratio,
+    )
+)
+
+# An index lesion whose SUVs are entered on a PET is part of the ratios and the gate: it is
+# not removed from the index lesions (its SUVs are cleared first, with a reason).
+register_row_dependants(
+    RowDependants(
+        "PETLES",
+        "index_lesions",
+        selectors.index_lesion_dependants,
+        _("Clear its SUVs on those PETs first."),
     )
 )

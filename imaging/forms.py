@@ -90,7 +90,9 @@ class SlotRow(forms.Form):
 
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
-        return all(data.get(name) in (None, "") for name in self.fields)
+        # A row's hidden number is who it is, not a value typed: a saved row emptied is blank.
+        items = [name for name, f in self.fields.items() if not f.widget.is_hidden]
+        return all(data.get(name) in (None, "") for name in items)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -164,6 +166,11 @@ class OrganSuvRow(SlotRow):
 
 class ExtraHepaticRow(SlotRow):
     needed = ("location", "suv_max")
+    # A saved row's number (its label E1, E2...), posted back so the save keeps it; blank on
+    # a new row, which the save numbers.
+    number = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=1, max_value=MAX_EXTRA_HEPATIC * 2
+    )
     location = forms.CharField(label=_("Location"), max_length=100, required=False)
     suv_max = suv_field(_("SUVmax"))
 
@@ -297,10 +304,11 @@ class SlotFormSet(forms.BaseFormSet):
         (4 time points x 11 inputs); the markup is the loop's, whitespace included."""
         out = []
         for counter, (label, form) in enumerate(self.labelled, 1):
+            hidden = "".join(str(field) for field in form.hidden_fields())
             out.append(
-                f'\n      <tr data-row="{counter}">\n'
-                f'        <th scope="row" class="small text-nowrap">{conditional_escape(label)}'
-                "</th>\n        "
+                f'\n      <tr data-row="{counter}" data-label="{conditional_escape(label)}">\n'
+                f'        <th scope="row" class="small text-nowrap">{hidden}'
+                f"{conditional_escape(label)}</th>\n        "
             )
             for field in form.visible_fields():
                 if field.errors:
@@ -326,18 +334,30 @@ def _error_html(error: Any) -> str:
 
 
 class FreeFormSet(SlotFormSet):
-    """A free list: the rows typed, numbered 1, 2, ... in order."""
+    """A free list whose rows keep their number for good (E1, E2...): a saved row posts its
+    number back, a new row has none and the save gives it the lowest free one; a saved row
+    emptied is removed and the others keep their labels."""
+
+    letter = "E"
 
     def rows(self) -> list[dict[str, Any]]:
-        kept = [f for f in self.forms if not f.is_blank()]
         return [
-            {self.key: n, **{k: f.cleaned_data.get(k) for k in f.fields}}
-            for n, f in enumerate(kept, 1)
+            {k: f.cleaned_data.get(k) for k in f.fields} for f in self.forms if not f.is_blank()
         ]
 
     @property
     def row_labels(self) -> list[str]:
-        return [f"E{n}" for n in range(1, len(self.forms) + 1)]
+        numbers = [self._number(f) for f in self.forms]
+        taken = {n for n in numbers if n is not None}
+        free = (n for n in range(1, len(numbers) + len(taken) + 1) if n not in taken)
+        return [f"{self.letter}{n if n is not None else next(free)}" for n in numbers]
+
+    def _number(self, form: forms.Form) -> int | None:
+        value = form["number"].value()
+        try:
+            return int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
 
 
 def slot_formset(

@@ -34,6 +34,7 @@ from imaging.problems import calculation_problem
 from trial import crf as crf_registry
 from trial import registry, schedule
 from trial import selectors as trial_selectors
+from trial.calculations import exact
 from trial.crf import model_field
 from trial.languages import shown_number
 from trial.models import FormStatus, Participant, Signature
@@ -173,6 +174,36 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
         except ValueError as error:
             result.missing.append(calculation_problem(error))
     return result
+
+
+def gate_record(summary_: GateSummary) -> dict[str, Any]:
+    """The derived values the Gate row stores beside the decision: the patient ratio and
+    whether the gate is met, from the PETs as they are now. Written when signing and kept
+    equal to this by the refresh imaging.actions.refresh_gate_ratio."""
+    ratio = summary_.patient_ratio
+    # As the column will hold it: the exact value the gate is decided on, to its places.
+    column = crf_registry.model_field(Gate, "patient_ratio")
+    return {
+        "patient_ratio": None if ratio is None else crf_registry.as_stored(column, exact(ratio)),
+        "gate_met": summary_.met,
+    }
+
+
+def index_lesion_dependants(participant: Participant, numbers: list[Any]) -> dict[Any, list[str]]:
+    """Index lesion number -> the PETs whose SUVs of that lesion are entered ("PET-IAH",
+    "PET-IV"; one query): what depends on an index lesion (its ratio, the gate)."""
+    found: dict[Any, list[str]] = {}
+    rows = (
+        LesionSuv.objects.filter(
+            pet__form_status__participant_id=participant.pk, number__in=numbers
+        )
+        .exclude(suv_max=None, suv_mean=None)
+        .order_by("number", "pet__form_status__form")
+        .values_list("number", "pet__form_status__form")
+    )
+    for number, form in rows:
+        found.setdefault(number, []).append(PET_LABELS[form])
+    return found
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from oversight import charts, endpoints, memo, risk, safety
 from oversight.study import Study, moment_of, read
-from trial import roles, selectors
+from trial import actions, roles, selectors
 from trial.languages import shown_number
 
 # Who sees the oversight page and asks for the DSMB report: the monitors (their own sites)
@@ -97,6 +97,10 @@ def context(scope: Scope, as_of: date, *, cutoff: bool = False) -> dict[str, Any
         # The tables' labels are in the reader's language.
         translation.get_language(),
     )
+    # The change counts read the review ledger, filed off the save path (trial/ledger.py):
+    # the changes committed since its last filing are filed first, before the snapshot that
+    # keys the memory is taken (a filing is a write), so that they count.
+    actions.file_review_ledger()
     prepared = memo.read(
         key, lambda: prepare(read(scope.participants, scope.sites, as_of, cutoff=cutoff))
     )

@@ -26,6 +26,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, cast
 
+from django.utils.translation import gettext
+
+from trial import registry
+
 if TYPE_CHECKING:
     from django.db import models
 
@@ -62,6 +66,15 @@ class ItemGroup:
     item_labels: Callable[[Any], dict[str, str]] | None = None
     # The unit of each item that has one.
     units: dict[str, Any] = field(default_factory=dict)
+    # The letter of the rows' permanent labels (T -> T1, T2...): a row's label is the letter
+    # and its repeat key, given when the row is added and never renumbered (a new row takes
+    # the lowest number no row holds; removing a row leaves the others' labels as they are).
+    prefix: str = ""
+
+    def label_of(self, key: Any) -> str:
+        """A row's permanent label: "T2", "E3"; the key itself when the group has no letter
+        (organs, time points are named by their key)."""
+        return f"{self.prefix}{key}"
 
     @property
     def item_names(self) -> list[str]:
@@ -102,7 +115,9 @@ class GroupNaming:
     items: dict[str, str]
 
     def row(self, key: Any) -> str:
-        return self.rows.get(str(key)) or f"#{key}"
+        if self.rows.get(str(key)):
+            return self.rows[str(key)]
+        return self.group.label_of(key) if self.group.prefix else f"#{key}"
 
     def item(self, name: str) -> str:
         """An item's label, capitalised, with its unit in brackets when it has one."""
@@ -253,6 +268,33 @@ def post_data(values: dict[str, Any], groups: dict[str, list[dict]] | None = Non
             for key, value in row.items():
                 posted[f"{prefix}-{index}-{key}"] = "" if value is None else str(value)
     return posted
+
+
+# --- Rows other data depend on ----------------------------------------------------------------
+
+
+def removal_refusals(
+    participant: Participant, form: str, group: ItemGroup, keys: Iterable[Any]
+) -> dict[Any, str]:
+    """Why each of these rows of the group cannot be removed (other data depend on it: the
+    follow-up assessments measuring a baseline lesion), by repeat key; the rows not listed
+    can go. Read by the form (the error beside the row) and by the save (the refusal)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    refusals: dict[Any, str] = {}
+    for dependants in registry.row_dependants(form, group.name):
+        for key, names in dependants.find(participant, keys).items():
+            if not names or key in refusals:
+                continue
+            message = gettext(
+                "%(row)s cannot be removed; data that depend on it: %(dependants)s."
+            ) % {
+                "row": group.label_of(key) if group.prefix else key,
+                "dependants": ", ".join(names),
+            }
+            refusals[key] = f"{message} {dependants.instead}".strip()
+    return refusals
 
 
 # --- Values as stored, and the values derived from them -------------------------------------

@@ -268,4 +268,7 @@ def grant_statements(role: str, database: str) -> list[str]:
         f"REVOKE INSERT, UPDATE, DELETE ON django_migrations FROM {q(role)}",
         # The review's ledger of the trail: its triggers write it, as the owner.
         f"REVOKE INSERT, UPDATE, DELETE ON trial_auditentry FROM {q(role)}",
+        # Its queue: the event tables' triggers append to it and edc_review_file() files it,
+        # both as the owner.
+        f"REVOKE INSERT, UPDATE, DELETE ON trial_auditqueue FROM {q(role)}",
     ]

@@ -4,9 +4,8 @@ review page (trial/review.py) pages through.
 Why a ledger: the trail lives in one event table per audited model, and turning events into
 changed items (old value beside new) needs each event's predecessor. Doing that at read time
 over a million events cannot answer a page in 150 ms, let alone filter on flags such as
-"changed three times". So each event table carries a statement-level AFTER INSERT trigger
-that appends the event's changed items to `trial_auditentry` in the same transaction, with
-their review flags computed once:
+"changed three times". So the changed items are filed once into `trial_auditentry`, with
+their review flags computed then:
 
 - off_hours / weekend: outside 08:00-20:00, or on Saturday or Sunday, in the site's own time
   zone (EMA 2023 guideline on computerised systems);
@@ -17,11 +16,27 @@ their review flags computed once:
 - deletions (label "delete") and failed logins and signatures (kind "auth", from the login
   log's own trigger).
 
+Off the save path: filing a change costs several times the change itself (each event's
+predecessor, the unpivot, the flags' lookups), so a save no longer pays for it. Each event
+table carries a statement-level AFTER INSERT trigger that only appends the batch's event ids
+to a queue (`trial_auditqueue`, in the saving transaction: a committed change is always
+queued, a rolled-back one never). `edc_review_file()` files the queue in its order, one
+batch at a time, and deletes what it filed in the same transaction, so a filing cut short
+(a crash, a killed worker) leaves its batches queued for the next call. It is called by the
+worker every second (trial.tasks.file_review_ledger) and by every reader of the ledger before
+it reads (the review page, SDV progress and verification: actions.file_review_ledger), so a
+page shows a change as soon as it is committed. One advisory lock makes concurrent callers file
+one after the other: a reader waits for a filing under way rather than read without it.
+
+Filed later, a change's flags compare times: a mark or a signature counts if it was given at
+or before the clock of the statement that queued the change (a back-fill of past events uses
+their transaction's time).
+
 The triggers are installed after every migrate (like guards.install_guards), from the same
 list of audited tables the exports read (exports.common.sources), so a new form's tables are
 reviewed without a migration of their own; a table reviewed for the first time is back-filled
 from its events. The functions run as their owner: the application's role reads the ledger
-and cannot write it (guards.grant_statements).
+and the queue and can write neither (guards.grant_statements).
 """
 
 from __future__ import annotations
@@ -43,6 +58,9 @@ DAY_STARTS, DAY_ENDS = 8, 20
 OFTEN = 3
 
 LEDGER = "trial_auditentry"
+QUEUE = "trial_auditqueue"
+# The advisory lock that serialises the filing (an arbitrary constant, "EDCR").
+FILING_LOCK = 0x45444352
 _COLUMNS = (
     "at, event_table, pgh_id, obj_id, label, kind, context_id, user_id, username, site_id, "
     "participant_id, row_id, event, form, repeat, grp, grp_key, item, address, old_value, "
@@ -83,13 +101,14 @@ LANGUAGE sql IMMUTABLE AS $$
 $$"""
 
 
-def _entries_sql(source: Any, relation: str, *, backfill: bool = False) -> str:
-    """INSERT of the changed items of the events in `relation` (the trigger's transition
-    table, or the event table itself for a back-fill) of one audited table.
+def _entries_sql(source: Any, relation: str, stamp: str = "e.pgh_created_at") -> str:
+    """INSERT of the changed items of the events in `relation` (a batch of the queue, or the
+    event table itself for a back-fill) of one audited table.
 
-    In the trigger, a mark or a signature that exists was given before the change (earlier,
-    or earlier in the same transaction, whose events all carry its start time); a back-fill
-    of past events compares the times instead."""
+    A mark or a signature counts if it was given at or before `stamp`, the time of the
+    change: the statement's clock when it was queued (so that a mark given earlier in the
+    same transaction counts, as it did when a trigger filed the change at once), or, in a
+    back-fill of past events, their transaction's time."""
     table = source.event_table
     values = ", ".join(f"({_literal(name)}, {_literal(column)})" for name, column in source.items)
     clinical = source.kind in ("item", "group")
@@ -101,8 +120,8 @@ def _entries_sql(source: Any, relation: str, *, backfill: bool = False) -> str:
     )
     changed = "x.pgh_label IN ('update', 'delete')"
     if clinical:
-        sdv_time = " AND m.verified_at <= x.pgh_created_at" if backfill else ""
-        signed_time = " AND sg.signed_at <= x.pgh_created_at" if backfill else ""
+        sdv_time = " AND m.verified_at <= x.stamp"
+        signed_time = " AND sg.signed_at <= x.stamp"
         after_sdv = (
             f"{changed} AND EXISTS (SELECT 1 FROM trial_sdvmark m WHERE m.row_id = x.fs_id "
             f"AND m.item = {address}{sdv_time})"
@@ -127,19 +146,19 @@ def _entries_sql(source: Any, relation: str, *, backfill: bool = False) -> str:
 WITH x AS (
   SELECT x.*, k.item, k.col
   FROM (
-    SELECT e.pgh_id, e.pgh_created_at, e.pgh_label, e.pgh_context_id,
+    SELECT e.pgh_id, e.pgh_created_at, {stamp} AS stamp, e.pgh_label, e.pgh_context_id,
       e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
-      to_jsonb(e) AS j, prev.pj
+      {source.row_json("e")} AS j, prev.pj
     FROM {relation} e {source.joins}
     LEFT JOIN LATERAL (
-      SELECT to_jsonb(pe) AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
+      SELECT {source.row_json("pe")} AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
         AND pe.pgh_id < e.pgh_id ORDER BY pe.pgh_id DESC LIMIT 1
     ) prev ON e.pgh_label = 'update'
   ) x
   CROSS JOIN LATERAL (VALUES {values}) AS k(item, col)
   WHERE CASE x.pgh_label
     WHEN 'update' THEN (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)
-    WHEN 'insert' THEN jsonb_typeof(x.j -> k.col) IS DISTINCT FROM 'null'
+    WHEN 'insert' THEN coalesce(jsonb_typeof(x.j -> k.col), 'null') <> 'null'
     ELSE true END
 ), pr AS (
   SELECT d.obj_id, d.item, (SELECT max(a.corrections) FROM {LEDGER} a
@@ -177,12 +196,18 @@ WHERE a.event_table = o.event_table AND a.obj_id = o.obj_id AND a.item = o.item
   AND a.corrections < {OFTEN} AND NOT a.often_changed"""
 
 
-def _trigger_function(name: str, source: Any) -> str:
-    """The trigger's function: one statement per event batch. A record's events (form
-    statuses, signatures, queries...) are only filed; a CRF item's entries also flag the
-    item's earlier entries when this change is its third correction, in the same statement
-    (a data-modifying WITH), so that a save pays for one statement, not three."""
-    insert = _entries_sql(source, "new_events")
+def _filer_function(name: str, source: Any) -> str:
+    """The filing function of one event table: the entries of the events `ids`, in one
+    statement. A record's events (form statuses, signatures, queries...) are only filed; a
+    CRF item's entries also flag the item's earlier entries when this change is its third
+    correction, in the same statement (a data-modifying WITH)."""
+    # Each event with the clock of its statement (queued_at); to_jsonb(e) carries it as one
+    # more key, which no item names.
+    events = (
+        f"(SELECT ev.*, u.queued_at FROM {source.event_table} ev "
+        f"JOIN unnest(ids, ats) AS u(pgh_id, queued_at) ON ev.pgh_id = u.pgh_id)"
+    )
+    insert = _entries_sql(source, events, "e.queued_at")
     if source.kind in ("item", "group"):
         head, tail = insert.split(f"\nINSERT INTO {LEDGER}", 1)
         insert = f"""{head},
@@ -193,10 +218,74 @@ FROM (SELECT DISTINCT event_table, obj_id, item FROM ins WHERE corrections = {OF
 WHERE a.event_table = o.event_table AND a.obj_id = o.obj_id AND a.item = o.item
   AND a.corrections < {OFTEN} AND NOT a.often_changed"""
     return f"""
-CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {name}(ids bigint[], ats timestamptz[]) RETURNS void
+LANGUAGE plpgsql AS $fn$
 BEGIN
   {insert};
+END
+$fn$"""
+
+
+# The event tables' trigger: the batch's ids queued for the filing function named by the
+# trigger's argument. Nothing else runs in the saving transaction.
+_ENQUEUE_SQL = f"""
+CREATE OR REPLACE FUNCTION edc_review_enqueue() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  INSERT INTO {QUEUE} (filer, ids, queued_at)
+    SELECT TG_ARGV[0], array_agg(pgh_id), clock_timestamp() FROM new_events HAVING count(*) > 0;
   RETURN NULL;
+END
+$fn$"""
+
+
+def _file_sql(filers: list[str]) -> str:
+    """The consumer: every batch queued (and committed), in queue order, so that the ledger's
+    ids follow the changes (SDV progress compares them); consecutive batches of one table
+    are filed in one call. Each batch leaves the queue as it is read (exactly the batches
+    filed: one queued by a transaction that commits meanwhile, with a lower id, stays for
+    the next call). The filing functions are called by name from a static CASE, not EXECUTE,
+    so that each keeps its prepared plan across calls (a demo's tens of thousands of
+    batches would otherwise plan the unpivot each time)."""
+    dispatch = "\n".join(
+        f"    WHEN {_literal(name)} THEN PERFORM {name}(ids, ats);" for name in filers
+    )
+    return f"""
+CREATE OR REPLACE FUNCTION edc_review_run(filer text, ids bigint[], ats timestamptz[])
+RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  CASE filer
+{dispatch}
+    ELSE NULL;
+  END CASE;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION edc_review_file() RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+  q record;
+  run_filer text;
+  run_ids bigint[] := '{{}}';
+  run_ats timestamptz[] := '{{}}';
+  n integer := 0;
+BEGIN
+  PERFORM pg_advisory_xact_lock({FILING_LOCK});
+  FOR q IN SELECT id, filer, ids, queued_at FROM {QUEUE} ORDER BY id LOOP
+    IF run_filer IS DISTINCT FROM q.filer THEN
+      IF run_filer IS NOT NULL THEN
+        PERFORM edc_review_run(run_filer, run_ids, run_ats);
+      END IF;
+      run_filer := q.filer;
+      run_ids := '{{}}';
+      run_ats := '{{}}';
+    END IF;
+    run_ids := run_ids || q.ids;
+    run_ats := run_ats || array_fill(q.queued_at, ARRAY[cardinality(q.ids)]);
+    DELETE FROM {QUEUE} WHERE id = q.id;
+    n := n + 1;
+  END LOOP;
+  IF run_filer IS NOT NULL THEN
+    PERFORM edc_review_run(run_filer, run_ids, run_ats);
+  END IF;
+  RETURN n;
 END
 $fn$"""
 
@@ -224,10 +313,16 @@ def install_ledger(connection: Any) -> None:
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
-        if LEDGER not in existing:
+        if LEDGER not in existing or QUEUE not in existing:
             return
         cursor.execute(_covers_function())
-        functions = ["edc_signature_covers(text, text, text)"]
+        cursor.execute(_ENQUEUE_SQL)
+        filers: list[str] = []
+        functions = [
+            "edc_signature_covers(text, text, text)",
+            "edc_review_enqueue()",
+            "edc_review_file()",
+        ]
         for n, source in enumerate(sources()):
             table = source.event_table
             if table not in existing:
@@ -237,19 +332,34 @@ def install_ledger(connection: Any) -> None:
                 f"CREATE INDEX IF NOT EXISTS {q(table[:50] + '_obj_pgh')} ON {q(table)} "
                 f"(pgh_obj_id, pgh_id)"
             )
-            cursor.execute(_trigger_function(name, source))
-            functions.append(f"{name}()")
+            # The statement-level function of the synchronous ledger had this name and no
+            # argument: dropped, so that nothing can call it any more.
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
+            cursor.execute(_filer_function(name, source))
+            filers.append(name)
+            # Called only by edc_review_file (as the owner): never by the application.
+            cursor.execute(
+                f"REVOKE EXECUTE ON FUNCTION {name}(bigint[], timestamptz[]) FROM PUBLIC"
+            )
             cursor.execute(
                 f"CREATE OR REPLACE TRIGGER edc_review AFTER INSERT ON {q(table)} "
                 f"REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT "
-                f"EXECUTE FUNCTION {name}()"
+                f"EXECUTE FUNCTION edc_review_enqueue({_literal(name)})"
             )
             cursor.execute(f"SELECT 1 FROM {LEDGER} WHERE event_table = %s LIMIT 1", [table])
             if cursor.fetchone() is None:
+                # Events queued before (a first install under way) are filed by this
+                # back-fill: their batches are dropped, not filed twice.
+                cursor.execute(f"DELETE FROM {QUEUE} WHERE filer = %s", [name])
                 cursor.execute(f"SELECT coalesce(max(id), 0) FROM {LEDGER}")
                 (first_id,) = cursor.fetchone()
-                cursor.execute(_entries_sql(source, q(table), backfill=True))
+                cursor.execute(_entries_sql(source, q(table)))
                 cursor.execute(_OFTEN_SQL, [first_id])
+        cursor.execute(_file_sql(filers))
+        # Called only by edc_review_file (as the owner): never by the application.
+        cursor.execute(
+            "REVOKE EXECUTE ON FUNCTION edc_review_run(text, bigint[], timestamptz[]) FROM PUBLIC"
+        )
         cursor.execute(
             f"CREATE OR REPLACE FUNCTION edc_review_auth() RETURNS trigger LANGUAGE plpgsql "
             f"AS $fn$ BEGIN {_auth_sql('new_events')}; RETURN NULL; END $fn$"

@@ -266,3 +266,31 @@ def register_refresh(refresh: Refresh) -> None:
 
 def refreshes() -> list[Refresh]:
     return sorted(REFRESHES.values(), key=lambda r: (r.order, r.name))
+
+
+# --- Rows other data depend on ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowDependants:
+    """What depends on the rows of one item group (form, group): `find(participant, keys)`
+    returns {repeat key: [names of what depends on it]} for the keys that something depends
+    on (the follow-up assessments measuring a baseline target lesion). The save refuses to
+    remove such a row, naming them; the form says so beside the row first."""
+
+    form: str
+    group: str
+    find: Callable[[Participant, list[Any]], dict[Any, list[str]]]
+    # What to do instead, in words (RECIST: mark the lesion not evaluable at those visits).
+    instead: Any = ""
+
+
+ROW_DEPENDANTS: dict[tuple[str, str], list[RowDependants]] = {}
+
+
+def register_row_dependants(dependants: RowDependants) -> None:
+    ROW_DEPENDANTS.setdefault((dependants.form, dependants.group), []).append(dependants)
+
+
+def row_dependants(form: str, group: str) -> list[RowDependants]:
+    return ROW_DEPENDANTS.get((form, group), [])

@@ -21,8 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from pghistory.models import Context
 
 from trial import crf as crf_registry
-from trial import roles
+from trial import roles, schedule
 from trial.forms import date_format_hint, typed_date
+from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Site
 from trial.selectors import participants_for, visible_sites
 
@@ -50,6 +51,9 @@ KINDS: dict[str, tuple[Any, dict[str, Any]]] = {
     "locked": (_("Account locked"), {"label": "locked"}),
 }
 REVIEWED = {"no": _("Not reviewed"), "yes": _("Reviewed")}
+# The participant's own changes (registration, status, gate decision, event dates, casebook
+# lock): their record kind in the ledger, offered beside the forms in the form filter.
+PARTICIPANT = "Participant"
 
 
 class FilterError(ValueError):
@@ -102,10 +106,21 @@ def reviewer_sites(user: Any) -> QuerySet[Site]:
     return visible_sites(user)
 
 
+# The dates a filter accepts: any the trail can hold, with room for time zones both sides
+# (a day at the calendar's ends has no midnight in every zone).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
+
 def _day(value: str, name: str) -> date:
     day = typed_date(value)
     if day is None:
         raise FilterError(name, _("Enter a date as %(format)s.") % {"format": date_format_hint()})
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise FilterError(
+            name,
+            _("Enter a date between %(first)s and %(last)s.")
+            % {"first": shown_date(FIRST_DAY), "last": shown_date(LAST_DAY)},
+        )
     return day
 
 
@@ -130,7 +145,9 @@ def entries_for(user: Any, filters: Filters) -> QuerySet[AuditEntry]:
             errors["participant"] = _("No such participant.")
         else:
             entries = entries.filter(participant=participant.pk)
-    if filters.form:
+    if filters.form == PARTICIPANT:
+        entries = entries.filter(kind=PARTICIPANT)
+    elif filters.form:
         entries = entries.filter(form=filters.form)
     if filters.item:
         entries = entries.filter(item=filters.item)
@@ -183,11 +200,18 @@ class Cursor:
 
     @classmethod
     def parse(cls, text: str) -> Cursor | None:
-        try:
-            stamp, pk = text.rsplit("~", 1)
-            return cls(datetime.fromisoformat(stamp), int(pk))
-        except ValueError:
+        """The cursor of a page link; None for none. ValueError when it is not one of ours:
+        an aware time stamp within the filters' dates, and an entry id."""
+        if not text:
             return None
+        stamp, pk = text.rsplit("~", 1) if "~" in text else (text, "")
+        at = datetime.fromisoformat(stamp)
+        number = int(pk) if pk.isascii() and pk.isdigit() else -1
+        if at.tzinfo is None or not FIRST_DAY <= at.date() <= LAST_DAY:
+            raise ValueError(text)
+        if not 0 <= number < 2**63:
+            raise ValueError(text)
+        return cls(at, number)
 
 
 @dataclass
@@ -246,11 +270,14 @@ class Line:
     item_label: str
     reason: str
     origin: str
+    address: str
     flags: list[Any]
     reviews: list[AuditReview]
 
 
 def _item_label(entry: AuditEntry) -> str:
+    if entry.kind == PARTICIPANT:
+        return _participant_item_label(entry.item)
     spec = crf_registry.get(entry.form)
     if spec is None or not entry.item:
         return entry.item
@@ -261,6 +288,25 @@ def _item_label(entry: AuditEntry) -> str:
         except Exception:  # noqa: BLE001 - a record's column, or an item since renamed
             continue
     return entry.item
+
+
+PARTICIPANT_LABELS = {
+    "code": _("Participant code"),
+    "site": _("Site"),
+    "status": _("Status"),
+    "screening_date": _("Screening date"),
+    "enrolment_date": _("Enrolment date"),
+    "gate_decision": _("Gate decision"),
+    "locked_at": _("Casebook locked at"),
+    "locked_by": _("Casebook locked by"),
+}
+
+
+def _participant_item_label(item: str) -> str:
+    event = schedule.EVENTS_BY_CODE.get(item.removeprefix("event_dates."))
+    if item.startswith("event_dates.") and event is not None:
+        return str(_("Date of %(event)s") % {"event": event.label})
+    return str(PARTICIPANT_LABELS.get(item, item))
 
 
 def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
@@ -287,6 +333,7 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
                 _item_label(entry),
                 meta.get("reason", ""),
                 meta.get("url") or meta.get("command") or "",
+                meta.get("client_address", ""),
                 flags,
                 reviews.get(entry.id, []),
             )

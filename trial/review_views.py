@@ -15,16 +15,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from trial import actions, review, roles, schedule
+from trial.bad_requests import BadParameter
 from trial.forms import date_entry
 
 
 def audit_review(request) -> HttpResponse:
     if not roles.has_any(request.user, review.REVIEWERS):
         raise Http404
+    # The changes committed since the last filing are on this page (trial/ledger.py).
+    actions.file_review_ledger()
     filters = review.Filters.from_query(request.GET)
     entries = review.entries_for(request.user, filters)
-    after = review.Cursor.parse(request.GET.get("after", ""))
-    before = review.Cursor.parse(request.GET.get("before", ""))
+    try:
+        after = review.Cursor.parse(request.GET.get("after", ""))
+        before = review.Cursor.parse(request.GET.get("before", ""))
+    except ValueError:
+        raise BadParameter(
+            _("This page link is damaged: go back to the first page of the review.")
+        ) from None
     page = review.page(entries, after=after, before=before, last=request.GET.get("last") == "1")
     sites = list(review.reviewer_sites(request.user))
     zones = {s.pk: s.time_zone for s in sites}
@@ -38,10 +46,13 @@ def audit_review(request) -> HttpResponse:
             "page": page,
             "rows": mark_safe("".join(_row(line) for line in review.lines(page.entries, zones))),
             "sites": sites,
-            "forms": sorted(
-                ((code, schedule.form_label(code)) for code in schedule.FORMS),
-                key=lambda pair: pair[1],
-            ),
+            "forms": [
+                (review.PARTICIPANT, _("Participant (registration, status, dates, lock)")),
+                *sorted(
+                    ((code, schedule.form_label(code)) for code in schedule.FORMS),
+                    key=lambda pair: pair[1],
+                ),
+            ],
             "kinds": [(k, label) for k, (label, _l) in review.KINDS.items()],
             "flags": [(k, label) for k, (label, _l) in review.FLAGS.items()],
             "reviewed_choices": list(review.REVIEWED.items()),
@@ -49,6 +60,8 @@ def audit_review(request) -> HttpResponse:
             "here": request.get_full_path(),
             "data_manager": roles.has_any(request.user, roles.ALL_SITES),
         },
+        # A filter no page of ours sends: the page, its message beside the filter.
+        status=400 if filters.errors else 200,
     )
 
 
@@ -84,6 +97,8 @@ def _row(line: review.Line) -> SafeString:
     who = f"{site} · {e.participant.code}" if e.participant else site
     if e.form:
         form = f"{e.event} / {e.form}" + (f" #{e.repeat}" if e.repeat and e.repeat > 1 else "")
+    elif e.kind == review.PARTICIPANT:
+        form = _("Participant")
     else:
         form = _("Login log") if e.kind == "auth" else e.kind
     group = format_html(
@@ -107,10 +122,17 @@ def _row(line: review.Line) -> SafeString:
         else _value(e.new_value)
     )
     reason = format_html(
-        "{}{}",
+        "{}{}{}",
         line.reason,
         format_html('<div class="text-muted text-break">{}</div>', Truncator(line.origin).chars(60))
         if line.origin
+        else "",
+        format_html(
+            '<div class="text-muted font-monospace" title="{}">{}</div>',
+            _("Client address"),
+            line.address,
+        )
+        if line.address
         else "",
     )
     flags = format_html_join(
@@ -146,7 +168,7 @@ def _row(line: review.Line) -> SafeString:
         user=e.username or _("system"),
         who=who,
         form=form,
-        group=group if e.grp else "",
+        group=group if e.grp and e.kind != review.PARTICIPANT else "",
         item=item,
         old=old,
         new=new,

@@ -43,6 +43,8 @@ def sdv_site(request) -> HttpResponse:
     site = next((s for s in sites if s.code == code), None)
     if site is None:
         raise Http404
+    # Progress reads the ledger: the changes committed since its last filing count.
+    actions.file_review_ledger()
     participants = list(selectors.participants_for(request.user).filter(site=site).order_by("code"))
     return render(
         request,

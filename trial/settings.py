@@ -228,6 +228,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "trial.tasks.send_reminders",
         "schedule": crontab(hour=REMINDER_HOUR, minute=0),
     },
+    # The audit events queued by the saves, filed into the review ledger (trial/ledger.py):
+    # every second, so that the ledger stays current between the reads that file it too.
+    "file-review-ledger": {
+        "task": "trial.tasks.file_review_ledger",
+        "schedule": 1.0,
+        "options": {"expires": 5},
+    },
     # Role assignments that start or end today bring the accounts' access along.
     "role-dates": {
         "task": "trial.tasks.apply_role_dates",

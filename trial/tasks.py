@@ -55,6 +55,14 @@ def requeue_pdf_jobs() -> int:
     return sum(1 for pk in stale if jobs.enqueue(render_pdf, pk))
 
 
+@shared_task(ignore_result=True)
+def file_review_ledger() -> int:
+    """File the audit events queued by the saves into the review ledger (beat, every second).
+    Idempotent: what is filed leaves the queue in the same transaction, and a run cut short
+    leaves the rest for the next one."""
+    return actions.file_review_ledger()
+
+
 @shared_task
 def apply_role_dates() -> int:
     """Just after midnight (beat): the role assignments starting or ending today take effect;

@@ -135,5 +135,6 @@ urlpatterns = [
     path("oversight/", include("oversight.urls")),
 ]
 
+handler400 = "trial.views.bad_request"
 handler404 = "trial.views.not_found"
 handler500 = "trial.views.server_error"

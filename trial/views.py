@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -21,6 +22,8 @@ from trial import (
     decisions,
     history,
     journey,
+    keyset,
+    participant_html,
     queries,
     registry,
     roles,
@@ -29,6 +32,7 @@ from trial import (
     selectors,
 )
 from trial import crf as crf_registry
+from trial.bad_requests import BadParameter
 from trial.forms import (
     DELETE_REASONS,
     LOCK_REASONS,
@@ -39,40 +43,55 @@ from trial.forms import (
     SignDecisionForm,
     field_entry,
 )
-from trial.models import AuthEvent, FormState, QueryState
+from trial.models import AuthEvent, FormState, ParticipantStatus, QueryState
 
 PAGE_SIZE = 50
 
 
 def participant_list(request) -> HttpResponse:
-    participants = selectors.participants_for(request.user).order_by("code")
-    query = request.GET.get("q", "").strip()
+    participants = selectors.participants_for(request.user)
+    query = request.GET.get("q", "").strip()[:16]
     if query:
         participants = participants.filter(code__icontains=query)
-    # Paginate the plain queryset first: counting or sorting an aggregate over every form of
-    # the site would cost far more than the 50 rows shown.
-    page = Paginator(participants, PAGE_SIZE).get_page(request.GET.get("page"))
-    open_events = selectors.open_events_by_participant([p.pk for p in page])
-    to_redo = selectors.signatures_to_redo([p.pk for p in page])
-    open_queries = queries.open_counts([p.pk for p in page])
+    status = request.GET.get("status", "")
+    if status not in ParticipantStatus.values:
+        status = ""
+    if status:
+        participants = participants.filter(status=status)
+    # Keyset pages by code, never counted: the last page of 5,000 participants costs what
+    # the first does, and counting or sorting an aggregate over every form would cost far
+    # more than the 50 rows shown.
+    page = keyset.page(
+        participants,
+        "code",
+        size=PAGE_SIZE,
+        after=request.GET.get("after", "")[:16],
+        before=request.GET.get("before", "")[:16],
+    )
+    ids = [p.pk for p in page]
+    open_events = selectors.open_events_by_participant(ids)
+    to_redo = selectors.signatures_to_redo(ids)
+    open_queries = queries.open_counts(ids)
     today = timezone.localdate()
     rows = [(p, journey.summarise(p, open_events.get(p.pk, set()), today)) for p in page]
     for p in page:
         p.signatures_to_redo = to_redo.get(p.pk, [])
         p.open_queries = open_queries.get(p.pk, 0)
+    can_register = roles.can_enter_data(request.user)
     return render(
         request,
         "trial/participant_list.html",
         {
             "page": page,
-            "rows": rows,
+            "rows": participant_html.list_rows(rows),
             "query": query,
-            "can_register": roles.can_enter_data(request.user),
+            "status": status,
+            "statuses": ParticipantStatus.choices,
+            "filters": urlencode({k: v for k, v in (("q", query), ("status", status)) if v}),
+            "can_register": can_register,
             # The site's to-do: queries waiting for its answer.
             "queries_to_answer": (
-                queries.to_answer(selectors.participants_for(request.user))
-                if roles.can_enter_data(request.user)
-                else []
+                queries.to_answer(selectors.participants_for(request.user)) if can_register else []
             ),
         },
     )
@@ -105,6 +124,8 @@ def participant_detail(request, code: str) -> HttpResponse:
     events = journey.timeline(participant, rows, today)
     current = selectors.current_signatures(participant)
     to_redo = _signatures_to_redo(request.user, participant, current, rows)
+    for view in events:
+        view.chips = participant_html.form_chips(participant, (slot.row for slot in view.slots))
     return render(
         request,
         "trial/participant_detail.html",
@@ -123,13 +144,18 @@ def participant_detail(request, code: str) -> HttpResponse:
             "signature_panels": _signature_panels(request.user, current),
             "app_panels": _app_panels(request, participant),
             "open_queries": list(queries.open_for_participant(participant)),
-            "sdv_progress": (
-                sdv.participant_progress(rows)
-                if roles.has_any(request.user, roles.VERIFY_SOURCE)
-                else None
-            ),
+            "sdv_progress": _sdv_progress(request.user, rows),
         },
     )
+
+
+def _sdv_progress(user, rows: list) -> sdv.Progress | None:
+    """For monitors: the participant's verification progress, from the ledger filed up to
+    the last committed change (trial/ledger.py); None for the other roles."""
+    if not roles.has_any(user, roles.VERIFY_SOURCE):
+        return None
+    actions.file_review_ledger()
+    return sdv.participant_progress(rows)
 
 
 def _app_panels(request, participant) -> list[str]:
@@ -318,6 +344,7 @@ def _sdv_items(user, row, data_form) -> list[tuple[str, str, str]]:
     verification state (derived values marked not verifiable at source)."""
     if row.pk is None or not roles.has_any(user, roles.VERIFY_SOURCE):
         return []
+    actions.file_review_ledger()
     return sdv.form_items(row)
 
 
@@ -560,6 +587,12 @@ def _int(value: str | None) -> int:
 
 def not_found(request, exception=None) -> HttpResponse:
     return render(request, "404.html", status=404)
+
+
+def bad_request(request, exception=None) -> HttpResponse:
+    """400: our own refusals say what is wrong; others (a forged header) say no more."""
+    message = str(exception) if isinstance(exception, BadParameter) else ""
+    return render(request, "400.html", {"message": message}, status=400)
 
 
 def server_error(request) -> HttpResponse:

@@ -11,6 +11,7 @@ from django.conf import settings
 from submission import codelists as cl
 from submission.metadata import ASSIGNED, Domain, Variable, derived
 from submission.study import Subject
+from trial import crf as crf_registry
 from trial import schedule
 
 
@@ -118,11 +119,12 @@ def finish(
     return ordered
 
 
-def lesion_id(prefix: str, key: str, items: dict[str, Any]) -> str:
-    """TULNKID / TRLNKID of a RECIST lesion: its label as the model exposes it.
-
-    The item-group rows are keyed by their number today (T1 = target lesion 1, NT1 = non-
-    target lesion 1, and a follow-up measurement carries its baseline lesion's number);
-    when the lesions get a permanent label, this one line becomes `return items["label"]`.
-    """
-    return f"{prefix}{key}"
+def lesion_id(form: str, group: str, key: Any) -> str:
+    """TULNKID / TRLNKID (and the XE lesions' --SPID) of a lesion: its permanent label, as
+    the item group gives it (T2, NT1, L3, E4), the label the form, History and the PDFs
+    show. A row keeps its label for good (trial.crf.ItemGroup.prefix), and a follow-up
+    measurement carries its baseline lesion's number, so the link holds across visits."""
+    spec = crf_registry.get(form)
+    if spec is None:
+        raise KeyError(form)
+    return spec.group(group).label_of(key)

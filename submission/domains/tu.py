@@ -25,7 +25,6 @@ from submission.metadata import ASSIGNED, Domain, Variable, collected, derived
 from submission.study import Entry, Study, Subject
 
 TARGET, NON_TARGET, NEW = "TARGET", "NON-TARGET", "NEW"
-TARGET_PREFIX, NON_TARGET_PREFIX = "T", "NT"
 LOCATION = {
     "liver": "LIVER",
     "lymph_node": "LYMPH NODE",
@@ -130,14 +129,14 @@ def baseline_date(values: dict[str, Any], organ: str | None) -> Any:
 def targets(entry: Entry) -> list[tuple[str, dict[str, Any]]]:
     """(TULNKID, items) of each baseline target lesion."""
     return [
-        (lesion_id(TARGET_PREFIX, key, items), items)
+        (lesion_id(entry.form, "target_lesions", key), items)
         for key, items in entry.group("target_lesions")
     ]
 
 
 def non_targets(entry: Entry) -> list[tuple[str, dict[str, Any]]]:
     return [
-        (lesion_id(NON_TARGET_PREFIX, key, items), items)
+        (lesion_id(entry.form, "non_target_lesions", key), items)
         for key, items in entry.group("non_target_lesions")
     ]
 

@@ -41,7 +41,6 @@ from submission.study import Study, Subject
 
 PETS = {"PET_IAH": "PET-IAH", "PET_IV": "PET-IV"}
 GATE_EVENT = "GATE"
-INDEX_PREFIX, EXTRA_HEPATIC_PREFIX = "L", "E"
 # The organ SUV group's repeat key (imaging.models.Organ): (XESPID, XELOC, XELAT).
 ORGANS = {
     1: ("KIDNEY-L", "KIDNEY", "LEFT"),
@@ -225,7 +224,7 @@ def _collected(study: Study) -> list[dict[str, Any]]:
     for entry in study.forms(*PETS):
         subject, when = entry.subject, entry.values.get("scan_start_at")
         for key, items in entry.group("lesion_suvs"):
-            spid = lesion_id(INDEX_PREFIX, key, items)
+            spid = lesion_id(entry.form, "lesion_suvs", key)
             for test, field in (("SUVMAX", "suv_max"), ("SUVMEAN", "suv_mean")):
                 if items.get(field) is not None:
                     record = _record(
@@ -239,7 +238,7 @@ def _collected(study: Study) -> list[dict[str, Any]]:
                 found.append(_value(record, items["suv_mean"]))
         for key, items in entry.group("extrahepatic"):
             if items.get("suv_max") is not None:
-                spid = lesion_id(EXTRA_HEPATIC_PREFIX, key, items)
+                spid = lesion_id(entry.form, "extrahepatic", key)
                 record = _record(
                     subject, entry.event, "SUVMAX", "EXTRA-HEPATIC LESION", spid, None, None, when
                 )
@@ -258,7 +257,7 @@ def _derived(study: Study) -> list[dict[str, Any]]:
     for subject in with_pets:
         summary = summaries[subject.pk]
         for lesion in summary.lesions:
-            spid = lesion_id(INDEX_PREFIX, str(lesion.number), {})
+            spid = lesion_id("PETLES", "index_lesions", lesion.number)
             for test, ratio in (("ERSUVMAX", lesion.ratio_max), ("ERSUVMN", lesion.ratio_mean)):
                 if ratio is not None:
                     record = _record(

@@ -23,7 +23,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def entries(**lookup):
-    """Ledger entries, oldest first; those of CRF items unless the lookup says otherwise."""
+    """Ledger entries, oldest first; those of CRF items unless the lookup says otherwise.
+    The queue is filed first, as every reader of the ledger does."""
+    actions.file_review_ledger()
     if not {"kind", "row", "deletion", "site__code"} & set(lookup):
         lookup["kind"] = "item"
     return AuditEntry.objects.filter(**lookup).order_by("at", "id")
@@ -142,6 +144,7 @@ def test_an_item_corrected_three_times_flags_all_its_entries(demog, nurse):
 def test_keyset_pages_visit_every_entry_once_forwards_and_backwards(demog):
     for n in range(23):
         append_update(demog, datetime(2026, 11, 30, 9, n % 7, tzinfo=PARIS), weight_kg=100 + n)
+    actions.file_review_ledger()
     everything = list(AuditEntry.objects.order_by("at", "id"))
     seen, cursor = [], None
     while True:
@@ -163,6 +166,7 @@ def test_keyset_pages_visit_every_entry_once_forwards_and_backwards(demog):
 
 def test_monitors_review_their_sites_only(demog, tls_participant, tls_nurse, monitor, data_manager):
     save_demographics(tls_nurse, tls_participant.forms.get(form="DEMOG"))
+    actions.file_review_ledger()
     mine = review.entries_for(monitor, review.Filters())
     assert {e.site.code for e in mine} == {"BDX"}
     assert {e.site.code for e in review.entries_for(data_manager, review.Filters())} == {

@@ -17,6 +17,8 @@ def saved_demog(participant, nurse):
 
 
 def states(row):
+    """The items' states as a page reads them: the ledger filed up to now first."""
+    actions.file_review_ledger()
     return sdv.item_states([row])[row.pk]
 
 

@@ -192,7 +192,7 @@ def test_a_lesion_row_begun_must_be_finished(nurse, screened):
     assert rows[0]["diameter_mm"] == ["Required for each lesion listed."]
 
 
-def test_lesions_are_edited_renumbered_and_recounted(nurse, screened):
+def test_lesions_are_edited_keep_their_labels_and_are_recounted(nurse, screened):
     h.save(nurse, screened, "SCR", "CONSENT", h.consent_data())
     h.save(nurse, screened, "SCR", "IMAGING", h.imaging_data())
     imaging = InclusionImaging.objects.get(form_status__participant=screened)
@@ -215,9 +215,9 @@ def test_lesions_are_edited_renumbered_and_recounted(nurse, screened):
     h.save(nurse, screened, "SCR", "IMAGING", data)
     imaging.refresh_from_db()
     assert imaging.measurable_target_lesions == 2
-    # Rows are item-group repeats keyed by number (T1, T2, ...): what was T2 is now T1.
+    # Each lesion keeps its permanent label: with T1 removed, T2 and T3 stay T2 and T3.
     lesions = [(t.number, t.organ, t.diameter_mm) for t in imaging.target_lesions.all()]
-    assert lesions == [(1, "liver", Decimal("25.0")), (2, "lymph_node", Decimal("18.0"))]
+    assert lesions == [(2, "liver", Decimal("25.0")), (3, "lymph_node", Decimal("18.0"))]
 
 
 def test_a_complete_imaging_form_without_target_lesions_counts_zero(nurse, screened):

@@ -39,6 +39,19 @@ WRAPPER = """<?xml version="1.0" encoding="UTF-8"?>
       <xs:sequence><xs:group ref="SubjectDataElementExtension"/><xs:group ref="edc:Records"/>
       </xs:sequence>
     </xs:group>
+    <xs:group name="ClinicalDataElementExtension">
+      <xs:sequence><xs:group ref="ClinicalDataElementExtension"/><xs:group ref="edc:Records"/>
+      </xs:sequence>
+    </xs:group>
+    <xs:group name="SignatureElementExtension">
+      <xs:sequence><xs:group ref="SignatureElementExtension"/><xs:element ref="edc:SourceID"/>
+      </xs:sequence>
+    </xs:group>
+    <xs:group name="AuditRecordElementExtension">
+      <xs:sequence><xs:group ref="AuditRecordElementExtension"/>
+        <xs:element ref="edc:ClientAddress"/>
+      </xs:sequence>
+    </xs:group>
   </xs:redefine>
 </xs:schema>
 """

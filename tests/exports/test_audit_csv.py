@@ -16,6 +16,20 @@ from trial.history import event_model_for
 from trial.models import ExportLog
 
 
+def _value(event, source, column: str):
+    """A column's value, or a key of the source's spread JSON column ("event_dates.ELIG")."""
+    if source.spread and column.startswith(source.spread + "."):
+        return (event.__dict__[source.spread] or {}).get(column.removeprefix(source.spread + "."))
+    return event.__dict__[column]
+
+
+def _absent(event, source, column: str) -> bool:
+    spread = source.spread and column.startswith(source.spread + ".")
+    return bool(spread) and column.removeprefix(source.spread + ".") not in (
+        event.__dict__[source.spread] or {}
+    )
+
+
 def expected_changes(site_codes=None) -> Counter:
     """(event table:pgh_id, item, kind) per changed item, read with the ORM, event by event."""
     expected: Counter = Counter()
@@ -23,10 +37,12 @@ def expected_changes(site_codes=None) -> Counter:
         event_model = event_model_for(source.model)
         previous: dict = {}
         for event in event_model.objects.order_by("pgh_id"):
-            values = {name: event.__dict__[column] for name, column in source.items}
+            values = {name: _value(event, source, column) for name, column in source.items}
             before = previous.get(event.pgh_obj_id)
             previous[event.pgh_obj_id] = values
-            for name in values:
+            for name, column in source.items:
+                if _absent(event, source, column) and (before is None or before[name] is None):
+                    continue  # an event not yet dated
                 unchanged = before is not None and before[name] == values[name]
                 if event.pgh_label == "update" and unchanged:
                     continue

@@ -300,7 +300,9 @@ def hostile_posts(code: str, client: Client, start: FormStatus, investigator) ->
 # (URL name, its arguments, the parameter) read from the query string.
 QUERY_PARAMETERS = [
     ("participant_list", [], "q"),
-    ("participant_list", [], "page"),
+    ("participant_list", [], "status"),
+    ("participant_list", [], "after"),
+    ("participant_list", [], "before"),
     ("system_audit", [], "q"),
     ("system_audit", [], "page"),
     ("reminder_log", [], "q"),

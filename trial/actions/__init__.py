@@ -16,7 +16,7 @@ transitions, then at the end the derived values, the journey and the signatures,
 - queries: queries and source-data verification;
 - accounts: the login log and lockout, the second factor, passwords, preferences;
 - administration: the administrator's accounts, sites and dated role assignments;
-- jobs: PDF jobs, the reminders' log, the audit-trail review marks;
+- jobs: PDF jobs, the reminders' log, the audit-trail review marks and the ledger's filing;
 - demo: seed_demo's sites, staff and participants.
 """
 
@@ -66,6 +66,7 @@ from trial.actions.errors import (
 from trial.actions.formstatus import ensure_expected_forms
 from trial.actions.jobs import (
     claim_reminders,
+    file_review_ledger,
     mark_reviewed,
     pdf_done,
     pdf_failed,
@@ -141,6 +142,7 @@ __all__ = [
     "end_assignment",
     "end_sessions",
     "enrol_second_factor",
+    "file_review_ledger",
     "ensure_expected_forms",
     "import_demo_participant",
     "lift_lock",

@@ -151,7 +151,8 @@ def write_form(
     groups = [
         group.name
         for group in spec.groups
-        if group.name in data and _write_group(group, instance, data[group.name], created=created)
+        if group.name in data
+        and _write_group(w, spec, group, instance, data[group.name], created=created)
     ]
     w.saved(row, complete=complete, groups=groups, instance=instance)
     if spec.event_date_field:
@@ -162,17 +163,31 @@ def write_form(
 
 
 def _write_group(
-    group: crf_registry.ItemGroup, parent: Any, rows: list[dict[str, Any]], *, created: bool
+    w: WriteSession,
+    spec: crf_registry.Crf,
+    group: crf_registry.ItemGroup,
+    parent: Any,
+    rows: list[dict[str, Any]],
+    *,
+    created: bool,
 ) -> bool:
-    """Make the group's stored rows those given, matched by repeat key (1, 2, ... in order
-    when the rows carry none): added, changed or removed, each recorded by the triggers.
-    Returns whether any row changed. A parent `created` now has no rows yet: none is read."""
+    """Make the group's stored rows those given, matched by repeat key: added, changed or
+    removed, each recorded by the triggers. Returns whether any row changed. A parent
+    `created` now has no rows yet: none is read.
+
+    The repeat key is the row's permanent identity (its label, T1, E2): a row given with its
+    key is that row; a row given without one is new and takes the lowest key that no row,
+    kept or removed by this save, holds, so no row is ever renumbered and a new lesion never
+    takes the label of one removed in the same save. A row that other data depend on (a
+    baseline lesion measured at follow-up) is not removed: the save is refused, naming them.
+    """
     if group.max_rows is not None and len(rows) > group.max_rows:
         raise ActionRefused(
             _("At most %(max)s rows can be entered in %(group)s.")
             % {"max": group.max_rows, "group": group.label or group.name}
         )
     fields = {f.name: f for f in group.item_fields}
+    key_field = crf_registry.model_field(group.model, group.repeat_key)
     existing = (
         {}
         if created
@@ -181,14 +196,28 @@ def _write_group(
             for child in group.model._default_manager.filter(**{group.parent_field: parent})
         }
     )
-    wanted: dict[int, dict[str, Any]] = {}
-    for index, values in enumerate(rows, start=1):
-        key = values.get(group.repeat_key) or index
-        wanted[key] = {
-            name: crf_registry.as_stored(fields[name], values.get(name)) for name in fields
-        }
+    wanted: dict[Any, dict[str, Any]] = {}
+    new_rows = []
+    for values in rows:
+        stored = {name: crf_registry.as_stored(fields[name], values.get(name)) for name in fields}
+        key = values.get(group.repeat_key)
+        if key not in (None, ""):
+            key = key_field.to_python(key)
+        if key in (None, ""):
+            new_rows.append(stored)
+        else:
+            wanted[key] = stored
+    taken = set(existing) | set(wanted)
+    free = (n for n in range(1, len(taken) + len(new_rows) + 2) if n not in taken)
+    for stored in new_rows:
+        wanted[next(free)] = stored
+    removed = sorted(existing.keys() - wanted.keys())
+    assert w.participant is not None
+    refusals = crf_registry.removal_refusals(w.participant, spec.code, group, removed)
+    if refusals:
+        raise ActionRefused(" ".join(refusals[key] for key in sorted(refusals)))
     touched = False
-    for key in sorted(existing.keys() - wanted.keys()):
+    for key in removed:
         existing[key].delete()
         touched = True
     for key, values in wanted.items():

@@ -137,6 +137,18 @@ def claim_reminders(
 # --- Audit-trail review ---------------------------------------------------------------------
 
 
+def file_review_ledger() -> int:
+    """File the audit events queued since the last filing into the review ledger
+    (trial/ledger.py); the number of batches filed. The worker calls it every second and
+    every reader of the ledger before it reads, so a committed change is on the review page
+    at its next read. Its own transaction when called outside one: what it files is
+    committed at once, and a filing cut short leaves the queue for the next call (one
+    statement: atomic by itself)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT edc_review_file()")
+        return cursor.fetchone()[0]
+
+
 def mark_reviewed(user: Any, entry_ids: Iterable[int], *, comment: str) -> int:
     """Mark audit entries reviewed, with one comment: one AuditReview each, audited like any
     write. Only entries the reviewer may see are marked; the count says how many."""

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from trial import queries, roles, sdv
 from trial.actions.errors import ActionRefused, require_role
+from trial.actions.jobs import file_review_ledger
 from trial.actions.session import write
 from trial.models import FormStatus, Query, QueryMessage, QueryMessageKind, QueryState, SdvMark
 
@@ -134,6 +135,9 @@ def verify_items(user: Any, row: FormStatus, items: list[str] | None = None) -> 
         unknown = [item for item in items if item not in values]
         if unknown:
             raise ActionRefused(_("This form has no such item: %(item)s.") % {"item": unknown[0]})
+        # The states read the ledger: filed up to now, so that a change made since the last
+        # mark is seen and verified again.
+        file_review_ledger()
         states = sdv.item_states([row]).get(row.pk, {})
         marks = [
             SdvMark(row=row, item=item, value=values[item], verified_by=user)

@@ -36,6 +36,7 @@ HEADER = (
     "db_role",
     "db_transaction",
     "db_time_utc",
+    "client_address",
 )
 
 
@@ -65,7 +66,8 @@ CSV_SELECT = f"""
   COALESCE(u.old_value, ''), COALESCE(u.new_value, ''), COALESCE(c.metadata ->> 'reason', ''),
   u.pgh_label, u.tbl || ':' || u.pgh_id, COALESCE(st.db_role, ''),
   COALESCE(st.txid::text, ''),
-  COALESCE(to_char(st.clock_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), '')"""
+  COALESCE(to_char(st.clock_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), ''),
+  COALESCE(c.metadata ->> 'client_address', '')"""
 
 
 def csv_sql(scope: Scope) -> tuple[str, dict]:

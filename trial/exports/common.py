@@ -22,12 +22,19 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
+from django.db.models import Q
 
 from trial import crf as crf_registry
-from trial import roles
-from trial.history import event_model_for
+from trial import roles, schedule
+from trial.history import event_model_for, event_model_of
 from trial.models import (
+    AuditedTOTPDevice,
+    AuditedUser,
+    AuditedUserGroups,
+    AuditReview,
+    ExportLog,
     FormStatus,
+    Membership,
     Participant,
     Query,
     QueryMessage,
@@ -35,11 +42,16 @@ from trial.models import (
     Signature,
     SignatureBreak,
     Site,
+    UserPreference,
 )
 from trial.selectors import visible_sites
 
 CHUNK = 5000
 SYSTEM = "system"
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 class ExportError(Exception):
@@ -58,6 +70,8 @@ class Scope:
     participant: Participant | None = None
     participant_ids: list[int] | None = None
     filters: dict[str, str] = field(default_factory=dict)
+    # The sites exported (None: every site): AdminData lists their users and locations.
+    sites: list[Site] | None = None
 
 
 def resolve_scope(user: Any = None, *, site: str = "", participant: str = "") -> Scope:
@@ -85,6 +99,12 @@ def resolve_scope(user: Any = None, *, site: str = "", participant: str = "") ->
     all_sites = user is None or bool(roles.role_names(user) & roles.ALL_SITES)
     if not all_sites or site or participant:
         scope.participant_ids = list(participants.values_list("pk", flat=True))
+    if scope.participant is not None:
+        scope.sites = [scope.participant.site]
+    elif scope.site is not None:
+        scope.sites = [scope.site]
+    elif not all_sites:
+        scope.sites = list(sites.order_by("code"))
     return scope
 
 
@@ -104,6 +124,24 @@ class Source:
     group: str = ""
     key_column: str = ""
     model: Any = None
+    # A JSON column whose keys are items of their own (the participant's event dates: one
+    # item per event, "event_dates.ELIG"), spread into the event's JSON as "column.key".
+    spread: str = ""
+    # Its events may belong to no participant (a lab file, a site's CSV columns): the ODM
+    # writes those after the subjects, in ClinicalData's extension slot.
+    bare: bool = False
+
+    def row_json(self, alias: str) -> str:
+        """The JSON of event row `alias`, as the unpivot reads it (`to_jsonb`, plus the
+        spread column's keys)."""
+        row = f"to_jsonb({alias})"
+        if not self.spread:
+            return row
+        prefix = _literal(self.spread + ".")
+        return (
+            f"({row} || coalesce((SELECT jsonb_object_agg({prefix} || d.key, d.value) "
+            f"FROM jsonb_each({alias}.{self.spread}) d), '{{}}'::jsonb))"
+        )
 
 
 def _table(model: Any) -> str:
@@ -232,6 +270,20 @@ def sources() -> list[Source]:
                     model=group.model,
                 )
             )
+    result.append(
+        Source(
+            "Participant",
+            _table(Participant),
+            _columns([Participant._meta.get_field(name) for name in PARTICIPANT_ITEMS])
+            + tuple((f"event_dates.{e.code}",) * 2 for e in schedule.EVENTS),
+            "",
+            "NULL::integer",
+            "e.pgh_obj_id",
+            key_column="id",
+            model=Participant,
+            spread="event_dates",
+        )
+    )
     records = [
         (
             FormStatus,
@@ -276,9 +328,11 @@ def sources() -> list[Source]:
             "fs.participant_id",
         ),
     ]
+    bare = set()
     for label, names, joins, fs_expr, pid_expr in APP_RECORDS:
         if apps.is_installed(label.split(".")[0]):
             records.append((apps.get_model(label), names, joins, fs_expr, pid_expr))
+            bare.add(apps.get_model(label))
     for model, names, joins, fs_expr, pid_expr in records:
         fields = [model._meta.get_field(name) for name in names]
         result.append(
@@ -291,22 +345,52 @@ def sources() -> list[Source]:
                 pid_expr,
                 key_column="id",
                 model=model,
+                bare=model in bare,
             )
         )
     return result
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+# The participant's own changes: registration (the insert), status, enrolment, the gate
+# decision, the casebook lock (its reason is the change's), and the event dates (spread).
+PARTICIPANT_ITEMS = (
+    "code",
+    "site",
+    "status",
+    "screening_date",
+    "enrolment_date",
+    "gate_decision",
+    "locked_at",
+    "locked_by",
+)
+
+# Audited models that are not the clinical trail, and the trail that shows them instead. The
+# review ledger and both audit exports read every other event table (sources()); a new
+# audited table must be one or the other (tests/exports/test_complete_trail.py).
+OTHER_TRAILS: dict[Any, str] = {
+    Site: "administration (sites)",
+    Membership: "administration (users' sites)",
+    AuditedUser: "administration (accounts)",
+    AuditedUserGroups: "administration (roles)",
+    AuditedTOTPDevice: "administration (second factors)",
+    UserPreference: "the person's own preferences (profile), no trial data",
+    ExportLog: "the export log (exports page, system audit)",
+    AuditReview: "the review marks, shown beside each entry of the review page",
+}
 
 
-def _branch(index: int, source: Source, scoped: bool) -> str:
+def _branch(index: int, source: Source, scoped: bool, bare: bool = False) -> str:
     values = ", ".join(
         f"({_literal(name)}, {_literal(column)}, {n})"
         for n, (name, column) in enumerate(source.items)
     )
     where = f"WHERE {source.pid_expr} = ANY(%(pids)s)" if scoped else ""
+    if bare:
+        where = f"WHERE {source.pid_expr} IS NULL"
     key = f"x.j ->> {_literal(source.key_column)}" if source.key_column else "''"
+    # A spread key absent from the event and its predecessor (an event not yet dated) is no
+    # item of that event.
+    spread = " AND (x.j ? k.col OR x.pj ? k.col)" if source.spread else ""
     return f"""
 SELECT {index} AS src, {_literal(source.event_table)} AS tbl, x.pgh_id, x.pgh_created_at,
   x.pgh_label, x.pgh_context_id, x.fs_id,
@@ -317,12 +401,12 @@ SELECT {index} AS src, {_literal(source.event_table)} AS tbl, x.pgh_id, x.pgh_cr
   CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.j ->> k.col END AS new_value
 FROM (
   SELECT e.pgh_id, e.pgh_created_at, e.pgh_label, e.pgh_context_id,
-    {source.fs_expr} AS fs_id, {source.pid_expr} AS pid, to_jsonb(e) AS j,
-    lag(to_jsonb(e)) OVER (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id) AS pj
+    {source.fs_expr} AS fs_id, {source.pid_expr} AS pid, {source.row_json("e")} AS j,
+    lag({source.row_json("e")}) OVER (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id) AS pj
   FROM {source.event_table} e {source.joins} {where}
 ) x
 CROSS JOIN LATERAL (VALUES {values}) AS k(item, col, n)
-WHERE x.pgh_label <> 'update' OR (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)"""
+WHERE (x.pgh_label <> 'update' OR (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)){spread}"""
 
 
 # The columns of every changed item, in this order.
@@ -345,6 +429,7 @@ COLUMNS = (
     "old_value",
     "new_value",
     "event_table",
+    "client_address",
 )
 
 
@@ -355,11 +440,11 @@ SELECT = """u.src, u.pgh_id,
   to_char(u.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp,
   u.pgh_label, c.metadata ->> 'user', c.metadata ->> 'username', c.metadata ->> 'reason',
   s.code, p.code, fs.event, fs.form, fs.repeat, u.grp, u.grp_key, u.item, u.old_value,
-  u.new_value, u.tbl"""
+  u.new_value, u.tbl, c.metadata ->> 'client_address'"""
 
 
 def changes_sql(
-    scope: Scope, only: list[Source] | None = None, select: str = ""
+    scope: Scope, only: list[Source] | None = None, select: str = "", *, bare: bool = False
 ) -> tuple[str, dict[str, Any]]:
     """The SQL (and its parameters) of every changed item of the scope, oldest first.
 
@@ -369,10 +454,12 @@ def changes_sql(
     (Two transactions changing the same row are serialised by its row lock, but the one that
     started first may write second: its events then sort first by time although they came
     later. Replay per item would then need pgh_id order; the readers' order is time.)
+
+    `bare`: only the events that belong to no participant (of the whole trail).
     """
     scoped = scope.participant_ids is not None
     branches = "\nUNION ALL\n".join(
-        _branch(i, source, scoped) for i, source in enumerate(only or sources())
+        _branch(i, source, scoped, bare) for i, source in enumerate(only or sources())
     )
     sql = f"""
 SELECT {select or SELECT}
@@ -396,11 +483,11 @@ ORDER BY u.pgh_created_at, u.src, u.pgh_id, u.n"""
 
 
 def stream_changes(
-    scope: Scope, only: list[Source] | None = None, select: str = ""
+    scope: Scope, only: list[Source] | None = None, select: str = "", *, bare: bool = False
 ) -> Iterator[tuple]:
     """Every changed item of the scope (COLUMNS, or the `select` list), through a
     server-side cursor."""
-    sql, params = changes_sql(scope, only, select)
+    sql, params = changes_sql(scope, only, select, bare=bare)
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while True:
@@ -421,15 +508,31 @@ class Person:
     first_name: str
     last_name: str
     roles: str
+    # Their sites among the exported ones (codes), for AdminData's LocationRefs.
+    sites: tuple[str, ...] = ()
+    role_names: frozenset[str] = frozenset()
 
 
-def people() -> dict[str, Person]:
-    """Every account by id (text, as in the audit context), with its roles: a handful of
-    rows, read once per export."""
+def people(sites: list[Site] | None = None) -> dict[str, Person]:
+    """The accounts of the exported sites (`sites`, None: every account) by id (text, as in
+    the audit context), with their roles and sites: a handful of rows, read once per export.
+
+    A user of a site is a member of it now or ever (a member who left still signs the
+    changes they made there), or holds a role that reaches every site (a data manager's
+    queries and locks)."""
     User = get_user_model()
     role_map: dict[int, list[str]] = {}
     for user_id, name in User.groups.through.objects.values_list("user_id", "group__name"):
         role_map.setdefault(user_id, []).append(name)
+    members = Membership.objects.all()
+    users = User.objects.all()
+    if sites is not None:
+        members = members.filter(site__in=sites)
+        ever = event_model_of(Membership).objects.filter(site__in=sites).values("user_id")
+        users = users.filter(Q(pk__in=ever) | Q(groups__name__in=roles.ALL_SITES)).distinct()
+    site_map: dict[int, list[str]] = {}
+    for user_id, code in members.order_by("site__code").values_list("user_id", "site__code"):
+        site_map.setdefault(user_id, []).append(code)
     return {
         str(u.pk): Person(
             u.pk,
@@ -438,6 +541,8 @@ def people() -> dict[str, Person]:
             u.first_name,
             u.last_name,
             "; ".join(sorted(role_map.get(u.pk, []))),
+            tuple(site_map.get(u.pk, [])),
+            frozenset(role_map.get(u.pk, [])),
         )
-        for u in User.objects.all()
+        for u in users.order_by("username")
     }

@@ -3,7 +3,8 @@
 Both are written as a stream of strings (Writer), never built as a tree:
 
 - Study / MetaDataVersion from the registry and the schedule, so every OID resolves;
-- AdminData: a User per account (and one for the system), a Location per site, a
+- AdminData: a User per account of the exported sites (and one for the system), typed by
+  their role, with a LocationRef per site of theirs; a Location per exported site; a
   SignatureDef per meaning signed;
 - ClinicalData: in the Transactional file, every changed item as an ItemData with
   TransactionType Insert, Update or Remove (a deleted item-group row) and its AuditRecord
@@ -31,7 +32,7 @@ from django.db import connection, models
 from django.utils import translation
 
 from trial import crf as crf_registry
-from trial import schedule
+from trial import roles, schedule
 from trial.exports.common import SYSTEM, Scope, people, sources, stream_changes
 from trial.history import event_model_of
 from trial.models import Participant, Signature, Site
@@ -259,14 +260,29 @@ def _groups(spec: crf_registry.Crf) -> list[tuple[str, str, list[models.Field], 
     return result
 
 
-def _admin(w: Writer, persons: dict, meanings: list[str]) -> None:
+# ODM's UserType for each role (Sponsor, Investigator, Lab or Other), the first that applies:
+# the investigator signs for the site; monitors and data managers work for the sponsor; the
+# site's nurses and the administrator are "Other". The roles themselves are in DisplayName.
+USER_TYPES = (
+    (roles.INVESTIGATOR, "Investigator"),
+    (roles.MONITOR, "Sponsor"),
+    (roles.DATA_MANAGER, "Sponsor"),
+)
+
+
+def user_type(role_names: frozenset[str]) -> str:
+    return next((kind for role, kind in USER_TYPES if role in role_names), "Other")
+
+
+def _admin(w: Writer, persons: dict, meanings: list[str], sites: list[Site] | None) -> None:
+    """The users of the exported sites, each with their role and sites, and the sites."""
     w.start("AdminData", StudyOID=STUDY_OID)
     w.start("User", OID=SYSTEM_USER, UserType="Other")
     w.leaf("LoginName", SYSTEM)
     w.leaf("DisplayName", "System (scripts and commands)")
     w.end("User")
     for person in persons.values():
-        w.start("User", OID=user_oid(person.pk), UserType="Sponsor")
+        w.start("User", OID=user_oid(person.pk), UserType=user_type(person.role_names))
         w.leaf("LoginName", person.username)
         w.leaf("DisplayName", f"{person.full_name} ({person.roles or 'no role'})")
         w.leaf("FullName", person.full_name)
@@ -274,8 +290,10 @@ def _admin(w: Writer, persons: dict, meanings: list[str]) -> None:
             w.leaf("FirstName", person.first_name)
         if person.last_name:
             w.leaf("LastName", person.last_name)
+        for code in person.sites:
+            w.leaf("LocationRef", LocationOID=location_oid(code))
         w.end("User")
-    for site in Site.objects.order_by("code"):
+    for site in sites if sites is not None else Site.objects.order_by("code"):
         w.start("Location", OID=location_oid(site.code), Name=site.name, LocationType="Site")
         w.leaf(
             "MetaDataVersionRef",
@@ -364,10 +382,10 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
     64 kB; `counter[0]` counts the changed items."""
     counter = counter if counter is not None else [0]
     w = Writer()
-    persons = people()
+    persons = people(scope.sites)
     _header(w, "Transactional", f"AUDIT.{datetime.now(UTC):%Y%m%dT%H%M%S}", "Audit trail")
     _study(w)
-    _admin(w, persons, _meanings())
+    _admin(w, persons, _meanings(), scope.sites)
     w.start("ClinicalData", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)
     tree = Tree(w)
     tables = [s.event_table for s in sources()]
@@ -381,14 +399,15 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
             record.clear()
 
     for row in stream_changes(scope):
+        src, pgh_id = row[0], row[1]
+        participant = row[8]
+        if not participant:
+            # Written after the subjects (below), in ClinicalData's extension slot.
+            continue
         count += 1
         if w.full():
             counter[0] = count
             yield w.take()
-        src, pgh_id = row[0], row[1]
-        participant = row[8]
-        if not participant:
-            continue
         kind = kinds[src]
         if kind not in ("item", "group"):
             if record and (record[0][0], record[0][1]) != (src, pgh_id):
@@ -399,21 +418,63 @@ def transactional(scope: Scope, counter: list[int] | None = None) -> Iterator[by
         _write_item(w, tree, row, tables[src], persons)
     flush_record()
     tree.close()
+    if scope.participant_ids is None:
+        # The records of no participant (a lab file, a site's CSV columns): ODM puts
+        # extensions last, so they come after every subject, in a pass of their own over
+        # the few tables that hold them.
+        bare = [s for s in sources() if s.bare]
+        for row in stream_changes(scope, bare, bare=True):
+            count += 1
+            if w.full():
+                counter[0] = count
+                yield w.take()
+            if record and (record[0][0], record[0][1]) != (row[0], row[1]):
+                _bare_record(w, record, bare, persons)
+                record.clear()
+            record.append(row)
+        if record:
+            _bare_record(w, record, bare, persons)
     w.end("ClinicalData")
     w.end("ODM")
     counter[0] = count
     yield w.take()
 
 
+def _record(w: Writer, rows: list[tuple], kind: str, table: str, persons: dict) -> None:
+    """One event of a record as an edc: element: its values old and new, and its audit."""
+    first = rows[0]
+    stamp, label, user_id, reason, address = first[2], first[3], first[4], first[6], first[18]
+    w.start(
+        f"edc:{kind}",
+        RecordID=first[13],
+        Change=label,
+        SourceID=f"{table}:{first[1]}",
+        DateTimeStamp=stamp,
+        UserOID=user_oid(user_id) if user_id in persons else SYSTEM_USER,
+        Reason=reason or None,
+        ClientAddress=address or None,
+    )
+    for r in rows:
+        w.leaf("edc:Value", Name=r[14], Old=r[15], New=r[16])
+    w.end(f"edc:{kind}")
+
+
+def _bare_record(w: Writer, rows: list[tuple], bare: list, persons: dict) -> None:
+    source = bare[rows[0][0]]
+    _record(w, rows, source.kind, source.event_table, persons)
+
+
 def _audit_record(w: Writer, row: tuple, table: str, persons: dict) -> None:
     stamp, user_id, reason, site = row[2], row[4], row[6], row[7]
     user = user_oid(user_id) if user_id in persons else SYSTEM_USER
     reason = f"<ReasonForChange>{escape(reason)}</ReasonForChange>" if reason else ""
+    # The client address is no part of ODM's AuditRecord: the extension slot holds it.
+    address = f"<edc:ClientAddress>{escape(row[18])}</edc:ClientAddress>" if row[18] else ""
     w.write(
         f'<AuditRecord><UserRef UserOID="{attr(user)}"/>'
         f'<LocationRef LocationOID="{attr(location_oid(site))}"/>'
         f"<DateTimeStamp>{stamp}</DateTimeStamp>{reason}"
-        f"<SourceID>{table}:{row[1]}</SourceID></AuditRecord>"
+        f"<SourceID>{table}:{row[1]}</SourceID>{address}</AuditRecord>"
     )
 
 
@@ -450,42 +511,22 @@ def _write_record(
 ) -> None:
     """One event of a record that is not a CRF item: a Signature, or an edc: extension."""
     first = rows[0]
-    stamp, label, user_id, reason, site, participant, event, form, repeat = (
-        first[2],
-        first[3],
-        first[4],
-        first[6],
-        first[7],
-        first[8],
-        first[9],
-        first[10],
-        first[11],
-    )
-    values = {r[14]: (r[15], r[16]) for r in rows}
+    stamp, label, site, participant, event, form, repeat = first[2], first[3], *first[7:12]
     keys = _path(participant, event, form, repeat)
     if kind == "Signature" and label == "insert":
         tree.goto(keys, fresh=True)
-        new = {name: pair[1] for name, pair in values.items()}
+        new = {r[14]: r[16] for r in rows}
         w.start("Signature")
         w.leaf("UserRef", UserOID=user_oid(new.get("signer")))
         w.leaf("LocationRef", LocationOID=location_oid(site))
         w.leaf("SignatureRef", SignatureOID=signature_def_oid(new.get("meaning") or ""))
         w.leaf("DateTimeStamp", new.get("signed_at") or stamp)
+        # Which event of the trail the signature is (Signature has no SourceID in ODM).
+        w.leaf("edc:SourceID", f"{table}:{first[1]}")
         w.end("Signature")
         return
     tree.goto(keys)
-    w.start(
-        f"edc:{kind}",
-        RecordID=first[13],
-        Change=label,
-        SourceID=f"{table}:{first[1]}",
-        DateTimeStamp=stamp,
-        UserOID=user_oid(user_id) if user_id in persons else SYSTEM_USER,
-        Reason=reason or None,
-    )
-    for name, (old, new) in values.items():
-        w.leaf("edc:Value", Name=name, Old=old, New=new)
-    w.end(f"edc:{kind}")
+    _record(w, rows, kind, table, persons)
     # An extension closes its FormData (or SubjectData): ODM puts extensions last.
     tree.close(len(keys) - 1)
 
@@ -572,10 +613,10 @@ def snapshot(scope: Scope, counter: list[int] | None = None) -> Iterator[bytes]:
     in pieces of about 64 kB; `counter[0]` counts the items."""
     counter = counter if counter is not None else [0]
     w = Writer()
-    persons = people()
+    persons = people(scope.sites)
     _header(w, "Snapshot", f"DATA.{datetime.now(UTC):%Y%m%dT%H%M%S}", "Current data")
     _study(w)
-    _admin(w, persons, _meanings())
+    _admin(w, persons, _meanings(), scope.sites)
     w.start("ClinicalData", StudyOID=STUDY_OID, MetaDataVersionOID=MDV_OID)
     participants = Participant.objects.order_by("code")
     if scope.participant_ids is not None:

@@ -41,7 +41,7 @@ from trial.models.participants import (
     yes_no,
 )
 from trial.models.queries import Query, QueryMessage, QueryMessageKind, QueryState, SdvMark
-from trial.models.review import AuditEntry, AuditReview
+from trial.models.review import AuditEntry, AuditReview, LedgerQueue
 from trial.models.signatures import Signature, SignatureBreak
 from trial.models.sites import Membership, Site, default_language
 from trial.models.trail import ContextStamp
@@ -51,6 +51,7 @@ __all__ = [
     "ContextStamp",
     "RoleAssignment",
     "AuditEntry",
+    "LedgerQueue",
     "AuditReview",
     "AuditedTOTPDevice",
     "AuditedUser",

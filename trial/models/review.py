@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +18,12 @@ class AuditEntry(models.Model):
     """One changed item of the audit trail, as the review page reads it: the trail's events
     unpivoted (old and new value side by side) with their review flags.
 
-    Written only by the database: a trigger on every audited event table (and on the login
-    log) appends the entries of each new event in its own transaction (trial/review.py), so
-    the review can never lag behind or miss the trail. The application only reads it; the
-    one change is `often_changed`, set on every entry of an item once it is corrected a
-    third time, also by the trigger.
+    Written only by the database: a trigger on every audited event table queues each new
+    batch of events in the saving transaction (LedgerQueue), and the database's filing
+    function (trial/ledger.py) appends their entries, in queue order, when the worker or a
+    reader of the ledger calls it; the login log's failures are filed by its own trigger at
+    once. The application only reads it; the one change is `often_changed`, set on every
+    entry of an item once it is corrected a third time, also by the filing.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -115,6 +117,30 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.label} {self.form} {self.item}"
+
+
+class LedgerQueue(models.Model):
+    """Audit events waiting to be filed into the ledger (trial/ledger.py): one row per
+    INSERT statement into an audited event table, naming the filing function and the events.
+
+    The event tables' triggers only append here, in the saving transaction, so a save pays
+    for one small insert instead of the ledger's unpivoting; the queue is filed in order by
+    the worker (beat) and by every reader of the ledger before it reads. Written only by the
+    database's functions, as their owner; a crash leaves it to be filed on the next run.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    filer = models.CharField(max_length=63)
+    ids = ArrayField(models.BigIntegerField())
+    # The statement's clock (clock_timestamp()): the time of the change, against which a
+    # mark or a signature given before it is told from one given after.
+    queued_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "trial_auditqueue"
+
+    def __str__(self) -> str:
+        return f"{self.filer} ({len(self.ids)} events)"
 
 
 @audited

@@ -11,6 +11,7 @@ from django.core.management import call_command
 from dosing.labimport import actions
 from tests.dosing.labimport.conftest import import_data
 from tests.exports.odm_check import EDC_NS, extended_schema, replay, snapshot_values
+from trial import actions as trial_actions
 from trial.exports import audit_csv, odm
 from trial.exports.common import resolve_scope
 from trial.models import AuditEntry
@@ -78,6 +79,7 @@ def test_the_odm_trail_carries_the_queue_in_the_edcs_extension(nurse, c1, bdx, t
 
 def test_the_reviews_ledger_lists_the_decisions(nurse, c1, bdx):
     approve_and_reject(nurse, c1, bdx)
+    trial_actions.file_review_ledger()
     entries = AuditEntry.objects.filter(event_table="dosing_importedlabvalueevent")
     rejected = entries.get(item="state", new_value="rejected")
     assert (rejected.participant_id, rejected.site_id, rejected.kind) == (

@@ -7,6 +7,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone, translation
 
 from trial import actions, demo_monitoring, languages, registry, selectors
@@ -67,13 +68,18 @@ class Command(BaseCommand):
             site = sites[1] if index % 4 == 3 else sites[0]
             nurse = users["nurse"] if site.code == "BDX" else users["nurse2"]
             journey = trial_demo.plan_journey(trial_demo.stage_for(index, participants), today, rng)
-            participant = actions.import_demo_participant(nurse, site, journey)
-            for fill in hooks:
-                fill(participant, journey, rng, nurse)
+            # One transaction per participant: its dozens of actions commit (and flush the
+            # write-ahead log) once, each still in its own write session and audit context.
+            with transaction.atomic():
+                participant = actions.import_demo_participant(nurse, site, journey)
+                for fill in hooks:
+                    fill(participant, journey, rng, nurse)
             created.append((participant, journey))
         for finish in finishers:
             finish(created)
         demo_monitoring.run(created, users)
+        # The review ledger of the whole demo, filed now rather than by the first reader.
+        actions.file_review_ledger()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data: {participants} participants in {time.monotonic() - started:.1f} s. "
