@@ -556,15 +556,17 @@ class LesionFormSet(BaseInlineFormSet):
             for n, form in zip(self.row_numbers(), self.forms, strict=True)
         ]
 
-    def _construct_form(self, i: int, **kwargs: Any) -> forms.ModelForm:
+    @cached_property
+    def forms(self) -> list[forms.ModelForm]:
         """Each input of a row gets the name a screen reader says, its row and its column
-        ("T2 · Diameter"): the table's header alone labels none of them (WCAG 1.3.1, 4.1.2)."""
-        form = super()._construct_form(i, **kwargs)
-        row = self.row_label(i)
-        for name, field in form.fields.items():
-            column = _("Remove") if name == "DELETE" else field.label
-            field.widget.attrs["aria-label"] = f"{row} · {column}"
-        return form
+        ("T2 · Diameter"): the table's header alone labels none of them (WCAG 1.3.1, 4.1.2).
+        Named once every row exists: a row's number depends on the saved ones."""
+        rows = super().forms  # cached on the instance: row_numbers() reads it
+        for row, form in zip(self.row_numbers(), rows, strict=True):
+            for name, field in form.fields.items():
+                column = _("Remove") if name == "DELETE" else field.label
+                field.widget.attrs["aria-label"] = f"{self.letter}{row} · {column}"
+        return rows
 
     @property
     def kept(self) -> list[forms.ModelForm]:
