@@ -556,6 +556,18 @@ class LesionFormSet(BaseInlineFormSet):
             for n, form in zip(self.row_numbers(), self.forms, strict=True)
         ]
 
+    @cached_property
+    def forms(self) -> list[forms.ModelForm]:
+        """Each input of a row gets the name a screen reader says, its row and its column
+        ("T2 · Diameter"): the table's header alone labels none of them (WCAG 1.3.1, 4.1.2).
+        Named once every row exists: a row's number depends on the saved ones."""
+        rows = super().forms  # cached on the instance: row_numbers() reads it
+        for row, form in zip(self.row_numbers(), rows, strict=True):
+            for name, field in form.fields.items():
+                column = _("Remove") if name == "DELETE" else field.label
+                field.widget.attrs["aria-label"] = f"{self.letter}{row} · {column}"
+        return rows
+
     @property
     def kept(self) -> list[forms.ModelForm]:
         """The rows that are lesions after this save: saved or typed, and not deleted."""

@@ -10,9 +10,11 @@ import segno
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -23,7 +25,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from trial import actions, roles, selectors
-from trial.accounts import SECOND_FACTOR_PENDING, has_second_factor
+from trial.accounts import SECOND_FACTOR_PENDING, LoginForm, has_second_factor
 from trial.middleware import idle_seconds_left
 from trial.models import AuthEventKind
 
@@ -63,6 +65,46 @@ def session_status(request) -> HttpResponse:
             return JsonResponse({"remaining": 0}, status=403)
         return JsonResponse({"remaining": 0})
     return JsonResponse({"remaining": max(0, int(idle_seconds_left(request)))})
+
+
+@require_http_methods(["POST"])
+def session_reauth(request) -> HttpResponse:
+    """The password again, after an idle session ended on a page holding what the user typed
+    (static/edc.js: a dialog of that page). A login like the login page's (lockout, the log,
+    the second factor's code when the account has one), answered in JSON: the page then sends
+    its form with the new session's CSRF token. Nothing of the form reaches the server before."""
+    form = LoginForm(request, data=request.POST)
+    if not form.is_valid():
+        errors = [str(e) for e in form.non_field_errors()] or [_("Type your password.")]
+        return JsonResponse({"error": " ".join(errors)}, status=400)
+    user = form.get_user()
+    auth_login(request, user)
+    step = request.session.get(SECOND_FACTOR_PENDING)
+    if step == "verify":
+        token = request.POST.get("token", "").strip()
+        device = actions.verify_second_factor(user, token) if token else None
+        if device is None:
+            if token:
+                actions.record_failure(
+                    AuthEventKind.OTP_FAILED, user.get_username(), user=user, request=request
+                )
+            logout(request)
+            error = _("Type the 6-digit code of your authenticator app.")
+            if token:
+                error = _("This code is not right, or no longer valid. Try the next one.")
+            return JsonResponse({"error": error, "needs_code": True}, status=400)
+        _complete_login(request, device)
+    elif step is not None:
+        # An app to set up first: that takes the set-up page, not a dialog.
+        logout(request)
+        return JsonResponse(
+            {"error": _("Log in again on the login page to set up your authenticator app.")},
+            status=400,
+        )
+    # The "session ended, log in again" notice queued by the end of the session is spent:
+    # the user is back on their page, not on the login page it was meant for.
+    list(messages.get_messages(request))
+    return JsonResponse({"csrf": get_token(request), "remaining": settings.SESSION_IDLE_TIMEOUT})
 
 
 # --- The second factor (TOTP) -------------------------------------------------------------

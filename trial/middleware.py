@@ -84,6 +84,7 @@ class LoginRequiredMiddleware:
     OPEN_PREFIXES = (
         "/accounts/login/",
         "/accounts/session/",
+        "/accessibility/",
         "/static/",
         "/healthz",
         "/favicon.ico",
@@ -95,6 +96,12 @@ class LoginRequiredMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated or request.path.startswith(self.OPEN_PREFIXES):
             return self.get_response(request)
+        if request.headers.get("HX-Request"):
+            # A page's live panel, its session over: the page decides (static/edc.js), rather
+            # than the login page being swapped into the panel.
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = resolve_url(settings.LOGIN_URL)
+            return response
         return redirect_to_login(request.get_full_path())
 
 
@@ -209,6 +216,7 @@ class SecondFactorMiddleware:
         "/accounts/logout/",
         "/accounts/login/",
         "/accounts/session/",
+        "/accessibility/",
         "/static/",
         "/healthz",
         "/favicon.ico",

@@ -277,6 +277,9 @@ OVERSIGHT_THRESHOLDS = {
 # The address the reminder e-mails link to.
 SITE_URL = env.string("SITE_URL", "http://localhost:8000").rstrip("/")
 
+# Where the accessibility statement sends a person who cannot use a page (trial/accessibility.py).
+ACCESSIBILITY_CONTACT = env.string("ACCESSIBILITY_CONTACT", "accessibilite-edc@example.org")
+
 EMAIL_URL = env.string("EMAIL_URL", "console://")
 if EMAIL_URL.startswith("console"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, register_converter
 
 from trial import (
+    accessibility,
     account_views,
     admin_views,
     export_views,
@@ -42,6 +43,7 @@ urlpatterns = [
     ),
     path("accounts/locks/", account_views.account_locks, name="account_locks"),
     path("accounts/session/", account_views.session_status, name="session_status"),
+    path("accounts/session/reauth/", account_views.session_reauth, name="session_reauth"),
     path("accounts/2fa/", account_views.otp_verify, name="otp_verify"),
     path("accounts/2fa/setup/", account_views.otp_setup, name="otp_setup"),
     path("administration/", admin_views.users, name="admin_users"),
@@ -52,6 +54,7 @@ urlpatterns = [
     path("administration/roles/", admin_views.roles_over_time, name="admin_roles"),
     path("administration/trail/", admin_views.trail, name="admin_trail"),
     path("healthz", views.healthz, name="healthz"),
+    path("accessibility/", accessibility.statement, name="accessibility"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("", views.participant_list, name="participant_list"),
     path("participants/new/", views.participant_register, name="participant_register"),
