@@ -26,7 +26,7 @@ def html(scope: report.Scope, cutoff: date) -> str:
     context = report.context(scope, cutoff, cutoff=True)
     now = timezone.now().astimezone(ZoneInfo(settings.TIME_ZONE))
     return render_to_string(
-        "oversight/dsmb.html",
+        "pdf/dsmb.html",
         {
             **context,
             "trial": settings.TRIAL_NUMBER,

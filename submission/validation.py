@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from trial.exports.odm import EDC_NS, EXTENSION_XSD
+from trial.exports.odm import EDC_NS, EXTENDED_SCHEMA, EXTENSION_XSD
 
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
 DATASET_JSON_SCHEMA = SCHEMAS / "dataset-json" / "1.1" / "dataset.schema.json"
@@ -110,36 +110,12 @@ def define_errors(data: bytes) -> list[str]:
     return _xml_errors(_define_schema(), data)
 
 
-# The ODM's own extension mechanism: the foundation's empty extension groups redefined to
-# allow the edc: records of the exports (as tests/exports/odm_check.py does with xmlschema).
-_ODM_WRAPPER = """<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:xs="http://www.w3.org/2001/XMLSchema"
-  xmlns:edc="{edc}" targetNamespace="http://www.cdisc.org/ns/odm/v1.3"
-  elementFormDefault="qualified" attributeFormDefault="unqualified">
-  <xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="{odm}/xml.xsd"/>
-  <xs:import namespace="http://www.w3.org/2000/09/xmldsig#"
-    schemaLocation="{odm}/xmldsig-core-schema.xsd"/>
-  <xs:import namespace="{edc}" schemaLocation="{ext}"/>
-  <xs:redefine schemaLocation="{odm}/ODM1-3-2-foundation.xsd">
-    <xs:group name="FormDataElementExtension">
-      <xs:sequence><xs:group ref="FormDataElementExtension"/><xs:group ref="edc:Records"/>
-      </xs:sequence>
-    </xs:group>
-    <xs:group name="SubjectDataElementExtension">
-      <xs:sequence><xs:group ref="SubjectDataElementExtension"/><xs:group ref="edc:Records"/>
-      </xs:sequence>
-    </xs:group>
-  </xs:redefine>
-</xs:schema>
-"""
-
-
 @cache
 def _odm_schema() -> Any:
     # lxml's schema support is loaded only when a package is checked, never by a page.
     from lxml import etree
 
-    wrapper = _ODM_WRAPPER.format(
+    wrapper = EXTENDED_SCHEMA.format(
         edc=EDC_NS, odm=ODM_DIR.as_uri(), ext=Path(EXTENSION_XSD).resolve().as_uri()
     )
     return etree.XMLSchema(etree.fromstring(wrapper.encode(), base_url=ODM_DIR.as_uri() + "/"))

@@ -15,46 +15,12 @@ from pathlib import Path
 import odmlib
 import xmlschema
 
-from trial.exports.odm import EDC_NS, EXTENSION_XSD
+from trial.exports.odm import EDC_NS, EXTENDED_SCHEMA, EXTENSION_XSD
 
 ODM = "{http://www.cdisc.org/ns/odm/v1.3}"
 ODM_DIR = Path(odmlib.__file__).parent / "schemas" / "odm" / "1.3.2"
 
-# The ODM's own extension mechanism: the foundation's empty extension groups redefined to
-# allow the edc: records (trial/exports/edc-odm-extension.xsd).
-WRAPPER = """<?xml version="1.0" encoding="UTF-8"?>
-<xs:schema xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:xs="http://www.w3.org/2001/XMLSchema"
-  xmlns:edc="{edc}" targetNamespace="http://www.cdisc.org/ns/odm/v1.3"
-  elementFormDefault="qualified" attributeFormDefault="unqualified">
-  <xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="{odm}/xml.xsd"/>
-  <xs:import namespace="http://www.w3.org/2000/09/xmldsig#"
-    schemaLocation="{odm}/xmldsig-core-schema.xsd"/>
-  <xs:import namespace="{edc}" schemaLocation="{ext}"/>
-  <xs:redefine schemaLocation="{odm}/ODM1-3-2-foundation.xsd">
-    <xs:group name="FormDataElementExtension">
-      <xs:sequence><xs:group ref="FormDataElementExtension"/><xs:group ref="edc:Records"/>
-      </xs:sequence>
-    </xs:group>
-    <xs:group name="SubjectDataElementExtension">
-      <xs:sequence><xs:group ref="SubjectDataElementExtension"/><xs:group ref="edc:Records"/>
-      </xs:sequence>
-    </xs:group>
-    <xs:group name="ClinicalDataElementExtension">
-      <xs:sequence><xs:group ref="ClinicalDataElementExtension"/><xs:group ref="edc:Records"/>
-      </xs:sequence>
-    </xs:group>
-    <xs:group name="SignatureElementExtension">
-      <xs:sequence><xs:group ref="SignatureElementExtension"/><xs:element ref="edc:SourceID"/>
-      </xs:sequence>
-    </xs:group>
-    <xs:group name="AuditRecordElementExtension">
-      <xs:sequence><xs:group ref="AuditRecordElementExtension"/>
-        <xs:element ref="edc:ClientAddress"/>
-      </xs:sequence>
-    </xs:group>
-  </xs:redefine>
-</xs:schema>
-"""
+WRAPPER = EXTENDED_SCHEMA
 
 
 @cache

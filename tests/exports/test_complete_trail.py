@@ -22,6 +22,7 @@ from pghistory.models import Event
 from dosing.labimport import actions as lab_actions
 from tests.eligibility import helpers as h
 from tests.exports.odm_check import extended_schema, unresolved_refs
+from trial import actions
 from trial.exports import audit_csv, odm
 from trial.exports.common import OTHER_TRAILS, resolve_scope, sources
 from trial.models import AuditEntry, Participant, Signature
@@ -168,6 +169,7 @@ def locked(client, data_manager, participant):
 
 
 def test_casebook_lock_and_unlock_reach_the_review_page(locked, client):
+    actions.file_review_ledger()  # the ledger is filed after the commit (trial/ledger.py)
     entries = AuditEntry.objects.filter(participant=locked, kind="Participant", item="locked_at")
     assert [e.label for e in entries.order_by("id")] == ["update", "update"]
     query = {"participant": locked.code, "last": "1"}

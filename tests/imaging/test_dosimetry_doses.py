@@ -195,6 +195,7 @@ def test_a_changed_volume_is_in_history_the_ledger_and_the_exports(
     shown = page.content.decode()
     assert page.status_code == 200
     assert "VOI volumes" in shown and "Left kidney" in shown and "162.5" in shown
+    trial_actions.file_review_ledger()  # the ledger is filed after the commit (trial/ledger.py)
     entry = AuditEntry.objects.get(form="DOSI", grp="volumes", item="volume_ml", label="update")
     assert entry.address == "volumes[7].volume_ml"
     assert (entry.old_value, entry.new_value) == ("10.0", "162.5")

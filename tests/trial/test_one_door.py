@@ -99,9 +99,12 @@ def _imaging(nurse, participant, targets, non_targets=(), reason=""):
     row = participant.forms.get(form="IMAGING")
     bound = h.bind(participant, "SCR", "IMAGING", data)
     assert bound.is_valid(), bound.errors
-    return actions.save_crf(
-        nurse, row, bound.crf_data(), expected_version=row.version, reason=reason
-    )
+    values = bound.crf_data()
+    # The lesions as T1, T2...: each row given with its permanent number, as the page gives a
+    # saved lesion (a row given without one would be a new lesion).
+    for number, lesion in enumerate(values["target_lesions"], start=1):
+        lesion["number"] = number
+    return actions.save_crf(nurse, row, values, expected_version=row.version, reason=reason)
 
 
 def test_a_changed_added_and_removed_lesion_show_on_the_form_history(nurse, nurse_client, screened):

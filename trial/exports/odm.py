@@ -40,6 +40,43 @@ from trial.models import Participant, Signature, Site
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 EDC_NS = "https://example.org/edc/ns/1"
 EXTENSION_XSD = Path(__file__).with_name("edc-odm-extension.xsd")
+# A schema that validates our ODM files: the ODM's own extension mechanism, the foundation's
+# empty extension groups redefined to allow the edc: elements where the writer puts them.
+# Formatted with edc=EDC_NS, odm=the ODM 1.3.2 schema folder, ext=EXTENSION_XSD; the tests and
+# the archive's verification use this one text.
+EXTENDED_SCHEMA = """<?xml version="1.0" encoding="UTF-8"?>
+<xs:schema xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:xs="http://www.w3.org/2001/XMLSchema"
+  xmlns:edc="{edc}" targetNamespace="http://www.cdisc.org/ns/odm/v1.3"
+  elementFormDefault="qualified" attributeFormDefault="unqualified">
+  <xs:import namespace="http://www.w3.org/XML/1998/namespace" schemaLocation="{odm}/xml.xsd"/>
+  <xs:import namespace="http://www.w3.org/2000/09/xmldsig#"
+    schemaLocation="{odm}/xmldsig-core-schema.xsd"/>
+  <xs:import namespace="{edc}" schemaLocation="{ext}"/>
+  <xs:redefine schemaLocation="{odm}/ODM1-3-2-foundation.xsd">
+    <xs:group name="FormDataElementExtension">
+      <xs:sequence><xs:group ref="FormDataElementExtension"/><xs:group ref="edc:Records"/>
+      </xs:sequence>
+    </xs:group>
+    <xs:group name="SubjectDataElementExtension">
+      <xs:sequence><xs:group ref="SubjectDataElementExtension"/><xs:group ref="edc:Records"/>
+      </xs:sequence>
+    </xs:group>
+    <xs:group name="ClinicalDataElementExtension">
+      <xs:sequence><xs:group ref="ClinicalDataElementExtension"/><xs:group ref="edc:Records"/>
+      </xs:sequence>
+    </xs:group>
+    <xs:group name="SignatureElementExtension">
+      <xs:sequence><xs:group ref="SignatureElementExtension"/><xs:element ref="edc:SourceID"/>
+      </xs:sequence>
+    </xs:group>
+    <xs:group name="AuditRecordElementExtension">
+      <xs:sequence><xs:group ref="AuditRecordElementExtension"/>
+        <xs:element ref="edc:ClientAddress"/>
+      </xs:sequence>
+    </xs:group>
+  </xs:redefine>
+</xs:schema>
+"""
 STUDY_OID = "ST.NCT04837885"
 MDV_OID = "MDV.1"
 SYSTEM_USER = "USR.system"
