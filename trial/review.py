@@ -25,6 +25,7 @@ from trial import roles, schedule
 from trial.forms import date_format_hint, typed_date
 from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Site
+from trial.reasons import shown_reason
 from trial.selectors import participants_for, visible_sites
 
 PAGE_SIZE = 50
@@ -331,7 +332,7 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
                 entry,
                 entry.at.astimezone(zone),
                 _item_label(entry),
-                meta.get("reason", ""),
+                shown_reason(meta.get("reason", "")),
                 meta.get("url") or meta.get("command") or "",
                 meta.get("client_address", ""),
                 flags,
