@@ -68,3 +68,23 @@ def test_the_whole_form_is_offered_in_french(demo):
     text = _text(response.content.decode())
     assert "Le formulaire entier" in text
     assert "The whole form" not in text
+
+
+def test_the_query_lists_name_items_by_their_labels(demo):
+    """The site's queries to answer (participant list) and a participant's open queries."""
+    investigator = client_in("fr", User.objects.get(username="investigator"))
+    answered = _corrected_query()
+    to_answer = Query.objects.select_related("participant").get(
+        participant__site__code="BDX", item="height_cm"
+    )
+    pages = {
+        "list": investigator.get("/"),
+        "answered": investigator.get(f"/p/{answered.participant.code}/"),
+        "to answer": investigator.get(f"/p/{to_answer.participant.code}/"),
+    }
+    texts = {name: _text(response.content.decode()) for name, response in pages.items()}
+    assert "Données démographiques · Taille (cm)" in texts["list"]
+    assert "Données démographiques · Poids (kg) · Répondue" in texts["answered"]
+    assert "Données démographiques · Taille (cm)" in texts["to answer"]
+    for name, text in texts.items():
+        assert "weight_kg" not in text and "height_cm" not in text, name
