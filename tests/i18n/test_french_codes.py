@@ -88,3 +88,18 @@ def test_the_query_lists_name_items_by_their_labels(demo):
     assert "Données démographiques · Taille (cm)" in texts["to answer"]
     for name, text in texts.items():
         assert "weight_kg" not in text and "height_cm" not in text, name
+
+
+def test_the_audit_review_shows_labels_not_codes(demo):
+    """A form status's field and value, and a yes/no item, by their French words."""
+    monitor = client_in("fr", User.objects.get(username="monitor"))
+    query = _corrected_query()
+    response = monitor.get("/review/", {"participant": query.participant.code})
+    assert response.status_code == 200
+    html = response.content.decode()
+    cells = [" | ".join(visible_text(row)[0]) for row in html.split("<tr")[1:]]
+    status = [c for c in cells if "FormStatus" in c and "Statut" in c]
+    assert status and all("not_started" not in c for c in status), status[:2]
+    assert any("Non commencé" in c for c in status), status[:2]
+    assert all(" | false | " not in c and " | true | " not in c for c in cells)
+    assert any(" | Non | " in c or " | Oui | " in c for c in cells)
