@@ -29,6 +29,7 @@ run: system-run $(STAMP)
 test: system-test $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) -m trial.embedded run -- $(PY) manage.py makemigrations --check --dry-run '&&' $(PY) -m pytest -n auto
 
 # The French catalogue (issue 15). `make messages` extracts the marked strings into
@@ -45,6 +46,7 @@ messages: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

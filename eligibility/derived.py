@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import formats, timezone
@@ -124,9 +124,12 @@ def clearance(items: Mapping[str, object], weight: object) -> Derived:
     ]
     if needs:
         return Derived("clearance", label, "", _("Needs %(items)s.") % {"items": ", ".join(needs)})
+    assert birth is not None and sample is not None  # both in `needs` above
     try:
         age = age_in_years(birth, sample)
-        value = cockcroft_gault(age, float(weight), float(creatinine), str(sex))
+        value = cockcroft_gault(
+            age, float(cast(Any, weight)), float(cast(Any, creatinine)), str(sex)
+        )
     except (ValueError, TypeError):
         return Derived("clearance", label, "", _("Not computable from the values entered."))
     # Decided on the exact value, as the rules decide it; shown with the rules' places, more
@@ -149,7 +152,7 @@ def transaminase(name: str, value: object, uln: object) -> Derived:
     if value is None or uln is None:
         return Derived(key, label, "", _("Needs the eligibility lab's value and its ULN."))
     try:
-        multiple = uln_multiple(float(value), float(uln))
+        multiple = uln_multiple(float(cast(Any, value)), float(cast(Any, uln)))
     except ValueError:
         return Derived(key, label, "", _("Not computable from the values entered."))
     ok = meets(multiple, "<=", rules.MAX_TRANSAMINASE_X_ULN)
@@ -182,7 +185,7 @@ def for_form(code: str, form: forms.BaseForm) -> list[Derived]:
     if code == "IAHCI":
         # The same derivation as the save, on the values as they would be stored: the panel
         # shows the score the database and the rules will hold.
-        names = ("bilirubin_entered", "bilirubin_unit", "albumin_g_l", "inr")
+        names: tuple[str, ...] = ("bilirubin_entered", "bilirubin_unit", "albumin_g_l", "inr")
         names += ("ascites", "encephalopathy")
         stored = crf_registry.derive(
             crf_registry.REGISTRY[code], {name: typed(form, name) for name in names}

@@ -14,7 +14,7 @@ from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
-from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms import BaseInlineFormSet, ModelForm, inlineformset_factory
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -569,7 +569,7 @@ class LesionFormSet(BaseInlineFormSet):
         return rows
 
     @property
-    def kept(self) -> list[forms.ModelForm]:
+    def kept(self) -> list[ModelForm]:
         """The rows that are lesions after this save: saved or typed, and not deleted."""
         return [
             f
@@ -578,7 +578,7 @@ class LesionFormSet(BaseInlineFormSet):
         ]
 
     @property
-    def removed(self) -> list[forms.ModelForm]:
+    def removed(self) -> list[ModelForm]:
         """The saved lesions this save removes (their "Remove" box ticked)."""
         return [f for f in self.forms if f.instance.pk and cast(Any, self)._should_delete_form(f)]
 

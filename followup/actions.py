@@ -138,7 +138,7 @@ def refresh_recist(context: RefreshContext) -> list[FormStatus]:
     return changed_rows
 
 
-def _summary(assessment: RecistAssessment) -> tuple[date, Any, str]:
+def _summary(assessment: RecistAssessment) -> tuple[date | None, Any, str]:
     return (assessment.imaging_date, assessment.sum_mm, assessment.overall_response)
 
 

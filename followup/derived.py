@@ -77,10 +77,11 @@ def assess(
         total = change_b = pct_b = change_n = pct_n = None
         target = calc.NE
     else:
-        total = calc.sum_of_diameters(sizes)  # type: ignore[arg-type]
+        known = [size for size in sizes if size is not None]  # all of them, checked above
+        total = calc.sum_of_diameters(known)
         resolved = all(
             size < NODE_NORMAL_BELOW_MM if organ == NODE else size == 0
-            for size, organ in zip(sizes, organs.values(), strict=True)  # type: ignore[operator]
+            for size, organ in zip(known, organs.values(), strict=True)
         )
         target = calc.target_response(baseline_sum, nadir, total, all_resolved=resolved)
         change_b = round(total - baseline_sum, 1)

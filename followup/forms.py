@@ -123,7 +123,8 @@ class MeasurementForm(forms.Form):
             return None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         number, present, size = data.get("number"), data.get("present"), data.get("size_mm")
         if number is not None and number not in self.lesions:
             raise forms.ValidationError(
@@ -134,7 +135,7 @@ class MeasurementForm(forms.Form):
                 )
                 % {"n": number}
             )
-        organ = (self.lesions.get(number) or {}).get("organ")
+        organ = (self.lesions.get(number) or {}).get("organ") if number is not None else None
         if size is not None and size < 0:
             self.add_error("size_mm", _("A size cannot be negative."))
         elif size is not None and size > LESION_SIZE_MM:
@@ -177,7 +178,7 @@ class BaseMeasurementFormSet(forms.BaseFormSet):
         """The baseline target lesion a row measures: T1-T5."""
         return f"T{self.forms[index]['number'].value()}"
 
-    def get_form_kwargs(self, index: int) -> dict[str, Any]:
+    def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         return {"lesions": self.lesions}
 
     def rows(self) -> list[dict[str, Any]]:
@@ -240,7 +241,7 @@ class RecistForm(CrfForm):
                 }
             )
         data = self.data if self.is_bound else None
-        self.measurements = MeasurementFormSet(
+        self.measurements = MeasurementFormSet(  # type: ignore[call-arg]  # its own keyword
             data, initial=initial, prefix=f"{self.prefix or 'crf'}-measurements", lesions=lesions
         )
         if self.baseline is not None and not self.baseline.get("non_targets"):

@@ -53,7 +53,7 @@ def assessment_summaries(participant_id: int) -> dict[int, tuple[date, Any, str]
         .order_by("imaging_date", "pk")
         .values_list("form_status_id", "imaging_date", "sum_mm", "overall_response")
     )
-    return {pk: (day, total, overall) for pk, day, total, overall in rows}
+    return {pk: (day, total, overall) for pk, day, total, overall in rows if day is not None}
 
 
 def measured_lesions(participant: Participant, numbers: list[Any]) -> dict[Any, list[str]]:
@@ -79,7 +79,8 @@ def measurements_of(assessment_ids: list[int]) -> dict[int, list[dict[str, Any]]
     found: dict[int, list[dict[str, Any]]] = {}
     rows = TargetMeasurement.objects.filter(assessment_id__in=assessment_ids).order_by("number")
     for m in rows.values("assessment_id", "number", "present", "size_mm"):
-        found.setdefault(m.pop("assessment_id"), []).append(m)
+        row: dict[str, Any] = dict(m)
+        found.setdefault(row.pop("assessment_id"), []).append(row)
     return found
 
 
@@ -94,7 +95,7 @@ def anchor_date(participant: Participant) -> date | None:
 @dataclass
 class Assessment:
     event: str
-    imaging_date: date
+    imaging_date: date | None
     day: int | None
     data: RecistAssessment
     confirms: list[str] = field(default_factory=list)
@@ -137,7 +138,7 @@ def _build(
         Assessment(
             a.form_status.event,
             a.imaging_date,
-            (a.imaging_date - anchor).days if anchor else None,
+            (a.imaging_date - anchor).days if anchor and a.imaging_date else None,
             a,
         )
         for a in stored
@@ -157,7 +158,7 @@ def _build(
         assessment.unconfirmed = assessment.day in unconfirmed and (
             unique.get(assessment.day) == assessment.data.overall_response
         )
-    by_day = {a.day: a.event for a in assessments}
+    by_day: dict[Any, str] = {a.day: a.event for a in assessments}
     best_events = [by_day[d] for d in best.days if d in by_day]
     baseline_sum = (
         calc.sum_of_diameters([float(t["diameter_mm"]) for t in baseline["targets"]])
@@ -238,7 +239,7 @@ def study_rows(participants: QuerySet[Participant]) -> list[StudyRow]:
             current, responses = StudyRow(code, [], calc.NE, None, 0), {}
             anchor = _anchor_of(iah, pet_iv, gate)
         current.assessments += 1
-        if anchor is None:
+        if anchor is None or day is None:
             continue
         days = (day - anchor).days
         if pct is not None:

@@ -277,6 +277,6 @@ def _time_activity_chart(
             f'<polyline points="{curve}" fill="none" stroke="{ORANGE}" '
             f'stroke-dasharray="6 4" data-part="mono"/>'
         )
-    for t, a in zip(times_h, activities, strict=True):
-        body.append(f'<circle cx="{x(t):.1f}" cy="{y(a):.1f}" r="3.5" fill="{BLUE}"/>')
+    for time_h, activity in zip(times_h, activities, strict=True):
+        body.append(f'<circle cx="{x(time_h):.1f}" cy="{y(activity):.1f}" r="3.5" fill="{BLUE}"/>')
     return _svg(body, title)

@@ -22,6 +22,7 @@ from imaging import calculations as calc
 from imaging import models as m
 from imaging import naming
 from trial import decay, limits, registry
+from trial.crf import model_field
 from trial.forms import (
     CrfForm,
     DateTimeLocalInput,
@@ -58,7 +59,7 @@ def _small(form: forms.Form) -> None:
     if not getattr(form, "_dates_bound", False):
         bound_dates(form)
         past_events(form)
-        form._dates_bound = True
+        form._dates_bound = True  # type: ignore[attr-defined]  # a mark on this instance only
     localize_numbers(form)
     localize_dates(form)
     show_limits(form)
@@ -95,7 +96,8 @@ class SlotRow(forms.Form):
         return all(data.get(name) in (None, "") for name in items)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not self.is_blank():
             for name in self.needed:
                 if data.get(name) in (None, ""):
@@ -189,7 +191,7 @@ class TimePointRow(SlotRow):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in m.VOLUMES:
-            field = m.DosimetryPoint._meta.get_field(name)
+            field = model_field(m.DosimetryPoint, name)
             self.fields[name] = forms.DecimalField(
                 label=field.verbose_name, max_digits=8, decimal_places=2, required=False
             )
@@ -381,7 +383,9 @@ IndexLesionSet = slot_formset(
 )
 LesionSuvSet = slot_formset(LesionSuvRow, LESION_KEYS, LESION_LABELS)
 # The organ names stay lazy: each page shows them in its reader's language.
-OrganSuvSet = slot_formset(OrganSuvRow, tuple(m.Organ.values), tuple(m.Organ.labels), "organ")
+OrganSuvSet = slot_formset(
+    OrganSuvRow, tuple(m.Organ.values), tuple(str(label) for label in m.Organ.labels), "organ"
+)
 TimePointSet = slot_formset(
     TimePointRow,
     tuple(m.TIME_POINTS),
@@ -450,6 +454,7 @@ class GroupedForm(CrfForm):
 
 
 class PetIndexLesionsForm(GroupedForm):
+    index_lesions: SlotFormSet  # set by GroupedForm.__init__
     group_specs = (("index_lesions", IndexLesionSet, "index_lesions", "number"),)
 
     class Meta:
@@ -479,6 +484,7 @@ IAH_ONLY = ("catheter_position", "angiography_complications", "complications_det
 
 
 class PetScanForm(GroupedForm):
+    lesion_suvs: SlotFormSet  # set by GroupedForm.__init__
     complete_required = (
         "radiopharmaceutical",
         "measured_activity_mbq",
@@ -676,6 +682,8 @@ class GateForm(CrfForm):
 
 
 class DosimetryForm(GroupedForm):
+    time_points: SlotFormSet  # set by GroupedForm.__init__
+    volumes: SlotFormSet
     group_specs = (
         ("time_points", TimePointSet, "points", "number"),
         ("volumes", VoiVolumeSet, "volumes", "region"),

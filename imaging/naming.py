@@ -28,7 +28,7 @@ def segments(participant: Any) -> dict[int, str]:
     found = m.IndexLesion.objects.filter(
         index__form_status__participant=participant, segment__isnull=False
     ).values_list("number", "segment")
-    return {number: m.Couinaud(segment).label for number, segment in found}
+    return {number: m.Couinaud(segment).label for number, segment in found if segment is not None}
 
 
 def lesion_name(number: int, segment: str | None = None) -> str:

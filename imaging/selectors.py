@@ -168,8 +168,8 @@ def _summary(cells: dict[tuple[str, int], tuple], organs: dict) -> GateSummary:
     if not missing:
         try:
             result.patient_ratio = calc.patient_enhancement_ratio(
-                [float(lesion.iah_max) for lesion in lesions],
-                [float(lesion.iv_max) for lesion in lesions],
+                [float(lesion.iah_max or 0) for lesion in lesions],  # none is missing here
+                [float(lesion.iv_max or 0) for lesion in lesions],
             )
         except ValueError as error:
             result.missing.append(calculation_problem(error))

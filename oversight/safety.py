@@ -89,7 +89,7 @@ class SaeLine:
     repeat: int
     term: str
     grade: int | None
-    onset: object
+    onset: date | None
     awareness_at: datetime | None
     reported_at: datetime | None
     hours: float | None  # awareness to reported (so far, when not reported yet)
