@@ -33,6 +33,7 @@ from trial.models import (  # type: ignore[attr-defined]
     UserEvent,
     UserGroupsEvent,
 )
+from trial.reasons import shown_reason
 
 HIDDEN_FIELDS = {"id", "form_status"}
 
@@ -145,7 +146,7 @@ def form_history(
     previous: dict[str, Any] = {}
     for event in events:
         meta = _context(event)
-        who, reason, how = _who(meta, names), str(meta.get("reason", "")), _how(meta)
+        who, reason, how = _who(meta, names), shown_reason(meta.get("reason", "")), _how(meta)
         for history, model_field in zip(histories, fields, strict=True):
             value = getattr(event, model_field.attname)
             if (
@@ -241,7 +242,7 @@ def group_history(row: FormStatus, spec: Any) -> list[GroupHistory]:
                     kind,
                     changes,
                     _who(meta, names),
-                    str(meta.get("reason", "")),
+                    shown_reason(meta.get("reason", "")),
                     _how(meta),
                     naming.row(key),
                 )
@@ -290,7 +291,7 @@ def status_history(row: FormStatus) -> list[Entry]:
                     event.pgh_created_at,
                     text,
                     _who(meta, names),
-                    str(meta.get("reason", "")),
+                    shown_reason(meta.get("reason", "")),
                     _how(meta),
                     event.pgh_label,
                 )
@@ -402,7 +403,7 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
         subject=subject,
         details=details,
         who=_who(meta, names),
-        reason=str(meta.get("reason", "")),
+        reason=shown_reason(meta.get("reason", "")),
         how=_how(meta),
         address=str(meta.get("client_address", "")),
     )

@@ -13,7 +13,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from trial import actions, jobs, languages, reminders, roles, selectors
@@ -31,7 +31,7 @@ def todo(request) -> HttpResponse:
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
-        label=_lazy("Language"),
+        label=gettext_lazy("Language"),
         required=False,
         widget=forms.Select(attrs={"class": "form-select form-select-sm w-auto"}),
     )

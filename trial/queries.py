@@ -3,6 +3,7 @@ value changed since they were raised. Writes are in trial/actions.py (open_query
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,8 +105,29 @@ def for_row(row: FormStatus) -> list[QueryView]:
     return present(queries, {row.pk: values}, dict(item_labels(row, values)))
 
 
-def open_for_participant(participant: Participant) -> QuerySet[Query]:
-    return (
+def item_label(row: FormStatus, item: str) -> str:
+    """The label (with its unit) of the item a query is about, never its code. A form's own
+    item needs no read; an item of a group row reads the row's values for its name."""
+    spec = crf_registry.get(row.form)
+    if spec is None or not item:
+        return item
+    fields = {f.name: f for f in spec.item_fields}
+    if item in fields:
+        return history.item_label(fields[item], spec.unit(item))
+    return dict(item_labels(row)).get(item, item)
+
+
+def _labelled(queries: Iterable[Query]) -> list[Query]:
+    # The lists show each query's item by its label (set as `item_label`).
+    found = list(queries)
+    for query in found:
+        query.item_label = item_label(query.row, query.item)  # type: ignore[attr-defined]
+    return found
+
+
+def open_for_participant(participant: Participant) -> list[Query]:
+    """The participant's queries not closed, oldest first, each with its item's label."""
+    return _labelled(
         participant.queries.exclude(state=QueryState.CLOSED)
         .select_related("row")
         .order_by("opened_at")
@@ -123,8 +145,9 @@ def open_counts(participant_ids: list[int]) -> dict[int, int]:
 
 
 def to_answer(participants: QuerySet[Participant], limit: int = 20) -> list[Query]:
-    """The site's to-do: open queries awaiting an answer, oldest first."""
-    return list(
+    """The site's to-do: open queries awaiting an answer, oldest first, each with its item's
+    label."""
+    return _labelled(
         Query.objects.filter(participant__in=participants, state=QueryState.OPEN)
         .select_related("row", "participant")
         .order_by("opened_at")[:limit]

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trial import actions, queries, roles, selectors
@@ -19,18 +19,18 @@ from trial.models import Query, QueryState
 
 class QueryTextForm(forms.Form):
     text = forms.CharField(
-        label=_lazy("Message"),
+        label=gettext_lazy("Message"),
         max_length=actions.QUERY_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class RaiseQueryForm(QueryTextForm):
-    item = forms.ChoiceField(label=_lazy("Item"), required=False)
+    item = forms.ChoiceField(label=gettext_lazy("Item"), required=False)
 
     def __init__(self, *args, items=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["item"].choices = [("", _lazy("The whole form")), *items]
+        self.fields["item"].choices = [("", gettext_lazy("The whole form")), *items]
         self.order_fields(["item", "text"])
 
 

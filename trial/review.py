@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.conf import settings
-from django.db.models import BooleanField, Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Exists, Field, Model, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from pghistory.models import Context
@@ -25,6 +27,7 @@ from trial import roles, schedule
 from trial.forms import date_format_hint, typed_date
 from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Site
+from trial.reasons import shown_reason
 from trial.selectors import participants_for, visible_sites
 
 PAGE_SIZE = 50
@@ -268,6 +271,8 @@ class Line:
     entry: AuditEntry
     local: datetime
     item_label: str
+    old_value: str | None
+    new_value: str | None
     reason: str
     origin: str
     address: str
@@ -275,19 +280,48 @@ class Line:
     reviews: list[AuditReview]
 
 
+@cache
+def _models_by_name() -> dict[str, type[Model]]:
+    return {model.__name__: model for model in apps.get_models()}
+
+
+def _field(entry: AuditEntry) -> Field | None:
+    """The model field an entry is about: a form's item, a group row's, or a record's
+    column (the entry's kind names its model: FormStatus, Signature...)."""
+    if not entry.item or entry.kind == PARTICIPANT:
+        return None
+    spec = crf_registry.get(entry.form)
+    if entry.kind in ("item", "group") and spec is not None:
+        models = [spec.model, *(g.model for g in spec.groups if g.name == entry.grp)]
+    else:
+        models = [m for m in [_models_by_name().get(entry.kind)] if m is not None]
+    for model in reversed(models):
+        try:
+            return cast(Field, model._meta.get_field(entry.item))
+        except Exception:  # noqa: BLE001 - an item since renamed
+            continue
+    return None
+
+
 def _item_label(entry: AuditEntry) -> str:
     if entry.kind == PARTICIPANT:
         return _participant_item_label(entry.item)
-    spec = crf_registry.get(entry.form)
-    if spec is None or not entry.item:
+    model_field = _field(entry)
+    if model_field is None:
         return entry.item
-    models = [spec.model, *(g.model for g in spec.groups if g.name == entry.grp)]
-    for model in reversed(models):
-        try:
-            return str(cast(Any, model._meta.get_field(entry.item)).verbose_name).capitalize()
-        except Exception:  # noqa: BLE001 - a record's column, or an item since renamed
-            continue
-    return entry.item
+    return str(model_field.verbose_name).capitalize()
+
+
+def shown_value(model_field: Field | None, stored: str | None) -> str | None:
+    """A stored value as the reader's language says it: a code by its label, a yes/no as
+    Yes/No; any other value as stored."""
+    if stored is None or model_field is None:
+        return stored
+    if isinstance(model_field, BooleanField) and stored in ("true", "false"):
+        return str(_("Yes") if stored == "true" else _("No"))
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(stored, stored))
+    return stored
 
 
 PARTICIPANT_LABELS = {
@@ -331,7 +365,9 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
                 entry,
                 entry.at.astimezone(zone),
                 _item_label(entry),
-                meta.get("reason", ""),
+                shown_value(_field(entry), entry.old_value),
+                shown_value(_field(entry), entry.new_value),
+                shown_reason(meta.get("reason", "")),
                 meta.get("url") or meta.get("command") or "",
                 meta.get("client_address", ""),
                 flags,

@@ -114,12 +114,12 @@ def _row(line: review.Line) -> SafeString:
     old = (
         mark_safe('<span class="text-muted">—</span>')
         if e.label == "insert"
-        else _value(e.old_value)
+        else _value(line.old_value)
     )
     new = (
         format_html('<span class="badge text-bg-danger">{}</span>', _("deleted"))
         if e.label == "delete"
-        else _value(e.new_value)
+        else _value(line.new_value)
     )
     reason = format_html(
         "{}{}{}",

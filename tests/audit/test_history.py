@@ -35,8 +35,8 @@ def test_history_lists_every_value_with_who_when_and_why(nurse_client, demog, in
     first, second, third = weights
     assert "61.5" in first and "Alice Nurse (alice)" in first and "first entry" in first
     assert "64.0" in second and "Ivan Investigator (ivan)" in second
-    assert "transcription error" in second
-    assert "65.0" in third and "source document updated" in third and 'data-current="true"' in third
+    assert "Transcription error" in second
+    assert "65.0" in third and "Source document updated" in third and 'data-current="true"' in third
     # A field never changed shows its one value, entered by the nurse.
     (height,) = rows_of(html, "height_cm")
     assert "163.0" in height and "Alice Nurse" in height

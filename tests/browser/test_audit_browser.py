@@ -42,7 +42,7 @@ def test_nurse_corrects_demographics_with_a_reason_and_reads_it_in_history(
     expect(weights.nth(0)).to_contain_text("61.5")
     expect(weights.nth(0)).to_contain_text("first entry")
     expect(weights.nth(1)).to_contain_text("62.0")
-    expect(weights.nth(1)).to_contain_text("transcription error")
+    expect(weights.nth(1)).to_contain_text("Transcription error")
     expect(weights.nth(1)).to_contain_text("Alice Nurse (alice)")
     expect(weights.nth(1)).to_have_attribute("data-current", "true")
     # The time is the site's (Paris), with UTC on hover.

@@ -61,7 +61,7 @@ def test_query_correction_close_review_queue_and_audit_csv(
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("61.5")
     expect(rows.first).to_contain_text("65.1")
-    expect(rows.first).to_contain_text(f"data clarified by query #{query.pk}")
+    expect(rows.first).to_contain_text(f"Data clarified by query #{query.pk}")
     expect(rows.first).to_contain_text("Edited after SDV")
     page.screenshot(path=str(tmp_path / "review-after-sdv.png"), full_page=True)
 

@@ -86,7 +86,6 @@ from trial.actions.locks import (
 )
 from trial.actions.participants import change_journey, register_participant
 from trial.actions.queries import (
-    QUERY_REASON,
     QUERY_TEXT_MAX,
     answer_query,
     close_query,
@@ -106,6 +105,7 @@ from trial.actions.signing import (
     verify_signer,
 )
 from trial.changes import UNCHANGED, Effects, JourneyChange
+from trial.reasons import QUERY_REASON
 
 __all__ = [
     "DEMO_SITES",

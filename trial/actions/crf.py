@@ -20,9 +20,10 @@ from trial.actions.errors import (
     require_role,
 )
 from trial.actions.formstatus import next_repeat
-from trial.actions.queries import QUERY_REASON, record_correction
+from trial.actions.queries import record_correction
 from trial.actions.session import WriteSession, write
 from trial.models import FormStatus, Participant, Query
+from trial.reasons import QUERY_REASON
 
 __all__ = ["add_repeat", "delete_crf", "next_repeat", "save_crf", "write_form"]
 

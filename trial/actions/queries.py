@@ -14,7 +14,6 @@ from trial.actions.jobs import file_review_ledger
 from trial.actions.session import write
 from trial.models import FormStatus, Query, QueryMessage, QueryMessageKind, QueryState, SdvMark
 
-QUERY_REASON = "data clarified by query"
 QUERY_TEXT_MAX = 2000
 
 

@@ -98,7 +98,7 @@ class FormStatus(models.Model):
     form = models.CharField(max_length=16)
     repeat = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
-        max_length=16, choices=FormState.choices, default=FormState.NOT_STARTED
+        _("status"), max_length=16, choices=FormState.choices, default=FormState.NOT_STARTED
     )
     version = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,5 @@
-"""Times in the audit trail: shown in the active (site's) time zone, UTC on hover."""
+"""Times in the audit trail: shown in the active (site's) time zone, UTC on hover; and the
+reasons for change by their labels."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
+from trial.reasons import shown_reason
+
 register = template.Library()
+
+
+@register.filter
+def reason(value: str | None) -> str:
+    """A stored reason for change (a code in English) as the reader's language words it."""
+    return shown_reason(value or "")
 
 
 @register.filter
