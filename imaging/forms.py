@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms import formset_factory
@@ -32,6 +32,10 @@ from trial.forms import (
     past_events,
     show_limits,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 SUV_LIMITS = (Decimal(0), Decimal(200))  # exclusive: positive and below 200
 DIAMETER_MM = (1, 300)
@@ -252,7 +256,7 @@ class SlotFormSet(forms.BaseFormSet):
 
     key = "number"
     keys: tuple[int, ...] = ()
-    labels: tuple[str, ...] = ()
+    labels: tuple[StrOrPromise, ...] = ()
     # The unit of each item that has one, shown in its column's header.
     units: dict[str, str] = {}
 
@@ -365,7 +369,7 @@ class FreeFormSet(SlotFormSet):
 def slot_formset(
     row: type[forms.Form],
     keys: tuple[int, ...],
-    labels: tuple[str, ...],
+    labels: tuple[StrOrPromise, ...],
     key: str = "number",
     units: dict[str, str] | None = None,
 ) -> type[SlotFormSet]:
@@ -383,9 +387,7 @@ IndexLesionSet = slot_formset(
 )
 LesionSuvSet = slot_formset(LesionSuvRow, LESION_KEYS, LESION_LABELS)
 # The organ names stay lazy: each page shows them in its reader's language.
-OrganSuvSet = slot_formset(
-    OrganSuvRow, tuple(m.Organ.values), tuple(str(label) for label in m.Organ.labels), "organ"
-)
+OrganSuvSet = slot_formset(OrganSuvRow, tuple(m.Organ.values), tuple(m.Organ.labels), "organ")
 TimePointSet = slot_formset(
     TimePointRow,
     tuple(m.TIME_POINTS),
