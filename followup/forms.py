@@ -181,6 +181,17 @@ class BaseMeasurementFormSet(forms.BaseFormSet):
     def get_form_kwargs(self, index: int | None) -> dict[str, Any]:
         return {"lesions": self.lesions}
 
+    @cached_property
+    def forms(self) -> list[forms.Form]:
+        """Each input of a row gets the name a screen reader says, its lesion and its column
+        ("T2 · Size"): the table's header alone labels none of them (WCAG 1.3.1, 4.1.2)."""
+        rows = super().forms
+        for form in rows:
+            lesion = f"T{form['number'].value()}"
+            for name, field in form.fields.items():
+                field.widget.attrs["aria-label"] = f"{lesion} · {field.label or name}"
+        return rows
+
     def rows(self) -> list[dict[str, Any]]:
         """One row per baseline lesion measured, keyed by the baseline's number (an empty row
         is a lesion not evaluated: the target response is then NE)."""

@@ -127,7 +127,7 @@ def test_a_changed_added_and_removed_lesion_show_on_the_form_history(nurse, nurs
         ("1", "changed"),  # ...T1, now 30 mm
     ]
     assert "25.0 → <strong>14.0</strong>" in group
-    assert "transcription error" in group and "source document updated" in group
+    assert "Transcription error" in group and "Source document updated" in group
     assert "Alice Nurse (alice)" in group
 
 
