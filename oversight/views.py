@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from oversight import actions, endpoints, report, risk
 from oversight.models import ReportJob, ReportJobStatus
-from trial import jobs
+from trial import downloads, jobs
 from trial.actions import ActionRefused
 
 
@@ -109,12 +109,7 @@ def report_job(request, pk: int) -> HttpResponse:
 
 def report_download(request, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
-    if job.status != ReportJobStatus.DONE:
-        raise Http404
-    content = ReportJob.objects.values_list("content", flat=True).get(pk=job.pk)
-    response = HttpResponse(bytes(content or b""), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
-    return response
+    return downloads.stored_file(ReportJob, job, ReportJobStatus.DONE, "application/pdf")
 
 
 @require_http_methods(["POST"])

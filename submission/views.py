@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from submission import actions
 from submission.models import PackageJob, PackageJobStatus
-from trial import jobs, roles
+from trial import downloads, jobs, roles
 from trial.actions import ActionRefused
 from trial.middleware import client_address
 
@@ -52,12 +52,7 @@ def package_job(request, pk: int) -> HttpResponse:
 
 def package_download(request, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
-    if job.status != PackageJobStatus.DONE:
-        raise Http404
-    content = PackageJob.objects.values_list("content", flat=True).get(pk=job.pk)
-    response = HttpResponse(bytes(content or b""), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
-    return response
+    return downloads.stored_file(PackageJob, job, PackageJobStatus.DONE, "application/zip")
 
 
 @require_http_methods(["POST"])

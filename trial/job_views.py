@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from trial import actions, jobs, languages, reminders, roles, selectors
+from trial import actions, downloads, jobs, languages, reminders, roles, selectors
 from trial.accounts import has_second_factor
 from trial.models import PdfJob, PdfJobStatus, PdfKind, ReminderSent, UserPreference
 
@@ -151,12 +151,7 @@ def pdf_job(request, pk: int) -> HttpResponse:
 
 def pdf_download(request, pk: int) -> HttpResponse:
     job = _job_or_404(request, pk)
-    if job.status != PdfJobStatus.DONE:
-        raise Http404
-    content = PdfJob.objects.values_list("content", flat=True).get(pk=job.pk)
-    response = HttpResponse(bytes(content or b""), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
-    return response
+    return downloads.stored_file(PdfJob, job, PdfJobStatus.DONE, "application/pdf")
 
 
 @require_http_methods(["POST"])
