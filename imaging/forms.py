@@ -25,7 +25,7 @@ from trial import decay, limits, registry
 from trial.crf import model_field
 from trial.forms import (
     CrfForm,
-    DateTimeLocalInput,
+    DateTimeInput,
     bound_dates,
     localize_dates,
     localize_numbers,
@@ -189,7 +189,7 @@ class ExtraHepaticRow(SlotRow):
 class TimePointRow(SlotRow):
     needed = ("acquired_at",)
     acquired_at = forms.DateTimeField(
-        label=_("Acquisition time"), required=False, widget=DateTimeLocalInput()
+        label=_("Acquisition time"), required=False, widget=DateTimeInput()
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -522,7 +522,7 @@ class PetScanForm(GroupedForm):
             *IAH_ONLY,
         ]
         widgets = {
-            name: DateTimeLocalInput()
+            name: DateTimeInput()
             for name in ("measured_at", "residual_at", "injection_at", "scan_start_at")
         }
 
