@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms import formset_factory
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,7 @@ from trial.forms import (
     past_events,
     show_limits,
 )
+from trial.languages import shown_moment
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -54,7 +55,7 @@ MAX_EXTRA_HEPATIC = naming.MAX_EXTRA_HEPATIC
 
 
 def _when(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return shown_moment(value)
 
 
 def _small(form: forms.Form) -> None:
