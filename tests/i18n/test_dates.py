@@ -18,12 +18,22 @@ from trial.models import FormStatus, Site
 
 C1_DAY = date(2025, 11, 3)
 STYLE = {
-    "en": {"day": "2025-11-03", "moment": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} (CET|CEST)"},
-    "fr": {"day": "03/11/2025", "moment": r"\d{2}/\d{2}/\d{4} \d{2}:\d{2} (CET|CEST)"},
+    "en": {
+        "day": "2025-11-03",
+        "clock": r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}",
+        "screening": "2026-03-02",
+    },
+    "fr": {
+        "day": "03/11/2025",
+        "clock": r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}",
+        "screening": "02/03/2026",
+    },
 }
+ZONE = r" (CET|CEST)"
 ENGLISH_MONTHS = r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?\s+\d"
 FRENCH_MONTHS = r"\b(janv|févr|mars|avr|mai|juin|juil|jui|août|sept|oct|nov|déc)[a-zé]*\.?\s+\d"
-ISO_MOMENT = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}"
+# A raw ISO instant ("2026-12-06T11:05:00+00:00") or a time to the second.
+ISO_MOMENT = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}"
 
 
 @pytest.fixture(params=["en", "fr"])
@@ -48,8 +58,10 @@ def assert_one_style(html: str, language: str, *, moments: int = 1) -> None:
     times = times_of(html)
     assert len(times) >= moments, times
     for shown in times:
-        assert re.fullmatch(STYLE[language]["moment"], shown), shown
+        assert re.fullmatch(STYLE[language]["clock"] + ZONE, shown), shown
     text = text_of(html)
+    for moment in re.finditer(STYLE[language]["clock"], text):  # every time names its zone
+        assert re.match(ZONE, text[moment.end() :]), text[moment.start() : moment.end() + 9]
     assert not re.search(ENGLISH_MONTHS, text), re.search(ENGLISH_MONTHS, text)
     assert not re.search(FRENCH_MONTHS, text, re.I), re.search(FRENCH_MONTHS, text, re.I)
     if language == "fr":
@@ -102,7 +114,7 @@ def test_the_audit_review_is_in_site_time_with_the_zone_named(
 ):
     client.force_login(monitor)
     html = client.get(reverse("audit_review"), {"participant": c1.code}).content.decode()
-    assert STYLE[language]["day"] in text_of(html)  # the administration date, as a value
+    assert STYLE[language]["screening"] in text_of(html)  # the screening date, as a value
     assert_one_style(html, language)
 
 

@@ -9,9 +9,11 @@ from typing import Any
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from trial.languages import shown_moment
 from trial.reasons import shown_reason
+from trial.review import shown_value
 
 register = template.Library()
 
@@ -49,3 +51,17 @@ def moment(value: datetime | None, site: Any = None) -> str:
     if not value:
         return ""
     return shown_moment(value, getattr(site, "time_zone", site) or None)
+
+
+@register.filter
+def stored(value: Any) -> str:
+    """An item's stored value (a plain JSON value: a query's value when raised, its value
+    now) as the reader reads it: a date or an instant in their style, the instant in site
+    time with its zone named; yes/no in their words; "—" for none."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if isinstance(value, str):
+        return shown_value(None, value) or ""
+    return str(value)
