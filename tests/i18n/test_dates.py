@@ -162,3 +162,22 @@ def test_english_never_reads_a_date_the_american_way():
         assert forms.DateField().clean("2026-12-01") == date(2026, 12, 1)
         with pytest.raises(forms.ValidationError):
             forms.DateField().clean("01/12/26")  # 1926 or 2026: never guessed
+
+
+def test_the_participant_list(client, nurse, language, c1):  # noqa: F811
+    client.force_login(nurse)
+    html = client.get(reverse("participant_list")).content.decode()
+    assert re.search(STYLE[language]["clock"].split(" ")[0], text_of(html))  # next due
+    assert_one_style(html, language, moments=0)
+
+
+def test_a_form_pdf_follows_the_readers_style(language, c1):  # noqa: F811
+    from trial import pdf
+
+    now = datetime(2026, 7, 6, 13, 5, tzinfo=UTC)
+    with translation.override(language):
+        html = pdf.form_html(cycle_row(c1), now=now)
+    text = text_of(html)
+    generated = {"en": "2026-07-06 15:05 CEST", "fr": "06/07/2026 15:05 CEST"}[language]
+    assert generated in text and STYLE[language]["day"] in text
+    assert_one_style(html, language, moments=0)
