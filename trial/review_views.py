@@ -157,7 +157,7 @@ def _row(line: review.Line) -> SafeString:
         '<tr data-entry="{id}" data-label="{label}">'
         '<td><input class="form-check-input" type="checkbox" name="entry" value="{id}" '
         'aria-label="{select} {id}"></td>'
-        '<td class="text-nowrap"><time datetime="{utc}" title="{utc}">{local}</time>'
+        '<td class="text-nowrap"><time datetime="{utc}" title="{utc_title}">{local}</time>'
         "</td><td>{user}</td><td>{who}</td><td>{form}{group}</td><td>{item}</td>"
         '<td class="font-monospace text-break">{old}</td>'
         '<td class="font-monospace text-break">{new}</td><td>{reason}</td><td>{flags}</td>'
@@ -166,6 +166,7 @@ def _row(line: review.Line) -> SafeString:
         label=e.label,
         select=_("Select entry"),
         utc=e.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        utc_title=e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),  # as `when` says it
         # Site time, the zone named, in the reader's style ("06/12/2026 14:05 CET").
         local=shown_moment(e.at, line.local.tzinfo),
         user=e.username or _("system"),
