@@ -153,6 +153,9 @@ ORIGINS: dict[str, Any] = {
     # Documents.
     "request_pdf": _("PDF requested"),
     "retry_pdf": _("PDF requested again"),
+    "request_package": _("SDTM package requested"),
+    "retry_package": _("SDTM package requested again"),
+    "build_package": _("SDTM package preparation"),
     "request_dsmb_report": _("DSMB report requested"),
     "retry_dsmb_report": _("DSMB report requested again"),
     # Accounts and administration.
