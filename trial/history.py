@@ -19,7 +19,6 @@ from pghistory.core import event_models
 from pghistory.models import Events
 
 from trial import signatures
-from trial.audit import SYSTEM_ACTION, origin_label
 
 # The account event models are made by pghistory at import time; the stubs cannot see them.
 from trial.models import (  # type: ignore[attr-defined]
@@ -34,6 +33,7 @@ from trial.models import (  # type: ignore[attr-defined]
     UserEvent,
     UserGroupsEvent,
 )
+from trial.origins import SYSTEM_ACTION, origin_label
 from trial.readable import FIELD_LABELS, field_label, shown_value, yes_no
 from trial.reasons import shown_reason
 

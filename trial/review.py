@@ -35,10 +35,10 @@ from pghistory.models import Context
 
 from trial import crf as crf_registry
 from trial import roles, schedule
-from trial.audit import origin_label
 from trial.forms import date_format_hint, typed_date
 from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Participant, Site
+from trial.origins import origin_label
 from trial.readable import field_label, shown_value
 from trial.reasons import shown_reason
 from trial.selectors import participants_for, visible_sites

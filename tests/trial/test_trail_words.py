@@ -15,10 +15,10 @@ from django.utils import formats, translation
 
 from tests.i18n.english import visible_text
 from tests.i18n.test_french_pages import client_in
-from trial import audit, decisions, signatures
 from trial import crf as crf_registry
-from trial.audit import ORIGIN_PREFIXES, ORIGINS, origin_label
+from trial import decisions, origins, signatures
 from trial.models import ExportKind, FormStatus, Participant
+from trial.origins import ORIGIN_PREFIXES, ORIGINS, origin_label
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("trial", "dosing", "imaging", "eligibility", "followup", "oversight", "submission")
@@ -80,7 +80,7 @@ def test_origins_read_as_words_in_both_languages():
         assert origin_label("") == ""
     with translation.override("en"):
         assert origin_label("seed_demo > save_crf") == "Demo data — form saved"
-        assert origin_label("some_new_function") == str(audit.SYSTEM_ACTION)
+        assert origin_label("some_new_function") == str(origins.SYSTEM_ACTION)
 
 
 def _text(html: str) -> list[str]:
