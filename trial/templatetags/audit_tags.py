@@ -4,12 +4,14 @@ reasons for change by their labels."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django import template
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 
+from trial.history import auth_detail as _auth_detail
 from trial.reasons import shown_reason
 
 register = template.Library()
@@ -19,6 +21,12 @@ register = template.Library()
 def reason(value: str | None) -> str:
     """A stored reason for change (a code in English) as the reader's language words it."""
     return shown_reason(value or "")
+
+
+@register.filter
+def auth_detail(event: Any) -> str:
+    """A login-log event's detail in words (a signature's decision and role, not its code)."""
+    return _auth_detail(event)
 
 
 @register.filter
