@@ -40,6 +40,12 @@ INPUTS = (
 NODE = "lymph_node"
 # RECIST 1.1: a lymph node under 10 mm short axis is normal (counts as resolved for CR).
 NODE_NORMAL_BELOW_MM = 10
+# The changes in % are stored with 4 decimals. A change is 100 * (c - r) / r for sums c and r in
+# whole tenths of a mm (r at most 5 lesions x 400 mm = 20000 tenths); its distance from the PR
+# threshold, |100c - 70r| / r = 10 |10c - 7r| / r, and from the PD one, 20 |5c - 6r| / r, is 0
+# or at least 10 / 20000 = 0.0005, ten times the largest rounding error at 4 decimals (0.00005):
+# a stored change never reads as the other side of a threshold (PROTOCOL.md section 5).
+PCT_PLACES = 4
 EMPTY: tuple[Any, ...] = (None, None, None, None, None, None, None, "", "", None)
 
 
@@ -98,9 +104,9 @@ def assess(
         _mm(baseline_sum),
         _mm(nadir),
         _mm(change_b),
-        _mm(pct_b),
+        _pct(pct_b),
         _mm(change_n),
-        _mm(pct_n),
+        _pct(pct_n),
         target,
         overall,
         progression,
@@ -109,3 +115,7 @@ def assess(
 
 def _mm(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(repr(round(value, 1)))
+
+
+def _pct(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(round(value, PCT_PLACES)))

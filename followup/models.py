@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from followup import calculations as calc
+from followup import derived
 from trial.audit import audited
 from trial.calculations import shown_against
 from trial.models import CrfModel, optional_decimal, yes_no
@@ -87,9 +88,11 @@ class RecistAssessment(CrfModel):
     baseline_sum_mm = optional_decimal(_("baseline sum of diameters"), 5, 1)
     nadir_mm = optional_decimal(_("nadir before this assessment"), 5, 1)
     change_baseline_mm = optional_decimal(_("change from baseline (mm)"), 6, 1)
-    change_baseline_pct = optional_decimal(_("change from baseline (%)"), 6, 1)
+    # The changes in % are stored to PCT_PLACES decimals, not rounded to the one decimal shown
+    # (see followup.derived.PCT_PLACES for why that can never cross a threshold).
+    change_baseline_pct = optional_decimal(_("change from baseline (%)"), 12, derived.PCT_PLACES)
     change_nadir_mm = optional_decimal(_("change from nadir (mm)"), 6, 1)
-    change_nadir_pct = optional_decimal(_("change from nadir (%)"), 6, 1)
+    change_nadir_pct = optional_decimal(_("change from nadir (%)"), 12, derived.PCT_PLACES)
     target_response = models.CharField(_("target response"), max_length=4, blank=True)
     overall_response = models.CharField(_("overall response"), max_length=4, blank=True)
     progression_date = models.DateField(_("first date of progression"), null=True, blank=True)

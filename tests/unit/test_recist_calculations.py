@@ -17,6 +17,8 @@ import sys
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from followup.calculations import (
     CONFIRMATION_DAYS,
@@ -476,3 +478,46 @@ def test_a_change_is_never_shown_across_its_threshold() -> None:
     # Far from the thresholds: one decimal, as before.
     a.sum_mm = Decimal("200.0")
     assert str(a.change_baseline_pct_shown) == "-20.0"
+
+
+# --- Issue 23: the changes in % are stored exact enough never to cross a threshold ------------
+
+
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
+def test_a_stored_change_keeps_the_side_of_its_threshold() -> None:
+    from datetime import date
+
+    from followup import derived
+
+    # Baseline 5 x 50.0 mm = 250.0; today 175.1 mm: -29.96 %, stored as such (one decimal
+    # stored it as -30.0, a PR's value, beside an SD).
+    context = {
+        "targets": [{"number": n, "organ": "liver", "diameter_mm": "50.0"} for n in range(1, 6)],
+        "prior": [],
+    }
+    rows = [{"number": n, "present": True, "size_mm": Decimal("35.0")} for n in range(1, 5)]
+    rows.append({"number": 5, "present": True, "size_mm": Decimal("35.1")})
+    values = dict(
+        zip(
+            derived.OUTPUTS,
+            derived.assess(rows, "NONE", False, False, date(2026, 1, 1), context),
+            strict=True,
+        )
+    )
+    assert values["sum_mm"] == Decimal("175.1")
+    assert values["target_response"] == "SD"
+    assert str(values["change_baseline_pct"]) == "-29.96"
+    assert values["change_baseline_pct"] > -30
+
+
+@given(
+    reference=st.integers(1, 20000),  # tenths of a mm: up to 5 lesions of 400 mm
+    current=st.integers(0, 20000),
+)
+def test_four_decimals_never_cross_a_recist_threshold(reference: int, current: int) -> None:
+    from followup.derived import PCT_PLACES
+
+    stored = round(percent_change(reference / 10, current / 10), PCT_PLACES)
+    # Exact sides, in integers: PR at current <= 7/10 reference, PD's % at >= 12/10.
+    assert (stored <= -30) == (current * 10 <= reference * 7)
+    assert (stored >= 20) == (current * 10 >= reference * 12)
