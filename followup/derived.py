@@ -49,9 +49,20 @@ PCT_PLACES = 4
 EMPTY: tuple[Any, ...] = (None, None, None, None, None, None, None, "", "", None)
 
 
+# A measurement row's state (followup.models.LesionState, blank for a lesion as one).
+NOT_EVALUABLE, SPLIT, MERGED = "not_evaluable", "split", "merged"
+
+
 def lesion_size(row: dict[str, Any], organ: str) -> float | None:
     """The size counted in the sum: 0 for a non-nodal lesion that has gone; a node keeps its
-    short axis. None when the lesion was not evaluated."""
+    short axis; a split lesion its fragments' sum (as typed); 0 for a lesion merged into
+    another (RECIST 1.1 section 4.3.2: the coalesced lesion is measured under the other's
+    label). None when the lesion was not evaluated, or marked not evaluable."""
+    state = row.get("state") or ""
+    if state == NOT_EVALUABLE:
+        return None
+    if state == MERGED:
+        return 0.0
     size, present = row.get("size_mm"), row.get("present")
     if present is False and organ != NODE:
         return 0.0
@@ -80,8 +91,11 @@ def assess(
     default_non_target = calc.NE if context.get("non_targets") else calc.NO_NON_TARGET
     non_target = non_target_status or default_non_target
     if any(size is None for size in sizes):
+        # No sum is stored: a partial sum is no sum of diameters, and must never become a
+        # later assessment's nadir. The lesions evaluated may still show PD (4.4.2).
         total = change_b = pct_b = change_n = pct_n = None
-        target = calc.NE
+        evaluated = calc.sum_of_diameters([s for s in sizes if s is not None] or [0.0])
+        target = calc.target_response_not_all_evaluated(baseline_sum, nadir, evaluated)
     else:
         known = [size for size in sizes if size is not None]  # all of them, checked above
         total = calc.sum_of_diameters(known)
