@@ -186,9 +186,13 @@ _BAD_FRENCH_MONTH = re.compile(r"(?<![\w-])[Jj]ui\.?(?![\w-])")
 _TWELVE_HOUR = re.compile(r"\b\d{1,2}(?::\d{2})?\s?(?:[AaPp]\.?[Mm]\.?)(?![\w])")
 
 
+_ISO_MONTH = re.compile(r"(?<![\w-])\d{4}-(?:0[1-9]|1[0-2])(?![\w-])")
+
+
 def iso_dates_in(text: str) -> list[str]:
-    """ISO dates and timestamps (2026-12-04, 2026-12-04T10:00, 2026-12-04 10:00:00+00:00)."""
-    return _ISO.findall(text)
+    """ISO dates and timestamps (2026-12-04, 2026-12-04T10:00, 2026-12-04 10:00:00+00:00)
+    and ISO months (2026-12)."""
+    return _ISO.findall(text) + _ISO_MONTH.findall(text)
 
 
 def english_months_in(text: str) -> list[str]:
@@ -239,20 +243,20 @@ _NUMBER = r"[-−]?\d+(?:[,.]\d+)?"
 
 
 def unitless_values_in(text: str, units: dict[str, str]) -> list[str]:
-    """Values shown without their unit, where the label names a field that has one
-    (best effort: `units` maps a label as the page shows it to its unit). Finds
-    "Poids 70,4" and "Poids : 70,4 / 74,0" when "kg" does not follow the number."""
+    """Values shown without a unit where the label names a field that has one (best
+    effort: `units` maps a label as the page shows it to its unit). Finds "Poids 70,4" and
+    "Poids : 70,4 / 74,0" where no unit (any word or symbol) follows the number; a label
+    that carries its unit in brackets ("Poids (kg) 70,4") has it."""
     found = []
-    for label, unit in units.items():
+    for label in units:
         pattern = re.compile(
-            re.escape(label)
-            + r"\s*(?:\([^)]*\))?\s*[:=]?\s*("
+            r"(?<![\w-])"
+            + re.escape(label)
+            + r"\s*[:=]?\s*("
             + _NUMBER
             + r"(?:\s*/\s*"
             + _NUMBER
-            + r")?)(?!\s*(?:"
-            + re.escape(unit)
-            + r"|[\d,.]))"
+            + r")?)(?=\s*(?:$|[;,.)]\s|[;,)]$|\.$))"
         )
         found += [f"{label} {m.group(1)}" for m in pattern.finditer(text)]
     return found
