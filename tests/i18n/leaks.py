@@ -206,6 +206,7 @@ def english_months_in(text: str) -> list[str]:
 
 # Names whose version numbers keep their point in every language (RECIST 1.1, ODM 1.3.2).
 VERSIONED = (
+    "axe-core",
     "RECIST",
     "CTCAE",
     "ODM",
