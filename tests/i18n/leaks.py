@@ -82,10 +82,11 @@ class _Reader(HTMLParser):
         if tag == "html":
             self.lang = attributes.get("lang")
         if tag not in VOID:
-            self._stack.append((tag, attributes.get("lang")))
+            # The page's own language is `lang`; "English by design" is an element's mark.
+            self._stack.append((tag, None if tag == "html" else attributes.get("lang")))
         if self._raw():
             return
-        english = self._english() or (attributes.get("lang") or "").startswith("en")
+        english = self._english()
         for name in READ_ATTRIBUTES:
             value = attributes.get(name)
             if value and value.strip():

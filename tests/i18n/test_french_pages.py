@@ -227,7 +227,7 @@ def test_each_french_role_walks_its_pages_and_finds_no_leak(demo, detector):
     seen: set[tuple[str, str]] = set()  # each finding once, on the first page
     for (role, url), html in result.pages.items():
         page = f"{role} {url}"
-        if texts(html)[1] != "fr":
+        if "<html" in html and texts(html)[1] != "fr":  # not an htmx fragment
             found[page]["lang"].append(f"<html lang={texts(html)[1]!r}>")
         hits = [(e.text, "English", e.context) for e in detector.english(url, html)]
         hits = [h for h in hits if not any(m and m in h[2] for m in meanings)]
