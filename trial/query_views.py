@@ -79,6 +79,7 @@ def query_detail(request, code: str, pk: int) -> HttpResponse:
     timezone.activate(query.participant.site.time_zone)
     (view,) = queries.present([query], {query.row_id: queries.item_values(query.row)})
     row = query.row
+    key = f"{row.event}/{row.form}/{row.repeat}.{query.item}"
     return render(
         request,
         "trial/query_detail.html",
@@ -88,9 +89,8 @@ def query_detail(request, code: str, pk: int) -> HttpResponse:
             "view": view,
             "item_label": dict(queries.item_labels(row)).get(query.item, query.item),
             # The value as stored ("163.0") in the reader's words ("163,0").
-            "value_when_raised": shown_items.value(
-                f"{row.event}/{row.form}/{row.repeat}.{query.item}", query.value_when_raised
-            ),
+            "value_when_raised": shown_items.value(key, query.value_when_raised),
+            "value_now": shown_items.value(key, view.current),
             "thread": query.messages.select_related("author"),
             "text_form": QueryTextForm(),
             "can_answer": roles.can_enter_data(request.user) and query.state != QueryState.CLOSED,
