@@ -38,7 +38,7 @@ from dosing.models import (
 from dosing.selectors import causality_due
 from trial import decay
 from trial.crf import model_field
-from trial.forms import CrfForm, DateTimeLocalInput
+from trial.forms import CrfForm, DateTimeInput
 from trial.languages import shown_date
 
 # The same words as a required field's own message, for items required only in some cases.
@@ -679,8 +679,8 @@ class AeForm(CrfForm):
             "outcome",
         ]
         widgets = {
-            "awareness_at": DateTimeLocalInput(),
-            "reported_to_sponsor_at": DateTimeLocalInput(),
+            "awareness_at": DateTimeInput(),
+            "reported_to_sponsor_at": DateTimeInput(),
         }
         help_texts = {
             "term": _("Type a few letters and pick the term from the CTCAE v5 list."),
@@ -943,7 +943,7 @@ class IahDoseForm(CrfForm):
             "complications_detail",
         ]
         widgets = {
-            name: DateTimeLocalInput()
+            name: DateTimeInput()
             for name in (
                 "infusion_start",
                 "infusion_end",

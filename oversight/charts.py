@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
-from django.utils.formats import date_format
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from trial.languages import shown_number as _n
@@ -55,7 +55,7 @@ def sparkline(
     for i, (month, value) in enumerate(trend):
         x = round(i * (bar + gap), 1)
         shown = "—" if value is None else _n(round(value, 2), "g")
-        label = f"{date_format(month, 'YEAR_MONTH_FORMAT')}: {shown}"
+        label = f"{formats.date_format(month, 'YEAR_MONTH_FORMAT')}: {shown}"
         if value is None:
             body.append(
                 f'<rect x="{x}" y="{height - 1}" width="{round(bar, 1)}" height="1" '

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -18,7 +18,7 @@ from dosing.models import Outcome
 from oversight import charts, endpoints, memo, risk, safety
 from oversight.study import Study, moment_of, read
 from trial import actions, roles, selectors
-from trial.languages import shown_date, shown_number
+from trial.languages import shown_date, shown_moment, shown_number
 
 # Who sees the oversight page and asks for the DSMB report: the monitors (their own sites)
 # and the data managers (every site).
@@ -174,7 +174,7 @@ def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
     link = reverse("participant_detail", args=["CODE"])
 
     def moment(value: Any) -> str:
-        return shown_date(timezone.localtime(value), "datetime") if value else ""
+        return shown_moment(value) if value else ""
 
     def outcome(code: str) -> str:
         # The stored SDTM code (not_recovered) read by its label, in the reader's language.

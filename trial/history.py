@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 from pghistory.core import event_models
 from pghistory.models import Events
 
-from trial.languages import shown_date
+from trial.languages import shown_date, shown_moment
 
 # The account event models are made by pghistory at import time; the stubs cannot see them.
 from trial.models import (  # type: ignore[attr-defined]
@@ -110,9 +110,10 @@ def display(model_field: models.Field, value: Any) -> tuple[str, bool]:
     if isinstance(value, bool):
         return (_("Yes") if value else _("No")), False
     if isinstance(value, datetime):
-        # In the active (site's) time zone, as the page says and as it was typed.
-        local = timezone.localtime(value)
-        return f"{shown_date(local, 'datetime')} {local.strftime('%Z')}", False
+        # In the active (site's) time zone, named, as it was typed.
+        return shown_moment(value), False
+    if isinstance(value, date):
+        return shown_date(value), False  # 26/10/1951 in French, not the stored ISO
     if isinstance(value, Decimal | float):
         return formats.number_format(value), False  # 7,4 in French
     return str(value), False

@@ -9,6 +9,7 @@ queries whatever the filters.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import BooleanField, Exists, Field, Model, OuterRef, QuerySet
+from django.db.models import BooleanField, DateField, Exists, Field, Model, OuterRef, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from pghistory.models import Context
@@ -25,7 +26,7 @@ from pghistory.models import Context
 from trial import crf as crf_registry
 from trial import roles, schedule
 from trial.forms import date_format_hint, typed_date
-from trial.languages import shown_date
+from trial.languages import shown_date, shown_moment
 from trial.models import AuditEntry, AuditReview, Site
 from trial.reasons import shown_reason
 from trial.selectors import participants_for, visible_sites
@@ -312,10 +313,27 @@ def _item_label(entry: AuditEntry) -> str:
     return str(model_field.verbose_name).capitalize()
 
 
-def shown_value(model_field: Field | None, stored: str | None) -> str | None:
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}(:?\d{2})?|Z)"
+)
+
+
+def shown_value(
+    model_field: Field | None, stored: str | None, zone: ZoneInfo | None = None
+) -> str | None:
     """A stored value as the reader's language says it: a code by its label, a yes/no as
-    Yes/No; any other value as stored."""
-    if stored is None or model_field is None:
+    Yes/No, a date in the reader's style, an instant in site time (`zone`) with the zone
+    named; any other value as stored. Dates are recognised by their stored ISO form, so the
+    participant's own columns (screening date, event dates, lock time) read the same."""
+    if stored is None:
+        return stored
+    if model_field is None or isinstance(model_field, DateField):
+        if _ISO_MOMENT.fullmatch(stored):
+            return shown_moment(datetime.fromisoformat(stored), zone)
+        if _ISO_DAY.fullmatch(stored):
+            return shown_date(date.fromisoformat(stored))
+    if model_field is None:
         return stored
     if isinstance(model_field, BooleanField) and stored in ("true", "false"):
         return str(_("Yes") if stored == "true" else _("No"))
@@ -365,8 +383,8 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
                 entry,
                 entry.at.astimezone(zone),
                 _item_label(entry),
-                shown_value(_field(entry), entry.old_value),
-                shown_value(_field(entry), entry.new_value),
+                shown_value(_field(entry), entry.old_value, zone),
+                shown_value(_field(entry), entry.new_value, zone),
                 shown_reason(meta.get("reason", "")),
                 meta.get("url") or meta.get("command") or "",
                 meta.get("client_address", ""),
