@@ -98,7 +98,7 @@ def test_the_audit_review_shows_labels_not_codes(demo):
     assert response.status_code == 200
     html = response.content.decode()
     cells = [" | ".join(visible_text(row)[0]) for row in html.split("<tr")[1:]]
-    status = [c for c in cells if "FormStatus" in c and "Statut" in c]
+    status = [c for c in cells if "Statut du formulaire" in c and "Statut" in c]
     assert status and all("not_started" not in c for c in status), status[:2]
     assert any("Non commencé" in c for c in status), status[:2]
     assert all(" | false | " not in c and " | true | " not in c for c in cells)
