@@ -43,6 +43,7 @@ class Text:
     english: bool = False  # inside lang="en"
     code: bool = False  # inside <code>, <kbd> or <samp>
     attribute: str | None = None
+    tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ class _Reader(HTMLParser):
         for name in READ_ATTRIBUTES:
             value = attributes.get(name)
             if value and value.strip():
-                self.texts.append(Text(" ".join(value.split()), english, False, name))
+                self.texts.append(Text(" ".join(value.split()), english, False, name, tag))
         if tag in VOID:
             self._pop_if(tag)
 
@@ -281,7 +282,7 @@ def without(text: str, verbatim: Iterable[str]) -> str:
     """The text with the given quoted texts taken out (what users typed, shown as typed)."""
     for quoted in verbatim:
         if quoted in text:
-            text = text.replace(quoted, " ")
+            text = re.sub(r"(?<![\w.,])" + re.escape(quoted) + r"(?![\w]|[.,]\d)", " ", text)
     return text
 
 
@@ -303,7 +304,8 @@ def leaks(
     verbatim = tuple(sorted(set(verbatim), key=len, reverse=True))
     found: list[Leak] = []
     for node in texts(html)[0]:
-        if node.english or node.code:
+        # <time title> holds the instant in UTC for the curious, on hover, by design.
+        if node.english or node.code or (node.tag == "time" and node.attribute == "title"):
             continue
         text = without(node.text, verbatim)
         checks = {

@@ -153,10 +153,10 @@ def unit_labels() -> dict[str, str]:
 
 
 def typed_texts() -> set[str]:
-    """What users typed (query messages, signed meanings, free-text items): shown as typed,
-    in the writer's language (the tests' demo staff write English), so no leak of the page.
-    Only texts of several words: a typed code or number is shown through a label or a
-    format, and stays checked."""
+    """What users typed (query messages, signed meanings, the domain forms' free-text items
+    such as a consent form's version "2.1"): shown as typed, in the writer's language (the
+    tests' demo staff write English), so no leak of the page. The trail's own codes (an
+    item's name, a state) are not typed text and stay checked."""
     texts: set[str] = set(Signature.objects.values_list("meaning", flat=True))
     texts |= set(QueryMessage.objects.values_list("text", flat=True))
     for model in apps.get_models():
@@ -168,7 +168,7 @@ def typed_texts() -> set[str]:
                     model._default_manager.values_list(model_field.name, flat=True).distinct()
                 )
     # CTCAE terms are typed by choosing them: they stay checked (marked lang="en").
-    return {t for t in texts if t and len(t.split()) >= 2} - set(ctcae_texts())
+    return {t for t in texts if t} - set(ctcae_texts())
 
 
 def marked_english() -> tuple[str, ...]:

@@ -116,3 +116,20 @@ def test_typed_text_is_quoted_as_typed():
     html = page("<blockquote>163.0 cm here, which is right?</blockquote>")
     assert leaks(html, verbatim=["163.0 cm here, which is right?"]) == []
     assert [leak.found for leak in leaks(html)] == ["163.0"]
+
+
+def test_the_utc_title_of_a_time_element_is_left_out():
+    html = page(
+        '<time datetime="2026-12-06T10:00Z" title="2026-12-06 10:00:00 UTC">'
+        "06/12/2026 11:00 CET</time>"
+    )
+    assert leaks(html) == []
+    assert [leak.found for leak in leaks(page('<span title="le 2026-12-06">x</span>'))] == [
+        "2026-12-06"
+    ]
+
+
+def test_a_typed_number_is_left_out_as_a_whole_word_only():
+    assert [leak.found for leak in leaks(page("<td>2.1 et 12.15</td>"), verbatim=["2.1"])] == [
+        "12.15"
+    ]
