@@ -26,12 +26,13 @@ from followup.models import (
 )
 from trial import limits
 from trial.forms import CrfForm, YesNoField, localize_dates, localize_numbers
+from trial.languages import shown_date
 
 LESION_SIZE_MM = 400
 
 
 def _day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
+    return shown_date(value)
 
 
 VISIT_WINDOW = _("This is outside the visit window (%(opens)s to %(closes)s).")

@@ -3,6 +3,8 @@ entries reviewed with a comment."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -18,6 +20,7 @@ from trial import actions, review, roles, schedule
 from trial import crf as crf_registry
 from trial.bad_requests import BadParameter
 from trial.forms import date_entry
+from trial.languages import shown_moment
 from trial.readable import record_label
 
 
@@ -183,7 +186,7 @@ def _row(line: review.Line) -> SafeString:
         (
             (
                 r.reviewer.get_username(),
-                r.at.strftime("%Y-%m-%d %H:%M"),
+                shown_moment(r.at, line.local.tzinfo),
                 format_html(": <em>{}</em>", r.comment) if r.comment else "",
             )
             for r in line.reviews
@@ -193,17 +196,17 @@ def _row(line: review.Line) -> SafeString:
         '<tr data-entry="{id}" data-label="{label}">'
         '<td><input class="form-check-input" type="checkbox" name="entry" value="{id}" '
         'aria-label="{select} {id}"></td>'
-        '<td class="text-nowrap" title="{utc} UTC">{local} <span class="text-muted">{zone}'
-        "</span></td><td>{user}</td><td>{who}</td><td>{form}{group}</td><td>{item}</td>"
+        '<td class="text-nowrap"><time datetime="{utc}" title="{utc}">{local}</time>'
+        "</td><td>{user}</td><td>{who}</td><td>{form}{group}</td><td>{item}</td>"
         '<td class="font-monospace text-break">{old}</td>'
         '<td class="font-monospace text-break">{new}</td><td>{reason}</td><td>{flags}</td>'
         "<td>{reviews}</td></tr>",
         id=e.id,
         label=e.label,
         select=_("Select entry"),
-        utc=e.at.isoformat(),
-        local=line.local.strftime("%Y-%m-%d %H:%M:%S"),
-        zone=line.local.tzname(),
+        utc=e.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        # Site time, the zone named, in the reader's style ("06/12/2026 14:05 CET").
+        local=shown_moment(e.at, line.local.tzinfo),
         user=e.username or _("system"),
         who=who,
         form=form,
