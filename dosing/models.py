@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
 from trial.models import CrfModel, optional_decimal, yes_no
+from trial.readable import official_english
 
 # A serious AE must reach the sponsor within 24 hours of the site becoming aware of it.
 if TYPE_CHECKING:
@@ -182,9 +183,9 @@ def _criterion(label: StrOrPromise) -> models.BooleanField:
 
 @audited
 class AdverseEvent(CrfModel):
-    term = models.CharField(_("CTCAE v5 term"), max_length=150, blank=True)
+    term = official_english(models.CharField(_("CTCAE v5 term"), max_length=150, blank=True))
     meddra_code = models.PositiveIntegerField(_("MedDRA code"), null=True, blank=True)
-    soc = models.CharField(_("system organ class"), max_length=150, blank=True)
+    soc = official_english(models.CharField(_("system organ class"), max_length=150, blank=True))
     term_specify = models.CharField(_("specify"), max_length=200, blank=True)
     grade = models.PositiveSmallIntegerField(
         _("grade (worst reached)"), null=True, blank=True, choices=[(g, g) for g in range(1, 6)]

@@ -10,18 +10,21 @@ a code by its label, and the unit after the value where the item has one.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from trial.languages import shown_date
+from trial.languages import shown_moment
 
 # The columns of the trail's records whose model names them only by their attribute
 # ("locked_at" -> "locked at", in English on every page): their label, translated.
@@ -122,12 +125,53 @@ def _typed(model_field: models.Field, value: Any) -> Any:
     return value
 
 
+# A value filed without its field (a participant's own columns in the ledger) is still read
+# as a date or an instant when it is one, so no ISO form reaches a French page.
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)")
+
+
+def _untyped(value: Any) -> str:
+    if isinstance(value, bool):
+        return yes_no(value)
+    text = str(value)
+    try:
+        if _ISO_MOMENT.fullmatch(text):
+            return shown_moment(datetime.fromisoformat(text))
+        if _ISO_DAY.fullmatch(text):
+            return formats.date_format(date.fromisoformat(text), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return text
+    return text
+
+
+def official_english(field: models.Field) -> models.Field:
+    """Mark a field whose values are an official English wording (CTCAE terms, MedDRA
+    organ classes): they stay English on a French page, marked lang="en" for screen readers."""
+    field.official_language = "en"  # type: ignore[attr-defined]
+    return field
+
+
+def with_official_english(text: str, wording: str) -> str:
+    """`text` as HTML, the official English `wording` it quotes marked lang="en" (a signed
+    sentence naming a CTCAE term, say)."""
+    escaped = conditional_escape(text)
+    if not wording:
+        return escaped
+    marked = format_html('<span lang="en">{}</span>', wording)
+    return mark_safe(escaped.replace(conditional_escape(wording), marked, 1))  # noqa: S308
+
+
+def official_language(field: models.Field | None) -> str:
+    return getattr(field, "official_language", "") if field is not None else ""
+
+
 def shown_value(model_field: models.Field | None, value: Any, unit: str = "") -> str:
     """A stored, non-empty value as the reader's language writes it: a code by its label,
     True as Yes, a date and a date-time the reader's way (date-times in the active time zone,
     named), a decimal with the language's separator, then the item's unit."""
     if model_field is None:
-        return yes_no(value) if isinstance(value, bool) else str(value)
+        return _untyped(value)
     value = _typed(model_field, value)
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
@@ -135,8 +179,7 @@ def shown_value(model_field: models.Field | None, value: Any, unit: str = "") ->
         return yes_no(value)
     if isinstance(value, datetime):
         # In the active (site's) time zone, as the page says and as it was typed.
-        local = timezone.localtime(value) if timezone.is_aware(value) else value
-        return f"{shown_date(local, 'datetime')} {local.strftime('%Z')}".strip()
+        return shown_moment(value)
     if isinstance(value, date):
         text = formats.date_format(value, "SHORT_DATE_FORMAT")
     elif isinstance(value, Decimal | float):

@@ -138,7 +138,8 @@ def test_history_shows_stored_values_the_readers_way(demo, language):
         birth = formats.date_format(demography.birth_date, "SHORT_DATE_FORMAT")
         weight = formats.number_format(Decimal(demography.weight_kg))
     assert any(birth in t for t in text), (birth, text[:80])
-    assert demography.birth_date.isoformat() not in " ".join(text)
+    if birth != demography.birth_date.isoformat():  # English writes dates ISO (trial/formats)
+        assert demography.birth_date.isoformat() not in " ".join(text)
     assert f"{weight} kg" in " ".join(text)
     if language == "fr":
         assert "," in weight
