@@ -314,7 +314,11 @@ def as_stored(model_field: models.Field, value: Any) -> Any:
     if isinstance(value, float):
         value = Decimal(repr(value))
     if places is not None and isinstance(value, Decimal) and value.is_finite():
-        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        # An exact column (trial.models.ExactDecimalField) reads back trimmed: hold the value
+        # as a read will give it.
+        kept = getattr(model_field, "kept", None)
+        return kept(value) if kept is not None else value
     return value
 
 
