@@ -564,6 +564,8 @@ class LesionFormSet(BaseInlineFormSet):
         rows = super().forms  # cached on the instance: row_numbers() reads it
         for row, form in zip(self.row_numbers(), rows, strict=True):
             for name, field in form.fields.items():
+                if name != "DELETE" and field.label is None:
+                    continue  # a hidden input (the row's id): nothing to say
                 column = _("Remove") if name == "DELETE" else field.label
                 field.widget.attrs["aria-label"] = f"{self.letter}{row} · {column}"
         return rows

@@ -296,7 +296,8 @@ class SlotFormSet(forms.BaseFormSet):
             for name, field in form.fields.items():
                 if items and name in items:
                     field.label = items[name]
-                field.widget.attrs["aria-label"] = f"{label} · {field.label}"
+                if field.label is not None:  # not the row's hidden id
+                    field.widget.attrs["aria-label"] = f"{label} · {field.label}"
 
     @property
     def columns(self) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from dosing.models import Outcome
 from oversight import charts, endpoints, memo, risk, safety
 from oversight.study import Study, moment_of, read
 from trial import actions, roles, selectors
@@ -175,6 +176,10 @@ def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
     def moment(value: Any) -> str:
         return shown_moment(value) if value else ""
 
+    def outcome(code: str) -> str:
+        # The stored SDTM code (not_recovered) read by its label, in the reader's language.
+        return str(Outcome(code).label) if code in Outcome.values else code
+
     return [
         {
             "code": line.code,
@@ -186,7 +191,7 @@ def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
             "reported": moment(line.reported_at),
             "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
             "period": line.period,
-            "outcome": line.outcome,
+            "outcome": outcome(line.outcome),
         }
         for line in lines
     ]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from trial import actions, languages
 from trial.accounts import ACCESS_VERSION, LAST_ACTIVITY, SECOND_FACTOR_PENDING, access_version
@@ -160,7 +161,11 @@ class IdleTimeoutMiddleware:
         minutes = max(1, round(settings.SESSION_IDLE_TIMEOUT / 60))
         messages.warning(
             request,
-            _("Your session ended after %(minutes)s minutes without activity. Log in again.")
+            ngettext(
+                "Your session ended after %(minutes)s minute without activity. Log in again.",
+                "Your session ended after %(minutes)s minutes without activity. Log in again.",
+                minutes,
+            )
             % {"minutes": minutes},
         )
         login_url = resolve_url(settings.LOGIN_URL)

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
+from trial.history import auth_detail as _auth_detail
 from trial.languages import shown_moment
 from trial.reasons import shown_reason
 from trial.review import shown_value
@@ -22,6 +23,12 @@ register = template.Library()
 def reason(value: str | None) -> str:
     """A stored reason for change (a code in English) as the reader's language words it."""
     return shown_reason(value or "")
+
+
+@register.filter
+def auth_detail(event: Any) -> str:
+    """A login-log event's detail in words (a signature's decision and role, not its code)."""
+    return _auth_detail(event)
 
 
 @register.filter
