@@ -20,7 +20,9 @@ def _places(name: str) -> int:
 
 
 @pytest.mark.req("CALC.THRESHOLDS")
-@pytest.mark.parametrize("item", [i for i in labs.LAB_ITEMS if i.switchable], ids=str)
+@pytest.mark.parametrize(
+    "item", [i for i in labs.LAB_ITEMS if i.switchable], ids=lambda item: item.key
+)
 def test_every_canonical_column_holds_its_conversion_exactly(item):
     for unit in labs.unit_choices(item):
         factor = labs.unit_factor(item, unit)
