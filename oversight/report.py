@@ -18,6 +18,7 @@ from oversight import charts, endpoints, memo, risk, safety
 from oversight.study import Study, moment_of, read
 from trial import actions, roles, selectors
 from trial.languages import shown_number
+from trial.models import Participant, Site
 
 # Who sees the oversight page and asks for the DSMB report: the monitors (their own sites)
 # and the data managers (every site).
@@ -41,6 +42,11 @@ def may_oversee(user: Any) -> bool:
 
 def every_site_label() -> str:
     return str(_("All sites"))
+
+
+def every_site() -> Scope:
+    """The whole trial: every participant of every site (the command's DSMB report)."""
+    return Scope(Participant.objects.select_related("site"), Site.objects.all(), every_site_label())
 
 
 def scope_for(user: Any) -> Scope:
