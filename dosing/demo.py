@@ -85,6 +85,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
     if trial_demo.UNREPORTED_SAE in journey.extras:
         _unreported_sae(participant, user, today)
     _iah_dose(participant, journey, rng, user)
+    _adverse_events_after_iah(participant, journey, user, today)
 
 
 # Creatinine kept low enough for a Cockcroft-Gault clearance of at least this (with the 8 %
@@ -412,3 +413,82 @@ def _iah_dose(participant: Participant, journey: Journey, rng: random.Random, us
         "confirm_unusual": True,
     }
     _save(user, participant, row, IahDoseForm, values)
+
+
+def _adverse_events_after_iah(
+    participant: Participant, journey: Journey, user: Any, today: date
+) -> None:
+    """Adverse events after the IAH dose, for the safety tables' second period: the pain and
+    nausea of a hepatic arterial infusion in most, now and then a serious one (reported in
+    time). Drawn from a generator of the participant's own, so that the shared one (and with
+    it every later value of the demo) stays as it was."""
+    if journey.gate_decision != schedule.PROCEED or "IAH" not in journey.done_events:
+        return
+    rng = random.Random(f"after-iah-{participant.code}")
+    iah = journey.dates["IAH"]
+    related_to_iah = {
+        "relationship_iv_lutathera": "not_related",
+        "relationship_iah_procedure": "probable",
+        "relationship_iah_lutathera": "possible",
+        "action_taken": "not_applicable",
+    }
+
+    def ended(onset: date, days: int) -> dict[str, Any]:
+        end = onset + timedelta(days=days)
+        if end > today:
+            return {"ongoing": True, "outcome": "recovering"}
+        return {"end_date": end, "outcome": "recovered"}
+
+    onset = min(iah + timedelta(days=rng.randint(0, 1)), today)
+    _log_form(
+        user,
+        participant,
+        "AE",
+        AeForm,
+        {
+            "term": "Abdominal pain",
+            "grade": rng.choice((1, 1, 2)),
+            "onset_date": onset,
+            "serious": "False",
+            **related_to_iah,
+            **ended(onset, rng.randint(2, 5)),
+        },
+    )
+    if rng.random() < 0.5:
+        onset = min(iah + timedelta(days=1), today)
+        _log_form(
+            user,
+            participant,
+            "AE",
+            AeForm,
+            {
+                "term": "Nausea",
+                "grade": rng.choice((1, 2)),
+                "onset_date": onset,
+                "serious": "False",
+                **related_to_iah,
+                "relationship_iah_lutathera": "probable",
+                **ended(onset, rng.randint(1, 3)),
+            },
+        )
+    if participant.sequence % 4 == 3 and iah + timedelta(days=10) <= today:
+        onset = iah + timedelta(days=rng.randint(3, 8))
+        aware = timezone.make_aware(datetime.combine(onset, time(8, 45)))
+        _log_form(
+            user,
+            participant,
+            "AE",
+            AeForm,
+            {
+                "term": "Fever",
+                "grade": 3,
+                "onset_date": onset,
+                "serious": "True",
+                "serious_hospitalisation": True,
+                "awareness_at": aware,
+                "reported_to_sponsor_at": aware + timedelta(hours=rng.randint(3, 18)),
+                **related_to_iah,
+                "relationship_iah_procedure": "possible",
+                **ended(onset, 2),
+            },
+        )
