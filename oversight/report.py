@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -124,7 +125,12 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
         for cell in row.cells:
             where = cell.site or scope_label
             cell.chart = mark_safe(  # noqa: S308 - built by charts, every text escaped there
-                charts.sparkline(cell.trend, row.limits, f"{row.label} · {where}")
+                _sparkline(
+                    tuple(cell.trend),
+                    row.limits,
+                    f"{row.label} · {where}",
+                    translation.get_language(),
+                )
             )
     funnel, ratios, responses, pfs = (
         prepared.funnel,
@@ -171,6 +177,18 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
         "saes": _sae_rows(safety.sae_listing(study)),
         "shifts": prepared.shifts,
     }
+
+
+@lru_cache(maxsize=1024)
+def _sparkline(
+    trend: tuple[tuple[date, float | None], ...],
+    limits: tuple[float, float],
+    title: str,
+    language: str | None,
+) -> str:
+    """A trend's chart, kept by its values (and the language its numbers are written in):
+    after a write, most trends are as they were."""
+    return charts.sparkline(trend, limits, title)
 
 
 def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
