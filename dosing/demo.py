@@ -250,6 +250,11 @@ def _log_form(user: Any, participant: Participant, code: str, form_class: type, 
     _save(user, participant, actions.next_repeat(participant, code), form_class, values)
 
 
+def _log_ae(user: Any, participant: Participant, values: dict) -> None:
+    """A new adverse event in the participant's log."""
+    _log_form(user, participant, "AE", AeForm, values)
+
+
 def _adverse_events(
     participant: Participant,
     journey: Journey,
@@ -268,11 +273,9 @@ def _adverse_events(
     if rng.random() < 0.35:
         onset = min(c1 + timedelta(days=1), today)
         end = min(onset + timedelta(days=2), today)
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Nausea",
                 "grade": rng.choice((1, 1, 2)),
@@ -302,11 +305,9 @@ def _adverse_events(
             )
     if lymphopenia:
         onset, grade = lymphopenia[0]
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Lymphocyte count decreased",
                 "grade": grade,
@@ -321,11 +322,9 @@ def _adverse_events(
         )
     # Deterministic, so that even a small demo has an ongoing and a serious adverse event.
     if participant.sequence % 3 == 1:
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Fatigue",
                 "grade": rng.choice((1, 2)),
@@ -342,11 +341,9 @@ def _adverse_events(
         onset = min(journey.dates["C2"] + timedelta(days=rng.randint(3, 12)), today)
         aware = min(timezone.make_aware(datetime.combine(onset, time(10, 30))), timezone.now())
         reported = min(aware + timedelta(hours=rng.randint(2, 20)), timezone.now())
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Abdominal pain",
                 "grade": 3,
@@ -371,11 +368,9 @@ def _unreported_sae(participant: Participant, user: Any, today: date) -> None:
         timezone.make_aware(datetime.combine(today - timedelta(days=1), time(9, 0))),
         timezone.now(),
     )
-    _log_form(
+    _log_ae(
         user,
         participant,
-        "AE",
-        AeForm,
         {
             "term": "Vomiting",
             "grade": 3,
@@ -440,11 +435,9 @@ def _adverse_events_after_iah(
         return {"end_date": end, "outcome": "recovered"}
 
     onset = min(iah + timedelta(days=rng.randint(0, 1)), today)
-    _log_form(
+    _log_ae(
         user,
         participant,
-        "AE",
-        AeForm,
         {
             "term": "Abdominal pain",
             "grade": rng.choice((1, 1, 2)),
@@ -456,11 +449,9 @@ def _adverse_events_after_iah(
     )
     if rng.random() < 0.5:
         onset = min(iah + timedelta(days=1), today)
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Nausea",
                 "grade": rng.choice((1, 2)),
@@ -474,11 +465,9 @@ def _adverse_events_after_iah(
     if participant.sequence % 4 == 3 and iah + timedelta(days=10) <= today:
         onset = iah + timedelta(days=rng.randint(3, 8))
         aware = timezone.make_aware(datetime.combine(onset, time(8, 45)))
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Fever",
                 "grade": 3,

@@ -14,7 +14,7 @@ from oversight import pdf, report
 from oversight.models import ReportJob
 from trial import jobs, languages
 from trial.actions import ActionRefused, JobResult, retry_stored_job, run_stored_job, write
-from trial.exports.actions import finish_export, record_export
+from trial.exports.actions import finish_export, finish_job_export, record_export
 from trial.exports.common import Scope, resolve_scope
 
 # The ExportLog kind of the DSMB report: this app's own name, as "sdtm" is submission's.
@@ -81,16 +81,13 @@ def run_job(job_id: int) -> str:
         language = job.language or languages.language_for_id(job.requested_by_id)
         with translation.override(language):
             content, pages = pdf.render(report.scope_for(job.requested_by), job.cutoff, progress)
-        entry = job.export_log
         return JobResult(
             fields={
                 "pages": pages,
                 "content": content,
                 "filename": f"{settings.TRIAL_NUMBER}_DSMB_{job.cutoff:%Y%m%d}.pdf",
             },
-            then=(lambda: finish_export(entry, pages))
-            if entry is not None and entry.finished_at is None
-            else None,
+            then=finish_job_export(job, pages),
         )
 
     return run_stored_job(ReportJob, job_id, command="build_dsmb_report", work=work)

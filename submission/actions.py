@@ -21,7 +21,7 @@ from submission import archive, package
 from submission.models import PackageJob
 from trial import jobs, roles
 from trial.actions import ActionRefused, JobResult, retry_stored_job, run_stored_job, write
-from trial.exports.actions import finish_export, record_export
+from trial.exports.actions import finish_export, finish_job_export, record_export
 from trial.exports.common import ExportError, Scope, resolve_scope
 
 SDTM_EXPORT = "sdtm"
@@ -115,16 +115,14 @@ def run_job(job_id: int) -> str:
             content = zipped(Path(folder))
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         where = f"_{job.site}" if job.site else ""
-        entry, records = job.export_log, sum(result.records.values())
+        records = sum(result.records.values())
         return JobResult(
             fields={
                 "records": list(result.records.items()),
                 "content": content,
                 "filename": f"{settings.TRIAL_NUMBER}_SDTM{where}_{stamp}.zip",
             },
-            then=(lambda: finish_export(entry, records))
-            if entry is not None and entry.finished_at is None
-            else None,
+            then=finish_job_export(job, records),
         )
 
     return run_stored_job(PackageJob, job_id, command="build_package", work=work)
