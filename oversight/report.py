@@ -11,14 +11,15 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from dosing.models import Outcome
 from oversight import charts, endpoints, memo, risk, safety
 from oversight.study import Study, moment_of, read
 from trial import actions, roles, selectors
-from trial.languages import shown_number
+from trial.languages import shown_date, shown_moment, shown_number
 from trial.models import Participant, Site
 
 # Who sees the oversight page and asks for the DSMB report: the monitors (their own sites)
@@ -197,7 +198,11 @@ def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
     link = reverse("participant_detail", args=["CODE"])
 
     def moment(value: Any) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+        return shown_moment(value) if value else ""
+
+    def outcome(code: str) -> str:
+        # The stored SDTM code (not_recovered) read by its label, in the reader's language.
+        return str(Outcome(code).label) if code in Outcome.values else code
 
     return [
         {
@@ -205,12 +210,12 @@ def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
             "url": link.replace("CODE", line.code),
             "term": line.term,
             "grade": "" if line.grade is None else str(line.grade),
-            "onset": line.onset.isoformat() if line.onset else "",
+            "onset": shown_date(line.onset) if line.onset else "",
             "aware": moment(line.awareness_at),
             "reported": moment(line.reported_at),
             "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
             "period": line.period,
-            "outcome": line.outcome,
+            "outcome": outcome(line.outcome),
         }
         for line in lines
     ]

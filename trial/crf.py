@@ -76,6 +76,14 @@ class ItemGroup:
         (organs, time points are named by their key)."""
         return f"{self.prefix}{key}"
 
+    def label_sql(self, key_sql: str) -> str:
+        """label_of in SQL, for the exports that read the keys in the database (the audit
+        CSV, the ODM): the letter before the key expression `key_sql`."""
+        if not self.prefix:
+            return key_sql
+        letter = self.prefix.replace("'", "''")
+        return f"('{letter}' || {key_sql})"
+
     @property
     def item_names(self) -> list[str]:
         return [f.name for f in self.item_fields]
