@@ -68,12 +68,15 @@ def demo_arguments() -> argparse.Namespace:
 
 def seeded_demo(name: str, args: argparse.Namespace) -> float | None:
     """Database `name` with `seed_demo --participants N`: made afresh, migrated and seeded
-    (the seconds the seeding took), or with --reuse the one a previous run seeded (None)."""
+    (the seconds the seeding took), or with --reuse the one a previous run seeded, brought
+    to the code's migrations (None)."""
+    from django.core.management import call_command
+
     if args.reuse:
         existing_database(name)
+        call_command("migrate", verbosity=0)
         return None
     fresh_database(name)
-    from django.core.management import call_command
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
