@@ -414,8 +414,8 @@ def _adverse_events_after_iah(
     participant: Participant, journey: Journey, user: Any, today: date
 ) -> None:
     """Adverse events after the IAH dose, for the safety tables' second period: the pain and
-    nausea of a hepatic arterial infusion in most, now and then a serious one (reported in
-    time). Drawn from a generator of the participant's own, so that the shared one (and with
+    nausea of a hepatic arterial infusion, and for every other one a serious fever (reported
+    in time). Drawn from a generator of the participant's own, so that the shared one (and with
     it every later value of the demo) stays as it was."""
     if journey.gate_decision != schedule.PROCEED or "IAH" not in journey.done_events:
         return
@@ -462,7 +462,7 @@ def _adverse_events_after_iah(
                 **ended(onset, rng.randint(1, 3)),
             },
         )
-    if participant.sequence % 4 == 3 and iah + timedelta(days=10) <= today:
+    if participant.sequence % 2 == 0 and iah + timedelta(days=10) <= today:
         onset = iah + timedelta(days=rng.randint(3, 8))
         aware = timezone.make_aware(datetime.combine(onset, time(8, 45)))
         _log_ae(

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -194,31 +194,33 @@ def _sparkline(
 
 def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
     """The SAE listing as the table shows it, written once here: a few hundred template
-    filters and URL reversals cost more than the rest of the page."""
+    filters and URL reversals cost more than the rest of the page. Each line's row is kept
+    by its values, the reader's language and time zone (a pending one's hours move on, and
+    so its row); the rows are only read."""
     link = reverse("participant_detail", args=["CODE"])
+    reader = (translation.get_language(), timezone.get_current_timezone_name())
+    return [_sae_row(line, link, reader) for line in lines]
 
+
+@lru_cache(maxsize=4096)
+def _sae_row(line: safety.SaeLine, link: str, reader: tuple[str | None, str]) -> dict[str, str]:
     def moment(value: Any) -> str:
         return shown_moment(value) if value else ""
 
-    def outcome(code: str) -> str:
-        # The stored SDTM code (not_recovered) read by its label, in the reader's language.
-        return str(Outcome(code).label) if code in Outcome.values else code
-
-    return [
-        {
-            "code": line.code,
-            "url": link.replace("CODE", line.code),
-            "term": line.term,
-            "grade": "" if line.grade is None else str(line.grade),
-            "onset": shown_date(line.onset) if line.onset else "",
-            "aware": moment(line.awareness_at),
-            "reported": moment(line.reported_at),
-            "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
-            "period": line.period,
-            "outcome": outcome(line.outcome),
-        }
-        for line in lines
-    ]
+    # The stored SDTM code (not_recovered) read by its label, in the reader's language.
+    outcome = str(Outcome(line.outcome).label) if line.outcome in Outcome.values else line.outcome
+    return {
+        "code": line.code,
+        "url": link.replace("CODE", line.code),
+        "term": line.term,
+        "grade": "" if line.grade is None else str(line.grade),
+        "onset": shown_date(line.onset) if line.onset else "",
+        "aware": moment(line.awareness_at),
+        "reported": moment(line.reported_at),
+        "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
+        "period": line.period,
+        "outcome": outcome,
+    }
 
 
 def _pfs_text(estimate: Any) -> dict[str, str]:
