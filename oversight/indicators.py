@@ -109,17 +109,26 @@ class Tally:
         if p.flagged:
             self.behind[p.participant] += 1
 
-    def plus(self, other: Tally, sign: int = 1) -> Tally:
-        """This tally with another added (sign 1) or taken away (sign -1): a new one."""
+    def copy(self) -> Tally:
         return Tally(
-            self.seen + sign * other.seen,
-            self.count + sign * other.count,
-            self.flagged + sign * other.flagged,
-            self.weight + sign * other.weight,
-            self.total + sign * other.total,
-            _plus(self.values, other.values, sign),
-            _plus(self.behind, other.behind, sign),
+            self.seen,
+            self.count,
+            self.flagged,
+            self.weight,
+            self.total,
+            Counter(self.values),
+            Counter(self.behind),
         )
+
+    def add_tally(self, other: Tally, sign: int = 1) -> None:
+        """Another tally added (sign 1) or taken away (sign -1), in place."""
+        self.seen += sign * other.seen
+        self.count += sign * other.count
+        self.flagged += sign * other.flagged
+        self.weight += sign * other.weight
+        self.total += sign * other.total
+        _add_counts(self.values, other.values, sign)
+        _add_counts(self.behind, other.behind, sign)
 
     def value(self, kind: str) -> float | None:
         if kind == RATE:
@@ -154,18 +163,14 @@ def exact(value: float) -> int:
     return numerator << shift
 
 
-def _plus(mine: Counter, other: Counter, sign: int) -> Counter:
-    """A counter with another's counts added or taken away, those left at zero dropped."""
-    if not other:
-        return mine
-    found = Counter(mine)
+def _add_counts(mine: Counter, other: Counter, sign: int) -> None:
+    """Another counter's counts added or taken away, in place; those left at zero dropped."""
     for key, times in other.items():
-        left = found[key] + sign * times
+        left = mine[key] + sign * times
         if left:
-            found[key] = left
+            mine[key] = left
         else:
-            del found[key]
-    return found
+            del mine[key]
 
 
 def tally(spec: Spec, points: Iterable[Point]) -> Tally:

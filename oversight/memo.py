@@ -107,29 +107,30 @@ def running_sum(
     key: Hashable,
     shares: Mapping[Any, Any],
     contribution: Callable[[Any], S],
-    plus: Callable[[S, S, int], S],
-    empty: Callable[[], S],
+    copy: Callable[[S | None], S],
+    add: Callable[[S, S, int], None],
 ) -> S:
     """The sum of the contributions of `shares` (one per owner: a participant), kept under
-    `key` with each share and its contribution: from the last sum, the contributions of the
-    shares that changed since (compared with ==) are taken away and their new ones added,
-    so that the work follows the shares changed, not their number. `plus(total, one, sign)`
-    returns a new total (one being read elsewhere is never changed); the sum must be exact
-    (integers, counts), so that it equals the sum counted afresh."""
+    `key` with each share and its contribution: from a copy of the last sum (`copy(None)`:
+    an empty one), the contributions of the shares that changed since (compared with ==) are
+    taken away and their new ones added (`add(total, one, sign)`, in place), so that the work
+    follows the shares changed, not their number; the sum kept is never changed (one may be
+    read elsewhere). The sum must be exact (integers, counts), so that it equals the sum
+    counted afresh."""
     kept = peek(key)
     before = kept.shares if isinstance(kept, _Sum) else {}
-    total: S = kept.total if isinstance(kept, _Sum) else empty()  # type: ignore[assignment]
+    total = copy(kept.total if isinstance(kept, _Sum) else None)  # type: ignore[arg-type]
     now: dict[Hashable, tuple[object, object]] = {}
     for owner, (share, given) in before.items():
         if owner in shares and shares[owner] == share:
             now[owner] = (share, given)
         else:
-            total = plus(total, given, -1)  # type: ignore[arg-type]
+            add(total, given, -1)  # type: ignore[arg-type]
     for owner, share in shares.items():
         if owner not in now:
             given = contribution(share)
             now[owner] = (share, given)
-            total = plus(total, given, 1)
+            add(total, given, 1)
     put(key, _Sum(now, total))
     return total
 

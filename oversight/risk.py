@@ -316,16 +316,20 @@ def _computed(
     return _figures(specs, tallies_of(specs, found, study.as_of), study, thresholds)
 
 
-def _plus(total: Tallies, tallies: Tallies, sign: int) -> Tallies:
-    """The tallies with another participant's added (sign 1) or taken away (-1): new ones."""
-    result = dict(total)
+def _copy(tallies: Tallies | None) -> Tallies:
+    return {key: found.copy() for key, found in (tallies or {}).items()}
+
+
+def _add(total: Tallies, tallies: Tallies, sign: int) -> None:
     for key, found in tallies.items():
-        result[key] = (result.get(key) or ind.Tally()).plus(found, sign)
-    return result
+        mine = total.get(key)
+        if mine is None:
+            mine = total[key] = ind.Tally()
+        mine.add_tally(found, sign)
 
 
 def _running(key: Any, shares: dict[int, Any], tallies_of_share: Any) -> Tallies:
-    return memo.running_sum(key, shares, tallies_of_share, _plus, dict)
+    return memo.running_sum(key, shares, tallies_of_share, _copy, _add)
 
 
 def part_tallies(study: Study) -> Tallies:

@@ -151,8 +151,8 @@ def lab_shifts(study: Study) -> list[Shift]:
             ("lab shifts", study.parts_key),
             parts,
             lambda part: Counter(_baseline_and_worst(part.study)),
-            _plus,
-            Counter,
+            lambda total: Counter(total),
+            _add,
         )
     shifts: dict[str, Shift] = {}
     for (term, base, grade), times in found.items():
@@ -162,10 +162,10 @@ def lab_shifts(study: Study) -> list[Shift]:
     return [shifts[term] for term in sorted(shifts)]
 
 
-def _plus(total: Counter, counts: Counter, sign: int) -> Counter:
-    found = Counter(total)
-    found.update({key: sign * times for key, times in counts.items()})
-    return +found  # those left at zero dropped
+def _add(total: Counter, counts: Counter, sign: int) -> None:
+    total.update({key: sign * times for key, times in counts.items()})
+    for key in [key for key, times in total.items() if not times]:
+        del total[key]
 
 
 def _baseline_and_worst(study: Study) -> list[tuple[str, int, int]]:

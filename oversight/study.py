@@ -260,8 +260,9 @@ def _split(read: Study) -> dict[int, Study]:
 
 
 def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, whole: bool = True) -> Study:
-    """The read's queries; `whole`: with the trial-wide counts too (the ledger's change
-    counts, the IAH slots held), which a read of some participants only leaves out."""
+    """The read's queries; `whole`: with the sites and the trial-wide counts too (the
+    ledger's change counts, the IAH slots held), which a read of some participants only
+    leaves out."""
     scope = participants.filter(screening_date__lte=as_of)
     ids = scope.values("pk")
     people = [
@@ -293,7 +294,8 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, whole: bo
         )
     ]
     end = _end_of(as_of)
-    site_codes = list(sites.order_by("code").values_list("code", flat=True))
+    # A read of some participants only is put together with the sites read once for all.
+    site_codes = list(sites.order_by("code").values_list("code", flat=True)) if whole else []
     study = Study(as_of, cutoff, moment_of(as_of), site_codes, people)
 
     aes = (
