@@ -9,7 +9,6 @@ compared with absolute (amber, red) limits, kept in settings.OVERSIGHT_THRESHOLD
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -85,8 +84,8 @@ class Tally:
     flagged: int = 0
     weight: int = 0  # RATE: participant-months, exactly (exact())
     total: int = 0  # RATE: the events' values x times, exactly
-    values: Counter[float] = field(default_factory=Counter)  # MEDIAN: value -> times
-    behind: Counter[str] = field(default_factory=Counter)  # participant -> their points
+    values: dict[float, int] = field(default_factory=dict)  # MEDIAN: value -> times
+    behind: dict[str, int] = field(default_factory=dict)  # participant -> their points
 
     def add(self, p: Point, kind: str) -> None:
         """Count one point, as the current figure counts it."""
@@ -101,13 +100,13 @@ class Tally:
             if p.value:
                 self.total += exact(p.value) * p.times
             if p.value > 0:
-                self.behind[p.participant] += 1
+                self.behind[p.participant] = self.behind.get(p.participant, 0) + 1
             return
         self.count += p.times
         if kind == MEDIAN:
-            self.values[p.value] += p.times
+            self.values[p.value] = self.values.get(p.value, 0) + p.times
         if p.flagged:
-            self.behind[p.participant] += 1
+            self.behind[p.participant] = self.behind.get(p.participant, 0) + 1
 
     def copy(self) -> Tally:
         return Tally(
@@ -116,8 +115,8 @@ class Tally:
             self.flagged,
             self.weight,
             self.total,
-            Counter(self.values),
-            Counter(self.behind),
+            dict(self.values),
+            dict(self.behind),
         )
 
     def add_tally(self, other: Tally, sign: int = 1) -> None:
@@ -163,10 +162,10 @@ def exact(value: float) -> int:
     return numerator << shift
 
 
-def _add_counts(mine: Counter, other: Counter, sign: int) -> None:
-    """Another counter's counts added or taken away, in place; those left at zero dropped."""
+def _add_counts(mine: dict, other: dict, sign: int) -> None:
+    """Another's counts added or taken away, in place; those left at zero dropped."""
     for key, times in other.items():
-        left = mine[key] + sign * times
+        left = mine.get(key, 0) + sign * times
         if left:
             mine[key] = left
         else:
