@@ -1,5 +1,6 @@
 """The oversight app's writes: the DSMB report job a monitor or data manager asks for on
-the oversight page, and its progress as the worker renders it."""
+the oversight page, and its progress as the worker renders it; the report's export log
+(trial's ExportLog, kind "dsmb"), from the page and from manage.py dsmb_report."""
 
 from __future__ import annotations
 
