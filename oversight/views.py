@@ -19,6 +19,7 @@ from oversight import actions, endpoints, report, risk
 from oversight.models import ReportJob, ReportJobStatus
 from trial import downloads, jobs
 from trial.actions import ActionRefused
+from trial.addresses import client_address
 from trial.forms import DateInput
 from trial.languages import shown_date
 
@@ -95,7 +96,9 @@ def report_request(request) -> HttpResponse:
         # The page again, with the date as typed and the reason beside it.
         return _page(request, scope, form, status=400)
     try:
-        job = actions.request_report(request.user, form.cleaned_data["cutoff"])
+        job = actions.request_report(
+            request.user, form.cleaned_data["cutoff"], client_address=client_address(request)
+        )
     except ActionRefused as refused:
         form.add_error("cutoff", str(refused))
         return _page(request, scope, form, status=400)
