@@ -31,6 +31,7 @@ ORIGINS: dict[str, Any] = {
     "bench_imaging": _("Performance measurement"),
     "render_pdf": _("PDF preparation"),
     "build_dsmb_report": _("DSMB report preparation"),
+    "dsmb_report": _("DSMB report (command)"),
     "apply_assignments": _("Dated role assignments applied"),
     "apply_role_dates": _("Role assignment dates applied"),
     # Participants, forms, queries, locks.
