@@ -232,7 +232,11 @@ def recist() -> dict[str, Any]:
         **items(**values),
         **rows(
             "measurements",
-            *[{"present": "True", "size_mm": s} for s in ("30", "24.5", "17")],
+            # One lesion each, measured: no split, merge or "not evaluable" (state left blank).
+            *[
+                {"present": "True", "size_mm": s, "state": None, "merged_into": None}
+                for s in ("30", "24.5", "17")
+            ],
         ),
     }
 
