@@ -16,7 +16,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from trial import roles, signatures
+from trial import crf, roles, signatures
 from trial.journey import DONE_STATES
 from trial.models import (
     AuthEvent,
@@ -66,8 +66,12 @@ def crf_slot_or_404(
     """participant_or_404 and form_status_or_404 in one query: the form's row, with its
     participant (in reach of this user) and site and who saved it last. A miss is looked up
     again step by step, so that it is the same 404 as theirs."""
+    # The form's data row comes in the same query (read again under the save's locks).
+    data_row = crf.data_accessor(form)
     found = (
-        FormStatus.objects.select_related("participant__site", "updated_by")
+        FormStatus.objects.select_related(
+            "participant__site", "updated_by", *([data_row] if data_row else [])
+        )
         .filter(
             participant__code=code,
             participant__site__in=visible_sites(user),

@@ -42,7 +42,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trial import registry, selectors
+from trial import crf, registry, selectors
 from trial.actions import formstatus
 from trial.actions.errors import ActionRefused
 from trial.actions.signature_breaks import refresh_signatures
@@ -70,6 +70,10 @@ class WriteSession:
         self._at_end: list[Callable[[], Any]] = []
         self._on_commit: list[Callable[[], Any]] = []
         self._memo: dict[str, Any] = {}
+        # The data rows saved in the session, as saved (row pk -> (row, data row)): the
+        # signatures' check at the end takes them as stored rather than reading them again,
+        # unless something else changed the row since (a hook, a derived value).
+        self._stored: dict[int, tuple[FormStatus, Any]] = {}
         self.now = timezone.now()
 
     @property
@@ -127,6 +131,9 @@ class WriteSession:
         self.touched.add(row, groups)
         if instance is not None:
             self.touched.data[row.pk] = instance
+            self._stored[row.pk] = (row, instance)
+        else:
+            self._stored.pop(row.pk, None)
 
     def missed(self, rows: Iterable[FormStatus]) -> None:
         """These slots become MISSED: done for the journey and the reminders."""
@@ -134,16 +141,19 @@ class WriteSession:
         for row in self.lock(rows):
             formstatus.transition(self._pending, row, FormState.MISSED, self.user, self.now)
             self.touched.add(row)
+            self._stored.pop(row.pk, None)
 
     def deleted(self, row: FormStatus) -> None:
         """A log entry marked deleted: its data and history stay."""
         formstatus.transition(self._pending, row, FormState.DELETED, self.user, self.now)
         self.touched.add(row)
+        self._stored.pop(row.pk, None)
 
     def touch(self, row: FormStatus, groups: Iterable[str] = ()) -> None:
         """The row's data changed without a status transition (a derived value, a decision's
         own record): its signatures are checked at the end."""
         self.touched.add(row, groups)
+        self._stored.pop(row.pk, None)
 
     def create_log_slot(self, form: str) -> FormStatus:
         """The slot of a new log entry (adverse event, medication), held by the session."""
@@ -246,7 +256,13 @@ class WriteSession:
             if self._journey_fields or self._slots_due:
                 formstatus.ensure_expected_forms(participant)
             if self.touched.rows:
-                refresh_signatures(participant, list(self.touched.rows.values()))
+                stored = {
+                    pk: (row, instance)
+                    for pk, (row, instance) in self._stored.items()
+                    if crf.holds_stored_values(row.form, instance)
+                }
+                with crf.stored_rows(stored):
+                    refresh_signatures(participant, list(self.touched.rows.values()))
         for step in self._at_end:
             step()
         for notify in self._on_commit:
@@ -259,6 +275,7 @@ class WriteSession:
                 continue
             for row in refresh.run(context):
                 self.touched.add(row)
+                self._stored.pop(row.pk, None)
 
 
 def current() -> WriteSession | None:
