@@ -270,16 +270,17 @@ def _post_lab(client, participant, **changed):
     return len(ctx.captured_queries)
 
 
-def test_a_lab_save_through_the_page_under_two_signatures_runs_twelve_queries(
+def test_a_lab_save_through_the_page_under_two_signatures_runs_eleven_queries(
     client, nurse, investigator, bdx
 ):
-    # The whole request (session, user, roles, the slot with its panel, the locks, the panel
-    # read under them, the status, the signatures): the saved panel is not read again for the
-    # casebook's section nor for the eligibility payload (bench/bench_save.py: at most 12).
+    # The whole request (session, the user with its roles, the slot with its panel, the locks,
+    # the panel read under them, the status, the signatures): the saved panel is not read
+    # again for the casebook's section nor for the eligibility payload (bench/bench_save.py:
+    # at most 12).
     participant = _signed_twice(nurse, investigator, bdx)
     client.force_login(nurse)
     _post_lab(client, participant)  # the first request reads what later ones keep
-    assert _post_lab(client, participant) == 12  # was 15
+    assert _post_lab(client, participant) == 11  # was 15
     assert not SignatureBreak.objects.exists()
 
 
