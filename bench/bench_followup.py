@@ -12,48 +12,17 @@ The study pages are read as the data manager, who sees every site.
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
-from urllib.parse import urlsplit, urlunsplit
 
-from _setup import ROOT, fresh_database, record, summary
+from _setup import demo_arguments, record, seeded_demo, summary
 
 DATABASE = "edc_bench_followup"
 
 
-def existing_database(name: str) -> None:
-    """Point Django at database `name`, seeded by an earlier run, and set Django up."""
-    import sys
-
-    sys.path.insert(0, str(ROOT))
-    os.chdir(ROOT)
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        from trial import embedded
-
-        base = embedded.postgres_url()
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "trial.settings")
-    import django
-
-    django.setup()
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--participants", type=int, default=500)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--reuse", action="store_true", help="keep the last run's database")
-    args = parser.parse_args()
-
-    if args.reuse:
-        existing_database(DATABASE)
-    else:
-        fresh_database(DATABASE)
+    args = demo_arguments()
+    seed_s = seeded_demo(DATABASE, args)
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from django.db import connection
     from django.db.models import Count
     from django.test import Client
@@ -61,12 +30,6 @@ def main() -> None:
     from django.urls import reverse
 
     from followup.models import RecistAssessment
-
-    started = time.perf_counter()
-    if not args.reuse:
-        call_command("migrate", verbosity=0)
-        call_command("seed_demo", participants=args.participants, verbosity=0)
-    seed_s = time.perf_counter() - started
 
     fullest = (
         RecistAssessment.objects.values("form_status__participant__code")
@@ -85,7 +48,7 @@ def main() -> None:
         f"spider plot ({with_imaging} participants with imaging)": reverse("followup:spider"),
         "waterfall": reverse("followup:waterfall"),
     }
-    if not args.reuse:
+    if seed_s is not None:
         print(f"seed_demo --participants {args.participants}: {seed_s:.1f} s")
     # cpu ms: this process's CPU time only (no database time): steadier than wall time when
     # the shared machine is loaded; quote the wall-time median against the target.

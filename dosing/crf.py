@@ -31,6 +31,7 @@ from dosing.models import (
 from trial import roles, schedule
 from trial.crf import Crf, Derivation, model_field, register
 from trial.decisions import Decision, register_decision
+from trial.readable import with_official_english
 
 
 def cycle_context(participant: Any, row: Any, form: CycleForm) -> dict[str, Any]:
@@ -162,7 +163,9 @@ def causality_page(participant: Any, row: Any) -> dict[str, Any]:
             }
             for field in fields
         ],
-        "meaning": actions.causality_meaning(event, row.repeat) if event else "",
+        "meaning": with_official_english(actions.causality_meaning(event, row.repeat), event.term)
+        if event
+        else "",
     }
 
 

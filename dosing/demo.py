@@ -85,6 +85,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
     if trial_demo.UNREPORTED_SAE in journey.extras:
         _unreported_sae(participant, user, today)
     _iah_dose(participant, journey, rng, user)
+    _adverse_events_after_iah(participant, journey, user, today)
 
 
 # Creatinine kept low enough for a Cockcroft-Gault clearance of at least this (with the 8 %
@@ -249,6 +250,11 @@ def _log_form(user: Any, participant: Participant, code: str, form_class: type, 
     _save(user, participant, actions.next_repeat(participant, code), form_class, values)
 
 
+def _log_ae(user: Any, participant: Participant, values: dict) -> None:
+    """A new adverse event in the participant's log."""
+    _log_form(user, participant, "AE", AeForm, values)
+
+
 def _adverse_events(
     participant: Participant,
     journey: Journey,
@@ -267,11 +273,9 @@ def _adverse_events(
     if rng.random() < 0.35:
         onset = min(c1 + timedelta(days=1), today)
         end = min(onset + timedelta(days=2), today)
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Nausea",
                 "grade": rng.choice((1, 1, 2)),
@@ -301,11 +305,9 @@ def _adverse_events(
             )
     if lymphopenia:
         onset, grade = lymphopenia[0]
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Lymphocyte count decreased",
                 "grade": grade,
@@ -320,11 +322,9 @@ def _adverse_events(
         )
     # Deterministic, so that even a small demo has an ongoing and a serious adverse event.
     if participant.sequence % 3 == 1:
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Fatigue",
                 "grade": rng.choice((1, 2)),
@@ -341,11 +341,9 @@ def _adverse_events(
         onset = min(journey.dates["C2"] + timedelta(days=rng.randint(3, 12)), today)
         aware = min(timezone.make_aware(datetime.combine(onset, time(10, 30))), timezone.now())
         reported = min(aware + timedelta(hours=rng.randint(2, 20)), timezone.now())
-        _log_form(
+        _log_ae(
             user,
             participant,
-            "AE",
-            AeForm,
             {
                 "term": "Abdominal pain",
                 "grade": 3,
@@ -370,11 +368,9 @@ def _unreported_sae(participant: Participant, user: Any, today: date) -> None:
         timezone.make_aware(datetime.combine(today - timedelta(days=1), time(9, 0))),
         timezone.now(),
     )
-    _log_form(
+    _log_ae(
         user,
         participant,
-        "AE",
-        AeForm,
         {
             "term": "Vomiting",
             "grade": 3,
@@ -412,3 +408,76 @@ def _iah_dose(participant: Participant, journey: Journey, rng: random.Random, us
         "confirm_unusual": True,
     }
     _save(user, participant, row, IahDoseForm, values)
+
+
+def _adverse_events_after_iah(
+    participant: Participant, journey: Journey, user: Any, today: date
+) -> None:
+    """Adverse events after the IAH dose, for the safety tables' second period: the pain and
+    nausea of a hepatic arterial infusion, and for every other one a serious fever (reported
+    in time). Drawn from a generator of the participant's own, so that the shared one (and with
+    it every later value of the demo) stays as it was."""
+    if journey.gate_decision != schedule.PROCEED or "IAH" not in journey.done_events:
+        return
+    rng = random.Random(f"after-iah-{participant.code}")
+    iah = journey.dates["IAH"]
+    related_to_iah = {
+        "relationship_iv_lutathera": "not_related",
+        "relationship_iah_procedure": "probable",
+        "relationship_iah_lutathera": "possible",
+        "action_taken": "not_applicable",
+    }
+
+    def ended(onset: date, days: int) -> dict[str, Any]:
+        end = onset + timedelta(days=days)
+        if end > today:
+            return {"ongoing": True, "outcome": "recovering"}
+        return {"end_date": end, "outcome": "recovered"}
+
+    onset = min(iah + timedelta(days=rng.randint(0, 1)), today)
+    _log_ae(
+        user,
+        participant,
+        {
+            "term": "Abdominal pain",
+            "grade": rng.choice((1, 1, 2)),
+            "onset_date": onset,
+            "serious": "False",
+            **related_to_iah,
+            **ended(onset, rng.randint(2, 5)),
+        },
+    )
+    if rng.random() < 0.5:
+        onset = min(iah + timedelta(days=1), today)
+        _log_ae(
+            user,
+            participant,
+            {
+                "term": "Nausea",
+                "grade": rng.choice((1, 2)),
+                "onset_date": onset,
+                "serious": "False",
+                **related_to_iah,
+                "relationship_iah_lutathera": "probable",
+                **ended(onset, rng.randint(1, 3)),
+            },
+        )
+    if participant.sequence % 2 == 0 and iah + timedelta(days=10) <= today:
+        onset = iah + timedelta(days=rng.randint(3, 8))
+        aware = timezone.make_aware(datetime.combine(onset, time(8, 45)))
+        _log_ae(
+            user,
+            participant,
+            {
+                "term": "Fever",
+                "grade": 3,
+                "onset_date": onset,
+                "serious": "True",
+                "serious_hospitalisation": True,
+                "awareness_at": aware,
+                "reported_to_sponsor_at": aware + timedelta(hours=rng.randint(3, 18)),
+                **related_to_iah,
+                "relationship_iah_procedure": "possible",
+                **ended(onset, 2),
+            },
+        )

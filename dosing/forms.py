@@ -16,6 +16,8 @@ from django.core.validators import DecimalValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +38,7 @@ from dosing.models import (
 from dosing.selectors import causality_due
 from trial import decay
 from trial.crf import model_field
-from trial.forms import CrfForm, DateTimeLocalInput
+from trial.forms import CrfForm, DateTimeInput
 from trial.languages import shown_date
 
 # The same words as a required field's own message, for items required only in some cases.
@@ -584,14 +586,47 @@ def soc_display(soc: str | None) -> str:
     return (ctcae.french_soc(soc) if french_active() else None) or (soc or "")
 
 
+def english(text: str | None) -> SafeString:
+    """CTCAE's own English (a term, a system organ class, a grade's wording), kept as the
+    official text and marked lang="en" so that a screen reader on a French page reads it in
+    English."""
+    return format_html('<span lang="en">{}</span>', text or "")
+
+
+def term_html(term: str | None) -> SafeString:
+    """A stored CTCAE term for a page: the French display name beside the official English
+    one, which is marked lang="en" ("Fatigue" stays one word); the term alone in English."""
+    text = (term or "").strip()
+    if not text:
+        return format_html("{}", term or "")
+    if not french_active():
+        return format_html("{}", text)
+    try:
+        name = ctcae.french_name(ctcae.get(text).code)
+    except KeyError:
+        name = None
+    if name and name.casefold() != text.casefold():
+        return format_html("{} ({})", name, english(text))
+    return format_html("{}", name) if name else english(text)
+
+
+def soc_html(soc: str | None) -> SafeString:
+    """A system organ class for a page: in French when we have it, else marked English."""
+    french = ctcae.french_soc(soc) if french_active() else None
+    if french or not french_active():
+        return format_html("{}", french or soc or "")
+    return english(soc)
+
+
 def grade_choices(term: str | None) -> list[tuple[int, str]]:
-    """The grades the term defines, each with CTCAE's wording; 1-5 when the term is unknown."""
+    """The grades the term defines, each with CTCAE's wording (official English, marked
+    lang="en"); 1-5 when the term is unknown."""
     found = find_term(term)
     defined = found.grades if found else {}
     if not defined:
         return [(g, str(_("Grade %(grade)s") % {"grade": g})) for g in range(1, 6)]
     return [
-        (g, str(_("Grade %(grade)s: %(text)s") % {"grade": g, "text": text}))
+        (g, format_html("{} {}", _("Grade %(grade)s:") % {"grade": g}, english(text)))
         for g, text in sorted(defined.items())
     ]
 
@@ -644,8 +679,8 @@ class AeForm(CrfForm):
             "outcome",
         ]
         widgets = {
-            "awareness_at": DateTimeLocalInput(),
-            "reported_to_sponsor_at": DateTimeLocalInput(),
+            "awareness_at": DateTimeInput(),
+            "reported_to_sponsor_at": DateTimeInput(),
         }
         help_texts = {
             "term": _("Type a few letters and pick the term from the CTCAE v5 list."),
@@ -908,7 +943,7 @@ class IahDoseForm(CrfForm):
             "complications_detail",
         ]
         widgets = {
-            name: DateTimeLocalInput()
+            name: DateTimeInput()
             for name in (
                 "infusion_start",
                 "infusion_end",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.utils.formats import get_format
@@ -30,7 +30,6 @@ class LabItem:
     field: str  # canonical model field ("LAB.<field>" for the eligibility rules)
     label: str | Promise
     unit: str  # canonical unit
-    places: int  # decimal places kept in the canonical field
     plausible: tuple[float, float]  # outside: refused
     usual: tuple[float, float]  # outside: the nurse confirms
     limit: str | None = None  # canonical field of the lab's normal limit
@@ -114,7 +113,6 @@ def _count(key: str, label, plausible, usual, lln_range, term: str) -> LabItem:
         field=f"{key}_mm3",
         label=label,
         unit="/mm3",
-        places=2,
         plausible=plausible,
         usual=usual,
         limit=f"{key}_lln",
@@ -131,7 +129,6 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "haemoglobin_g_dl",
         _("Haemoglobin"),
         "g/dL",
-        2,
         HAEMOGLOBIN_G_DL,
         HAEMOGLOBIN_USUAL_G_DL,
         limit="haemoglobin_lln",
@@ -169,7 +166,6 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "creatinine_umol_l",
         _("Creatinine"),
         "µmol/L",
-        2,
         CREATININE_UMOL_L,
         CREATININE_USUAL_UMOL_L,
         limit="creatinine_uln",
@@ -183,7 +179,6 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "alt_u_l",
         _("ALT"),
         "U/L",
-        1,
         TRANSAMINASE_U_L,
         TRANSAMINASE_USUAL_U_L,
         limit="alt_uln",
@@ -196,7 +191,6 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "ast_u_l",
         _("AST"),
         "U/L",
-        1,
         TRANSAMINASE_U_L,
         TRANSAMINASE_USUAL_U_L,
         limit="ast_uln",
@@ -209,7 +203,6 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "bilirubin_umol_l",
         _("Total bilirubin"),
         "µmol/L",
-        2,
         BILIRUBIN_UMOL_L,
         BILIRUBIN_USUAL_UMOL_L,
         limit="bilirubin_uln",
@@ -223,7 +216,6 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "albumin_g_l",
         _("Albumin"),
         "g/L",
-        1,
         ALBUMIN_G_L,
         ALBUMIN_USUAL_G_L,
         slip_unit=("g/dL", 10.0),
@@ -233,11 +225,10 @@ LAB_ITEMS: tuple[LabItem, ...] = (
         "prothrombin_percent",
         _("Prothrombin time"),
         "%",
-        1,
         PROTHROMBIN_PERCENT,
         PROTHROMBIN_USUAL_PERCENT,
     ),
-    LabItem("inr", "inr", _("INR"), "", 2, INR, INR_USUAL),
+    LabItem("inr", "inr", _("INR"), "", INR, INR_USUAL),
 )
 ITEMS_BY_KEY: dict[str, LabItem] = {item.key: item for item in LAB_ITEMS}
 
@@ -274,16 +265,22 @@ def unit_choices(item: LabItem) -> tuple[str, ...]:
 
 
 def to_canonical(item: LabItem, value: Decimal, unit: str | None) -> Decimal:
-    """The value in the item's canonical unit, rounded to the places the model keeps."""
+    """The value in the item's canonical unit, exact (PROTOCOL.md section 5, Thresholds).
+
+    Decimal arithmetic on the value as typed: every factor (1000, 88.4, 17.1) is an exact
+    decimal, and each canonical column keeps the typed places plus the factor's (1.988 mg/dL is
+    33.9948 µmol/L, never 34.0), so grades, the dose advice and the eligibility rules read what
+    was typed; tests/dosing/test_lab_exact.py holds the columns to it.
+    """
     if item.convert is None or unit is None:
-        number = float(value)
-    else:
-        number = item.convert(float(value), unit)
-    return quantize(number, item.places)
+        return value
+    return value * unit_factor(item, unit)
 
 
-def quantize(number: float, places: int) -> Decimal:
-    return Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+def unit_factor(item: LabItem, unit: str) -> Decimal:
+    """Canonical units per typed unit, as the exact decimal it is (17.1, not 17.100000000000001)."""
+    assert item.convert is not None  # only a unit-switchable item has units to convert
+    return Decimal(repr(item.convert(1.0, unit)))
 
 
 def factor(item: LabItem, unit: str | None) -> float:

@@ -15,7 +15,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from trial.audit import audited
-from trial.models import CrfModel, optional_decimal, yes_no
+from trial.models import CrfModel, exact_decimal, optional_decimal, yes_no
+from trial.readable import official_english
 
 # A serious AE must reach the sponsor within 24 hours of the site becoming aware of it.
 if TYPE_CHECKING:
@@ -95,27 +96,27 @@ class LabPanel(CrfModel):
     """
 
     sample_date = models.DateField(_("sample date"), null=True, blank=True)
-    # Canonical values.
+    # Canonical values, exact: the typed places plus the unit factor's (dosing.labs.to_canonical).
     haemoglobin_g_dl = optional_decimal(_("haemoglobin"), 5, 2)
-    neutrophils_mm3 = optional_decimal(_("neutrophils"), 12, 2)
-    lymphocytes_mm3 = optional_decimal(_("lymphocytes"), 12, 2)
-    platelets_mm3 = optional_decimal(_("platelets"), 12, 2)
-    creatinine_umol_l = optional_decimal(_("creatinine"), 9, 2)
+    neutrophils_mm3 = exact_decimal(_("neutrophils"), 13, 3, 2)
+    lymphocytes_mm3 = exact_decimal(_("lymphocytes"), 13, 3, 2)
+    platelets_mm3 = exact_decimal(_("platelets"), 13, 3, 2)
+    creatinine_umol_l = exact_decimal(_("creatinine"), 11, 4, 2)
     alt_u_l = optional_decimal(_("ALT"), 7, 1)
     alt_uln = optional_decimal(_("ALT upper limit of normal"), 7, 1)
     ast_u_l = optional_decimal(_("AST"), 7, 1)
     ast_uln = optional_decimal(_("AST upper limit of normal"), 7, 1)
-    bilirubin_umol_l = optional_decimal(_("total bilirubin"), 9, 2)
-    bilirubin_uln = optional_decimal(_("bilirubin upper limit of normal"), 9, 2)
+    bilirubin_umol_l = exact_decimal(_("total bilirubin"), 11, 4, 2)
+    bilirubin_uln = exact_decimal(_("bilirubin upper limit of normal"), 11, 4, 2)
     albumin_g_l = optional_decimal(_("albumin"), 5, 1)
     prothrombin_percent = optional_decimal(_("prothrombin time"), 5, 1)
     inr = optional_decimal(_("INR"), 5, 2)
     # The lab's normal limits, canonical units.
     haemoglobin_lln = optional_decimal(_("haemoglobin lower limit of normal"), 5, 2)
-    neutrophils_lln = optional_decimal(_("neutrophils lower limit of normal"), 12, 2)
-    lymphocytes_lln = optional_decimal(_("lymphocytes lower limit of normal"), 12, 2)
-    platelets_lln = optional_decimal(_("platelets lower limit of normal"), 12, 2)
-    creatinine_uln = optional_decimal(_("creatinine upper limit of normal"), 9, 2)
+    neutrophils_lln = exact_decimal(_("neutrophils lower limit of normal"), 13, 3, 2)
+    lymphocytes_lln = exact_decimal(_("lymphocytes lower limit of normal"), 13, 3, 2)
+    platelets_lln = exact_decimal(_("platelets lower limit of normal"), 13, 3, 2)
+    creatinine_uln = exact_decimal(_("creatinine upper limit of normal"), 11, 4, 2)
     # As typed, with the unit typed (the limit is typed in the value's unit).
     neutrophils_entered = optional_decimal(_("neutrophils"), 12, 3)
     neutrophils_unit = _unit(_("neutrophils unit"), CountUnit, CountUnit.G_L)
@@ -182,9 +183,9 @@ def _criterion(label: StrOrPromise) -> models.BooleanField:
 
 @audited
 class AdverseEvent(CrfModel):
-    term = models.CharField(_("CTCAE v5 term"), max_length=150, blank=True)
+    term = official_english(models.CharField(_("CTCAE v5 term"), max_length=150, blank=True))
     meddra_code = models.PositiveIntegerField(_("MedDRA code"), null=True, blank=True)
-    soc = models.CharField(_("system organ class"), max_length=150, blank=True)
+    soc = official_english(models.CharField(_("system organ class"), max_length=150, blank=True))
     term_specify = models.CharField(_("specify"), max_length=200, blank=True)
     grade = models.PositiveSmallIntegerField(
         _("grade (worst reached)"), null=True, blank=True, choices=[(g, g) for g in range(1, 6)]

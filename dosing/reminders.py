@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from dosing.forms import term_display
 from dosing.models import SAE_REPORTING_DELAY, AdverseEvent
-from trial.languages import shown_date
+from trial.languages import shown_moment
 from trial.models import FormState, Participant, ReminderKind
 from trial.reminders import Item
 
@@ -26,7 +26,7 @@ def unreported_serious_aes(participants: QuerySet[Participant], as_of: datetime)
             awareness_at__lte=as_of - SAE_REPORTING_DELAY,
         )
         .exclude(form_status__status=FormState.DELETED)
-        .select_related("form_status__participant")
+        .select_related("form_status__participant__site")
     )
     items = []
     for ae in found:
@@ -43,7 +43,8 @@ def unreported_serious_aes(participants: QuerySet[Participant], as_of: datetime)
                 % {
                     # In the language the reminder is written in: "French (English)" in French.
                     "term": term_display(ae.term) if ae.term else f"#{row.repeat}",
-                    "due": shown_date(ae.awareness_at + SAE_REPORTING_DELAY, "datetime") + " UTC"
+                    # In the site's time, named, as every page writes it.
+                    "due": shown_moment(ae.awareness_at + SAE_REPORTING_DELAY, p.site.time_zone)
                     if ae.awareness_at
                     else "—",
                 },

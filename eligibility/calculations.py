@@ -86,8 +86,8 @@ MG_DL = "mg/dL"
 
 
 def bilirubin_umol_l(value: Decimal | None, unit: str | None) -> Decimal | None:
-    """Bilirubin in µmol/L from the value and unit typed (1 mg/dL = 17.1 µmol/L), before
-    rounding into its column."""
+    """Bilirubin in µmol/L from the value and unit typed (1 mg/dL = 17.1 µmol/L), exact: its
+    column keeps every decimal of the product."""
     if value is None:
         return None
     if unit == MG_DL:
@@ -104,8 +104,8 @@ def child_pugh_of(
 ) -> tuple[int, str] | None:
     """Child-Pugh (score, class) when all five items are usable, else None.
 
-    Called on the values as stored (bilirubin rounded to its column), so that the page, the
-    database and the eligibility rules give the same score.
+    Called on the values as stored (bilirubin in µmol/L, exact from the value typed), so that
+    the page, the database and the eligibility rules give the same score.
     """
     if bilirubin is None or albumin is None or inr is None or not ascites or not encephalopathy:
         return None
@@ -113,6 +113,20 @@ def child_pugh_of(
         return child_pugh(float(bilirubin), float(albumin), float(inr), ascites, encephalopathy)
     except ValueError:  # a zero typed: the field reports it
         return None
+
+
+BILIRUBIN_PLACES = 1  # bilirubin in µmol/L is shown with 1 decimal, more beside a band edge
+
+
+def bilirubin_shown(umol_l: Decimal) -> Decimal:
+    """Bilirubin in µmol/L as shown beside its Child-Pugh bands: 1 decimal, more when that would
+    read in another band than the exact value scores in (33.96 is 33.96, never 34.0, and
+    scores 1 point; 51.04 is 51.0, still 2 points)."""
+    low, high = CP_BILIRUBIN_2_POINTS_UMOL_L
+    first = shown_against(umol_l, "<", low, BILIRUBIN_PLACES)
+    # Rounding to more places only comes closer to the exact value: the first edge still agrees.
+    places = -int(first.as_tuple().exponent)
+    return shown_against(umol_l, ">", high, places)
 
 
 def counted(rows: list | None, complete: bool) -> int | None:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from eligibility import facts, rules
 from eligibility.calculations import (
     age_in_years,
+    bilirubin_shown,
     child_pugh_of,
     cockcroft_gault,
     meets,
@@ -190,7 +191,14 @@ def for_form(code: str, form: forms.BaseForm) -> list[Derived]:
         stored = crf_registry.derive(
             crf_registry.REGISTRY[code], {name: typed(form, name) for name in names}
         )
-        return [child_pugh_value(*(stored.get(key) for key in IAHCI_CHILD_PUGH))]
+        shown = [child_pugh_value(*(stored.get(key) for key in IAHCI_CHILD_PUGH))]
+        umol = stored.get("bilirubin_umol_l")
+        if umol is not None and umol >= 0:
+            # What the score read, in µmol/L (typed in mg/dL, it is the converted value), never
+            # rounded into another band.
+            number = formats.number_format(bilirubin_shown(umol))
+            shown.insert(0, Derived("bilirubin", _("Total bilirubin"), f"{number} µmol/L"))
+        return shown
     if code == "VITALS" and participant is not None:
         items.update(facts.lab_items(participant))
         return liver_kidney(items, typed(form, "weight_kg") or items.get("DEMOG.weight_kg"))

@@ -40,7 +40,7 @@ from trial import limits
 from trial.forms import (
     ALL_FIELDS,
     CrfForm,
-    DateTimeLocalInput,
+    DateTimeInput,
     localize_dates,
     localize_numbers,
     show_limits,
@@ -157,7 +157,7 @@ class ConsentForm(ScreeningForm):
     class Meta:
         model = Consent
         fields = ["consent_datetime", "form_version", "copy_given"]
-        widgets = {"consent_datetime": DateTimeLocalInput()}
+        widgets = {"consent_datetime": DateTimeInput()}
         help_texts = {"form_version": _("as printed on the form, e.g. 2.1")}
 
     def clean_consent_datetime(self) -> datetime | None:
@@ -564,6 +564,8 @@ class LesionFormSet(BaseInlineFormSet):
         rows = super().forms  # cached on the instance: row_numbers() reads it
         for row, form in zip(self.row_numbers(), rows, strict=True):
             for name, field in form.fields.items():
+                if name != "DELETE" and field.label is None:
+                    continue  # a hidden input (the row's id): nothing to say
                 column = _("Remove") if name == "DELETE" else field.label
                 field.widget.attrs["aria-label"] = f"{self.letter}{row} · {column}"
         return rows

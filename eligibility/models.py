@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from eligibility import rules
 from trial.audit import audited
-from trial.models import CrfModel, yes_no
+from trial.models import CrfModel, exact_decimal, yes_no
 
 
 class Sex(models.TextChoices):
@@ -133,13 +133,11 @@ class IahContraindications(CrfModel):
     anastomosis_or_fistula = yes_no(_("digestive or biliary anastomosis or fistula"))
     cirrhosis = yes_no(_("cirrhosis"))
     # Bilirubin is stored in µmol/L (what the rules read); the value and unit typed are kept
-    # for the record, since a lab may report mg/dL.
-    bilirubin_umol_l = models.DecimalField(
-        _("total bilirubin"), max_digits=6, decimal_places=1, null=True, blank=True
-    )
-    bilirubin_entered = models.DecimalField(
-        _("total bilirubin as typed"), max_digits=6, decimal_places=2, null=True, blank=True
-    )
+    # for the record, since a lab may report mg/dL. The µmol/L column keeps the typed places
+    # plus the factor's (3 + 1 for 17.1), so it is exact: 1.988 mg/dL is 33.9948, never 34.0
+    # (PROTOCOL.md section 5, Thresholds); a fourth decimal typed is refused at the field.
+    bilirubin_umol_l = exact_decimal(_("total bilirubin"), 9, 4, 1)
+    bilirubin_entered = exact_decimal(_("total bilirubin as typed"), 7, 3, 2)
     bilirubin_unit = models.CharField(
         _("bilirubin unit"),
         max_length=8,

@@ -152,6 +152,22 @@ def target_response(
     return SD
 
 
+def target_response_not_all_evaluated(
+    baseline_sum_mm: float, nadir_sum_mm: float, evaluated_sum_mm: float
+) -> str:
+    """Target response when at least one target lesion is not evaluable: "PD" or "NE".
+
+    RECIST 1.1 section 4.4.2 (missing assessments and inevaluable designation): a time point
+    with a target lesion not evaluated is NE, unless the lesions evaluated show PD whatever the
+    missing ones measure. A missing lesion can only add to the sum, so the evaluated lesions'
+    sum alone at PD from the nadir (at least +20 % and +5 mm) is PD; nothing less is decided:
+    neither PR (the missing lesion may have grown) nor SD nor CR.
+    """
+    if target_response(baseline_sum_mm, nadir_sum_mm, evaluated_sum_mm) == PD:
+        return PD
+    return NE
+
+
 def overall_response(target: str, non_target: str, new_lesions: bool) -> str:
     """Overall response at one time point (RECIST 1.1 table 1: target and non-target disease).
 

@@ -105,8 +105,8 @@ register_row_dependants(
         "target_lesions",
         selectors.measured_lesions,
         _(
-            "RECIST 1.1 keeps a baseline target lesion for the whole study: record it as not "
-            "evaluable at those visits instead (leave its measurement empty)."
+            "RECIST 1.1 keeps a baseline target lesion for the whole study: at those visits, "
+            "mark it not evaluable, split or merged into another lesion instead."
         ),
     )
 )

@@ -66,6 +66,21 @@ def _save(user: Any, row: FormStatus, participant: Participant, values: dict, gr
     actions.save_crf(user, row, form.crf_data(), expected_version=row.version)
 
 
+# In the stable course, the first target lesion splits from M12 on and, from M15, the second
+# merges into it (RECIST 1.1 section 4.3.2): the sums stay those of the course, and the demo
+# and its SDTM package show both states.
+SPLIT_FROM, MERGED_FROM = 12, 15
+
+
+def _split_and_merge(sizes: list[dict[str, Any]], month: int) -> None:
+    if month >= SPLIT_FROM and sizes:
+        sizes[0]["state"] = "split"
+    if month >= MERGED_FROM and len(sizes) > 1:
+        first, second = sizes[0], sizes[1]
+        first["size_mm"] = round(first["size_mm"] + second["size_mm"], 1)
+        second.update(present="", size_mm="", state="merged", merged_into=f"T{first['number']}")
+
+
 def _fill(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:
     rows = {
         (row.event, row.form): row
@@ -103,6 +118,8 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
             }
             for t in baseline["targets"]
         ]
+        if course is COURSES["SD"]:
+            _split_and_merge(sizes, month)
         progressed = fraction > 1.1
         values = {
             "imaging_date": day,

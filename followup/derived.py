@@ -40,12 +40,29 @@ INPUTS = (
 NODE = "lymph_node"
 # RECIST 1.1: a lymph node under 10 mm short axis is normal (counts as resolved for CR).
 NODE_NORMAL_BELOW_MM = 10
+# The changes in % are stored with 4 decimals. A change is 100 * (c - r) / r for sums c and r in
+# whole tenths of a mm (r at most 5 lesions x 400 mm = 20000 tenths); its distance from the PR
+# threshold, |100c - 70r| / r = 10 |10c - 7r| / r, and from the PD one, 20 |5c - 6r| / r, is 0
+# or at least 10 / 20000 = 0.0005, ten times the largest rounding error at 4 decimals (0.00005):
+# a stored change never reads as the other side of a threshold (PROTOCOL.md section 5).
+PCT_PLACES = 4
 EMPTY: tuple[Any, ...] = (None, None, None, None, None, None, None, "", "", None)
+
+
+# A measurement row's state (followup.models.LesionState, blank for a lesion as one).
+NOT_EVALUABLE, SPLIT, MERGED = "not_evaluable", "split", "merged"
 
 
 def lesion_size(row: dict[str, Any], organ: str) -> float | None:
     """The size counted in the sum: 0 for a non-nodal lesion that has gone; a node keeps its
-    short axis. None when the lesion was not evaluated."""
+    short axis; a split lesion its fragments' sum (as typed); 0 for a lesion merged into
+    another (RECIST 1.1 section 4.3.2: the coalesced lesion is measured under the other's
+    label). None when the lesion was not evaluated, or marked not evaluable."""
+    state = row.get("state") or ""
+    if state == NOT_EVALUABLE:
+        return None
+    if state == MERGED:
+        return 0.0
     size, present = row.get("size_mm"), row.get("present")
     if present is False and organ != NODE:
         return 0.0
@@ -74,8 +91,11 @@ def assess(
     default_non_target = calc.NE if context.get("non_targets") else calc.NO_NON_TARGET
     non_target = non_target_status or default_non_target
     if any(size is None for size in sizes):
+        # No sum is stored: a partial sum is no sum of diameters, and must never become a
+        # later assessment's nadir. The lesions evaluated may still show PD (4.4.2).
         total = change_b = pct_b = change_n = pct_n = None
-        target = calc.NE
+        evaluated = calc.sum_of_diameters([s for s in sizes if s is not None] or [0.0])
+        target = calc.target_response_not_all_evaluated(baseline_sum, nadir, evaluated)
     else:
         known = [size for size in sizes if size is not None]  # all of them, checked above
         total = calc.sum_of_diameters(known)
@@ -98,9 +118,9 @@ def assess(
         _mm(baseline_sum),
         _mm(nadir),
         _mm(change_b),
-        _mm(pct_b),
+        _pct(pct_b),
         _mm(change_n),
-        _mm(pct_n),
+        _pct(pct_n),
         target,
         overall,
         progression,
@@ -109,3 +129,7 @@ def assess(
 
 def _mm(value: float | None) -> Decimal | None:
     return None if value is None else Decimal(repr(round(value, 1)))
+
+
+def _pct(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(round(value, PCT_PLACES)))

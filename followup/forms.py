@@ -16,15 +16,23 @@ from django.utils.translation import gettext_lazy as _
 
 from followup import selectors
 from followup.derived import NODE, NODE_NORMAL_BELOW_MM
-from followup.models import EndOfStudy, EndStatus, FollowUpVisit, NonTargetStatus, RecistAssessment
+from followup.models import (
+    EndOfStudy,
+    EndStatus,
+    FollowUpVisit,
+    LesionState,
+    NonTargetStatus,
+    RecistAssessment,
+)
 from trial import limits
 from trial.forms import CrfForm, YesNoField, localize_dates, localize_numbers
+from trial.languages import shown_date
 
 LESION_SIZE_MM = 400
 
 
 def _day(value: date) -> str:
-    return value.strftime("%d/%m/%Y")
+    return shown_date(value)
 
 
 VISIT_WINDOW = _("This is outside the visit window (%(opens)s to %(closes)s).")
@@ -99,18 +107,30 @@ class FollowUpVisitForm(CrfForm):
 # --- RECIST 1.1 ---------------------------------------------------------------------------
 
 
+STATE_CHOICES = [("", _("As one lesion")), *LesionState.choices]
+
+
 class MeasurementForm(forms.Form):
-    """Today's size of one baseline target lesion (its number is the baseline's)."""
+    """Today's size of one baseline target lesion (its number is the baseline's), or what
+    became of it: not evaluable, split, merged into another target lesion."""
 
     number = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     present = YesNoField(label=_("Present"), required=False)
     size_mm = forms.DecimalField(label=_("Size"), required=False, max_digits=5, decimal_places=1)
+    state = forms.ChoiceField(label=_("State"), required=False, choices=STATE_CHOICES)
+    # A label, checked in clean() (a lesion absent at baseline gets its own message).
+    merged_into = forms.CharField(label=_("Merged into"), required=False, max_length=4)
 
     def __init__(self, *args: Any, lesions: dict[int, dict[str, Any]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.lesions = lesions or {}
         self.fields["present"].widget.attrs["class"] = "form-select form-select-sm"
         self.fields["size_mm"].widget.attrs["class"] = "form-control form-control-sm"
+        self.fields["state"].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["merged_into"].widget = forms.Select(
+            choices=[("", "—"), *((f"T{n}", f"T{n}") for n in sorted(self.lesions))],
+            attrs={"class": "form-select form-select-sm"},
+        )
         localize_numbers(self)
         localize_dates(self)
 
@@ -136,6 +156,10 @@ class MeasurementForm(forms.Form):
                 % {"n": number}
             )
         organ = (self.lesions.get(number) or {}).get("organ") if number is not None else None
+        state = data.get("state") or ""
+        if state or data.get("merged_into"):
+            self._clean_state(number, state, present, size)
+            return data
         if size is not None and size < 0:
             self.add_error("size_mm", _("A size cannot be negative."))
         elif size is not None and size > LESION_SIZE_MM:
@@ -168,6 +192,86 @@ class MeasurementForm(forms.Form):
             self.add_error("present", _("Say whether the lesion is still present."))
         return data
 
+    def _clean_state(self, number: int | None, state: str, present: Any, size: Any) -> None:
+        """A lesion not evaluable, split or merged (RECIST 1.1 sections 4.3.2 and 4.4.2):
+        each refusal beside the item that is wrong."""
+        data = self.cleaned_data
+        merged_into = (data.get("merged_into") or "").strip().upper()
+        data["merged_into"] = merged_into
+        if merged_into and state != LesionState.MERGED:
+            self.add_error(
+                "merged_into",
+                _(
+                    "Only a lesion marked merged is merged into another: choose Merged or leave "
+                    "this empty."
+                ),
+            )
+        if size is not None and size < 0:
+            self.add_error("size_mm", _("A size cannot be negative."))
+        elif size is not None and size > LESION_SIZE_MM:
+            self.add_error("size_mm", _("Enter a size up to %(max)s mm.") % {"max": LESION_SIZE_MM})
+        if state == LesionState.NOT_EVALUABLE:
+            if present is not None:
+                self.add_error(
+                    "present",
+                    _("A lesion not evaluable cannot be said present or not: leave this empty."),
+                )
+            if size is not None:
+                self.add_error(
+                    "size_mm", _("A lesion not evaluable has no size: leave the size empty.")
+                )
+        elif state == LesionState.SPLIT:
+            if present is not True:
+                self.add_error(
+                    "present",
+                    _("A lesion that split is present in its fragments: answer Yes."),
+                )
+            if size is None or size == 0:
+                self.add_error(
+                    "size_mm",
+                    _("Enter the sum of the longest diameters of the fragments."),
+                )
+        elif state == LesionState.MERGED:
+            label = f"T{number}"
+            if not merged_into:
+                self.add_error("merged_into", _("Choose the target lesion it merged into."))
+            elif merged_into == label:
+                self.add_error(
+                    "merged_into",
+                    _("%(label)s cannot be merged into itself: choose the lesion it merged into.")
+                    % {"label": label},
+                )
+            elif merged_into not in {f"T{n}" for n in self.lesions}:
+                self.add_error(
+                    "merged_into",
+                    _(
+                        "%(label)s is not a baseline target lesion: a lesion merges into "
+                        "another target lesion chosen at baseline."
+                    )
+                    % {"label": merged_into},
+                )
+            if size:
+                self.add_error(
+                    "size_mm",
+                    _(
+                        "A merged lesion is measured under %(into)s, the lesion it merged into: "
+                        "leave its own size empty (it counts 0 in the sum)."
+                    )
+                    % {"into": merged_into or _("the lesion it merged into")},
+                )
+            elif present is False:
+                self.add_error(
+                    "present",
+                    _(
+                        "A merged lesion is still there, within %(into)s: answer Yes or leave "
+                        "this empty."
+                    )
+                    % {"into": merged_into or _("the lesion it merged into")},
+                )
+            else:
+                # Recorded with size 0 (RECIST 1.1 4.3.2): what it measured is in the other's.
+                data["size_mm"] = Decimal(0)
+
 
 class BaseMeasurementFormSet(forms.BaseFormSet):
     def __init__(self, *args: Any, lesions: dict[int, dict[str, Any]], **kwargs: Any) -> None:
@@ -196,7 +300,10 @@ class BaseMeasurementFormSet(forms.BaseFormSet):
         """One row per baseline lesion measured, keyed by the baseline's number (an empty row
         is a lesion not evaluated: the target response is then NE)."""
         return [
-            {n: f.cleaned_data.get(n) for n in ("number", "present", "size_mm")}
+            {
+                n: f.cleaned_data.get(n)
+                for n in ("number", "present", "size_mm", "state", "merged_into")
+            }
             for f in self.forms
             if f.cleaned_data.get("number") is not None
         ]
@@ -209,6 +316,32 @@ class BaseMeasurementFormSet(forms.BaseFormSet):
         numbers = [n for n in numbers if n is not None]
         if len(numbers) != len(set(numbers)):
             raise forms.ValidationError(_("Each baseline lesion is measured once."))
+        # A merged lesion's size is the one recorded under the lesion it merged into: that one
+        # is measured at this visit, present, as one lesion or split.
+        by_label = {
+            f"T{f.cleaned_data['number']}": f.cleaned_data
+            for f in self.forms
+            if f.cleaned_data.get("number") is not None
+        }
+        for form in self.forms:
+            row = form.cleaned_data
+            into = row.get("merged_into")
+            if row.get("state") != LesionState.MERGED or not into or into not in by_label:
+                continue
+            target = by_label[into]
+            if (
+                target.get("state") not in ("", None, LesionState.SPLIT)
+                or target.get("present") is not True
+                or not target.get("size_mm")
+            ):
+                form.add_error(
+                    "merged_into",
+                    _(
+                        "%(into)s, the lesion it merged into, must be measured at this visit: "
+                        "present, with the size of the merged lesion."
+                    )
+                    % {"into": into},
+                )
 
 
 MeasurementFormSet = forms.formset_factory(
@@ -249,6 +382,8 @@ class RecistForm(CrfForm):
                     "number": number,
                     "present": m.present if m else None,
                     "size_mm": m.size_mm if m else None,
+                    "state": m.state if m else "",
+                    "merged_into": m.merged_into if m else "",
                 }
             )
         data = self.data if self.is_bound else None

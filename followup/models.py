@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from followup import calculations as calc
+from followup import derived
 from trial.audit import audited
 from trial.calculations import shown_against
 from trial.models import CrfModel, optional_decimal, yes_no
@@ -87,9 +88,11 @@ class RecistAssessment(CrfModel):
     baseline_sum_mm = optional_decimal(_("baseline sum of diameters"), 5, 1)
     nadir_mm = optional_decimal(_("nadir before this assessment"), 5, 1)
     change_baseline_mm = optional_decimal(_("change from baseline (mm)"), 6, 1)
-    change_baseline_pct = optional_decimal(_("change from baseline (%)"), 6, 1)
+    # The changes in % are stored to PCT_PLACES decimals, not rounded to the one decimal shown
+    # (see followup.derived.PCT_PLACES for why that can never cross a threshold).
+    change_baseline_pct = optional_decimal(_("change from baseline (%)"), 12, derived.PCT_PLACES)
     change_nadir_mm = optional_decimal(_("change from nadir (mm)"), 6, 1)
-    change_nadir_pct = optional_decimal(_("change from nadir (%)"), 6, 1)
+    change_nadir_pct = optional_decimal(_("change from nadir (%)"), 12, derived.PCT_PLACES)
     target_response = models.CharField(_("target response"), max_length=4, blank=True)
     overall_response = models.CharField(_("overall response"), max_length=4, blank=True)
     progression_date = models.DateField(_("first date of progression"), null=True, blank=True)
@@ -114,12 +117,26 @@ def _pct_shown(reference: Decimal | None, current: Decimal | None, op: str, limi
     return shown_against(change, op, limit, 1)
 
 
+class LesionState(models.TextChoices):
+    """What became of a baseline target lesion that is not simply measured or gone (RECIST 1.1
+    section 4.3.2, lesions that split or coalesce; section 4.4.2, not evaluable). Blank: the
+    lesion as one, measured (present) or gone (not present)."""
+
+    NOT_EVALUABLE = "not_evaluable", _("Not evaluable")
+    SPLIT = "split", _("Split (fragments summed)")
+    MERGED = "merged", _("Merged into another")
+
+
 @audited
 class TargetMeasurement(models.Model):
     """Today's size of a baseline target lesion, keyed by the baseline lesion's number (T1-T5).
 
     RECIST 1.1: a lesion that has disappeared is recorded as not present with size 0 (a lymph
-    node keeps its short axis, normal below 10 mm); a lesion present has a size above 0.
+    node keeps its short axis, normal below 10 mm); a lesion present has a size above 0. A
+    lesion that split is recorded under its own label with the sum of its fragments' longest
+    diameters; lesions that coalesced are measured as one under the label `merged_into`, each
+    other one recorded as merged into it with size 0; a lesion not evaluable has no size and
+    makes the target response NE, unless the others show PD.
     """
 
     assessment = models.ForeignKey(
@@ -128,6 +145,11 @@ class TargetMeasurement(models.Model):
     number = models.PositiveSmallIntegerField(_("lesion number"), default=1)
     present = yes_no(_("lesion present"))
     size_mm = optional_decimal(_("size"), 4, 1)
+    state = models.CharField(
+        _("lesion state"), max_length=16, choices=LesionState.choices, blank=True
+    )
+    # The permanent label ("T2") of the lesion a merged one is measured under.
+    merged_into = models.CharField(_("merged into"), max_length=4, blank=True)
 
     class Meta:
         ordering = ["number", "pk"]
@@ -139,6 +161,22 @@ class TargetMeasurement(models.Model):
 
     def __str__(self) -> str:
         return f"T{self.number}"
+
+    @property
+    def state_shown(self) -> str:
+        """The lesion's state in words, for the pages and the PDF: "split", "merged into
+        T2", "not evaluable"; blank for a lesion measured or gone."""
+        return state_text(self.state, self.merged_into)
+
+
+def state_text(state: str, merged_into: str) -> str:
+    if state == LesionState.MERGED:
+        return str(_("merged into %(label)s")) % {"label": merged_into or "?"}
+    if state == LesionState.SPLIT:
+        return str(_("split"))
+    if state == LesionState.NOT_EVALUABLE:
+        return str(_("not evaluable"))
+    return ""
 
 
 class EndStatus(models.TextChoices):

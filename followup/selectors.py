@@ -78,7 +78,7 @@ def measurements_of(assessment_ids: list[int]) -> dict[int, list[dict[str, Any]]
     query)."""
     found: dict[int, list[dict[str, Any]]] = {}
     rows = TargetMeasurement.objects.filter(assessment_id__in=assessment_ids).order_by("number")
-    for m in rows.values("assessment_id", "number", "present", "size_mm"):
+    for m in rows.values("assessment_id", "number", "present", "size_mm", "state", "merged_into"):
         row: dict[str, Any] = dict(m)
         found.setdefault(row.pop("assessment_id"), []).append(row)
     return found
@@ -101,6 +101,9 @@ class Assessment:
     confirms: list[str] = field(default_factory=list)
     # A CR or PR that no later assessment confirms (yet): shown "unconfirmed".
     unconfirmed: bool = False
+    # The target lesions not simply measured or gone: "T1 split", "T2 merged into T3"
+    # (filled by with_lesion_states, for the pages that show them).
+    lesions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -170,6 +173,20 @@ def _build(
     return ParticipantRecist(
         participant, baseline, anchor, assessments, best, best_events, baseline_sum, nadir
     )
+
+
+def with_lesion_states(recist: ParticipantRecist) -> ParticipantRecist:
+    """Each assessment's lesions marked split, merged or not evaluable, by label (one
+    query)."""
+    by_pk = {a.data.pk: a for a in recist.assessments}
+    rows = (
+        TargetMeasurement.objects.filter(assessment_id__in=list(by_pk))
+        .exclude(state="")
+        .order_by("assessment_id", "number")
+    )
+    for m in rows:
+        by_pk[m.assessment_id].lesions.append(f"{m} {m.state_shown}")
+    return recist
 
 
 def participant_recist(participant: Participant) -> ParticipantRecist:

@@ -31,7 +31,7 @@ def sum_chart(recist: selectors.ParticipantRecist) -> str | None:
 def participant_recist(request, code: str) -> HttpResponse:
     participant = trial_selectors.participant_or_404(request.user, code)
     timezone.activate(participant.site.time_zone)
-    recist = selectors.participant_recist(participant)
+    recist = selectors.with_lesion_states(selectors.participant_recist(participant))
     chart = sum_chart(recist)
     return render(
         request,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.forms import formset_factory
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -25,13 +25,14 @@ from trial import decay, limits, registry
 from trial.crf import model_field
 from trial.forms import (
     CrfForm,
-    DateTimeLocalInput,
+    DateTimeInput,
     bound_dates,
     localize_dates,
     localize_numbers,
     past_events,
     show_limits,
 )
+from trial.languages import shown_moment
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -54,7 +55,7 @@ MAX_EXTRA_HEPATIC = naming.MAX_EXTRA_HEPATIC
 
 
 def _when(value: datetime) -> str:
-    return formats.date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    return shown_moment(value)
 
 
 def _small(form: forms.Form) -> None:
@@ -189,7 +190,7 @@ class ExtraHepaticRow(SlotRow):
 class TimePointRow(SlotRow):
     needed = ("acquired_at",)
     acquired_at = forms.DateTimeField(
-        label=_("Acquisition time"), required=False, widget=DateTimeLocalInput()
+        label=_("Acquisition time"), required=False, widget=DateTimeInput()
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -295,7 +296,8 @@ class SlotFormSet(forms.BaseFormSet):
             for name, field in form.fields.items():
                 if items and name in items:
                     field.label = items[name]
-                field.widget.attrs["aria-label"] = f"{label} · {field.label}"
+                if field.label is not None:  # not the row's hidden id
+                    field.widget.attrs["aria-label"] = f"{label} · {field.label}"
 
     @property
     def columns(self) -> list[tuple[str, str]]:
@@ -522,7 +524,7 @@ class PetScanForm(GroupedForm):
             *IAH_ONLY,
         ]
         widgets = {
-            name: DateTimeLocalInput()
+            name: DateTimeInput()
             for name in ("measured_at", "residual_at", "injection_at", "scan_start_at")
         }
 

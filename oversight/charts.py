@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import date
 from html import escape
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from trial.languages import shown_number as _n
@@ -53,7 +54,8 @@ def sparkline(
     body = []
     for i, (month, value) in enumerate(trend):
         x = round(i * (bar + gap), 1)
-        label = f"{month:%Y-%m}: {'—' if value is None else _n(round(value, 2), 'g')}"
+        shown = "—" if value is None else _n(round(value, 2), "g")
+        label = f"{formats.date_format(month, 'YEAR_MONTH_FORMAT')}: {shown}"
         if value is None:
             body.append(
                 f'<rect x="{x}" y="{height - 1}" width="{round(bar, 1)}" height="1" '

@@ -72,33 +72,118 @@ def status_of(value: float | None, limits: tuple[float, float]) -> str:
     return GREEN
 
 
+@dataclass
+class Tally:
+    """What a figure is made of, as sums: the tally of some points plus that of others is the
+    tally of both, and taking a participant's points away is exact (the sums of weights and
+    values are kept exactly, as integers in units of 2**-SCALE), so that a figure kept up to
+    date by adding and taking away equals the figure of all its points counted afresh."""
+
+    seen: int = 0  # points (whatever their times)
+    count: int = 0  # times of the points counted (RATE: of the events)
+    flagged: int = 0
+    weight: int = 0  # RATE: participant-months, exactly (exact())
+    total: int = 0  # RATE: the events' values x times, exactly
+    values: dict[float, int] = field(default_factory=dict)  # MEDIAN: value -> times
+    behind: dict[str, int] = field(default_factory=dict)  # participant -> their points
+
+    def add(self, p: Point, kind: str) -> None:
+        """Count one point, as the current figure counts it."""
+        self.seen += 1
+        if p.flagged:
+            self.flagged += p.times
+        if kind == RATE:
+            if p.weight:
+                self.weight += exact(p.weight)
+                return
+            self.count += p.times
+            if p.value:
+                self.total += exact(p.value) * p.times
+            if p.value > 0:
+                self.behind[p.participant] = self.behind.get(p.participant, 0) + 1
+            return
+        self.count += p.times
+        if kind == MEDIAN:
+            self.values[p.value] = self.values.get(p.value, 0) + p.times
+        if p.flagged:
+            self.behind[p.participant] = self.behind.get(p.participant, 0) + 1
+
+    def copy(self) -> Tally:
+        return Tally(
+            self.seen,
+            self.count,
+            self.flagged,
+            self.weight,
+            self.total,
+            dict(self.values),
+            dict(self.behind),
+        )
+
+    def add_tally(self, other: Tally, sign: int = 1) -> None:
+        """Another tally added (sign 1) or taken away (sign -1), in place."""
+        self.seen += sign * other.seen
+        self.count += sign * other.count
+        self.flagged += sign * other.flagged
+        self.weight += sign * other.weight
+        self.total += sign * other.total
+        _add_counts(self.values, other.values, sign)
+        _add_counts(self.behind, other.behind, sign)
+
+    def value(self, kind: str) -> float | None:
+        if kind == RATE:
+            return self.total / self.weight if self.weight > 0 else None
+        if kind == MEDIAN:
+            return _median(list(self.values.items()))
+        if kind == COUNT:
+            return float(self.flagged)
+        if kind == PERCENT:
+            return 100.0 * self.flagged / self.count if self.count else None
+        raise ValueError(f"unknown kind {kind}")
+
+    def figure(self, spec: Spec, limits: tuple[float, float]) -> Figure:
+        value = self.value(spec.kind)
+        return Figure(
+            value, self.count, self.flagged, status_of(value, limits), sorted(self.behind)
+        )
+
+
+# Weights and values are summed as integers counting 2**-SCALE: a float of at least 2**-70
+# (the smallest weight is a day, 1/30 of a participant-month) is such an integer exactly, so
+# sums and differences are exact, and the quotient of two (int / int) is correctly rounded.
+SCALE = 128
+
+
+def exact(value: float) -> int:
+    """`value` as a whole number of 2**-SCALE (exactly: ValueError for a finer one)."""
+    numerator, denominator = value.as_integer_ratio()
+    shift = SCALE - denominator.bit_length() + 1
+    if shift < 0:
+        raise ValueError(f"{value!r} is finer than 2**-{SCALE}")
+    return numerator << shift
+
+
+def _add_counts(mine: dict, other: dict, sign: int) -> None:
+    """Another's counts added or taken away, in place; those left at zero dropped."""
+    for key, times in other.items():
+        left = mine.get(key, 0) + sign * times
+        if left:
+            mine[key] = left
+        else:
+            del mine[key]
+
+
+def tally(spec: Spec, points: Iterable[Point]) -> Tally:
+    """The current figure's tally of these points."""
+    found = Tally()
+    for p in points:
+        if p.current:
+            found.add(p, spec.kind)
+    return found
+
+
 def figure(spec: Spec, points: Sequence[Point], limits: tuple[float, float]) -> Figure:
     """The figure of these points (already those of one site, or one month)."""
-    value: float | None
-    current = [p for p in points if p.current]
-    flagged = [p for p in current if p.flagged]
-    if spec.kind == RATE:
-        exposure = sum(p.weight for p in current)
-        events = [p for p in current if p.weight == 0]
-        value = sum(p.value * p.times for p in events) / exposure if exposure > 0 else None
-        behind = {p.participant for p in events if p.value > 0}
-        count = sum(p.times for p in events)
-    elif spec.kind == MEDIAN:
-        value = _median([(p.value, p.times) for p in current])
-        behind = {p.participant for p in flagged}
-        count = sum(p.times for p in current)
-    elif spec.kind == COUNT:
-        value = float(sum(p.times for p in flagged))
-        behind = {p.participant for p in flagged}
-        count = sum(p.times for p in current)
-    elif spec.kind == PERCENT:
-        count = sum(p.times for p in current)
-        value = 100.0 * sum(p.times for p in flagged) / count if count else None
-        behind = {p.participant for p in flagged}
-    else:
-        raise ValueError(f"unknown kind {spec.kind}")
-    flagged_count = sum(p.times for p in flagged)
-    return Figure(value, count, flagged_count, status_of(value, limits), sorted(behind))
+    return tally(spec, points).figure(spec, limits)
 
 
 def _median(weighted: Sequence[tuple[float, int]]) -> float | None:
@@ -139,20 +224,28 @@ def trend(
 ) -> list[tuple[date, float | None]]:
     """The figure of each month (None when nothing was observed that month). For COUNT, the
     trend points (current=False) of each month are the state at its end."""
-    by_month: dict[date, list[Point]] = {m: [] for m in months}
+    return trend_of(spec, monthly(spec, points, months), months)
+
+
+def monthly(spec: Spec, points: Iterable[Point], months: Sequence[date]) -> dict[date, Tally]:
+    """The tally of each month of the trend that has points: a month's figure reads that
+    month's points as its own current ones."""
+    shown = set(months)
+    found: dict[date, Tally] = {}
     for p in points:
-        if p.month in by_month:
-            # A month's figure reads that month's points as its own "current" ones.
-            by_month[p.month].append(p if p.current else _as_current(p))
+        if p.month in shown:
+            found.setdefault(p.month, Tally()).add(p, spec.kind)
+    return found
+
+
+def trend_of(
+    spec: Spec, tallies: dict[date, Tally], months: Sequence[date]
+) -> list[tuple[date, float | None]]:
     result = []
     for m in months:
-        found = by_month[m]
-        result.append((m, figure(spec, found, limits).value if found else None))
+        found = tallies.get(m)
+        result.append((m, found.value(spec.kind) if found is not None and found.seen else None))
     return result
-
-
-def _as_current(p: Point) -> Point:
-    return Point(p.site, p.month, p.participant, p.value, p.weight, p.flagged, True, p.times)
 
 
 # --- Turning observations into points --------------------------------------------------------

@@ -11,7 +11,9 @@ is read, which only errs towards reading again.
 `keyed` keeps a value under a key the caller reads from the data itself, which any change
 moves (the count and the summed versions of the lab forms, which every save raises): a save
 elsewhere leaves it in memory. `peek` and `put` keep what a caller brings up to date itself
-(the audit ledger's counts, to which only the newer entries are added).
+(the audit ledger's counts, to which only the newer entries are added; each participant's
+part of a read, oversight.study), and `running_sum` a sum over participants brought up to
+date by the contributions of those changed only (the figures' tallies, the lab shifts).
 
 Values are kept per process (gunicorn workers each keep their own), the last few of each
 kind. None is used inside a transaction that is already open (a save's, a test's): one that
@@ -22,17 +24,20 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from django.db import connection
 
 T = TypeVar("T")
+S = TypeVar("S")
 
 # A whole read of the trial (megabytes with 500 participants): the last few.
 KEEP_READS = 4
-# Parts of a read (lab grades, ledger counts), per scope and date.
-KEEP_PARTS = 16
+# Parts of a read (each participant's, the ledger counts, the sums kept up to date), per
+# scope and date.
+KEEP_PARTS = 32
 _reads: OrderedDict[Hashable, object] = OrderedDict()
 _parts: OrderedDict[Hashable, object] = OrderedDict()
 _lock = threading.Lock()
@@ -90,6 +95,44 @@ def peek(key: Hashable) -> object | None:
 
 def put(key: Hashable, value: object) -> None:
     _put(_parts, ("put", key), value, KEEP_PARTS)
+
+
+@dataclass(frozen=True)
+class _Sum:
+    shares: dict[Hashable, tuple[object, object]]  # owner -> (share, its contribution)
+    total: object
+
+
+def running_sum(
+    key: Hashable,
+    shares: Mapping[Any, Any],
+    contribution: Callable[[Any], S],
+    copy: Callable[[S | None], S],
+    add: Callable[[S, S, int], None],
+) -> S:
+    """The sum of the contributions of `shares` (one per owner: a participant), kept under
+    `key` with each share and its contribution: from a copy of the last sum (`copy(None)`:
+    an empty one), the contributions of the shares that changed since (compared with ==) are
+    taken away and their new ones added (`add(total, one, sign)`, in place), so that the work
+    follows the shares changed, not their number; the sum kept is never changed (one may be
+    read elsewhere). The sum must be exact (integers, counts), so that it equals the sum
+    counted afresh."""
+    kept = peek(key)
+    before = kept.shares if isinstance(kept, _Sum) else {}
+    total = copy(kept.total if isinstance(kept, _Sum) else None)  # type: ignore[arg-type]
+    now: dict[Hashable, tuple[object, object]] = {}
+    for owner, (share, given) in before.items():
+        if owner in shares and shares[owner] == share:
+            now[owner] = (share, given)
+        else:
+            add(total, given, -1)  # type: ignore[arg-type]
+    for owner, share in shares.items():
+        if owner not in now:
+            given = contribution(share)
+            now[owner] = (share, given)
+            add(total, given, 1)
+    put(key, _Sum(now, total))
+    return total
 
 
 def clear() -> None:

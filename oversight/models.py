@@ -2,7 +2,8 @@
 
 Like a PDF job (trial.models.PdfJob) and an SDTM package job: the PDF is kept in the
 database, so the web and worker containers share no disk. It holds no clinical data of its
-own (a rendering of data audited elsewhere), so it is not audited.
+own (a rendering of data audited elsewhere), so it is not audited; the export itself is
+logged in trial's ExportLog (audited, append-only) when it is asked for.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ class ReportJob(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(default=timezone.now)
+    export_log = models.ForeignKey(
+        "trial.ExportLog", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # The data cut-off: what is dated after it is left out.
     cutoff = models.DateField(_("data cut-off"))
     language = models.CharField(max_length=8, blank=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -14,10 +15,12 @@ from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from dosing.models import Outcome
 from oversight import charts, endpoints, memo, risk, safety
 from oversight.study import Study, moment_of, read
 from trial import actions, roles, selectors
-from trial.languages import shown_number
+from trial.languages import shown_date, shown_moment, shown_number
+from trial.models import Participant, Site
 
 # Who sees the oversight page and asks for the DSMB report: the monitors (their own sites)
 # and the data managers (every site).
@@ -41,6 +44,11 @@ def may_oversee(user: Any) -> bool:
 
 def every_site_label() -> str:
     return str(_("All sites"))
+
+
+def every_site() -> Scope:
+    """The whole trial: every participant of every site (the command's DSMB report)."""
+    return Scope(Participant.objects.select_related("site"), Site.objects.all(), every_site_label())
 
 
 def scope_for(user: Any) -> Scope:
@@ -118,7 +126,12 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
         for cell in row.cells:
             where = cell.site or scope_label
             cell.chart = mark_safe(  # noqa: S308 - built by charts, every text escaped there
-                charts.sparkline(cell.trend, row.limits, f"{row.label} · {where}")
+                _sparkline(
+                    tuple(cell.trend),
+                    row.limits,
+                    f"{row.label} · {where}",
+                    translation.get_language(),
+                )
             )
     funnel, ratios, responses, pfs = (
         prepared.funnel,
@@ -167,29 +180,47 @@ def build(prepared: Prepared | Study, scope_label: str) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)
+def _sparkline(
+    trend: tuple[tuple[date, float | None], ...],
+    limits: tuple[float, float],
+    title: str,
+    language: str | None,
+) -> str:
+    """A trend's chart, kept by its values (and the language its numbers are written in):
+    after a write, most trends are as they were."""
+    return charts.sparkline(trend, limits, title)
+
+
 def _sae_rows(lines: list[safety.SaeLine]) -> list[dict[str, str]]:
     """The SAE listing as the table shows it, written once here: a few hundred template
-    filters and URL reversals cost more than the rest of the page."""
+    filters and URL reversals cost more than the rest of the page. Each line's row is kept
+    by its values, the reader's language and time zone (a pending one's hours move on, and
+    so its row); the rows are only read."""
     link = reverse("participant_detail", args=["CODE"])
+    reader = (translation.get_language(), timezone.get_current_timezone_name())
+    return [_sae_row(line, link, reader) for line in lines]
 
+
+@lru_cache(maxsize=4096)
+def _sae_row(line: safety.SaeLine, link: str, reader: tuple[str | None, str]) -> dict[str, str]:
     def moment(value: Any) -> str:
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+        return shown_moment(value) if value else ""
 
-    return [
-        {
-            "code": line.code,
-            "url": link.replace("CODE", line.code),
-            "term": line.term,
-            "grade": "" if line.grade is None else str(line.grade),
-            "onset": line.onset.isoformat() if line.onset else "",
-            "aware": moment(line.awareness_at),
-            "reported": moment(line.reported_at),
-            "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
-            "period": line.period,
-            "outcome": line.outcome,
-        }
-        for line in lines
-    ]
+    # The stored SDTM code (not_recovered) read by its label, in the reader's language.
+    outcome = str(Outcome(line.outcome).label) if line.outcome in Outcome.values else line.outcome
+    return {
+        "code": line.code,
+        "url": link.replace("CODE", line.code),
+        "term": line.term,
+        "grade": "" if line.grade is None else str(line.grade),
+        "onset": shown_date(line.onset) if line.onset else "",
+        "aware": moment(line.awareness_at),
+        "reported": moment(line.reported_at),
+        "hours": "" if line.hours is None else shown_number(line.hours, ".1f"),
+        "period": line.period,
+        "outcome": outcome,
+    }
 
 
 def _pfs_text(estimate: Any) -> dict[str, str]:

@@ -10,11 +10,13 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
 from dosing.models import SAE_REPORTING_DELAY
 from oversight import indicators as ind
+from oversight import memo
 from oversight.study import Study
 from trial import schedule
 
@@ -94,7 +96,35 @@ def sae_points(study: Study) -> list[ind.Point]:
 
 
 def points(study: Study) -> dict[str, list[ind.Point]]:
-    """Every indicator's points but the SAE delays' (sae_points), which move with time."""
+    """Every indicator's points but the SAE delays' (sae_points), which move with time. A
+    study put together from its participants' parts (oversight.study.read) takes each
+    part's points as computed with the part, and computes those of a new part only."""
+    if not study.parts:
+        found = _observed_points(study)
+    else:
+        found = {spec.key: [] for spec in SPECS}
+        for part in study.parts:
+            if "points" not in part.kept:
+                part.kept["points"] = _observed_points(part.study)
+            for key, these in part.kept["points"].items():
+                found[key] += these
+    found["changes"] = _change_points(study)
+    return found
+
+
+def _change_points(study: Study) -> list[ind.Point]:
+    """Items changed after entry per 100 entered, from the ledger's counts of the scope."""
+    by_pk = study.by_pk
+    found = []
+    for (pid, month), (entered, changed) in study.changes.items():
+        person = by_pk[pid]
+        found.append(ind.Point(person.site, month, person.code, float(changed)))
+        found.append(ind.Point(person.site, month, person.code, 0.0, entered / 100))
+    return found
+
+
+def _observed_points(study: Study) -> dict[str, list[ind.Point]]:
+    """The points of every indicator but the SAE delays' and the changes' (_change_points)."""
     by_pk = study.by_pk
     as_of = study.as_of
     months = ind.months_back(as_of)
@@ -155,10 +185,6 @@ def points(study: Study) -> dict[str, list[ind.Point]]:
                 flagged=person.status == schedule.SCREEN_FAILURE,
             )
         )
-    for (pid, month), (entered, changed) in study.changes.items():
-        person = by_pk[pid]
-        found["changes"].append(ind.Point(person.site, month, person.code, float(changed)))
-        found["changes"].append(ind.Point(person.site, month, person.code, 0.0, entered / 100))
     return found
 
 
@@ -231,11 +257,39 @@ class Row:
 
 
 Computed = dict[str, list[tuple[str, ind.Figure, list[tuple[date, float | None]]]]]
+# The tallies of the figures: (indicator, column, month) -> tally, the column a site's code
+# or "" for the study, the month None for the current figure or the first day of a month of
+# the trend.
+Tallies = dict[tuple[str, str, date | None], ind.Tally]
+# The indicators counted from each participant's part of the read (oversight.study.Part),
+# their tallies kept up to date part by part; the changes are counted from the ledger's
+# counts of the whole scope, the SAE delays move with time.
+PART_SPECS = tuple(s for s in SPECS if s.key not in ("sae_delay", "changes"))
 
 
-def _computed(
+def tallies_of(
+    specs: tuple[ind.Spec, ...], found: Mapping[str, list[ind.Point]], as_of: date
+) -> Tallies:
+    """Each point counted once in its site's column and once in the study's: in the current
+    figure when it is current, and in its month's when the month is in the trend."""
+    shown = set(ind.months_back(as_of))
+    result: Tallies = {}
+    for spec in specs:
+        key, kind = spec.key, spec.kind
+        for p in found[key]:
+            buckets = ([None] if p.current else []) + ([p.month] if p.month in shown else [])
+            for column in (p.site, ""):
+                for month in buckets:
+                    counted = result.get((key, column, month))
+                    if counted is None:
+                        counted = result[key, column, month] = ind.Tally()
+                    counted.add(p, kind)
+    return result
+
+
+def _figures(
     specs: tuple[ind.Spec, ...],
-    found: Mapping[str, list[ind.Point]],
+    tallies: Tallies,
     study: Study,
     thresholds: Mapping[str, tuple[float, float]],
 ) -> Computed:
@@ -245,23 +299,80 @@ def _computed(
         limits = limits_of(thresholds, spec.key)
         result[spec.key] = []
         for site in [*study.sites, ""]:
-            these = [p for p in found[spec.key] if not site or p.site == site]
+            current = tallies.get((spec.key, site, None)) or ind.Tally()
+            monthly = {m: t for m in months if (t := tallies.get((spec.key, site, m)))}
             result[spec.key].append(
-                (
-                    site,
-                    ind.figure(spec, these, limits),
-                    ind.trend(spec, these, limits, months),
-                )
+                (site, current.figure(spec, limits), ind.trend_of(spec, monthly, months))
             )
     return result
 
 
+def _computed(
+    specs: tuple[ind.Spec, ...],
+    found: Mapping[str, list[ind.Point]],
+    study: Study,
+    thresholds: Mapping[str, tuple[float, float]],
+) -> Computed:
+    return _figures(specs, tallies_of(specs, found, study.as_of), study, thresholds)
+
+
+def _copy(tallies: Tallies | None) -> Tallies:
+    return {key: found.copy() for key, found in (tallies or {}).items()}
+
+
+def _add(total: Tallies, tallies: Tallies, sign: int) -> None:
+    for key, found in tallies.items():
+        mine = total.get(key)
+        if mine is None:
+            mine = total[key] = ind.Tally()
+        mine.add_tally(found, sign)
+
+
+def _running(key: Any, shares: dict[int, Any], tallies_of_share: Any) -> Tallies:
+    return memo.running_sum(key, shares, tallies_of_share, _copy, _add)
+
+
+def part_tallies(study: Study) -> Tallies:
+    """The tallies of every participant's part of the read (PART_SPECS), each part's kept
+    with it; then those of the ledger's change counts, per participant."""
+
+    def of_part(part: Any) -> Tallies:
+        if "tallies" not in part.kept:
+            part.kept["tallies"] = tallies_of(PART_SPECS, _observed_points(part.study), as_of)
+        return part.kept["tallies"]
+
+    as_of = study.as_of
+    by_pk = study.by_pk
+    changes: dict[int, list[tuple[date, int, int]]] = {}
+    for (pid, month), (entered, changed) in study.changes.items():
+        changes.setdefault(pid, []).append((month, entered, changed))
+
+    def of_changes(counts: tuple[int, tuple[tuple[date, int, int], ...]]) -> Tallies:
+        pid, months = counts
+        one = Study(as_of, study.cutoff, study.moment, study.sites, [by_pk[pid]])
+        one.changes = {(pid, month): [entered, changed] for month, entered, changed in months}
+        return tallies_of(CHANGES, {"changes": _change_points(one)}, as_of)
+
+    parts = {part.study.people[0].pk: part for part in study.parts}
+    counted = {pid: (pid, tuple(sorted(months))) for pid, months in changes.items()}
+    return {
+        **_running(("tallies", study.parts_key), parts, of_part),
+        **_running(("change tallies", study.parts_key), counted, of_changes),
+    }
+
+
+CHANGES = (SPECS_BY_KEY["changes"],)
+
+
 def static_figures(study: Study, thresholds: Mapping[str, tuple[float, float]]) -> Computed:
     """Every figure and trend but the SAE delays': what a read of the data gives, whatever
-    the time of day (oversight.memo keeps it while the data stays the same)."""
-    return _computed(
-        tuple(s for s in SPECS if s.key != "sae_delay"), points(study), study, thresholds
-    )
+    the time of day (oversight.memo keeps it while the data stays the same). A study put
+    together from its participants' parts counts its figures from the parts' tallies kept
+    up to date (part_tallies)."""
+    specs = (*PART_SPECS, *CHANGES)
+    if not study.parts:
+        return _computed(specs, points(study), study, thresholds)
+    return _figures(specs, part_tallies(study), study, thresholds)
 
 
 def table(

@@ -6,11 +6,13 @@ grade → worst grade after baseline).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.utils.translation import gettext_lazy as _
 
+from oversight import memo
 from oversight.study import Ae, Study
 from trial import schedule
 
@@ -139,7 +141,36 @@ class Shift:
 
 def lab_shifts(study: Study) -> list[Shift]:
     """For each CTCAE lab term: participants by baseline grade (their earliest panel) and
-    worst grade after it; those without a later value are left out."""
+    worst grade after it; those without a later value are left out. A study put together
+    from its participants' parts takes each part's (term, baseline, worst), kept with it."""
+    if not study.parts:
+        found = Counter(_baseline_and_worst(study))
+    else:
+        parts = {part.study.people[0].pk: part for part in study.parts}
+        found = memo.running_sum(
+            ("lab shifts", study.parts_key),
+            parts,
+            lambda part: Counter(_baseline_and_worst(part.study)),
+            lambda total: Counter(total),
+            _add,
+        )
+    shifts: dict[str, Shift] = {}
+    for (term, base, grade), times in found.items():
+        shift = shifts.setdefault(term, Shift(term, [[0] * len(LAB_GRADES) for _ in LAB_GRADES], 0))
+        shift.counts[min(base, 4)][min(grade, 4)] += times
+        shift.participants += times
+    return [shifts[term] for term in sorted(shifts)]
+
+
+def _add(total: Counter, counts: Counter, sign: int) -> None:
+    total.update({key: sign * times for key, times in counts.items()})
+    for key in [key for key, times in total.items() if not times]:
+        del total[key]
+
+
+def _baseline_and_worst(study: Study) -> list[tuple[str, int, int]]:
+    """(term, baseline grade, worst grade after it) of each participant and lab term; the
+    baseline and worst grades are kept as they are (the table caps them at 4)."""
     baseline: dict[tuple[str, int], int] = {}
     worst: dict[tuple[str, int], int] = {}
     for lab in study.labs:
@@ -148,12 +179,8 @@ def lab_shifts(study: Study) -> list[Shift]:
             baseline[key] = lab.grade
         else:
             worst[key] = max(worst.get(key, 0), lab.grade)
-    shifts: dict[str, Shift] = {}
-    for (term, pid), grade in worst.items():
-        base = baseline.get((term, pid))
-        if base is None:
-            continue
-        shift = shifts.setdefault(term, Shift(term, [[0] * len(LAB_GRADES) for _ in LAB_GRADES], 0))
-        shift.counts[min(base, 4)][min(grade, 4)] += 1
-        shift.participants += 1
-    return [shifts[term] for term in sorted(shifts)]
+    return [
+        (term, base, grade)
+        for (term, pid), grade in worst.items()
+        if (base := baseline.get((term, pid))) is not None
+    ]

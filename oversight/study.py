@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from dosing import selectors as dosing_selectors
@@ -109,6 +109,10 @@ class Study:
     changes: dict[tuple[int, date], list[int]] = field(default_factory=dict)
     ratios: dict[int, float | None] = field(default_factory=dict)
     slots_used: int = 0
+    # The read of each participant alone, when the study was put together from them (read
+    # outside a transaction): what the indicators' points are computed and kept from.
+    parts: list[Part] = field(default_factory=list)
+    parts_key: Any = None  # what the parts are kept under (the scope, the day)
 
     @property
     def by_pk(self) -> dict[int, Person]:
@@ -131,18 +135,134 @@ def moment_of(as_of: date) -> datetime:
 
 def read(participants: Any, sites: Any, as_of: date, *, cutoff: bool = False) -> Study:
     """Everything the page shows for these participants (a queryset) and sites, as of the
-    day `as_of` (included): twelve queries, in one read-only transaction at the repeatable
-    read level, so that every query sees the same data (a participant registered between
-    two of them is in all or none)."""
+    day `as_of` (included), in one read-only transaction at the repeatable read level, so
+    that every query sees the same data (a participant registered between two of them is in
+    all or none). Outside a transaction, each participant's part of the last read is kept
+    while their change mark stays the same (`_marks`): only the participants changed since
+    are read again (the same queries, limited to them), so the queries are as many whatever
+    the number of participants changed."""
     if connection.in_atomic_block:
-        return _read(participants, sites, as_of, cutoff, reuse=False)
+        return _read(participants, sites, as_of, cutoff)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        return _read(participants, sites, as_of, cutoff, reuse=True)
+        return _read_by_participant(participants, sites, as_of, cutoff)
 
 
-def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bool) -> Study:
+@dataclass(eq=False)
+class Part:
+    """One participant's observations (a Study of them alone, without the trial-wide counts),
+    read under `mark`; `kept` keeps what the figures and tables compute from them
+    (oversight.risk, oversight.safety), by name."""
+
+    mark: tuple[Any, ...]
+    study: Study
+    kept: dict[str, Any] = field(default_factory=dict)
+
+
+# A participant's change mark: their row's transaction id (any change of the journey: event
+# dates, status, gate, enrolment), the count and summed versions of their form slots (every
+# save, missed visit and deletion of a form raises its slot's version, through the write
+# session: the adverse events, labs, visits, PETs, RECIST, end of study and the forms' first
+# saves), and the count and summed transaction ids of their queries (opened, answered,
+# closed). The ledger's change counts are not in it: they are counted for the whole scope
+# (_changes), as the ledger is filed apart from the saves.
+_MARKS_SQL = """
+SELECT p.id, p.xmin::text, coalesce(f.n, 0), coalesce(f.versions, 0), coalesce(q.n, 0),
+       coalesce(q.ids, 0)
+FROM %(participants)s p
+LEFT JOIN (SELECT participant_id, count(*) AS n, sum(version) AS versions FROM %(slots)s
+           WHERE participant_id IN (%(scope)s) GROUP BY 1) f ON f.participant_id = p.id
+LEFT JOIN (SELECT participant_id, count(*) AS n, sum(xmin::text::bigint) AS ids FROM %(queries)s
+           WHERE participant_id IN (%(scope)s) GROUP BY 1) q ON q.participant_id = p.id
+WHERE p.id IN (%(scope)s)
+"""
+
+
+def _marks(scope: Any) -> dict[int, tuple[Any, ...]]:
+    inner, params = scope.values("pk").query.sql_with_params()
+    sql = _MARKS_SQL % {
+        "participants": Participant._meta.db_table,
+        "slots": FormStatus._meta.db_table,
+        "queries": Query._meta.db_table,
+        "scope": inner,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *params, *params])
+        return {row[0]: tuple(row[1:]) for row in cursor}
+
+
+def _read_by_participant(participants: Any, sites: Any, as_of: date, cutoff: bool) -> Study:
+    scope = participants.filter(screening_date__lte=as_of)
+    marks = _marks(scope)
+    key = ("parts", str(scope.query), as_of, cutoff)
+    kept = memo.peek(key)
+    before: dict[int, Part] = kept if isinstance(kept, dict) else {}
+    changed = [pid for pid, mark in marks.items() if pid not in before or before[pid].mark != mark]
+    fresh: dict[int, Study] = {}
+    if changed:
+        # Participants filtered by their ids and by the scope's own filter: the same rows.
+        read = _read(scope.filter(pk__in=changed), sites, as_of, cutoff, whole=False)
+        fresh = _split(read)
+    parts = {pid: Part(marks[pid], fresh[pid]) if pid in fresh else before[pid] for pid in marks}
+    memo.put(key, parts)
+    ordered = sorted(parts.values(), key=lambda part: part.study.people[0].code)
+    end = _end_of(as_of)
+    study = Study(
+        as_of,
+        cutoff,
+        moment_of(as_of),
+        list(sites.order_by("code").values_list("code", flat=True)),
+        [part.study.people[0] for part in ordered],
+        parts=ordered,
+        parts_key=key,
+    )
+    by_pk = sorted(ordered, key=lambda part: part.study.people[0].pk)
+    for part in by_pk:
+        one = part.study
+        study.aes += one.aes
+        study.labs += one.labs
+        study.queries += one.queries
+        study.entries += one.entries
+        study.missed += one.missed
+        study.recist += one.recist
+        study.endings.update(one.endings)
+        study.ratios.update(one.ratios)
+    people_ids = tuple(p.pk for p in study.people)
+    study.changes = _changes(scope, end, people_ids)
+    study.slots_used = _slots_held(as_of)
+    return study
+
+
+def _split(read: Study) -> dict[int, Study]:
+    """A read of several participants as one Study per participant."""
+    alone = {
+        person.pk: Study(read.as_of, read.cutoff, read.moment, read.sites, [person])
+        for person in read.people
+    }
+    for ae in read.aes:
+        alone[ae.participant_id].aes.append(ae)
+    for lab in read.labs:
+        alone[lab.participant_id].labs.append(lab)
+    for query in read.queries:
+        alone[query[0]].queries.append(query)
+    for entry in read.entries:
+        alone[entry.participant_id].entries.append(entry)
+    for missed in read.missed:
+        alone[missed[0]].missed.append(missed)
+    for assessment in read.recist:
+        alone[assessment.participant_id].recist.append(assessment)
+    for pid, ending in read.endings.items():
+        alone[pid].endings[pid] = ending
+    for pid, ratio in read.ratios.items():
+        alone[pid].ratios[pid] = ratio
+    return alone
+
+
+def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, whole: bool = True) -> Study:
+    """The read's queries; `whole`: with the sites and the trial-wide counts too (the
+    ledger's change counts, the IAH slots held), which a read of some participants only
+    leaves out."""
     scope = participants.filter(screening_date__lte=as_of)
     ids = scope.values("pk")
     people = [
@@ -174,7 +294,8 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bo
         )
     ]
     end = _end_of(as_of)
-    site_codes = list(sites.order_by("code").values_list("code", flat=True))
+    # A read of some participants only is put together with the sites read once for all.
+    site_codes = list(sites.order_by("code").values_list("code", flat=True)) if whole else []
     study = Study(as_of, cutoff, moment_of(as_of), site_codes, people)
 
     aes = (
@@ -204,7 +325,7 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bo
         Ae(r[0], r[1], r[2], r[3], r[4], r[5], r[6], bool(r[7]), r[8], r[9], r[10], r[11:14])
         for r in aes
     ]
-    study.labs = _graded_labs(scope, as_of, reuse)
+    study.labs = dosing_selectors.graded_labs(scope, until=as_of)
     study.queries = [
         (pid, timezone.localtime(opened).date(), _local_day(closed))
         for pid, opened, closed in Query.objects.filter(participant__in=ids, opened_at__lt=end)
@@ -242,15 +363,15 @@ def _read(participants: Any, sites: Any, as_of: date, cutoff: bool, *, reuse: bo
         .exclude(form_status__status=FormState.DELETED)
         .values_list("form_status__participant_id", "status", "end_date", "death_date")
     }
-    people_ids = tuple(p.pk for p in people)
-    study.changes = _changes(scope, end, people_ids, reuse)
     by_pk = study.by_pk
     study.ratios = {
         row.participant_id: row.patient_ratio
         for _code, row in imaging_selectors.study_rows(scope)
         if "PET-IV" in by_pk.get(row.participant_id, _NOBODY).dates
     }
-    study.slots_used = _slots_held(as_of)
+    if whole:
+        study.changes = _count_changes(scope, end)
+        study.slots_used = _slots_held(as_of)
     return study
 
 
@@ -327,49 +448,34 @@ def _count_changes(scope: Any, end: datetime, above: int = 0) -> Changes:
 
 @dataclass(frozen=True)
 class _Counted:
-    last: int  # the highest ledger id counted
-    size: int  # the ledger's row count then
+    last: int  # the highest id of an item or group entry counted
     changes: Changes
 
 
-def _changes(scope: Any, end: datetime, people: tuple[int, ...], reuse: bool) -> Changes:
+# The ledger's kinds the change counts read (_CHANGES_SQL).
+_COUNTED_KINDS = ("item", "group")
+
+
+def _changes(scope: Any, end: datetime, people: tuple[int, ...]) -> Changes:
     """The ledger's counts. The ledger is append-only (no row is ever deleted), so with the
-    counts of an earlier read (its highest id and its row count), only the entries after
-    that id are read, as long as no entry at or below it appeared since (a transaction
-    that committed late): then the whole ledger is read again."""
-    if not reuse:
-        return _count_changes(scope, end)
+    counts of an earlier read (the highest id of an item or group entry then), only the
+    entries after that id are read. Those entries are written by the filing only, one filing
+    at a time to its commit (trial/ledger.py: edc_review_file takes its advisory lock for the
+    transaction), and the page files before it reads: an entry that appears later has a
+    higher id than every one seen, so none is missed. (The login log's entries, written by
+    its own trigger in any order, are of kind "auth" and not read here.)"""
     key = ("changes", str(scope.query), end, people)
-    size = AuditEntry.objects.aggregate(n=Count("pk"), last=Max("pk"))
-    last, total = size["last"] or 0, size["n"]
+    last = AuditEntry.objects.filter(kind__in=_COUNTED_KINDS).aggregate(last=Max("pk"))["last"] or 0
     before = memo.peek(key)
-    if isinstance(before, _Counted):
-        if (before.last, before.size) == (last, total):
-            return before.changes
-        newer = AuditEntry.objects.filter(pk__gt=before.last).count()
-        if total - newer == before.size:
-            merged = {k: list(v) for k, v in before.changes.items()}
-            for k, (entered, changed) in _count_changes(scope, end, before.last).items():
-                counts = merged.setdefault(k, [0, 0])
-                counts[0] += entered
-                counts[1] += changed
-            memo.put(key, _Counted(last, total, merged))
-            return merged
-    counted = _Counted(last, total, _count_changes(scope, end))
+    if isinstance(before, _Counted) and before.last <= last:
+        # The entries after the last counted, none as often as some: one query either way.
+        merged = {k: list(v) for k, v in before.changes.items()}
+        for k, (entered, changed) in _count_changes(scope, end, before.last).items():
+            counts = merged.setdefault(k, [0, 0])
+            counts[0] += entered
+            counts[1] += changed
+        memo.put(key, _Counted(last, merged))
+        return merged
+    counted = _Counted(last, _count_changes(scope, end))
     memo.put(key, counted)
     return counted.changes
-
-
-def _graded_labs(scope: Any, as_of: date, reuse: bool) -> list[dosing_selectors.GradedLab]:
-    def compute() -> list[dosing_selectors.GradedLab]:
-        return dosing_selectors.graded_labs(scope, until=as_of)
-
-    if not reuse:
-        return compute()
-    # Every change of a lab form, its deletion too, raises its row's version (the write
-    # session), so the count and the sum of the versions move with any of them.
-    version = FormStatus.objects.filter(form="LAB", participant__in=scope.values("pk")).aggregate(
-        n=Count("pk"), versions=Sum("version")
-    )
-    key = ("labs", str(scope.query), as_of, version["n"], version["versions"])
-    return memo.keyed(key, compute)

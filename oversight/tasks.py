@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.utils import timezone
 
 from oversight import actions
-from oversight.models import ReportJob, ReportJobStatus
+from oversight.models import ReportJob
 from trial import jobs
 
 
@@ -29,7 +26,4 @@ def build_dsmb_report(self, job_id: int) -> str:
 def requeue_report_jobs() -> int:
     """Send again the report jobs still queued a minute after they were asked for (the
     broker was down then). Idempotent: build_dsmb_report leaves a finished job alone."""
-    stale = ReportJob.objects.filter(
-        status=ReportJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
-    ).values_list("pk", flat=True)
-    return sum(1 for pk in stale if jobs.enqueue(build_dsmb_report, pk))
+    return jobs.requeue_stale(ReportJob, build_dsmb_report)

@@ -4,6 +4,9 @@ worker, its progress polled with htmx, then downloaded)."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from django import forms
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,16 +19,23 @@ from oversight import actions, endpoints, report, risk
 from oversight.models import ReportJob, ReportJobStatus
 from trial import downloads, jobs
 from trial.actions import ActionRefused
+from trial.addresses import client_address
+from trial.forms import DateInput
+from trial.languages import shown_date
 
 
 class CutoffForm(forms.Form):
     cutoff = forms.DateField(
         label=gettext_lazy("Data cut-off"),
-        widget=forms.DateInput(
-            format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"}
-        ),
-        error_messages={"invalid": gettext_lazy("Enter a date, such as 2026-06-30.")},
+        widget=DateInput(attrs={"class": "form-control form-control-sm"}),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The example in the reader's style: 2026-06-30 in English, 30/06/2026 in French.
+        self.fields["cutoff"].error_messages["invalid"] = _(
+            "Enter a date, such as %(example)s."
+        ) % {"example": shown_date(date(2026, 6, 30))}
 
     def clean_cutoff(self):
         day = self.cleaned_data["cutoff"]
@@ -86,7 +96,9 @@ def report_request(request) -> HttpResponse:
         # The page again, with the date as typed and the reason beside it.
         return _page(request, scope, form, status=400)
     try:
-        job = actions.request_report(request.user, form.cleaned_data["cutoff"])
+        job = actions.request_report(
+            request.user, form.cleaned_data["cutoff"], client_address=client_address(request)
+        )
     except ActionRefused as refused:
         form.add_error("cutoff", str(refused))
         return _page(request, scope, form, status=400)

@@ -8,25 +8,21 @@ exports trial makes, and trial never names the layer above it.
 from __future__ import annotations
 
 import io
-import logging
 import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from submission import archive, package
-from submission.models import PackageJob, PackageJobStatus
+from submission.models import PackageJob
 from trial import jobs, roles
-from trial.actions import ActionRefused, write
-from trial.exports.actions import finish_export, record_export
+from trial.actions import ActionRefused, JobResult, retry_stored_job, run_stored_job, write
+from trial.exports.actions import finish_export, finish_job_export, record_export
 from trial.exports.common import ExportError, Scope, resolve_scope
-
-log = logging.getLogger(__name__)
 
 SDTM_EXPORT = "sdtm"
 ARCHIVE_EXPORT = "archive"
@@ -94,13 +90,7 @@ def retry_package(user: Any, job: PackageJob) -> PackageJob:
     """Ask again for a package that failed (or never left the queue)."""
     if not roles.has_any(user, roles.ALL_SITES):
         raise ActionRefused(_("Only data managers may export the SDTM package."))
-    with write(user, command="retry_package") as w:
-        PackageJob.objects.filter(pk=job.pk).exclude(status=PackageJobStatus.DONE).update(
-            status=PackageJobStatus.QUEUED, progress=0, step="", error="", finished_at=None
-        )
-        w.on_commit(lambda: jobs.enqueue(BUILD_PACKAGE, job.pk))
-    job.refresh_from_db()
-    return job
+    return retry_stored_job(user, job, command="retry_package", task=BUILD_PACKAGE)
 
 
 def zipped(directory: Path) -> bytes:
@@ -112,53 +102,27 @@ def zipped(directory: Path) -> bytes:
 
 
 def run_job(job_id: int) -> str:
-    """Build the job's package once. A finished job is left alone (a redelivered task does
-    nothing); a failure is recorded on the job for the page to show."""
-    with write(None, command="build_package"):
-        job = PackageJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status == PackageJobStatus.DONE:
-            return "nothing to do"
-        job.status, job.progress, job.step, job.error = PackageJobStatus.RUNNING, 1, "", ""
-        job.started_at, job.attempts = timezone.now(), job.attempts + 1
-        job.save(update_fields=["status", "progress", "step", "error", "started_at", "attempts"])
+    """Build the job's package once (trial's stored-job runner: a finished job is left
+    alone, a failure recorded on the job for the page to show); its export log is finished
+    with the number of records written."""
 
-    def progress(percent: int, step: str) -> None:
-        with write(None, command="build_package"):
-            PackageJob.objects.filter(pk=job_id).update(progress=percent, step=step[:40])
-
-    try:
+    def work(job: PackageJob, progress: package.Progress) -> JobResult:
         scope = resolve_scope(job.requested_by, site=job.site)
         with tempfile.TemporaryDirectory(prefix="sdtm-") as folder:
             result = package.build(scope, Path(folder), progress=progress)
             if not result.ok:
                 raise ValueError("; ".join(result.errors[:10]))
             content = zipped(Path(folder))
-    except OperationalError:
-        # The database went away: let the task retry with back-off.
-        with write(None, command="build_package"):
-            PackageJob.objects.filter(pk=job_id).update(status=PackageJobStatus.QUEUED, progress=0)
-        raise
-    except Exception as exc:  # noqa: BLE001 - shown to the user, who may ask again
-        log.exception("SDTM package job %s failed", job_id)
-        with write(None, command="build_package"):
-            PackageJob.objects.filter(pk=job_id).update(
-                status=PackageJobStatus.FAILED,
-                error=f"{type(exc).__name__}: {exc}"[:2000],
-                finished_at=timezone.now(),
-            )
-        return "failed"
-    stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    where = f"_{job.site}" if job.site else ""
-    with write(None, command="build_package"):
-        PackageJob.objects.filter(pk=job_id).update(
-            status=PackageJobStatus.DONE,
-            progress=100,
-            step="",
-            records=list(result.records.items()),
-            content=content,
-            filename=f"{settings.TRIAL_NUMBER}_SDTM{where}_{stamp}.zip",
-            finished_at=timezone.now(),
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        where = f"_{job.site}" if job.site else ""
+        records = sum(result.records.values())
+        return JobResult(
+            fields={
+                "records": list(result.records.items()),
+                "content": content,
+                "filename": f"{settings.TRIAL_NUMBER}_SDTM{where}_{stamp}.zip",
+            },
+            then=finish_job_export(job, records),
         )
-        if job.export_log is not None and job.export_log.finished_at is None:
-            finish_export(job.export_log, sum(result.records.values()))
-    return "done"
+
+    return run_stored_job(PackageJob, job_id, command="build_package", work=work)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from celery import shared_task
-from django.utils import timezone
 
 from submission import actions
-from submission.models import PackageJob, PackageJobStatus
+from submission.models import PackageJob
 from trial import jobs
 
 
@@ -29,7 +26,4 @@ def build_package(self, job_id: int) -> str:
 def requeue_package_jobs() -> int:
     """Send again the package jobs still queued a minute after they were asked for (the
     broker was down then). Idempotent: build_package leaves a finished job alone."""
-    stale = PackageJob.objects.filter(
-        status=PackageJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
-    ).values_list("pk", flat=True)
-    return sum(1 for pk in stale if jobs.enqueue(build_package, pk))
+    return jobs.requeue_stale(PackageJob, build_package)

@@ -34,7 +34,8 @@ def audited(model_class: type) -> type:
 
 # Where the current work comes from (the page and client address of a request, or the
 # management command), set by the middleware and by commands; every action's context starts
-# from it. Kept here rather than in a pghistory context, so that each action can open a
+# from it. The pages name each origin by a label (trial/origins.py), never by its code. Kept
+# here rather than in a pghistory context, so that each action can open a
 # context of its own through pghistory's public API.
 _origin: ContextVar[dict[str, Any] | None] = ContextVar("edc_audit_origin", default=None)
 # The metadata of the action running now, if any: a nested action joins it.

@@ -59,8 +59,7 @@ def shown(value: float | Decimal | int, places: int) -> Decimal:
     """A value rounded half-up to `places` decimals, for display only: a threshold is decided
     on `exact(value)` (`meets`), and a value shown beside its threshold is `shown_against`.
 
-    A float goes through its shortest repr (49.99999999999999 -> 50.0 at one place), the
-    same rounding as dosing.labs.quantize.
+    A float goes through its shortest repr (49.99999999999999 -> 50.0 at one place).
     """
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -89,6 +89,14 @@ class ItemGroup:
         (organs, time points are named by their key)."""
         return f"{self.prefix}{key}"
 
+    def label_sql(self, key_sql: str) -> str:
+        """label_of in SQL, for the exports that read the keys in the database (the audit
+        CSV, the ODM): the letter before the key expression `key_sql`."""
+        if not self.prefix:
+            return key_sql
+        letter = self.prefix.replace("'", "''")
+        return f"('{letter}' || {key_sql})"
+
     @property
     def item_names(self) -> list[str]:
         return [f.name for f in self.item_fields]
@@ -340,7 +348,11 @@ def as_stored(model_field: models.Field, value: Any) -> Any:
     if isinstance(value, float):
         value = Decimal(repr(value))
     if places is not None and isinstance(value, Decimal) and value.is_finite():
-        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        value = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        # An exact column (trial.models.ExactDecimalField) reads back trimmed: hold the value
+        # as a read will give it.
+        kept = getattr(model_field, "kept", None)
+        return kept(value) if kept is not None else value
     return value
 
 

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from trial import decisions, selectors, signatures
+from trial import decisions, selectors, shown_items, signatures
 from trial.forms import SignDecisionForm, summary_context
 from trial.models import FormState, FormStatus, Participant
 
@@ -60,10 +60,14 @@ def page_context(
     signature = selectors.current_signature(
         participant, decision.kind, row if decision.per_row else None
     )
-    items: list[tuple[str, Any]] = []
+    items: list[tuple[str, str, str]] = []
     if not decision.template:
         content = signatures.normalise(decision.payload(*_payload_args(decision, participant, row)))
-        items = sorted((key, change) for key, change in signatures.diff({}, content).items() if key)
+        items = [
+            (key, shown_items.label(key), shown_items.value(key, change[1]))
+            for key, change in sorted(signatures.diff({}, content).items())
+            if key
+        ]
     signed = signature is not None and signature.is_valid
     return {
         **own,

@@ -29,14 +29,6 @@ REASONS = [
 ]
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("format", "%Y-%m-%d")
-        super().__init__(**kwargs)
-
-
 REQUIRED_TO_COMPLETE = _("Required to mark the form complete.")
 # Plausible years of every date and date-time a CRF holds: births from 1900, nothing after next
 # year. Year 1 or 9999 is a slip of the keyboard, and a year-1 time in a zone east of UTC is
@@ -108,22 +100,12 @@ def show_limits(form: forms.BaseForm) -> None:
         field.widget.attrs["data-maxlength"] = str(limit)
 
 
-class DateTimeLocalInput(forms.DateTimeInput):
-    """The browser's date-and-time picker (its value is ISO, whatever it shows)."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("format", "%Y-%m-%dT%H:%M")
-        super().__init__(**kwargs)
-
-
-ISO_DATE = "%Y-%m-%d"
-# What each part of a date format reads as, in a placeholder ("jj/mm/aaaa" in French).
+# What each part of a date format reads as, in a placeholder ("jj/mm/aaaa" in French,
+# "YYYY-MM-DD" in English).
 _PLACEHOLDER_PARTS = {
-    "%d": _("dd"),
-    "%m": _("mm"),
-    "%Y": _("yyyy"),
+    "%d": _("DD"),
+    "%m": _("MM"),
+    "%Y": _("YYYY"),
     "%H": _("hh"),
     "%M": _("mm"),
 }
@@ -132,39 +114,68 @@ _PLACEHOLDER_PARTS = {
 def _placeholder(fmt: str) -> str:
     for token, text in _PLACEHOLDER_PARTS.items():
         fmt = fmt.replace(token, str(text))
-    return fmt
-
-
-def _typed_date_format() -> str | None:
-    """The active language's own date format ("%d/%m/%Y" in French), None where dates are
-    written ISO (English): the one test of whether dates are typed or picked."""
-    date_format = formats.get_format("DATE_INPUT_FORMATS")[0]
-    return None if date_format == ISO_DATE else date_format
+    return fmt.replace("T", " ")
 
 
 def date_format_hint() -> str:
     """How the reader types a date: "YYYY-MM-DD" in English, "jj/mm/aaaa" in French."""
-    date_format = _typed_date_format()
-    return _placeholder(date_format) if date_format else "YYYY-MM-DD"
+    return _placeholder(formats.get_format("DATE_INPUT_FORMATS")[0])
+
+
+def datetime_format_hint() -> str:
+    """How the reader types a date and time: "jj/mm/aaaa hh:mm" in French."""
+    return _placeholder(formats.get_format("DATETIME_INPUT_FORMATS")[0])
+
+
+class _TypedInput:
+    """A date or date-time typed in the reader's language's style (trial/formats), never the
+    browser's picker: the picker shows the browser's locale, not the page's (an en-US Chromium
+    shows 12/04/2026 to an English or a French reader alike), and a day and a month swapped is
+    a classic transcription error. The value is shown in the language's first input format,
+    read in any of its formats (ISO always accepted, nothing ambiguous); the placeholder says
+    the format. Both are resolved when the box is drawn, in the reader's language."""
+
+    inputmode = "numeric"
+
+    def hint(self) -> str:
+        raise NotImplementedError
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)  # type: ignore[misc]
+        shown = context["widget"]["attrs"]
+        shown.setdefault("placeholder", self.hint())
+        shown.setdefault("inputmode", self.inputmode)
+        shown.setdefault("autocomplete", "off")
+        return context
+
+
+class DateInput(_TypedInput, forms.DateInput):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)  # format None: the active language's, when drawn
+
+    def hint(self) -> str:
+        return date_format_hint()
+
+
+class DateTimeInput(_TypedInput, forms.DateTimeInput):
+    inputmode = "text"  # the space and the colon
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+
+    def hint(self) -> str:
+        return datetime_format_hint()
 
 
 def date_entry() -> dict[str, str]:
-    """The attributes of a hand-written date box (a filter): the browser's picker where
-    dates are written ISO, else a text box in the reader's format (see localize_dates)."""
-    if _typed_date_format() is None:
-        return {"type": "date", "placeholder": ""}
-    return {"type": "text", "placeholder": date_format_hint()}
+    """The attributes of a hand-written date box (a filter): a text box in the reader's
+    format, like every date box (see DateInput)."""
+    return {"type": "text", "placeholder": date_format_hint(), "inputmode": "numeric"}
 
 
 def typed_date(value: str) -> date | None:
     """A date typed in the reader's format (ISO always accepted); None when it is not one.
-    Where dates are written ISO, only ISO: English's own input formats would read
-    01/12/2026 the American way."""
-    if _typed_date_format() is None:
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
+    No language reads 01/12/2026 the American way (trial/formats)."""
     try:
         return forms.DateField().to_python(value)
     except forms.ValidationError:
@@ -172,31 +183,16 @@ def typed_date(value: str) -> date | None:
 
 
 def localize_dates(form: forms.BaseForm) -> None:
-    """Dates typed and shown the reader's way: 28/09/2026 in French.
-
-    The browser's own date picker shows the browser's format, not the page's: an English
-    Chromium shows a French nurse 09/28/2026 whatever `lang` says, and a day and a month
-    swapped is a classic transcription error. So in a language whose dates are not written
-    ISO, a date is a text box in that language's format, with the format as placeholder
-    (ISO is still accepted); in English the picker stays, as it always was."""
-    date_format = _typed_date_format()
-    if date_format is None:
-        return
-    time_format = f"{date_format} %H:%M"
+    """Every date and date-time box of a form typed the reader's way (DateInput,
+    DateTimeInput): 28/09/2026 in French, 2026-09-28 in English. Hidden dates stay."""
     for field in form.fields.values():
         widget = field.widget
-        if isinstance(widget, forms.HiddenInput):
+        if isinstance(widget, forms.HiddenInput | _TypedInput):
             continue
         if isinstance(field, forms.DateTimeField):
-            fmt, mode = time_format, "text"
+            field.widget = DateTimeInput(attrs=widget.attrs)
         elif isinstance(field, forms.DateField):
-            fmt, mode = date_format, "numeric"
-        else:
-            continue
-        attrs = {**widget.attrs, "placeholder": _placeholder(fmt), "inputmode": mode}
-        attrs.setdefault("autocomplete", "off")
-        typed = forms.DateTimeInput if isinstance(field, forms.DateTimeField) else forms.DateInput
-        field.widget = typed(format=fmt, attrs=attrs)
+            field.widget = DateInput(attrs=widget.attrs)
 
 
 def bound_dates(form: forms.BaseForm) -> None:

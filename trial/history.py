@@ -9,23 +9,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils import formats, timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from pghistory.core import event_models
 from pghistory.models import Events
 
-from trial.languages import shown_date
+from trial import signatures
 
 # The account event models are made by pghistory at import time; the stubs cannot see them.
 from trial.models import (  # type: ignore[attr-defined]
+    AuthEventKind,
     FormStatus,
     MembershipEvent,
+    RoleAssignment,
     RoleAssignmentEvent,
     Site,
     SiteEvent,
@@ -33,6 +35,8 @@ from trial.models import (  # type: ignore[attr-defined]
     UserEvent,
     UserGroupsEvent,
 )
+from trial.origins import SYSTEM_ACTION, origin_label
+from trial.readable import FIELD_LABELS, field_label, official_language, shown_value, yes_no
 from trial.reasons import shown_reason
 
 HIDDEN_FIELDS = {"id", "form_status"}
@@ -98,24 +102,19 @@ def _who(meta: dict[str, Any], names: dict[str, str]) -> str:
 
 
 def _how(meta: dict[str, Any]) -> str:
-    return str(meta.get("command") or meta.get("url") or "")
+    """Where the change came from, in words (the stored code stays in the trail)."""
+    return origin_label(str(meta.get("command") or "")) or (
+        _("Web page") if meta.get("url") else ""
+    )
 
 
-def display(model_field: models.Field, value: Any) -> tuple[str, bool]:
-    """A stored value as a reader sees it, and whether it is empty."""
+def display(model_field: models.Field, value: Any, unit: str = "") -> tuple[str, bool]:
+    """A stored value as a reader sees it (trial/readable.py), and whether it is empty."""
     if value is None or value == "":
         return _("(empty)"), True
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(value, value)), False
-    if isinstance(value, bool):
-        return (_("Yes") if value else _("No")), False
-    if isinstance(value, datetime):
-        # In the active (site's) time zone, as the page says and as it was typed.
-        local = timezone.localtime(value)
-        return f"{shown_date(local, 'datetime')} {local.strftime('%Z')}", False
-    if isinstance(value, Decimal | float):
-        return formats.number_format(value), False  # 7,4 in French
-    return str(value), False
+    text = shown_value(model_field, value, unit)
+    lang = official_language(model_field)
+    return (format_html('<span lang="{}">{}</span>', lang, text) if lang else text), False
 
 
 def item_label(model_field: models.Field, unit: str = "") -> str:
@@ -156,9 +155,10 @@ def form_history(
             ):
                 continue
             previous[history.name] = value
-            text, empty = display(model_field, value)
+            text, empty = display(model_field, value, units.get(model_field.name, ""))
             if event.pgh_label == "delete":
-                text, empty = _("(row deleted) %(value)s") % {"value": text}, False
+                text = mark_safe(_("(row deleted) %(value)s") % {"value": conditional_escape(text)})
+                empty = False
             history.entries.append(
                 Entry(event.pgh_created_at, text, who, reason, how, event.pgh_label, empty)
             )
@@ -313,6 +313,8 @@ class SystemEntry:
     reason: str
     how: str
     address: str
+    # The origin as stored (command, page), for the data manager who looks it up.
+    origin: str = ""
 
 
 def account_changes(limit: int = 200) -> list[SystemEntry]:
@@ -339,6 +341,57 @@ def account_changes(limit: int = 200) -> list[SystemEntry]:
     return [_describe(e, names, groups, sites) for e in events]
 
 
+def _changes(model: type[models.Model], diff: dict[str, Any] | None) -> str:
+    """An account's or a site's change in words: "Access to administration: no → yes"."""
+    changes = []
+    for key, pair in sorted((diff or {}).items()):
+        old, new = pair if isinstance(pair, list | tuple) and len(pair) == 2 else (None, pair)
+        try:
+            model_field: Any = model._meta.get_field(key)
+        except Exception:  # noqa: BLE001 - a column since removed: its own name is all we have
+            model_field = None
+        # The trail's labels first: Django's own speak of its admin site ("staff status").
+        label = FIELD_LABELS.get(key) or field_label(model_field, key)
+        label = str(label)[:1].upper() + str(label)[1:]
+        changes.append(
+            _("%(field)s: %(old)s → %(new)s")
+            % {"field": label, "old": _inline(model_field, old), "new": _inline(model_field, new)}
+        )
+    return ", ".join(changes)
+
+
+def _inline(model_field: Any, value: Any) -> str:
+    """A value inside a sentence: yes and no in lower case, an empty one as a dash."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return yes_no(value).lower()
+    return shown_value(model_field, value)
+
+
+def _signed(detail: str) -> str:
+    """A signature's login-log detail (its kind, "eligibility") as the decision's label and
+    the role that signs it: "Eligibility — role: Investigator"."""
+    signable = signatures.get(detail)
+    if signable is None:
+        return detail
+    label = str(signable.label) if signable.label else str(SYSTEM_ACTION)
+    if not signable.roles:
+        return label
+    return _("%(decision)s — role: %(role)s") % {
+        "decision": label,
+        # A role's stored name is its English msgid (trial/roles.py).
+        "role": " / ".join(sorted(_(role) for role in signable.roles)),
+    }
+
+
+def auth_detail(event: Any) -> str:
+    """The detail of a login-log event as the page shows it."""
+    if event.kind == AuthEventKind.SIGNED:
+        return _signed(event.detail)
+    return str(event.detail or "")
+
+
 def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
     data, meta = e.pgh_data or {}, e.pgh_context or {}
     model, label = e.pgh_model.split(".")[-1], e.pgh_label
@@ -351,9 +404,7 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
             "delete": _("Account deleted"),
             "password_change": _("Password changed"),
         }.get(label, label)
-        details = ", ".join(
-            f"{key}: {old} → {new}" for key, (old, new) in sorted((e.pgh_diff or {}).items())
-        )
+        details = _changes(get_user_model(), e.pgh_diff)
     elif model == "UserGroupsEvent":
         subject = user
         what = _("Role granted") if label == "role.add" else _("Role removed")
@@ -371,8 +422,10 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
         details = _("%(role)s at %(site)s, from %(start)s to %(end)s") % {
             "role": _(role) if role else "",
             "site": sites.get(data.get("site_id"), str(data.get("site_id"))),
-            "start": data.get("starts_on") or "",
-            "end": data.get("ends_on") or "…",
+            "start": _inline(RoleAssignment._meta.get_field("starts_on"), data.get("starts_on")),
+            "end": _inline(RoleAssignment._meta.get_field("ends_on"), data.get("ends_on") or "")
+            if data.get("ends_on")
+            else "…",
         }
     elif model == "TOTPDeviceEvent":
         subject = user
@@ -394,9 +447,7 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
         what = {"insert": _("Site created"), "delete": _("Site deleted")}.get(
             label, _("Site changed")
         )
-        details = ", ".join(
-            f"{key}: {old} → {new}" for key, (old, new) in sorted((e.pgh_diff or {}).items())
-        )
+        details = _changes(Site, e.pgh_diff)
     return SystemEntry(
         at=e.pgh_created_at,
         what=what,
@@ -406,4 +457,5 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
         reason=shown_reason(meta.get("reason", "")),
         how=_how(meta),
         address=str(meta.get("client_address", "")),
+        origin=str(meta.get("command") or meta.get("url") or ""),
     )

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
 from django.conf import settings
+from django.utils import timezone
 
 from trial.celery import app as celery_app
 
@@ -66,6 +68,15 @@ def enqueue(task: Any, *args: Any) -> bool:
         log.warning("Broker unreachable: %s delayed", getattr(task, "name", task), exc_info=True)
         return _remember(False)
     return _remember(True)
+
+
+def requeue_stale(model: Any, task: Any) -> int:
+    """Send again the stored jobs of `model` still queued a minute after they were asked for
+    (the broker was down then): how many were sent. The task leaves a finished job alone."""
+    stale = model.objects.filter(
+        status="queued", requested_at__lt=timezone.now() - timedelta(minutes=1)
+    ).values_list("pk", flat=True)
+    return sum(1 for pk in stale if enqueue(task, pk))
 
 
 def mark_down() -> None:

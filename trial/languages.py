@@ -9,17 +9,22 @@ made outside any request, resolve it from the database (`language_of`, `language
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import OuterRef, Subquery
-from django.utils import dateformat, translation
+from django.utils import formats, timezone
 from django.utils.formats import get_format
 
 from trial.models import Membership, Site, UserPreference
 
 SESSION_KEY = "edc_language"
+# The time zone of the reader's site (the first by code): the site time of pages that are not
+# a participant's (a participant's page activates the participant's site's zone).
+SESSION_ZONE = "edc_time_zone"
 
 
 def available() -> frozenset[str]:
@@ -81,20 +86,49 @@ def remember(request: Any, user: Any) -> str:
     """Resolve the user's language into the session (at login, and after they change it)."""
     language = language_of(user)
     request.session[SESSION_KEY] = language
+    request.session[SESSION_ZONE] = site_zone_of(user)
     return language
 
 
-# Dates a person reads: ISO in English (as the EDC always showed them), the language's own
-# short format elsewhere (dd/mm/yyyy in French).
-_ISO = {"date": "Y-m-d", "datetime": "Y-m-d H:i"}
-_LOCAL = {"fr": {"date": "d/m/Y", "datetime": "d/m/Y H:i"}}
+def site_zone_of(user: Any) -> str:
+    """The time zone of the user's site (the first by code), else settings.TIME_ZONE."""
+    zone = (
+        Site.objects.filter(memberships__user=user)
+        .order_by("code")
+        .values_list("time_zone", flat=True)
+        .first()
+    )
+    return zone or settings.TIME_ZONE
 
 
 def shown_date(value: Any, kind: str = "date") -> str:
-    """A date (kind "date") or a local date-time (kind "datetime") as the reader writes it."""
-    language = (translation.get_language() or "").split("-")[0]
-    formats_ = _LOCAL.get(language, _ISO)
-    return dateformat.format(value, formats_[kind])
+    """A date (kind "date") or a local date-time (kind "datetime", written in its own zone,
+    named) in the reader's language's one style (trial/formats): 2026-12-06 in English,
+    06/12/2026 in French."""
+    if kind == "datetime":
+        return shown_moment(value, value.tzinfo)
+    return formats.date_format(value, "SHORT_DATE_FORMAT")
+
+
+def zone_name(local: datetime) -> str:
+    """The name of a local time's zone as a reader knows it: CET, CEST; "UTC-03" where the
+    zone has no abbreviation (Python names it "-03")."""
+    name = local.tzname() or ""
+    return f"UTC{name}" if name[:1] in "+-" else name
+
+
+def shown_moment(value: datetime, zone: tzinfo | str | None = None) -> str:
+    """An instant as the reader reads it: in `zone` (a site's time zone; the active one by
+    default), in the reader's language's style, the zone named: "06/12/2026 14:05 CET".
+    Never for exports, which stay ISO 8601 with the offset."""
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    if isinstance(zone, str):
+        zone = ZoneInfo(zone)
+    local = timezone.localtime(value, zone)
+    day = formats.date_format(local, "SHORT_DATE_FORMAT")
+    clock = formats.time_format(local, "TIME_FORMAT")
+    return f"{day} {clock} {zone_name(local)}"
 
 
 def shown_number(value: Any, spec: str = "") -> str:

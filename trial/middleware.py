@@ -12,9 +12,10 @@ from django.core.exceptions import BadRequest
 from django.http import HttpResponse
 from django.shortcuts import redirect, resolve_url
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from trial import actions, languages
 from trial.accounts import ACCESS_VERSION, LAST_ACTIVITY, SECOND_FACTOR_PENDING, access_version
@@ -50,9 +51,9 @@ class AuditContextMiddleware:
 
 class UserLanguageMiddleware:
     """A logged-in person reads the EDC in their language (trial/languages.py): their choice,
-    else their site's. It was resolved into the session at login (and again when they change
-    it), so a page costs no query for it. Without a login (the login page), LocaleMiddleware's
-    choice from the browser's Accept-Language stands."""
+    else their site's; and in their site's time zone. Both were resolved into the session at
+    login (and again when they change), so a page costs no query for them. Without a login
+    (the login page), LocaleMiddleware's choice from the browser's Accept-Language stands."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -65,8 +66,14 @@ class UserLanguageMiddleware:
         if language not in languages.available():
             # A session from before languages were stored: resolved once.
             language = languages.remember(request, user)
+        zone = request.session.get(languages.SESSION_ZONE)
+        if not zone:
+            zone = languages.site_zone_of(user)
+            request.session[languages.SESSION_ZONE] = zone
         previous = translation.get_language()
         translation.activate(language)
+        # Site time: the reader's site's zone, unless a participant's page activates theirs.
+        timezone.activate(zone)
         request.LANGUAGE_CODE = language
         try:
             response = self.get_response(request)
@@ -74,6 +81,7 @@ class UserLanguageMiddleware:
             # The thread goes back to the browser's language (LocaleMiddleware's): what runs
             # after this request in the thread is not served in this person's language.
             translation.activate(previous)
+            timezone.deactivate()
         response.headers["Content-Language"] = language
         return response
 
@@ -153,7 +161,11 @@ class IdleTimeoutMiddleware:
         minutes = max(1, round(settings.SESSION_IDLE_TIMEOUT / 60))
         messages.warning(
             request,
-            _("Your session ended after %(minutes)s minutes without activity. Log in again.")
+            ngettext(
+                "Your session ended after %(minutes)s minute without activity. Log in again.",
+                "Your session ended after %(minutes)s minutes without activity. Log in again.",
+                minutes,
+            )
             % {"minutes": minutes},
         )
         login_url = resolve_url(settings.LOGIN_URL)

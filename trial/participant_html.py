@@ -77,7 +77,7 @@ def list_rows(rows: Iterable[tuple[Participant, Any]]) -> SafeString:
                 p.site.code,
                 status_labels.get(p.status, p.status),
                 summary.current,
-                date_filter(summary.next_due, "d M Y") or "—",
+                date_filter(summary.next_due, "SHORT_DATE_FORMAT") or "—",
                 format_html('<span class="badge text-bg-danger">{}</span>', p.open_queries)
                 if p.open_queries
                 else "—",

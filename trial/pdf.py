@@ -122,8 +122,7 @@ def _zone(participant: Participant | None) -> ZoneInfo:
 
 
 def _local(value: datetime, zone: ZoneInfo) -> str:
-    local = value.astimezone(zone)
-    return f"{languages.shown_date(local, 'datetime')} {local.strftime('%Z')}"
+    return languages.shown_moment(value, zone)
 
 
 def _text(model_field: Any, value: Any, zone: ZoneInfo) -> tuple[str, bool]:

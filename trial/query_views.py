@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from trial import actions, queries, roles, selectors
+from trial import actions, queries, roles, selectors, shown_items
 from trial.models import Query, QueryState
 
 
@@ -79,6 +79,7 @@ def query_detail(request, code: str, pk: int) -> HttpResponse:
     timezone.activate(query.participant.site.time_zone)
     (view,) = queries.present([query], {query.row_id: queries.item_values(query.row)})
     row = query.row
+    key = f"{row.event}/{row.form}/{row.repeat}.{query.item}"
     return render(
         request,
         "trial/query_detail.html",
@@ -87,6 +88,9 @@ def query_detail(request, code: str, pk: int) -> HttpResponse:
             "query": query,
             "view": view,
             "item_label": dict(queries.item_labels(row)).get(query.item, query.item),
+            # The value as stored ("163.0") in the reader's words ("163,0").
+            "value_when_raised": shown_items.value(key, query.value_when_raised),
+            "value_now": shown_items.value(key, view.current),
             "thread": query.messages.select_related("author"),
             "text_form": QueryTextForm(),
             "can_answer": roles.can_enter_data(request.user) and query.state != QueryState.CLOSED,

@@ -7,11 +7,17 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from trial.forms import DELETE_REASONS, LOCK_REASONS, REASONS, UNLOCK_REASONS
 
 # The reason a correction made in answer to a query is saved with, then " #<query id>".
 QUERY_REASON = "data clarified by query"
+# Reasons the system itself records (no person chose them).
+SYSTEM_REASONS = {
+    "study start-up": gettext_lazy("Study start-up"),
+    "role assignment dates": gettext_lazy("Role assignment dates"),
+}
 _BY_QUERY = re.compile(re.escape(QUERY_REASON) + r" #(\d+)")
 
 
@@ -24,6 +30,8 @@ def shown_reason(stored: str) -> str:
     code, _sep, text = stored.partition(": ")
     if code == "other" and text:
         return _("Other: %(text)s") % {"text": text}
+    if stored in SYSTEM_REASONS:
+        return str(SYSTEM_REASONS[stored])
     for choices in (REASONS, DELETE_REASONS, LOCK_REASONS, UNLOCK_REASONS):
         for value, label in choices:
             if value and value == stored:

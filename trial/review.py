@@ -9,6 +9,7 @@ queries whatever the filters.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -17,7 +18,17 @@ from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.conf import settings
-from django.db.models import BooleanField, Exists, Field, Model, OuterRef, QuerySet
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import (
+    BooleanField,
+    DateField,
+    Exists,
+    Field,
+    JSONField,
+    Model,
+    OuterRef,
+    QuerySet,
+)
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 from pghistory.models import Context
@@ -26,7 +37,9 @@ from trial import crf as crf_registry
 from trial import roles, schedule
 from trial.forms import date_format_hint, typed_date
 from trial.languages import shown_date
-from trial.models import AuditEntry, AuditReview, Site
+from trial.models import AuditEntry, AuditReview, Participant, Site
+from trial.origins import origin_label
+from trial.readable import field_label, shown_value
 from trial.reasons import shown_reason
 from trial.selectors import participants_for, visible_sites
 
@@ -278,6 +291,8 @@ class Line:
     address: str
     flags: list[Any]
     reviews: list[AuditReview]
+    # The origin as stored (command, page), for the data manager who looks it up.
+    origin_code: str = ""
 
 
 @cache
@@ -306,22 +321,117 @@ def _field(entry: AuditEntry) -> Field | None:
 def _item_label(entry: AuditEntry) -> str:
     if entry.kind == PARTICIPANT:
         return _participant_item_label(entry.item)
+    if not entry.item:
+        return ""
+    return field_label(_field(entry), entry.item)
+
+
+# The participant's event dates are filed as "event_dates.<event>": each a date.
+_EVENT_DATE = DateField()
+
+
+def _participant_field(item: str) -> Field | None:
+    if item.startswith("event_dates."):
+        return _EVENT_DATE
+    try:
+        return cast(Field, Participant._meta.get_field(item))
+    except FieldDoesNotExist:
+        return None
+
+
+def _unit(entry: AuditEntry) -> str:
+    spec = crf_registry.get(entry.form) if entry.kind == "item" else None
+    return spec.unit(entry.item) if spec is not None else ""
+
+
+def _form_item(form: str, address: str) -> tuple[Field | None, str]:
+    """The model field and unit of a form's item named as the queries and SDV marks name it:
+    "weight_kg", or "lesions[T1].size_mm" for an item group's."""
+    spec = crf_registry.get(form)
+    if spec is None or not address:
+        return None, ""
+    group_name, _sep, name = address.rpartition(".")
+    group_name = group_name.partition("[")[0]
+    models = [g.model for g in spec.groups if g.name == group_name] if group_name else []
+    try:
+        model_field = cast(Field, (models or [spec.model])[0]._meta.get_field(name))
+    except FieldDoesNotExist:
+        return None, ""
+    return model_field, "" if group_name else spec.unit(name)
+
+
+# The records whose columns name a form's item ("item") and hold that item's value.
+ITEM_RECORDS = {"Query": "value_when_raised", "SdvMark": "value"}
+
+
+def entry_value(
+    entry: AuditEntry, stored: str | None, sites: dict[int, str], item_code: str = ""
+) -> str | None:
+    """An entry's stored value (text, as the ledger filed it) as the reader's language says
+    it (trial/readable.py); a site by its code, an item's code by its label, a query's or an
+    SDV mark's value as its item's, a signature break's changes by the items' labels.
+    `item_code`: the item a query's or a mark's entry is about, when known."""
+    if stored is None:
+        return None
+    if entry.kind == PARTICIPANT:
+        if entry.item == "site" and stored.isdigit():
+            return sites.get(int(stored), stored)
+        return shown_value(_participant_field(entry.item), stored)
+    if entry.kind in ITEM_RECORDS:
+        if entry.item == "item":
+            model_field, _unit_ = _form_item(entry.form, stored)
+            return field_label(model_field, stored) if model_field is not None else stored
+        if entry.item == ITEM_RECORDS[entry.kind] and item_code:
+            model_field, unit = _form_item(entry.form, item_code)
+            if model_field is not None:
+                return shown_value(model_field, _json_scalar(stored), unit)
     model_field = _field(entry)
-    if model_field is None:
-        return entry.item
-    return str(model_field.verbose_name).capitalize()
+    if isinstance(model_field, JSONField):
+        return _json_value(stored)
+    return shown_value(model_field, stored, _unit(entry))
 
 
-def shown_value(model_field: Field | None, stored: str | None) -> str | None:
-    """A stored value as the reader's language says it: a code by its label, a yes/no as
-    Yes/No; any other value as stored."""
-    if stored is None or model_field is None:
+def _json_scalar(stored: str) -> Any:
+    """A value kept as JSON (66.0, "2024-01-02", true) as text the item's field reads."""
+    try:
+        value = json.loads(stored)
+    except ValueError:
         return stored
-    if isinstance(model_field, BooleanField) and stored in ("true", "false"):
-        return str(_("Yes") if stored == "true" else _("No"))
-    if model_field.choices:
-        return str(dict(model_field.flatchoices).get(stored, stored))
-    return stored
+    if isinstance(value, bool) or value is None:
+        return value
+    return str(value)
+
+
+def _json_value(stored: str) -> str:
+    """A signature break's changes ({"FORM.item": [old, new]}) as "Form · Item: old → new"."""
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        return stored
+    if not isinstance(data, dict):
+        return stored
+    parts = []
+    for key, change in data.items():
+        form, _sep, item = str(key).partition(".")
+        spec = crf_registry.get(form)
+        model_field: Field | None = None
+        if spec is not None:
+            try:
+                model_field = cast(Field, spec.model._meta.get_field(item))
+            except FieldDoesNotExist:
+                model_field = None
+        label = (
+            f"{schedule.form_label(form)} · {field_label(model_field, item)}"
+            if spec is not None
+            else str(_("An item"))
+        )
+        unit = spec.unit(item) if spec is not None else ""
+        if isinstance(change, list) and len(change) == 2:
+            old, new = ("∅" if v is None else shown_value(model_field, v, unit) for v in change)
+            parts.append(f"{label}: {old} → {new}")
+        else:
+            parts.append(label)
+    return "; ".join(parts)
 
 
 PARTICIPANT_LABELS = {
@@ -343,7 +453,9 @@ def _participant_item_label(item: str) -> str:
     return str(PARTICIPANT_LABELS.get(item, item))
 
 
-def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
+def lines(
+    entries: list[AuditEntry], zones: dict[int, str], sites: dict[int, str] | None = None
+) -> list[Line]:
     """The page's entries with their reason and origin (one query for the contexts) and
     their review marks (one query)."""
     contexts = {
@@ -355,8 +467,16 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
     for mark in marks.order_by("at", "pk"):
         reviews.setdefault(mark.entry_id, []).append(mark)
     default = settings.TIME_ZONE
+    # The item a query's or an SDV mark's entries are about: their "item" entry, filed with
+    # them (same event row), usually on the same page.
+    items = {
+        (e.event_table, e.pgh_id): e.new_value or e.old_value or ""
+        for e in entries
+        if e.kind in ITEM_RECORDS and e.item == "item"
+    }
     result = []
     for entry in entries:
+        item_code = items.get((entry.event_table, entry.pgh_id), "")
         meta = contexts.get(entry.context_id, {}) if entry.context_id else {}
         zone = ZoneInfo(zones.get(entry.site_id or 0, default))
         flags = [label for name, (label, lookup) in FLAGS.items() if _has(entry, lookup)]
@@ -365,13 +485,15 @@ def lines(entries: list[AuditEntry], zones: dict[int, str]) -> list[Line]:
                 entry,
                 entry.at.astimezone(zone),
                 _item_label(entry),
-                shown_value(_field(entry), entry.old_value),
-                shown_value(_field(entry), entry.new_value),
+                entry_value(entry, entry.old_value, sites or {}, item_code),
+                entry_value(entry, entry.new_value, sites or {}, item_code),
                 shown_reason(meta.get("reason", "")),
-                meta.get("url") or meta.get("command") or "",
+                origin_label(meta.get("command", ""))
+                or (str(_("Web page")) if meta.get("url") else ""),
                 meta.get("client_address", ""),
                 flags,
                 reviews.get(entry.id, []),
+                str(meta.get("command") or meta.get("url") or ""),
             )
         )
     return result

@@ -3,6 +3,8 @@ entries reviewed with a comment."""
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,8 +17,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from trial import actions, review, roles, schedule
+from trial import crf as crf_registry
 from trial.bad_requests import BadParameter
 from trial.forms import date_entry
+from trial.languages import shown_moment
+from trial.readable import record_label
 
 
 def audit_review(request) -> HttpResponse:
@@ -44,7 +49,14 @@ def audit_review(request) -> HttpResponse:
             "filters": filters,
             "date_entry": date_entry(),
             "page": page,
-            "rows": mark_safe("".join(_row(line) for line in review.lines(page.entries, zones))),
+            "rows": mark_safe(
+                "".join(
+                    _row(line)
+                    for line in review.lines(
+                        page.entries, zones, {site.pk: site.code for site in sites}
+                    )
+                )
+            ),
             "sites": sites,
             "forms": [
                 (review.PARTICIPANT, _("Participant (registration, status, dates, lock)")),
@@ -88,6 +100,21 @@ def _value(text: str | None) -> str:
     return "∅" if text is None else Truncator(text).chars(80)
 
 
+def _group_label(e) -> str:
+    """The item group of a form's entry, or the record an entry is about, by its label."""
+    if e.kind == "group":
+        spec = crf_registry.get(e.form)
+        group = next((g for g in spec.groups if g.name == e.grp), None) if spec else None
+        return str(group.label or group.name) if group is not None else e.grp
+    return record_label(e.grp)
+
+
+def _kind_label(label: str) -> str:
+    """A login-log entry with no item: its kind of event by its label."""
+    kind = review.KINDS.get(label)
+    return str(kind[0]) if kind is not None else label
+
+
 def _row(line: review.Line) -> SafeString:
     """One entry as a table row, built in Python: fifty rows of a dozen cells each cost a
     Django template several times what format_html does, and the page must answer in
@@ -95,21 +122,32 @@ def _row(line: review.Line) -> SafeString:
     e = line.entry
     site = e.site.code if e.site else "—"
     who = f"{site} · {e.participant.code}" if e.participant else site
+    form: str
     if e.form:
-        form = f"{e.event} / {e.form}" + (f" #{e.repeat}" if e.repeat and e.repeat > 1 else "")
+        # The visit and the form by their labels; their codes stay in data attributes.
+        event = schedule.EVENTS_BY_CODE.get(e.event)
+        form = format_html(
+            '<span data-event="{}" data-form="{}">{} / {}{}</span>',
+            e.event,
+            e.form,
+            event.label if event is not None else e.event,
+            schedule.form_label(e.form),
+            f" #{e.repeat}" if e.repeat and e.repeat > 1 else "",
+        )
     elif e.kind == review.PARTICIPANT:
         form = _("Participant")
     else:
-        form = _("Login log") if e.kind == "auth" else e.kind
+        form = _("Login log") if e.kind == "auth" else record_label(e.kind)
     group = format_html(
-        '<div class="text-muted">{}{}</div>', e.grp, f" [{e.grp_key}]" if e.grp_key else ""
+        '<div class="text-muted" data-group="{}" data-key="{}">{}{}</div>',
+        e.grp,
+        e.grp_key,
+        _group_label(e),
+        # A record's key is its row id, of no use to a reader; a group row's names it.
+        f" [{e.grp_key}]" if e.grp_key and e.kind == "group" else "",
     )
     item = format_html(
-        "{}{}",
-        line.item_label or e.label,
-        format_html('<div class="text-muted font-monospace">{}</div>', e.item)
-        if e.item and line.item_label != e.item
-        else "",
+        '<span data-item="{}">{}</span>', e.item, line.item_label or _kind_label(e.label)
     )
     old = (
         mark_safe('<span class="text-muted">—</span>')
@@ -124,7 +162,11 @@ def _row(line: review.Line) -> SafeString:
     reason = format_html(
         "{}{}{}",
         line.reason,
-        format_html('<div class="text-muted text-break">{}</div>', Truncator(line.origin).chars(60))
+        format_html(
+            '<div class="text-muted text-break" data-origin="{}">{}</div>',
+            line.origin_code,
+            Truncator(line.origin).chars(80),
+        )
         if line.origin
         else "",
         format_html(
@@ -144,7 +186,7 @@ def _row(line: review.Line) -> SafeString:
         (
             (
                 r.reviewer.get_username(),
-                r.at.strftime("%Y-%m-%d %H:%M"),
+                shown_moment(r.at, line.local.tzinfo),
                 format_html(": <em>{}</em>", r.comment) if r.comment else "",
             )
             for r in line.reviews
@@ -154,17 +196,18 @@ def _row(line: review.Line) -> SafeString:
         '<tr data-entry="{id}" data-label="{label}">'
         '<td><input class="form-check-input" type="checkbox" name="entry" value="{id}" '
         'aria-label="{select} {id}"></td>'
-        '<td class="text-nowrap" title="{utc} UTC">{local} <span class="text-muted">{zone}'
-        "</span></td><td>{user}</td><td>{who}</td><td>{form}{group}</td><td>{item}</td>"
+        '<td class="text-nowrap"><time datetime="{utc}" title="{utc_title}">{local}</time>'
+        "</td><td>{user}</td><td>{who}</td><td>{form}{group}</td><td>{item}</td>"
         '<td class="font-monospace text-break">{old}</td>'
         '<td class="font-monospace text-break">{new}</td><td>{reason}</td><td>{flags}</td>'
         "<td>{reviews}</td></tr>",
         id=e.id,
         label=e.label,
         select=_("Select entry"),
-        utc=e.at.isoformat(),
-        local=line.local.strftime("%Y-%m-%d %H:%M:%S"),
-        zone=line.local.tzname(),
+        utc=e.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        utc_title=e.at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),  # as `when` says it
+        # Site time, the zone named, in the reader's style ("06/12/2026 14:05 CET").
+        local=shown_moment(e.at, line.local.tzinfo),
         user=e.username or _("system"),
         who=who,
         form=form,

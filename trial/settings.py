@@ -159,6 +159,8 @@ OTP_TOTP_ISSUER = "EDC " + env.string("TRIAL_NUMBER", "NCT04837885")
 LANGUAGE_CODE = env.string("LANGUAGE_CODE", "en")
 LANGUAGES = [("en", "English"), ("fr", "Français")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date style per language, the time zone named (trial/formats).
+FORMAT_MODULE_PATH = ["trial.formats"]
 TIME_ZONE = env.string("TIME_ZONE", "Europe/Paris")
 USE_I18N = True
 USE_TZ = True

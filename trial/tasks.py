@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from celery import shared_task
-from django.utils import timezone
 
 from trial import actions, jobs, pdf, reminders
-from trial.models import PdfJob, PdfJobStatus
+from trial.models import PdfJob
 
 
 @shared_task
@@ -49,10 +48,7 @@ def render_pdf(self, job_id: int) -> str:
 def requeue_pdf_jobs() -> int:
     """Send again the PDF jobs still queued a minute after they were asked for (the broker
     was down then). Idempotent: render_pdf leaves a finished job alone."""
-    stale = PdfJob.objects.filter(
-        status=PdfJobStatus.QUEUED, requested_at__lt=timezone.now() - timedelta(minutes=1)
-    ).values_list("pk", flat=True)
-    return sum(1 for pk in stale if jobs.enqueue(render_pdf, pk))
+    return jobs.requeue_stale(PdfJob, render_pdf)
 
 
 @shared_task(ignore_result=True)

@@ -21,6 +21,10 @@ UNUSUAL = "unusual"
 DUPLICATE = "duplicate"
 OTHER_SAMPLE_DATE = "other_sample_date"
 PRELIMINARY = "preliminary"
+# The lab's value has more decimals than the lab form keeps (or was converted between the
+# form's units): the panel, its grade and every threshold will read the rounded value, so the
+# person approves it knowingly (PROTOCOL.md section 5, Thresholds: nothing is rounded silently).
+ROUNDED = "rounded"
 
 BLOCKING = frozenset({UNKNOWN_CODE, UNKNOWN_UNIT, IMPLAUSIBLE, NOT_A_RESULT, NO_WINDOW})
 
@@ -55,6 +59,7 @@ class Facts:
     in_crf: Decimal | None  # the value already in the target panel
     duplicate: bool
     other_sample_date: bool
+    rounded: bool = False  # the value the form takes differs from the lab's
 
 
 FINAL = frozenset({"", "final", "amended", "corrected"})
@@ -89,6 +94,8 @@ def assess(facts: Facts) -> list[str]:
         found.append(DUPLICATE)
     if facts.other_sample_date:
         found.append(OTHER_SAMPLE_DATE)
+    if facts.rounded:
+        found.append(ROUNDED)
     return found
 
 

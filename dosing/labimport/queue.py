@@ -34,7 +34,9 @@ class Resolved:
 
     item: labs.LabItem | None
     conversion: mapping.Conversion | None
-    entered: Decimal | None = None  # in entered_unit, rounded to the form field's places
+    # In entered_unit, rounded to the form field's places (flagged when that changes it); the
+    # canonical value is then exact from it (labs.to_canonical), as the saved panel will be.
+    entered: Decimal | None = None
     entered_unit: str = ""
     limit_entered: Decimal | None = None  # the lab's LLN or ULN, in entered_unit
     canonical: Decimal | None = None  # in the item's canonical unit (what grades read)
@@ -118,7 +120,7 @@ def resolve(value: ImportedLabValue, panel: LabPanel | None = None) -> Resolved:
         mapping.normal(stored_limit) if stored_limit is not None else None,
         canonical,
         canonical_limit,
-        rounded=stored != entered,
+        rounded=stored != entered or (stored_limit is not None and stored_limit != limit),
     )
 
 
@@ -350,6 +352,7 @@ def assess(
             other_sample_date=bool(
                 panel is not None and panel.sample_date and panel.sample_date != value.sample_date
             ),
+            rounded=resolved.rounded,
         )
         grade = None
         if item is not None and resolved.canonical is not None:

@@ -3,12 +3,14 @@ upload page's summary line)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dosing.labimport.actions import ImportOutcome
 from dosing.labimport.queue import Entry
 from dosing.labimport.words import FLAG_LABELS
+from trial.languages import shown_date
 
 
 def stored(entry: Entry) -> tuple[str, str]:
@@ -47,7 +49,7 @@ def summary(outcome: ImportOutcome) -> str:
     if outcome.already is not None:
         return _(
             "%(file)s was already imported on %(when)s (sha256 %(sha)s): nothing new queued."
-        ) % {**words, "when": outcome.already.imported_at.date().isoformat()}
+        ) % {**words, "when": shown_date(timezone.localdate(outcome.already.imported_at))}
     if outcome.refused:
         return ngettext(
             "%(file)s refused: %(count)s problem, nothing queued.",

@@ -17,4 +17,5 @@ FLAG_LABELS = {
     flags.DUPLICATE: _("already imported from another file"),
     flags.OTHER_SAMPLE_DATE: _("the panel has another sample date"),
     flags.PRELIMINARY: _("preliminary result"),
+    flags.ROUNDED: _("rounded to the form's decimals: the grade reads the rounded value"),
 }

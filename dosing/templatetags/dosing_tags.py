@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from dosing import labs
-from dosing.forms import soc_display, term_display
+from dosing.forms import english, soc_html, term_display, term_html
 from dosing.selectors import ae_summary
 
 register = template.Library()
@@ -28,16 +28,28 @@ def bs_widget(field: forms.BoundField) -> SafeString:
 
 
 @register.filter
-def ctcae_term(term: str | None) -> str:
+def ctcae_term(term: str | None) -> SafeString:
     """A stored CTCAE term for display: "French (English)" for a French user when a translation
-    exists, else the English term."""
+    exists, else the English term; the English marked lang="en"."""
+    return term_html(term)
+
+
+@register.filter
+def ctcae_term_text(term: str | None) -> str:
+    """The same as plain text (to compare, or for an attribute)."""
     return term_display(term)
 
 
 @register.filter
-def ctcae_soc(soc: str | None) -> str:
-    """A MedDRA system organ class in the user's language."""
-    return soc_display(soc)
+def ctcae_soc(soc: str | None) -> SafeString:
+    """A MedDRA system organ class in the user's language (CTCAE's English marked)."""
+    return soc_html(soc)
+
+
+@register.filter
+def ctcae_english(text: str | None) -> SafeString:
+    """CTCAE's own English wording (a definition, a grade), marked lang="en"."""
+    return english(text)
 
 
 @register.filter

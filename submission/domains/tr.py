@@ -4,7 +4,10 @@ non-target and new lesions.
 
 A target lesion is measured by its longest diameter (LDIAM), a lymph node by its short axis
 (SAXIS). At follow-up the CRF says whether each target lesion is still present (TUMSTATE)
-and its size; a lesion neither sized nor said absent was not evaluated (TRSTAT NOT DONE).
+and its size; a lesion neither sized nor said absent, or marked not evaluable, was not
+evaluated (TRSTAT NOT DONE). A lesion that split (RECIST 1.1 section 4.3.2) is TUMSTATE SPLIT
+with the sum of its fragments' diameters; one merged into another is TUMSTATE MERGED with
+size 0, TRLNKGRP naming the lesion it is measured under.
 SUMDIAM is the sum the EDC derived and stored (followup/derived.py), at baseline the sum of
 the baseline diameters.
 """
@@ -38,6 +41,9 @@ from submission.metadata import (
 from submission.study import Entry, Study, Subject
 
 NAMES = dict(cl.TRTESTCD.terms)
+# A measurement row's state (followup.models.LesionState) and its TUMSTATE result.
+NOT_EVALUABLE, SPLIT, MERGED = "not_evaluable", "split", "merged"
+STATES = {SPLIT: "SPLIT", MERGED: "MERGED"}
 SUM_METHOD = (
     "RECIST 1.1 sum of diameters: longest diameters, short axes for lymph nodes; a non-nodal "
     "target lesion that has gone counts 0 (followup/derived.py, followup/calculations.py)."
@@ -62,6 +68,17 @@ DOMAIN = Domain(
         ),
         Variable(
             "TRLNKID", "Link ID", "text", derived("TULNKID of the lesion."), "Identifier", "Exp"
+        ),
+        Variable(
+            "TRLNKGRP",
+            "Link Group ID",
+            "text",
+            derived(
+                "For a target lesion merged into another (RECIST 1.1 lesions that coalesce): "
+                "the TRLNKID of the lesion it is measured under."
+            ),
+            "Identifier",
+            "Perm",
         ),
         Variable(
             "TRTESTCD",
@@ -240,7 +257,18 @@ def _follow_up(entry: Entry, baseline: Entry) -> list[dict[str, Any]]:
     ):
         organ = items.get("organ")
         row = measured.get(key, {})
-        if row.get("present") is not None:
+        state = row.get("state") or ""
+        if state == NOT_EVALUABLE:
+            row = {}
+        if state in STATES:
+            record = _record(
+                subject, entry.event, tu.TARGET, link, "TUMSTATE", when, tu.method(organ)
+            )
+            record.update(TRORRES=STATES[state], TRSTRESC=STATES[state])
+            if state == MERGED:
+                record["TRLNKGRP"] = row.get("merged_into") or None
+            found.append(record)
+        elif row.get("present") is not None:
             record = _record(
                 subject, entry.event, tu.TARGET, link, "TUMSTATE", when, tu.method(organ)
             )

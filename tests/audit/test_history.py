@@ -53,7 +53,7 @@ def test_times_are_in_the_sites_time_zone_with_utc_on_hover(nurse_client, demog,
     title = utc.strftime("%Y-%m-%d %H:%M:%S UTC")
     assert f'title="{title}"' in html
     shown = re.search(rf'title="{title}">([^<]+)</time>', html).group(1)
-    assert shown == local.strftime("%d %b %Y %H:%M ") + local.tzname()
+    assert shown == local.strftime("%Y-%m-%d %H:%M ") + local.tzname()  # English: ISO
     assert local.hour != utc.hour
 
 

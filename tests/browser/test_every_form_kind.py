@@ -341,18 +341,19 @@ def walk(nurse: User, investigator: User, site: Site) -> list[tuple[Participant,
 
 
 def as_typed(value: Any, control: typist.Control) -> Any:
-    """A value as the reader types it: dates day first and numbers with a decimal comma in
-    French (the text boxes of localize_dates), ISO in the browser's own pickers."""
+    """A value as the reader types it, as the box's placeholder says: dates day first and
+    numbers with a decimal comma in French, ISO dates in English (trial/formats)."""
     if value in (None, "") or control.kind in ("select", "checkbox", "radio"):
         return value
     if control.kind == "datetime":
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        if control.type == "datetime-local":
-            return moment.strftime("%Y-%m-%dT%H:%M")
+        if control.placeholder.lower().startswith("yyyy"):
+            return moment.strftime("%Y-%m-%d %H:%M")
         return moment.strftime("%d/%m/%Y %H:%M")
     if control.kind == "date":
         day = date.fromisoformat(value) if isinstance(value, str) else value
-        return day.isoformat() if control.type == "date" else day.strftime("%d/%m/%Y")
+        iso = control.placeholder.lower().startswith("yyyy")
+        return day.isoformat() if iso else day.strftime("%d/%m/%Y")
     if control.kind == "number":
         return str(value).replace(".", ",")
     return str(value)

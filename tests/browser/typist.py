@@ -67,7 +67,7 @@ class Control:
             return self.type
         if self.type == "datetime-local" or "hh" in self.placeholder.lower():
             return "datetime"
-        if self.type == "date" or self.placeholder.lower() in ("jj/mm/aaaa", "dd/mm/yyyy"):
+        if self.type == "date" or self.placeholder.lower() in ("jj/mm/aaaa", "yyyy-mm-dd"):
             return "date"
         if self.inputmode in ("decimal", "numeric"):
             return "number"

@@ -66,7 +66,9 @@ def test_only_the_grades_the_term_defines_are_offered_and_accepted(nurse, partic
     form = checked(participant, ae(grade="4"))  # Nausea stops at grade 3
     assert "grade" in form.errors
     assert [value for value, _ in form.fields["grade"].choices] == [1, 2, 3]
-    assert "Grade 3: Inadequate oral caloric or fluid intake" in form.fields["grade"].choices[2][1]
+    # The CTCAE wording stays its official English, marked lang="en".
+    label = form.fields["grade"].choices[2][1]
+    assert 'Grade 3: <span lang="en">Inadequate oral caloric or fluid intake' in label
 
 
 def test_ongoing_and_an_end_date_contradict(nurse, participant):

@@ -26,7 +26,11 @@ def test_the_search_shows_both_names_to_a_french_user_and_matches_french_words(c
         .get("/dosing/ctcae/search/", {"crf-term": "diminution plaquettes"})
         .content.decode()
     )
-    assert "Diminution du nombre de plaquettes (Platelet count decreased)" in page
+    # CTCAE's official English beside the French name, marked for screen readers.
+    assert (
+        'Diminution du nombre de plaquettes (<span lang="en">Platelet count decreased</span>)'
+        in page
+    )
     assert "crf-term=Platelet%20count%20decreased" in page  # the pick sends the English term
     assert "Investigations" in page
 
@@ -49,7 +53,7 @@ def test_the_ae_card_shows_both_names_and_the_stored_and_exported_term_stays_eng
             "dosing/_ae_summary.html",
             {**ae_panel_context(participant, nurse), "participant": participant},
         )
-    assert "Nausées (Nausea)" in html
+    assert 'Nausées (<span lang="en">Nausea</span>)' in html
     stored = AdverseEvent.objects.get(pk=saved.pk)
     assert (stored.term, stored.soc, stored.meddra_code) == (
         "Nausea",
@@ -74,7 +78,7 @@ def test_the_chosen_term_shows_its_french_name_and_soc_but_keeps_the_english_val
     )
     assert 'value="Nausea"' in page  # what is stored
     assert 'data-testid="ae-term-display"' in page
-    assert "Nausées (Nausea)" in page
+    assert 'Nausées (<span lang="en">Nausea</span>)' in page
     assert "Affections gastro-intestinales" in page
     english = (
         reading(client, nurse, "en")
@@ -95,5 +99,5 @@ def test_a_term_without_french_shows_in_english_alone(client, nurse, monkeypatch
         .get("/dosing/ctcae/search/", {"crf-term": "Eye disorders - Other"})
         .content.decode()
     )
-    assert "<span>Eye disorders - Other, specify</span>" in page
+    assert '<span><span lang="en">Eye disorders - Other, specify</span></span>' in page
     assert "Affections oculaires" in page  # its SOC still has a French name

@@ -11,7 +11,7 @@ from django.utils import timezone
 from dosing import demo, labs, selectors
 from dosing.models import AdverseEvent, LabPanel
 from tests.conftest import make_user
-from trial import actions, roles
+from trial import actions, roles, schedule
 from trial import demo as trial_demo
 from trial.models import FormState, Site
 
@@ -89,3 +89,23 @@ def test_some_values_are_graded_and_adverse_events_include_serious_and_ongoing(s
     serious = [e for e in events if e.serious]
     assert serious and all(e.reported_to_sponsor_at and not e.reporting_deadline for e in serious)
     assert any(e.ongoing for e in events)
+
+
+def test_participants_given_the_iah_dose_have_adverse_events_after_it(seeded):
+    """The safety tables' second period (after the IAH dose) is not empty on the demo."""
+    dosed = [
+        (participant, journey.dates["IAH"])
+        for participant, journey in seeded
+        if journey.gate_decision == schedule.PROCEED and "IAH" in journey.done_events
+    ]
+    assert dosed
+    for participant, iah in dosed:
+        after = AdverseEvent.objects.filter(
+            form_status__participant=participant, onset_date__gte=iah
+        )
+        assert after.filter(relationship_iah_procedure="probable").exists(), participant
+        assert all(e.form_status.status == FormState.COMPLETE for e in after)
+    others = [p for p, journey in seeded if "IAH" not in journey.done_events]
+    assert not AdverseEvent.objects.filter(
+        form_status__participant__in=others, relationship_iah_procedure="probable"
+    ).exists()

@@ -58,7 +58,7 @@ def test_creatinine_and_bilirubin_in_mg_per_dl_are_stored_in_micromol(nurse, par
         ),
     )
     assert panel.creatinine_umol_l == Decimal("106.08")  # 1.2 x 88.4
-    assert panel.creatinine_uln == Decimal("104.31")
+    assert panel.creatinine_uln == Decimal("104.312")  # 1.18 x 88.4, exact (not 104.31)
     assert panel.bilirubin_umol_l == Decimal("17.10")  # 1 x 17.1
     assert panel.bilirubin_uln == Decimal("20.52")
     assert (panel.creatinine_entered, panel.creatinine_unit) == (Decimal("1.200"), "mg/dL")

@@ -32,7 +32,7 @@ def test_a_term_typed_in_full_shows_its_grades_at_once(nurse_client):
     page = nurse_client.get("/dosing/ctcae/search/", {"crf-term": "Nausea"}).content.decode()
     assert 'id="ae-term-details" hx-swap-oob="true"' in page
     assert "Gastrointestinal disorders" in page
-    assert "Grade 3: Inadequate oral caloric" in page
+    assert 'Grade 3: <span lang="en">Inadequate oral caloric' in page
 
 
 def test_picking_a_term_shows_only_its_grades_and_keeps_the_chosen_one(nurse_client):

@@ -118,8 +118,8 @@ def test_bilirubin_typed_in_mg_dl_is_stored_in_umol_l_with_the_child_pugh_score(
     )
     row = IahContraindications.objects.get(form_status__participant=screened)
     assert row.bilirubin_entered == Decimal("2.5") and row.bilirubin_unit == "mg/dL"
-    assert row.bilirubin_umol_l == Decimal("42.8")  # 2.5 x 17.1 = 42.75
-    # 42.8 µmol/L: 2 points; albumin 40, INR 1.0, no ascites or encephalopathy: 1 each.
+    assert row.bilirubin_umol_l == Decimal("42.75")  # 2.5 x 17.1, exact
+    # 42.75 µmol/L: 2 points; albumin 40, INR 1.0, no ascites or encephalopathy: 1 each.
     assert (row.child_pugh_score, row.child_pugh_class) == (6, "A")
 
 

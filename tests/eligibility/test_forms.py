@@ -48,7 +48,7 @@ def test_a_consent_dated_after_a_study_procedure_is_refused(nurse, screened):
     (message,) = bound.errors["consent_datetime"]
     assert "before every study procedure" in message
     assert "inclusion CT" in message
-    assert ct_day.strftime("%m/%d/%Y") in message
+    assert ct_day.isoformat() in message  # English dates are ISO, never month first
 
 
 @pytest.mark.parametrize("form", ["IMAGING", "VITALS"])

@@ -1,7 +1,8 @@
 """Stored derived values equal a fresh computation after any sequence of changes.
 
 A Hypothesis state machine (hypothesis.stateful) drives one follow-up participant per example
-through random sequences of: RECIST assessments saved and corrected, imaging dates moved
+through random sequences of: RECIST assessments saved and corrected (target lesions measured,
+gone, not evaluated, marked not evaluable, split or merged into another), imaging dates moved
 (past other assessments too), measurement rows deleted, baseline target lesions corrected,
 added and removed (a removal refused while follow-up measures the lesion). Every step goes
 through the real forms and trial.actions.save_crf. After each step the invariant recomputes
@@ -59,8 +60,16 @@ LONG = settings(
 )
 EVENTS = ("M3", "M6", "M9", "M12", "M15", "M18")
 MONTHS = {event: int(event[1:]) for event in EVENTS}
-# A size: not evaluated (None), gone (0), or measured.
-SIZES = st.one_of(st.none(), st.just(0), st.integers(5, 60))
+# A size: not evaluated (None), gone (0), measured; or a state: not evaluable ("ne"), split
+# (("split", sum of the fragments)), merged into another lesion measured at the visit.
+SIZES = st.one_of(
+    st.none(),
+    st.just(0),
+    st.integers(5, 60),
+    st.just("ne"),
+    st.tuples(st.just("split"), st.integers(5, 60)),
+    st.just("merged"),
+)
 NEW_ORGANS = ("lung", "peritoneum", "pancreas", "bowel")
 
 
@@ -118,16 +127,32 @@ class DerivedValues(RuleBasedStateMachine):
     def save_assessment(self, event: str, state: dict[str, Any], reason: str) -> None:
         organs = {t.number: t.organ for t in self.targets()}
         rows = []
-        for number, size in state["sizes"].items():
-            if number not in organs:
-                continue
-            if size is None:
+        sizes = {n: size for n, size in state["sizes"].items() if n in organs}
+        # A merge goes into the first lesion measured present at the visit (none: not evaluable).
+        into = next((n for n, size in sizes.items() if isinstance(size, (int, tuple)) and size), 0)
+        for number, size in sizes.items():
+            kind, merged_into = "", ""
+            if size == "merged" and into:
+                present, value, kind, merged_into = "", "", "merged", f"T{into}"
+            elif size in ("ne", "merged"):
+                present, value, kind = "", "", "not_evaluable"
+            elif isinstance(size, tuple):
+                present, value, kind = "True", str(size[1]), "split"
+            elif size is None:
                 present, value = "", ""
             elif size == 0:
                 present, value = "False", "" if organs[number] == "lymph_node" else "0"
             else:
                 present, value = "True", str(size)
-            rows.append({"number": number, "present": present, "size_mm": value})
+            rows.append(
+                {
+                    "number": number,
+                    "present": present,
+                    "size_mm": value,
+                    "state": kind,
+                    "merged_into": merged_into,
+                }
+            )
         values = {
             **h.recist_values(state["day"], new_lesions=state["new"]),
             "confirm_unusual": "on",

@@ -145,9 +145,12 @@ class Detector:
         return hits + _UI_WORDS.findall(node)
 
     def english(self, url: str, html: str) -> list[English]:
-        nodes, _lang = visible_text(html)
+        """The catalogue's English on the page, outside the elements marked lang="en" (the
+        CTCAE texts, English by design)."""
+        from tests.i18n.leaks import texts
+
         found = []
-        for node in nodes:
+        for node in (t.text for t in texts(html)[0] if not t.english):
             if not self._hits(node):
                 continue
             node_without = _without_ctcae(node)

@@ -98,8 +98,22 @@ def test_the_audit_review_shows_labels_not_codes(demo):
     assert response.status_code == 200
     html = response.content.decode()
     cells = [" | ".join(visible_text(row)[0]) for row in html.split("<tr")[1:]]
-    status = [c for c in cells if "FormStatus" in c and "Statut" in c]
+    status = [c for c in cells if "Statut du formulaire" in c and "Statut" in c]
     assert status and all("not_started" not in c for c in status), status[:2]
     assert any("Non commencé" in c for c in status), status[:2]
     assert all(" | false | " not in c and " | true | " not in c for c in cells)
     assert any(" | Non | " in c or " | Oui | " in c for c in cells)
+
+
+def test_the_to_do_card_says_nothing_is_due_only_when_it_lists_nothing(demo):
+    """An empty state and its list read the same list: "Rien à faire." never above items."""
+    checked = 0
+    for username in ("nurse", "nurse2", "investigator"):
+        client = client_in("fr", User.objects.get(username=username))
+        html = client.get("/todo/").content.decode()
+        items = html.count("data-kind=")
+        empty = "Rien à faire." in _text(html)
+        assert items == 0 or not empty, (username, items)
+        assert items > 0 or empty, username
+        checked += items
+    assert checked, "no to-do item in the demo: the check would prove nothing"

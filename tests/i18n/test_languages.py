@@ -214,10 +214,26 @@ def test_a_french_nurse_types_and_reads_dates_day_first(client, nurse, french_bd
     assert 'value="31/02/2026"' in response.content.decode()
 
 
-def test_an_english_nurse_keeps_the_date_picker(client, nurse, c1):  # noqa: F811
+def test_an_english_nurse_types_iso_dates_never_the_american_way(client, nurse, c1):  # noqa: F811
+    # Not the browser's picker either: an en-US Chromium would show 12/04/2026.
     client.force_login(nurse)
     box = date_box(client.get(cycle_url(c1)).content.decode(), "administration_date")
-    assert box.group(1) == "date" and "placeholder" not in box.group(0)
+    assert box.group(1) == "text"
+    assert 'placeholder="YYYY-MM-DD"' in box.group(0) and 'autocomplete="off"' in box.group(0)
+
+    data = {"version": "0", "save_complete": "", **post_data(cycle(C2_DAY))}
+    american = C2_DAY.strftime("%m/%d/%Y")
+    data["crf-administration_date"] = american
+    response = client.post(cycle_url(c1), data)
+    assert response.status_code == 200  # refused, not read month first
+    assert "administration_date" in response.context["form"].errors
+
+    data["crf-administration_date"] = C2_DAY.isoformat()
+    assert client.post(cycle_url(c1), data).status_code == 302
+    saved = CycleAdministration.objects.get(form_status__participant=c1, form_status__event="C2")
+    assert saved.administration_date == C2_DAY
+    box = date_box(client.get(cycle_url(c1)).content.decode(), "administration_date")
+    assert f'value="{C2_DAY.isoformat()}"' in box.group(0)
 
 
 def test_a_french_date_and_time_is_day_first_too(nurse, french_bdx):
@@ -232,7 +248,11 @@ def test_a_french_date_and_time_is_day_first_too(nurse, french_bdx):
         value = form.cleaned_data["consent_datetime"]
     assert (value.day, value.month, value.hour, value.minute) == (5, 3, 14, 30)
     with translation.override("en"):
-        assert 'type="datetime-local"' in str(ConsentForm(prefix="crf")["consent_datetime"])
+        form = ConsentForm(prefix="crf", data={"crf-consent_datetime": "2026-03-05 14:30"})
+        html = str(form["consent_datetime"])
+        assert 'type="text"' in html and 'placeholder="YYYY-MM-DD hh:mm"' in html
+        form.is_valid()
+        assert form.cleaned_data["consent_datetime"] == value
 
 
 def test_a_french_message_shows_numbers_with_a_comma(client, nurse, french_bdx, c1):  # noqa: F811
@@ -419,7 +439,7 @@ def test_the_audit_review_dates_are_typed_the_readers_way(client, data_manager):
     actions.set_language(data_manager, "en")
     client.force_login(data_manager)
     page = client.get(url).content.decode()
-    assert re.search(r'<input type="date"[^>]*name="start"', page)
+    assert re.search(r'<input type="text"[^>]*placeholder="YYYY-MM-DD"[^>]*name="start"', page)
     assert (
         "Enter a date as YYYY-MM-DD." in client.get(url, {"start": "01/12/2026"}).content.decode()
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from oversight import actions, pdf, report
 from oversight.models import ReportJob, ReportJobStatus
 from trial import jobs
-from trial.models import Participant
+from trial.models import ExportLog, Participant
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +25,7 @@ def no_broker():
     jobs._state.update(ok=True, checked=0.0)
 
 
+@pytest.mark.req("P11.10e")
 def test_the_report_is_asked_for_rendered_and_downloaded(client, demo):
     manager = User.objects.get(username="datamanager")
     client.force_login(manager)
@@ -34,6 +35,11 @@ def test_the_report_is_asked_for_rendered_and_downloaded(client, demo):
     assert response.status_code == 302
     assert response["Location"] == reverse("oversight:report_job", args=[job.pk])
     assert (job.status, job.cutoff, job.requested_by) == (ReportJobStatus.QUEUED, cutoff, manager)
+    # Logged as an export when asked for, like every export; finished by the job.
+    log = ExportLog.objects.get(kind="dsmb")
+    assert job.export_log == log and log.user == manager and log.finished_at is None
+    assert log.filters == {"cutoff": cutoff.isoformat()}
+    assert log.origin == "oversight page: DSMB report" and log.client_address
     page = client.get(response["Location"])
     assert b'data-testid="report-delayed"' in page.content  # no broker in this test
 
@@ -41,6 +47,8 @@ def test_the_report_is_asked_for_rendered_and_downloaded(client, demo):
     job.refresh_from_db()
     assert job.status == ReportJobStatus.DONE and job.pages >= 3
     assert job.filename == f"NCT04837885_DSMB_{cutoff:%Y%m%d}.pdf"
+    log.refresh_from_db()
+    assert log.finished_at is not None and log.row_count == job.pages
     status = client.get(reverse("oversight:report_job", args=[job.pk]), HTTP_HX_REQUEST="true")
     assert b'data-testid="report-download"' in status.content
     assert b"hx-get" not in status.content  # finished: no more polling
@@ -49,6 +57,27 @@ def test_the_report_is_asked_for_rendered_and_downloaded(client, demo):
     assert bytes(download.content).startswith(b"%PDF-")
     # A finished job is left alone when its task is delivered again.
     assert actions.run_job(job.pk) == "nothing to do"
+    assert ExportLog.objects.filter(kind="dsmb").count() == 1
+
+
+def test_a_failed_job_is_recorded_and_asked_again(demo, monkeypatch):
+    manager = User.objects.get(username="datamanager")
+    job = actions.request_report(manager, timezone.localdate())
+
+    def broken(*args, **kwargs):
+        raise ValueError("no fonts")
+
+    monkeypatch.setattr(pdf, "render", broken)
+    assert actions.run_job(job.pk) == "failed"
+    job.refresh_from_db()
+    assert job.status == ReportJobStatus.FAILED and job.error == "ValueError: no fonts"
+    assert job.export_log.finished_at is None  # the export never left
+    actions.retry_report(manager, job)
+    assert (job.status, job.progress, job.error) == (ReportJobStatus.QUEUED, 0, "")
+    monkeypatch.undo()
+    assert actions.run_job(job.pk) == "done"
+    job.refresh_from_db()
+    assert job.export_log.row_count == job.pages > 0
 
 
 def test_another_person_cannot_see_the_job(client, demo):
@@ -78,16 +107,25 @@ def test_a_monitors_report_covers_their_sites_only(demo):
     assert "BDX" in html and "TLS" not in html
 
 
+@pytest.mark.req("P11.10e")
 def test_the_command_writes_the_pdf(demo, tmp_path):
     target = tmp_path / "dsmb.pdf"
     call_command("dsmb_report", "--output", str(target), "--cutoff", "2026-01-31")
     assert target.read_bytes().startswith(b"%PDF-")
+    log = ExportLog.objects.get(kind="dsmb")
+    assert (log.username, log.origin, log.filters) == (
+        "system",
+        "manage.py dsmb_report",
+        {"cutoff": "2026-01-31"},
+    )
+    assert log.finished_at is not None and log.row_count >= 3
     with pytest.raises(CommandError, match="not a date"):
         call_command("dsmb_report", "--output", str(target), "--cutoff", "31/01/2026")
     with pytest.raises(CommandError, match="future"):
         call_command("dsmb_report", "--output", str(target), "--cutoff", "2999-01-01")
     with pytest.raises(CommandError, match="No such folder"):
         call_command("dsmb_report", "--output", str(tmp_path / "no" / "x.pdf"))
+    assert ExportLog.objects.filter(kind="dsmb").count() == 1  # refused ones are not logged
 
 
 def test_a_future_cutoff_is_refused_by_the_action(demo):

@@ -5,9 +5,11 @@ fresh count."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from oversight import memo, report, study
@@ -59,3 +61,100 @@ def test_a_read_is_kept_until_a_write_and_the_ledger_counts_stay_exact(
     assert sorted(ae.term for ae in last.aes) == ["Fatigue", "Nausea"]
     assert last.changes == study._count_changes(scope.participants, study._end_of(today))
     assert last.changes != after.changes
+
+
+def _shown(context) -> dict:
+    """Everything the page shows, as plain values (the SAE delays, which move with time,
+    aside: none is pending here)."""
+    return {
+        "rows": [
+            (
+                row.key,
+                [
+                    (c.site, c.text, c.figure.status, c.figure.count, c.figure.flagged)
+                    + (c.figure.participants, c.trend)
+                    for c in row.cells
+                ],
+            )
+            for row in context["rows"]
+        ],
+        **{
+            name: context[name]
+            for name in ("funnel", "ratios", "responses", "pfs_text", "ae_tables", "saes")
+        },
+        "shifts": context["shifts"],
+        "participants": context["participant_count"],
+    }
+
+
+def _afresh(scope, today) -> dict:
+    """The page counted afresh twice over: from nothing kept, participant by participant;
+    and read whole, as inside a transaction (no part kept, no tally)."""
+    memo.clear()
+    by_parts = _shown(report.context(scope, today))
+    memo.clear()
+    with transaction.atomic():
+        whole = study.read(scope.participants, scope.sites, today)
+    assert not whole.parts
+    assert _shown(report.build(whole, scope.label)) == by_parts
+    return by_parts
+
+
+def test_what_is_kept_up_to_date_after_each_write_equals_a_count_afresh(
+    nurse, tls_nurse, monitor, data_manager, participant, tls_participant, bdx
+):
+    """The participants' parts, the figures' tallies and the lab shifts kept from one read to
+    the next, brought up to date by the participants changed only, give the page a count
+    afresh gives, after each kind of write: an adverse event at each site, a query raised
+    and answered, an entry deleted, a participant registered."""
+    scope = report.scope_for(data_manager)
+    today = timezone.localdate()
+    memo.clear()
+    report.context(scope, today)  # what is kept from here on
+
+    def kept_equals_afresh() -> dict:
+        kept = _shown(report.context(scope, today))
+        assert kept == _afresh(scope, today)
+        report.context(scope, today)  # kept again, for the next write
+        return kept
+
+    _add_ae(nurse, participant, "Nausea")
+    kept_equals_afresh()
+    _add_ae(tls_nurse, tls_participant, "Fatigue")
+    _add_ae(nurse, participant, "Headache")
+    kept = kept_equals_afresh()
+    assert [len(t.rows) > 0 for t in kept["ae_tables"]] == [True, False]
+
+    row = participant.forms.filter(form="AE").order_by("pk").first()
+    query = actions.open_query(monitor, row, item="", text="Please check the source.")
+    kept_equals_afresh()
+    actions.answer_query(nurse, query, text="Checked: as in the source.")
+    kept_equals_afresh()
+    actions.delete_crf(nurse, row, reason="entered in error")
+    kept = kept_equals_afresh()
+    assert kept["rows"][0][1][-1][3] == 2  # the study's adverse events: one of three deleted
+    actions.register_participant(nurse, bdx, today - timedelta(days=2))
+    assert kept_equals_afresh()["participants"] == 3
+
+
+def test_after_a_write_the_page_reads_again_with_a_fixed_number_of_queries(
+    client, nurse, tls_nurse, data_manager, participant, tls_participant, django_assert_num_queries
+):
+    """Outside a transaction, as a page is served: the session, user and roles (3), the
+    ledger's filing (1), the snapshot (1); after a write, the read's transaction (BEGIN, SET,
+    COMMIT), the change marks (1), the changed participants' read (10), the sites (1), the
+    ledger's newest entry and the entries after the last counted (2), the IAH slots (1):
+    22 whatever the number of participants changed."""
+    client.force_login(data_manager)
+    memo.clear()
+    assert client.get(reverse("oversight:page")).status_code == 200
+    for changed in ([participant], [participant, tls_participant]):
+        for person in changed:
+            _add_ae(nurse if person == participant else tls_nurse, person, "Nausea")
+        with django_assert_num_queries(AFTER_A_WRITE):
+            assert client.get(reverse("oversight:page")).status_code == 200
+    with django_assert_num_queries(5):  # nothing written since: from memory
+        assert client.get(reverse("oversight:page")).status_code == 200
+
+
+AFTER_A_WRITE = 22

@@ -9,7 +9,9 @@ visit), and the investigator's own inputs kept in RS (the non-target response, a
 unequivocal progression). What it computes: the sum of diameters, the nadir, the target
 response, the overall response. RECIST 1.1 (Eisenhauer et al., Eur J Cancer 2009):
 - a non-nodal target lesion that has gone counts 0; a node keeps its short axis and counts
-  as gone below 10 mm;
+  as gone below 10 mm; a lesion split counts the sum of its fragments (TUMSTATE SPLIT), one
+  merged into another counts 0 (TUMSTATE MERGED, its diameter 0);
+- a lesion not evaluated makes the target response NE, unless the others alone reach PD;
 - PD: the sum at least 20 % above the nadir (smallest sum before, baseline included) and at
   least 5 mm above it; CR: every target gone; PR: at least 30 % below the baseline sum;
 - overall: PD on any PD or new lesion; CR only with the non-targets gone (or none); a target
@@ -114,7 +116,12 @@ def recompute(tu: list[dict], tr: list[dict], rs: list[dict]) -> dict[tuple, dic
             assert (answers.get("NEWLIND", {}).get("RSORRES") == "Y") == new, (subject, visit)
             unequivocal = answers.get("UNEQPROG", {}).get("RSORRES") == "Y"
             if any(size is None for size in sizes):
-                total, target = None, "NE"
+                # A lesion not evaluated: NE, unless those measured already reach PD from the
+                # nadir (RECIST 1.1 4.4.2: the missing one can only add to the sum).
+                partial = sum((size for size in sizes if size is not None), Decimal(0))
+                low = min([baseline_sum, *sums_so_far])
+                total = None
+                target = "PD" if partial >= low * Decimal("1.2") and partial - low >= 5 else "NE"
             else:
                 total = sum(sizes, Decimal(0))
                 nadir = min([baseline_sum, *sums_so_far])

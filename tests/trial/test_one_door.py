@@ -28,30 +28,35 @@ DOMAIN_APPS = ("eligibility", "dosing", "imaging", "followup")
 
 # Albumin 30 g/L (2 points) and INR 1.8 (2 points) with no ascites or encephalopathy (1 + 1):
 # the bilirubin's points decide between 7 (B7, eligible) and 8 (B8, excluded) at 34 µmol/L,
-# and between 8 and 9 at 51 µmol/L.
+# and between 8 and 9 at 51 µmol/L. The score reads the exact µmol/L value computed from what
+# was typed (PROTOCOL.md section 5, Thresholds), never a rounding of it.
 CHILD_PUGH_BASE = {"albumin_g_l": "30", "inr": "1.8", "ascites": "none", "encephalopathy": "none"}
 
 
+@pytest.mark.req("CALC.THRESHOLDS")
 @pytest.mark.parametrize(
-    ("typed", "unit", "stored", "score"),
+    ("typed", "unit", "stored", "score", "shown"),
     [
-        ("33.94", "umol/L", "33.9", 7),  # below 34: 1 point
-        ("33.96", "umol/L", "34.0", 8),  # rounds to 34.0: 2 points, as shown
-        ("34.04", "umol/L", "34.0", 8),
-        ("51.04", "umol/L", "51.0", 8),  # the case: 51.0 is still 2 points
-        ("51.05", "umol/L", "51.1", 9),  # rounds half up to 51.1: 3 points
-        ("2.98", "mg/dL", "51.0", 8),  # 2.98 x 17.1 = 50.958
-        ("2.99", "mg/dL", "51.1", 9),  # 51.129
+        ("33.94", "umol/L", "33.94", 7, "33.9"),  # below 34: 1 point
+        ("33.96", "umol/L", "33.96", 7, "33.96"),  # below 34: 1 point, never shown as 34.0
+        ("34", "umol/L", "34.0", 8, "34.0"),  # 34 itself: 2 points
+        ("34.04", "umol/L", "34.04", 8, "34.0"),
+        ("51", "umol/L", "51.0", 8, "51.0"),  # 51 itself: still 2 points
+        ("51.04", "umol/L", "51.04", 9, "51.04"),  # above 51: 3 points, never shown as 51.0
+        ("1.988", "mg/dL", "33.9948", 7, "33.99"),  # 1.988 x 17.1 = 33.9948: below 34
+        ("1.989", "mg/dL", "34.0119", 8, "34.0"),
+        ("2.98", "mg/dL", "50.958", 8, "51.0"),  # 2.98 x 17.1 = 50.958
+        ("2.983", "mg/dL", "51.0093", 9, "51.01"),  # above 51 by 0.0093: 3 points
     ],
 )
-def test_child_pugh_is_stored_from_the_bilirubin_as_stored(
-    nurse, screened, typed, unit, stored, score
+def test_child_pugh_is_stored_from_the_exact_bilirubin(
+    nurse, screened, typed, unit, stored, score, shown
 ):
     values = {**h.iahci_data(), **CHILD_PUGH_BASE, "bilirubin_entered": typed}
     values["bilirubin_unit"] = unit
     h.save(nurse, screened, "SCR", "IAHCI", values, confirm=True)
     row = IahContraindications.objects.get(form_status__participant=screened)
-    assert row.bilirubin_umol_l == Decimal(stored)
+    assert str(row.bilirubin_umol_l) == stored
     assert row.bilirubin_entered == Decimal(typed)
     # The database, the rules (which recompute from the stored columns) and the page agree.
     assert row.child_pugh_score == score
@@ -59,8 +64,20 @@ def test_child_pugh_is_stored_from_the_bilirubin_as_stored(
     assert engine_score == score
     bound = h.bind(screened, "SCR", "IAHCI", values, complete=False)
     bound.is_valid()
-    (shown,) = derived.for_form("IAHCI", bound)
-    assert shown.value.startswith(f"{score} ")
+    bilirubin, points = derived.for_form("IAHCI", bound)
+    assert points.value.startswith(f"{score} ")
+    # Shown in µmol/L on the side of 34 and 51 it was scored on.
+    assert bilirubin.value == f"{shown} µmol/L"
+
+
+def test_a_fourth_decimal_of_bilirubin_is_refused_at_the_field(screened):
+    values = {**h.iahci_data(), **CHILD_PUGH_BASE, "bilirubin_entered": "1.9884"}
+    values["bilirubin_unit"] = "mg/dL"
+    bound = h.bind(screened, "SCR", "IAHCI", values, complete=False)
+    assert not bound.is_valid()
+    assert "bilirubin_entered" in bound.errors
+    # What was typed stays in the box, to be corrected.
+    assert bound["bilirubin_entered"].value() == "1.9884"
 
 
 def test_a_lab_value_typed_in_another_unit_is_stored_in_the_canonical_unit(nurse, participant):
@@ -75,8 +92,9 @@ def test_a_lab_value_typed_in_another_unit_is_stored_in_the_canonical_unit(nurse
         lab(creatinine_entered="1.005", creatinine_unit="mg/dL", creatinine_uln_entered="1.2"),
     )
     panel = LabPanel.objects.get()
-    # 1.005 mg/dL x 88.4 = 88.842 µmol/L, kept to the column's two places.
-    assert panel.creatinine_umol_l == Decimal("88.84")
+    # 1.005 mg/dL x 88.4 = 88.842 µmol/L, kept exact (never rounded to 88.84).
+    assert panel.creatinine_umol_l == Decimal("88.842")
+    assert str(panel.creatinine_uln) == "106.08"  # 1.2 x 88.4
 
 
 def test_an_absurd_number_is_refused_without_printing_it_whole(nurse_client, participant):

@@ -17,6 +17,8 @@ import sys
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from followup.calculations import (
     CONFIRMATION_DAYS,
@@ -476,3 +478,156 @@ def test_a_change_is_never_shown_across_its_threshold() -> None:
     # Far from the thresholds: one decimal, as before.
     a.sum_mm = Decimal("200.0")
     assert str(a.change_baseline_pct_shown) == "-20.0"
+
+
+# --- Issue 23: the changes in % are stored exact enough never to cross a threshold ------------
+
+
+@pytest.mark.req("CALC.RECIST", "CALC.THRESHOLDS")
+def test_a_stored_change_keeps_the_side_of_its_threshold() -> None:
+    from datetime import date
+
+    from followup import derived
+
+    # Baseline 5 x 50.0 mm = 250.0; today 175.1 mm: -29.96 %, stored as such (one decimal
+    # stored it as -30.0, a PR's value, beside an SD).
+    context = {
+        "targets": [{"number": n, "organ": "liver", "diameter_mm": "50.0"} for n in range(1, 6)],
+        "prior": [],
+    }
+    rows = [{"number": n, "present": True, "size_mm": Decimal("35.0")} for n in range(1, 5)]
+    rows.append({"number": 5, "present": True, "size_mm": Decimal("35.1")})
+    values = dict(
+        zip(
+            derived.OUTPUTS,
+            derived.assess(rows, "NONE", False, False, date(2026, 1, 1), context),
+            strict=True,
+        )
+    )
+    assert values["sum_mm"] == Decimal("175.1")
+    assert values["target_response"] == "SD"
+    assert str(values["change_baseline_pct"]) == "-29.96"
+    assert values["change_baseline_pct"] > -30
+
+
+@given(
+    reference=st.integers(1, 20000),  # tenths of a mm: up to 5 lesions of 400 mm
+    current=st.integers(0, 20000),
+)
+def test_four_decimals_never_cross_a_recist_threshold(reference: int, current: int) -> None:
+    from followup.derived import PCT_PLACES
+
+    stored = round(percent_change(reference / 10, current / 10), PCT_PLACES)
+    # Exact sides, in integers: PR at current <= 7/10 reference, PD's % at >= 12/10.
+    assert (stored <= -30) == (current * 10 <= reference * 7)
+    assert (stored >= 20) == (current * 10 >= reference * 12)
+
+
+# --- Issue 23: a target lesion not evaluable (RECIST 1.1 section 4.4.2) ----------------------
+
+
+@pytest.mark.req("CALC.RECIST.LESIONS")
+@pytest.mark.parametrize(
+    ("nadir_mm", "evaluated_mm", "expected"),
+    [
+        # RECIST 1.1's own example: baseline 50 mm, two of three lesions at 80 mm: PD.
+        (50.0, 80.0, "PD"),
+        # Exactly +20 % and +5 mm from the nadir by the lesions evaluated alone: PD.
+        (25.0, 30.0, "PD"),
+        # One tenth short of +20 %: NE (the missing lesion decides nothing).
+        (25.0, 29.9, "NE"),
+        # +20 % but only +4.9 mm: NE.
+        (24.5, 29.4, "NE"),
+        # A decrease is no PR when a lesion is missing: NE.
+        (50.0, 10.0, "NE"),
+        (50.0, 0.0, "NE"),
+    ],
+)
+def test_a_not_evaluable_target_is_ne_unless_the_others_show_pd(
+    nadir_mm: float, evaluated_mm: float, expected: str
+) -> None:
+    from followup.calculations import target_response_not_all_evaluated
+
+    assert target_response_not_all_evaluated(50.0, nadir_mm, evaluated_mm) == expected
+
+
+def _assess(rows: list[dict], prior: list | None = None) -> dict:
+    from datetime import date
+
+    from followup import derived
+
+    # Baseline: T1 liver 32, T2 liver 25, T3 lymph node 18 (75 mm).
+    context = {
+        "targets": [
+            {"number": 1, "organ": "liver", "diameter_mm": "32.0"},
+            {"number": 2, "organ": "liver", "diameter_mm": "25.0"},
+            {"number": 3, "organ": "lymph_node", "diameter_mm": "18.0"},
+        ],
+        "prior": prior or [],
+    }
+    values = derived.assess(rows, "NONE", False, False, date(2026, 6, 1), context)
+    return dict(zip(derived.OUTPUTS, values, strict=True))
+
+
+def _row(number: int, present: bool | None, size: str | None, state: str = "", into: str = ""):
+    return {
+        "number": number,
+        "present": present,
+        "size_mm": None if size is None else Decimal(size),
+        "state": state,
+        "merged_into": into,
+    }
+
+
+@pytest.mark.req("CALC.RECIST.LESIONS")
+def test_split_and_merged_lesions_in_the_sum() -> None:
+    # T1 split (fragments 12 + 10 = 22 under T1), T2 merged into T3 (0), T3 the merged lesion
+    # measured under its label, 30 mm: 52 mm, -30.7 %: PR.
+    values = _assess(
+        [
+            _row(1, True, "22", "split"),
+            _row(2, None, "0", "merged", "T3"),
+            _row(3, True, "30"),
+        ]
+    )
+    assert values["sum_mm"] == Decimal("52.0")
+    assert values["target_response"] == "PR"
+    # Exactly -30 %: 52.5 mm is PR, 52.6 is SD (the merged lesion adds nothing).
+    assert (
+        _assess(
+            [
+                _row(1, True, "22.5", "split"),
+                _row(2, None, "0", "merged", "T3"),
+                _row(3, True, "30"),
+            ]
+        )["target_response"]
+        == "PR"
+    )
+    assert (
+        _assess(
+            [
+                _row(1, True, "22.6", "split"),
+                _row(2, None, "0", "merged", "T3"),
+                _row(3, True, "30"),
+            ]
+        )["target_response"]
+        == "SD"
+    )
+
+
+@pytest.mark.req("CALC.RECIST.LESIONS")
+def test_a_lesion_marked_not_evaluable_gives_ne_or_pd_and_no_sum() -> None:
+    from datetime import date
+
+    # Nadir 50 mm (an earlier assessment); T2 not evaluable; T1 + T3 = 55: under +20 %, NE.
+    prior = [(date(2026, 3, 1), Decimal("50.0"), "PR")]
+    ne = _assess(
+        [_row(1, True, "40"), _row(2, None, None, "not_evaluable"), _row(3, True, "15")], prior
+    )
+    assert (ne["sum_mm"], ne["target_response"], ne["overall_response"]) == (None, "NE", "NE")
+    # T1 + T3 = 60: exactly +20 % and +10 mm from the nadir whatever T2 measures: PD.
+    pd = _assess(
+        [_row(1, True, "45"), _row(2, None, None, "not_evaluable"), _row(3, True, "15")], prior
+    )
+    assert (pd["sum_mm"], pd["target_response"], pd["overall_response"]) == (None, "PD", "PD")
+    assert pd["progression_date"] == date(2026, 6, 1)

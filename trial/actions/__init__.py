@@ -65,6 +65,7 @@ from trial.actions.errors import (
 )
 from trial.actions.formstatus import ensure_expected_forms
 from trial.actions.jobs import (
+    JobResult,
     claim_reminders,
     file_review_ledger,
     mark_reviewed,
@@ -74,6 +75,8 @@ from trial.actions.jobs import (
     pdf_requeued,
     request_pdf,
     retry_pdf,
+    retry_stored_job,
+    run_stored_job,
     start_pdf_job,
 )
 from trial.actions.locks import (
@@ -118,6 +121,7 @@ __all__ = [
     "AccountLocked",
     "ActionRefused",
     "Effects",
+    "JobResult",
     "JourneyChange",
     "Locked",
     "ReasonRequired",
@@ -173,6 +177,8 @@ __all__ = [
     "reset_password",
     "reset_second_factor",
     "retry_pdf",
+    "retry_stored_job",
+    "run_stored_job",
     "save_crf",
     "save_site",
     "set_active",

@@ -21,7 +21,7 @@ from trial import roles, selectors
 from trial.actions.errors import ActionRefused, require_reason, require_role
 from trial.actions.session import write
 from trial.addresses import client_address
-from trial.languages import available
+from trial.languages import available, shown_moment
 from trial.models import AccessStamp, AuthEvent, AuthEventKind, UserPreference
 
 
@@ -148,7 +148,7 @@ def locked_message(until: datetime) -> str:
     return _(
         "This account is locked after %(count)s failed attempts. Try again after %(time)s, "
         "or ask an administrator."
-    ) % {"count": selectors.MAX_FAILURES, "time": timezone.localtime(until).strftime("%H:%M")}
+    ) % {"count": selectors.MAX_FAILURES, "time": shown_moment(until)}
 
 
 # --- The second factor ----------------------------------------------------------------------

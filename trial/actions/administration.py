@@ -23,6 +23,7 @@ from trial import roles
 from trial.actions.accounts import end_sessions
 from trial.actions.errors import ActionRefused, require_reason, require_role
 from trial.actions.session import write
+from trial.languages import shown_date
 from trial.models import AuditedTOTPDevice, Membership, RoleAssignment, Site
 
 CLINICAL = set(roles.ALL) - {roles.ADMINISTRATOR}
@@ -164,7 +165,7 @@ def _check_assignment(user: Any, role: str, starts_on: date, ends_on: date | Non
                     "An account cannot be administrator and hold a clinical role at the same "
                     "time (%(role)s from %(start)s)."
                 )
-                % {"role": _(other.role), "start": other.starts_on.isoformat()}
+                % {"role": _(other.role), "start": shown_date(other.starts_on)}
             )
 
 

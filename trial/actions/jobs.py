@@ -4,11 +4,13 @@ review. Each runs in a write session."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import OperationalError, connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,6 +104,84 @@ def pdf_done(job_id: int, *, content: bytes, filename: str, pages: int) -> None:
             pages=pages,
             finished_at=timezone.now(),
         )
+
+
+# --- Stored jobs: a worker builds a file and keeps it on the job's row ----------------------
+
+log = logging.getLogger(__name__)
+# The states every stored job's model names (its TextChoices), read here by value.
+QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+JobProgress = Callable[[int, str], None]
+
+
+@dataclass
+class JobResult:
+    """What a stored job's work gives: the fields written on the row when it is done, and a
+    write of the caller's own made in the same write session (an export log's end)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    then: Callable[[], None] | None = None
+
+
+def run_stored_job(
+    model: Any,
+    job_id: int,
+    *,
+    command: str,
+    work: Callable[[Any, JobProgress], JobResult],
+) -> str:
+    """Run a stored job's work once (the SDTM package, the DSMB report): the row taken under
+    a lock, its progress written as the work reports it, then done with the work's fields,
+    or failed with the error for the page to show. A finished job is left alone (a task
+    delivered again does nothing); when the database goes away the job is queued again and
+    the error raised, for the task to retry with back-off."""
+    with write(None, command=command):
+        job = model.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status == DONE:
+            return "nothing to do"
+        job.status, job.progress, job.step, job.error = RUNNING, 1, "", ""
+        job.started_at, job.attempts = timezone.now(), job.attempts + 1
+        job.save(update_fields=["status", "progress", "step", "error", "started_at", "attempts"])
+    step_length = model._meta.get_field("step").max_length
+
+    def progress(percent: int, step: str) -> None:
+        with write(None, command=command):
+            model.objects.filter(pk=job_id).update(progress=percent, step=step[:step_length])
+
+    try:
+        result = work(job, progress)
+    except OperationalError:
+        with write(None, command=command):
+            model.objects.filter(pk=job_id).update(status=QUEUED, progress=0)
+        raise
+    except Exception as exc:  # noqa: BLE001 - shown to the user, who may ask again
+        log.exception("%s job %s failed", model.__name__, job_id)
+        with write(None, command=command):
+            model.objects.filter(pk=job_id).update(
+                status=FAILED,
+                error=f"{type(exc).__name__}: {exc}"[:2000],
+                finished_at=timezone.now(),
+            )
+        return "failed"
+    with write(None, command=command):
+        model.objects.filter(pk=job_id).update(
+            status=DONE, progress=100, step="", finished_at=timezone.now(), **result.fields
+        )
+        if result.then is not None:
+            result.then()
+    return "done"
+
+
+def retry_stored_job(user: Any, job: Any, *, command: str, task: str) -> Any:
+    """Ask again for a stored job that failed (or never left the queue): queued afresh, its
+    task sent after commit."""
+    with write(user, command=command) as w:
+        type(job).objects.filter(pk=job.pk).exclude(status=DONE).update(
+            status=QUEUED, progress=0, step="", error="", finished_at=None
+        )
+        w.on_commit(lambda: jobs.enqueue(task, job.pk))
+    job.refresh_from_db()
+    return job
 
 
 # --- Reminders ------------------------------------------------------------------------------

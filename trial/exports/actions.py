@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -35,6 +36,15 @@ def finish_export(log: ExportLog, row_count: int | None) -> None:
         log.finished_at = timezone.now()
         log.row_count = row_count
         log.save(update_fields=["finished_at", "row_count"])
+
+
+def finish_job_export(job: Any, row_count: int) -> Callable[[], None] | None:
+    """For a stored job that logged its export when asked for (its `export_log`): the end of
+    that export, to record when the job is done; None when there is nothing to finish."""
+    entry = job.export_log
+    if entry is None or entry.finished_at is not None:
+        return None
+    return lambda: finish_export(entry, row_count)
 
 
 def requester(username: str) -> Any:

@@ -131,6 +131,16 @@ class Source:
     # Its events may belong to no participant (a lab file, a site's CSV columns): the ODM
     # writes those after the subjects, in ClinicalData's extension slot.
     bare: bool = False
+    # The item group (trial.crf.ItemGroup) whose rows this table holds: the exports name a
+    # row by its permanent label (T2, E3), as History and the PDFs do.
+    item_group: Any = None
+
+    def key_sql(self, alias: str) -> str:
+        """The row's key as the exports write it, read from event JSON `alias`."""
+        if not self.key_column:
+            return "''"
+        key = f"({alias} ->> {_literal(self.key_column)})"
+        return self.item_group.label_sql(key) if self.item_group is not None else key
 
     def row_json(self, alias: str) -> str:
         """The JSON of event row `alias`, as the unpivot reads it (`to_jsonb`, plus the
@@ -269,6 +279,7 @@ def sources() -> list[Source]:
                     group=group.name,
                     key_column=crf_registry.db_column(group.model, group.repeat_key),
                     model=group.model,
+                    item_group=group,
                 )
             )
     result.append(
@@ -389,7 +400,7 @@ def _branch(index: int, source: Source, scoped: bool, bare: bool = False) -> str
     where = f"WHERE {source.pid_expr} = ANY(%(pids)s)" if scoped else ""
     if bare:
         where = f"WHERE {source.pid_expr} IS NULL"
-    key = f"x.j ->> {_literal(source.key_column)}" if source.key_column else "''"
+    key = source.key_sql("x.j")
     # A spread key absent from the event and its predecessor (an event not yet dated) is no
     # item of that event.
     spread = " AND (x.j ? k.col OR x.pj ? k.col)" if source.spread else ""

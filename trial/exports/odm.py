@@ -616,6 +616,9 @@ def _current_values(participant_ids: list[int]) -> Iterator[tuple]:
                     data = _loads(data)
                     code, event, form, repeat = parents[parent_id]
                     key = _text(data.get(key_column))
+                    # The row's permanent label (T2, E3), as the Transactional file and the
+                    # audit CSV name it (trial.exports.common.Source.key_sql).
+                    key = group.label_of(key) if key is not None else key
                     for name, column in item_columns:
                         value = _text(data.get(column))
                         rows.append((code, event, form, repeat, group.name, key, name, value))
@@ -629,7 +632,10 @@ def _loads(data: Any) -> dict[str, Any]:
 
 
 def _num(key: str) -> tuple:
-    return (0, int(key), "") if key.isdigit() else (1, 0, key)
+    """Rows in their labels' order: T2 before T10, by letter then number."""
+    letters = key.rstrip("0123456789")
+    digits = key[len(letters) :]
+    return (0 if not letters else 1, letters, int(digits) if digits else 0, key)
 
 
 def _text(value: Any) -> str | None:

@@ -33,10 +33,12 @@ from trial.models.jobs import (
 )
 from trial.models.participants import (
     CrfModel,
+    ExactDecimalField,
     FormState,
     FormStatus,
     Participant,
     ParticipantStatus,
+    exact_decimal,
     optional_decimal,
     yes_no,
 )
@@ -59,6 +61,7 @@ __all__ = [
     "AuthEvent",
     "AuthEventKind",
     "CrfModel",
+    "ExactDecimalField",
     "ExportKind",
     "ExportLog",
     "FormState",
@@ -81,6 +84,7 @@ __all__ = [
     "Site",
     "UserPreference",
     "default_language",
+    "exact_decimal",
     "optional_decimal",
     "yes_no",
 ]

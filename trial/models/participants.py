@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -148,6 +149,55 @@ def optional_decimal(label: StrOrPromise, digits: int, places: int) -> models.De
     """A number that may still be unanswered in a draft."""
     return models.DecimalField(
         label, max_digits=digits, decimal_places=places, null=True, blank=True
+    )
+
+
+def trimmed(value: Decimal, places: int) -> Decimal:
+    """A decimal without the trailing zeros beyond `places`: 34.0000 -> 34.0 at one place,
+    33.9600 -> 33.96; never fewer than `places` (62.0 stays 62.0)."""
+    at_places = value.quantize(Decimal(1).scaleb(-places))
+    # Digits beyond `places` that are not all zeros: normalize() keeps them, without exponent.
+    return at_places if at_places == value else value.normalize()
+
+
+class ExactDecimalField(models.DecimalField):
+    """A decimal column widened so that a value converted from what was typed is kept exact
+    (PROTOCOL.md section 5, Thresholds), read back with no more places than it needs and never
+    fewer than the column had before (`read_places`).
+
+    So a value stored before the widening reads exactly as it did (34.0, not 34.0000): the
+    signatures that hold it, the audit trail and the exports still agree with it, and only a
+    value that had been rounded reads differently (33.96)."""
+
+    def __init__(self, *args: Any, read_places: int = 0, **kwargs: Any) -> None:
+        self.read_places = read_places
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["read_places"] = self.read_places
+        return name, path, args, kwargs
+
+    def kept(self, value: Decimal) -> Decimal:
+        """The value as a read gives it back (the save path uses it too, so that a signature
+        computed right after a save equals one computed from a fresh read)."""
+        return trimmed(value, self.read_places) if value.is_finite() else value
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        return self.kept(value) if isinstance(value, Decimal) else value
+
+
+def exact_decimal(
+    label: StrOrPromise, digits: int, places: int, read_places: int
+) -> ExactDecimalField:
+    """An optional number kept exact at `places`, read back trimmed (ExactDecimalField)."""
+    return ExactDecimalField(
+        label,
+        max_digits=digits,
+        decimal_places=places,
+        read_places=read_places,
+        null=True,
+        blank=True,
     )
 
 

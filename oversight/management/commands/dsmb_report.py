@@ -1,7 +1,7 @@
 """python manage.py dsmb_report --output FILE.pdf [--cutoff YYYY-MM-DD] [--language fr]
 
 The DSMB report of the whole trial (every site), data as of the cut-off (today by default),
-as the oversight page's "DSMB report" button makes it."""
+as the oversight page's "DSMB report" button makes it; logged as an export (ExportLog)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone, translation
 
-from oversight import pdf, report
-from trial.models import Participant, Site
+from oversight import actions
+from trial.audit import audit_origin
 
 
 def _day(text: str) -> date:
@@ -40,12 +40,8 @@ class Command(BaseCommand):
         target = Path(output)
         if not target.parent.exists():
             raise CommandError(f"No such folder: {target.parent}")
-        with translation.override(language or settings.LANGUAGE_CODE):
-            scope = report.Scope(
-                Participant.objects.select_related("site"),
-                Site.objects.all(),
-                report.every_site_label(),
-            )
-            content, pages = pdf.render(scope, day)
+        language = language or settings.LANGUAGE_CODE
+        with translation.override(language), audit_origin(command="dsmb_report"):
+            content, pages = actions.export_report(day, origin="manage.py dsmb_report")
         target.write_bytes(content)
         self.stdout.write(f"{target}: DSMB report, data cut-off {day}, {pages} pages")

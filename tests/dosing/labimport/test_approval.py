@@ -52,7 +52,7 @@ def test_a_fhir_panel_fills_the_lab_form_in_its_units_with_its_grades(nurse, c1,
     assert (panel.platelets_mm3, panel.platelets_lln) == (Decimal(210000), Decimal(150000))
     # Creatinine kept as the lab reported it (mg/dL), stored in µmol/L for the rules.
     assert (panel.creatinine_entered, panel.creatinine_unit) == (Decimal("0.950"), "mg/dL")
-    assert (panel.creatinine_umol_l, panel.creatinine_uln) == (Decimal("83.98"), Decimal("104.31"))
+    assert (panel.creatinine_umol_l, panel.creatinine_uln) == (Decimal("83.98"), Decimal("104.312"))
     assert (panel.alt_u_l, panel.alt_uln, panel.ast_u_l) == (28, 40, 25)
     assert (panel.bilirubin_umol_l, panel.bilirubin_uln) == (8, 17)
     assert panel.albumin_g_l == Decimal("41.0")  # 4.1 g/dL
