@@ -502,12 +502,17 @@ def _read_back_equal(model_field: models.Field, value: Any) -> bool:
     if value is None:
         return True
     if isinstance(model_field, DecimalField):
-        return (
-            isinstance(value, Decimal)
-            and value.is_finite()
-            and value.as_tuple().exponent == -model_field.decimal_places
-            and not (value.is_signed() and value.is_zero())
-        )
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return False
+        if value.is_signed() and value.is_zero():
+            return False  # the column has no negative zero
+        stored = value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
+        if stored != value:
+            return False  # the column would round it
+        # A read gives the column's places, or an exact column's trimmed value (kept).
+        kept = getattr(model_field, "kept", None)
+        read = kept(stored) if kept is not None else stored
+        return str(read) == str(value)
     if isinstance(model_field, BooleanField):
         return type(value) is bool
     if isinstance(model_field, IntegerField):

@@ -306,11 +306,19 @@ def test_a_value_the_database_gives_back_otherwise_is_not_taken_as_stored():
     from django.db.models import DateTimeField, DecimalField
 
     from trial import crf
+    from trial.models.participants import ExactDecimalField
 
     places = DecimalField(max_digits=6, decimal_places=2)
     assert crf._read_back_equal(places, Decimal("11.20"))
     assert not crf._read_back_equal(places, Decimal("11.2"))
     assert not crf._read_back_equal(places, Decimal("-0.00"))
+    assert not crf._read_back_equal(places, Decimal("11.205"))  # the column rounds it
+    # An exact column reads back trimmed: 34.0000 as 34.0, 33.9600 as 33.96.
+    exact = ExactDecimalField(max_digits=10, decimal_places=4, read_places=1)
+    assert crf._read_back_equal(exact, Decimal("34.0"))
+    assert not crf._read_back_equal(exact, Decimal("34.0000"))
+    assert crf._read_back_equal(exact, Decimal("33.96"))
+    assert not crf._read_back_equal(exact, Decimal("33.9600"))
     moment = DateTimeField()
     paris = datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Europe/Paris"))
     assert not crf._read_back_equal(moment, paris)
