@@ -68,14 +68,23 @@ def make_plan(password: str, nurses: int, monitors: int) -> dict:
     plan: dict = {"password": password, "nurses": [], "monitors": [], "monitored": []}
     taken: set[int] = set()
     for index in range(nurses):
-        site = sites[index % len(sites)]
-        participant = (
-            Participant.objects.filter(site=site, forms__form="DEMOG", forms__version__gt=0)
-            .exclude(pk__in=taken)
-            .order_by("pk")
-            .first()
-        )
+        # The sites in turn; a site with no participant left for a nurse of their own (TLS
+        # holds a quarter of them) gives the nurse to another site: two nurses correcting the
+        # same form refuse each other's saves (the version check), which is no failure of the
+        # server.
+        preferred = sites[index % len(sites)]
+        participant = None
+        for site in sorted(sites, key=lambda s: s != preferred):
+            participant = (
+                Participant.objects.filter(site=site, forms__form="DEMOG", forms__version__gt=0)
+                .exclude(pk__in=taken)
+                .order_by("pk")
+                .first()
+            )
+            if participant is not None:
+                break
         if participant is None:  # more nurses than participants: share
+            site = preferred
             participant = Participant.objects.filter(site=site).order_by("?").first()
         taken.add(participant.pk)
         user = User.objects.create(username=f"load-nurse-{index:02d}", password=hashed)
@@ -308,9 +317,13 @@ def main() -> int:
         f"{len(saves) - len(problems)} of {len(saves)}",
         not problems,
     )
+    if locust.returncode not in (0, 1):  # 1: Locust's own "some request failed"
+        record(f"{name}: Locust ran to its end", "exit 0 or 1", f"exit {locust.returncode}", False)
     ok = not failures and not problems and p95 < P95_MS and locust.returncode in (0, 1)
     print("targets met" if ok else "targets NOT met")
-    return 0 if ok else 1
+    # Under bench/all.py (BENCH_RESULTS) the recorded lines carry pass or fail, as every other
+    # benchmark's do: a non-zero exit there means the benchmark did not run to its end.
+    return 0 if ok or os.environ.get("BENCH_RESULTS") else 1
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from trial import actions, registry, schedule
 from trial import crf as crf_registry
 from trial import demo as trial_demo
 from trial.calculations import age_in_years
-from trial.demo import Journey
+from trial.demo import Journey, demo_today
 from trial.models import FormStatus, Participant
 
 CYCLES = ("C1", "C2", "C3", "C4")
@@ -39,7 +39,7 @@ def fill(participant: Participant, journey: Journey, rng: random.Random, user: A
 
 
 def _fill(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:
-    today = timezone.localdate()
+    today = demo_today()
     rows = {
         (row.event, row.form): row
         for row in participant.forms.filter(form__in=("LAB", "CYCLE"), repeat=1)

@@ -21,7 +21,7 @@ from dosing.models import (
     IahDose,
     LabPanel,
 )
-from trial import schedule
+from trial import crf, schedule
 from trial.models import FormState, FormStatus, Participant
 
 CYCLE_EVENTS = ("C1", "C2", "C3", "C4")
@@ -72,9 +72,15 @@ def lab_items(participant: Participant, event: str = "ELIG") -> dict[str, object
     (or the whole panel) has not been entered. Drafts count: the eligibility page shows what is
     entered so far, the sign-off requires complete forms on its own.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_lab_sql(), [participant.pk, event, FormState.DELETED])
-        row = cursor.fetchone()
+    # The panel the running save has just stored (the first repeat, so the one the query
+    # would find) is not read again.
+    panel = crf.stored_slot(participant.pk, event, "LAB", 1)
+    if panel is not None:
+        row = tuple(getattr(panel, name) for name in labs.CANONICAL_FIELDS)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_lab_sql(), [participant.pk, event, FormState.DELETED])
+            row = cursor.fetchone()
     row = row or (None,) * len(labs.CANONICAL_FIELDS)
     return {f"LAB.{name}": value for name, value in zip(labs.CANONICAL_FIELDS, row, strict=True)}
 

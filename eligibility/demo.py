@@ -30,7 +30,7 @@ from eligibility import rules
 from eligibility.models import Decision
 from trial import actions, roles
 from trial import crf as crf_registry
-from trial.demo import Journey
+from trial.demo import Journey, demo_today
 from trial.models import FormStatus, Participant
 
 SIGNED_PER_DECISION = 2
@@ -50,7 +50,7 @@ MAX_FAILED_ATTEMPTS = 5  # per decision: invented data that cannot be signed sto
 
 
 def fill(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:
-    today = timezone.localdate()
+    today = demo_today()
     failure = rng.choice(FAILURES) if journey.stage == "screen_failure" else None
     forms = _screening_data(journey, rng, today, failure)
     rows = {

@@ -23,7 +23,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.models import Group
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -76,13 +79,20 @@ class LockoutBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id):
-        """The session's user, with its access stamp in the same query (one join): the
-        middleware compares it with the session's at no cost."""
+        """The session's user, with its access stamp (one join) and its role names (an
+        array subquery) in the same query: the middleware compares the stamp with the
+        session's, and every role check of the request reads the roles, at no cost."""
         model = get_user_model()
+        role_names = ArraySubquery(Group.objects.filter(user=OuterRef("pk")).values("name"))
         try:
-            user = model._default_manager.select_related("access_stamp").get(pk=user_id)
+            user = (
+                model._default_manager.select_related("access_stamp")
+                .annotate(edc_role_names=role_names)
+                .get(pk=user_id)
+            )
         except model.DoesNotExist:
             return None
+        roles.remember_role_names(user, user.edc_role_names)
         return user if self.user_can_authenticate(user) else None
 
 

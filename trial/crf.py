@@ -21,11 +21,24 @@ ItemData (`item_path`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, cast
 
+from django.db.models import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    DecimalField,
+    FloatField,
+    IntegerField,
+    TextField,
+)
 from django.utils.translation import gettext
 
 from trial import registry
@@ -251,7 +264,7 @@ def bind(
     """The registered form class of the row, bound to `data` (a POST) or unbound, on the
     row's saved data. Field names carry the "crf" prefix, as on the page."""
     spec = spec or REGISTRY[row.form]
-    instance = spec.model._default_manager.filter(form_status=row).first() if row.pk else None
+    instance = data_row_of(spec, row)
     return spec.form_class(
         data,
         initial=initial or {},
@@ -261,6 +274,27 @@ def bind(
         participant=participant if participant is not None else row.participant,
         row=row,
     )
+
+
+def data_accessor(form: str) -> str | None:
+    """The name of the form-status row's relation to the form's data row (for select_related),
+    None for a form not registered."""
+    spec = REGISTRY.get(form)
+    if spec is None:
+        return None
+    return spec.model._meta.get_field("form_status").remote_field.get_accessor_name()
+
+
+def data_row_of(spec: Crf, row: FormStatus) -> Any:
+    """The row's data row, None before the first save: as read with the row when it was
+    (select_related of `data_accessor`), else read now."""
+    if row.pk is None:
+        return None
+    accessor = data_accessor(spec.code)
+    descriptor = getattr(type(row), accessor or "", None)
+    if descriptor is not None and descriptor.related.is_cached(row):
+        return descriptor.related.get_cached_value(row)
+    return spec.model._default_manager.filter(form_status=row).first()
 
 
 def post_data(values: dict[str, Any], groups: dict[str, list[dict]] | None = None) -> dict:
@@ -369,13 +403,17 @@ def values_of(spec: Crf, instance: Any, children: dict[str, list[Any]]) -> dict[
 def snapshot(rows: Sequence[FormStatus]) -> dict[int, dict[str, Any]]:
     """The stored values of each row's form (row pk -> values_of), for rows with data.
 
-    One query per form model and per item group involved, however many rows.
+    One query per form model and per item group involved, however many rows; none for a row
+    whose data row the write session running this holds as stored (`stored_rows`).
     """
     by_spec: dict[str, list[FormStatus]] = {}
-    for row in rows:
-        if row.form in REGISTRY:
-            by_spec.setdefault(row.form, []).append(row)
     result: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        known = stored_instance(row.pk)
+        if known is not None:
+            result[row.pk] = values_of(REGISTRY[row.form], known, {})
+        elif row.form in REGISTRY:
+            by_spec.setdefault(row.form, []).append(row)
     done_models: set[type] = set()
     for code in by_spec:
         spec = REGISTRY[code]
@@ -442,3 +480,92 @@ def db_column(model: type[models.Model], name: str) -> str:
     column = model_field(model, name).column
     assert column is not None  # a concrete field always has its column
     return column
+
+
+# --- Data rows known as stored: the write session's own, read again by nobody ----------------
+#
+# A save reads its data row under the session's locks, changes it, and at the end of the
+# session the signatures recompute what they cover from the stored values. The session hands
+# the data rows it holds, whose every item is exactly what the database now holds, to those
+# reads (`stored_rows`), so that the row is not read a second time. A value of a type that
+# the database could give back differently (a date-time in another zone, a decimal not yet
+# rounded to its column, a choice's enum member, any other field type) makes the row unknown,
+# and it is read again as before.
+
+_STORED: ContextVar[dict[int, tuple[FormStatus, Any]] | None] = ContextVar(
+    "edc_crf_stored", default=None
+)
+
+
+def _read_back_equal(model_field: models.Field, value: Any) -> bool:
+    """Whether `value` is exactly what the database gives back for it in this column."""
+    if value is None:
+        return True
+    if isinstance(model_field, DecimalField):
+        if not isinstance(value, Decimal) or not value.is_finite():
+            return False
+        if value.is_signed() and value.is_zero():
+            return False  # the column has no negative zero
+        stored = value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
+        if stored != value:
+            return False  # the column would round it
+        # A read gives the column's places, or an exact column's trimmed value (kept).
+        kept = getattr(model_field, "kept", None)
+        read = kept(stored) if kept is not None else stored
+        return str(read) == str(value)
+    if isinstance(model_field, BooleanField):
+        return type(value) is bool
+    if isinstance(model_field, IntegerField):
+        return type(value) is int
+    if isinstance(model_field, FloatField):
+        return type(value) is float
+    if isinstance(model_field, DateTimeField):
+        return type(value) is datetime and value.utcoffset() == timedelta(0)
+    if isinstance(model_field, DateField):
+        return type(value) is date
+    if isinstance(model_field, CharField | TextField):
+        return type(value) is str
+    return False
+
+
+def holds_stored_values(form: str, instance: Any) -> bool:
+    """Whether this data row of `form`, as saved, holds exactly the stored value of every
+    item (a form with item groups never does here: its rows live in other tables)."""
+    spec = REGISTRY.get(form)
+    if spec is None or spec.groups or instance is None or instance.pk is None:
+        return False
+    return all(_read_back_equal(f, f.value_from_object(instance)) for f in spec.item_fields)
+
+
+@contextmanager
+def stored_rows(known: dict[int, tuple[FormStatus, Any]]) -> Iterator[None]:
+    """In the block, the reads of `snapshot` and `stored_slot` take these data rows (form-status
+    row pk -> (row, data row)) as stored instead of reading them again."""
+    token = _STORED.set(known)
+    try:
+        yield
+    finally:
+        _STORED.reset(token)
+
+
+def stored_instance(row_pk: int | None) -> Any:
+    """The data row of this form-status row as the running write session stored it, or None."""
+    known = _STORED.get()
+    if not known or row_pk is None:
+        return None
+    found = known.get(row_pk)
+    return None if found is None else found[1]
+
+
+def stored_slot(participant_id: int, event: str, form: str, repeat: int = 1) -> Any:
+    """The data row of the participant's slot as the running write session stored it, or None
+    (unknown: read it)."""
+    for row, instance in (_STORED.get() or {}).values():
+        if (row.participant_id, row.event, row.form, row.repeat) == (
+            participant_id,
+            event,
+            form,
+            repeat,
+        ):
+            return instance
+    return None

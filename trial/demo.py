@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+
+from django.utils import timezone
 
 from trial import schedule
 
@@ -23,6 +25,22 @@ STAGES = (
     "completed",
     "withdrawn",
 )
+
+
+# The demo places moments on its days up to late morning (a PET injected at 08:00 or 10:00,
+# an IAH dose started at 10:00, a consent until 11:15). Seeded before this hour, the demo's
+# "today" is yesterday, so that every moment it seeds is past (a form refuses a time in the
+# future).
+DEMO_DAY_FROM = time(12, 0)
+
+
+def demo_today() -> date:
+    """The demo's "today": the local date, or the day before until DEMO_DAY_FROM, so that
+    every moment seeded on it is already past."""
+    now = timezone.localtime()
+    if now.time() < DEMO_DAY_FROM:
+        return now.date() - timedelta(days=1)
+    return now.date()
 
 
 # The showcase: the first BDX participants, one for each stage a newcomer should find on the

@@ -32,6 +32,8 @@ def _resave(user: Any, row: FormStatus, changes: dict[str, Any], reason: str, qu
 def run(created: list[tuple[Participant, Any]], users: dict[str, Any]) -> None:
     _monitoring_visit(created, users)
     for participant, journey in created:
+        if not journey.extras & {trial_demo.OPEN_QUERY, trial_demo.BROKEN_SIGNATURE}:
+            continue  # nothing to write: not read
         demog = participant.forms.filter(form="DEMOG", status=FormState.COMPLETE).first()
         if demog is None:
             continue
@@ -52,16 +54,17 @@ def run(created: list[tuple[Participant, Any]], users: dict[str, Any]) -> None:
 
 
 def _monitoring_visit(created: list[tuple[Participant, Any]], users: dict[str, Any]) -> None:
-    rows = [
+    # The first BDX participant without a signature (the corrections would break it) with
+    # complete demographics: the participants after it are not read.
+    found = (
         row
         for participant, _journey in created
-        # Not one with a signature: the corrections would break it.
         if participant.site.code == "BDX" and not participant.signatures.exists()
         for row in participant.forms.filter(form="DEMOG", status=FormState.COMPLETE)
-    ]
-    if not rows:
+    )
+    row = next(found, None)
+    if row is None:
         return
-    row = rows[0]
     monitor, nurse = users["monitor"], users["nurse"]
     actions.verify_items(monitor, row)
     values = crf_registry.snapshot([row])[row.pk]

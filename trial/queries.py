@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from trial import crf as crf_registry
@@ -134,14 +134,18 @@ def open_for_participant(participant: Participant) -> list[Query]:
     )
 
 
-def open_counts(participant_ids: list[int]) -> dict[int, int]:
-    """Open (not closed) queries per participant, for the list page (one query)."""
-    rows = (
-        Query.objects.filter(participant_id__in=participant_ids)
+def open_count_subquery() -> Subquery:
+    """The participant's open (not closed) queries counted, as a column of a participant
+    query: the participant list reads it with its page of participants, in the same query."""
+    return Subquery(
+        Query.objects.filter(participant_id=OuterRef("pk"))
+        .exclude(state=QueryState.CLOSED)
+        .order_by()
         .values("participant_id")
-        .annotate(n=Count("pk", filter=~Q(state=QueryState.CLOSED)))
+        .annotate(n=Count("pk"))
+        .values("n"),
+        output_field=IntegerField(),
     )
-    return {row["participant_id"]: row["n"] for row in rows if row["n"]}
 
 
 def to_answer(participants: QuerySet[Participant], limit: int = 20) -> list[Query]:

@@ -46,6 +46,12 @@ def role_names(user: Any) -> set[str]:
     return cached
 
 
+def remember_role_names(user: Any, names: Any) -> None:
+    """The user's role names, read with the user (trial.accounts' backend): role_names reads
+    them without a query for the rest of the request."""
+    user._edc_roles = set(names or ())
+
+
 def has_any(user: Any, roles: set[str]) -> bool:
     return bool(role_names(user) & roles)
 

@@ -11,12 +11,12 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from trial import roles, signatures
+from trial import crf, roles, signatures
 from trial.journey import DONE_STATES
 from trial.models import (
     AuthEvent,
@@ -66,8 +66,12 @@ def crf_slot_or_404(
     """participant_or_404 and form_status_or_404 in one query: the form's row, with its
     participant (in reach of this user) and site and who saved it last. A miss is looked up
     again step by step, so that it is the same 404 as theirs."""
+    # The form's data row comes in the same query (read again under the save's locks).
+    data_row = crf.data_accessor(form)
     found = (
-        FormStatus.objects.select_related("participant__site", "updated_by")
+        FormStatus.objects.select_related(
+            "participant__site", "updated_by", *([data_row] if data_row else [])
+        )
         .filter(
             participant__code=code,
             participant__site__in=visible_sites(user),
@@ -87,17 +91,17 @@ def participant_count() -> int:
     return Participant.objects.count()
 
 
-def open_events_by_participant(participant_ids: list[int]) -> dict[int, set[str]]:
-    """Events with at least one form not done, per participant, in one query."""
-    rows = (
-        FormStatus.objects.filter(participant_id__in=participant_ids)
+def open_events_subquery() -> ArraySubquery:
+    """The events with at least one form not done, as a column of a participant query: the
+    participant list reads them with its page of participants, in the same query."""
+    return ArraySubquery(
+        FormStatus.objects.filter(participant_id=OuterRef("pk"))
         .exclude(status__in=[s.value for s in DONE_STATES])
         .exclude(event=LOG_EVENT)
-        .values("participant_id")
-        .annotate(events=ArrayAgg("event", distinct=True))
-        .values_list("participant_id", "events")
+        .order_by()
+        .values("event")
+        .distinct()
     )
-    return {pid: set(events) for pid, events in rows}
 
 
 # --- Signatures -------------------------------------------------------------------------

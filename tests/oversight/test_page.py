@@ -108,11 +108,11 @@ def test_a_monitor_cannot_look_behind_another_site(client, demo):
     assert page.status_code == 404
 
 
-# The page's queries: the session, the user and their roles (3), the review ledger's filing
+# The page's queries: the session, the user with their roles (2), the review ledger's filing
 # (1), then the read (12), none per participant, site or indicator. (Outside a test's
 # transaction one more: the snapshot that keys oversight.memo, and the read's SET
 # TRANSACTION.)
-PAGE_QUERIES = 16
+PAGE_QUERIES = 15
 
 
 def test_the_page_runs_a_fixed_number_of_queries(client, demo, django_assert_num_queries):

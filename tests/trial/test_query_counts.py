@@ -28,13 +28,13 @@ def test_participant_list_queries_do_not_grow_with_participants(
         actions.register_participant(nurse, bdx, date(2026, 1, day))
     many = count_queries(nurse_client, reverse("participant_list"))
     assert few == many
-    # Session, user, roles; one keyset page of participants (never counted), their journey,
-    # signatures to redo, open-query counts; the queries to answer.
-    assert many == 8
+    # Session, the user with its roles; one keyset page of participants (never counted) with
+    # each one's events to do and open-query count; signatures to redo; the queries to answer.
+    assert many == 5  # was 8
     # The last page, a search by code and one by status cost the same.
     monkeypatch.setattr(views, "PAGE_SIZE", 7)
     for query in ("?before=ZZZ", "?q=BDX-01", "?status=screening", "?after=BDX-003"):
-        assert count_queries(nurse_client, reverse("participant_list") + query) == 8
+        assert count_queries(nurse_client, reverse("participant_list") + query) == 5
 
 
 def test_participant_page_queries_do_not_grow_with_forms(nurse_client, nurse, participant):
@@ -51,6 +51,6 @@ def test_participant_page_queries_do_not_grow_with_forms(nurse_client, nurse, pa
     assert participant.forms.count() > 50
     many = count_queries(nurse_client, url)
     assert few == many
-    # Session, user, roles; the participant, its forms, its current signatures, its open
-    # queries, the adverse-event panel.
-    assert many == 8
+    # Session, the user with its roles; the participant, its forms, its current signatures,
+    # its open queries, the adverse-event panel.
+    assert many == 7  # was 8

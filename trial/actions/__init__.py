@@ -96,7 +96,7 @@ from trial.actions.queries import (
     reopen_query,
     verify_items,
 )
-from trial.actions.session import WriteSession, current, write
+from trial.actions.session import WriteSession, batch_transaction, current, write
 from trial.actions.signature_breaks import notify_signature_breaks, refresh_signatures
 from trial.actions.signing import (
     SIGNER_CHECK_VALID,
@@ -105,6 +105,7 @@ from trial.actions.signing import (
     record_signature,
     sign,
     sign_decision,
+    signers_checked_once,
     verify_signer,
 )
 from trial.changes import UNCHANGED, Effects, JourneyChange
@@ -137,6 +138,7 @@ __all__ = [
     "change_password",
     "claim_reminders",
     "close_query",
+    "batch_transaction",
     "create_demo_staff",
     "create_user",
     "current",
@@ -191,6 +193,7 @@ __all__ = [
     "update_user",
     "verify_items",
     "verify_second_factor",
+    "signers_checked_once",
     "verify_signer",
     "write",
 ]

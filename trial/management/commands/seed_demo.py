@@ -7,8 +7,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 
 from trial import actions, demo_monitoring, languages, registry, selectors
 from trial import demo as trial_demo
@@ -53,12 +52,16 @@ class Command(BaseCommand):
             return
         # The staff act in their language, as on their pages: a signature's stated meaning is
         # stored as the signer read it.
-        with translation.override(language or languages.language_of(users["investigator"])):
+        # The investigator's password is verified at the first signature, not at each one.
+        with (
+            translation.override(language or languages.language_of(users["investigator"])),
+            actions.signers_checked_once(),
+        ):
             self._fill(participants, seed, users, started)
 
     def _fill(self, participants: int, seed: int, users: dict, started: float) -> None:
         rng = random.Random(seed)
-        today = timezone.localdate()
+        today = trial_demo.demo_today()
         registered = registry.demo_hooks(DEMO_APPS)
         hooks = [h.fill for h in registered if h.fill is not None]
         # finish(created) runs once every app has filled every participant: a step that needs
@@ -87,8 +90,9 @@ class Command(BaseCommand):
                     stage, spread = order[spread % len(order)], spread + 1
                 journey, fill_rng = trial_demo.plan_journey(stage, today, rng), rng
             # One transaction per participant: its dozens of actions commit (and flush the
-            # write-ahead log) once, each still in its own write session and audit context.
-            with transaction.atomic():
+            # write-ahead log) once, each still in its own write session and audit context,
+            # without a savepoint each.
+            with actions.batch_transaction():
                 participant = actions.import_demo_participant(nurse, site, journey)
                 for fill in hooks:
                     fill(participant, journey, fill_rng, nurse)
