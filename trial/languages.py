@@ -71,15 +71,15 @@ def language_for_id(user_id: int | None) -> str:
     return languages_of([user_id]).get(user_id, settings.LANGUAGE_CODE)
 
 
+def _of_first_site(user: Any, column: str) -> Any:
+    """A column of the user's first site by code (a user of two sites reads the first's)."""
+    sites = Site.objects.filter(memberships__user=user).order_by("code")
+    return sites.values_list(column, flat=True).first()
+
+
 def site_language_of(user: Any) -> str:
     """The language of the user's site: what a blank preference means."""
-    code = (
-        Site.objects.filter(memberships__user=user)
-        .order_by("code")
-        .values_list("language", flat=True)
-        .first()
-    )
-    return _known(code) or settings.LANGUAGE_CODE
+    return _known(_of_first_site(user, "language")) or settings.LANGUAGE_CODE
 
 
 def remember(request: Any, user: Any) -> str:
@@ -92,13 +92,7 @@ def remember(request: Any, user: Any) -> str:
 
 def site_zone_of(user: Any) -> str:
     """The time zone of the user's site (the first by code), else settings.TIME_ZONE."""
-    zone = (
-        Site.objects.filter(memberships__user=user)
-        .order_by("code")
-        .values_list("time_zone", flat=True)
-        .first()
-    )
-    return zone or settings.TIME_ZONE
+    return _of_first_site(user, "time_zone") or settings.TIME_ZONE
 
 
 def shown_date(value: Any, kind: str = "date") -> str:
