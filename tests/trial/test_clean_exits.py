@@ -143,3 +143,26 @@ def test_make_test_checks_migrations_inside_the_run():
     for line in recipe.splitlines():
         if "manage.py" in line or "pytest" in line:
             assert "-m trial.embedded run --" in line, line
+
+
+def test_the_type_check_starts_no_server(var_dir):
+    # mypy's Django plugin imports the settings before `run`: with no URL they would start the
+    # private servers, which `run` then takes for someone else's and leaves running.
+    makefile = (ROOT / "Makefile").read_text()
+    line = next(x for x in makefile.splitlines() if x.startswith("MYPY :="))
+    assignments = dict(word.split("=", 1) for word in line.split(":=", 1)[1].split() if "=" in word)
+    assert {"DATABASE_URL", "REDIS_URL"} <= set(assignments)
+    for recipe in ("\ntest:", "\nlint:"):
+        body = makefile.split(recipe, 1)[1].split("\n\n", 1)[0]
+        assert "$(MYPY)" in body and "bin/mypy" not in body, body
+    settings = "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'trial.settings'; "
+    result = subprocess.run(
+        [sys.executable, "-c", settings + "django.setup()"],
+        cwd=ROOT,
+        env={**env_for(var_dir), **assignments},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert state(var_dir) == (False, False)
