@@ -14,7 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import models
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from pghistory.core import event_models
@@ -36,7 +36,7 @@ from trial.models import (  # type: ignore[attr-defined]
     UserGroupsEvent,
 )
 from trial.origins import SYSTEM_ACTION, origin_label
-from trial.readable import FIELD_LABELS, field_label, official_language, shown_value, yes_no
+from trial.readable import FIELD_LABELS, field_label, shown_marked, shown_value, yes_no
 from trial.reasons import shown_reason
 
 HIDDEN_FIELDS = {"id", "form_status"}
@@ -112,9 +112,7 @@ def display(model_field: models.Field, value: Any, unit: str = "") -> tuple[str,
     """A stored value as a reader sees it (trial/readable.py), and whether it is empty."""
     if value is None or value == "":
         return _("(empty)"), True
-    text = shown_value(model_field, value, unit)
-    lang = official_language(model_field)
-    return (format_html('<span lang="{}">{}</span>', lang, text) if lang else text), False
+    return shown_marked(model_field, value, unit), False
 
 
 def item_label(model_field: models.Field, unit: str = "") -> str:

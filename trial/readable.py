@@ -166,6 +166,13 @@ def official_language(field: models.Field | None) -> str:
     return getattr(field, "official_language", "") if field is not None else ""
 
 
+def shown_marked(model_field: models.Field, value: Any, unit: str = "") -> str:
+    """shown_value, as HTML marked lang="en" where the field holds an official English wording."""
+    text = shown_value(model_field, value, unit)
+    lang = official_language(model_field)
+    return format_html('<span lang="{}">{}</span>', lang, text) if lang else text
+
+
 def shown_value(model_field: models.Field | None, value: Any, unit: str = "") -> str:
     """A stored, non-empty value as the reader's language writes it: a code by its label,
     True as Yes, a date and a date-time the reader's way (date-times in the active time zone,

@@ -11,14 +11,13 @@ from typing import Any
 
 from django.db.models import BooleanField, Field
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from trial import crf as crf_registry
 from trial import schedule
 from trial.languages import shown_date, shown_number
 from trial.models import FormState
-from trial.readable import official_language, shown_value
+from trial.readable import shown_marked
 
 _KEY = re.compile(r"^(?P<event>[^/]+)/(?P<form>[^/]+)/(?P<repeat>\d+)\.(?P<path>.+)$")
 _DECIMAL = re.compile(r"^-?\d+(?:\.\d+)?$")
@@ -101,9 +100,7 @@ def value(key: str, stored: Any) -> str:
         labels = dict(field.flatchoices if field.choices else choices)
         return ", ".join(str(labels.get(part.strip(), part)) for part in str(stored).split(","))
     if field is not None:
-        text = shown_value(field, stored)
-        lang = official_language(field)
-        return format_html('<span lang="{}">{}</span>', lang, text) if lang else text
+        return shown_marked(field, stored)
     if isinstance(stored, int | float) or (isinstance(stored, str) and _DECIMAL.match(stored)):
         return shown_number(stored) if isinstance(stored, str) else shown_number(stored, "g")
     if isinstance(stored, str) and _DATE.match(stored):
