@@ -231,7 +231,8 @@ def test_the_query_count_of_each_save_is_pinned(nurse, investigator, monitor, bd
     c4_form = eh.bind(participant, "C4", "LAB", {**panel, "confirm_unusual": "on"})
     assert c4_form.is_valid()
     first = c4_form.crf_data()
-    assert count(lambda: actions.save_crf(nurse, c4, first, expected_version=0)) == 7  # was 9, then 8: no data row to read
+    # was 9, then 8: no data row to read before the first save
+    assert count(lambda: actions.save_crf(nurse, c4, first, expected_version=0)) == 7
     cycle = participant.forms.get(event="C4", form="CYCLE")
     cycle_form = eh.bind(participant, "C4", "CYCLE", {**eh.cycle_data(4), "confirm_unusual": "on"})
     assert cycle_form.is_valid()
@@ -330,7 +331,8 @@ def test_the_query_count_of_queries_sdv_and_logs_is_pinned(nurse, monitor, parti
     assert bound.is_valid()
     row = FormStatus.objects.get(pk=bound.row.pk)
     data = bound.crf_data()
-    assert count(lambda: actions.save_crf(nurse, row, data, expected_version=0)) == 5  # was 7: no data row, no signature to read
+    # was 7: no data row, no signature to read before the first save
+    assert count(lambda: actions.save_crf(nurse, row, data, expected_version=0)) == 5
     query = actions.open_query(monitor, row, item="alt_u_l", text="Check the source.")
     assert count(lambda: actions.answer_query(nurse, query, text="Checked.")) == 6  # was 6
     row.refresh_from_db()
@@ -360,7 +362,8 @@ def test_the_query_count_of_the_follow_up_saves_is_pinned(nurse, fu):
     fh.save_recist(nurse, fu, "M6", fh.visit_day(6), 28, 22, 15)
     fh.save_recist(nurse, fu, "M9", fh.visit_day(9), 28, 22, 15)
     correction = recist("M3", 3, 20, 25, 18, reason="transcription error")
-    assert count(correction) == 17  # was 19, then 16, then 18; 17 with the baseline read again (as above)
+    # was 19, then 16, then 18; 17 with the baseline read again (as above)
+    assert count(correction) == 17
     missed = lambda: followup_actions.mark_visit_missed(nurse, fu, "M12", "hospitalised")  # noqa: E731
     assert count(missed) == 15  # was 14, then 13, then 17; 15 with the RECIST refresh (as above)
 
