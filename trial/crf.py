@@ -288,7 +288,8 @@ def data_accessor(form: str) -> str | None:
 def data_row_of(spec: Crf, row: FormStatus) -> Any:
     """The row's data row, None before the first save: as read with the row when it was
     (select_related of `data_accessor`), else read now."""
-    if row.pk is None:
+    if row.pk is None or row.version == 0:
+        # Never saved: no data row yet (trial/actions/crf.py writes it at the first save).
         return None
     accessor = data_accessor(spec.code)
     descriptor = getattr(type(row), accessor or "", None)

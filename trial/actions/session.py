@@ -39,6 +39,7 @@ from contextvars import ContextVar
 from typing import Any, NoReturn, TypeVar
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,7 +49,7 @@ from trial.actions.errors import ActionRefused
 from trial.actions.signature_breaks import refresh_signatures
 from trial.audit import audit_context
 from trial.changes import UNCHANGED, Effects, JourneyChange, Touched
-from trial.models import FormState, FormStatus, Participant
+from trial.models import FormState, FormStatus, Participant, Signature
 
 T = TypeVar("T")
 
@@ -88,6 +89,11 @@ class WriteSession:
         self._at_end: list[Callable[[], Any]] = []
         self._on_commit: list[Callable[[], Any]] = []
         self._memo: dict[str, Any] = {}
+        # Whether the participant had any signature when locked (None: not known). Without
+        # one, a change has nothing to break: the end skips the signatures' query. Signatures
+        # are recorded only under the participant's lock, so none can appear meanwhile but
+        # this session's own, which are recorded after the check.
+        self.signed: bool | None = None
         # The data rows saved in the session, as saved (row pk -> (row, data row)): the
         # signatures' check at the end takes them as stored rather than reading them again,
         # unless something else changed the row since (a hook, a derived value).
@@ -273,7 +279,7 @@ class WriteSession:
                 participant.save(update_fields=sorted(self._journey_fields))
             if self._journey_fields or self._slots_due:
                 formstatus.ensure_expected_forms(participant)
-            if self.touched.rows:
+            if self.touched.rows and self.signed is not False:
                 stored = {
                     pk: (row, instance)
                     for pk, (row, instance) in self._stored.items()
@@ -351,6 +357,10 @@ def write(
             _current.reset(token)
 
 
+# Whether the locked row's participant has any signature (read with the lock, no query more).
+_SIGNED = Exists(Signature.objects.filter(participant_id=OuterRef("participant_id")))
+
+
 def _lock_participant(
     session: WriteSession, user: Any, participant_id: int, rows: list[FormStatus], *, reach: bool
 ) -> None:
@@ -362,6 +372,7 @@ def _lock_participant(
             FormStatus.objects.select_for_update(of=("participant", "self"))
             .select_related("participant__site")
             .filter(participant_id=participant_id, pk__in=[row.pk for row in rows])
+            .annotate(signed=_SIGNED)
         )
         if reach and user is not None:
             found = found.filter(participant__site__in=selectors.visible_sites(user))
@@ -369,20 +380,26 @@ def _lock_participant(
         if len(locked) != len({row.pk for row in rows}):
             _refuse_out_of_reach(user, participant_id, rows)
         session.adopt(locked[0].participant)
+        session.signed = locked[0].signed
         for row in locked:
             row.participant = session.participant
             session.rows[row.pk] = row
         return
-    query = Participant.objects.select_for_update(of=("self",)).select_related("site")
+    query = (
+        Participant.objects.select_for_update(of=("self",))
+        .select_related("site")
+        .annotate(signed=Exists(Signature.objects.filter(participant_id=OuterRef("pk"))))
+    )
     if reach and user is not None:
         found_participant = query.filter(
             pk=participant_id, site__in=selectors.visible_sites(user)
         ).first()
         if found_participant is None:
             _refuse_out_of_reach(user, participant_id, [])
-        session.adopt(found_participant)
     else:
-        session.adopt(query.get(pk=participant_id))
+        found_participant = query.get(pk=participant_id)
+    session.adopt(found_participant)
+    session.signed = found_participant.signed
 
 
 def _refuse_out_of_reach(user: Any, participant_id: int, rows: list[FormStatus]) -> NoReturn:
