@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from trial import actions, languages, roles, selectors
-from trial.models import AccessStamp, AuthEventKind
+from trial.models import AccessStamp, AuthEventKind, Membership
 
 # In the session of a login waiting for its second factor: "verify" (a code of the user's app)
 # or "enrol" (required, and no app set up yet).
@@ -79,20 +79,23 @@ class LockoutBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
     def get_user(self, user_id):
-        """The session's user, with its access stamp (one join) and its role names (an
-        array subquery) in the same query: the middleware compares the stamp with the
-        session's, and every role check of the request reads the roles, at no cost."""
+        """The session's user, with its access stamp (one join), its role names and its
+        sites (array subqueries) in the same query: the middleware compares the stamp with the
+        session's, every role check of the request reads the roles, and the site scoping
+        names the sites in its queries (selectors.participants_for), at no cost."""
         model = get_user_model()
         role_names = ArraySubquery(Group.objects.filter(user=OuterRef("pk")).values("name"))
+        site_ids = ArraySubquery(Membership.objects.filter(user=OuterRef("pk")).values("site_id"))
         try:
             user = (
                 model._default_manager.select_related("access_stamp")
-                .annotate(edc_role_names=role_names)
+                .annotate(edc_role_names=role_names, edc_site_ids=site_ids)
                 .get(pk=user_id)
             )
         except model.DoesNotExist:
             return None
         roles.remember_role_names(user, user.edc_role_names)
+        selectors.remember_site_ids(user, user.edc_site_ids)
         return user if self.user_can_authenticate(user) else None
 
 
