@@ -14,6 +14,8 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def panel_card(context: template.Context, panel: dict[str, Any]) -> SafeString:
     """One card: its template with its own values on top of the page's."""
-    card = context.template.engine.get_template(panel["template"])
+    page = context.template
+    assert page is not None  # a tag renders inside a template
+    card = page.engine.get_template(panel["template"])
     with context.push(**panel["context"]):
         return card.render(context)
