@@ -14,13 +14,14 @@ from typing import Any
 from urllib.parse import quote
 
 from django.template.defaultfilters import date as date_filter
-from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from trial import crf as crf_registry
-from trial.models import FormStatus, Participant, ParticipantStatus
+from trial.models import FormState, FormStatus, Participant, ParticipantStatus
 
 # Stand for path segments in a URL reversed once, replaced per row: codes as the URL
 # patterns' code converter accepts them, and a number for the <int:> ones.
@@ -90,7 +91,8 @@ def list_rows(rows: Iterable[tuple[Participant, Any]]) -> SafeString:
 def form_chips(participant: Participant, rows: Iterable[FormStatus]) -> SafeString:
     """An event's form chips on the participant page: each form's status, lock and signature
     verdict, a link to the form (or a plain chip for a form not available yet)."""
-    edit = _pattern("crf_edit", 4)
+    words = _chip_words()
+    edit = words["edit"]
     html = []
     for row in rows:
         if crf_registry.get(row.form) is None:
@@ -99,7 +101,7 @@ def form_chips(participant: Participant, rows: Iterable[FormStatus]) -> SafeStri
                     '<span class="form-chip status-unavailable" data-form="{}" title="{}">{}'
                     "</span>",
                     row.form,
-                    _("This form arrives in a later release"),
+                    words["later"],
                     row.label,
                 )
             )
@@ -110,10 +112,10 @@ def form_chips(participant: Participant, rows: Iterable[FormStatus]) -> SafeStri
             if verdict.needs_signing:
                 mark = format_html(
                     '<i class="bi bi-exclamation-octagon text-danger"></i> {}',
-                    _("signature invalid") if verdict.is_invalid else _("signature broken"),
+                    words["invalid"] if verdict.is_invalid else words["broken"],
                 )
             else:
-                mark = format_html('<i class="bi bi-pen text-success" title="{}"></i>', _("Signed"))
+                mark = words["signed"]
             signature = format_html(
                 ' <span data-testid="chip-signature" data-state="{}">{}</span>', verdict.state, mark
             )
@@ -128,9 +130,34 @@ def form_chips(participant: Participant, rows: Iterable[FormStatus]) -> SafeStri
                 format_html(' data-signature="{}"', verdict.state) if verdict else "",
                 _fill(edit, participant.code, row.event, row.form, row.repeat),
                 row.label,
-                row.get_status_display(),
-                mark_safe(' <i class="bi bi-lock"></i>') if row.is_locked else "",
+                words["status"].get(row.status, row.status),
+                _LOCK if row.is_locked else "",
                 signature,
             )
         )
-    return format_html_join("\n", "{}", ((chip,) for chip in html))
+    return mark_safe("\n".join(html))
+
+
+_LOCK = mark_safe(' <i class="bi bi-lock"></i>')
+
+
+def _chip_words() -> dict[str, Any]:
+    """What every chip of a page repeats, translated and reversed once for the page (the
+    participant page has some sixty chips, its events' calling form_chips in turn)."""
+    key = (get_language(), get_script_prefix())
+    cached = _CHIP_WORDS.get(key)
+    if cached is None:
+        cached = _CHIP_WORDS[key] = {
+            "edit": _pattern("crf_edit", 4),
+            "later": _("This form arrives in a later release"),
+            "invalid": _("signature invalid"),
+            "broken": _("signature broken"),
+            "signed": format_html('<i class="bi bi-pen text-success" title="{}"></i>', _("Signed")),
+            # get_status_display() rebuilds the field's choices on every call.
+            "status": {value: str(label) for value, label in FormState.choices},
+        }
+    return cached
+
+
+# By language and URL prefix: the words are the catalogue's, fixed for the life of the process.
+_CHIP_WORDS: dict[tuple[str | None, str], dict[str, Any]] = {}

@@ -7,6 +7,7 @@ place says them. Event dates come from the participant's forms (Participant.even
 from __future__ import annotations
 
 import calendar
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -225,6 +226,24 @@ def plan(
     enrolment_date: date | None = None,
 ) -> list[PlannedEvent]:
     """The participant's events with their windows, computed from the dates known so far."""
+    return list(
+        _plan(status, gate_decision, tuple(sorted(dates.items())), screening_date, enrolment_date)
+    )
+
+
+# A pure function of its arguments, which are the whole key: a participant whose status or
+# dates change gets a new plan at once. Remembered because the participant list plans fifty
+# participants a page, and their plans rarely change between two readings of it; the events
+# and windows it returns are frozen, so the callers share them safely.
+@functools.lru_cache(maxsize=8192)
+def _plan(
+    status: str,
+    gate_decision: str,
+    date_items: tuple[tuple[str, date], ...],
+    screening_date: date,
+    enrolment_date: date | None,
+) -> tuple[PlannedEvent, ...]:
+    dates = dict(date_items)
     windows: dict[str, Window] = {"SCR": Window(screening_date, screening_date, screening_date)}
     windows["C1"] = Window(None, dates.get("C1"), None)  # standard of care, before or at screening
     for n in (2, 3, 4):
@@ -266,10 +285,10 @@ def plan(
         windows[f"M{m}"] = _around(target, tol, tol)
     windows["EOS"] = windows["M18"]
 
-    return [
+    return tuple(
         PlannedEvent(event, windows[event.code], dates.get(event.code))
         for event in applicable_events(status, gate_decision, dates)
-    ]
+    )
 
 
 def next_due(planned: list[PlannedEvent], done_events: set[str]) -> PlannedEvent | None:

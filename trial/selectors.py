@@ -39,7 +39,19 @@ def visible_sites(user) -> QuerySet[Site]:
     return Site.objects.filter(memberships__user=user)
 
 
+def remember_site_ids(user: Any, site_ids: Any) -> None:
+    """The ids of the user's sites, read with the user (trial.accounts' backend): the
+    participant queries of the request name them instead of joining the memberships."""
+    user._edc_site_ids = list(site_ids or ())
+
+
 def participants_for(user) -> QuerySet[Participant]:
+    site_ids = getattr(user, "_edc_site_ids", None)
+    names = roles.role_names(user)
+    if site_ids is not None and names & roles.READ_CLINICAL and not names & roles.ALL_SITES:
+        # The sites as values: the planner then walks the list's index on code for a page of
+        # one site's participants, where a subquery left it guessing and sorting them all.
+        return Participant.objects.filter(site_id__in=site_ids).select_related("site")
     return Participant.objects.filter(site__in=visible_sites(user)).select_related("site")
 
 
@@ -160,16 +172,57 @@ def row_signature(row: FormStatus) -> Signature | None:
 def current_signatures(participant: Participant) -> dict[str, Signature]:
     """The current signatures of the participant, in one query, by `signatures.current_key`:
     the kind, or "kind/row id" for a kind signed per row."""
-    latest = (
-        _with_first_break(Signature.objects.filter(participant=participant))
-        .select_related("row")
-        .order_by("kind", "row_id", "-signed_at", "-pk")
-        .distinct("kind", "row_id")
-    )
     found = {}
-    for signature in latest:
+    for signature in _current_with_first_break("= %s", [participant.pk], with_content=True):
         signature.participant = participant
         found[signatures.current_key(signature)] = signatures.recheck(signature, participant)
+    return found
+
+
+# The pages' read of the current signatures (the participant page, the list's signatures to
+# sign again), each with its first break and, for the participant page, its signed row:
+# written out once rather than compiled by the ORM on each request (three correlated
+# subqueries and a join cost more to compile than to run). One LATERAL join reads the break.
+_CURRENT_SQL = """
+SELECT DISTINCT ON (s.participant_id, s.kind, s.row_id) {columns},
+    b.at AS first_break_at, b.changes AS first_break_changes, b.mac AS first_break_mac{rows}
+FROM trial_signature s
+LEFT JOIN LATERAL (
+    SELECT sb.at, sb.changes, sb.mac FROM trial_signaturebreak sb
+    WHERE sb.signature_id = s.id ORDER BY sb.at, sb.id LIMIT 1
+) b ON true{join}
+WHERE s.participant_id {where}
+ORDER BY s.participant_id, s.kind, s.row_id, s.signed_at DESC, s.id DESC
+"""
+_ROW_FIELDS = [f.attname for f in FormStatus._meta.concrete_fields]
+
+
+def _current_with_first_break(
+    where: str, params: list[Any], *, with_content: bool
+) -> list[Signature]:
+    """The latest signature of each participant, kind and row among the participants that
+    `where` (with `params`) selects, with its first break (first_break_at, _changes, _mac) as
+    the ORM's annotations gave them. With the content, the signed row comes too (as
+    select_related("row") gave it); without, the content is deferred."""
+    names = [
+        f.column for f in Signature._meta.concrete_fields if with_content or f.name != "content"
+    ]
+    columns = ", ".join(f"s.{name}" for name in names)
+    rows = join = ""
+    if with_content:
+        rows = "".join(f", r.{name} AS row__{name}" for name in _ROW_FIELDS)
+        join = "\nLEFT JOIN trial_formstatus r ON r.id = s.row_id"
+    sql = _CURRENT_SQL.format(columns=columns, rows=rows, join=join, where=where)
+    found = list(Signature.objects.raw(sql, params))
+    for signature in found:
+        signature.first_break_changes = _json(signature.first_break_changes)
+        if not with_content:
+            continue
+        values = [signature.__dict__.pop(f"row__{name}") for name in _ROW_FIELDS]
+        row = None
+        if signature.row_id is not None:
+            row = FormStatus.from_db(Signature.objects.db, _ROW_FIELDS, values)
+        signature.row = row
     return found
 
 
@@ -217,30 +270,12 @@ def signatures_to_redo(
     """Per participant, the current signatures that no longer stand (broken, or a record that
     fails its seal) with their verdicts: one query for a whole page of participants. The seal is
     checked without reading the (possibly large) content."""
-    latest = (
-        Signature.objects.filter(participant_id__in=participant_ids)
-        .order_by("participant_id", "kind", "row_id", "-signed_at", "-pk")
-        .distinct("participant_id", "kind", "row_id")
-        .defer("content")
-        .annotate(  # type: ignore[no-redef]  # declared on Signature for its readers
-            first_break_at=Subquery(
-                SignatureBreak.objects.filter(signature=OuterRef("pk"))
-                .order_by("at", "pk")
-                .values("at")[:1]
-            ),
-            # Read with the break: its seal covers them (a list shows a forged break invalid).
-            first_break_changes=Subquery(
-                SignatureBreak.objects.filter(signature=OuterRef("pk"))
-                .order_by("at", "pk")
-                .values("changes")[:1]
-            ),
-            first_break_mac=Subquery(
-                SignatureBreak.objects.filter(signature=OuterRef("pk"))
-                .order_by("at", "pk")
-                .values("mac")[:1]
-            ),
-        )
-    )
+    if isinstance(participant_ids, QuerySet):
+        # A scope of participants (the reminders'): its own SQL, inside this one query.
+        sub, sub_params = participant_ids.query.sql_with_params()
+        latest = _current_with_first_break(f"IN ({sub})", list(sub_params), with_content=False)
+    else:
+        latest = _current_with_first_break("= ANY(%s)", [list(participant_ids)], with_content=False)
     result: dict[int, list[tuple[Signature, Any]]] = {}
     for signature in latest:
         verdict = signatures.verify(signature, with_content=False)

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -162,13 +161,15 @@ def _sdv_progress(user, rows: list) -> sdv.Progress | None:
     return sdv.participant_progress(rows)
 
 
-def _app_panels(request, participant) -> list[str]:
-    """The cards other apps register for the participant page (trial.registry), rendered."""
+def _app_panels(request, participant) -> list[dict]:
+    """The cards other apps register for the participant page (trial.registry): each one's
+    template and values, rendered by the page ({% panel_card %})."""
     base = {"participant": participant, "can_enter_data": roles.can_enter_data(request.user)}
     return [
-        render_to_string(
-            panel.template, {**base, **panel.context(participant, request.user)}, request=request
-        )
+        {
+            "template": panel.template,
+            "context": {**base, **panel.context(participant, request.user)},
+        }
         for panel in registry.panels()
     ]
 

@@ -97,3 +97,19 @@ def test_every_event_form_has_a_label():
     for event in s.EVENTS:
         for form in event.forms:
             assert form in s.FORMS
+
+
+def test_a_remembered_plan_follows_its_inputs_and_is_the_callers_own_list():
+    # The plan is remembered by its inputs: a new date, status or gate gives the new plan,
+    # and a caller changing its list leaves the next caller's alone.
+    first = s.plan(s.SCREENING, "", {}, screening_date=SCREENING)
+    assert first[1].window.target is None  # C2 unknown before C1
+    first.clear()
+    again = s.plan(s.SCREENING, "", {}, screening_date=SCREENING)
+    assert [p.code for p in again] == ["SCR", "C1", "C2", "C3", "C4", "ELIG"]
+    with_c1 = s.plan(s.SCREENING, "", {"C1": date(2026, 1, 1)}, screening_date=SCREENING)
+    assert with_c1[2].window.target == date(2026, 2, 26)
+    failed = s.plan(s.SCREEN_FAILURE, "", {"C1": date(2026, 1, 1)}, screening_date=SCREENING)
+    assert failed[-1].code == "ELIG" and len(failed) == 6
+    enrolled = s.plan(s.ENROLLED, "", {"C1": date(2026, 1, 1)}, screening_date=SCREENING)
+    assert "GATE" in [p.code for p in enrolled]
