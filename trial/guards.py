@@ -17,6 +17,7 @@ from django.db import connection, connections
 from pghistory.core import event_models
 from pghistory.models import Context
 
+from trial.attach import STAMP_TRIGGER_WHEN, install_attach
 from trial.models import AuthEvent, ContextStamp
 
 # --- Database guards ------------------------------------------------------------------------
@@ -35,12 +36,14 @@ from trial.models import AuthEvent, ContextStamp
 # same), never rewritten nor completed: a reason added later would pass for the original one.
 # "The transaction that created it" is the one whose start time is its created_at (NOW()).
 #
-# edc_stamp_context: pghistory's upsert of the context runs before every event of a
-# transaction (a BEFORE INSERT trigger fires even when the row then conflicts), so each
-# transaction that attaches events to a context leaves one ContextStamp: the login role
-# (session_user: SET ROLE does not change it), the transaction id, its start (the events'
-# pgh_created_at) and the server's clock. The application asserts the context's who and why;
-# the database asserts these, and the application's role can only read them.
+# edc_stamp_context: each transaction that attaches events to a context leaves one
+# ContextStamp: the login role (session_user: SET ROLE does not change it), the transaction
+# id, its start (the events' pgh_created_at) and the server's clock. The application asserts
+# the context's who and why; the database asserts these, and the application's role can only
+# read them. The context upsert (trial/attach.py) writes the stamp itself, once per
+# transaction, and the trigger then stays quiet (its WHEN); it stamps any other insert of a
+# context, such as pghistory's own upsert between a migration and install_guards (a BEFORE
+# INSERT trigger fires even when the row then conflicts).
 #
 # edc_refuse_trigger_skip: pgtrigger's trigger functions return early when their name is in
 # the session setting pgtrigger.ignore, which any role may SET. Rather than editing pgtrigger's
@@ -48,7 +51,11 @@ from trial.models import AuthEvent, ContextStamp
 # silently undoing the edit), a trigger of our own, which pgtrigger neither knows nor skips,
 # refuses every write to an audited table while the setting is non-empty, unless the role has
 # the table owner's privileges (migrations may use pgtrigger.ignore; a superuser could drop the
-# triggers anyway). It does not parse the setting: any value but empty is refused.
+# triggers anyway). It does not parse the setting: any value but empty is refused. The test of
+# the setting is the trigger's WHEN (SKIP_SET), which costs no function call on the usual
+# write; the function repeats it, so that it refuses the same whatever calls it.
+SKIP_SET = "COALESCE(pg_catalog.current_setting('pgtrigger.ignore', true), '') NOT IN ('', '{}')"
+
 _GUARD_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION edc_refuse_truncate() RETURNS trigger AS $$
 BEGIN
@@ -179,6 +186,7 @@ def install_guards(connection: Any) -> None:
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
         cursor.execute(_GUARD_FUNCTIONS)
+        install_attach(connection, existing)
         for table in guarded_tables():
             if table not in existing:
                 continue
@@ -192,7 +200,7 @@ def install_guards(connection: Any) -> None:
         )
         cursor.execute(
             f"CREATE OR REPLACE TRIGGER edc_stamp_context BEFORE INSERT ON {context_table} "
-            f"FOR EACH ROW EXECUTE FUNCTION edc_stamp_context()"
+            f"FOR EACH ROW WHEN ({STAMP_TRIGGER_WHEN}) EXECUTE FUNCTION edc_stamp_context()"
         )
         writers: set[tuple[str, str]] = set()
         for table, events in tracked_tables().items():
@@ -200,7 +208,7 @@ def install_guards(connection: Any) -> None:
                 continue
             cursor.execute(
                 f"CREATE OR REPLACE TRIGGER edc_no_trigger_skip BEFORE INSERT OR UPDATE OR "
-                f"DELETE ON {q(table)} FOR EACH STATEMENT EXECUTE FUNCTION "
+                f"DELETE ON {q(table)} FOR EACH STATEMENT WHEN ({SKIP_SET}) EXECUTE FUNCTION "
                 f"edc_refuse_trigger_skip()"
             )
             cursor.execute(_EVENT_WRITERS, [table, [f'"{event}"' for event in events]])

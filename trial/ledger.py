@@ -306,10 +306,26 @@ LEFT JOIN trial_site s ON s.id = p.site_id
 WHERE e.kind IN ({failures})"""
 
 
+# The plain indexes of an event table on pgh_obj_id alone (pghistory's, from the foreign key).
+# Django finds a foreign key's index by introspection when a migration changes the field, so
+# a later migration does not look for the one dropped here.
+_LONE_OBJ_INDEXES = """
+SELECT i.relname FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
+JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+WHERE x.indrelid = %s::regclass AND x.indnatts = 1 AND NOT x.indisunique
+  AND x.indpred IS NULL AND x.indexprs IS NULL AND a.attname = 'pgh_obj_id'
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c WHERE c.conindid = x.indexrelid)
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_index y WHERE y.indrelid = %s::regclass
+              AND y.indexrelid <> x.indexrelid AND y.indkey[0] = x.indkey[0] AND y.indnatts > 1)
+"""
+
+
 def install_ledger(connection: Any) -> None:
     """(Re)install the ledger's triggers on every audited event table and on the login log,
-    with an index on each event table for the predecessor lookup, and back-fill the tables
-    the ledger has never seen. Idempotent: run after every migrate."""
+    with an index on each event table for the predecessor lookup (in place of pghistory's
+    index of the object alone), and back-fill the tables the ledger has never seen.
+    Idempotent: run after every migrate."""
     q = connection.ops.quote_name
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
@@ -332,6 +348,11 @@ def install_ledger(connection: Any) -> None:
                 f"CREATE INDEX IF NOT EXISTS {q(table[:50] + '_obj_pgh')} ON {q(table)} "
                 f"(pgh_obj_id, pgh_id)"
             )
+            # pghistory's index of pgh_obj_id alone serves nothing this one does not (its
+            # first column), and every event paid for it.
+            cursor.execute(_LONE_OBJ_INDEXES, [table, table])
+            for (index,) in cursor.fetchall():
+                cursor.execute(f"DROP INDEX IF EXISTS {q(index)}")
             # The statement-level function of the synchronous ledger had this name and no
             # argument: dropped, so that nothing can call it any more.
             cursor.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
