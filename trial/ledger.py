@@ -149,7 +149,7 @@ def _entries_sql(
     table = source.event_table
     values = ", ".join(f"({_literal(name)}, {_literal(column)})" for name, column in source.items)
     clinical = source.kind in ("item", "group")
-    key = f"(x.j ->> {_literal(source.key_column)})" if source.key_column else "''"
+    key = "x.row_key"
     group = source.group or (source.kind if not clinical else "")
     # SDV marks and query items name a group item "group[key].item".
     address = (
@@ -171,7 +171,7 @@ def _entries_sql(
         )
         # The item's corrections so far are read once per item (a bulk load or a long queue
         # brings many events of one item), then counted on over the events, in their order.
-        correction = "(x.pgh_label = 'update' AND (x.pj ->> x.col) IS NOT NULL)"
+        correction = "(x.pgh_label = 'update' AND x.value_before IS NOT NULL)"
         corrections = (
             f"CASE WHEN {correction} THEN coalesce(pr.n, 0) + count(*) FILTER (WHERE "
             f"{correction}) OVER (PARTITION BY x.obj_id, x.item ORDER BY x.pgh_id) ELSE 0 END"
@@ -201,9 +201,9 @@ def _entries_sql(
         "grp_key": f"coalesce({key}, '')",
         "item": "x.item",
         "address": address if clinical else "''",
-        "old_value": "CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.j ->> x.col "
-        "ELSE x.pj ->> x.col END",
-        "new_value": "CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.j ->> x.col END",
+        "old_value": "CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.value_now "
+        "ELSE x.value_before END",
+        "new_value": "CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.value_now END",
         "corrections": corrections,
         "off_hours": off_hours,
         "weekend": weekend,
@@ -211,16 +211,23 @@ def _entries_sql(
         "after_signature": "x.signed",
         "often_changed": often,
         "deletion": f"x.pgh_label = 'delete' OR ({_literal(source.kind)} = 'FormStatus' AND "
-        f"x.item = 'status' AND x.pgh_label = 'update' AND (x.j ->> x.col) = 'deleted')",
+        f"x.item = 'status' AND x.pgh_label = 'update' AND x.value_now = 'deleted')",
     }
     outputs = [f"({columns[name]})::{kind}" for name, kind in _ENTRY]
-    inner = ""
+    row_key = f"x.j ->> {_literal(source.key_column)}" if source.key_column else "''"
+    inner = outer = ""
     if batch is not None:
         outputs.insert(0, "x.batch")
-        inner = f", {batch} AS batch"
+        inner, outer = f", {batch} AS batch", ", x.batch"
+    # Each event's JSON and its predecessor's are computed once (OFFSET 0 keeps the
+    # subquery from being merged into the unpivot, which would compute them again for each
+    # item), and only the item's two values go on: a form of many items (a LAB panel) no
+    # longer carries its whole row into the window's sort.
     return f"""
 WITH x AS (
-  SELECT x.*, k.item, k.col
+  SELECT x.pgh_id, x.pgh_created_at, x.stamp, x.pgh_label, x.pgh_context_id, x.obj_id,
+    x.fs_id, x.pid, x.signed{outer}, {row_key} AS row_key, k.item,
+    x.j ->> k.col AS value_now, x.pj ->> k.col AS value_before
   FROM (
     SELECT e.pgh_id, e.pgh_created_at, {stamp} AS stamp, e.pgh_label, e.pgh_context_id,
       e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
@@ -230,8 +237,9 @@ WITH x AS (
       SELECT {source.row_json("pe")} AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
         AND pe.pgh_id < e.pgh_id ORDER BY pe.pgh_id DESC LIMIT 1
     ) prev ON e.pgh_label = 'update'
+    OFFSET 0
   ) x
-  CROSS JOIN LATERAL (VALUES {values}) AS k(item, col)
+  CROSS JOIN (VALUES {values}) AS k(item, col)
   WHERE CASE x.pgh_label
     WHEN 'update' THEN (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)
     WHEN 'insert' THEN coalesce(jsonb_typeof(x.j -> k.col), 'null') <> 'null'
