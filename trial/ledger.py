@@ -61,6 +61,9 @@ LEDGER = "trial_auditentry"
 QUEUE = "trial_auditqueue"
 # The advisory lock that serialises the filing (an arbitrary constant, "EDCR").
 FILING_LOCK = 0x45444352
+# The filing's memory for each sort and hash (the session's default, 4 MB, sends a long
+# queue's unpivot, window and queue-order sorts to disk); one filing runs at a time.
+FILING_WORK_MEM = "64MB"
 # The ledger's columns as the filing computes them, each with the type the filing functions
 # return it as (the ledger's own varchar lengths apply when the entries are inserted).
 _ENTRY = (
@@ -115,9 +118,9 @@ def _flags(at: str, zone: str) -> tuple[str, str]:
 
 def _covering_kinds(event: str, form: str) -> str:
     """The signature kinds that cover the form (event, form), as a text[]: each signable's
-    own `covers` predicate evaluated over the schedule's forms, written into the SQL. Read
-    once per changed event: a function called for each of the participant's signatures and
-    each changed item was most of the cost of filing a LAB panel (its many items)."""
+    own `covers` predicate evaluated over the schedule's forms, written into the SQL and
+    read once per form changed (it was a function called for each of the participant's
+    signatures, for each changed item)."""
     pairs = [(e.code, f) for e in schedule.EVENTS for f in e.forms]
     pairs += [(schedule.LOG_EVENT, f) for f in schedule.LOG_FORMS]
     rows = [
@@ -161,14 +164,17 @@ def _entries_sql(
             f"{changed} AND EXISTS (SELECT 1 FROM trial_sdvmark m WHERE m.row_id = x.fs_id "
             f"AND m.item = {address} AND m.verified_at <= x.stamp)"
         )
-        # A signature covers every item of its forms: looked up once per event, before the
-        # unpivot (`fs` is the event's form status there).
-        signed = (
-            f"e.pgh_label IN ('update', 'delete') AND EXISTS (SELECT 1 FROM trial_signature sg "
-            f"WHERE sg.participant_id = {source.pid_expr} AND sg.signed_at <= {stamp} "
-            f"AND (sg.row_id = {source.fs_expr} OR sg.kind = 'casebook' "
-            f"OR sg.kind = ANY({_covering_kinds('fs.event', 'fs.form')})))"
-        )
+        # A signature covers every item of its forms: the first one covering each form
+        # changed is looked up once (`sig`), and a change is after it if made at or after it.
+        after_signature = f"{changed} AND sig.first_signed <= x.stamp"
+        signatures_cte = f""", sig AS (
+  SELECT f.id AS fs_id, (SELECT min(sg.signed_at) FROM trial_signature sg
+    WHERE sg.participant_id = f.participant_id AND (sg.row_id = f.id OR sg.kind = 'casebook'
+      OR sg.kind = ANY({_covering_kinds("f.event", "f.form")}))) AS first_signed
+  FROM trial_formstatus f
+  WHERE f.id IN (SELECT fs_id FROM x WHERE pgh_label IN ('update', 'delete'))
+)"""
+        signatures_join = "\nLEFT JOIN sig ON sig.fs_id = x.fs_id"
         # The item's corrections so far are read once per item (a bulk load or a long queue
         # brings many events of one item), then counted on over the events, in their order.
         correction = "(x.pgh_label = 'update' AND x.value_before IS NOT NULL)"
@@ -178,8 +184,9 @@ def _entries_sql(
         )
         often = f"({corrections}) >= {OFTEN}"
     else:
-        after_sdv = signed = often = "false"
+        after_sdv = after_signature = often = "false"
         corrections = "0"
+        signatures_cte = signatures_join = ""
     off_hours, weekend = _flags("x.pgh_created_at", "s.time_zone")
     columns = {
         "at": "x.pgh_created_at",
@@ -208,7 +215,7 @@ def _entries_sql(
         "off_hours": off_hours,
         "weekend": weekend,
         "after_sdv": f"coalesce({after_sdv}, false)",
-        "after_signature": "x.signed",
+        "after_signature": f"coalesce({after_signature}, false)",
         "often_changed": often,
         "deletion": f"x.pgh_label = 'delete' OR ({_literal(source.kind)} = 'FormStatus' AND "
         f"x.item = 'status' AND x.pgh_label = 'update' AND x.value_now = 'deleted')",
@@ -226,12 +233,12 @@ def _entries_sql(
     return f"""
 WITH x AS (
   SELECT x.pgh_id, x.pgh_created_at, x.stamp, x.pgh_label, x.pgh_context_id, x.obj_id,
-    x.fs_id, x.pid, x.signed{outer}, {row_key} AS row_key, k.item,
+    x.fs_id, x.pid{outer}, {row_key} AS row_key, k.item,
     x.j ->> k.col AS value_now, x.pj ->> k.col AS value_before
   FROM (
     SELECT e.pgh_id, e.pgh_created_at, {stamp} AS stamp, e.pgh_label, e.pgh_context_id,
       e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
-      {source.row_json("e")} AS j, prev.pj, coalesce({signed}, false) AS signed{inner}
+      {source.row_json("e")} AS j, prev.pj{inner}
     FROM {relation} e {source.joins}
     LEFT JOIN LATERAL (
       SELECT {source.row_json("pe")} AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
@@ -248,14 +255,14 @@ WITH x AS (
   SELECT d.obj_id, d.item, (SELECT max(a.corrections) FROM {LEDGER} a
     WHERE a.event_table = {_literal(table)} AND a.obj_id = d.obj_id AND a.item = d.item) AS n
   FROM (SELECT DISTINCT obj_id, item FROM x WHERE pgh_label = 'update') d
-)
+){signatures_cte}
 SELECT {", ".join(outputs)}
 FROM x
 LEFT JOIN pr ON pr.obj_id = x.obj_id AND pr.item = x.item
 LEFT JOIN trial_formstatus fs ON fs.id = x.fs_id
 LEFT JOIN trial_participant p ON p.id = x.pid
 LEFT JOIN trial_site s ON s.id = p.site_id
-LEFT JOIN pghistory_context c ON c.id = x.pgh_context_id"""
+LEFT JOIN pghistory_context c ON c.id = x.pgh_context_id{signatures_join}"""
 
 
 def _often_sql(after: str) -> str:
@@ -325,28 +332,35 @@ def _file_sql(filers: list[str]) -> str:
     for the next call, and a filing cut short leaves them all queued. The filing functions
     are called by name, not through EXECUTE, so that each keeps its prepared plan across
     calls (the worker and the readers file a few batches at a time)."""
-    calls = "\n    UNION ALL\n".join(
-        f"    SELECT r.* FROM q CROSS JOIN LATERAL {name}(q.ids, q.ats, q.batches) r "
+    calls = "\n      UNION ALL\n".join(
+        f"      SELECT r.* FROM q CROSS JOIN LATERAL {name}(q.ids, q.ats, q.batches) r "
         f"WHERE q.filer = {_literal(name)}"
         for name in filers
     )
     body = ""
     if filers:
         entry = ", ".join(f"r.{name}" for name, _ in _ENTRY)
-        # Sorted as a whole before the first row is written: every filing function has read
-        # the ledger (the earlier corrections) before this INSERT adds to it.
-        body = f"""
-  WITH q AS MATERIALIZED (
-    SELECT b.filer, array_agg(u.pgh_id) AS ids, array_agg(b.queued_at) AS ats,
-      array_agg(b.id) AS batches
-    FROM {QUEUE} b CROSS JOIN unnest(b.ids) AS u(pgh_id)
-    WHERE b.id = ANY(filed) GROUP BY b.filer
-  )
-  INSERT INTO {LEDGER} ({_COLUMNS})
-  SELECT {entry} FROM (
+        insert = f"""WITH q AS MATERIALIZED (
+      SELECT b.filer, array_agg(u.pgh_id) AS ids, array_agg(b.queued_at) AS ats,
+        array_agg(b.id) AS batches
+      FROM {QUEUE} b CROSS JOIN unnest(b.ids) AS u(pgh_id)
+      WHERE b.id = ANY(filed) GROUP BY b.filer
+    )
+    INSERT INTO {LEDGER} ({_COLUMNS})
+    SELECT {entry} FROM (
 {calls}
-  ) r
-  ORDER BY r.batch, r.pgh_id;
+    ) r"""
+        # Several batches: sorted as a whole before the first row is written, so every
+        # filing function has read the ledger (the earlier corrections) before this INSERT
+        # adds to it. One batch (a bulk load): one function, whose result is complete
+        # before its first row is read (a PL/pgSQL set is materialised), in any order.
+        body = f"""
+  IF cardinality(filed) = 1 THEN
+    {insert};
+  ELSE
+    {insert}
+    ORDER BY r.batch, r.pgh_id;
+  END IF;
   {_often_sql("last_id")};"""
     return f"""
 CREATE OR REPLACE FUNCTION edc_review_file() RETURNS integer LANGUAGE plpgsql AS $fn$
@@ -472,6 +486,9 @@ def install_ledger(connection: Any) -> None:
             cursor.execute(
                 f"ALTER FUNCTION {function} SECURITY DEFINER SET search_path = {q(schema)}, pg_temp"
             )
+        cursor.execute(
+            f"ALTER FUNCTION edc_review_file() SET work_mem = {_literal(FILING_WORK_MEM)}"
+        )
 
 
 def install_ledger_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
