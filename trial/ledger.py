@@ -20,9 +20,10 @@ Off the save path: filing a change costs several times the change itself (each e
 predecessor, the unpivot, the flags' lookups), so a save no longer pays for it. Each event
 table carries a statement-level AFTER INSERT trigger that only appends the batch's event ids
 to a queue (`trial_auditqueue`, in the saving transaction: a committed change is always
-queued, a rolled-back one never). `edc_review_file()` files the queue in its order, one
-batch at a time, and deletes what it filed in the same transaction, so a filing cut short
-(a crash, a killed worker) leaves its batches queued for the next call. It is called by the
+queued, a rolled-back one never). `edc_review_file()` files the queue set-based (each
+table's queued events in one query, their entries written by one INSERT in queue order) and
+deletes what it filed in the same transaction, so a filing cut short (a crash, a killed
+worker) leaves its batches queued for the next call. It is called by the
 worker every second (trial.tasks.file_review_ledger) and by every reader of the ledger before
 it reads (the review page, SDV progress and verification: actions.file_review_ledger), so a
 page shows a change as soon as it is committed. One advisory lock makes concurrent callers file

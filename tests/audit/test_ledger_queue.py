@@ -182,7 +182,8 @@ def test_the_application_cannot_file_a_batch_by_hand(demog):
     # The per-table filing functions are the owner's: only edc_review_file() calls them.
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT p.proname FROM pg_proc p WHERE p.proname LIKE 'edc_review_%%' "
-            "AND p.pronargs = 2 AND has_function_privilege('public', p.oid, 'EXECUTE')"
+            "SELECT p.proname, has_function_privilege('public', p.oid, 'EXECUTE') "
+            "FROM pg_proc p WHERE p.proname LIKE 'edc_review_%%' AND p.pronargs > 0"
         )
-        assert cursor.fetchall() == []
+        filers = cursor.fetchall()
+    assert len(filers) > 10 and not any(executable for _, executable in filers)
