@@ -331,31 +331,34 @@ def _file_sql(filers: list[str]) -> str:
     The batches filed are exactly those read at the start, and they are deleted in the same
     transaction: one queued by a transaction that commits meanwhile, with a lower id, stays
     for the next call, and a filing cut short leaves them all queued. The filing functions
-    are called by name, not through EXECUTE, so that each keeps its prepared plan across
-    calls (the worker and the readers file a few batches at a time)."""
-    calls = "\n      UNION ALL\n".join(
-        f"      SELECT r.* FROM q CROSS JOIN LATERAL {name}(q.ids, q.ats, q.batches) r "
-        f"WHERE q.filer = {_literal(name)}"
+    are called by name from a static CASE (edc_review_entries), not EXECUTE, so that each
+    keeps its prepared plan across calls, and the INSERT stays small to plan again (the
+    worker and the readers file a few batches at a time: a plan of one branch per table
+    cost more than the filing)."""
+    if not filers:  # nothing audited yet: nothing can be queued
+        return (
+            "CREATE OR REPLACE FUNCTION edc_review_file() RETURNS integer "
+            "LANGUAGE sql AS $$ SELECT 0 $$"
+        )
+    dispatch = "\n".join(
+        f"    WHEN {_literal(name)} THEN RETURN QUERY SELECT * FROM {name}(ids, ats, batches);"
         for name in filers
     )
-    body = ""
-    if filers:
-        entry = ", ".join(f"r.{name}" for name, _ in _ENTRY)
-        insert = f"""WITH q AS MATERIALIZED (
+    entry = ", ".join(f"r.{name}" for name, _ in _ENTRY)
+    insert = f"""WITH q AS MATERIALIZED (
       SELECT b.filer, array_agg(u.pgh_id) AS ids, array_agg(b.queued_at) AS ats,
         array_agg(b.id) AS batches
       FROM {QUEUE} b CROSS JOIN unnest(b.ids) AS u(pgh_id)
       WHERE b.id = ANY(filed) GROUP BY b.filer
     )
     INSERT INTO {LEDGER} ({_COLUMNS})
-    SELECT {entry} FROM (
-{calls}
-    ) r"""
-        # Several batches: sorted as a whole before the first row is written, so every
-        # filing function has read the ledger (the earlier corrections) before this INSERT
-        # adds to it. One batch (a bulk load): one function, whose result is complete
-        # before its first row is read (a PL/pgSQL set is materialised), in any order.
-        body = f"""
+    SELECT {entry}
+    FROM q CROSS JOIN LATERAL edc_review_entries(q.filer, q.ids, q.ats, q.batches) r"""
+    # Several batches: sorted as a whole before the first row is written, so every filing
+    # function has read the ledger (the earlier corrections) before this INSERT adds to it.
+    # One batch (a bulk load): one function, whose result is complete before its first row
+    # is read (a PL/pgSQL set is materialised), in any order.
+    body = f"""
   IF cardinality(filed) = 1 THEN
     {insert};
   ELSE
@@ -364,6 +367,15 @@ def _file_sql(filers: list[str]) -> str:
   END IF;
   {_often_sql("last_id")};"""
     return f"""
+CREATE OR REPLACE FUNCTION edc_review_entries(filer text, ids bigint[], ats timestamptz[],
+  batches bigint[]) RETURNS SETOF {ENTRY_TYPE} LANGUAGE plpgsql AS $fn$
+BEGIN
+  CASE filer
+{dispatch}
+    ELSE NULL;
+  END CASE;
+END
+$fn$;
 CREATE OR REPLACE FUNCTION edc_review_file() RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
   filed bigint[];
@@ -468,6 +480,12 @@ def install_ledger(connection: Any) -> None:
                 )
                 cursor.execute(_often_sql("%s"), [first_id])
         cursor.execute(_file_sql(filers))
+        if filers:
+            # Called only by edc_review_file (as the owner): never by the application.
+            cursor.execute(
+                "REVOKE EXECUTE ON FUNCTION edc_review_entries(text, bigint[], timestamptz[], "
+                "bigint[]) FROM PUBLIC"
+            )
         cursor.execute(
             f"CREATE OR REPLACE FUNCTION edc_review_auth() RETURNS trigger LANGUAGE plpgsql "
             f"AS $fn$ BEGIN {_auth_sql('new_events')}; RETURN NULL; END $fn$"
