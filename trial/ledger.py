@@ -20,9 +20,10 @@ Off the save path: filing a change costs several times the change itself (each e
 predecessor, the unpivot, the flags' lookups), so a save no longer pays for it. Each event
 table carries a statement-level AFTER INSERT trigger that only appends the batch's event ids
 to a queue (`trial_auditqueue`, in the saving transaction: a committed change is always
-queued, a rolled-back one never). `edc_review_file()` files the queue in its order, one
-batch at a time, and deletes what it filed in the same transaction, so a filing cut short
-(a crash, a killed worker) leaves its batches queued for the next call. It is called by the
+queued, a rolled-back one never). `edc_review_file()` files the queue set-based (each
+table's queued events in one query, their entries written by one INSERT in queue order) and
+deletes what it filed in the same transaction, so a filing cut short (a crash, a killed
+worker) leaves its batches queued for the next call. It is called by the
 worker every second (trial.tasks.file_review_ledger) and by every reader of the ledger before
 it reads (the review page, SDV progress and verification: actions.file_review_ledger), so a
 page shows a change as soon as it is committed. One advisory lock makes concurrent callers file
@@ -61,49 +62,89 @@ LEDGER = "trial_auditentry"
 QUEUE = "trial_auditqueue"
 # The advisory lock that serialises the filing (an arbitrary constant, "EDCR").
 FILING_LOCK = 0x45444352
-_COLUMNS = (
-    "at, event_table, pgh_id, obj_id, label, kind, context_id, user_id, username, site_id, "
-    "participant_id, row_id, event, form, repeat, grp, grp_key, item, address, old_value, "
-    "new_value, "
-    "corrections, off_hours, weekend, after_sdv, after_signature, often_changed, deletion"
+# The filing's memory for each sort and hash (the session's default, 4 MB, sends a long
+# queue's unpivot, window and queue-order sorts to disk); one filing runs at a time.
+FILING_WORK_MEM = "64MB"
+# The ledger's columns as the filing computes them, each with the type the filing functions
+# return it as (the ledger's own varchar lengths apply when the entries are inserted).
+_ENTRY = (
+    ("at", "timestamptz"),
+    ("event_table", "text"),
+    ("pgh_id", "bigint"),
+    ("obj_id", "text"),
+    ("label", "text"),
+    ("kind", "text"),
+    ("context_id", "uuid"),
+    ("user_id", "integer"),
+    ("username", "text"),
+    ("site_id", "bigint"),
+    ("participant_id", "bigint"),
+    ("row_id", "bigint"),
+    ("event", "text"),
+    ("form", "text"),
+    ("repeat", "integer"),
+    ("grp", "text"),
+    ("grp_key", "text"),
+    ("item", "text"),
+    ("address", "text"),
+    ("old_value", "text"),
+    ("new_value", "text"),
+    ("corrections", "integer"),
+    ("off_hours", "boolean"),
+    ("weekend", "boolean"),
+    ("after_sdv", "boolean"),
+    ("after_signature", "boolean"),
+    ("often_changed", "boolean"),
+    ("deletion", "boolean"),
 )
+_COLUMNS = ", ".join(name for name, _ in _ENTRY)
+# The row type of the filing functions: an entry and the queue batch it was filed from
+# (`batch`, the queue's id), by which the consumer orders its one INSERT.
+ENTRY_TYPE = "edc_review_entry"
+_ENTRY_FIELDS = (("batch", "bigint"), *_ENTRY)
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _flags(at: str, zone: str) -> str:
+def _flags(at: str, zone: str) -> tuple[str, str]:
     """off_hours and weekend of a time stamp, in the site's time zone."""
     local = f"({at} AT TIME ZONE coalesce({zone}, {_literal(settings.TIME_ZONE)}))"
     return (
-        f"(extract(hour FROM {local}) < {DAY_STARTS} OR extract(hour FROM {local}) >= "
-        f"{DAY_ENDS}), (extract(isodow FROM {local}) >= 6)"
+        f"extract(hour FROM {local}) < {DAY_STARTS} OR extract(hour FROM {local}) >= {DAY_ENDS}",
+        f"extract(isodow FROM {local}) >= 6",
     )
 
 
-def _covers_function() -> str:
-    """edc_signature_covers(kind, event, form): which signature kinds cover which forms, from
-    each signable's own `covers` predicate evaluated over the schedule's forms."""
+def _covering_kinds(event: str, form: str) -> str:
+    """The signature kinds that cover the form (event, form), as a text[]: each signable's
+    own `covers` predicate evaluated over the schedule's forms, written into the SQL and
+    read once per form changed (it was a function called for each of the participant's
+    signatures, for each changed item)."""
     pairs = [(e.code, f) for e in schedule.EVENTS for f in e.forms]
     pairs += [(schedule.LOG_EVENT, f) for f in schedule.LOG_FORMS]
-    rows = []
-    for kind, signable in sorted(signatures.REGISTRY.items()):
-        for event, form in pairs:
-            if signable.covers(FormStatus(event=event, form=form, repeat=1)):
-                rows.append(f"({_literal(kind)}, {_literal(event)}, {_literal(form)})")
-    values = ", ".join(rows) or "(NULL, NULL, NULL)"
-    return f"""
-CREATE OR REPLACE FUNCTION edc_signature_covers(k text, ev text, fm text) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT EXISTS (SELECT 1 FROM (VALUES {values}) AS c(kind, event, form)
-                 WHERE c.kind = k AND c.event = ev AND c.form = fm)
-$$"""
+    rows = [
+        f"({_literal(kind)}, {_literal(code)}, {_literal(name)})"
+        for kind, signable in sorted(signatures.REGISTRY.items())
+        for code, name in pairs
+        if signable.covers(FormStatus(event=code, form=name, repeat=1))
+    ]
+    if not rows:
+        return "'{}'::text[]"
+    return (
+        f"ARRAY(SELECT c.kind FROM (VALUES {', '.join(rows)}) AS c(kind, event, form) "
+        f"WHERE c.event = {event} AND c.form = {form})"
+    )
 
 
-def _entries_sql(source: Any, relation: str, stamp: str = "e.pgh_created_at") -> str:
-    """INSERT of the changed items of the events in `relation` (a batch of the queue, or the
-    event table itself for a back-fill) of one audited table.
+def _entries_sql(
+    source: Any, relation: str, stamp: str = "e.pgh_created_at", batch: str | None = None
+) -> str:
+    """The query of the changed items of the events in `relation` (the queued events of one
+    table, or the event table itself for a back-fill): the ledger's columns (_ENTRY, each as
+    its type), preceded by the event's queue batch when `batch` (an expression of the event
+    row `e`) is given.
 
     A mark or a signature counts if it was given at or before `stamp`, the time of the
     change: the statement's clock when it was queued (so that a mark given earlier in the
@@ -112,7 +153,7 @@ def _entries_sql(source: Any, relation: str, stamp: str = "e.pgh_created_at") ->
     table = source.event_table
     values = ", ".join(f"({_literal(name)}, {_literal(column)})" for name, column in source.items)
     clinical = source.kind in ("item", "group")
-    key = f"(x.j ->> {_literal(source.key_column)})" if source.key_column else "''"
+    key = "x.row_key"
     group = source.group or (source.kind if not clinical else "")
     # SDV marks and query items name a group item "group[key].item".
     address = (
@@ -120,20 +161,24 @@ def _entries_sql(source: Any, relation: str, stamp: str = "e.pgh_created_at") ->
     )
     changed = "x.pgh_label IN ('update', 'delete')"
     if clinical:
-        sdv_time = " AND m.verified_at <= x.stamp"
-        signed_time = " AND sg.signed_at <= x.stamp"
         after_sdv = (
             f"{changed} AND EXISTS (SELECT 1 FROM trial_sdvmark m WHERE m.row_id = x.fs_id "
-            f"AND m.item = {address}{sdv_time})"
+            f"AND m.item = {address} AND m.verified_at <= x.stamp)"
         )
-        after_signature = (
-            f"{changed} AND EXISTS (SELECT 1 FROM trial_signature sg WHERE sg.participant_id = "
-            f"x.pid{signed_time} AND (sg.row_id = x.fs_id OR "
-            f"edc_signature_covers(sg.kind, fs.event, fs.form) OR sg.kind = 'casebook'))"
-        )
-        # The item's corrections so far are read once per item of the batch (a bulk load
-        # brings many events of one item), then counted on within the batch.
-        correction = "(x.pgh_label = 'update' AND (x.pj ->> x.col) IS NOT NULL)"
+        # A signature covers every item of its forms: the first one covering each form
+        # changed is looked up once (`sig`), and a change is after it if made at or after it.
+        after_signature = f"{changed} AND sig.first_signed <= x.stamp"
+        signatures_cte = f""", sig AS (
+  SELECT f.id AS fs_id, (SELECT min(sg.signed_at) FROM trial_signature sg
+    WHERE sg.participant_id = f.participant_id AND (sg.row_id = f.id OR sg.kind = 'casebook'
+      OR sg.kind = ANY({_covering_kinds("f.event", "f.form")}))) AS first_signed
+  FROM trial_formstatus f
+  WHERE f.id IN (SELECT fs_id FROM x WHERE pgh_label IN ('update', 'delete'))
+)"""
+        signatures_join = "\nLEFT JOIN sig ON sig.fs_id = x.fs_id"
+        # The item's corrections so far are read once per item (a bulk load or a long queue
+        # brings many events of one item), then counted on over the events, in their order.
+        correction = "(x.pgh_label = 'update' AND x.value_before IS NOT NULL)"
         corrections = (
             f"CASE WHEN {correction} THEN coalesce(pr.n, 0) + count(*) FILTER (WHERE "
             f"{correction}) OVER (PARTITION BY x.obj_id, x.item ORDER BY x.pgh_id) ELSE 0 END"
@@ -142,20 +187,67 @@ def _entries_sql(source: Any, relation: str, stamp: str = "e.pgh_created_at") ->
     else:
         after_sdv = after_signature = often = "false"
         corrections = "0"
+        signatures_cte = signatures_join = ""
+    off_hours, weekend = _flags("x.pgh_created_at", "s.time_zone")
+    columns = {
+        "at": "x.pgh_created_at",
+        "event_table": _literal(table),
+        "pgh_id": "x.pgh_id",
+        "obj_id": "x.obj_id",
+        "label": "x.pgh_label",
+        "kind": _literal(source.kind),
+        "context_id": "x.pgh_context_id",
+        "user_id": "(c.metadata ->> 'user')::integer",
+        "username": "coalesce(c.metadata ->> 'username', '')",
+        "site_id": "p.site_id",
+        "participant_id": "x.pid",
+        "row_id": "x.fs_id",
+        "event": "coalesce(fs.event, '')",
+        "form": "coalesce(fs.form, '')",
+        "repeat": "fs.repeat",
+        "grp": _literal(group),
+        "grp_key": f"coalesce({key}, '')",
+        "item": "x.item",
+        "address": address if clinical else "''",
+        "old_value": "CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.value_now "
+        "ELSE x.value_before END",
+        "new_value": "CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.value_now END",
+        "corrections": corrections,
+        "off_hours": off_hours,
+        "weekend": weekend,
+        "after_sdv": f"coalesce({after_sdv}, false)",
+        "after_signature": f"coalesce({after_signature}, false)",
+        "often_changed": often,
+        "deletion": f"x.pgh_label = 'delete' OR ({_literal(source.kind)} = 'FormStatus' AND "
+        f"x.item = 'status' AND x.pgh_label = 'update' AND x.value_now = 'deleted')",
+    }
+    outputs = [f"({columns[name]})::{kind}" for name, kind in _ENTRY]
+    row_key = f"x.j ->> {_literal(source.key_column)}" if source.key_column else "''"
+    inner = outer = ""
+    if batch is not None:
+        outputs.insert(0, "x.batch")
+        inner, outer = f", {batch} AS batch", ", x.batch"
+    # Each event's JSON and its predecessor's are computed once (OFFSET 0 keeps the
+    # subquery from being merged into the unpivot, which would compute them again for each
+    # item), and only the item's two values go on: a form of many items (a LAB panel) no
+    # longer carries its whole row into the window's sort.
     return f"""
 WITH x AS (
-  SELECT x.*, k.item, k.col
+  SELECT x.pgh_id, x.pgh_created_at, x.stamp, x.pgh_label, x.pgh_context_id, x.obj_id,
+    x.fs_id, x.pid{outer}, {row_key} AS row_key, k.item,
+    x.j ->> k.col AS value_now, x.pj ->> k.col AS value_before
   FROM (
     SELECT e.pgh_id, e.pgh_created_at, {stamp} AS stamp, e.pgh_label, e.pgh_context_id,
       e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
-      {source.row_json("e")} AS j, prev.pj
+      {source.row_json("e")} AS j, prev.pj{inner}
     FROM {relation} e {source.joins}
     LEFT JOIN LATERAL (
       SELECT {source.row_json("pe")} AS pj FROM {table} pe WHERE pe.pgh_obj_id = e.pgh_obj_id
         AND pe.pgh_id < e.pgh_id ORDER BY pe.pgh_id DESC LIMIT 1
     ) prev ON e.pgh_label = 'update'
+    OFFSET 0
   ) x
-  CROSS JOIN LATERAL (VALUES {values}) AS k(item, col)
+  CROSS JOIN (VALUES {values}) AS k(item, col)
   WHERE CASE x.pgh_label
     WHEN 'update' THEN (x.pj -> k.col) IS DISTINCT FROM (x.j -> k.col)
     WHEN 'insert' THEN coalesce(jsonb_typeof(x.j -> k.col), 'null') <> 'null'
@@ -164,64 +256,52 @@ WITH x AS (
   SELECT d.obj_id, d.item, (SELECT max(a.corrections) FROM {LEDGER} a
     WHERE a.event_table = {_literal(table)} AND a.obj_id = d.obj_id AND a.item = d.item) AS n
   FROM (SELECT DISTINCT obj_id, item FROM x WHERE pgh_label = 'update') d
-)
-INSERT INTO {LEDGER} ({_COLUMNS})
-SELECT x.pgh_created_at, {_literal(table)}, x.pgh_id, x.obj_id, x.pgh_label,
-  {_literal(source.kind)}, x.pgh_context_id, (c.metadata ->> 'user')::integer,
-  coalesce(c.metadata ->> 'username', ''), p.site_id, x.pid, x.fs_id,
-  coalesce(fs.event, ''), coalesce(fs.form, ''), fs.repeat, {_literal(group)},
-  coalesce({key}, ''), x.item, {address if clinical else "''"},
-  CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.j ->> x.col
-    ELSE x.pj ->> x.col END,
-  CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.j ->> x.col END,
-  {corrections}, {_flags("x.pgh_created_at", "s.time_zone")},
-  coalesce({after_sdv}, false), coalesce({after_signature}, false), {often},
-  x.pgh_label = 'delete' OR ({_literal(source.kind)} = 'FormStatus' AND x.item = 'status'
-    AND x.pgh_label = 'update' AND (x.j ->> x.col) = 'deleted')
+){signatures_cte}
+SELECT {", ".join(outputs)}
 FROM x
 LEFT JOIN pr ON pr.obj_id = x.obj_id AND pr.item = x.item
 LEFT JOIN trial_formstatus fs ON fs.id = x.fs_id
 LEFT JOIN trial_participant p ON p.id = x.pid
 LEFT JOIN trial_site s ON s.id = p.site_id
-LEFT JOIN pghistory_context c ON c.id = x.pgh_context_id"""
+LEFT JOIN pghistory_context c ON c.id = x.pgh_context_id{signatures_join}"""
 
 
-# When an item reaches its third correction, its earlier entries join the queue (later
-# ones are flagged as they are written): once per item, over its few entries before.
-_OFTEN_SQL = f"""
+def _often_sql(after: str) -> str:
+    """When an item reaches its third correction, every earlier entry of it is flagged too
+    (later ones are flagged as they are written): the items that reached it among the
+    entries after id `after`, once per item, over its few entries before. A statement of
+    its own, after the entries' INSERT, so that it sees them all (an UPDATE in the same
+    statement as the INSERT would not see the rows that INSERT writes)."""
+    return f"""
 UPDATE {LEDGER} a SET often_changed = true
 FROM (SELECT DISTINCT event_table, obj_id, item FROM {LEDGER}
-      WHERE id > %s AND corrections = {OFTEN}) o
+      WHERE id > {after} AND corrections = {OFTEN}) o
 WHERE a.event_table = o.event_table AND a.obj_id = o.obj_id AND a.item = o.item
   AND a.corrections < {OFTEN} AND NOT a.often_changed"""
+
+
+def _entry_type() -> str:
+    """The row type the filing functions return (an entry and its queue batch)."""
+    fields = ", ".join(f"{name} {kind}" for name, kind in _ENTRY_FIELDS)
+    return f"CREATE TYPE {ENTRY_TYPE} AS ({fields})"
 
 
 def _filer_function(name: str, source: Any) -> str:
-    """The filing function of one event table: the entries of the events `ids`, in one
-    statement. A record's events (form statuses, signatures, queries...) are only filed; a
-    CRF item's entries also flag the item's earlier entries when this change is its third
-    correction, in the same statement (a data-modifying WITH)."""
-    # Each event with the clock of its statement (queued_at); to_jsonb(e) carries it as one
-    # more key, which no item names.
+    """The filing function of one event table: the entries of its queued events `ids` (each
+    with its statement's clock and its queue batch), in one query, returned to the consumer,
+    which writes every table's entries in queue order."""
+    # Each event with the clock of its statement (queued_at) and its batch; to_jsonb(e)
+    # carries them as two more keys, which no item names.
     events = (
-        f"(SELECT ev.*, u.queued_at FROM {source.event_table} ev "
-        f"JOIN unnest(ids, ats) AS u(pgh_id, queued_at) ON ev.pgh_id = u.pgh_id)"
+        f"(SELECT ev.*, u.queued_at, u.edc_batch FROM {source.event_table} ev "
+        f"JOIN unnest(ids, ats, batches) AS u(pgh_id, queued_at, edc_batch) "
+        f"ON ev.pgh_id = u.pgh_id)"
     )
-    insert = _entries_sql(source, events, "e.queued_at")
-    if source.kind in ("item", "group"):
-        head, tail = insert.split(f"\nINSERT INTO {LEDGER}", 1)
-        insert = f"""{head},
-ins AS (INSERT INTO {LEDGER}{tail}
-  RETURNING event_table, obj_id, item, corrections)
-UPDATE {LEDGER} a SET often_changed = true
-FROM (SELECT DISTINCT event_table, obj_id, item FROM ins WHERE corrections = {OFTEN}) o
-WHERE a.event_table = o.event_table AND a.obj_id = o.obj_id AND a.item = o.item
-  AND a.corrections < {OFTEN} AND NOT a.often_changed"""
     return f"""
-CREATE OR REPLACE FUNCTION {name}(ids bigint[], ats timestamptz[]) RETURNS void
-LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {name}(ids bigint[], ats timestamptz[], batches bigint[])
+RETURNS SETOF {ENTRY_TYPE} LANGUAGE plpgsql AS $fn$
 BEGIN
-  {insert};
+  RETURN QUERY {_entries_sql(source, events, "e.queued_at", "e.edc_batch")};
 END
 $fn$"""
 
@@ -239,19 +319,56 @@ $fn$"""
 
 
 def _file_sql(filers: list[str]) -> str:
-    """The consumer: every batch queued (and committed), in queue order, so that the ledger's
-    ids follow the changes (SDV progress compares them); consecutive batches of one table
-    are filed in one call. Each batch leaves the queue as it is read (exactly the batches
-    filed: one queued by a transaction that commits meanwhile, with a lower id, stays for
-    the next call). The filing functions are called by name from a static CASE, not EXECUTE,
-    so that each keeps its prepared plan across calls (a demo's tens of thousands of
-    batches would otherwise plan the unpivot each time)."""
+    """The consumer: every batch queued (and committed), filed set-based. Each table's
+    filing function is called once, over all of its queued events (a demo's queue alternates
+    between tables in tens of thousands of small batches: one call per batch was most of
+    the filing's time); their entries are written by one INSERT in queue order, so that the
+    ledger's ids follow the changes between batches (SDV progress compares them; the
+    oversight reads the entries after the last id it saw). Corrections are counted over all
+    the events of an item in their order, on from the earlier filings' count; the third
+    correction flags the item's earlier entries after the INSERT, these included.
+
+    The batches filed are exactly those read at the start, and they are deleted in the same
+    transaction: one queued by a transaction that commits meanwhile, with a lower id, stays
+    for the next call, and a filing cut short leaves them all queued. The filing functions
+    are called by name from a static CASE (edc_review_entries), not EXECUTE, so that each
+    keeps its prepared plan across calls, and the INSERT stays small to plan again (the
+    worker and the readers file a few batches at a time: a plan of one branch per table
+    cost more than the filing)."""
+    if not filers:  # nothing audited yet: nothing can be queued
+        return (
+            "CREATE OR REPLACE FUNCTION edc_review_file() RETURNS integer "
+            "LANGUAGE sql AS $$ SELECT 0 $$"
+        )
     dispatch = "\n".join(
-        f"    WHEN {_literal(name)} THEN PERFORM {name}(ids, ats);" for name in filers
+        f"    WHEN {_literal(name)} THEN RETURN QUERY SELECT * FROM {name}(ids, ats, batches);"
+        for name in filers
     )
+    entry = ", ".join(f"r.{name}" for name, _ in _ENTRY)
+    insert = f"""WITH q AS MATERIALIZED (
+      SELECT b.filer, array_agg(u.pgh_id) AS ids, array_agg(b.queued_at) AS ats,
+        array_agg(b.id) AS batches
+      FROM {QUEUE} b CROSS JOIN unnest(b.ids) AS u(pgh_id)
+      WHERE b.id = ANY(filed) GROUP BY b.filer
+    )
+    INSERT INTO {LEDGER} ({_COLUMNS})
+    SELECT {entry}
+    FROM q CROSS JOIN LATERAL edc_review_entries(q.filer, q.ids, q.ats, q.batches) r"""
+    # Several batches: sorted as a whole before the first row is written, so every filing
+    # function has read the ledger (the earlier corrections) before this INSERT adds to it.
+    # One batch (a bulk load): one function, whose result is complete before its first row
+    # is read (a PL/pgSQL set is materialised), in any order.
+    body = f"""
+  IF cardinality(filed) = 1 THEN
+    {insert};
+  ELSE
+    {insert}
+    ORDER BY r.batch, r.pgh_id;
+  END IF;
+  {_often_sql("last_id")};"""
     return f"""
-CREATE OR REPLACE FUNCTION edc_review_run(filer text, ids bigint[], ats timestamptz[])
-RETURNS void LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION edc_review_entries(filer text, ids bigint[], ats timestamptz[],
+  batches bigint[]) RETURNS SETOF {ENTRY_TYPE} LANGUAGE plpgsql AS $fn$
 BEGIN
   CASE filer
 {dispatch}
@@ -261,31 +378,17 @@ END
 $fn$;
 CREATE OR REPLACE FUNCTION edc_review_file() RETURNS integer LANGUAGE plpgsql AS $fn$
 DECLARE
-  q record;
-  run_filer text;
-  run_ids bigint[] := '{{}}';
-  run_ats timestamptz[] := '{{}}';
-  n integer := 0;
+  filed bigint[];
+  last_id bigint;
 BEGIN
   PERFORM pg_advisory_xact_lock({FILING_LOCK});
-  FOR q IN SELECT id, filer, ids, queued_at FROM {QUEUE} ORDER BY id LOOP
-    IF run_filer IS DISTINCT FROM q.filer THEN
-      IF run_filer IS NOT NULL THEN
-        PERFORM edc_review_run(run_filer, run_ids, run_ats);
-      END IF;
-      run_filer := q.filer;
-      run_ids := '{{}}';
-      run_ats := '{{}}';
-    END IF;
-    run_ids := run_ids || q.ids;
-    run_ats := run_ats || array_fill(q.queued_at, ARRAY[cardinality(q.ids)]);
-    DELETE FROM {QUEUE} WHERE id = q.id;
-    n := n + 1;
-  END LOOP;
-  IF run_filer IS NOT NULL THEN
-    PERFORM edc_review_run(run_filer, run_ids, run_ats);
+  SELECT array_agg(id) INTO filed FROM {QUEUE};
+  IF filed IS NULL THEN
+    RETURN 0;
   END IF;
-  RETURN n;
+  SELECT coalesce(max(id), 0) INTO last_id FROM {LEDGER};{body}
+  DELETE FROM {QUEUE} WHERE id = ANY(filed);
+  RETURN cardinality(filed);
 END
 $fn$"""
 
@@ -299,7 +402,7 @@ INSERT INTO {LEDGER} ({_COLUMNS})
 SELECT e.at, 'trial_authevent', e.id, e.id::text, e.kind, 'auth', NULL, e.user_id,
   e.username, p.site_id, p.id, NULL, '', '', NULL, '', '', '', '', NULL,
   nullif(concat_ws(' ', nullif(e.detail, ''), nullif(e.client_address, '')), ''),
-  0, {_flags("e.at", "s.time_zone")}, false, false, false, false
+  0, {", ".join(_flags("e.at", "s.time_zone"))}, false, false, false, false
 FROM {relation} e
 LEFT JOIN trial_participant p ON p.code = substring(e.url FROM '/p/([A-Z0-9_-]+)/')
 LEFT JOIN trial_site s ON s.id = p.site_id
@@ -321,6 +424,20 @@ WHERE x.indrelid = %s::regclass AND x.indnatts = 1 AND NOT x.indisunique
 """
 
 
+def _install_entry_type(cursor: Any) -> None:
+    """(Re)create the filing functions' row type when its definition has changed (the
+    definition is kept as the type's comment); the functions that return it go with it, and
+    are created again by the install."""
+    definition = _entry_type()
+    cursor.execute("SELECT obj_description(to_regtype(%s), 'pg_type')", [ENTRY_TYPE])
+    (current,) = cursor.fetchone()
+    if current == definition:
+        return
+    cursor.execute(f"DROP TYPE IF EXISTS {ENTRY_TYPE} CASCADE")
+    cursor.execute(definition)
+    cursor.execute(f"COMMENT ON TYPE {ENTRY_TYPE} IS {_literal(definition)}")
+
+
 def install_ledger(connection: Any) -> None:
     """(Re)install the ledger's triggers on every audited event table and on the login log,
     with an index on each event table for the predecessor lookup (in place of pghistory's
@@ -331,11 +448,14 @@ def install_ledger(connection: Any) -> None:
         existing = set(connection.introspection.table_names(cursor))
         if LEDGER not in existing or QUEUE not in existing:
             return
-        cursor.execute(_covers_function())
+        # Functions of the filing one batch at a time, replaced by the set-based one: dropped,
+        # so that nothing can call them any more.
+        cursor.execute("DROP FUNCTION IF EXISTS edc_review_run(text, bigint[], timestamptz[])")
+        cursor.execute("DROP FUNCTION IF EXISTS edc_signature_covers(text, text, text)")
+        _install_entry_type(cursor)
         cursor.execute(_ENQUEUE_SQL)
         filers: list[str] = []
         functions = [
-            "edc_signature_covers(text, text, text)",
             "edc_review_enqueue()",
             "edc_review_file()",
         ]
@@ -354,13 +474,15 @@ def install_ledger(connection: Any) -> None:
             for (index,) in cursor.fetchall():
                 cursor.execute(f"DROP INDEX IF EXISTS {q(index)}")
             # The statement-level function of the synchronous ledger had this name and no
-            # argument: dropped, so that nothing can call it any more.
+            # argument, the filing of one batch at a time two: dropped, so that nothing can
+            # call them any more.
             cursor.execute(f"DROP FUNCTION IF EXISTS {name}() CASCADE")
+            cursor.execute(f"DROP FUNCTION IF EXISTS {name}(bigint[], timestamptz[])")
             cursor.execute(_filer_function(name, source))
             filers.append(name)
             # Called only by edc_review_file (as the owner): never by the application.
             cursor.execute(
-                f"REVOKE EXECUTE ON FUNCTION {name}(bigint[], timestamptz[]) FROM PUBLIC"
+                f"REVOKE EXECUTE ON FUNCTION {name}(bigint[], timestamptz[], bigint[]) FROM PUBLIC"
             )
             cursor.execute(
                 f"CREATE OR REPLACE TRIGGER edc_review AFTER INSERT ON {q(table)} "
@@ -374,13 +496,17 @@ def install_ledger(connection: Any) -> None:
                 cursor.execute(f"DELETE FROM {QUEUE} WHERE filer = %s", [name])
                 cursor.execute(f"SELECT coalesce(max(id), 0) FROM {LEDGER}")
                 (first_id,) = cursor.fetchone()
-                cursor.execute(_entries_sql(source, q(table)))
-                cursor.execute(_OFTEN_SQL, [first_id])
+                cursor.execute(
+                    f"INSERT INTO {LEDGER} ({_COLUMNS}) {_entries_sql(source, q(table))}"
+                )
+                cursor.execute(_often_sql("%s"), [first_id])
         cursor.execute(_file_sql(filers))
-        # Called only by edc_review_file (as the owner): never by the application.
-        cursor.execute(
-            "REVOKE EXECUTE ON FUNCTION edc_review_run(text, bigint[], timestamptz[]) FROM PUBLIC"
-        )
+        if filers:
+            # Called only by edc_review_file (as the owner): never by the application.
+            cursor.execute(
+                "REVOKE EXECUTE ON FUNCTION edc_review_entries(text, bigint[], timestamptz[], "
+                "bigint[]) FROM PUBLIC"
+            )
         cursor.execute(
             f"CREATE OR REPLACE FUNCTION edc_review_auth() RETURNS trigger LANGUAGE plpgsql "
             f"AS $fn$ BEGIN {_auth_sql('new_events')}; RETURN NULL; END $fn$"
@@ -400,6 +526,9 @@ def install_ledger(connection: Any) -> None:
             cursor.execute(
                 f"ALTER FUNCTION {function} SECURITY DEFINER SET search_path = {q(schema)}, pg_temp"
             )
+        cursor.execute(
+            f"ALTER FUNCTION edc_review_file() SET work_mem = {_literal(FILING_WORK_MEM)}"
+        )
 
 
 def install_ledger_after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
