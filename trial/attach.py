@@ -57,6 +57,15 @@ BEGIN
   IF _id IS NULL OR _metadata IS NULL THEN
     RETURN NULL;
   END IF;
+  IF pg_catalog.to_regclass('{{stamps_name}}') IS NULL THEN
+    -- A database migrated back before the stamp table (a data migration running then):
+    -- pghistory's own upsert, as the stamp trigger does without its table.
+    INSERT INTO {{contexts}} (id, metadata, created_at, updated_at)
+    VALUES (_id, _metadata::jsonb, NOW(), NOW())
+    ON CONFLICT (id) DO UPDATE
+      SET metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at;
+    RETURN _id;
+  END IF;
   IF pg_catalog.current_setting('{ATTACHED}', true) = _id::text || _metadata
      AND EXISTS (SELECT 1 FROM {{stamps}}
                  WHERE context_id = _id AND txid = pg_catalog.txid_current()) THEN
@@ -109,4 +118,8 @@ def install_attach(connection: Any, existing: set[str]) -> None:
         if stamps not in existing:
             Context.install_pgh_attach_context_func(using=connection.alias)
             return
-        cursor.execute(_ATTACH_SQL.format(stamps=q(stamps), contexts=q(Context._meta.db_table)))
+        cursor.execute(
+            _ATTACH_SQL.format(
+                stamps=q(stamps), stamps_name=stamps, contexts=q(Context._meta.db_table)
+            )
+        )

@@ -279,6 +279,7 @@ WRITERS_ALLOWED = {
     "trial.roles": "ensure_groups: the five role groups, created after every migrate like "
     "reference data of a migration",
     "trial.guards": "installs the audit trail's database guards after migrate (DDL)",
+    "trial.attach": "installs the audit context's attach function after migrate (DDL)",
     "trial.ledger": "installs the review ledger's triggers after migrate (DDL)",
     "trial.management.commands.audit_grants": "prints or runs the production role's grants",
 }
