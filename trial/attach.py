@@ -57,18 +57,22 @@ BEGIN
   IF _id IS NULL OR _metadata IS NULL THEN
     RETURN NULL;
   END IF;
+  -- Nested, not one AND: the stamp query is planned only when the mark is there, and the
+  -- mark is only set once a stamp was written, so the table exists.
+  IF pg_catalog.current_setting('{ATTACHED}', true) = _id::text || _metadata THEN
+    IF EXISTS (SELECT 1 FROM {{stamps}}
+               WHERE context_id = _id AND txid = pg_catalog.txid_current()) THEN
+      RETURN _id;
+    END IF;
+  END IF;
+  -- The first row of a transaction only: a database migrated back before the stamp table
+  -- (a data migration running then) gets pghistory's own upsert, as the stamp trigger does
+  -- without its table.
   IF pg_catalog.to_regclass('{{stamps_name}}') IS NULL THEN
-    -- A database migrated back before the stamp table (a data migration running then):
-    -- pghistory's own upsert, as the stamp trigger does without its table.
     INSERT INTO {{contexts}} (id, metadata, created_at, updated_at)
     VALUES (_id, _metadata::jsonb, NOW(), NOW())
     ON CONFLICT (id) DO UPDATE
       SET metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at;
-    RETURN _id;
-  END IF;
-  IF pg_catalog.current_setting('{ATTACHED}', true) = _id::text || _metadata
-     AND EXISTS (SELECT 1 FROM {{stamps}}
-                 WHERE context_id = _id AND txid = pg_catalog.txid_current()) THEN
     RETURN _id;
   END IF;
   INSERT INTO {{stamps}}

@@ -357,8 +357,10 @@ def write(
             _current.reset(token)
 
 
-# Whether the locked row's participant has any signature (read with the lock, no query more).
-_SIGNED = Exists(Signature.objects.filter(participant_id=OuterRef("participant_id")))
+def _signed(participant: str) -> Exists:
+    """Whether the participant (the outer query's column `participant`) has any signature:
+    read with the lock, no query more."""
+    return Exists(Signature.objects.filter(participant_id=OuterRef(participant)))
 
 
 def _lock_participant(
@@ -372,7 +374,7 @@ def _lock_participant(
             FormStatus.objects.select_for_update(of=("participant", "self"))
             .select_related("participant__site")
             .filter(participant_id=participant_id, pk__in=[row.pk for row in rows])
-            .annotate(signed=_SIGNED)
+            .annotate(signed=_signed("participant_id"))
         )
         if reach and user is not None:
             found = found.filter(participant__site__in=selectors.visible_sites(user))
@@ -388,7 +390,7 @@ def _lock_participant(
     query = (
         Participant.objects.select_for_update(of=("self",))
         .select_related("site")
-        .annotate(signed=Exists(Signature.objects.filter(participant_id=OuterRef("pk"))))
+        .annotate(signed=_signed("pk"))
     )
     if reach and user is not None:
         found_participant = query.filter(
