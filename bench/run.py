@@ -30,10 +30,12 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the last run's database")
     args = parser.parse_args()
 
+    # Named by its size: a quick run at 500 leaves a 5,000-participant database for --reuse.
+    database = f"edc_bench_{args.participants}"
     if args.reuse:
-        existing_database("edc_bench")
+        existing_database(database)
     else:
-        fresh_database("edc_bench")
+        fresh_database(database)
     from django.contrib.auth.models import User
     from django.core.management import call_command
     from django.db import connection
