@@ -37,8 +37,6 @@ class EventView:
     planned: schedule.PlannedEvent
     slots: list[FormSlot] = field(default_factory=list)
     today: date | None = None
-    # The slots' chips as the participant page shows them (trial/participant_html.py).
-    chips: str = ""
 
     @property
     def done(self) -> bool:

@@ -127,14 +127,13 @@ def participant_detail(request, code: str) -> HttpResponse:
     events = journey.timeline(participant, rows, today)
     current = selectors.current_signatures(participant)
     to_redo = _signatures_to_redo(request.user, participant, current, rows)
-    for view in events:
-        view.chips = participant_html.form_chips(participant, (slot.row for slot in view.slots))
+    can_lock = roles.has_any(request.user, roles.LOCK)
     return render(
         request,
         "trial/participant_detail.html",
         {
             "participant": participant,
-            "events": events,
+            "timeline": participant_html.event_cards(participant, events, can_lock=can_lock),
             # A signature that no longer stands comes first: it is the next thing to do.
             "next": None if to_redo else journey.next_action(events),
             "resign": to_redo[0] if to_redo else None,
@@ -143,7 +142,7 @@ def participant_detail(request, code: str) -> HttpResponse:
             "log_labels": {code: schedule.form_label(code) for code in schedule.LOG_FORMS},
             "today": today,
             "can_enter_data": roles.can_enter_data(request.user),
-            "can_lock": roles.has_any(request.user, roles.LOCK),
+            "can_lock": can_lock,
             "signature_panels": _signature_panels(request.user, current),
             "app_panels": _app_panels(request, participant),
             "open_queries": list(queries.open_for_participant(participant)),
