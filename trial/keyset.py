@@ -36,6 +36,17 @@ def page(queryset: QuerySet, key: str, *, size: int, after: str = "", before: st
     the one after the value `after`, or the one before the value `before`."""
     if before:
         rows = list(queryset.filter(**{f"{key}__lt": before}).order_by(f"-{key}")[: size + 1])
+    else:
+        if after:
+            queryset = queryset.filter(**{f"{key}__gt": after})
+        rows = list(queryset.order_by(key)[: size + 1])
+    return cut(rows, key, size=size, after=after, before=before)
+
+
+def cut(rows: list[Any], key: str, *, size: int, after: str = "", before: str = "") -> Page:
+    """The page from the `size` + 1 rows read after `after` in order of `key`, or before
+    `before` in the reverse order: the extra row says whether there is a page beyond."""
+    if before:
         more_before = len(rows) > size
         items = rows[:size][::-1]
         return Page(
@@ -43,9 +54,6 @@ def page(queryset: QuerySet, key: str, *, size: int, after: str = "", before: st
             next_after=getattr(items[-1], key) if items else "",
             previous_before=getattr(items[0], key) if items and more_before else "",
         )
-    if after:
-        queryset = queryset.filter(**{f"{key}__gt": after})
-    rows = list(queryset.order_by(key)[: size + 1])
     items = rows[:size]
     return Page(
         items,

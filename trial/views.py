@@ -48,31 +48,30 @@ PAGE_SIZE = 50
 
 
 def participant_list(request) -> HttpResponse:
-    participants = selectors.participants_for(request.user)
     query = request.GET.get("q", "").strip()[:16]
-    if query:
-        participants = participants.filter(code__icontains=query)
     status = request.GET.get("status", "")
     if status not in ParticipantStatus.values:
         status = ""
-    if status:
-        participants = participants.filter(status=status)
     # Keyset pages by code, never counted: the last page of 5,000 participants costs what
     # the first does, and counting or sorting an aggregate over every form would cost far
     # more than the 50 rows shown.
     # Each participant's events with a form to do and count of open queries come in the
     # page's own query (correlated subqueries, run for the rows of the page only).
-    participants = participants.annotate(
-        open_events=selectors.open_events_subquery(),
-        open_query_count=queries.open_count_subquery(),
+    after, before = request.GET.get("after", "")[:16], request.GET.get("before", "")[:16]
+    page = selectors.participant_list_page(
+        request.user, query=query, status=status, after=after, before=before, size=PAGE_SIZE
     )
-    page = keyset.page(
-        participants,
-        "code",
-        size=PAGE_SIZE,
-        after=request.GET.get("after", "")[:16],
-        before=request.GET.get("before", "")[:16],
-    )
+    if page is None:
+        participants = selectors.participants_for(request.user)
+        if query:
+            participants = participants.filter(code__icontains=query)
+        if status:
+            participants = participants.filter(status=status)
+        participants = participants.annotate(
+            open_events=selectors.open_events_subquery(),
+            open_query_count=queries.open_count_subquery(),
+        )
+        page = keyset.page(participants, "code", size=PAGE_SIZE, after=after, before=before)
     ids = [p.pk for p in page]
     to_redo = selectors.signatures_to_redo(ids)
     today = timezone.localdate()

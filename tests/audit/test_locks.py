@@ -156,3 +156,24 @@ def test_the_form_stays_unsaved_when_locked_meanwhile(demog, nurse, data_manager
         actions.save_crf(
             nurse, demog, form.crf_data(), expected_version=1, reason="transcription error"
         )
+
+
+def test_an_event_card_offers_unlock_once_a_form_is_locked_and_lock_while_one_is_not(
+    client, participant, demog, data_manager
+):
+    client.force_login(data_manager)
+    detail = reverse("participant_detail", args=[participant.code])
+    lock = reverse("event_lock", args=[participant.code, "SCR"])
+    unlock = reverse("event_unlock", args=[participant.code, "SCR"])
+    page = client.get(detail).content.decode()
+    assert f'href="{lock}"' in page and f'href="{unlock}"' not in page
+    actions.lock_form(data_manager, demog, reason="database freeze")
+    page = client.get(detail).content.decode()
+    # Some of the event's forms locked: both links; the form's chip shows its lock.
+    assert f'href="{lock}"' in page and f'href="{unlock}"' in page
+    assert 'data-form="DEMOG" data-status="' in page
+    chip = page.split('data-form="DEMOG"', 1)[1].split("</a>", 1)[0]
+    assert '<i class="bi bi-lock"></i>' in chip
+    actions.lock_event(data_manager, participant, "SCR", reason="database freeze")
+    page = client.get(detail).content.decode()
+    assert f'href="{lock}"' not in page and f'href="{unlock}"' in page

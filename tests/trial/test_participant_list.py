@@ -80,3 +80,67 @@ def test_bad_search_input_is_ignored_not_a_500(nurse_client, eight):
             assert set(shown) <= set(eight) and shown == sorted(shown)
     assert codes(nurse_client.get(url, {"after": "ZZZZ"})) == []
     assert codes(nurse_client.get(url, {"before": "ZZZZ"})) == eight
+
+
+@pytest.mark.parametrize("username", ["nurse", "nurse2", "monitor", "datamanager", "admin"])
+def test_the_written_out_page_is_the_querysets_page(demo, username):
+    """The list's page read by its own SQL: the participants, sites, events to do and open
+    queries of the queryset's page, for every filter, cursor and role (a code search with
+    LIKE's wildcards matching them as characters)."""
+    from django.contrib.auth.models import User
+
+    from trial import keyset, queries, selectors
+    from trial.accounts import LockoutBackend
+
+    user = LockoutBackend().get_user(User.objects.get(username=username).pk)
+    middle = Participant.objects.order_by("code")[7].code
+    cases = [
+        {},
+        {"status": ParticipantStatus.FOLLOW_UP},
+        {"query": "00"},
+        {"query": "_"},
+        {"query": "%"},
+        {"query": "bdx-0", "status": ParticipantStatus.ENROLLED},
+        {"after": middle},
+        {"before": middle},
+        {"before": "ZZZ"},
+        {"after": middle, "status": ParticipantStatus.SCREENING},
+    ]
+    for case in cases:
+        written = selectors.participant_list_page(user, size=5, **case)
+        scope = selectors.participants_for(user)
+        if case.get("query"):
+            scope = scope.filter(code__icontains=case["query"])
+        if case.get("status"):
+            scope = scope.filter(status=case["status"])
+        scope = scope.annotate(
+            open_events=selectors.open_events_subquery(),
+            open_query_count=queries.open_count_subquery(),
+        )
+        expected = keyset.page(
+            scope, "code", size=5, after=case.get("after", ""), before=case.get("before", "")
+        )
+
+        def shown(page):
+            return [
+                (
+                    p.pk,
+                    p.code,
+                    p.status,
+                    p.dates,
+                    p.locked_at,
+                    p.site.code,
+                    p.site.time_zone,
+                    sorted(p.open_events or ()),
+                    p.open_query_count,
+                )
+                for p in page
+            ]
+
+        assert shown(written) == shown(expected), case
+        assert (written.next_after, written.previous_before) == (
+            expected.next_after,
+            expected.previous_before,
+        ), case
+    if username == "admin":
+        assert not written.items
