@@ -38,6 +38,10 @@ def visible_sites(user) -> QuerySet[Site]:
         return Site.objects.none()
     if names & roles.ALL_SITES:
         return Site.objects.all()
+    site_ids = getattr(user, "_edc_site_ids", None)
+    if site_ids is not None:
+        # Read with the user (trial.accounts): the sites by id, without the memberships' join.
+        return Site.objects.filter(pk__in=site_ids)
     return Site.objects.filter(memberships__user=user)
 
 
@@ -124,14 +128,8 @@ def participant_list_page(
         cursor.execute(sql, [done, LOG_EVENT, QueryState.CLOSED.value, *params, size + 1])
         found = cursor.fetchall()
     rows = []
-    width = len(_PARTICIPANT_FIELDS)
     for values in found:
-        own = list(values[:width])
-        for i, f in _PARTICIPANT_CONVERTED:
-            own[i] = f.from_db_value(own[i], None, connection)
-        participant = Participant.from_db("default", _PARTICIPANT_FIELDS, own)
-        site = Site.from_db("default", _SITE_FIELDS, values[width : width + len(_SITE_FIELDS)])
-        Participant.site.field.set_cached_value(participant, site)
+        participant = _participant_with_site(values)
         # The queryset's annotations, under their names.
         participant.open_events = values[-2]  # type: ignore[attr-defined]
         participant.open_query_count = values[-1]  # type: ignore[attr-defined]
@@ -139,11 +137,49 @@ def participant_list_page(
     return keyset.cut(rows, "code", size=size, after=after, before=before)
 
 
+def _participant_with_site(values: Any) -> Participant:
+    """A participant and its site (as select_related("site") leaves them) from a row that
+    starts with the columns of _LIST_COLUMNS."""
+    width = len(_PARTICIPANT_FIELDS)
+    own = list(values[:width])
+    for i, f in _PARTICIPANT_CONVERTED:
+        own[i] = f.from_db_value(own[i], None, connection)
+    participant = Participant.from_db("default", _PARTICIPANT_FIELDS, own)
+    site = Site.from_db("default", _SITE_FIELDS, values[width : width + len(_SITE_FIELDS)])
+    Participant.site.field.set_cached_value(participant, site)
+    return participant
+
+
+# Every participant's page reads its participant first: written out for the same reason.
+_ONE_SQL = """
+SELECT {participant}, {site}
+FROM trial_participant p JOIN trial_site s ON s.id = p.site_id
+WHERE p.code = %s{scope}
+"""
+
+
 def participant_or_404(user, code: str) -> Participant:
-    try:
-        return participants_for(user).get(code=code)
-    except Participant.DoesNotExist:
-        raise Http404("No such participant") from None
+    """The participant of that code in reach of the user, with its site: one query."""
+    names = roles.role_names(user)
+    if not names & roles.READ_CLINICAL:
+        raise Http404("No such participant")  # no clinical data: nothing to look up
+    params: list[Any] = [code]
+    scope = ""
+    if not names & roles.ALL_SITES:
+        site_ids = getattr(user, "_edc_site_ids", None)
+        if site_ids is None:
+            try:
+                return participants_for(user).get(code=code)
+            except Participant.DoesNotExist:
+                raise Http404("No such participant") from None
+        scope = " AND p.site_id = ANY(%s)"
+        params.append(list(site_ids))
+    with connection.cursor() as cursor:
+        cursor.execute(_ONE_SQL.format(**_LIST_COLUMNS, scope=scope), params)
+        found = cursor.fetchone()
+    if found is None:
+        raise Http404("No such participant")
+    return _participant_with_site(found)
 
 
 def form_status_or_404(participant: Participant, event: str, form: str, repeat: int) -> FormStatus:
