@@ -144,7 +144,7 @@ def participant_detail(request, code: str) -> HttpResponse:
             "can_lock": can_lock,
             "signature_panels": _signature_panels(request.user, current),
             "app_panels": _app_panels(request, participant),
-            "open_queries": list(queries.open_for_participant(participant)),
+            "open_queries": queries.open_for_participant(participant, rows),
             "sdv_progress": _sdv_progress(request.user, rows),
         },
     )
