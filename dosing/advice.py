@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.functional import Promise
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -140,20 +142,39 @@ def _number(value: float) -> str:
     return calc._fmt(value).replace(".", formats.get_format("DECIMAL_SEPARATOR"))
 
 
-def _term_in_sentence(term: str) -> str:
-    """A CTCAE term inside a sentence: lower case in English (as calculations writes it); in
-    French its French name with the English term, when we have one."""
-    name = ctcae.display(term, french=_french())
-    return name[:1].lower() + name[1:]
+# Where a CTCAE term's official English starts and ends in an advice text: `rule_html` marks
+# it lang="en" for a French page's screen reader, `advice_text` drops the marks.
+_ENGLISH, _END = "\x02", "\x03"
+
+
+def _term(term: str, *, in_sentence: bool = False) -> str:
+    """A CTCAE term as the advice shows it, its English marked: lower case inside an English
+    sentence (as calculations writes it); in French its French name with the English term,
+    when we have one."""
+    french = _french()
+    shown = ctcae.display(term, french=french)
+    if in_sentence:
+        shown = shown[:1].lower() + shown[1:]
+    english = (term or "").strip()
+    if not french or not english:
+        return shown
+    if shown.endswith(f"({english})"):
+        return f"{shown[: -len(english) - 1]}{_ENGLISH}{english}{_END})"
+    return f"{_ENGLISH}{shown}{_END}" if shown.casefold() == english.casefold() else shown
 
 
 def advice_text(message: calc.Message) -> str:
     """One advice Message in the user's language."""
+    return _marked(message).replace(_ENGLISH, "").replace(_END, "")
+
+
+def _marked(message: calc.Message) -> str:
+    """advice_text with its CTCAE terms' English between _ENGLISH and _END."""
     p = message.params
     key = message.key
     if key == "haematology":
         values = {
-            "term": _term_in_sentence(p["term"]),
+            "term": _term(p["term"], in_sentence=True),
             "grade": p["grade"],
             "value": _number(p["value"]),
             "unit": p["unit"],
@@ -161,22 +182,22 @@ def advice_text(message: calc.Message) -> str:
     elif key in ("wait_grade", "wait_resolved"):
         values = dict(p)
     elif key == "lymphocytes_alone":
-        values = {"term": ctcae.display(p["term"], french=_french()), "grade": p["grade"]}
+        values = {"term": _term(p["term"]), "grade": p["grade"]}
     elif key == "missing":
         names = [str(MISSING_NAMES.get(name, name)) for name in p["names"]]
         values = {"names": ", ".join(names)}
     elif key == "stop_recurred":
-        values = {"found": _join([advice_text(m) for m in p["found"]])}
+        values = {"found": _join([_marked(m) for m in p["found"]])}
     elif key == "stop_delay":
         if p["found"]:
             key = "stop_delay_found"
         values = {
             "weeks": _number(p["weeks"]),
-            "found": _join([advice_text(m) for m in p["found"]]),
+            "found": _join([_marked(m) for m in p["found"]]),
         }
     elif key == "withhold":
         until = [
-            str(ADVICE_TEXTS[wait.key] % {"what": advice_text(what), **wait.params})
+            str(ADVICE_TEXTS[wait.key] % {"what": _marked(what), **wait.params})
             for what, wait in p["until"]
         ]
         values = {"until": _join(until), "gbq": _number(p["gbq"])}
@@ -238,6 +259,15 @@ class AdviceView:
         if not self.advice.parts:
             return self.advice.rule
         return " ".join(advice_text(part) for part in self.advice.parts)
+
+    @property
+    def rule_html(self) -> SafeString:
+        """rule_text for a page: each CTCAE term's official English marked lang="en"."""
+        if self.advice is None or not self.advice.parts:
+            return conditional_escape(self.rule_text)
+        text = str(conditional_escape(" ".join(_marked(part) for part in self.advice.parts)))
+        # Escaped above; the marks are ours, never the data's.
+        return mark_safe(text.replace(_ENGLISH, '<span lang="en">').replace(_END, "</span>"))
 
     @property
     def headline(self) -> str:

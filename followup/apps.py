@@ -21,7 +21,7 @@ class FollowupConfig(AppConfig):
         from followup import crf, demo, pdf_sections  # noqa: F401
         from trial import registry
 
-        registry.register_demo(registry.DemoHooks("followup", fill=demo.fill))
+        registry.register_demo(registry.DemoHooks("followup", fill=demo.fill, turns=demo.TURNS))
         registry.register_pdf_section("recist-sums", pdf_sections.recist_sums)
         registry.register_panel(
             registry.Panel("recist", "followup/_recist_panel.html", recist_panel_context, order=20)

@@ -16,7 +16,6 @@ from django.db import transaction
 
 from followup import actions as followup_actions
 from followup import selectors
-from followup.models import EndOfStudy, EndStatus, RecistAssessment
 from trial import actions, schedule
 from trial import crf as crf_registry
 from trial.demo import Journey
@@ -37,17 +36,30 @@ ENDINGS = ("death", "withdrew_consent", "lost_to_follow_up")
 MISSED_M1_EVERY = 5
 
 
-def next_course() -> str:
+def has_imaging(journey: Journey) -> bool:
+    """A follow-up participant whose M3 came: their RECIST assessments start there."""
+    return journey.stage in STAGES and "M3" in journey.done_events
+
+
+def ends_early(journey: Journey) -> bool:
+    """A follow-up participant whose end of study came before M18's completion."""
+    return journey.stage in STAGES and journey.stage != "completed" and "EOS" in journey.done_events
+
+
+# Counted over the demo's plan (trial.registry.DemoHooks.turns), not over what is stored: the
+# participants may be filled in any order.
+TURNS = (("recist_course", has_imaging), ("early_end", ends_early))
+
+
+def next_course(journey: Journey) -> str:
     """PR, SD, PD in turn over the participants with follow-up imaging, so that even a small
     demo shows all three."""
-    started = RecistAssessment.objects.values("form_status__participant").distinct().count()
-    return COURSE_ORDER[started % len(COURSE_ORDER)]
+    return COURSE_ORDER[journey.turns.get("recist_course", 0) % len(COURSE_ORDER)]
 
 
-def next_ending() -> str:
+def next_ending(journey: Journey) -> str:
     """The first withdrawn participant dies; the next ones withdraw consent or are lost."""
-    ended = EndOfStudy.objects.exclude(status=EndStatus.COMPLETED).exclude(end_date=None).count()
-    return ENDINGS[ended % len(ENDINGS)]
+    return ENDINGS[journey.turns.get("early_end", 0) % len(ENDINGS)]
 
 
 def fill(participant: Participant, journey: Journey, rng: random.Random, user: Any) -> None:
@@ -87,7 +99,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
         for row in participant.forms.filter(form__in=("FU", "RECIST", "EOS"), repeat=1)
     }
     baseline = selectors.baseline_of(participant)
-    course = COURSES[SHOWCASE_COURSES.get(journey.showcase) or next_course()]
+    course = COURSES[SHOWCASE_COURSES.get(journey.showcase) or next_course(journey)]
     weight = rng.randint(55, 90)
     for index, month in enumerate(schedule.FOLLOW_UP_MONTHS):
         event = f"M{month}"
@@ -134,7 +146,7 @@ def _fill(participant: Participant, journey: Journey, rng: random.Random, user: 
         if journey.stage == "completed":
             values = {"status": "completed", "end_date": end}
         else:
-            ending = next_ending()
+            ending = next_ending(journey)
             values = {"status": ending, "end_date": end}
             if ending == "death":
                 values.update(death_date=end, death_cause="hepatic failure (disease progression)")

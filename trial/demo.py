@@ -7,6 +7,7 @@ Apps add their forms' demo data through a `demo.fill(participant, journey, rng, 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 
@@ -83,6 +84,8 @@ class Journey:
     # The showcase stage ("" in the random spread); `stage` is then the spread stage it stops in.
     showcase: str = ""
     extras: set[str] = field(default_factory=set)
+    # How many journeys planned before this one took each turn (DemoHooks.turns).
+    turns: dict[str, int] = field(default_factory=dict)
 
 
 def plan_journey(
@@ -232,3 +235,12 @@ BDX_SPREAD_AFTER_SHOWCASE = (
 def stage_for(index: int, count: int) -> str:
     """Spread participants over every stage, so even a small demo shows them all."""
     return STAGES[index % len(STAGES)]
+
+
+def number_turns(journeys: list[Journey], turns: dict[str, Callable[[Journey], bool]]) -> None:
+    """Tell each journey, for each turn, how many journeys before it take that turn."""
+    taken = dict.fromkeys(turns, 0)
+    for journey in journeys:
+        journey.turns = dict(taken)
+        for name, takes in turns.items():
+            taken[name] += takes(journey)

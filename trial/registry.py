@@ -141,11 +141,17 @@ def panels() -> list[Panel]:
 class DemoHooks:
     """An app's part of seed_demo: `fill(participant, journey, rng, user)` for each invented
     participant, then `finish(created)` once every app has filled them all (a step that needs
-    other apps' data, such as the eligibility sign-off reading labs and cycles)."""
+    other apps' data, such as the eligibility sign-off reading labs and cycles).
+
+    `turns`: name -> which journeys take a turn at something (e.g. the follow-up's three
+    courses in turn); the plan tells each journey how many before it took one
+    (`journey.turns[name]`), so that a participant's values do not depend on which were
+    filled before them."""
 
     app: str
     fill: Callable[[Participant, Journey, random.Random, Any], None] | None = None
     finish: Callable[[list[tuple[Participant, Journey]]], None] | None = None
+    turns: tuple[tuple[str, Callable[[Journey], bool]], ...] = ()
 
 
 DEMO: dict[str, DemoHooks] = {}

@@ -5,6 +5,7 @@ from dataclasses import replace
 
 import pytest
 from django.utils import translation
+from django.utils.html import escape
 
 from dosing.advice import AdviceView
 from dosing.calculations import CycleHistory, LabSnapshot
@@ -56,3 +57,20 @@ def test_french_numbers_and_term_names():
     assert "diminution du nombre de plaquettes (Platelet count decreased)" in text
     assert "7,5 g/dL" in text
     assert "3,7 GBq" in text
+
+
+def test_the_french_page_marks_each_ctcae_english_term():
+    # A screen reader reads the official English term in English (the French pages' leak
+    # check found the lymphocyte note unmarked); the plain text carries no mark.
+    advice = advise(platelets_mm3=60000, lymphocytes_mm3=400)
+    with translation.override("fr"):
+        view = AdviceView("C2", advice, None, CycleHistory(False, 8))
+        html, text = str(view.rule_html), view.rule_text
+    assert '(<span lang="en">Platelet count decreased</span>)' in html
+    assert '<span lang="en">Lymphocyte count decreased</span>' in html
+    assert "\x02" not in text and "\x03" not in text and "<span" not in text
+    assert html.replace('<span lang="en">', "").replace("</span>", "") == str(escape(text))
+    with translation.override("en"):
+        english = AdviceView("C2", advice, None, CycleHistory(False, 8))
+        assert "<span" not in str(english.rule_html)
+        assert str(english.rule_html) == str(escape(english.rule_text))

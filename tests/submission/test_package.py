@@ -270,8 +270,9 @@ def test_reading_the_study_costs_the_same_queries_for_one_site_or_all(demo):
 
     everyone, one_site = count(resolve_scope()), count(resolve_scope(site="TLS"))
     # The participants, their form rows, then one per form model and item group (the VOI
-    # volumes of the dosimetry are one).
-    assert (everyone, one_site) == (32, 32)
+    # volumes of the dosimetry are one); a form with no row in the scope is not read (the
+    # demo's TLS has no concomitant medication): never more for one site than for all.
+    assert everyone == 32 and one_site <= everyone
 
 
 def test_building_the_package_costs_the_same_queries_for_one_site_or_all(demo, tmp_path):
@@ -281,7 +282,8 @@ def test_building_the_package_costs_the_same_queries_for_one_site_or_all(demo, t
         return len(queries)
 
     everyone = count(resolve_scope(), "all")
-    assert (everyone, count(resolve_scope(site="TLS"), "tls")) == (35, 35)
+    # As above: a form with no row in the scope is not read.
+    assert everyone == 35 and count(resolve_scope(site="TLS"), "tls") <= everyone
 
 
 def test_export_sdtm_writes_the_package_and_logs_it(demo, tmp_path):

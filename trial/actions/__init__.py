@@ -51,6 +51,7 @@ from trial.actions.demo import (
     DEMO_STAFF,
     create_demo_staff,
     demo_sites,
+    import_demo_journey,
     import_demo_participant,
     mark_complete_for_demo,
 )
@@ -150,6 +151,7 @@ __all__ = [
     "enrol_second_factor",
     "file_review_ledger",
     "ensure_expected_forms",
+    "import_demo_journey",
     "import_demo_participant",
     "lift_lock",
     "lock_casebook",

@@ -95,6 +95,11 @@ def create_demo_staff(password: str) -> dict[str, Any]:
 def import_demo_participant(user: Any, site: Site, journey: Any) -> Participant:
     """Register a participant and bring their form statuses to where the journey stands."""
     participant = register_participant(user, site, journey.screening_date)
+    return import_demo_journey(user, participant, journey)
+
+
+def import_demo_journey(user: Any, participant: Participant, journey: Any) -> Participant:
+    """Bring a registered participant's form statuses to where the journey stands."""
     with write(user, participant, command="seed_demo") as w:
         w.journey(
             JourneyChange(
