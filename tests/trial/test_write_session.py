@@ -194,6 +194,57 @@ def test_a_participant_of_another_site_is_refused(tls_nurse, participant):
         pass
 
 
+@pytest.mark.parametrize("rows", [False, True])
+def test_the_lock_reaches_the_sites_that_visible_sites_names(
+    rows, nurse, monitor, data_manager, administrator, tls_nurse, participant, tls_participant
+):
+    # The lock's statement is written out by hand: its reach must stay the one the pages use.
+    from trial import selectors
+
+    for user in (nurse, monitor, data_manager, administrator, tls_nurse):
+        for someone in (participant, tls_participant):
+            slot = list(someone.forms.order_by("pk")[:2]) if rows else []
+            reached = selectors.visible_sites(user).filter(pk=someone.site_id).exists()
+            try:
+                with actions.write(user, someone.pk, rows=slot) as w:
+                    assert w.participant.pk == someone.pk
+                    assert sorted(w.rows) == [row.pk for row in slot]
+            except actions.ActionRefused:
+                assert not reached, (user.username, someone.code)
+            else:
+                assert reached, (user.username, someone.code)
+
+
+def test_the_locked_participant_is_read_as_the_orm_reads_it(nurse, participant):
+    participant.event_dates = {"SCR": "2026-03-02"}
+    participant.save()
+    row = participant.forms.order_by("pk").first()
+    expected = Participant.objects.select_related("site").get(pk=participant.pk)
+    for rows in ([], [row]):
+        with actions.write(nurse, participant.pk, rows=rows) as w:
+            locked = w.participant
+            with CaptureQueriesContext(connection) as ctx:
+                site = locked.site
+            assert not ctx.captured_queries  # read with the lock
+            assert site == expected.site and site.time_zone == expected.site.time_zone
+            for field in Participant._meta.concrete_fields:
+                assert getattr(locked, field.attname) == getattr(expected, field.attname)
+            assert locked.event_dates == {"SCR": "2026-03-02"}
+            assert not locked._state.adding
+            assert w.signed is False
+            if rows:
+                held = w.rows[row.pk]
+                for field in FormStatus._meta.concrete_fields:
+                    assert getattr(held, field.attname) == getattr(row, field.attname)
+
+
+def test_a_participant_that_does_not_exist_is_not_locked(nurse):
+    with pytest.raises(Participant.DoesNotExist), actions.write(None, 999_999):
+        pass
+    with pytest.raises(Participant.DoesNotExist), actions.write(nurse, 999_999):
+        pass
+
+
 # --- Query counts of each write, pinned (the counts of the start of this work in comments) -
 
 
