@@ -245,6 +245,35 @@ def test_a_participant_that_does_not_exist_is_not_locked(nurse):
         pass
 
 
+def test_the_written_out_statements_are_the_orms(nurse, participant):
+    # The status update and the data row's read are written out once per process: the same
+    # statements as the ORM's, so the same audit events and the same rows.
+    from django.db import DatabaseError
+
+    from dosing.models import LabPanel
+    from trial.actions import statements
+
+    row = participant.forms.get(event="C1", form="LAB")
+    bound = build_form(participant, "C1", "LAB", lab(sample_date=date(2025, 10, 30)))
+    assert bound.is_valid()
+    actions.save_crf(nurse, row, bound.crf_data(), expected_version=0)
+    row = FormStatus.objects.get(pk=row.pk)
+    names = ["status", "version", "updated_at", "updated_by"]
+    _none, orm = queries_of(lambda: row.save(update_fields=names))
+    _none, written = queries_of(lambda: statements.update_fields(row, names))
+    assert written == orm
+    read = LabPanel.objects.filter(form_status=row).first()
+    _sql, orm = queries_of(lambda: LabPanel.objects.filter(form_status=row).first())
+    found, written = queries_of(lambda: statements.data_row(LabPanel, row.pk))
+    assert written == orm
+    for field in LabPanel._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(read, field.attname)
+    assert statements.data_row(LabPanel, 999_999) is None
+    gone = FormStatus(pk=999_999, status="complete")
+    with pytest.raises(DatabaseError):
+        statements.update_fields(gone, ["status"])
+
+
 # --- Query counts of each write, pinned (the counts of the start of this work in comments) -
 
 

@@ -34,13 +34,12 @@ nested in the outer transaction.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NoReturn, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +47,7 @@ from trial import crf, registry, roles, selectors
 from trial.actions import formstatus
 from trial.actions.errors import ActionRefused
 from trial.actions.signature_breaks import refresh_signatures
+from trial.actions.statements import Columns
 from trial.audit import audit_context
 from trial.changes import UNCHANGED, Effects, JourneyChange, Touched
 from trial.models import FormState, FormStatus, Participant, Site
@@ -366,35 +366,6 @@ def write(
 # every time but for the reach, so it is written out once per process.
 
 
-class _Columns:
-    """A model's concrete columns as a SELECT list, and the instance built from a result
-    row as the ORM builds it (each field's converters from the database, then `from_db`)."""
-
-    def __init__(self, model: type[Model]) -> None:
-        table = connection.ops.quote_name(model._meta.db_table)
-        fields = list(model._meta.concrete_fields)
-        self.model = model
-        self.width = len(fields)
-        self.attnames = [f.attname for f in fields]
-        # A concrete field always has its column.
-        self.sql = ", ".join(f"{table}.{connection.ops.quote_name(f.column or '')}" for f in fields)
-        self.converters: list[tuple[int, list[Any], Any]] = []
-        for index, field in enumerate(fields):
-            column = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((index, found, column))
-
-    def build(self, values: Sequence[Any]) -> Any:
-        values = list(values)
-        for index, converters, column in self.converters:
-            value = values[index]
-            for convert in converters:
-                value = convert(value, column, connection)
-            values[index] = value
-        return self.model.from_db(connection.alias, self.attnames, values)
-
-
 _LOCK_ROWS_SQL = """SELECT {rows}, {participants}, {sites},
     EXISTS (SELECT 1 FROM "trial_signature" s
             WHERE s."participant_id" = "trial_formstatus"."participant_id") AS signed
@@ -419,10 +390,10 @@ _REACH_MEMBER = """ AND "trial_participant"."site_id" IN (
 
 
 @functools.cache
-def _lock_sql(with_rows: bool, reach_members: bool) -> tuple[str, tuple[_Columns, ...]]:
+def _lock_sql(with_rows: bool, reach_members: bool) -> tuple[str, tuple[Columns, ...]]:
     """The lock statement and the models of its columns, in their order."""
     models = (FormStatus, Participant, Site) if with_rows else (Participant, Site)
-    columns = tuple(_Columns(model) for model in models)
+    columns = tuple(Columns(model) for model in models)
     names = ("rows", "participants", "sites")[-len(models) :]
     template = _LOCK_ROWS_SQL if with_rows else _LOCK_PARTICIPANT_SQL
     sql = template.format(
