@@ -274,6 +274,55 @@ def test_the_written_out_statements_are_the_orms(nurse, participant):
         statements.update_fields(gone, ["status"])
 
 
+def test_the_form_pages_slot_is_read_as_select_related_reads_it(
+    nurse, monitor, data_manager, administrator, tls_nurse, participant
+):
+    # The CRF page's read of its slot is written out by hand: the same row, participant,
+    # site, last saver and data row as the ORM's select_related, the same reach and 404s.
+    from django.http import Http404
+
+    from trial import selectors
+
+    row = participant.forms.get(event="C1", form="LAB")
+    bound = build_form(participant, "C1", "LAB", lab(sample_date=date(2025, 10, 30)))
+    assert bound.is_valid()
+    actions.save_crf(nurse, row, bound.crf_data(), expected_version=0)
+    expected = FormStatus.objects.select_related(
+        "participant__site", "updated_by", "dosing_labpanel"
+    ).get(pk=row.pk)
+    for user in (nurse, monitor, data_manager):
+        someone, found = selectors.crf_slot_or_404(user, participant.code, "C1", "LAB", 1)
+        with CaptureQueriesContext(connection) as ctx:
+            assert someone.site == expected.participant.site
+            assert found.updated_by == nurse
+            panel = found.dosing_labpanel
+            assert panel.form_status is found
+        assert not ctx.captured_queries  # everything came with the slot
+        for field in FormStatus._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(expected, field.attname)
+        for field in Participant._meta.concrete_fields:
+            assert getattr(someone, field.attname) == getattr(expected.participant, field.attname)
+        for field in type(panel)._meta.concrete_fields:
+            assert getattr(panel, field.attname) == getattr(expected.dosing_labpanel, field.attname)
+    # Never saved: no last saver, no data row (as select_related leaves them).
+    _someone, empty = selectors.crf_slot_or_404(nurse, participant.code, "C2", "LAB", 1)
+    with CaptureQueriesContext(connection) as ctx:
+        assert empty.updated_by is None
+        assert crf_data_row(empty) is None
+    assert not ctx.captured_queries
+    for user in (tls_nurse, administrator):
+        with pytest.raises(Http404):
+            selectors.crf_slot_or_404(user, participant.code, "C1", "LAB", 1)
+    with pytest.raises(Http404):
+        selectors.crf_slot_or_404(nurse, participant.code, "C1", "NOPE", 1)
+
+
+def crf_data_row(row):
+    from trial import crf
+
+    return crf.data_row_of(crf.get(row.form), row)
+
+
 # --- Query counts of each write, pinned (the counts of the start of this work in comments) -
 
 

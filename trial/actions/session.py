@@ -43,14 +43,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from trial import crf, registry, roles, selectors
+from trial import crf, registry, selectors
 from trial.actions import formstatus
 from trial.actions.errors import ActionRefused
 from trial.actions.signature_breaks import refresh_signatures
-from trial.actions.statements import Columns
 from trial.audit import audit_context
 from trial.changes import UNCHANGED, Effects, JourneyChange, Touched
 from trial.models import FormState, FormStatus, Participant, Site
+from trial.rowsql import Columns
 
 T = TypeVar("T")
 
@@ -384,9 +384,6 @@ INNER JOIN "trial_site" ON "trial_participant"."site_id" = "trial_site"."id"
 WHERE "trial_participant"."id" = %s{reach}
 FOR UPDATE OF "trial_participant"
 """
-# selectors.visible_sites as a condition on the participant: every site, or the user's.
-_REACH_MEMBER = """ AND "trial_participant"."site_id" IN (
-    SELECT m."site_id" FROM "trial_membership" m WHERE m."user_id" = %s)"""
 
 
 @functools.cache
@@ -398,20 +395,9 @@ def _lock_sql(with_rows: bool, reach_members: bool) -> tuple[str, tuple[Columns,
     template = _LOCK_ROWS_SQL if with_rows else _LOCK_PARTICIPANT_SQL
     sql = template.format(
         **{name: c.sql for name, c in zip(names, columns, strict=True)},
-        reach=_REACH_MEMBER if reach_members else "",
+        reach=selectors.REACH_MEMBER if reach_members else "",
     )
     return sql, columns
-
-
-def _reach(user: Any, reach: bool) -> str:
-    """How far the user reaches, as selectors.visible_sites says it: "all" sites (or no
-    check asked), the user's "members" sites, or "none"."""
-    if not reach or user is None:
-        return "all"
-    names = roles.role_names(user)
-    if not names & roles.READ_CLINICAL:
-        return "none"
-    return "all" if names & roles.ALL_SITES else "members"
 
 
 def _locked(
@@ -419,15 +405,16 @@ def _locked(
 ) -> list[tuple[Any, ...]]:
     """The lock statement run: with `pks` the rows (each with its participant), else the
     participant alone; each result row as built instances, then whether it has a signature."""
-    scope = _reach(user, reach)
-    if scope == "none":
+    condition: tuple[str, list[Any]] | None = ("", [])
+    if reach and user is not None:
+        condition = selectors.reach_condition(user)
+    if condition is None:
         return []  # as the ORM does for an empty reach: nothing to read, no statement
-    sql, columns = _lock_sql(pks is not None, scope == "members")
+    sql, columns = _lock_sql(pks is not None, bool(condition[0]))
     params: list[Any] = [participant_id]
     if pks is not None:
         params.append(pks)
-    if scope == "members":
-        params.append(user.pk)
+    params += condition[1]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()

@@ -2,9 +2,8 @@
 on every save: the ORM's compilation of a select_related join, an annotation or an update
 took longer than PostgreSQL took to run the statement, on every save and every seeded form.
 
-`Columns` reads a model's rows as the ORM does (each field's database converters, then
-`from_db`); `update_sql` is the UPDATE of some fields of one row by primary key, as
-`save(update_fields=...)` sends it.
+Rows are read with trial.rowsql.Columns, as the ORM reads them; `update_sql` is the UPDATE of
+some fields of one row by primary key, as `save(update_fields=...)` sends it.
 """
 
 from __future__ import annotations
@@ -16,34 +15,7 @@ from typing import Any, cast
 from django.db import DatabaseError, connection
 from django.db.models import Field, Model
 
-
-class Columns:
-    """A model's concrete columns as a SELECT list, and the instance built from a result
-    row as the ORM builds it (each field's converters from the database, then `from_db`)."""
-
-    def __init__(self, model: type[Model]) -> None:
-        table = connection.ops.quote_name(model._meta.db_table)
-        fields = list(model._meta.concrete_fields)
-        self.model = model
-        self.width = len(fields)
-        self.attnames = [f.attname for f in fields]
-        # A concrete field always has its column.
-        self.sql = ", ".join(f"{table}.{connection.ops.quote_name(f.column or '')}" for f in fields)
-        self.converters: list[tuple[int, list[Any], Any]] = []
-        for index, field in enumerate(fields):
-            column = field.get_col(model._meta.db_table)
-            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if found:
-                self.converters.append((index, found, column))
-
-    def build(self, values: Sequence[Any]) -> Any:
-        values = list(values)
-        for index, converters, column in self.converters:
-            value = values[index]
-            for convert in converters:
-                value = convert(value, column, connection)
-            values[index] = value
-        return self.model.from_db(connection.alias, self.attnames, values)
+from trial.rowsql import Columns
 
 
 @functools.cache
