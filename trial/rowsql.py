@@ -25,6 +25,8 @@ class Columns:
         self.model = model
         self.width = len(fields)
         self.attnames = [f.attname for f in fields]
+        # Where the primary key sits: null there is a LEFT JOIN that found no row.
+        self.pk_index = self.attnames.index(model._meta.pk.attname)
         # A concrete field always has its column.
         self.sql = ", ".join(f"{table}.{connection.ops.quote_name(f.column or '')}" for f in fields)
         self.converters: list[tuple[int, list[Any], Any]] = []

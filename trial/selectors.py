@@ -115,7 +115,8 @@ def _slot_sql(data_model: type[Model] | None, members: bool) -> tuple[str, tuple
     if data_model is not None:
         models.append(data_model)
         table = connection.ops.quote_name(data_model._meta.db_table)
-        link = connection.ops.quote_name(data_model._meta.get_field("form_status").column or "")  # type: ignore[union-attr]
+        field = data_model._meta.get_field("form_status")
+        link = connection.ops.quote_name(field.column or "")  # type: ignore[union-attr]
         data_join = f'\nLEFT OUTER JOIN {table} ON "trial_formstatus"."id" = {table}.{link}'
     columns = tuple(Columns(model) for model in models)
     sql = _SLOT_SQL.format(
@@ -160,8 +161,8 @@ def _slot_from(
     for column in columns:
         part = values[start : start + column.width]
         start += column.width
-        # A LEFT JOIN that found nothing: no row (its primary key, the first column, is null).
-        built.append(None if part[0] is None else column.build(part))
+        # A LEFT JOIN that found nothing: no row (its primary key is null).
+        built.append(None if part[column.pk_index] is None else column.build(part))
     row, participant, site, updated_by, *data = built
     Participant.site.field.set_cached_value(participant, site)
     FormStatus.participant.field.set_cached_value(row, participant)
