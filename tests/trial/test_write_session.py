@@ -272,6 +272,26 @@ def test_the_written_out_statements_are_the_orms(nurse, participant):
     gone = FormStatus(pk=999_999, status="complete")
     with pytest.raises(DatabaseError):
         statements.update_fields(gone, ["status"])
+    # A new data row, and the journey's update of the participant.
+    from django.db import transaction
+
+    slot = participant.forms.get(event="C2", form="LAB")
+    values = {f.attname: getattr(read, f.attname) for f in LabPanel._meta.concrete_fields}
+    values.update(id=None, form_status_id=slot.pk)
+    with transaction.atomic():
+        _none, orm = queries_of(lambda: LabPanel(**values).save())
+        transaction.set_rollback(True)
+    new = LabPanel(**values)
+    _none, written = queries_of(lambda: statements.insert(new))
+    assert written == orm
+    assert new.pk is not None and not new._state.adding
+    assert statements.data_row(LabPanel, slot.pk).pk == new.pk
+    participant.event_dates = {"SCR": "2026-03-02"}
+    participant.status = "screening"
+    names = ["event_dates", "status"]
+    _none, orm = queries_of(lambda: participant.save(update_fields=names))
+    _none, written = queries_of(lambda: statements.update_fields(participant, names))
+    assert written == orm
 
 
 def test_the_form_pages_slot_is_read_as_select_related_reads_it(

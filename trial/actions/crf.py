@@ -145,7 +145,7 @@ def write_form(
     created = instance is None
     if instance is None:
         instance = spec.model(form_status=row, **{name: values[name] for name in names})
-        instance.save()
+        statements.insert(instance)
     else:
         changed = [name for name in names if getattr(instance, name) != values[name]]
         for name in changed:

@@ -44,7 +44,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trial import crf, registry, selectors
-from trial.actions import formstatus
+from trial.actions import formstatus, statements
 from trial.actions.errors import ActionRefused
 from trial.actions.signature_breaks import refresh_signatures
 from trial.audit import audit_context
@@ -277,7 +277,7 @@ class WriteSession:
             self._refresh_derived(participant)
             formstatus.flush(self._pending)
             if self._journey_fields:
-                participant.save(update_fields=sorted(self._journey_fields))
+                statements.update_fields(participant, sorted(self._journey_fields))
             if self._journey_fields or self._slots_due:
                 formstatus.ensure_expected_forms(participant)
             if self.touched.rows and self.signed is not False:

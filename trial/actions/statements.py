@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
 from django.db import DatabaseError, connection
-from django.db.models import Field, Model
+from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models.fields import AutoFieldMixin
 
 from trial.rowsql import Columns
 
 
 @functools.cache
-def update_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[Field, ...]]:
+def update_sql(model: type[Model], names: frozenset[str]) -> tuple[str, tuple[Field, ...]]:
     """The UPDATE of fields `names` of one row of `model` by primary key, and those fields
-    in the order of its parameters (the primary key last)."""
+    in the order of its parameters (the primary key last): the model's order, as save()."""
     quote = connection.ops.quote_name
-    fields = tuple(cast(Field, model._meta.get_field(name)) for name in names)
+    fields = tuple(f for f in model._meta.concrete_fields if f.name in names or f.attname in names)
     table = quote(model._meta.db_table)
     # Concrete fields: each has its column.
     sets = ", ".join(f"{quote(f.column or '')} = %s" for f in fields)
@@ -34,7 +35,7 @@ def update_sql(model: type[Model], names: tuple[str, ...]) -> tuple[str, tuple[F
 def update_fields(instance: Model, names: Sequence[str]) -> None:
     """`instance.save(update_fields=names)` for a model without save hooks nor signal
     receivers: the same statement, values prepared by each field as save() prepares them."""
-    sql, fields = update_sql(type(instance), tuple(names))
+    sql, fields = update_sql(type(instance), frozenset(names))
     params = [f.get_db_prep_save(f.pre_save(instance, False), connection) for f in fields]
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, instance.pk])
@@ -62,3 +63,42 @@ def data_row(model: type[Model], form_status_id: int) -> Any:
         cursor.execute(sql, [form_status_id])
         found = cursor.fetchone()
     return None if found is None else columns.build(found)
+
+
+@functools.cache
+def _insert_sql(model: type[Model]) -> tuple[str, tuple[Field, ...]] | None:
+    """The INSERT of a new row of `model` returning its primary key, and the fields in the
+    order of its parameters; None for a model whose fields the database fills in itself
+    (db_default, generated columns) or whose key is not the database's: the ORM saves those."""
+    quote = connection.ops.quote_name
+    pk = model._meta.pk
+    if pk is None or not isinstance(pk, AutoFieldMixin):
+        return None
+    fields = []
+    for field in model._meta.local_concrete_fields:
+        if field.generated or field.db_default is not NOT_PROVIDED:
+            return None
+        if field is not pk:
+            fields.append(field)
+    table = quote(model._meta.db_table)
+    names = ", ".join(quote(f.column or "") for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    returning = f"{table}.{quote(pk.column or '')}"
+    return f"INSERT INTO {table} ({names}) VALUES ({values}) RETURNING {returning}", tuple(fields)
+
+
+def insert(instance: Model) -> None:
+    """`instance.save()` of a new row, for a model without save hooks nor signal receivers:
+    the same statement, values prepared by each field as save() prepares them."""
+    written = _insert_sql(type(instance)) if instance.pk is None else None
+    if written is None:
+        instance.save()
+        return
+    sql, fields = written
+    params = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        (key,) = cursor.fetchone()
+    instance.pk = key
+    instance._state.adding = False
+    instance._state.db = connection.alias
