@@ -7,13 +7,16 @@ administrators enter and read no clinical data. A participant out of reach is a 
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, Model, OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -29,6 +32,7 @@ from trial.models import (
     SignatureBreak,
     Site,
 )
+from trial.rowsql import Columns
 from trial.schedule import LOG_EVENT
 
 
@@ -192,31 +196,108 @@ def form_status_or_404(participant: Participant, event: str, form: str, repeat: 
         raise Http404("No such form") from None
 
 
+# How far a user reaches, as visible_sites says it, as a condition on "trial_participant" for
+# the statements written out by hand (the CRF page's slot, the write session's lock).
+REACH_MEMBER = """ AND "trial_participant"."site_id" IN (
+    SELECT m."site_id" FROM "trial_membership" m WHERE m."user_id" = %s)"""
+# The sites read with the user (remember_site_ids), as visible_sites names them.
+REACH_SITES = """ AND "trial_participant"."site_id" = ANY(%s)"""
+
+
+def reach_condition(user: Any) -> tuple[str, list[Any]] | None:
+    """visible_sites(user) as SQL on "trial_participant": ("", []) for every site, the
+    user's sites (by id when read with the user, else through the memberships) otherwise,
+    None when the user reaches no site."""
+    names = roles.role_names(user)
+    if not names & roles.READ_CLINICAL:
+        return None
+    if names & roles.ALL_SITES:
+        return "", []
+    site_ids = getattr(user, "_edc_site_ids", None)
+    if site_ids is not None:
+        return REACH_SITES, [list(site_ids)]
+    return REACH_MEMBER, [user.pk]
+
+
+_SLOT_SQL = """SELECT {columns}
+FROM "trial_formstatus"
+INNER JOIN "trial_participant" ON "trial_formstatus"."participant_id" = "trial_participant"."id"
+INNER JOIN "trial_site" ON "trial_participant"."site_id" = "trial_site"."id"
+LEFT OUTER JOIN {users} ON "trial_formstatus"."updated_by_id" = {users}.{user_pk}{data_join}
+WHERE "trial_participant"."code" = %s AND "trial_formstatus"."event" = %s
+    AND "trial_formstatus"."form" = %s AND "trial_formstatus"."repeat" = %s{reach}
+ORDER BY "trial_formstatus"."id" ASC LIMIT 1
+"""
+
+
+@functools.cache
+def _slot_sql(data_model: type[Model] | None, reach: str) -> tuple[str, tuple[Columns, ...]]:
+    """The CRF page's read of its slot, written out once per process: the ORM took longer to
+    compile its four joins than PostgreSQL to run it, on every form page and every save."""
+    users = get_user_model()
+    models: list[type[Model]] = [FormStatus, Participant, Site, users]
+    data_join = ""
+    if data_model is not None:
+        models.append(data_model)
+        table = connection.ops.quote_name(data_model._meta.db_table)
+        field = data_model._meta.get_field("form_status")
+        link = connection.ops.quote_name(field.column or "")  # type: ignore[union-attr]
+        data_join = f'\nLEFT OUTER JOIN {table} ON "trial_formstatus"."id" = {table}.{link}'
+    columns = tuple(Columns(model) for model in models)
+    sql = _SLOT_SQL.format(
+        columns=", ".join(c.sql for c in columns),
+        users=connection.ops.quote_name(users._meta.db_table),
+        user_pk=connection.ops.quote_name(users._meta.pk.column or ""),
+        data_join=data_join,
+        reach=reach,
+    )
+    return sql, columns
+
+
 def crf_slot_or_404(
     user, code: str, event: str, form: str, repeat: int
 ) -> tuple[Participant, FormStatus]:
     """participant_or_404 and form_status_or_404 in one query: the form's row, with its
-    participant (in reach of this user) and site and who saved it last. A miss is looked up
+    participant (in reach of this user) and site, who saved it last and the form's data row
+    (read again under the save's locks), as select_related gives them. A miss is looked up
     again step by step, so that it is the same 404 as theirs."""
-    # The form's data row comes in the same query (read again under the save's locks).
-    data_row = crf.data_accessor(form)
-    found = (
-        FormStatus.objects.select_related(
-            "participant__site", "updated_by", *([data_row] if data_row else [])
-        )
-        .filter(
-            participant__code=code,
-            participant__site__in=visible_sites(user),
-            event=event,
-            form=form,
-            repeat=repeat,
-        )
-        .first()
-    )
+    reach = reach_condition(user)
+    found = None
+    if reach is not None:
+        spec = crf.get(form)
+        data_model = spec.model if spec is not None else None
+        sql, columns = _slot_sql(data_model, reach[0])
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [code, event, form, repeat, *reach[1]])
+            values = cursor.fetchone()
+        if values is not None:
+            found = _slot_from(values, columns, data_model)
     if found is None:
         participant = participant_or_404(user, code)
         return participant, form_status_or_404(participant, event, form, repeat)
     return found.participant, found
+
+
+def _slot_from(
+    values: Sequence[Any], columns: tuple[Columns, ...], data_model: type[Model] | None
+) -> FormStatus:
+    built: list[Any] = []
+    start = 0
+    for column in columns:
+        part = values[start : start + column.width]
+        start += column.width
+        # A LEFT JOIN that found nothing: no row (its primary key is null).
+        built.append(None if part[column.pk_index] is None else column.build(part))
+    row, participant, site, updated_by, *data = built
+    Participant.site.field.set_cached_value(participant, site)
+    FormStatus.participant.field.set_cached_value(row, participant)
+    FormStatus.updated_by.field.set_cached_value(row, updated_by)
+    if data_model is not None:
+        link = data_model._meta.get_field("form_status")
+        link.remote_field.set_cached_value(row, data[0])  # type: ignore[union-attr]
+        if data[0] is not None:
+            link.set_cached_value(data[0], row)  # type: ignore[union-attr]
+    return row
 
 
 def participant_count() -> int:

@@ -194,6 +194,155 @@ def test_a_participant_of_another_site_is_refused(tls_nurse, participant):
         pass
 
 
+@pytest.mark.parametrize("rows", [False, True])
+def test_the_lock_reaches_the_sites_that_visible_sites_names(
+    rows, nurse, monitor, data_manager, administrator, tls_nurse, participant, tls_participant
+):
+    # The lock's statement is written out by hand: its reach must stay the one the pages use.
+    from trial import selectors
+
+    for user in (nurse, monitor, data_manager, administrator, tls_nurse):
+        for someone in (participant, tls_participant):
+            slot = list(someone.forms.order_by("pk")[:2]) if rows else []
+            reached = selectors.visible_sites(user).filter(pk=someone.site_id).exists()
+            try:
+                with actions.write(user, someone.pk, rows=slot) as w:
+                    assert w.participant.pk == someone.pk
+                    assert sorted(w.rows) == [row.pk for row in slot]
+            except actions.ActionRefused:
+                assert not reached, (user.username, someone.code)
+            else:
+                assert reached, (user.username, someone.code)
+
+
+def test_the_locked_participant_is_read_as_the_orm_reads_it(nurse, participant):
+    participant.event_dates = {"SCR": "2026-03-02"}
+    participant.save()
+    row = participant.forms.order_by("pk").first()
+    expected = Participant.objects.select_related("site").get(pk=participant.pk)
+    for rows in ([], [row]):
+        with actions.write(nurse, participant.pk, rows=rows) as w:
+            locked = w.participant
+            with CaptureQueriesContext(connection) as ctx:
+                site = locked.site
+            assert not ctx.captured_queries  # read with the lock
+            assert site == expected.site and site.time_zone == expected.site.time_zone
+            for field in Participant._meta.concrete_fields:
+                assert getattr(locked, field.attname) == getattr(expected, field.attname)
+            assert locked.event_dates == {"SCR": "2026-03-02"}
+            assert not locked._state.adding
+            assert w.signed is False
+            if rows:
+                held = w.rows[row.pk]
+                for field in FormStatus._meta.concrete_fields:
+                    assert getattr(held, field.attname) == getattr(row, field.attname)
+
+
+def test_a_participant_that_does_not_exist_is_not_locked(nurse):
+    with pytest.raises(Participant.DoesNotExist), actions.write(None, 999_999):
+        pass
+    with pytest.raises(Participant.DoesNotExist), actions.write(nurse, 999_999):
+        pass
+
+
+def test_the_written_out_statements_are_the_orms(nurse, participant):
+    # The status update and the data row's read are written out once per process: the same
+    # statements as the ORM's, so the same audit events and the same rows.
+    from django.db import DatabaseError
+
+    from dosing.models import LabPanel
+    from trial.actions import statements
+
+    row = participant.forms.get(event="C1", form="LAB")
+    bound = build_form(participant, "C1", "LAB", lab(sample_date=date(2025, 10, 30)))
+    assert bound.is_valid()
+    actions.save_crf(nurse, row, bound.crf_data(), expected_version=0)
+    row = FormStatus.objects.get(pk=row.pk)
+    names = ["status", "version", "updated_at", "updated_by"]
+    _none, orm = queries_of(lambda: row.save(update_fields=names))
+    _none, written = queries_of(lambda: statements.update_fields(row, names))
+    assert written == orm
+    read = LabPanel.objects.filter(form_status=row).first()
+    _sql, orm = queries_of(lambda: LabPanel.objects.filter(form_status=row).first())
+    found, written = queries_of(lambda: statements.data_row(LabPanel, row.pk))
+    assert written == orm
+    for field in LabPanel._meta.concrete_fields:
+        assert getattr(found, field.attname) == getattr(read, field.attname)
+    assert statements.data_row(LabPanel, 999_999) is None
+    gone = FormStatus(pk=999_999, status="complete")
+    with pytest.raises(DatabaseError):
+        statements.update_fields(gone, ["status"])
+    # A new data row, and the journey's update of the participant.
+    from django.db import transaction
+
+    slot = participant.forms.get(event="C2", form="LAB")
+    values = {f.attname: getattr(read, f.attname) for f in LabPanel._meta.concrete_fields}
+    values.update(id=None, form_status_id=slot.pk)
+    with transaction.atomic():
+        _none, orm = queries_of(lambda: LabPanel(**values).save())
+        transaction.set_rollback(True)
+    new = LabPanel(**values)
+    _none, written = queries_of(lambda: statements.insert(new))
+    assert written == orm
+    assert new.pk is not None and not new._state.adding
+    assert statements.data_row(LabPanel, slot.pk).pk == new.pk
+    participant.event_dates = {"SCR": "2026-03-02"}
+    participant.status = "screening"
+    names = ["event_dates", "status"]
+    _none, orm = queries_of(lambda: participant.save(update_fields=names))
+    _none, written = queries_of(lambda: statements.update_fields(participant, names))
+    assert written == orm
+
+
+def test_the_form_pages_slot_is_read_as_select_related_reads_it(
+    nurse, monitor, data_manager, administrator, tls_nurse, participant
+):
+    # The CRF page's read of its slot is written out by hand: the same row, participant,
+    # site, last saver and data row as the ORM's select_related, the same reach and 404s.
+    from django.http import Http404
+
+    from trial import selectors
+
+    row = participant.forms.get(event="C1", form="LAB")
+    bound = build_form(participant, "C1", "LAB", lab(sample_date=date(2025, 10, 30)))
+    assert bound.is_valid()
+    actions.save_crf(nurse, row, bound.crf_data(), expected_version=0)
+    expected = FormStatus.objects.select_related(
+        "participant__site", "updated_by", "dosing_labpanel"
+    ).get(pk=row.pk)
+    for user in (nurse, monitor, data_manager):
+        someone, found = selectors.crf_slot_or_404(user, participant.code, "C1", "LAB", 1)
+        with CaptureQueriesContext(connection) as ctx:
+            assert someone.site == expected.participant.site
+            assert found.updated_by == nurse
+            panel = found.dosing_labpanel
+            assert panel.form_status is found
+        assert not ctx.captured_queries  # everything came with the slot
+        for field in FormStatus._meta.concrete_fields:
+            assert getattr(found, field.attname) == getattr(expected, field.attname)
+        for field in Participant._meta.concrete_fields:
+            assert getattr(someone, field.attname) == getattr(expected.participant, field.attname)
+        for field in type(panel)._meta.concrete_fields:
+            assert getattr(panel, field.attname) == getattr(expected.dosing_labpanel, field.attname)
+    # Never saved: no last saver, no data row (as select_related leaves them).
+    _someone, empty = selectors.crf_slot_or_404(nurse, participant.code, "C2", "LAB", 1)
+    with CaptureQueriesContext(connection) as ctx:
+        assert empty.updated_by is None
+        assert crf_data_row(empty) is None
+    assert not ctx.captured_queries
+    for user in (tls_nurse, administrator):
+        with pytest.raises(Http404):
+            selectors.crf_slot_or_404(user, participant.code, "C1", "LAB", 1)
+    with pytest.raises(Http404):
+        selectors.crf_slot_or_404(nurse, participant.code, "C1", "NOPE", 1)
+
+
+def crf_data_row(row):
+    from trial import crf
+
+    return crf.data_row_of(crf.get(row.form), row)
+
+
 # --- Query counts of each write, pinned (the counts of the start of this work in comments) -
 
 

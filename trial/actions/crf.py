@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from trial import crf as crf_registry
 from trial import roles, schedule
+from trial.actions import statements
 from trial.actions.errors import (
     ActionRefused,
     Locked,
@@ -139,20 +140,18 @@ def write_form(
     values = crf_registry.derive(spec, {**data, **looked_up, crf_registry.COMPLETE: complete})
     # A slot never saved (version 0) has no data row: every data row is written here, and
     # its first save moves the version on. One query fewer on every first save.
-    instance = (
-        None if row.version == 0 else spec.model._default_manager.filter(form_status=row).first()
-    )
+    instance = None if row.version == 0 else statements.data_row(spec.model, row.pk)
     names = [f.name for f in spec.item_fields if f.name in values]
     created = instance is None
     if instance is None:
         instance = spec.model(form_status=row, **{name: values[name] for name in names})
-        instance.save()
+        statements.insert(instance)
     else:
         changed = [name for name in names if getattr(instance, name) != values[name]]
         for name in changed:
             setattr(instance, name, values[name])
         if changed:
-            instance.save(update_fields=changed)
+            statements.update_fields(instance, changed)
     groups = [
         group.name
         for group in spec.groups

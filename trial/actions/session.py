@@ -33,23 +33,24 @@ nested in the outer transaction.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, NoReturn, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from trial import crf, registry, selectors
-from trial.actions import formstatus
+from trial.actions import formstatus, statements
 from trial.actions.errors import ActionRefused
 from trial.actions.signature_breaks import refresh_signatures
 from trial.audit import audit_context
 from trial.changes import UNCHANGED, Effects, JourneyChange, Touched
-from trial.models import FormState, FormStatus, Participant, Signature
+from trial.models import FormState, FormStatus, Participant, Site
+from trial.rowsql import Columns
 
 T = TypeVar("T")
 
@@ -276,7 +277,7 @@ class WriteSession:
             self._refresh_derived(participant)
             formstatus.flush(self._pending)
             if self._journey_fields:
-                participant.save(update_fields=sorted(self._journey_fields))
+                statements.update_fields(participant, sorted(self._journey_fields))
             if self._journey_fields or self._slots_due:
                 formstatus.ensure_expected_forms(participant)
             if self.touched.rows and self.signed is not False:
@@ -357,10 +358,76 @@ def write(
             _current.reset(token)
 
 
-def _signed(participant: str) -> Exists:
-    """Whether the participant (the outer query's column `participant`) has any signature:
-    read with the lock, no query more."""
-    return Exists(Signature.objects.filter(participant_id=OuterRef(participant)))
+# --- The participant's lock: hand-written SQL ----------------------------------------------
+#
+# Every save opens with this statement. Built by the ORM (select_for_update "of", two
+# select_related joins, an Exists annotation, the reach's subquery), it took the ORM longer to
+# compile than PostgreSQL to run it, on every save and every seeded form; its text is the same
+# every time but for the reach, so it is written out once per process.
+
+
+_LOCK_ROWS_SQL = """SELECT {rows}, {participants}, {sites},
+    EXISTS (SELECT 1 FROM "trial_signature" s
+            WHERE s."participant_id" = "trial_formstatus"."participant_id") AS signed
+FROM "trial_formstatus"
+INNER JOIN "trial_participant" ON "trial_formstatus"."participant_id" = "trial_participant"."id"
+INNER JOIN "trial_site" ON "trial_participant"."site_id" = "trial_site"."id"
+WHERE "trial_formstatus"."participant_id" = %s AND "trial_formstatus"."id" = ANY(%s){reach}
+ORDER BY "trial_formstatus"."id"
+FOR UPDATE OF "trial_participant", "trial_formstatus"
+"""
+_LOCK_PARTICIPANT_SQL = """SELECT {participants}, {sites},
+    EXISTS (SELECT 1 FROM "trial_signature" s
+            WHERE s."participant_id" = "trial_participant"."id") AS signed
+FROM "trial_participant"
+INNER JOIN "trial_site" ON "trial_participant"."site_id" = "trial_site"."id"
+WHERE "trial_participant"."id" = %s{reach}
+FOR UPDATE OF "trial_participant"
+"""
+
+
+@functools.cache
+def _lock_sql(with_rows: bool, reach: str) -> tuple[str, tuple[Columns, ...]]:
+    """The lock statement (with `reach`, a selectors.reach_condition text) and the models of
+    its columns, in their order."""
+    models = (FormStatus, Participant, Site) if with_rows else (Participant, Site)
+    columns = tuple(Columns(model) for model in models)
+    names = ("rows", "participants", "sites")[-len(models) :]
+    template = _LOCK_ROWS_SQL if with_rows else _LOCK_PARTICIPANT_SQL
+    sql = template.format(
+        **{name: c.sql for name, c in zip(names, columns, strict=True)},
+        reach=reach,
+    )
+    return sql, columns
+
+
+def _locked(
+    user: Any, participant_id: int, pks: list[int] | None, reach: bool
+) -> list[tuple[Any, ...]]:
+    """The lock statement run: with `pks` the rows (each with its participant), else the
+    participant alone; each result row as built instances, then whether it has a signature."""
+    condition: tuple[str, list[Any]] | None = ("", [])
+    if reach and user is not None:
+        condition = selectors.reach_condition(user)
+    if condition is None:
+        return []  # as the ORM does for an empty reach: nothing to read, no statement
+    sql, columns = _lock_sql(pks is not None, condition[0])
+    params: list[Any] = [participant_id]
+    if pks is not None:
+        params.append(pks)
+    params += condition[1]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    result = []
+    for values in fetched:
+        built = []
+        start = 0
+        for column in columns:
+            built.append(column.build(values[start : start + column.width]))
+            start += column.width
+        result.append((*built, values[start]))
+    return result
 
 
 def _lock_participant(
@@ -370,38 +437,27 @@ def _lock_participant(
     if rows:
         # FOR UPDATE OF the participant, then the rows: PostgreSQL takes the row locks in the
         # order of this list, for each row returned (ordered by primary key).
-        found = (
-            FormStatus.objects.select_for_update(of=("participant", "self"))
-            .select_related("participant__site")
-            .filter(participant_id=participant_id, pk__in=[row.pk for row in rows])
-            .annotate(signed=_signed("participant_id"))
-        )
-        if reach and user is not None:
-            found = found.filter(participant__site__in=selectors.visible_sites(user))
-        locked = list(found.order_by("pk"))
-        if len(locked) != len({row.pk for row in rows}):
+        pks = sorted({row.pk for row in rows})
+        locked = _locked(user, participant_id, pks, reach)
+        if len(locked) != len(pks):
             _refuse_out_of_reach(user, participant_id, rows)
-        session.adopt(locked[0].participant)
-        session.signed = locked[0].signed
-        for row in locked:
-            row.participant = session.participant
+        _row, participant, site, signed = locked[0]
+        Participant.site.field.set_cached_value(participant, site)
+        session.adopt(participant)
+        session.signed = signed
+        for row, *_rest in locked:
+            row.participant = participant
             session.rows[row.pk] = row
         return
-    query = (
-        Participant.objects.select_for_update(of=("self",))
-        .select_related("site")
-        .annotate(signed=_signed("pk"))
-    )
-    if reach and user is not None:
-        found_participant = query.filter(
-            pk=participant_id, site__in=selectors.visible_sites(user)
-        ).first()
-        if found_participant is None:
+    found = _locked(user, participant_id, None, reach)
+    if not found:
+        if reach and user is not None:
             _refuse_out_of_reach(user, participant_id, [])
-    else:
-        found_participant = query.get(pk=participant_id)
-    session.adopt(found_participant)
-    session.signed = found_participant.signed
+        raise Participant.DoesNotExist("Participant matching query does not exist.")
+    participant, site, signed = found[0]
+    Participant.site.field.set_cached_value(participant, site)
+    session.adopt(participant)
+    session.signed = signed
 
 
 def _refuse_out_of_reach(user: Any, participant_id: int, rows: list[FormStatus]) -> NoReturn:
