@@ -75,3 +75,24 @@ def test_in_a_transaction_the_command_fills_in_process(db):
     call_command("seed_demo", participants=3, jobs=2, verbosity=0)
     assert Participant.objects.count() == 3
     assert FormStatus.objects.filter(participant__code="BDX-001").exists()
+
+
+def test_the_workers_are_given_the_servers_this_process_uses(db, monkeypatch):
+    # Without the URLs a worker's settings would attach to the private servers themselves
+    # (trial.embedded), whose shared record of processes is not safe for several at once.
+    import dj_database_url
+    from django.conf import settings
+
+    from trial import demo_worker
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    urls = demo_worker._server_urls()
+    parsed = dj_database_url.parse(urls["DATABASE_URL"])
+    mine = connection.settings_dict
+
+    def server(database: dict) -> tuple:
+        socket = database["HOST"] or database["OPTIONS"].get("host")
+        return socket, database["NAME"], database["USER"]
+
+    assert server(parsed) == server(mine) and server(mine)[0]
+    assert urls["REDIS_URL"] == settings.REDIS_URL
