@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from dosing.models import AdverseEvent, CycleAdministration, LabPanel
 from tests.dosing.conftest import cycle, lab, save
+from trial import actions
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -121,3 +122,71 @@ def test_nurse_records_c2_with_grade_3_neutropenia_and_opens_the_adverse_event(
         sample,
         True,
     )
+
+
+def test_a_french_nurse_reads_the_ctcae_terms_of_the_advice_in_english(
+    login, live_server, nurse, participant, output_path
+):
+    # The French page names a CTCAE term in French with its official English beside it,
+    # marked lang="en" for a screen reader; what the nurse types is saved and shown back.
+    actions.set_language(nurse, "fr")
+    today = timezone.localdate()
+    c1 = today - timedelta(weeks=10)
+    c2 = c1 + timedelta(weeks=8)
+    save(nurse, participant, "C1", "LAB", lab(sample_date=c1 - timedelta(days=3)))
+    save(nurse, participant, "C1", "CYCLE", cycle(c1))
+
+    page = login(nurse)
+    page.goto(f"{live_server.url}/p/{participant.code}/")
+    page.click("li[data-event=C2] a.form-chip[data-form=LAB]")
+    page.fill("input[name=crf-sample_date]", (c2 - timedelta(days=2)).isoformat())
+    page.fill("input[name=crf-haemoglobin_g_dl]", "13")
+    page.fill("input[name=crf-haemoglobin_lln]", "12")
+    page.select_option("select[name=crf-neutrophils_unit]", "/mm3")
+    page.fill("input[name=crf-neutrophils_lln_entered]", "1800")
+    page.fill("input[name=crf-neutrophils_entered]", "3000")
+    page.fill("input[name=crf-lymphocytes_entered]", "0,4")  # the French decimal comma
+    page.fill("input[name=crf-platelets_entered]", "190")
+    page.fill("input[name=crf-platelets_lln_entered]", "150")
+    page.fill("input[name=crf-creatinine_entered]", "78")
+    page.fill("input[name=crf-creatinine_uln_entered]", "104")
+    page.fill("input[name=crf-alt_u_l]", "24")
+    page.fill("input[name=crf-alt_uln]", "40")
+    page.fill("input[name=crf-ast_u_l]", "21")
+    page.fill("input[name=crf-ast_uln]", "40")
+    page.fill("input[name=crf-bilirubin_entered]", "9")
+    page.fill("input[name=crf-bilirubin_uln_entered]", "21")
+    expect(page.get_by_test_id("grade-lymphocytes")).to_have_attribute("data-grade", "3")
+    page.click("button[name=save_complete]")
+    expect(page.get_by_test_id("participant-code")).to_have_text(participant.code)
+    expect(page.locator("li[data-event=C2] a.form-chip[data-form=LAB]")).to_have_attribute(
+        "data-status", "complete"
+    )
+
+    # Lymphopenia alone does not change the dose: the full dose, and the term in both tongues.
+    page.click("li[data-event=C2] a.form-chip[data-form=CYCLE]")
+    expect(page.get_by_test_id("dose-advice")).to_have_attribute("data-action", "give")
+    rule = page.get_by_test_id("advice-rule")
+    expect(rule).to_contain_text("(Lymphocyte count decreased)")
+    expect(rule.locator("span[lang=en]")).to_have_text("Lymphocyte count decreased")
+    expect(rule).to_contain_text("à elle seule, ne modifie pas la dose")
+    shot = Path(output_path) / "dose-advice-fr.png"
+    page.get_by_test_id("dose-advice").screenshot(path=str(shot))
+    assert shot.stat().st_size > 10_000
+
+    page.fill("input[name=crf-administration_date]", c2.isoformat())
+    page.fill("input[name=crf-prescribed_gbq]", "7,4")
+    page.fill("input[name=crf-administered_gbq]", "7,35")
+    page.select_option("select[name=crf-amino_acids]", "True")
+    page.select_option("select[name=crf-residual_uptake]", "True")
+    page.select_option("select[name=crf-dose_modification]", "none")
+    page.click("button[name=save_complete]")
+    expect(page.get_by_test_id("participant-code")).to_have_text(participant.code)
+    expect(page.locator("li[data-event=C2] a.form-chip[data-form=CYCLE]")).to_have_attribute(
+        "data-status", "complete"
+    )
+    page.screenshot(path=str(Path(output_path) / "participant-fr.png"), full_page=True)
+    page.click("li[data-event=C2] a.form-chip[data-form=CYCLE]")
+    expect(page.locator("input[name=crf-administered_gbq]")).to_have_value("7,35")
+    given = CycleAdministration.objects.get(form_status__event="C2")
+    assert (given.administration_date, str(given.administered_gbq)) == (c2, "7.35")
