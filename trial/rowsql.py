@@ -19,8 +19,9 @@ class Columns:
     """A model's concrete columns as a SELECT list, and the instance built from a result
     row as the ORM builds it (each field's converters from the database, then `from_db`)."""
 
-    def __init__(self, model: type[Model]) -> None:
-        table = connection.ops.quote_name(model._meta.db_table)
+    def __init__(self, model: type[Model], alias: str = "") -> None:
+        # `alias`: the statement's name for the model's table, when it gives one.
+        table = alias or connection.ops.quote_name(model._meta.db_table)
         fields = list(model._meta.concrete_fields)
         self.model = model
         self.width = len(fields)
@@ -44,3 +45,16 @@ class Columns:
                 value = convert(value, column, connection)
             values[index] = value
         return self.model.from_db(connection.alias, self.attnames, values)
+
+
+def build_row(values: Sequence[Any], columns: Sequence[Columns]) -> list[Any]:
+    """The instances of a result row whose leading columns are `columns`' in turn (the
+    statement's other columns follow them); None for a LEFT JOIN that found no row (its
+    primary key is null)."""
+    built: list[Any] = []
+    start = 0
+    for column in columns:
+        part = values[start : start + column.width]
+        start += column.width
+        built.append(None if part[column.pk_index] is None else column.build(part))
+    return built

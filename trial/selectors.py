@@ -32,7 +32,7 @@ from trial.models import (
     SignatureBreak,
     Site,
 )
-from trial.rowsql import Columns
+from trial.rowsql import Columns, build_row
 from trial.schedule import LOG_EVENT
 
 
@@ -80,16 +80,17 @@ FROM trial_participant p JOIN trial_site s ON s.id = p.site_id
 WHERE {where}
 ORDER BY p.code {direction} LIMIT %s
 """
-_PARTICIPANT_FIELDS = [f.attname for f in Participant._meta.concrete_fields]
-_SITE_FIELDS = [f.attname for f in Site._meta.concrete_fields]
-# The fields the driver does not give as Python values (the JSON of event_dates).
-_PARTICIPANT_CONVERTED = [
-    (i, f) for i, f in enumerate(Participant._meta.concrete_fields) if hasattr(f, "from_db_value")
-]
-_LIST_COLUMNS = {
-    "participant": ", ".join(f"p.{f.column}" for f in Participant._meta.concrete_fields),
-    "site": ", ".join(f"s.{f.column}" for f in Site._meta.concrete_fields),
-}
+
+
+@functools.cache
+def _list_columns() -> tuple[Columns, Columns]:
+    """The participant's and its site's columns (tables `p` and `s`) of the statements below."""
+    return Columns(Participant, "p"), Columns(Site, "s")
+
+
+def _column_lists() -> dict[str, str]:
+    participant, site = _list_columns()
+    return {"participant": participant.sql, "site": site.sql}
 
 
 def participant_list_page(
@@ -123,7 +124,7 @@ def participant_list_page(
         where.append("p.code > %s")
         params.append(after)
     sql = _LIST_SQL.format(
-        **_LIST_COLUMNS,
+        **_column_lists(),
         where=" AND ".join(where),
         direction="DESC" if before else "ASC",
     )
@@ -143,13 +144,8 @@ def participant_list_page(
 
 def _participant_with_site(values: Any) -> Participant:
     """A participant and its site (as select_related("site") leaves them) from a row that
-    starts with the columns of _LIST_COLUMNS."""
-    width = len(_PARTICIPANT_FIELDS)
-    own = list(values[:width])
-    for i, f in _PARTICIPANT_CONVERTED:
-        own[i] = f.from_db_value(own[i], None, connection)
-    participant = Participant.from_db("default", _PARTICIPANT_FIELDS, own)
-    site = Site.from_db("default", _SITE_FIELDS, values[width : width + len(_SITE_FIELDS)])
+    starts with the columns of _list_columns()."""
+    participant, site = build_row(values, _list_columns())
     Participant.site.field.set_cached_value(participant, site)
     return participant
 
@@ -179,7 +175,7 @@ def participant_or_404(user, code: str) -> Participant:
         scope = " AND p.site_id = ANY(%s)"
         params.append(list(site_ids))
     with connection.cursor() as cursor:
-        cursor.execute(_ONE_SQL.format(**_LIST_COLUMNS, scope=scope), params)
+        cursor.execute(_ONE_SQL.format(**_column_lists(), scope=scope), params)
         found = cursor.fetchone()
     if found is None:
         raise Http404("No such participant")
@@ -281,14 +277,7 @@ def crf_slot_or_404(
 def _slot_from(
     values: Sequence[Any], columns: tuple[Columns, ...], data_model: type[Model] | None
 ) -> FormStatus:
-    built: list[Any] = []
-    start = 0
-    for column in columns:
-        part = values[start : start + column.width]
-        start += column.width
-        # A LEFT JOIN that found nothing: no row (its primary key is null).
-        built.append(None if part[column.pk_index] is None else column.build(part))
-    row, participant, site, updated_by, *data = built
+    row, participant, site, updated_by, *data = build_row(values, columns)
     Participant.site.field.set_cached_value(participant, site)
     FormStatus.participant.field.set_cached_value(row, participant)
     FormStatus.updated_by.field.set_cached_value(row, updated_by)

@@ -50,7 +50,7 @@ from trial.actions.signature_breaks import refresh_signatures
 from trial.audit import audit_context
 from trial.changes import UNCHANGED, Effects, JourneyChange, Touched
 from trial.models import FormState, FormStatus, Participant, Site
-from trial.rowsql import Columns
+from trial.rowsql import Columns, build_row
 
 T = TypeVar("T")
 
@@ -419,15 +419,8 @@ def _locked(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
-    result = []
-    for values in fetched:
-        built = []
-        start = 0
-        for column in columns:
-            built.append(column.build(values[start : start + column.width]))
-            start += column.width
-        result.append((*built, values[start]))
-    return result
+    # The signature test is the statement's last column.
+    return [(*build_row(values, columns), values[-1]) for values in fetched]
 
 
 def _lock_participant(
