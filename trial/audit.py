@@ -2,9 +2,10 @@
 
 Every clinical model is decorated with `@audited`: PostgreSQL triggers (django-pghistory) then
 record each insert, update and delete, bulk updates and raw SQL included. Who, why, from where
-and through which page or command travel in `pghistory.context`: the middleware and the
+and through which page or command travel in pghistory's context: the middleware and the
 management commands name the origin (`audit_origin`), and each action opens its own context
-(`audit_context`) with the acting user and the reason for change.
+(`audit_context`) with the acting user and the reason for change; trial/audit_wire.py sends
+it to the triggers with each write.
 
 The event tables are append-only: pgtrigger's `append_only` triggers (PGHISTORY_APPEND_ONLY)
 refuse UPDATE and DELETE; `install_guards` adds what pghistory does not: TRUNCATE refused on
@@ -25,6 +26,8 @@ from typing import Any
 
 import pghistory
 
+from trial.audit_wire import OpenContext, sending
+
 
 def audited(model_class: type) -> type:
     return pghistory.track(
@@ -38,8 +41,8 @@ def audited(model_class: type) -> type:
 # here rather than in a pghistory context, so that each action can open a
 # context of its own through pghistory's public API.
 _origin: ContextVar[dict[str, Any] | None] = ContextVar("edc_audit_origin", default=None)
-# The metadata of the action running now, if any: a nested action joins it.
-_action: ContextVar[dict[str, Any] | None] = ContextVar("edc_audit_action", default=None)
+# The context of the action running now, if any: a nested action joins it.
+_action: ContextVar[OpenContext | None] = ContextVar("edc_audit_action", default=None)
 
 
 @contextmanager
@@ -75,10 +78,9 @@ def audit_context(user: Any = None, reason: str = "", **extra: Any) -> Iterator[
         values["reason"] = reason
     running = _action.get()
     if running is not None:
-        missing = {k: v for k, v in values.items() if k not in running}
+        missing = {k: v for k, v in values.items() if k not in running.metadata}
         if missing:
-            running.update(missing)
-            pghistory.context(**missing)  # called, not entered: adds to the open context
+            running.add(missing)
         yield
         return
     origin = _origin.get() or {}
@@ -86,10 +88,10 @@ def audit_context(user: Any = None, reason: str = "", **extra: Any) -> Iterator[
     outer_command, command = origin.get("command"), values.get("command")
     if outer_command and command and command != outer_command:
         values["command"] = f"{outer_command} > {command}"
-    metadata = {**origin, **values}
-    token = _action.set(metadata)
+    opened = OpenContext({**origin, **values})
+    token = _action.set(opened)
     try:
-        with pghistory.context(**metadata):
+        with sending(opened):
             yield
     finally:
         _action.reset(token)

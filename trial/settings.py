@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+import pghistory
 
 from trial import env
 
@@ -188,6 +189,10 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # The audit trail: event tables are append-only (UPDATE/DELETE refused by triggers).
 PGHISTORY_APPEND_ONLY = True
+# Events name their context, and every reader goes from the event to its context, never
+# from a context to its events: an index of the events by context would only cost each
+# audited write one more index entry.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=False)
 
 # Kombu names the private Redis's socket redis+socket://PATH?virtual_host=N; redis-py, which
 # the cache uses, wants unix://PATH?db=N.

@@ -118,7 +118,8 @@ def refused_as(conn: psycopg.Connection, *statements: tuple[str, list]) -> str:
 
 
 def set_context(context_id: uuid.UUID, metadata: dict) -> tuple[str, list]:
-    """What pghistory.context() sends before each statement."""
+    """The two settings the triggers read, as pghistory.context() sends them (the write
+    session sets the same two by SET LOCAL: trial/audit_wire.py)."""
     return (
         "SELECT set_config('pghistory.context_id', %s, true), "
         "set_config('pghistory.context_metadata', %s, true)",

@@ -18,8 +18,9 @@ class ContextStamp(models.Model):
     asserts. The application's role may only read this table (trial.guards.grant_statements).
     """
 
-    # Indexed first in contextstamp_unique and in the (context, transaction_started_at) index:
-    # an index of its own would only cost every transaction one more entry.
+    # Indexed first in contextstamp_unique, which also serves the exports' lookup of a
+    # context's stamp by its transaction's start (a context has one stamp per transaction,
+    # nearly always one): another index would only cost every transaction one more entry.
     context = models.ForeignKey(
         Context, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
     )
@@ -33,7 +34,6 @@ class ContextStamp(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["context", "txid"], name="contextstamp_unique")
         ]
-        indexes = [models.Index(fields=["context", "transaction_started_at"])]
         triggers = [
             pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
