@@ -28,6 +28,7 @@ BENCHES = {
     "bench_audit": [],
     "bench_save": [],
     "bench_followup": [],
+    "bench_imaging": [],
     "bench_reminders": [],
     "bench_pdf": [],
     "bench_exports": [],
@@ -50,6 +51,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     names = [n for n in args.only.split(",") if n] or list(BENCHES)
+    unknown = [n for n in names if n not in BENCHES]
+    if unknown:
+        parser.error(
+            f"no benchmark named {', '.join(unknown)}; the benchmarks: {', '.join(BENCHES)}"
+        )
     with tempfile.NamedTemporaryFile("r", suffix=".jsonl", delete=False) as results:
         path = results.name
     env = {**os.environ, "BENCH_RESULTS": path}

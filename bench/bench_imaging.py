@@ -16,7 +16,7 @@ import argparse
 import random
 import time
 
-from _setup import fresh_database, summary
+from _setup import fresh_database, record, summary
 
 TARGET_MS = 50
 
@@ -79,7 +79,13 @@ def main() -> None:
 
     gate = Gate.objects.filter(decision="proceed").select_related("form_status__participant")
     code = gate.first().form_status.participant.code
-    dosi = Dosimetry.objects.select_related("form_status__participant").first()
+    # The nurse works at BDX only: another site's participant is not found for her.
+    dosi = (
+        Dosimetry.objects.filter(form_status__participant__site=site)
+        .select_related("form_status__participant")
+        .order_by("pk")
+        .first()
+    )
     pages = {
         "gate page": (reverse("signature_sign", args=[code, "gate"]), "investigator"),
         "dosimetry page": (
@@ -108,6 +114,9 @@ def main() -> None:
         median, p95 = summary(samples)
         failed |= median > TARGET_MS
         print(f"{label}: median {median:.1f} ms, p95 {p95:.1f} ms, {len(ctx)} queries")
+        record(
+            f"imaging: {label}: median", f"< {TARGET_MS} ms", f"{median:.1f} ms", median < TARGET_MS
+        )
     print(f"target: median < {TARGET_MS} ms: {'NOT MET' if failed else 'met'}")
 
 
