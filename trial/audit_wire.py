@@ -65,11 +65,14 @@ class OpenContext:
     def __init__(self, metadata: dict[str, Any]) -> None:
         self.id = str(uuid.uuid4())
         self.metadata = metadata
-        self.values = (self.id, json.dumps(metadata, cls=DjangoJSONEncoder))
+        self._serialise()
 
     def add(self, more: dict[str, Any]) -> None:
         """Add keys from a nested action; the next statement carries them."""
         self.metadata.update(more)
+        self._serialise()
+
+    def _serialise(self) -> None:
         self.values = (self.id, json.dumps(self.metadata, cls=DjangoJSONEncoder))
 
 

@@ -15,6 +15,23 @@ from trial import actions
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def type_normal_platelets_kidney_and_liver(page) -> None:
+    """The rest of a pre-cycle panel, every value within its limits, typed as a nurse does."""
+    for name, value in (
+        ("platelets_entered", "190"),
+        ("platelets_lln_entered", "150"),
+        ("creatinine_entered", "78"),
+        ("creatinine_uln_entered", "104"),
+        ("alt_u_l", "24"),
+        ("alt_uln", "40"),
+        ("ast_u_l", "21"),
+        ("ast_uln", "40"),
+        ("bilirubin_entered", "9"),
+        ("bilirubin_uln_entered", "21"),
+    ):
+        page.fill(f"input[name=crf-{name}]", value)
+
+
 def test_nurse_records_c2_with_grade_3_neutropenia_and_opens_the_adverse_event(
     login, live_server, nurse, participant, output_path
 ):
@@ -40,16 +57,7 @@ def test_nurse_records_c2_with_grade_3_neutropenia_and_opens_the_adverse_event(
     expect(page.get_by_test_id("grade-ae-neutrophils")).to_be_visible()
     expect(page.locator("#limit-unit-neutrophils")).to_have_text("/mm³")
     page.fill("input[name=crf-lymphocytes_entered]", "1.4")
-    page.fill("input[name=crf-platelets_entered]", "190")
-    page.fill("input[name=crf-platelets_lln_entered]", "150")
-    page.fill("input[name=crf-creatinine_entered]", "78")
-    page.fill("input[name=crf-creatinine_uln_entered]", "104")
-    page.fill("input[name=crf-alt_u_l]", "24")
-    page.fill("input[name=crf-alt_uln]", "40")
-    page.fill("input[name=crf-ast_u_l]", "21")
-    page.fill("input[name=crf-ast_uln]", "40")
-    page.fill("input[name=crf-bilirubin_entered]", "9")
-    page.fill("input[name=crf-bilirubin_uln_entered]", "21")
+    type_normal_platelets_kidney_and_liver(page)
     expect(page.get_by_test_id("grade-alt")).to_have_attribute("data-grade", "0")
     page.click("button[name=save_complete]")
     expect(page.get_by_test_id("participant-code")).to_have_text(participant.code)
@@ -146,16 +154,7 @@ def test_a_french_nurse_reads_the_ctcae_terms_of_the_advice_in_english(
     page.fill("input[name=crf-neutrophils_lln_entered]", "1800")
     page.fill("input[name=crf-neutrophils_entered]", "3000")
     page.fill("input[name=crf-lymphocytes_entered]", "0,4")  # the French decimal comma
-    page.fill("input[name=crf-platelets_entered]", "190")
-    page.fill("input[name=crf-platelets_lln_entered]", "150")
-    page.fill("input[name=crf-creatinine_entered]", "78")
-    page.fill("input[name=crf-creatinine_uln_entered]", "104")
-    page.fill("input[name=crf-alt_u_l]", "24")
-    page.fill("input[name=crf-alt_uln]", "40")
-    page.fill("input[name=crf-ast_u_l]", "21")
-    page.fill("input[name=crf-ast_uln]", "40")
-    page.fill("input[name=crf-bilirubin_entered]", "9")
-    page.fill("input[name=crf-bilirubin_uln_entered]", "21")
+    type_normal_platelets_kidney_and_liver(page)
     expect(page.get_by_test_id("grade-lymphocytes")).to_have_attribute("data-grade", "3")
     page.click("button[name=save_complete]")
     expect(page.get_by_test_id("participant-code")).to_have_text(participant.code)
