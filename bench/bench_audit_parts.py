@@ -1,0 +1,145 @@
+"""Where the audited save's cost goes: bench_audit's ratio with parts of the audit trail taken
+off the save path, one at a time, in one database and one run (a diagnostic, not a target).
+
+    .venv/bin/python bench/bench_audit_parts.py [--saves 1000] [--rounds 3]
+
+Each variant changes the database (or the save) only while it is measured, then puts it back
+exactly as it was (a function's own definition, read from the catalog, is re-created). The
+variants run in turn within each round, so that a busy moment of the machine weighs on all of
+them alike; the table gives each round's ratio and their median, and how much of the full
+trail's extra cost the variant leaves.
+
+- everything: the save as bench_audit times it (event, context, stamp, queue);
+- without the review queue: the event table's statement trigger (ledger.edc_review_enqueue)
+  disabled;
+- context without its stamp: `_pgh_attach_context` writes the context row only (and the
+  context table's stamp trigger is disabled);
+- context sent, no row written: `_pgh_attach_context` only returns the context's id;
+- no audit context: the save outside `audit_context` (no settings sent, no context nor stamp:
+  the event only, and its queue);
+- no context, no queue: the event alone.
+
+The events that a variant records differ from the application's: this runs on its own
+database (edc_bench_audit_parts), dropped and made again by every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from statistics import median
+
+from _setup import summary
+from bench_audit import interleaved, twins
+
+# The event table whose statement trigger queues the saves' events for the review ledger.
+EVENT_TABLE = "eligibility_demographicsevent"
+
+_ATTACH_HEAD = """
+CREATE OR REPLACE FUNCTION _pgh_attach_context() RETURNS uuid LANGUAGE plpgsql AS $fn$
+DECLARE
+  _id uuid := nullif(pg_catalog.current_setting('pghistory.context_id', true), '')::uuid;
+BEGIN
+"""
+# The context row as pghistory's upsert writes it, without the stamp.
+_CONTEXT_ONLY = (
+    _ATTACH_HEAD
+    + """  IF _id IS NOT NULL THEN
+    INSERT INTO pghistory_context (id, metadata, created_at, updated_at)
+    VALUES (_id, pg_catalog.current_setting('pghistory.context_metadata')::jsonb, NOW(), NOW())
+    ON CONFLICT (id) DO UPDATE SET metadata = EXCLUDED.metadata, updated_at = EXCLUDED.updated_at
+    WHERE pghistory_context.metadata != EXCLUDED.metadata;
+  END IF;
+  RETURN _id;
+END
+$fn$"""
+)
+_NO_ROW = _ATTACH_HEAD + "  RETURN _id;\nEND\n$fn$"
+
+
+@contextmanager
+def _attach_replaced(cursor, definition: str) -> Iterator[None]:
+    cursor.execute("SELECT pg_get_functiondef('_pgh_attach_context()'::regprocedure)")
+    (original,) = cursor.fetchone()
+    cursor.execute(definition)
+    try:
+        yield
+    finally:
+        cursor.execute(original)
+
+
+@contextmanager
+def _trigger_disabled(cursor, table: str, trigger: str) -> Iterator[None]:
+    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+    try:
+        yield
+    finally:
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+
+
+def _queue_disabled(cursor) -> AbstractContextManager[None]:
+    return _trigger_disabled(cursor, EVENT_TABLE, "edc_review")
+
+
+@contextmanager
+def _context_unstamped(cursor) -> Iterator[None]:
+    # The context table's own stamp trigger would otherwise stamp the row the replaced
+    # function inserts (trial/guards.py, edc_stamp_context).
+    with (
+        _attach_replaced(cursor, _CONTEXT_ONLY),
+        _trigger_disabled(cursor, "pghistory_context", "edc_stamp_context"),
+    ):
+        yield
+
+
+@contextmanager
+def _nothing(cursor) -> Iterator[None]:
+    yield
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--saves", type=int, default=1000)
+    parser.add_argument("--warm-up", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+
+    save_audited, save_plain, _count = twins("edc_bench_audit_parts")
+    from django.db import connection
+
+    # (label, the database's change while measured, whether the save opens an audit context)
+    variants: list[tuple[str, Callable, bool]] = [
+        ("everything", _nothing, True),
+        ("without the review queue", _queue_disabled, True),
+        ("context without its stamp", _context_unstamped, True),
+        ("context sent, no row written", lambda c: _attach_replaced(c, _NO_ROW), True),
+        ("no audit context", _nothing, False),
+        ("no context, no queue", _queue_disabled, False),
+    ]
+    ratios: dict[str, list[float]] = {label: [] for label, _change, _context in variants}
+    for round_ in range(1, args.rounds + 1):
+        for label, change, context in variants:
+
+            def audited(i: int, context: bool = context) -> float:
+                return save_audited(i, context=context)
+
+            with connection.cursor() as cursor, change(cursor):
+                interleaved(audited, save_plain, args.warm_up)
+                audited_ms, plain_ms = interleaved(audited, save_plain, args.saves)
+            ratio = summary(audited_ms)[0] / summary(plain_ms)[0]
+            ratios[label].append(ratio)
+            print(f"round {round_}: {label:30} {ratio:.2f}", flush=True)
+
+    full = median(ratios["everything"]) - 1
+    print(f"\nAudited save / untracked twin (medians), {args.saves} saves each, per round")
+    print(f"{'variant':32} {'rounds':>18} {'median':>7} {'extra cost left':>16}")
+    for label, found in ratios.items():
+        rounds = " / ".join(f"{r:.2f}" for r in found)
+        middle = median(found)
+        left = f"{(middle - 1) / full:.0%}" if full > 0 else "-"
+        print(f"{label:32} {rounds:>18} {middle:7.2f} {left:>16}")
+
+
+if __name__ == "__main__":
+    main()
