@@ -20,8 +20,8 @@ determined user too.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar, Token
 from typing import Any
 
 import pghistory
@@ -63,8 +63,7 @@ def _user_values(user: Any) -> dict[str, Any]:
     return {"user": user.pk, "username": user.get_username()}
 
 
-@contextmanager
-def audit_context(user: Any = None, reason: str = "", **extra: Any) -> Iterator[None]:
+def audit_context(user: Any = None, reason: str = "", **extra: Any) -> AbstractContextManager[None]:
     """Attach the acting user, the reason for change and the command to every row event in
     the block: one action, one pghistory context.
 
@@ -76,22 +75,47 @@ def audit_context(user: Any = None, reason: str = "", **extra: Any) -> Iterator[
     values: dict[str, Any] = {**extra, **_user_values(user)}
     if reason:
         values["reason"] = reason
-    running = _action.get()
-    if running is not None:
-        missing = {k: v for k, v in values.items() if k not in running.metadata}
-        if missing:
-            running.add(missing)
-        yield
-        return
-    origin = _origin.get() or {}
-    # An action run by a management command keeps both names: "seed_demo > save_crf".
-    outer_command, command = origin.get("command"), values.get("command")
-    if outer_command and command and command != outer_command:
-        values["command"] = f"{outer_command} > {command}"
-    opened = OpenContext({**origin, **values})
-    token = _action.set(opened)
-    try:
-        with sending(opened):
-            yield
-    finally:
-        _action.reset(token)
+    return _Action(values)
+
+
+class _Action:
+    """audit_context's block. A class rather than a generator: every save opens one, and
+    the generator's machinery cost as much as the rest of opening it."""
+
+    __slots__ = ("_values", "_token", "_sending")
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+        self._token: Token[OpenContext | None] | None = None
+        self._sending: AbstractContextManager[None] | None = None
+
+    def __enter__(self) -> None:
+        values = self._values
+        running = _action.get()
+        if running is not None:
+            missing = {k: v for k, v in values.items() if k not in running.metadata}
+            if missing:
+                running.add(missing)
+            return
+        origin = _origin.get() or {}
+        # An action run by a management command keeps both names: "seed_demo > save_crf".
+        outer_command, command = origin.get("command"), values.get("command")
+        if outer_command and command and command != outer_command:
+            values["command"] = f"{outer_command} > {command}"
+        opened = OpenContext({**origin, **values})
+        self._token = _action.set(opened)
+        self._sending = sending(opened)
+        try:
+            self._sending.__enter__()
+        except BaseException:
+            _action.reset(self._token)
+            raise
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self._token is None:  # joined the caller's action, which closes it
+            return
+        try:
+            assert self._sending is not None
+            self._sending.__exit__(*exc_info)
+        finally:
+            _action.reset(self._token)

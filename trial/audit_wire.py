@@ -15,10 +15,9 @@ The statements that carry the context are pghistory's: every statement but those
 
 from __future__ import annotations
 
-import json
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import psycopg
@@ -57,13 +56,29 @@ _ON_ITS_OWN = (
 )
 
 
+# One encoder for every context: json.dumps(..., cls=...) builds one per call. Encoding keeps
+# no state, so threads may share it; its output is json.dumps's with DjangoJSONEncoder.
+_ENCODER = DjangoJSONEncoder()
+
+
+def new_context_id() -> str:
+    """A random (version 4) UUID as text, as str(uuid.uuid4()) gives it, built without the
+    UUID object: every action opens one, and uuid4() and its str() cost as much as the rest
+    of opening the action."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class OpenContext:
     """One action's context: its id and its metadata, serialised once."""
 
     __slots__ = ("id", "metadata", "values")
 
     def __init__(self, metadata: dict[str, Any]) -> None:
-        self.id = str(uuid.uuid4())
+        self.id = new_context_id()
         self.metadata = metadata
         self._serialise()
 
@@ -73,7 +88,7 @@ class OpenContext:
         self._serialise()
 
     def _serialise(self) -> None:
-        self.values = (self.id, json.dumps(self.metadata, cls=DjangoJSONEncoder))
+        self.values = (self.id, _ENCODER.encode(self.metadata))
 
 
 def carries_context(sql: str, cursor: Any) -> bool:
@@ -123,8 +138,23 @@ def _with_context(open_context: OpenContext) -> Callable[..., Any]:
     return execute_with_context
 
 
-@contextmanager
-def sending(open_context: OpenContext) -> Iterator[None]:
+def sending(open_context: OpenContext) -> AbstractContextManager[None]:
     """Send `open_context` with every write statement of the block."""
-    with connection.execute_wrapper(_with_context(open_context)):
-        yield
+    return _Sending(_with_context(open_context))
+
+
+class _Sending:
+    """Django's connection.execute_wrapper, as a class: it is entered for every action."""
+
+    __slots__ = ("_wrapper", "_wrappers")
+
+    def __init__(self, wrapper: Callable[..., Any]) -> None:
+        self._wrapper = wrapper
+        self._wrappers: list[Callable[..., Any]] = []
+
+    def __enter__(self) -> None:
+        self._wrappers = connection.execute_wrappers
+        self._wrappers.append(self._wrapper)
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._wrappers.pop()

@@ -4,6 +4,8 @@ reason, exactly as typed, and the writes answer as they would without it."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +14,7 @@ from pghistory.models import Context
 from eligibility.models import Demographics
 from tests.audit.conftest import save_demographics
 from trial.audit import audit_context
+from trial.audit_wire import new_context_id
 from trial.history import event_model_for
 
 TABLE = Demographics._meta.db_table
@@ -127,3 +130,31 @@ def test_two_actions_keep_their_own_contexts_and_nothing_outlives_them(demog, nu
     with CaptureQueriesContext(connection) as captured:
         Demographics.objects.filter(form_status=demog).update(weight_kg="69.0")
     assert not any("pghistory" in q["sql"] for q in captured.captured_queries)
+
+
+def test_an_action_that_fails_leaves_nothing_behind(demog, nurse):
+    # The action's block is a class, not a generator: an error inside it must still close
+    # the action and stop the sending, and reach the caller unchanged.
+    with pytest.raises(ValueError, match="typed wrong"), audit_context(nurse, reason="fails"):
+        raise ValueError("typed wrong")
+    assert not connection.execute_wrappers
+    with CaptureQueriesContext(connection) as captured:
+        Demographics.objects.filter(form_status=demog).update(weight_kg="70.0")
+    assert not any("pghistory" in q["sql"] for q in captured.captured_queries)
+
+
+def test_a_new_context_id_is_a_random_version_4_uuid():
+    ids = [new_context_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text  # lower-case hex, dashes where str(uuid4()) puts them
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+    # Every bit outside the version and variant varies: no fixed or ever-equal part.
+    values = [uuid.UUID(text).int for text in ids]
+    fixed = (0xF << 76) | (0x3 << 62)
+    varying = 0
+    for value in values[1:]:
+        varying |= value ^ values[0]
+    assert varying == ((1 << 128) - 1) & ~fixed
