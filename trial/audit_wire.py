@@ -150,7 +150,7 @@ class _Sending:
 
     def __init__(self, wrapper: Callable[..., Any]) -> None:
         self._wrapper = wrapper
-        self._wrappers: list[Callable[..., Any]] = []
+        self._wrappers: list[Any] = []
 
     def __enter__(self) -> None:
         self._wrappers = connection.execute_wrappers
