@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from dosing.labimport.models import ImportedLabValue, LabImportFile
 from tests.dosing.labimport.conftest import DATA
@@ -42,7 +43,10 @@ def test_the_command_prints_each_result_then_a_summary(c1, second, bdx):
 
     again, _ = run(str(DATA / "bundle_two_participants.json"))
     assert again == [
-        f"bundle_two_participants.json was already imported on {file.imported_at.date()} "
+        # The day in the trial's time zone, as the command says it (the UTC date differs
+        # between midnight in Paris and midnight UTC).
+        f"bundle_two_participants.json was already imported on "
+        f"{timezone.localdate(file.imported_at)} "
         f"(sha256 {file.sha256}): nothing new queued."
     ]
     assert ImportedLabValue.objects.count() == 14
