@@ -1,21 +1,12 @@
 """Reading the PDFs back in tests: pypdf when installed (requirements-dev.lock), else the raw
-bytes (streams inflated with zlib) for structure, and WeasyPrint's own layout for the text."""
+bytes (streams inflated as the archive's verifier inflates them) for structure, and WeasyPrint's
+own layout for the text."""
 
 from __future__ import annotations
 
-import re
-import zlib
+from submission.verify import inflated
 
-
-def inflated(content: bytes) -> bytes:
-    """The PDF's bytes with every Flate stream inflated after the raw bytes."""
-    parts = [content]
-    for match in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
-        try:
-            parts.append(zlib.decompress(match.group(1)))
-        except zlib.error:
-            continue
-    return b"\n".join(parts)
+__all__ = ["inflated", "layout_text", "pdf_text"]
 
 
 def pdf_text(content: bytes) -> str | None:

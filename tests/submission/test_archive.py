@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import zlib
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,35 @@ def test_what_the_pdf_a_check_refuses():
     ]
     assert pdfa_failures(b"GIF89a") == ["not a PDF (no %PDF- header)"]
     assert "no %%EOF at the end (truncated?)" in pdfa_failures(_pdf(XMP % (b"3", b"B"))[:-7])
+
+
+def _compressed_ending_in_cr(text: bytes) -> bytes:
+    """`text`, padded until its compressed form ends with a carriage return (the last byte
+    of the zlib checksum, so about one padding in 256)."""
+    for padding in range(20_000):
+        data = zlib.compress(text + b" " * padding)
+        if data.endswith(b"\r"):
+            return data
+    raise AssertionError("no padding gave compressed data ending with a carriage return")
+
+
+@pytest.mark.parametrize("eol", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("ends_in_cr", [True, False])
+def test_a_compressed_catalog_is_read_whatever_its_last_byte(eol, ends_in_cr):
+    # A demo casebook failed its check on the day its catalog's compressed stream ended with
+    # a carriage return: the end of line before endstream was taken to include it.
+    catalog = b"<< /Type /Catalog /Metadata 3 0 R /OutputIntents [4 0 R] >> << /S /GTS_PDFA1 >>"
+    data = _compressed_ending_in_cr(catalog) if ends_in_cr else zlib.compress(catalog)
+    assert data.endswith(b"\r") == ends_in_cr
+    content = (
+        b"%PDF-1.7\n1 0 obj\n<< /Type /ObjStm /Filter /FlateDecode >>\nstream\n"
+        + data
+        + eol
+        + b"endstream\nendobj\n3 0 obj\n<< /Type /Metadata >>\nstream\n"
+        + XMP % (b"3", b"B")
+        + b"\nendstream\nendobj\n%%EOF\n"
+    )
+    assert pdfa_failures(content) == []
 
 
 def test_the_archive_is_written_into_a_new_or_empty_directory_only(tmp_path, db):
