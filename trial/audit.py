@@ -82,12 +82,12 @@ class _Action:
     """audit_context's block. A class rather than a generator: every save opens one, and
     the generator's machinery cost as much as the rest of opening it."""
 
-    __slots__ = ("_values", "_token", "_sending")
+    __slots__ = ("_values", "_opened")
 
     def __init__(self, values: dict[str, Any]) -> None:
         self._values = values
-        self._token: Token[OpenContext | None] | None = None
-        self._sending: AbstractContextManager[None] | None = None
+        # Once a top-level action is open: the token that closes it and its sending.
+        self._opened: tuple[Token[OpenContext | None], AbstractContextManager[None]] | None = None
 
     def __enter__(self) -> None:
         values = self._values
@@ -103,19 +103,15 @@ class _Action:
         if outer_command and command and command != outer_command:
             values["command"] = f"{outer_command} > {command}"
         opened = OpenContext({**origin, **values})
-        self._token = _action.set(opened)
-        self._sending = sending(opened)
-        try:
-            self._sending.__enter__()
-        except BaseException:
-            _action.reset(self._token)
-            raise
+        sent = sending(opened)
+        sent.__enter__()
+        self._opened = (_action.set(opened), sent)
 
     def __exit__(self, *exc_info: Any) -> None:
-        if self._token is None:  # joined the caller's action, which closes it
+        if self._opened is None:  # joined the caller's action, which closes it
             return
+        token, sent = self._opened
         try:
-            assert self._sending is not None
-            self._sending.__exit__(*exc_info)
+            sent.__exit__(*exc_info)
         finally:
-            _action.reset(self._token)
+            _action.reset(token)
