@@ -143,8 +143,11 @@ def dot_plot(
     points: Sequence[tuple[str, float]],
     lines: Sequence[tuple[float, str, str]] = ((3.0, RED, "3"), (3.75, GREY, "3.75")),
     title: str | None = None,
+    separator: str | None = None,
 ) -> str:
-    """One dot per participant along a vertical ratio axis, with dashed reference lines."""
+    """One dot per participant along a vertical ratio axis, with dashed reference lines
+    (`separator`: the reader's decimal separator, when the caller has read it; see
+    trial.languages.shown_number)."""
     title = title or _("Patient enhancement ratio")
     values = [v for _label, v in points]
     top = _nice_top(max([line[0] * 1.2 for line in lines] + values))
@@ -164,7 +167,7 @@ def dot_plot(
         body.append(
             f'<circle cx="{cx:.1f}" cy="{y(value):.1f}" r="4" fill="{BLUE}" '
             f'data-participant="{escape(label)}" data-ratio="{shown_value}">'
-            f"<title>{escape(label)}: {_n(shown_value)}</title></circle>"
+            f"<title>{escape(label)}: {_n(shown_value, separator=separator)}</title></circle>"
         )
     for value, colour, text in lines:
         ly = y(value)

@@ -52,11 +52,11 @@ IAH_SLOTS = 10
 EXPECTED_RATIO = 3.75  # Kratochwil et al. 2010, the mean the trial expects
 
 
-def ratio_text(value: float) -> str:
+def ratio_text(value: float, separator: str | None = None) -> str:
     """A ratio as shown against the gate's threshold: two decimals, more when two would read as
     the other side (calc.ratio_shown: 2.99689 is 2.997, never 3.00), in the reader's number
-    format (3.80 in English, 3,80 in French)."""
-    return shown_number(calc.ratio_shown(value))
+    format (3.80 in English, 3,80 in French; `separator`: see shown_number)."""
+    return shown_number(calc.ratio_shown(value), separator=separator)
 
 
 @dataclass

@@ -3,6 +3,7 @@ Django, so that the domain apps share them without importing each other."""
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable
 from datetime import date
@@ -23,6 +24,7 @@ SIGNIFICANT_DIGITS = 9
 # Decimals added at most to a displayed value to agree with its decision: a value computed
 # at 9 significant digits agrees at its own last digit long before.
 MAX_EXTRA_PLACES = 12
+_EXACT_FORMAT = f".{SIGNIFICANT_DIGITS}g"
 
 
 def _require_positive(**values: float) -> None:
@@ -55,6 +57,12 @@ def age_in_years(born: date, on: date) -> int:
     return on.year - born.year - int(birthday_not_reached)
 
 
+@functools.lru_cache(maxsize=64)
+def _quantum(places: int) -> Decimal:
+    # Built once per number of places: a page shows thousands of values at a handful of them.
+    return Decimal(1).scaleb(-places)
+
+
 def shown(value: float | Decimal | int, places: int) -> Decimal:
     """A value rounded half-up to `places` decimals, for display only: a threshold is decided
     on `exact(value)` (`meets`), and a value shown beside its threshold is `shown_against`.
@@ -62,7 +70,7 @@ def shown(value: float | Decimal | int, places: int) -> Decimal:
     A float goes through its shortest repr (49.99999999999999 -> 50.0 at one place).
     """
     number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    return number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    return number.quantize(_quantum(places), rounding=ROUND_HALF_UP)
 
 
 Number = float | Decimal | int
@@ -79,8 +87,15 @@ def exact(value: Number) -> Decimal:
     integer as it is, a float at 9 significant digits (binary noise removed, never a display
     rounding: 2.99689 stays 2.99689, 2.9999999999999996 is 3)."""
     if isinstance(value, float):
-        return Decimal(format(value, f".{SIGNIFICANT_DIGITS}g"))
+        return Decimal(format(value, _EXACT_FORMAT))
     return Decimal(value)
+
+
+@functools.lru_cache(maxsize=64)
+def _exact_limit(threshold: Number) -> Decimal:
+    # A threshold is one of a few constants, read for each of thousands of values on a page.
+    # Equal numbers share an entry (3 and 3.0): the limit is only compared with, never shown.
+    return exact(threshold)
 
 
 def meets(value: Number, op: str, threshold: Number) -> bool:
@@ -92,11 +107,11 @@ def shown_against(value: Number, op: str, threshold: Number, places: int) -> Dec
     """The value displayed beside its threshold: rounded half-up to `places` decimals, with as
     many more as it takes to read on the side of the threshold it was decided on (an enhancement
     ratio of 2.99689 against ">= 3" shows as 2.997, never 3.00; a clearance of 49.96 as 49.96)."""
-    number, limit = exact(value), exact(threshold)
+    number, limit = exact(value), _exact_limit(threshold)
     decided = COMPARISONS[op](number, limit)
     for extra in range(MAX_EXTRA_PLACES + 1):
         try:
-            rounded = number.quantize(Decimal(1).scaleb(-(places + extra)), rounding=ROUND_HALF_UP)
+            rounded = number.quantize(_quantum(places + extra), rounding=ROUND_HALF_UP)
         except InvalidOperation:  # an absurd magnitude (1e300): shown as it is
             return number
         if COMPARISONS[op](rounded, limit) == decided:

@@ -125,8 +125,16 @@ def shown_moment(value: datetime, zone: tzinfo | str | None = None) -> str:
     return f"{day} {clock} {zone_name(local)}"
 
 
-def shown_number(value: Any, spec: str = "") -> str:
+def decimal_separator() -> str:
+    """The active language's decimal separator ("." in English, "," in French)."""
+    return get_format("DECIMAL_SEPARATOR")
+
+
+def shown_number(value: Any, spec: str = "", separator: str | None = None) -> str:
     """A number a person reads, formatted with `spec` ("g", ".2f", "+.1f"), with the decimal
     separator of the active language (7,4 in French). Not for SVG coordinates, data-*
-    attributes or exports: those keep the dot."""
-    return format(value, spec).replace(".", get_format("DECIMAL_SEPARATOR"))
+    attributes or exports: those keep the dot.
+
+    A page showing thousands of numbers passes `separator` (decimal_separator(), read once):
+    looking the language up costs more than formatting the number."""
+    return format(value, spec).replace(".", separator or get_format("DECIMAL_SEPARATOR"))
