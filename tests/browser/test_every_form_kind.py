@@ -437,8 +437,14 @@ class Walk:
             elif value is not None:
                 typist.type_value(page, control, as_typed(value, control))
         self.check_not_cut(page, found)
-        page.click("button[name=save_complete]")
+        form_url = page.url
+        with page.expect_request(lambda r: r.method == "POST" and r.url == form_url) as posted:
+            page.click("button[name=save_complete]")
         page.wait_for_load_state()
+        # The save benchmark (bench/bench_save.py) posts as the browser does: URL-encoded.
+        sent = posted.value.headers.get("content-type", "")
+        if not sent.startswith("application/x-www-form-urlencoded"):
+            found.add(f"the form was posted as {sent!r}, not URL-encoded")
         self.check_summary(page, wrong, found)
         self.check_nothing_stored(participant, event, form, found)
         for name, value in typed.items():
