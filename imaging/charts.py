@@ -14,6 +14,7 @@ from html import escape
 from django.utils.translation import gettext as _
 
 from trial.calculations import meets, shown_against
+from trial.languages import decimal_separator
 from trial.languages import shown_number as _n
 
 WIDTH, HEIGHT = 480, 260
@@ -143,11 +144,8 @@ def dot_plot(
     points: Sequence[tuple[str, float]],
     lines: Sequence[tuple[float, str, str]] = ((3.0, RED, "3"), (3.75, GREY, "3.75")),
     title: str | None = None,
-    separator: str | None = None,
 ) -> str:
-    """One dot per participant along a vertical ratio axis, with dashed reference lines
-    (`separator`: the reader's decimal separator, when the caller has read it; see
-    trial.languages.shown_number)."""
+    """One dot per participant along a vertical ratio axis, with dashed reference lines."""
     title = title or _("Patient enhancement ratio")
     values = [v for _label, v in points]
     top = _nice_top(max([line[0] * 1.2 for line in lines] + values))
@@ -160,6 +158,7 @@ def dot_plot(
     body = _y_axis(top, y)
     slot = (width - LEFT - RIGHT) / max(len(points), 1)
     gate = lines[0][0] if lines else 3.0
+    separator = decimal_separator()  # read once for the hundreds of dots
     for index, (label, value) in enumerate(points):
         cx = LEFT + slot * (index + 0.5)
         # Read against the gate's line: never a rounding that crosses it (2.997, not 3.00).

@@ -260,7 +260,7 @@ def study_page(participants: Any) -> dict[str, Any]:
         "table_rows": mark_safe("\n".join(lines)),  # noqa: S308 - text escaped, numbers formatted
         "organ_labels": [str(label) for label in Organ.labels],
         "chart": mark_safe(  # noqa: S308 - built by charts.py, which escapes text
-            charts.dot_plot(points, separator=separator)
+            charts.dot_plot(points)
         ),
         "ratios": len(points),
         "iah_slots": selectors.iah_slots(),

@@ -137,4 +137,4 @@ def shown_number(value: Any, spec: str = "", separator: str | None = None) -> st
 
     A page showing thousands of numbers passes `separator` (decimal_separator(), read once):
     looking the language up costs more than formatting the number."""
-    return format(value, spec).replace(".", separator or get_format("DECIMAL_SEPARATOR"))
+    return format(value, spec).replace(".", separator or decimal_separator())

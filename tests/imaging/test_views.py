@@ -20,18 +20,28 @@ from trial.models import FormStatus, UserPreference
 STUDY = reverse("imaging:study")
 
 
-def quick_participant(user, site, ratio: float):
-    """PET rows written directly: the study view only reads them (the forms are tested
-    elsewhere)."""
-    participant = actions.register_participant(user, site, date(2026, 3, 2))
-    for event, form, factor in (("PET-IAH", "PET_IAH", ratio), ("PET-IV", "PET_IV", 1)):
+def pets_of(participant, lesions: dict[str, list], organs: dict[str, dict[int, str]]):
+    """PET rows written directly (the study view only reads them; the forms are
+    tested elsewhere), each PET's lesion SUVmax and organ SUVmean as given."""
+    for form, event in (("PET_IAH", "PET-IAH"), ("PET_IV", "PET-IV")):
         row = FormStatus.objects.create(participant=participant, event=event, form=form)
         pet = PetScan.objects.create(form_status=row)
-        for n in range(1, 6):
-            LesionSuv.objects.create(
-                pet=pet, number=n, suv_max=Decimal(5 * factor), suv_mean=Decimal(3 * factor)
-            )
-            OrganSuv.objects.create(pet=pet, organ=n, suv_mean=Decimal("4.5"))
+        for n, suv in enumerate(lesions.get(form, []), start=1):
+            LesionSuv.objects.create(pet=pet, number=n, suv_max=Decimal(suv), suv_mean=1)
+        for organ, suv in organs.get(form, {}).items():
+            OrganSuv.objects.create(pet=pet, organ=organ, suv_mean=Decimal(suv))
+
+
+def quick_participant(user, site, ratio: float):
+    """A participant whose five lesions all have the enhancement ratio `ratio`, every organ
+    4.5 in both PETs."""
+    participant = actions.register_participant(user, site, date(2026, 3, 2))
+    organs = {n: "4.5" for n in range(1, 6)}
+    pets_of(
+        participant,
+        {"PET_IAH": [5 * ratio] * 5, "PET_IV": [5] * 5},
+        {"PET_IAH": organs, "PET_IV": organs},
+    )
     return participant
 
 
@@ -51,17 +61,6 @@ def test_the_study_view_plots_every_ratio(client, nurse, data_manager, bdx):
     assert html.count("<circle") == 2
     assert 'data-ratio="4.00"' in html and 'data-ratio="2.00"' in html
     assert "3.75" in html and "0 doses given, 0 proceeds pending, 10 left of 10" in html
-
-
-def pets_of(participant, lesions: dict[str, list], organs: dict[str, dict[int, str]]):
-    """PET rows written directly, each PET's lesion SUVmax and organ SUVmean as given."""
-    for form, event in (("PET_IAH", "PET-IAH"), ("PET_IV", "PET-IV")):
-        row = FormStatus.objects.create(participant=participant, event=event, form=form)
-        pet = PetScan.objects.create(form_status=row)
-        for n, suv in enumerate(lesions.get(form, []), start=1):
-            LesionSuv.objects.create(pet=pet, number=n, suv_max=Decimal(suv), suv_mean=1)
-        for organ, suv in organs.get(form, {}).items():
-            OrganSuv.objects.create(pet=pet, organ=organ, suv_mean=Decimal(suv))
 
 
 def study_table(html: str) -> dict[str, list[str]]:
