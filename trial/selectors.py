@@ -55,10 +55,20 @@ def remember_site_ids(user: Any, site_ids: Any) -> None:
     user._edc_site_ids = list(site_ids or ())
 
 
-def participants_for(user) -> QuerySet[Participant]:
+def own_site_ids(user: Any) -> list[int] | None:
+    """The ids of the sites whose clinical data `user` reads, when these are the user's own
+    sites and were read with the user (trial.accounts' backend); None otherwise (a reader of
+    every site, or of none, or a user read some other way): visible_sites then says."""
     site_ids = getattr(user, "_edc_site_ids", None)
     names = roles.role_names(user)
     if site_ids is not None and names & roles.READ_CLINICAL and not names & roles.ALL_SITES:
+        return site_ids
+    return None
+
+
+def participants_for(user) -> QuerySet[Participant]:
+    site_ids = own_site_ids(user)
+    if site_ids is not None:
         # The sites as values: the planner then walks the list's index on code for a page of
         # one site's participants, where a subquery left it guessing and sorting them all.
         return Participant.objects.filter(site_id__in=site_ids).select_related("site")

@@ -92,9 +92,7 @@ def participant_list(request) -> HttpResponse:
             "filters": urlencode({k: v for k, v in (("q", query), ("status", status)) if v}),
             "can_register": can_register,
             # The site's to-do: queries waiting for its answer.
-            "queries_to_answer": (
-                queries.to_answer(selectors.participants_for(request.user)) if can_register else []
-            ),
+            "queries_to_answer": queries.to_answer(request.user) if can_register else [],
         },
     )
 
