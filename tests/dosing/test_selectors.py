@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from dosing import labs, selectors
 from tests.dosing.conftest import cycle, lab, save
+from trial import actions
 
 C1_DATE = date(2025, 11, 3)
 
@@ -113,6 +114,8 @@ def test_ae_summary_lists_every_event_with_its_highest_grade(
         repeat=2,
     )
     save(nurse, participant, "LOG", "AE", ae_values("Fatigue", 1), repeat=3)
+    save(nurse, participant, "LOG", "AE", ae_values("Headache", 1), repeat=4)
+    actions.delete_crf(nurse, participant.forms.get(form="AE", repeat=4), reason="entered in error")
     with django_assert_num_queries(1):
         summary = selectors.ae_summary(participant)
     assert [(a["term"], a["highest_grade"], a["serious"], a["ongoing"]) for a in summary] == [
@@ -121,7 +124,14 @@ def test_ae_summary_lists_every_event_with_its_highest_grade(
         ("Fatigue", 1, False, True),
     ]
     assert summary[1]["deadline"] is not None  # serious, not yet reported
-    assert summary[0]["row"].repeat == 1
+    assert summary[0]["deadline"] is None
+    assert summary[1]["end_date"] == date(2026, 3, 14) and summary[0]["end_date"] is None
+    assert [(a["row"].event, a["row"].form, a["row"].repeat) for a in summary] == [
+        ("LOG", "AE", 1),
+        ("LOG", "AE", 2),
+        ("LOG", "AE", 3),
+    ]
+    assert {a["status"] for a in summary} == {a["row"].status for a in summary} != {"deleted"}
 
 
 def test_the_ae_summary_card_renders_for_the_participant_page(nurse, participant, rf):
