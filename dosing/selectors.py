@@ -131,7 +131,7 @@ def cycle_facts(participant: Participant) -> list[dict[str, Any]]:
 # compile this (the row with its adverse event) than PostgreSQL took to run it.
 _AE_SQL = """
 SELECT {row}, {event}
-FROM trial_formstatus f
+FROM {rows} f
 LEFT JOIN {events} ae ON ae.{link} = f.id
 WHERE f.participant_id = %s AND f.event = %s AND f.form = 'AE' AND NOT (f.status = %s)
 ORDER BY f.repeat
@@ -144,6 +144,7 @@ def _ae_statement() -> tuple[str, tuple[Columns, Columns]]:
     sql = _AE_SQL.format(
         row=columns[0].sql,
         event=columns[1].sql,
+        rows=connection.ops.quote_name(FormStatus._meta.db_table),
         events=connection.ops.quote_name(AdverseEvent._meta.db_table),
         link=connection.ops.quote_name(AdverseEvent._meta.get_field("form_status").column),
     )
