@@ -116,7 +116,7 @@ def participant_list_page(
     where: list[str] = ["TRUE"]
     params: list[Any] = []
     if not names & roles.ALL_SITES:
-        site_ids = getattr(user, "_edc_site_ids", None)
+        site_ids = own_site_ids(user)
         if site_ids is None:
             return None
         where.append("p.site_id = ANY(%s)")

@@ -15,7 +15,7 @@ from trial import actions, queries, roles
 from trial.models import Query
 
 
-def _listed(user_client) -> list[Query]:
+def _listed(user_client) -> tuple[list[Query], str]:
     response = user_client.get(reverse("participant_list"))
     assert response.status_code == 200
     return response.context["queries_to_answer"], response.content.decode()
