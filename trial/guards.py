@@ -17,7 +17,7 @@ from django.db import connection, connections
 from pghistory.core import event_models
 from pghistory.models import Context
 
-from trial.attach import STAMP_TRIGGER_WHEN, install_attach
+from trial.attach import attaches_in_row, install_attach
 from trial.models import AuthEvent, ContextStamp
 
 # --- Database guards ------------------------------------------------------------------------
@@ -36,14 +36,13 @@ from trial.models import AuthEvent, ContextStamp
 # same), never rewritten nor completed: a reason added later would pass for the original one.
 # "The transaction that created it" is the one whose start time is its created_at (NOW()).
 #
-# edc_stamp_context: each transaction that attaches events to a context leaves one
-# ContextStamp: the login role (session_user: SET ROLE does not change it), the transaction
-# id, its start (the events' pgh_created_at) and the server's clock. The application asserts
-# the context's who and why; the database asserts these, and the application's role can only
-# read them. The context upsert (trial/attach.py) writes the stamp itself, once per
-# transaction, and the trigger then stays quiet (its WHEN); it stamps any other insert of a
-# context, such as pghistory's own upsert between a migration and install_guards (a BEFORE
-# INSERT trigger fires even when the row then conflicts).
+# edc_stamp_context: each event row carries the database's stamp in its own columns
+# (trial/models/trail.py), and no context row is written any more (trial/attach.py). A
+# context row that is written all the same, by pghistory's own upsert between a migration
+# and install_guards or while an event table lacks those columns, still leaves one
+# ContextStamp per transaction: the login role (session_user: SET ROLE does not change it),
+# the transaction id, its start (the events' pgh_created_at) and the server's clock (a
+# BEFORE INSERT trigger fires even when the row then conflicts).
 #
 # edc_refuse_trigger_skip: pgtrigger's trigger functions return early when their name is in
 # the session setting pgtrigger.ignore, which any role may SET. Rather than editing pgtrigger's
@@ -186,7 +185,7 @@ def install_guards(connection: Any) -> None:
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
         cursor.execute(_GUARD_FUNCTIONS)
-        install_attach(connection, existing)
+        install_attach(connection)
         for table in guarded_tables():
             if table not in existing:
                 continue
@@ -200,7 +199,7 @@ def install_guards(connection: Any) -> None:
         )
         cursor.execute(
             f"CREATE OR REPLACE TRIGGER edc_stamp_context BEFORE INSERT ON {context_table} "
-            f"FOR EACH ROW WHEN ({STAMP_TRIGGER_WHEN}) EXECUTE FUNCTION edc_stamp_context()"
+            f"FOR EACH ROW EXECUTE FUNCTION edc_stamp_context()"
         )
         writers: set[tuple[str, str]] = set()
         for table, events in tracked_tables().items():
@@ -215,7 +214,11 @@ def install_guards(connection: Any) -> None:
             writers.update(cursor.fetchall())
         cursor.execute(_CONTEXT_WRITER)
         context_writers = cursor.fetchall()
-        writers.update(context_writers)
+        # pghistory's upsert writes context rows, as the owner. This project's version only
+        # reads a setting: left as the invoker's, so that the planner can inline it (the
+        # triggers that call it run as the owner anyway).
+        if not attaches_in_row(connection):
+            writers.update(context_writers)
         # The stamp's writer runs as the owner too: the application's role may not insert.
         writers.update(("edc_stamp_context()", schema) for _f, schema in context_writers)
         for function, schema in sorted(writers):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from pghistory.core import event_models
 from pghistory.models import Events
 
-from trial import signatures
+from trial import signatures, trail_context
 
 # The account event models are made by pghistory at import time; the stubs cannot see them.
 from trial.models import (  # type: ignore[attr-defined]
@@ -86,10 +86,7 @@ def _names(user_ids: Iterable[Any]) -> dict[str, str]:
 
 
 def _context(event: Any) -> dict[str, Any]:
-    context = getattr(event, "pgh_context", None)
-    if context is None:
-        return {}
-    return context if isinstance(context, dict) else (context.metadata or {})
+    return trail_context.metadata(event)
 
 
 def _who(meta: dict[str, Any], names: dict[str, str]) -> str:
@@ -332,7 +329,7 @@ def account_changes(limit: int = 200) -> list[SystemEntry]:
     for e in events:
         data = e.pgh_data or {}
         user_ids.update(str(v) for v in (data.get("user_id"), data.get("id")) if v is not None)
-        user_ids.add(str((e.pgh_context or {}).get("user", "")))
+        user_ids.add(str(_context(e).get("user", "")))
     names = _names(user_ids)
     groups = dict(Group.objects.values_list("pk", "name"))
     sites = dict(Site.objects.values_list("pk", "code"))
@@ -391,7 +388,7 @@ def auth_detail(event: Any) -> str:
 
 
 def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
-    data, meta = e.pgh_data or {}, e.pgh_context or {}
+    data, meta = trail_context.tracked_only(e.pgh_data), _context(e)
     model, label = e.pgh_model.split(".")[-1], e.pgh_label
     user = names.get(str(data.get("user_id")), str(data.get("user_id", "")))
     if model == "UserEvent":
@@ -402,7 +399,7 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
             "delete": _("Account deleted"),
             "password_change": _("Password changed"),
         }.get(label, label)
-        details = _changes(get_user_model(), e.pgh_diff)
+        details = _changes(get_user_model(), trail_context.tracked_only(e.pgh_diff))
     elif model == "UserGroupsEvent":
         subject = user
         what = _("Role granted") if label == "role.add" else _("Role removed")
@@ -445,7 +442,7 @@ def _describe(e: Any, names: dict, groups: dict, sites: dict) -> SystemEntry:
         what = {"insert": _("Site created"), "delete": _("Site deleted")}.get(
             label, _("Site changed")
         )
-        details = _changes(Site, e.pgh_diff)
+        details = _changes(Site, trail_context.tracked_only(e.pgh_diff))
     return SystemEntry(
         at=e.pgh_created_at,
         what=what,

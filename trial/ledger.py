@@ -47,7 +47,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connections
 
-from trial import schedule, signatures
+from trial import schedule, signatures, trail_context
 from trial.exports.common import sources
 from trial.models import FormStatus
 
@@ -189,6 +189,7 @@ def _entries_sql(
         corrections = "0"
         signatures_cte = signatures_join = ""
     off_hours, weekend = _flags("x.pgh_created_at", "s.time_zone")
+    context = trail_context.metadata_sql("x", "c")
     columns = {
         "at": "x.pgh_created_at",
         "event_table": _literal(table),
@@ -197,8 +198,8 @@ def _entries_sql(
         "label": "x.pgh_label",
         "kind": _literal(source.kind),
         "context_id": "x.pgh_context_id",
-        "user_id": "(c.metadata ->> 'user')::integer",
-        "username": "coalesce(c.metadata ->> 'username', '')",
+        "user_id": f"({context} ->> 'user')::integer",
+        "username": f"coalesce({context} ->> 'username', '')",
         "site_id": "p.site_id",
         "participant_id": "x.pid",
         "row_id": "x.fs_id",
@@ -233,11 +234,13 @@ def _entries_sql(
     # longer carries its whole row into the window's sort.
     return f"""
 WITH x AS (
-  SELECT x.pgh_id, x.pgh_created_at, x.stamp, x.pgh_label, x.pgh_context_id, x.obj_id,
+  SELECT x.pgh_id, x.pgh_created_at, x.stamp, x.pgh_label, x.pgh_context_id, x.edc_context,
+    x.obj_id,
     x.fs_id, x.pid{outer}, {row_key} AS row_key, k.item,
     x.j ->> k.col AS value_now, x.pj ->> k.col AS value_before
   FROM (
     SELECT e.pgh_id, e.pgh_created_at, {stamp} AS stamp, e.pgh_label, e.pgh_context_id,
+      e.edc_context,
       e.pgh_obj_id::text AS obj_id, {source.fs_expr} AS fs_id, {source.pid_expr} AS pid,
       {source.row_json("e")} AS j, prev.pj{inner}
     FROM {relation} e {source.joins}
@@ -263,7 +266,8 @@ LEFT JOIN pr ON pr.obj_id = x.obj_id AND pr.item = x.item
 LEFT JOIN trial_formstatus fs ON fs.id = x.fs_id
 LEFT JOIN trial_participant p ON p.id = x.pid
 LEFT JOIN trial_site s ON s.id = p.site_id
-LEFT JOIN pghistory_context c ON c.id = x.pgh_context_id{signatures_join}"""
+LEFT JOIN pghistory_context c
+  ON c.id = x.pgh_context_id AND x.edc_context IS NULL{signatures_join}"""
 
 
 def _often_sql(after: str) -> str:

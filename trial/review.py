@@ -31,10 +31,9 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
-from pghistory.models import Context
 
 from trial import crf as crf_registry
-from trial import roles, schedule
+from trial import roles, schedule, trail_context
 from trial.forms import date_format_hint, typed_date
 from trial.languages import shown_date
 from trial.models import AuditEntry, AuditReview, Participant, Site
@@ -456,12 +455,11 @@ def _participant_item_label(item: str) -> str:
 def lines(
     entries: list[AuditEntry], zones: dict[int, str], sites: dict[int, str] | None = None
 ) -> list[Line]:
-    """The page's entries with their reason and origin (one query for the contexts) and
-    their review marks (one query)."""
-    contexts = {
-        c.id: c.metadata
-        for c in Context.objects.filter(id__in={e.context_id for e in entries if e.context_id})
-    }
+    """The page's entries with their reason and origin (one query for their events'
+    contexts) and their review marks (one query)."""
+    contexts = trail_context.metadata_of_events(
+        (e.event_table, e.pgh_id) for e in entries if e.context_id
+    )
     reviews: dict[int, list[AuditReview]] = {}
     marks = AuditReview.objects.filter(entry__in=[e.id for e in entries]).select_related("reviewer")
     for mark in marks.order_by("at", "pk"):
@@ -477,7 +475,7 @@ def lines(
     result = []
     for entry in entries:
         item_code = items.get((entry.event_table, entry.pgh_id), "")
-        meta = contexts.get(entry.context_id, {}) if entry.context_id else {}
+        meta = contexts.get((entry.event_table, entry.pgh_id), {})
         zone = ZoneInfo(zones.get(entry.site_id or 0, default))
         flags = [label for name, (label, lookup) in FLAGS.items() if _has(entry, lookup)]
         result.append(

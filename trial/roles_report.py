@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from trial import trail_context
 from trial.history import event_model_of
 from trial.models import Participant, RoleAssignment, Site
 
@@ -86,7 +87,7 @@ def held(site_ids: Iterable[int] | None = None) -> list[Held]:
         .select_related("pgh_context")
         .order_by("pgh_id")
     ):
-        metadata = event.pgh_context.metadata if event.pgh_context else {}
+        metadata = trail_context.metadata(event)
         if event.pgh_label == "insert":
             assigned[event.pgh_obj_id] = (
                 _who(metadata),

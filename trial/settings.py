@@ -193,6 +193,8 @@ PGHISTORY_APPEND_ONLY = True
 # from a context to its events: an index of the events by context would only cost each
 # audited write one more index entry.
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=False)
+# Every event row carries its action's context and the database's stamp (trial/models/trail.py).
+PGHISTORY_BASE_MODEL = "trial.models.trail.Event"
 
 # Kombu names the private Redis's socket redis+socket://PATH?virtual_host=N; redis-py, which
 # the cache uses, wants unix://PATH?db=N.

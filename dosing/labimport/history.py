@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 
 from dosing.labimport.models import HospitalIdentifier, ImportedLabValue, ValueState
-from trial import schedule
+from trial import schedule, trail_context
 from trial.history import event_model_of
 from trial.models import FormStatus, Participant
 
@@ -31,8 +31,7 @@ class Line:
 
 
 def _meta(event: Any) -> dict[str, Any]:
-    context = getattr(event, "pgh_context", None)
-    return (context.metadata or {}) if context is not None else {}
+    return trail_context.metadata(event)
 
 
 def participant_history(participant: Participant) -> list[Line]:

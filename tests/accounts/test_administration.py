@@ -88,7 +88,7 @@ def test_an_account_is_created_assigned_and_can_log_in(admin_client, bdx):
     assert list(bruno.memberships.values_list("site__code", flat=True)) == ["BDX"]
     assert Client().login(username="bruno", password=NEW_PASSWORD)
     created = UserEvent.objects.filter(pgh_obj_id=bruno.pk, pgh_label="insert").get()
-    assert created.pgh_context.metadata["reason"] == "new research nurse at BDX"
+    assert created.edc_context["reason"] == "new research nurse at BDX"
     trail = admin_client.get(reverse("admin_trail")).content.decode()
     assert "joined the unit" in trail and "new research nurse at BDX" in trail
 
@@ -171,7 +171,7 @@ def test_sites_are_created_and_changed_with_a_reason(admin_client):
         },
     )
     reasons = [
-        e.pgh_context.metadata["reason"]
+        e.edc_context["reason"]
         for e in SiteEvent.objects.filter(pgh_obj_id=site.pk).order_by("pgh_id")
     ]
     assert reasons == ["third site opened", "name corrected"]

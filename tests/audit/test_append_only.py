@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from pghistory.core import event_models
@@ -11,7 +13,7 @@ from eligibility.models import Demographics
 from trial import actions
 from trial.audit import audit_context
 from trial.guards import guarded_tables, tracked_tables
-from trial.models import AuthEvent, AuthEventKind, FormStatus
+from trial.models import AuthEvent, AuthEventKind, FormStatus, UserEvent  # type: ignore[attr-defined]
 
 # Event tables of every kind: a CRF's, the status row's, the accounts' and the roles'.
 EVENT_TABLES = [
@@ -112,7 +114,31 @@ def test_every_event_table_of_every_app_is_guarded_against_truncate(db):
 
 @pytest.mark.req("P11.10e")
 def test_the_who_and_why_of_a_past_change_cannot_be_rewritten(history):
-    context = Context.objects.filter(metadata__reason="role review").get()
+    """The context and the stamp are columns of the event row: rewriting or completing them
+    is an UPDATE of an append-only table."""
+    event = UserEvent.objects.filter(edc_context__reason="role review").get()
+    assert event.edc_context["username"] == "dana"
+    for sql in (
+        "UPDATE trial_userevent SET edc_context = jsonb_set(edc_context, '{reason}', '\"typo\"')",
+        # Not even completed: a key added later would pass for one recorded at the time.
+        'UPDATE trial_userevent SET edc_context = edc_context || \'{"site": "TLS"}\'',
+        "UPDATE trial_userevent SET edc_db_role = 'someone', edc_txid = 1",
+        "DELETE FROM trial_userevent",
+    ):
+        assert "Cannot update or delete" in refused(f"{sql} WHERE pgh_id = %s", [event.pgh_id])
+    event.refresh_from_db()
+    assert event.edc_context["reason"] == "role review"
+    assert "site" not in event.edc_context
+    assert event.edc_db_role != "someone"
+
+
+@pytest.mark.req("P11.10e")
+def test_a_context_row_of_an_older_change_cannot_be_rewritten(db):
+    """Events written before the context moved into the event row name a context row: it
+    stays protected as it was."""
+    context = Context.objects.create(
+        id=uuid.uuid4(), metadata={"reason": "role review", "username": "dana"}
+    )
     # Another transaction than the one that wrote it: pretend it is from yesterday.
     with transaction.atomic(), connection.cursor() as c:
         c.execute("ALTER TABLE pghistory_context DISABLE TRIGGER edc_guard_context")
@@ -126,7 +152,6 @@ def test_the_who_and_why_of_a_past_change_cannot_be_rewritten(history):
         "WHERE id = %s",
         [context.pk],
     )
-    # Not even completed: a key added later would pass for one recorded at the time.
     assert "UPDATE refused" in refused(
         'UPDATE pghistory_context SET metadata = metadata || \'{"site": "TLS"}\' WHERE id = %s',
         [context.pk],
@@ -150,8 +175,8 @@ def test_every_audited_table_refuses_writes_that_skip_its_triggers(db):
 
 
 def test_every_function_that_writes_the_trail_runs_as_its_owner(db):
-    """The application's role has no INSERT on the trail: pghistory's trigger functions and
-    its context upsert run as their owner, with a search_path of their own."""
+    """The application's role has no INSERT on the trail: pghistory's trigger functions run
+    as their owner, with a search_path of their own."""
     with connection.cursor() as c:
         c.execute(
             "SELECT c.relname, p.proname, p.prosecdef, p.proconfig, p.prosrc "
@@ -159,8 +184,14 @@ def test_every_function_that_writes_the_trail_runs_as_its_owner(db):
             "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal"
         )
         functions = c.fetchall()
-        c.execute("SELECT prosecdef, proconfig FROM pg_proc WHERE proname = '_pgh_attach_context'")
-        assert c.fetchall() == [(True, ["search_path=public, pg_temp"])]
+        # The context's id: read from the session, writing nothing (the event row carries the
+        # context), so left to run as its caller, the trigger, which is the owner.
+        c.execute(
+            "SELECT l.lanname, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+            "WHERE p.proname = '_pgh_attach_context'"
+        )
+        ((language, source),) = c.fetchall()
+        assert language == "sql" and "INSERT" not in source.upper()
     for table, events in tracked_tables().items():
         writers = [
             (name, definer, config)
@@ -185,8 +216,8 @@ def test_a_bulk_queryset_update_is_audited_row_by_row_with_its_context(participa
         "pgh_context"
     )
     assert events.count() == count
-    assert {e.pgh_context.metadata["reason"] for e in events} == {"bulk check"}
-    assert {e.pgh_context.metadata["username"] for e in events} == {"dana"}
+    assert {e.edc_context["reason"] for e in events} == {"bulk check"}
+    assert {e.edc_context["username"] for e in events} == {"dana"}
 
 
 def test_raw_sql_changes_to_clinical_data_are_audited_too(demog):

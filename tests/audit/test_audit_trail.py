@@ -37,7 +37,7 @@ def test_a_correction_through_the_page_records_user_reason_page_and_address(nurs
     first, correction = DemographicsEvent.objects.filter(form_status_id=demog.pk).order_by("pgh_id")
     assert (first.pgh_label, str(first.weight_kg)) == ("insert", "61.5")
     assert (correction.pgh_label, str(correction.weight_kg)) == ("update", "63.0")
-    meta = correction.pgh_context.metadata
+    meta = correction.edc_context
     assert meta["username"] == "alice"
     assert meta["reason"] == "source document updated"
     assert meta["url"] == page
@@ -64,10 +64,10 @@ def test_the_first_entry_has_no_reason_and_the_reason_does_not_leak_to_later_eve
             participant.gate_decision = "x"
             participant.save(update_fields=["gate_decision"])
     update = DemographicsEvent.objects.filter(form_status_id=demog.pk).latest("pgh_id")
-    assert update.pgh_context.metadata["reason"] == "transcription error"
+    assert update.edc_context["reason"] == "transcription error"
     insert = DemographicsEvent.objects.filter(form_status_id=demog.pk).earliest("pgh_id")
-    assert "reason" not in insert.pgh_context.metadata
-    other = participant.events.latest("pgh_id").pgh_context.metadata
+    assert "reason" not in insert.edc_context
+    other = participant.events.latest("pgh_id").edc_context
     assert other["url"] == "/batch" and other["command"] == "other"
     assert "reason" not in other
 
@@ -76,15 +76,15 @@ def test_a_management_command_names_itself(db):
     # No participant: the other apps' demo hooks are theirs to test.
     call_command("seed_demo", participants=0, verbosity=0)
     user_event = UserEvent.objects.filter(username="nurse", pgh_label="insert").get()
-    assert user_event.pgh_context.metadata["command"] == "seed_demo"
+    assert user_event.edc_context["command"] == "seed_demo"
     role = UserGroupsEvent.objects.filter(user_id=user_event.pgh_obj_id).get()
-    assert role.pgh_context.metadata["command"] == "seed_demo"
+    assert role.edc_context["command"] == "seed_demo"
 
 
 def test_an_action_run_by_a_command_keeps_both_names(nurse, bdx):
     with audit_origin(command="import_participants"):
         participant = actions.register_participant(nurse, bdx, date(2026, 3, 2))
-    registered = participant.events.get(pgh_label="insert").pgh_context.metadata
+    registered = participant.events.get(pgh_label="insert").edc_context
     assert registered["command"] == "import_participants > register_participant"
     assert registered["username"] == "alice"
 
@@ -102,13 +102,13 @@ def test_user_role_and_site_changes_are_audited(bdx, tls, administrator):
         user.save()
     created = UserEvent.objects.get(pgh_obj_id=user.pk, pgh_label="insert")
     assert created.username == "newbie"
-    assert created.pgh_context.metadata["reason"] == "new starter"
+    assert created.edc_context["reason"] == "new starter"
     assert not hasattr(created, "password")  # the hash never enters the audit trail
     assert UserEvent.objects.filter(pgh_obj_id=user.pk, pgh_label="password_change").exists()
     labels = list(
         UserGroupsEvent.objects.filter(user_id=user.pk)
         .order_by("pgh_id")
-        .values_list("pgh_label", "group__name", "pgh_context__metadata__reason")
+        .values_list("pgh_label", "group__name", "edc_context__reason")
     )
     assert labels == [
         ("role.add", roles.NURSE, "new starter"),
@@ -140,15 +140,12 @@ def test_two_actions_of_one_request_record_their_own_reasons(
         actions.lock_form(data_manager, demog, reason="database freeze")
     saved = DemographicsEvent.objects.filter(form_status_id=demog.pk).latest("pgh_id")
     locked = FormStatusEvent.objects.filter(pgh_obj_id=demog.pk).latest("pgh_id")
-    first, second = saved.pgh_context, locked.pgh_context
-    assert first.pk != second.pk
-    assert (first.metadata["reason"], first.metadata["username"]) == (
-        "transcription error",
-        "alice",
-    )
-    assert (second.metadata["reason"], second.metadata["username"]) == ("database freeze", "dana")
+    assert saved.pgh_context_id != locked.pgh_context_id
+    first, second = saved.edc_context, locked.edc_context
+    assert (first["reason"], first["username"]) == ("transcription error", "alice")
+    assert (second["reason"], second["username"]) == ("database freeze", "dana")
     for context in (first, second):
-        assert context.metadata["client_address"] == "192.0.2.7"
+        assert context["client_address"] == "192.0.2.7"
 
 
 def test_an_action_called_by_another_joins_its_context_without_relabelling_it(nurse, participant):
@@ -157,6 +154,6 @@ def test_an_action_called_by_another_joins_its_context_without_relabelling_it(nu
     with outer, inner:
         participant.gate_decision = "y"
         participant.save(update_fields=["gate_decision"])
-    metadata = participant.events.latest("pgh_id").pgh_context.metadata
+    metadata = participant.events.latest("pgh_id").edc_context
     assert metadata["reason"] == "first reason" and metadata["command"] == "outer"
     assert metadata["kind"] == "extra"

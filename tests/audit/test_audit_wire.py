@@ -9,7 +9,6 @@ import uuid
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from pghistory.models import Context
 
 from eligibility.models import Demographics
 from tests.audit.conftest import save_demographics
@@ -27,8 +26,9 @@ def _events():
 def _context_of_last_event() -> dict | None:
     event = _events().last()
     if event.pgh_context_id is None:
+        assert event.edc_context is None
         return None
-    return Context.objects.get(pk=event.pgh_context_id).metadata
+    return event.edc_context
 
 
 @pytest.mark.parametrize(
@@ -115,6 +115,10 @@ def test_a_nested_action_adds_what_it_lacks_and_keeps_the_callers_reason(demog, 
     assert metadata["command"] == "nested-step"
     last_two = list(_events())[-2:]
     assert last_two[0].pgh_context_id == last_two[1].pgh_context_id
+    # Each event carries the context as it stood when it was written: the outer step's
+    # event was written before the nested step named itself.
+    assert last_two[0].edc_context["reason"] == "outer"
+    assert "command" not in last_two[0].edc_context
 
 
 def test_two_actions_keep_their_own_contexts_and_nothing_outlives_them(demog, nurse):
@@ -125,8 +129,8 @@ def test_two_actions_keep_their_own_contexts_and_nothing_outlives_them(demog, nu
             Demographics.objects.filter(form_status=demog).update(weight_kg="68.0")
     first, second = list(_events())[-2:]
     assert first.pgh_context_id != second.pgh_context_id
-    assert Context.objects.get(pk=first.pgh_context_id).metadata["reason"] == "first"
-    assert Context.objects.get(pk=second.pgh_context_id).metadata["reason"] == "second"
+    assert first.edc_context["reason"] == "first"
+    assert second.edc_context["reason"] == "second"
     with CaptureQueriesContext(connection) as captured:
         Demographics.objects.filter(form_status=demog).update(weight_kg="69.0")
     assert not any("pghistory" in q["sql"] for q in captured.captured_queries)

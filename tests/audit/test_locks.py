@@ -53,11 +53,11 @@ def test_unlocking_allows_changes_again_and_both_are_audited_with_their_reason(
     locks = [
         (
             e.locked_at is not None,
-            e.pgh_context.metadata.get("reason"),
-            e.pgh_context.metadata["command"],
+            e.edc_context.get("reason"),
+            e.edc_context["command"],
         )
         for e in events
-        if e.pgh_context.metadata.get("command", "").endswith("lock_form")
+        if e.edc_context.get("command", "").endswith("lock_form")
     ]
     assert locks == [
         (True, "database freeze", "lock_form"),
@@ -83,9 +83,9 @@ def test_locking_an_event_locks_all_its_forms(participant, demog, nurse, data_ma
     assert not scr.filter(locked_at__isnull=True).exists()
     assert participant.forms.exclude(event="SCR").filter(locked_at__isnull=False).count() == 0
     # One audited event per row, with the reason.
-    events = FormStatusEvent.objects.filter(pgh_context__metadata__command="lock_event")
+    events = FormStatusEvent.objects.filter(edc_context__command="lock_event")
     assert events.count() == scr.count()
-    assert {e.pgh_context.metadata["reason"] for e in events} == {"interim analysis"}
+    assert {e.edc_context["reason"] for e in events} == {"interim analysis"}
     with pytest.raises(actions.Locked):
         save_demographics(nurse, demog, reason="transcription error", weight_kg="70")
     actions.unlock_event(data_manager, participant, "SCR", reason="lock in error")
@@ -100,7 +100,7 @@ def test_a_locked_casebook_refuses_every_change(participant, demog, nurse, data_
     with pytest.raises(actions.Locked):
         actions.add_repeat(nurse, participant, "AE", {})
     event = participant.events.latest("pgh_id")
-    assert event.pgh_context.metadata["reason"] == "database freeze"
+    assert event.edc_context["reason"] == "database freeze"
     actions.unlock_casebook(data_manager, participant, reason="correction after query")
     save_demographics(nurse, demog, reason="transcription error", weight_kg="70")
 

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from pghistory.core import event_models
+from pghistory.models import Context
 
 from eligibility.models import Demographics
 from tests.audit.conftest import save_demographics
@@ -60,7 +61,7 @@ def test_the_app_role_still_writes_clinical_data_and_its_audit_events(app_role, 
         with connection.cursor() as c:
             c.execute("RESET ROLE")
     assert row.version == 2
-    assert row.events.latest("pgh_id").pgh_context.metadata["reason"] == "transcription error"
+    assert row.events.latest("pgh_id").edc_context["reason"] == "transcription error"
 
 
 def test_grants_need_an_existing_role(db):
@@ -189,9 +190,33 @@ def test_the_app_login_cannot_write_events_or_contexts_itself(app_login, demog):
 
 
 def test_the_app_login_cannot_add_a_reason_to_an_older_context(app_login, demog):
-    event = demographics_events().objects.get()
-    old = event.pgh_context
-    assert "reason" not in old.metadata
+    event_model = demographics_events()
+    table = event_model._meta.db_table
+    event = event_model.objects.get()
+    assert event.edc_context is not None and "reason" not in event.edc_context
+    forged = {**event.edc_context, "reason": "transcription error"}
+    conn = app_login()
+    assert "permission denied" in refused_as(
+        conn,
+        (
+            f'UPDATE "{table}" SET edc_context = edc_context || %s WHERE pgh_id = %s',
+            [json.dumps({"reason": "x"}), event.pgh_id],
+        ),
+    )
+    # A change recorded later under the old context's id carries its own context; the older
+    # event's is what it was.
+    with conn.transaction():
+        conn.execute(*set_context(event.pgh_context_id, forged))
+        conn.execute(*update_weight(demog, "70"))
+    event.refresh_from_db()
+    assert "reason" not in event.edc_context
+    assert event_model.objects.latest("pgh_id").edc_context == forged
+
+
+def test_the_app_login_cannot_add_a_reason_to_a_context_row_of_an_older_change(app_login, db):
+    """Events written before the context moved into the event row name a context row; the
+    application's login can neither rewrite it nor upsert over it."""
+    old = Context.objects.create(id=uuid.uuid4(), metadata={"username": "alice"})
     forged = {**old.metadata, "reason": "transcription error"}
     conn = app_login()
     assert "permission denied" in refused_as(
@@ -209,10 +234,6 @@ def test_the_app_login_cannot_add_a_reason_to_an_older_context(app_login, demog)
             "EXCLUDED.metadata",
             [str(old.pk), json.dumps(forged)],
         ),
-    )
-    # Through the triggers: a change recorded under the old context's id, with a reason added.
-    assert "UPDATE refused" in refused_as(
-        conn, set_context(old.pk, forged), update_weight(demog, "70")
     )
     old.refresh_from_db()
     assert "reason" not in old.metadata
@@ -234,13 +255,17 @@ def test_the_app_login_still_records_its_changes_with_their_context(app_login, d
     with conn.transaction():
         conn.execute(*set_context(context_id, {**who, "reason": "transcription error"}))
         conn.execute(*update_weight(demog, "72"))
-    events = list(
-        event_model.objects.filter(pgh_context_id=context_id)
-        .order_by("pgh_id")
-        .select_related("pgh_context")
-    )
+    events = list(event_model.objects.filter(pgh_context_id=context_id).order_by("pgh_id"))
     assert [str(e.weight_kg) for e in events] == ["70.0", "71.0", "72.0"]
-    assert events[-1].pgh_context.metadata == {**who, "reason": "transcription error"}
+    # Each event carries the context as the session had it when the event was written.
+    assert [e.edc_context for e in events] == [
+        who,
+        {**who, "reason": "transcription error"},
+        {**who, "reason": "transcription error"},
+    ]
+    # And what the database asserts: the login, and each transaction's own id.
+    assert {e.edc_db_role for e in events} == {conn.info.user}
+    assert events[0].edc_txid == events[1].edc_txid != events[2].edc_txid
 
 
 def test_the_app_login_cannot_divert_events_into_tables_of_its_own(app_login, demog):
@@ -262,9 +287,9 @@ def test_the_app_login_cannot_divert_events_into_tables_of_its_own(app_login, de
         diverted = conn.execute(f'SELECT count(*) FROM pg_temp."{table}"').fetchone()[0]
         diverted += conn.execute("SELECT count(*) FROM pg_temp.pghistory_context").fetchone()[0]
     assert diverted == 0
-    latest = event_model.objects.select_related("pgh_context").latest("pgh_id")
+    latest = event_model.objects.latest("pgh_id")
     assert str(latest.weight_kg) == "70.0"
-    assert latest.pgh_context.metadata == {"reason": "diverted"}
+    assert latest.edc_context == {"reason": "diverted"}
 
 
 def test_the_app_login_cannot_update_or_delete_events_or_contexts(app_login, demog):

@@ -40,7 +40,7 @@ def test_the_query_life_cycle_with_changed_since_raised(
     from eligibility.models import DemographicsEvent
 
     change = DemographicsEvent.objects.filter(form_status_id=saved_demog.pk).latest("pgh_id")
-    assert change.pgh_context.metadata["reason"] == f"data clarified by query #{query.pk}"
+    assert change.edc_context["reason"] == f"data clarified by query #{query.pk}"
     client.force_login(monitor)
     detail = client.get(reverse("query_detail", args=[saved_demog.participant.code, query.pk]))
     text = detail.content.decode()
@@ -112,7 +112,7 @@ def test_raising_a_query_through_the_page_and_messages_are_audited(saved_demog, 
     query = Query.objects.get()
     message = QueryMessage.objects.get(query=query)
     event = message.events.get()
-    assert event.pgh_context.metadata["command"] == "open_query"
-    assert event.pgh_context.metadata["username"] == "mona"
+    assert event.edc_context["command"] == "open_query"
+    assert event.edc_context["username"] == "mona"
     with pytest.raises(DatabaseError, match="Cannot update or delete"):  # append-only
         QueryMessage.objects.filter(pk=message.pk).update(text="rewritten")

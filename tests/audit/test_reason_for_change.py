@@ -79,7 +79,7 @@ def test_other_needs_an_explanation_beside_the_field(nurse_client, demog):
     }
     assert nurse_client.post(crf_url(demog), ok).status_code == 302
     latest = DemographicsEvent.objects.filter(form_status_id=demog.pk).latest("pgh_id")
-    assert latest.pgh_context.metadata["reason"] == "other: weighed again"
+    assert latest.edc_context["reason"] == "other: weighed again"
 
 
 # --- Deleting a log entry ------------------------------------------------------------------
@@ -111,8 +111,8 @@ def test_delete_is_a_status_change_with_a_reason_never_a_physical_delete(cm, nur
     assert (row.status, row.version) == (FormState.DELETED, 2)
     event = FormStatusEvent.objects.filter(pgh_obj_id=cm.pk).latest("pgh_id")
     assert (event.pgh_label, event.status) == ("update", FormState.DELETED)
-    assert event.pgh_context.metadata["reason"] == "entered in error"
-    assert event.pgh_context.metadata["command"] == "delete_crf"
+    assert event.edc_context["reason"] == "entered in error"
+    assert event.edc_context["command"] == "delete_crf"
     assert not FormStatusEvent.objects.filter(pgh_label="delete").exists()
 
 

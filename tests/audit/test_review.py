@@ -200,7 +200,7 @@ def test_the_page_filters_pages_and_marks_entries_reviewed(demog, nurse, monitor
     mark = AuditReview.objects.get(entry=change)
     assert mark.reviewer == monitor
     event = mark.events.get()
-    assert event.pgh_context.metadata["reason"] == "checked against the scale log"
+    assert event.edc_context["reason"] == "checked against the scale log"
     unreviewed = client.get(url, {"form": "DEMOG", "reviewed": "no"}).content.decode()
     assert f'data-entry="{change.id}"' not in unreviewed
     reviewed = client.get(url, {"form": "DEMOG", "reviewed": "yes"}).content.decode()

@@ -38,7 +38,7 @@ def test_a_later_change_clears_exactly_the_changed_items(saved_demog, monitor, n
     assert actions.verify_items(monitor, saved_demog) == 1
     assert set(states(saved_demog).values()) == {sdv.VERIFIED}
     mark = SdvMark.objects.filter(item="weight_kg").latest("pk")
-    assert mark.events.get().pgh_context.metadata["command"] == "verify_items"
+    assert mark.events.get().edc_context["command"] == "verify_items"
 
 
 def test_only_monitoring_roles_verify_and_only_known_items(saved_demog, nurse, monitor, client):

@@ -72,7 +72,7 @@ def test_the_right_password_stores_the_signature_with_its_hash(
     assert signature.is_valid
     assert selectors.current_signature(participant, TEST_KIND) == signature
     # Audited like any clinical row.
-    assert signature.events.get().pgh_context.metadata["username"] == "ivan"
+    assert signature.events.get().edc_context["username"] == "ivan"
 
 
 @pytest.mark.req("P11.200")
@@ -121,8 +121,8 @@ def test_a_later_change_through_save_crf_breaks_the_signature(
     assert brk.changes == {"demographics.weight_kg": ["61.5", "62.0"]}
     # The break is recorded with the change that caused it; the signature is not touched.
     recorded = brk.events.get()
-    assert recorded.pgh_context.metadata["reason"] == "transcription error"
-    assert recorded.pgh_context.metadata["username"] == "alice"
+    assert recorded.edc_context["reason"] == "transcription error"
+    assert recorded.edc_context["username"] == "alice"
     assert signature.events.count() == 1  # its insert only
 
 

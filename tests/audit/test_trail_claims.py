@@ -12,7 +12,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from django.conf import settings
+from pghistory.core import event_models
 
+from eligibility.models import Demographics
 from tests.audit.test_production_role import (  # noqa: F401 - pytest fixtures
     app_login,
     refused_as,
@@ -72,9 +74,34 @@ def test_a_forged_context_shows_the_invented_who_beside_what_the_database_saw(
 
 
 def test_the_app_login_cannot_write_what_the_database_asserts(app_login, demog):  # noqa: F811
-    stamp = ContextStamp.objects.order_by("pk").first()
-    assert stamp is not None  # the fixture's save left one
+    event_model = event_models(tracks_model=Demographics)[0]
+    table = event_model._meta.db_table
+    event = event_model.objects.get()  # the fixture's save
+    assert event.edc_db_role and event.edc_txid and event.edc_clock_at
     conn = app_login()
+    for sql, params in (
+        (f"UPDATE \"{table}\" SET edc_db_role = 'someone' WHERE pgh_id = %s", [event.pgh_id]),
+        (
+            f'UPDATE "{table}" SET edc_txid = 1, edc_clock_at = now() WHERE pgh_id = %s',
+            [event.pgh_id],
+        ),
+        (
+            f'INSERT INTO "{table}" (pgh_created_at, pgh_label, pgh_obj_id, form_status_id, '
+            "edc_db_role, edc_txid, edc_clock_at) SELECT now(), 'update', pgh_obj_id, "
+            f"form_status_id, 'someone', 1, now() FROM \"{table}\" WHERE pgh_id = %s",
+            [event.pgh_id],
+        ),
+    ):
+        assert "permission denied" in refused_as(conn, (sql, params))
+    # The stamps of the events written before the stamp moved into the event row: as
+    # protected as they were.
+    stamp = ContextStamp.objects.create(
+        context_id=uuid.uuid4(),
+        txid=1,
+        transaction_started_at=datetime.now(UTC),
+        clock_at=datetime.now(UTC),
+        db_role="edc_owner",
+    )
     for sql, params in (
         ("UPDATE trial_contextstamp SET db_role = 'someone' WHERE id = %s", [stamp.pk]),
         ("DELETE FROM trial_contextstamp WHERE id = %s", [stamp.pk]),

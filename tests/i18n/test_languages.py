@@ -108,7 +108,7 @@ def test_the_profile_choice_is_audited_and_shows_on_the_next_page(client, nurse,
     UserPreferenceEvent = apps.get_model("trial", "UserPreferenceEvent")
     event = UserPreferenceEvent.objects.filter(pgh_obj__user=nurse).latest("pgh_id")
     assert event.language == "en"
-    meta = event.pgh_context.metadata
+    meta = event.edc_context
     assert (meta["username"], meta["command"], meta["url"]) == (
         "alice",
         "set_language",

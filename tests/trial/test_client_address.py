@@ -73,4 +73,4 @@ def test_the_audit_trail_records_the_client_behind_the_proxy(nurse_client, parti
     )
     assert response.status_code == 302
     event = event_model.objects.filter(pgh_obj__participant=participant).latest("pgh_id")
-    assert event.pgh_context.metadata["client_address"] == "198.51.100.7"
+    assert event.edc_context["client_address"] == "198.51.100.7"

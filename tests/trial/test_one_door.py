@@ -229,13 +229,13 @@ def test_the_gate_decision_and_the_end_of_study_go_through_change_journey(
     assert participant.gate_decision == schedule.PROCEED
     assert participant.forms.filter(event="IAH").exists()
     event = participant.events.latest("pgh_id")
-    assert event.pgh_context.metadata["command"] == "record_gate_decision"
+    assert event.edc_context["command"] == "record_gate_decision"
     followup_actions.end_study(
         nurse, participant, schedule.WITHDRAWN, date(2026, 9, 1), reason="withdrew consent"
     )
     participant.refresh_from_db()
     assert participant.status == schedule.WITHDRAWN and participant.dates["EOS"] == date(2026, 9, 1)
-    assert participant.events.latest("pgh_id").pgh_context.metadata["reason"] == "withdrew consent"
+    assert participant.events.latest("pgh_id").edc_context["reason"] == "withdrew consent"
 
 
 # --- The layout that keeps the door single --------------------------------------------------

@@ -74,7 +74,7 @@ def test_the_end_of_study_changes_the_journey_once(nurse, fu):
     assert fu.status == "withdrawn" and "EOS" in fu.dates
     # The end date and the status in one update of the participant.
     assert fu.events.count() == journey_events + 1
-    assert fu.events.latest("pgh_id").pgh_context.metadata["command"] == "save_crf"
+    assert fu.events.latest("pgh_id").edc_context["command"] == "save_crf"
 
 
 def test_the_recist_inputs_are_read_inside_the_locks(nurse, fu):

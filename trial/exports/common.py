@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Q
 
 from trial import crf as crf_registry
-from trial import roles, schedule
+from trial import roles, schedule, trail_context
 from trial.history import event_model_for, event_model_of
 from trial.models import (
     AuditedTOTPDevice,
@@ -406,14 +406,16 @@ def _branch(index: int, source: Source, scoped: bool, bare: bool = False) -> str
     spread = " AND (x.j ? k.col OR x.pj ? k.col)" if source.spread else ""
     return f"""
 SELECT {index} AS src, {_literal(source.event_table)} AS tbl, x.pgh_id, x.pgh_created_at,
-  x.pgh_label, x.pgh_context_id, x.fs_id,
+  x.pgh_label, x.pgh_context_id, x.edc_context, x.edc_txid, x.edc_clock_at, x.edc_db_role,
+  x.fs_id,
   x.pid, {_literal(source.group or (source.kind if source.kind not in ("item", "group") else ""))}
   AS grp, {key} AS grp_key, k.item, k.n,
   CASE x.pgh_label WHEN 'insert' THEN NULL WHEN 'delete' THEN x.j ->> k.col
     ELSE x.pj ->> k.col END AS old_value,
   CASE x.pgh_label WHEN 'delete' THEN NULL ELSE x.j ->> k.col END AS new_value
 FROM (
-  SELECT e.pgh_id, e.pgh_created_at, e.pgh_label, e.pgh_context_id,
+  SELECT e.pgh_id, e.pgh_created_at, e.pgh_label, e.pgh_context_id, e.edc_context, e.edc_txid,
+    e.edc_clock_at, e.edc_db_role,
     {source.fs_expr} AS fs_id, {source.pid_expr} AS pid, {source.row_json("e")} AS j,
     lag({source.row_json("e")}) OVER (PARTITION BY e.pgh_obj_id ORDER BY e.pgh_id) AS pj
   FROM {source.event_table} e {source.joins} {where}
@@ -448,7 +450,9 @@ COLUMNS = (
 
 # The changed items' columns (COLUMNS); u: the unpivoted events, fs/p/s: form, participant
 # and site, c: the audit context, au and r: the account and its roles (now), st: what the
-# database recorded of the transaction (ContextStamp).
+# database recorded of the transaction. Both c and st are the event row's own columns, or
+# for an event written before they existed its context row and ContextStamp
+# (trial/trail_context.py).
 SELECT = """u.src, u.pgh_id,
   to_char(u.pgh_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp,
   u.pgh_label, c.metadata ->> 'user', c.metadata ->> 'username', c.metadata ->> 'reason',
@@ -480,12 +484,17 @@ FROM ({branches}) u
 LEFT JOIN trial_formstatus fs ON fs.id = u.fs_id
 LEFT JOIN trial_participant p ON p.id = u.pid
 LEFT JOIN trial_site s ON s.id = p.site_id
-LEFT JOIN pghistory_context c ON c.id = u.pgh_context_id
+LEFT JOIN pghistory_context oc ON oc.id = u.pgh_context_id AND u.edc_context IS NULL
+CROSS JOIN LATERAL (SELECT {trail_context.metadata_sql("u", "oc")} AS metadata) c
 LEFT JOIN auth_user au ON au.id::text = c.metadata ->> 'user'
 LEFT JOIN LATERAL (
-  SELECT st.db_role, st.txid, st.clock_at FROM trial_contextstamp st
-  WHERE st.context_id = c.id AND st.transaction_started_at = u.pgh_created_at
-  ORDER BY st.txid LIMIT 1
+  SELECT u.edc_db_role AS db_role, u.edc_txid AS txid, u.edc_clock_at AS clock_at
+  WHERE u.edc_txid IS NOT NULL
+  UNION ALL
+  (SELECT st.db_role, st.txid, st.clock_at FROM trial_contextstamp st
+   WHERE u.edc_txid IS NULL AND st.context_id = u.pgh_context_id
+     AND st.transaction_started_at = u.pgh_created_at
+   ORDER BY st.txid LIMIT 1)
 ) st ON true
 LEFT JOIN (
   SELECT ug.user_id, string_agg(g.name, '; ' ORDER BY g.name) AS roles

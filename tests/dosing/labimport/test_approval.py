@@ -73,10 +73,10 @@ def test_a_fhir_panel_fills_the_lab_form_in_its_units_with_its_grades(nurse, c1,
     # The save went through the CRF's door: its trail carries the file as the reason.
     reason = f"imported from bundle_two_participants.json (sha256 {outcome.sha256})"
     event = event_model_for(LabPanel).objects.get(form_status_id=row.pk)
-    assert event.pgh_context.metadata["reason"] == reason
-    assert event.pgh_context.metadata["user"] == nurse.pk
+    assert event.edc_context["reason"] == reason
+    assert event.edc_context["user"] == nurse.pk
     decided = event_model_for(ImportedLabValue).objects.filter(state=ValueState.APPROVED)
-    assert {e.pgh_context.metadata["reason"] for e in decided} == {reason}
+    assert {e.edc_context["reason"] for e in decided} == {reason}
 
 
 def test_every_stored_value_is_what_the_lab_form_derives_from_what_was_typed(
@@ -215,7 +215,7 @@ def test_rejection_needs_a_reason_and_a_decided_value_is_decided_once(nurse, c1,
         nurse,
     )
     event = event_model_for(ImportedLabValue).objects.filter(pgh_obj_id=value.pk).last()
-    assert event.pgh_context.metadata["reason"] == "haemolysed sample"
+    assert event.edc_context["reason"] == "haemolysed sample"
     for decide in (
         lambda: actions.approve(nurse, c1, [value.pk]),
         lambda: actions.reject(nurse, c1, [value.pk], reason="again"),

@@ -47,7 +47,7 @@ def test_the_import_is_audited_with_the_file_as_its_reason(nurse, c1, bdx):
     outcome = import_data(nurse, "single_observation.json", site=bdx)
     value = ImportedLabValue.objects.get()
     event = event_model_for(ImportedLabValue).objects.get(pgh_obj_id=value.pk)
-    meta = event.pgh_context.metadata
+    meta = event.edc_context
     assert meta["reason"] == f"imported from single_observation.json (sha256 {outcome.sha256})"
     assert meta["user"] == nurse.pk
     assert event_model_for(LabImportFile).objects.filter(pgh_obj_id=outcome.file.pk).exists()
