@@ -5,14 +5,16 @@ record each insert, update and delete, bulk updates and raw SQL included. Who, w
 and through which page or command travel in pghistory's context: the middleware and the
 management commands name the origin (`audit_origin`), and each action opens its own context
 (`audit_context`) with the acting user and the reason for change; trial/audit_wire.py sends
-it to the triggers with each write.
+it to the triggers with each write, and each event row keeps it in a column of its own
+(trial/models/trail.py).
 
 The event tables are append-only: pgtrigger's `append_only` triggers (PGHISTORY_APPEND_ONLY)
 refuse UPDATE and DELETE; `install_guards` adds what pghistory does not: TRUNCATE refused on
-every event table, the context table (who, why, from where) protected from deletion and from
-any change once its transaction is over, writes to audited tables refused while a session asks
-pgtrigger to skip its triggers, and the functions that write the trail run as their owner, so
-the application's role itself needs no write privilege on it (trial/guards.py installs them).
+every event table, the context rows of older events (who, why, from where) protected from
+deletion and from any change once their transaction is over, writes to audited tables
+refused while a session asks pgtrigger to skip its triggers, and the functions that write
+the trail run as their owner, so the application's role itself needs no write privilege on
+it (trial/guards.py installs them).
 README.md, "The database role", explains the database role that makes this hold against a
 determined user too.
 """

@@ -2,11 +2,12 @@
 
 The event tables are append-only: pgtrigger's `append_only` triggers (PGHISTORY_APPEND_ONLY)
 refuse UPDATE and DELETE; `install_guards` adds what pghistory does not: TRUNCATE refused on
-every event table, the context table (who, why, from where) protected from deletion and from
-any change once its transaction is over, writes to audited tables refused while a session asks
-pgtrigger to skip its triggers, and the functions that write the trail run as their owner, so
-the application's role itself needs no write privilege on it. `grant_statements` is the SQL
-of the production role (README.md, "The database role").
+every event table, the context rows of older events (who, why, from where: since migration
+0020 each event row carries its own) protected from deletion and from any change once their
+transaction is over, writes to audited tables refused while a session asks pgtrigger to skip
+its triggers, and the functions that write the trail run as their owner, so the application's
+role itself needs no write privilege on it. `grant_statements` is the SQL of the production
+role (README.md, "The database role").
 """
 
 from __future__ import annotations

@@ -147,8 +147,10 @@ def test_each_migration_adds_the_columns_before_their_defaults():
         assert all(op.field.db_default is not NOT_PROVIDED for op in altered)
         assert operations.index(altered[0]) > operations.index(added[-1])
         covered |= {f"{name.split('.')[0]}.{op.model_name}" for op in added}
+    # Every event model of the time (an event model added later gets the columns with its
+    # table, which has no old events: test_every_event_table_has_the_columns... checks them).
     expected = {f"{m._meta.app_label}.{m._meta.model_name}" for m in event_models()}
-    assert covered == expected
+    assert covered <= expected and len(covered) == 50
     columns = {f.name for f in TrailEvent._meta.fields} - {"pgh_id", "pgh_created_at", "pgh_label"}
     assert columns == set(trail_context.TRAIL_COLUMNS)
 
