@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pghistory.core import event_models
 from pghistory.models import Context
 
 # The column every event row carries its context in (trial.models.trail.Event).
@@ -59,30 +58,18 @@ WHERE pg_catalog.to_regclass(t.name) IS NOT NULL AND NOT EXISTS (
 )"""
 
 
-def install_attach(connection: Any) -> None:
-    """Replace pghistory's context upsert and pgtrigger's skip check (idempotent). While an
-    event table lacks the context column, pghistory's own upsert is (re)installed instead."""
-    tables = sorted({model._meta.db_table for model in event_models()})
+def install_attach(connection: Any, event_tables: list[str]) -> bool:
+    """Replace pghistory's context upsert and pgtrigger's skip check (idempotent). While one
+    of `event_tables` lacks the context column, pghistory's own upsert is (re)installed
+    instead. True if this module's function (no context row) is the one installed."""
     with connection.cursor() as cursor:
         # pgtrigger creates its check with its first trigger.
         cursor.execute("SELECT pg_catalog.to_regprocedure('_pgtrigger_should_ignore(name)')")
         if cursor.fetchone()[0] is not None:
             cursor.execute(_SHOULD_IGNORE_SQL)
-        cursor.execute(_WITHOUT_COLUMN, [tables, CONTEXT_COLUMN])
+        cursor.execute(_WITHOUT_COLUMN, [event_tables, CONTEXT_COLUMN])
         if cursor.fetchone() is not None:
             Context.install_pgh_attach_context_func(using=connection.alias)
-            return
+            return False
         cursor.execute(_ATTACH_SQL)
-
-
-def attaches_in_row(connection: Any) -> bool:
-    """Whether the installed `_pgh_attach_context()` is this module's (writes no context
-    row) rather than pghistory's upsert."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT l.lanname = 'sql' FROM pg_catalog.pg_proc p "
-            "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
-            "WHERE p.proname = '_pgh_attach_context' AND pg_catalog.pg_function_is_visible(p.oid)"
-        )
-        row = cursor.fetchone()
-    return bool(row and row[0])
+        return True

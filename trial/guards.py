@@ -18,7 +18,7 @@ from django.db import connection, connections
 from pghistory.core import event_models
 from pghistory.models import Context
 
-from trial.attach import attaches_in_row, install_attach
+from trial.attach import install_attach
 from trial.models import AuthEvent, ContextStamp
 
 # --- Database guards ------------------------------------------------------------------------
@@ -186,7 +186,7 @@ def install_guards(connection: Any) -> None:
     with connection.cursor() as cursor:
         existing = set(connection.introspection.table_names(cursor))
         cursor.execute(_GUARD_FUNCTIONS)
-        install_attach(connection)
+        in_row = install_attach(connection, event_tables())
         for table in guarded_tables():
             if table not in existing:
                 continue
@@ -218,7 +218,7 @@ def install_guards(connection: Any) -> None:
         # pghistory's upsert writes context rows, as the owner. This project's version only
         # reads a setting: left as the invoker's, so that the planner can inline it (the
         # triggers that call it run as the owner anyway).
-        if not attaches_in_row(connection):
+        if not in_row:
             writers.update(context_writers)
         # The stamp's writer runs as the owner too: the application's role may not insert.
         writers.update(("edc_stamp_context()", schema) for _f, schema in context_writers)

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
-from pghistory.core import event_models
 from pghistory.models import Context
+
+from trial.guards import event_tables
 
 # The event columns that carry the context and the stamp (trial.models.trail.Event).
 TRAIL_COLUMNS = ("edc_context", "edc_txid", "edc_clock_at", "edc_db_role", "edc_client_address")
@@ -48,7 +49,7 @@ def metadata_sql(event: str, context: str) -> str:
 def metadata_of_events(events: Iterable[tuple[str, int]]) -> dict[tuple[str, int], dict]:
     """The context of each (event table, pgh_id), in one query: the review page's entries
     name their event so. Tables that are not event tables are left out."""
-    known = {model._meta.db_table for model in event_models()}
+    known = set(event_tables())
     wanted: dict[str, set[int]] = {}
     for table, pgh_id in events:
         if table in known:

@@ -23,12 +23,26 @@ from tests.audit.test_production_role import (  # noqa: F401 - pytest fixtures
     update_weight,
 )
 from trial import actions, history, ledger, trail_context
-from trial.attach import CONTEXT_COLUMN, attaches_in_row, install_attach
+from trial.attach import CONTEXT_COLUMN, install_attach
 from trial.exports import audit_csv
 from trial.exports.common import Scope, sources
-from trial.guards import install_guards
+from trial.guards import event_tables, install_guards
 from trial.models import AuditEntry, ContextStamp
 from trial.models.trail import Event as TrailEvent
+
+
+def attaches_in_row(connection) -> bool:
+    """Whether the installed `_pgh_attach_context()` is trial/attach.py's (SQL, writes no
+    context row) rather than pghistory's upsert (PL/pgSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT l.lanname = 'sql' FROM pg_catalog.pg_proc p "
+            "JOIN pg_catalog.pg_language l ON l.oid = p.prolang "
+            "WHERE p.proname = '_pgh_attach_context' AND pg_catalog.pg_function_is_visible(p.oid)"
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
 
 MIGRATIONS = [
     "trial.migrations.0020_events_carry_context_and_stamp",
@@ -128,7 +142,7 @@ def test_without_the_columns_pghistorys_upsert_stays(demog):
     with transaction.atomic():
         with connection.cursor() as c:
             c.execute(f'ALTER TABLE "{table}" DROP COLUMN {CONTEXT_COLUMN}')
-        install_attach(connection)
+        install_attach(connection, event_tables())
         assert not attaches_in_row(connection)
         transaction.set_rollback(True)
     assert attaches_in_row(connection)
